@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+//
+// AutoencoderKit: train and use autoencoders on the CPU.
+//
+// Modules, in the one direction data and dependencies flow (Docs/Layout.md says more):
+//   CKernels, CZlib (C) -> Datasets, ImageFiles (readers) -> TensorCore -> Autodiff -> NN
+//   -> Optimizers -> Training -> ModelFiles -> AutoencoderKit (umbrella) -> autoencoder (CLI)
+//
+// No target uses unsafeFlags, so the package can be a dependency of other packages. Fast code on
+// any x86-64 comes from runtime dispatch inside CKernels, not from build flags.
+import PackageDescription
+
+let package = Package(
+  name: "AutoencoderKit",
+  platforms: [.macOS(.v13)],
+  // MARK: - Public API
+  products: [
+    .library(name: "AutoencoderKit", targets: ["AutoencoderKit"]),
+    .executable(name: "autoencoder", targets: ["autoencoder"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // MARK: - Implementation details
+    // C: CPU feature detection, the BLAS loader (OpenBLAS via dlopen on Linux, Accelerate on
+    // macOS) and the element-wise kernels, each compiled for baseline, AVX2 and AVX-512.
+    .target(
+      name: "CKernels",
+      linkerSettings: [
+        .linkedLibrary("dl", .when(platforms: [.linux])),
+        .linkedLibrary("m", .when(platforms: [.linux])),
+        .linkedFramework("Accelerate", .when(platforms: [.macOS])),
+      ]),
+    .systemLibrary(
+      name: "CZlib",
+      providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+
+    // Readers: files to plain pixel buffers. They know nothing of tensors.
+    .target(name: "Datasets", dependencies: ["CZlib"]),
+    .target(name: "ImageFiles", dependencies: ["CZlib"]),
+
+    // The numeric stack.
+    .target(name: "TensorCore", dependencies: ["CKernels"]),
+    .target(name: "Autodiff", dependencies: ["TensorCore"]),
+    .target(name: "NN", dependencies: ["Autodiff"]),
+    .target(name: "Optimizers", dependencies: ["NN"]),
+    .target(name: "Training", dependencies: ["Optimizers", "Datasets"]),
+    .target(name: "ModelFiles", dependencies: ["Training"]),
+
+    // The umbrella module and the thin command-line tool.
+    .target(name: "AutoencoderKit", dependencies: ["ModelFiles", "ImageFiles"]),
+    .executableTarget(
+      name: "autoencoder",
+      dependencies: [
+        "AutoencoderKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    // MARK: - Tests
+    .target(name: "TestSupport", dependencies: ["Autodiff"], path: "Tests/TestSupport"),
+    .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "TensorCore", "TestSupport"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
+    .testTarget(name: "ImageFilesTests", dependencies: ["ImageFiles", "TestSupport"]),
+    .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+    .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TestSupport"]),
+    .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
+    .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+    .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "TestSupport"]),
+    .testTarget(name: "autoencoderTests", dependencies: ["autoencoder", "TestSupport"]),
+  ]
+)

@@ -1,0 +1,133 @@
+import TensorCore
+
+/// A tensor in a computation whose gradients reverse-mode differentiation can compute.
+///
+/// Every operation on variables returns a new variable that remembers its inputs and a
+/// *pullback*: the function from the gradient of the output to the gradients of the inputs.
+/// `backward()` on a scalar result walks that graph once, from the result to the leaves, and leaves
+/// each leaf that `requiresGradient` (a model parameter) with its `gradient`.
+///
+/// ```swift
+/// let w = Variable(Tensor([[1, 2], [3, 4]]), requiresGradient: true)
+/// let x = Variable(Tensor([[1, 1]]))
+/// let loss = x.matmul(w).sigmoid().sum()
+/// loss.backward()
+/// print(w.gradient!)  // ∂loss/∂w
+/// ```
+///
+/// Operations record nothing when no input requires a gradient, or inside `withoutGradients`.
+public final class Variable {
+  /// The value this variable holds.
+  public internal(set) var value: Tensor
+  /// ∂(the scalar `backward()` was called on)/∂self, after `backward()`; kept for leaves only.
+  public internal(set) var gradient: Tensor?
+  /// Whether gradients flow to this variable (true for parameters and anything computed from them).
+  public let requiresGradient: Bool
+  /// The variables this one was computed from.
+  let inputs: [Variable]
+  /// Maps ∂loss/∂self to ∂loss/∂input for each input (nil where an input needs none).
+  let pullback: ((Tensor) -> [Tensor?])?
+  /// The operation that made this variable ("matmul", "sigmoid"), or nil for a leaf.
+  public let operation: String?
+  /// For the output of `sigmoid()`: its input. Binary cross-entropy uses it to compute the loss
+  /// from logits, which is exact where `log(sigmoid(x))` would round to `log(0)` (as Keras does).
+  public let logits: Variable?
+
+  /// Creates a leaf: a constant (`requiresGradient: false`) or a trainable parameter.
+  public init(_ value: Tensor, requiresGradient: Bool = false) {
+    self.value = value
+    self.requiresGradient = requiresGradient
+    inputs = []
+    pullback = nil
+    operation = nil
+    logits = nil
+  }
+
+  init(_ value: Tensor, operation: String, inputs: [Variable], logits: Variable?, pullback: @escaping (Tensor) -> [Tensor?]) {
+    self.value = value
+    self.operation = operation
+    self.inputs = inputs
+    self.pullback = pullback
+    self.logits = logits
+    requiresGradient = true
+  }
+
+  /// Records an operation: `value` computed from `inputs`, with `pullback` for its gradients.
+  /// Returns a constant instead when no input needs a gradient or recording is off.
+  ///
+  /// This is how every operation, including ones defined outside this module, joins the graph.
+  public static func record(_ value: Tensor, operation: String, inputs: [Variable], logits: Variable? = nil,
+                            pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
+    guard GradientMode.isEnabled, inputs.contains(where: \.requiresGradient) else { return Variable(value) }
+    return Variable(value, operation: operation, inputs: inputs, logits: logits, pullback: pullback)
+  }
+
+  /// The shape of `value`.
+  public var shape: [Int] { value.shape }
+
+  /// Replaces the value of a leaf in place (optimizers update parameters with this).
+  public func updateValue(_ body: (inout Tensor) -> Void) {
+    precondition(pullback == nil, "only leaves can be updated in place")
+    body(&value)
+  }
+
+  /// Sets the gradient to nil.
+  public func clearGradient() { gradient = nil }
+
+  /// Computes the gradient of this scalar with respect to every variable it depends on.
+  ///
+  /// Leaves that require gradients get `gradient` set (added to, if already set, so gradients of
+  /// several losses accumulate); intermediate gradients are freed as soon as they are used.
+  public func backward() {
+    precondition(value.count == 1, "backward() needs a scalar, got shape \(value.shape)")
+    guard requiresGradient else { return }
+    let order = topologicalOrder()
+    gradient = Tensor(shape: value.shape, repeating: 1)
+    for node in order.reversed() {
+      guard let pullback = node.pullback, let upstream = node.gradient else { continue }
+      node.gradient = nil  // intermediate: no longer needed
+      for (input, gradient) in zip(node.inputs, pullback(upstream)) where input.requiresGradient {
+        guard let gradient else { continue }
+        let reduced = gradient.summed(toShape: input.value.shape)  // un-broadcast
+        if input.gradient == nil { input.gradient = reduced } else { input.gradient! += reduced }
+      }
+    }
+  }
+
+  /// Every variable this one depends on that requires a gradient, inputs before their users
+  /// (iterative depth-first search, so deep graphs cannot overflow the stack).
+  func topologicalOrder() -> [Variable] {
+    var order: [Variable] = []
+    var visited = Set<ObjectIdentifier>()
+    var stack: [(node: Variable, inputsPushed: Bool)] = [(self, false)]
+    while let (node, inputsPushed) = stack.popLast() {
+      if inputsPushed {
+        order.append(node)
+        continue
+      }
+      guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
+      stack.append((node, true))
+      for input in node.inputs where input.requiresGradient && !visited.contains(ObjectIdentifier(input)) {
+        stack.append((input, false))
+      }
+    }
+    return order
+  }
+}
+
+/// Whether operations record the graph for `backward()`.
+public enum GradientMode {
+  /// True unless inside `withoutGradients`.
+  @TaskLocal public static var isEnabled = true
+}
+
+/// Runs `body` without recording any graph: for inference, where no gradient will be asked for.
+public func withoutGradients<Result>(_ body: () throws -> Result) rethrows -> Result {
+  try GradientMode.$isEnabled.withValue(false, operation: body)
+}
+
+extension Variable: CustomStringConvertible {
+  public var description: String {
+    "Variable(\(operation ?? (requiresGradient ? "parameter" : "constant")), \(value))"
+  }
+}

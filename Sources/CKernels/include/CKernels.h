@@ -1,0 +1,171 @@
+// CKernels: the C layer under TensorCore.
+//
+// Three parts:
+//   - CPU features (cpu.c): what this processor and OS can run.
+//   - BLAS (blas.c): matrix products through OpenBLAS (loaded with dlopen on Linux, after choosing
+//     its kernel family from the CPU features) or Accelerate (macOS).
+//   - Element-wise kernels (kernels.c): each compiled for baseline x86-64, AVX2+FMA and AVX-512,
+//     the best one the CPU runs picked once at load time. No build flags are needed, so the package
+//     stays usable as a dependency, and the binary still runs on any x86-64.
+//
+// All arrays are contiguous Float32 unless said otherwise; `n` counts elements.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - CPU features
+
+/// SIMD instruction-set levels the kernels are compiled for.
+typedef enum {
+  AEK_SIMD_BASELINE = 0,  // x86-64 SSE2, or the platform's baseline elsewhere (NEON on arm64)
+  AEK_SIMD_AVX2 = 1,      // AVX2 + FMA (x86-64-v3)
+  AEK_SIMD_AVX512 = 2,    // AVX-512 F/BW/DQ/VL (x86-64-v4)
+} aek_simd_level;
+
+/// The highest level this CPU and OS support (checks CPUID and the OS-enabled register state).
+aek_simd_level aek_cpu_simd_level(void);
+/// The CPU's brand string ("AMD EPYC", "Intel(R) Xeon(R) ..."), or "" where unknown.
+const char *aek_cpu_brand(void);
+/// 1 where the CPU supports AVX-512 F/BW/DQ/VL/CD with the OS saving its registers.
+int aek_cpu_has_avx512(void);
+/// 1 where the CPU supports AVX2 and FMA with the OS saving the YMM registers.
+int aek_cpu_has_avx2_fma(void);
+/// 1 where the CPU supports AVX with the OS saving the YMM registers.
+int aek_cpu_has_avx(void);
+
+// MARK: - Element-wise kernel dispatch
+
+/// The level the element-wise kernels use now (the CPU's best unless lowered).
+aek_simd_level aek_kernels_level(void);
+/// Selects the level the kernels use; a level above the CPU's is lowered to the CPU's.
+/// Returns the level now in use. The environment variable AUTOENCODERKIT_SIMD
+/// (baseline, avx2, avx512) sets the starting level.
+aek_simd_level aek_kernels_set_level(aek_simd_level level);
+/// "baseline", "avx2" or "avx512".
+const char *aek_simd_level_name(aek_simd_level level);
+
+// MARK: - BLAS
+
+/// Loads the BLAS library once (later calls return the first result). On Linux this chooses
+/// OpenBLAS's kernel family from the CPU features (unless OPENBLAS_CORETYPE is set), then dlopens
+/// OpenBLAS. Returns 0 on success; otherwise writes a one-line reason into `error` and returns -1.
+int aek_blas_load(char *error, size_t error_capacity);
+/// Path or name of the loaded library ("libopenblas.so.0", "Accelerate").
+const char *aek_blas_library(void);
+/// The library's configuration string (OpenBLAS: version and build options), or "".
+const char *aek_blas_config(void);
+/// The kernel family in use (OpenBLAS core name, e.g. "Haswell"), or "" where unknown.
+const char *aek_blas_core(void);
+/// How the kernel family was chosen: "selected from CPU features", "OPENBLAS_CORETYPE from the
+/// environment", "library default" or "".
+const char *aek_blas_core_source(void);
+/// Number of threads BLAS uses (0 where unknown).
+int aek_blas_threads(void);
+/// Sets the number of BLAS threads (ignored where the library has no such control).
+void aek_blas_set_threads(int threads);
+/// The OpenBLAS core type this CPU should use ("SkylakeX", "Haswell", "Sandybridge") or NULL
+/// where OpenBLAS's own choice is as good. Never an AVX-512 family on a CPU without AVX-512.
+const char *aek_blas_core_for_cpu(void);
+/// 1 where `core` (an OPENBLAS_CORETYPE value) needs instructions this CPU lacks.
+int aek_blas_core_unsupported(const char *core);
+
+/// C = alpha * op(A) * op(B) + beta * C, row-major. op(X) is X or its transpose, chosen by the
+/// flags; op(A) is m x k, op(B) is k x n, C is m x n. Must follow a successful aek_blas_load.
+void aek_sgemm(int transpose_a, int transpose_b, int m, int n, int k, float alpha,
+               const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+// MARK: - Element-wise kernels
+// Unary maps: y[i] = f(x[i]). `y` may equal `x`.
+
+void aek_exp(size_t n, const float *x, float *y);
+void aek_log(size_t n, const float *x, float *y);
+void aek_sqrt(size_t n, const float *x, float *y);
+void aek_abs(size_t n, const float *x, float *y);
+void aek_sign(size_t n, const float *x, float *y);
+void aek_relu(size_t n, const float *x, float *y);
+void aek_leaky_relu(size_t n, float slope, const float *x, float *y);
+void aek_sigmoid(size_t n, const float *x, float *y);
+void aek_tanh(size_t n, const float *x, float *y);
+void aek_softplus(size_t n, const float *x, float *y);
+void aek_clamp(size_t n, float low, float high, const float *x, float *y);
+/// y[i] = a * x[i] + b
+void aek_affine(size_t n, float a, float b, const float *x, float *y);
+
+// Activation gradients from the upstream gradient g and the saved output y (or input x).
+/// out = g where y > 0, else 0
+void aek_relu_backward(size_t n, const float *g, const float *y, float *out);
+/// out = g where x > 0, else slope * g
+void aek_leaky_relu_backward(size_t n, float slope, const float *g, const float *x, float *out);
+/// out = g * y * (1 - y)
+void aek_sigmoid_backward(size_t n, const float *g, const float *y, float *out);
+/// out = g * (1 - y * y)
+void aek_tanh_backward(size_t n, const float *g, const float *y, float *out);
+/// out = g where low <= x <= high, else 0
+void aek_clamp_backward(size_t n, float low, float high, const float *g, const float *x,
+                        float *out);
+
+/// Binary operations.
+typedef enum { AEK_ADD = 0, AEK_SUB = 1, AEK_MUL = 2, AEK_DIV = 3, AEK_MAX = 4, AEK_MIN = 5 } aek_binary_op;
+/// out[i] = a[i * a_step] op b[i * b_step]; a step of 0 repeats one element (broadcasting).
+void aek_binary(aek_binary_op op, size_t n, const float *a, size_t a_step, const float *b,
+                size_t b_step, float *out);
+/// out[r, c] = a[r, c] op row[c] for a rows x cols matrix a (bias broadcasting).
+void aek_binary_row(aek_binary_op op, size_t rows, size_t cols, const float *a, const float *row,
+                    float *out);
+
+// Reductions. Sums accumulate in double.
+/// Returns the sum of x.
+double aek_sum(size_t n, const float *x);
+/// Returns the sum of x[i] * x[i].
+double aek_sum_squares(size_t n, const float *x);
+/// out[o, i] = sum over a of x[o, a, i], for x of shape outer x axis x inner.
+void aek_sum_axis(size_t outer, size_t axis, size_t inner, const float *x, float *out);
+
+// Losses, fused for speed and numerical stability. Each returns the sum over the n elements.
+/// Binary cross-entropy on logits: max(x, 0) - x * t + log(1 + exp(-|x|)).
+double aek_bce_logits(size_t n, const float *logits, const float *targets);
+/// grad = scale * (sigmoid(x) - t): the gradient of the above times scale.
+void aek_bce_logits_backward(size_t n, float scale, const float *logits, const float *targets,
+                             float *grad);
+/// Per-row sums of binary cross-entropy on logits, for per-example losses (rows x cols).
+void aek_bce_logits_rows(size_t rows, size_t cols, const float *logits, const float *targets,
+                         float *row_sums);
+
+// Optimizer updates, in place on `param` and the moment buffers.
+/// Adam (Keras form): m += (g - m)(1 - b1); v += (g² - v)(1 - b2); p -= alpha m / (sqrt(v) + eps).
+void aek_adam_update(size_t n, float alpha, float beta1, float beta2, float epsilon,
+                     const float *grad, float *m, float *v, float *param);
+/// RMSProp (Keras form): v = rho v + (1 - rho) g²; inc = lr g / sqrt(v + eps);
+/// with momentum: mom = momentum mom + inc, p -= mom; else p -= inc. `mom` may be NULL.
+void aek_rmsprop_update(size_t n, float learning_rate, float rho, float momentum, float epsilon,
+                        const float *grad, float *v, float *mom, float *param);
+/// SGD (Keras form): with momentum: m = momentum m - lr g; p += m (Nesterov: p += momentum m - lr g);
+/// without (m NULL): p -= lr g.
+void aek_sgd_update(size_t n, float learning_rate, float momentum, int nesterov, const float *grad,
+                    float *m, float *param);
+
+// Random numbers.
+/// Box-Muller from 2 * half uniforms in [0, 1) to 2 * half normals with the given mean and
+/// standard deviation: u[i] gives the radius and u[half + i] the angle of outputs i and half + i.
+void aek_normal_from_uniform(size_t half, const float *u, float mean, float std, float *out);
+
+// Data movement.
+/// For each of `count` rows: dst[r, :] = scale * src[indices[r], :], bytes to floats.
+void aek_gather_rows_u8(size_t count, size_t row_length, const int64_t *indices,
+                        const uint8_t *src, float scale, float *dst);
+/// For each of `count` rows: dst[r, :] = src[indices[r], :].
+void aek_gather_rows_f32(size_t count, size_t row_length, const int64_t *indices,
+                         const float *src, float *dst);
+/// out = transpose of the rows x cols matrix x.
+void aek_transpose(size_t rows, size_t cols, const float *x, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

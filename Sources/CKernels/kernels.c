@@ -1,0 +1,148 @@
+// Element-wise kernels: kernels_body.h compiled once per SIMD level, and the dispatch to the best
+// level this CPU runs. A plain `swift build -c release` targets baseline x86-64 (SSE2); the
+// `target` attributes below let the same C code use AVX2+FMA or AVX-512 where the CPU has them,
+// while the binary still runs on any x86-64.
+#include "CKernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define K(name) k_##name##_baseline
+#include "kernels_body.h"
+#undef K
+
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,bmi2,f16c"))), apply_to = function)
+#define K(name) k_##name##_avx2
+#include "kernels_body.h"
+#undef K
+#pragma clang attribute pop
+
+#pragma clang attribute push(                                                         \
+    __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,bmi2,f16c"))), \
+    apply_to = function)
+#define K(name) k_##name##_avx512
+#include "kernels_body.h"
+#undef K
+#pragma clang attribute pop
+#endif
+
+static int level = -1;  // set once; racing first calls compute the same value
+
+static aek_simd_level initial_level(void) {
+  aek_simd_level best = aek_cpu_simd_level();
+  const char *requested = getenv("AUTOENCODERKIT_SIMD");
+  if (requested) {
+    aek_simd_level wanted = best;
+    if (strcasecmp(requested, "baseline") == 0) wanted = AEK_SIMD_BASELINE;
+    if (strcasecmp(requested, "avx2") == 0) wanted = AEK_SIMD_AVX2;
+    if (strcasecmp(requested, "avx512") == 0) wanted = AEK_SIMD_AVX512;
+    if (wanted < best) best = wanted;
+  }
+  return best;
+}
+
+aek_simd_level aek_kernels_level(void) {
+  if (level < 0) level = initial_level();
+  return (aek_simd_level)level;
+}
+
+aek_simd_level aek_kernels_set_level(aek_simd_level wanted) {
+  aek_simd_level best = aek_cpu_simd_level();
+  level = wanted < best ? wanted : best;
+  return (aek_simd_level)level;
+}
+
+#if defined(__x86_64__)
+#define DISPATCH(ret, name, params, args)                    \
+  ret aek_##name params {                                    \
+    switch (aek_kernels_level()) {                           \
+      case AEK_SIMD_AVX512: return k_##name##_avx512 args;   \
+      case AEK_SIMD_AVX2: return k_##name##_avx2 args;       \
+      default: return k_##name##_baseline args;              \
+    }                                                        \
+  }
+#else
+#define DISPATCH(ret, name, params, args) \
+  ret aek_##name params { return k_##name##_baseline args; }
+#endif
+
+#define DISPATCH_UNARY(name) \
+  DISPATCH(void, name, (size_t n, const float *x, float *y), (n, x, y))
+
+DISPATCH_UNARY(exp)
+DISPATCH_UNARY(log)
+DISPATCH_UNARY(sqrt)
+DISPATCH_UNARY(abs)
+DISPATCH_UNARY(sign)
+DISPATCH_UNARY(relu)
+DISPATCH_UNARY(sigmoid)
+DISPATCH_UNARY(tanh)
+DISPATCH_UNARY(softplus)
+DISPATCH(void, leaky_relu, (size_t n, float slope, const float *x, float *y), (n, slope, x, y))
+DISPATCH(void, clamp, (size_t n, float low, float high, const float *x, float *y),
+         (n, low, high, x, y))
+DISPATCH(void, affine, (size_t n, float a, float b, const float *x, float *y), (n, a, b, x, y))
+
+DISPATCH(void, relu_backward, (size_t n, const float *g, const float *y, float *out),
+         (n, g, y, out))
+DISPATCH(void, leaky_relu_backward,
+         (size_t n, float slope, const float *g, const float *x, float *out),
+         (n, slope, g, x, out))
+DISPATCH(void, sigmoid_backward, (size_t n, const float *g, const float *y, float *out),
+         (n, g, y, out))
+DISPATCH(void, tanh_backward, (size_t n, const float *g, const float *y, float *out),
+         (n, g, y, out))
+DISPATCH(void, clamp_backward,
+         (size_t n, float low, float high, const float *g, const float *x, float *out),
+         (n, low, high, g, x, out))
+
+DISPATCH(void, binary,
+         (aek_binary_op op, size_t n, const float *a, size_t a_step, const float *b,
+          size_t b_step, float *out),
+         (op, n, a, a_step, b, b_step, out))
+DISPATCH(void, binary_row,
+         (aek_binary_op op, size_t rows, size_t cols, const float *a, const float *row,
+          float *out),
+         (op, rows, cols, a, row, out))
+
+DISPATCH(double, sum, (size_t n, const float *x), (n, x))
+DISPATCH(double, sum_squares, (size_t n, const float *x), (n, x))
+DISPATCH(void, sum_axis, (size_t outer, size_t axis, size_t inner, const float *x, float *out),
+         (outer, axis, inner, x, out))
+
+DISPATCH(double, bce_logits, (size_t n, const float *logits, const float *targets),
+         (n, logits, targets))
+DISPATCH(void, bce_logits_backward,
+         (size_t n, float scale, const float *logits, const float *targets, float *grad),
+         (n, scale, logits, targets, grad))
+DISPATCH(void, bce_logits_rows,
+         (size_t rows, size_t cols, const float *logits, const float *targets, float *row_sums),
+         (rows, cols, logits, targets, row_sums))
+
+DISPATCH(void, adam_update,
+         (size_t n, float alpha, float beta1, float beta2, float epsilon, const float *grad,
+          float *m, float *v, float *param),
+         (n, alpha, beta1, beta2, epsilon, grad, m, v, param))
+DISPATCH(void, rmsprop_update,
+         (size_t n, float learning_rate, float rho, float momentum, float epsilon,
+          const float *grad, float *v, float *mom, float *param),
+         (n, learning_rate, rho, momentum, epsilon, grad, v, mom, param))
+DISPATCH(void, sgd_update,
+         (size_t n, float learning_rate, float momentum, int nesterov, const float *grad,
+          float *m, float *param),
+         (n, learning_rate, momentum, nesterov, grad, m, param))
+
+DISPATCH(void, normal_from_uniform, (size_t half, const float *u, float mean, float std, float *out),
+         (half, u, mean, std, out))
+DISPATCH(void, gather_rows_u8,
+         (size_t count, size_t row_length, const int64_t *indices, const uint8_t *src,
+          float scale, float *dst),
+         (count, row_length, indices, src, scale, dst))
+DISPATCH(void, gather_rows_f32,
+         (size_t count, size_t row_length, const int64_t *indices, const float *src, float *dst),
+         (count, row_length, indices, src, dst))
+DISPATCH(void, transpose, (size_t rows, size_t cols, const float *x, float *out),
+         (rows, cols, x, out))

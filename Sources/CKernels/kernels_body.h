@@ -1,0 +1,359 @@
+// The element-wise kernels. kernels.c includes this file once per SIMD level, with K(name) giving
+// each copy its own suffix and a `target` attribute applied to every function in it, so the
+// compiler vectorizes the same source for SSE2, AVX2+FMA and AVX-512. (No include guard: by design.)
+//
+// Loops are written branch-free (selects, not ifs) so they vectorize; exp and log are polynomial
+// approximations (Cephes's coefficients, about 1 ulp) because libm's are scalar calls.
+
+// MARK: - Scalar building blocks, inlined into the loops
+
+/// exp(x). Below -87.34 returns 0 (the float denormal range is flushed); above 88.72 returns inf.
+static inline float K(exp1)(float x) {
+  const float lo = -87.3365447504f, hi = 88.7228394f;
+  float xr = x > hi ? hi : x;
+  xr = xr < lo ? lo : xr;
+  float nf = (xr * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
+  float r = xr - nf * 0.693359375f;     // r = x - n ln 2, in two parts (Cody-Waite)
+  r = r + nf * 2.12194440e-4f;
+  float p = 1.9875691500E-4f;
+  p = p * r + 1.3981999507E-3f;
+  p = p * r + 8.3334519073E-3f;
+  p = p * r + 4.1665795894E-2f;
+  p = p * r + 1.6666665459E-1f;
+  p = p * r + 5.0000001201E-1f;
+  p = p * r * r + r + 1.0f;
+  int big = nf > 127.5f;                // 2^128 is not a float: scale by 2^127, then by 2
+  int32_t bits = ((int32_t)(big ? nf - 1.0f : nf) + 127) << 23;
+  float scale;
+  memcpy(&scale, &bits, sizeof scale);
+  float result = p * scale;
+  result = big ? result * 2.0f : result;
+  result = x > hi ? INFINITY : result;
+  result = x < lo ? 0.0f : result;
+  return x != x ? x : result;  // NaN in, NaN out
+}
+
+/// log(x); -inf at 0, NaN below 0, inf at inf, NaN for NaN.
+static inline float K(log1)(float x) {
+  int tiny = x < 1.17549435e-38f;       // denormals (and non-positives): scale up by 2^23 first
+  float xs = tiny ? x * 8388608.0f : x;
+  uint32_t bits;
+  memcpy(&bits, &xs, sizeof bits);
+  float e = (float)((int32_t)((bits >> 23) & 0xff) - 126) - (tiny ? 23.0f : 0.0f);
+  bits = (bits & 0x007fffffu) | 0x3f000000u;  // mantissa in [0.5, 1)
+  float m;
+  memcpy(&m, &bits, sizeof m);
+  int small = m < 0.707106781186547524f;
+  e = small ? e - 1.0f : e;
+  m = small ? m + m - 1.0f : m - 1.0f;
+  float z = m * m;
+  float y = 7.0376836292E-2f;
+  y = y * m - 1.1514610310E-1f;
+  y = y * m + 1.1676998740E-1f;
+  y = y * m - 1.2420140846E-1f;
+  y = y * m + 1.4249322787E-1f;
+  y = y * m - 1.6668057665E-1f;
+  y = y * m + 2.0000714765E-1f;
+  y = y * m - 2.4999993993E-1f;
+  y = y * m + 3.3333331174E-1f;
+  y = y * m * z;
+  y = y + e * -2.12194440e-4f;
+  y = y - 0.5f * z;
+  float result = m + y + e * 0.693359375f;
+  result = x == 0.0f ? -INFINITY : result;
+  result = x < 0.0f ? NAN : result;
+  result = x == INFINITY ? INFINITY : result;
+  return x != x ? x : result;
+}
+
+/// log(1 + exp(-|x|)), accurate for every x: the log1p of u = exp(-|x|) in (0, 1], with the
+/// rounding error of 1 + u corrected.
+static inline float K(log1p_exp_neg_abs)(float x) {
+  float u = K(exp1)(-fabsf(x));
+  float w = 1.0f + u;
+  return K(log1)(w) - ((w - 1.0f) - u) / w;
+}
+
+static inline float K(sigmoid1)(float x) { return 1.0f / (1.0f + K(exp1)(-x)); }
+
+/// tanh(x): an odd polynomial below |x| = 0.625 (where 1 - 2/(e^2x + 1) would cancel), else that.
+static inline float K(tanh1)(float x) {
+  float ax = fabsf(x);
+  float big = 1.0f - 2.0f / (K(exp1)(2.0f * ax) + 1.0f);
+  float z = x * x;
+  float small = -5.70498872745E-3f;
+  small = small * z + 2.06390887954E-2f;
+  small = small * z - 5.37397155531E-2f;
+  small = small * z + 1.33314422036E-1f;
+  small = small * z - 3.33332819422E-1f;
+  small = small * z * ax + ax;
+  return copysignf(ax < 0.625f ? small : big, x);
+}
+
+// MARK: - Unary maps
+
+#define UNARY(name, expr)                                          \
+  static void K(name)(size_t n, const float *x, float *y) {        \
+    for (size_t i = 0; i < n; i++) {                               \
+      float v = x[i];                                              \
+      y[i] = (expr);                                               \
+    }                                                              \
+  }
+
+UNARY(exp, K(exp1)(v))
+UNARY(log, K(log1)(v))
+UNARY(sqrt, v >= 0.0f ? __builtin_elementwise_sqrt(v) : NAN)
+UNARY(abs, fabsf(v))
+UNARY(sign, v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : 0.0f))
+UNARY(relu, v > 0.0f ? v : 0.0f)
+UNARY(sigmoid, K(sigmoid1)(v))
+UNARY(tanh, K(tanh1)(v))
+UNARY(softplus, (v > 0.0f ? v : 0.0f) + K(log1p_exp_neg_abs)(v))
+#undef UNARY
+
+static void K(leaky_relu)(size_t n, float slope, const float *x, float *y) {
+  for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : slope * x[i];
+}
+
+static void K(clamp)(size_t n, float low, float high, const float *x, float *y) {
+  for (size_t i = 0; i < n; i++) {
+    float v = x[i] < low ? low : x[i];
+    y[i] = v > high ? high : v;
+  }
+}
+
+static void K(affine)(size_t n, float a, float b, const float *x, float *y) {
+  for (size_t i = 0; i < n; i++) y[i] = a * x[i] + b;
+}
+
+// MARK: - Activation gradients
+
+static void K(relu_backward)(size_t n, const float *g, const float *y, float *out) {
+  for (size_t i = 0; i < n; i++) out[i] = y[i] > 0.0f ? g[i] : 0.0f;
+}
+
+static void K(leaky_relu_backward)(size_t n, float slope, const float *g, const float *x,
+                                   float *out) {
+  for (size_t i = 0; i < n; i++) out[i] = x[i] > 0.0f ? g[i] : slope * g[i];
+}
+
+static void K(sigmoid_backward)(size_t n, const float *g, const float *y, float *out) {
+  for (size_t i = 0; i < n; i++) out[i] = g[i] * y[i] * (1.0f - y[i]);
+}
+
+static void K(tanh_backward)(size_t n, const float *g, const float *y, float *out) {
+  for (size_t i = 0; i < n; i++) out[i] = g[i] * (1.0f - y[i] * y[i]);
+}
+
+static void K(clamp_backward)(size_t n, float low, float high, const float *g, const float *x,
+                              float *out) {
+  for (size_t i = 0; i < n; i++) out[i] = (x[i] >= low && x[i] <= high) ? g[i] : 0.0f;
+}
+
+// MARK: - Binary operations
+
+// One loop per (operation, broadcast pattern), so each vectorizes.
+#define BINARY_LOOPS(expr)                                                        \
+  if (a_step == 1 && b_step == 1) {                                               \
+    for (size_t i = 0; i < n; i++) { float p = a[i], q = b[i]; out[i] = (expr); } \
+  } else if (a_step == 1 && b_step == 0) {                                        \
+    float q = b[0];                                                               \
+    for (size_t i = 0; i < n; i++) { float p = a[i]; out[i] = (expr); }           \
+  } else if (a_step == 0 && b_step == 1) {                                        \
+    float p = a[0];                                                               \
+    for (size_t i = 0; i < n; i++) { float q = b[i]; out[i] = (expr); }           \
+  } else {                                                                        \
+    for (size_t i = 0; i < n; i++) {                                              \
+      float p = a[i * a_step], q = b[i * b_step];                                 \
+      out[i] = (expr);                                                            \
+    }                                                                             \
+  }
+
+static void K(binary)(aek_binary_op op, size_t n, const float *a, size_t a_step, const float *b,
+                      size_t b_step, float *out) {
+  switch (op) {
+    case AEK_ADD: BINARY_LOOPS(p + q) break;
+    case AEK_SUB: BINARY_LOOPS(p - q) break;
+    case AEK_MUL: BINARY_LOOPS(p * q) break;
+    case AEK_DIV: BINARY_LOOPS(p / q) break;
+    case AEK_MAX: BINARY_LOOPS(p > q ? p : q) break;
+    case AEK_MIN: BINARY_LOOPS(p < q ? p : q) break;
+  }
+}
+#undef BINARY_LOOPS
+
+static void K(binary_row)(aek_binary_op op, size_t rows, size_t cols, const float *a,
+                          const float *row, float *out) {
+  for (size_t r = 0; r < rows; r++) K(binary)(op, cols, a + r * cols, 1, row, 1, out + r * cols);
+}
+
+// MARK: - Reductions
+// Reassociation lets the compiler keep several partial sums in vector lanes; the result then
+// depends on the SIMD level, but not on anything else (same level, same inputs, same sum).
+
+// For expensive terms: float partial sums over chunks of 64 keep the full vector width for the
+// float math; the chunks add up in double.
+#define CHUNKED_SUM(n, term)                                     \
+  double total = 0;                                              \
+  for (size_t start = 0; start < (n); start += 64) {            \
+    size_t end = start + 64 < (n) ? start + 64 : (n);          \
+    float partial = 0;                                           \
+    for (size_t i = start; i < end; i++) partial += (term);      \
+    total += partial;                                            \
+  }                                                              \
+  return total;
+
+// Plain sums are memory-bound: they accumulate in double directly.
+static double K(sum)(size_t n, const float *x) {
+#pragma clang fp reassociate(on)
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += x[i];
+  return s;
+}
+
+static double K(sum_squares)(size_t n, const float *x) {
+#pragma clang fp reassociate(on)
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+  return s;
+}
+
+static void K(sum_axis)(size_t outer, size_t axis, size_t inner, const float *x, float *out) {
+  for (size_t o = 0; o < outer; o++) {
+    const float *block = x + o * axis * inner;
+    float *dst = out + o * inner;
+    if (inner == 1) {
+      dst[0] = (float)K(sum)(axis, block);
+      continue;
+    }
+    for (size_t i = 0; i < inner; i++) dst[i] = block[i];
+    for (size_t a = 1; a < axis; a++) {
+      const float *src = block + a * inner;
+      for (size_t i = 0; i < inner; i++) dst[i] += src[i];
+    }
+  }
+}
+
+// MARK: - Losses
+
+static inline float K(bce_logits1)(float x, float t) {
+  return (x > 0.0f ? x : 0.0f) - x * t + K(log1p_exp_neg_abs)(x);
+}
+
+static double K(bce_logits)(size_t n, const float *logits, const float *targets) {
+#pragma clang fp reassociate(on)
+  CHUNKED_SUM(n, K(bce_logits1)(logits[i], targets[i]))
+}
+
+static void K(bce_logits_backward)(size_t n, float scale, const float *logits,
+                                   const float *targets, float *grad) {
+  for (size_t i = 0; i < n; i++) grad[i] = scale * (K(sigmoid1)(logits[i]) - targets[i]);
+}
+
+static void K(bce_logits_rows)(size_t rows, size_t cols, const float *logits,
+                               const float *targets, float *row_sums) {
+  for (size_t r = 0; r < rows; r++)
+    row_sums[r] = (float)K(bce_logits)(cols, logits + r * cols, targets + r * cols);
+}
+
+// MARK: - Optimizer updates
+
+static void K(adam_update)(size_t n, float alpha, float beta1, float beta2, float epsilon,
+                           const float *grad, float *m, float *v, float *param) {
+  float c1 = 1.0f - beta1, c2 = 1.0f - beta2;
+  for (size_t i = 0; i < n; i++) {
+    float g = grad[i];
+    float mi = m[i] + (g - m[i]) * c1;
+    float vi = v[i] + (g * g - v[i]) * c2;
+    m[i] = mi;
+    v[i] = vi;
+    param[i] -= alpha * mi / (__builtin_elementwise_sqrt(vi) + epsilon);
+  }
+}
+
+static void K(rmsprop_update)(size_t n, float lr, float rho, float momentum, float epsilon,
+                              const float *grad, float *v, float *mom, float *param) {
+  for (size_t i = 0; i < n; i++) {
+    float g = grad[i];
+    float vi = rho * v[i] + (1.0f - rho) * g * g;
+    v[i] = vi;
+    float increment = lr * g / __builtin_elementwise_sqrt(vi + epsilon);
+    if (mom) {
+      float mi = momentum * mom[i] + increment;
+      mom[i] = mi;
+      param[i] -= mi;
+    } else {
+      param[i] -= increment;
+    }
+  }
+}
+
+static void K(sgd_update)(size_t n, float lr, float momentum, int nesterov, const float *grad,
+                          float *m, float *param) {
+  if (!m) {
+    for (size_t i = 0; i < n; i++) param[i] -= lr * grad[i];
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    float mi = momentum * m[i] - lr * grad[i];
+    m[i] = mi;
+    param[i] += nesterov ? momentum * mi - lr * grad[i] : mi;
+  }
+}
+
+#undef CHUNKED_SUM
+
+// MARK: - Random numbers
+
+/// Box-Muller: u holds 2 * half uniforms in [0, 1); writes 2 * half normals,
+/// out[i] = mean + std * r_i cos(theta_i), out[half + i] = mean + std * r_i sin(theta_i),
+/// with r_i = sqrt(-2 log(1 - u[i])) and theta_i = 2 pi u[half + i].
+static void K(normal_from_uniform)(size_t half, const float *u, float mean, float std, float *out) {
+  for (size_t i = 0; i < half; i++) {
+    float radius = std * __builtin_elementwise_sqrt(-2.0f * K(log1)(1.0f - u[i]));
+    float t = u[half + i];
+    t = t - ((t + 12582912.0f) - 12582912.0f);       // t - round(t), in [-0.5, 0.5]
+    float theta = 6.28318530717958648f * t;          // [-pi, pi]
+    float j = (theta * 0.636619772367581343f + 12582912.0f) - 12582912.0f;  // quadrant, -2...2
+    float r = theta - j * 1.5703125f;                // r = theta - j pi/2, in [-pi/4, pi/4]
+    r = r - j * 4.837512969970703125e-4f;
+    r = r - j * 7.54978995489188216e-8f;
+    float z = r * r;
+    float sine = ((-1.9515295891E-4f * z + 8.3321608736E-3f) * z - 1.6666654611E-1f) * z * r + r;
+    float cosine = ((2.443315711809948E-5f * z - 1.388731625493765E-3f) * z + 4.166664568298827E-2f) * z * z
+                   - 0.5f * z + 1.0f;
+    int q = (int)j & 3;                              // rotate (sin, cos) by q quarter turns
+    float s = q == 0 ? sine : (q == 1 ? cosine : (q == 2 ? -sine : -cosine));
+    float c = q == 0 ? cosine : (q == 1 ? -sine : (q == 2 ? -cosine : sine));
+    out[i] = mean + radius * c;
+    out[half + i] = mean + radius * s;
+  }
+}
+
+// MARK: - Data movement
+
+static void K(gather_rows_u8)(size_t count, size_t row_length, const int64_t *indices,
+                              const uint8_t *src, float scale, float *dst) {
+  for (size_t r = 0; r < count; r++) {
+    const uint8_t *s = src + (size_t)indices[r] * row_length;
+    float *d = dst + r * row_length;
+    for (size_t i = 0; i < row_length; i++) d[i] = (float)s[i] * scale;
+  }
+}
+
+static void K(gather_rows_f32)(size_t count, size_t row_length, const int64_t *indices,
+                               const float *src, float *dst) {
+  for (size_t r = 0; r < count; r++)
+    memcpy(dst + r * row_length, src + (size_t)indices[r] * row_length,
+           row_length * sizeof(float));
+}
+
+static void K(transpose)(size_t rows, size_t cols, const float *x, float *out) {
+  const size_t tile = 32;
+  for (size_t r0 = 0; r0 < rows; r0 += tile)
+    for (size_t c0 = 0; c0 < cols; c0 += tile) {
+      size_t r1 = r0 + tile < rows ? r0 + tile : rows, c1 = c0 + tile < cols ? c0 + tile : cols;
+      for (size_t r = r0; r < r1; r++)
+        for (size_t c = c0; c < c1; c++) out[c * rows + r] = x[r * cols + c];
+    }
+}

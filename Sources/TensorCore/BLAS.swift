@@ -1,0 +1,39 @@
+import CKernels
+
+/// The BLAS library behind every matrix product: OpenBLAS on Linux (loaded at first use, with its
+/// kernel family chosen from the CPU's features), Accelerate on macOS.
+public enum BLAS {
+  /// Why the library could not be loaded.
+  public struct LoadError: Error, CustomStringConvertible {
+    /// A one-line reason, naming the library or variable at fault.
+    public let description: String
+  }
+
+  /// Loads the library now (it loads by itself at the first matrix product otherwise), so a
+  /// missing or unusable library is reported as an error instead of stopping the process.
+  public static func load() throws {
+    var message = [CChar](repeating: 0, count: 512)
+    if aek_blas_load(&message, message.count) != 0 {
+      throw LoadError(description: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+  }
+
+  static func ensureLoaded() {
+    do { try load() } catch { fatalError("BLAS: \(error)") }
+  }
+
+  /// The loaded library's file name ("libopenblas.so.0") or "Accelerate".
+  public static var library: String { String(cString: aek_blas_library()) }
+  /// The library's own description of its version and build.
+  public static var configuration: String { String(cString: aek_blas_config()) }
+  /// The kernel family in use ("Haswell", "SkylakeX"; empty where the library does not say).
+  public static var core: String { String(cString: aek_blas_core()) }
+  /// How the kernel family was chosen.
+  public static var coreSource: String { String(cString: aek_blas_core_source()) }
+
+  /// The number of threads BLAS uses (0 where the library does not say).
+  public static var threads: Int {
+    get { Int(aek_blas_threads()) }
+    set { aek_blas_set_threads(Int32(newValue)) }
+  }
+}

@@ -1,0 +1,51 @@
+import CKernels
+
+/// SplitMix64 (Steele, Lea and Flood, 2014): a small, fast, seedable generator. Every random choice
+/// in AutoencoderKit (initial weights, shuffling, noise) takes a generator as a parameter, so one
+/// seed reproduces a whole run.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+  private var state: UInt64
+
+  /// Creates a generator whose sequence is fixed by `seed`.
+  public init(seed: UInt64) { state = seed }
+
+  public mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
+
+extension RandomNumberGenerator {
+  /// A uniform `Float` in `[0, 1)` with 24 random bits.
+  @inlinable
+  public mutating func nextUnitFloat() -> Float { Float(next() >> 40) * 0x1p-24 }
+}
+
+extension Tensor {
+  /// Elements drawn uniformly from `range`.
+  public static func randomUniform(shape: [Int], in range: Range<Float>,
+                                   using generator: inout some RandomNumberGenerator) -> Tensor {
+    let low = range.lowerBound, width = range.upperBound - range.lowerBound
+    return Tensor(shape: shape) { out in
+      for i in out.indices { out[i] = low + width * generator.nextUnitFloat() }
+    }
+  }
+
+  /// Elements drawn from a normal distribution (Box-Muller, vectorized).
+  public static func randomNormal(shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
+                                  using generator: inout some RandomNumberGenerator) -> Tensor {
+    let count = shape.reduce(1, *)
+    let half = (count + 1) / 2
+    let uniforms = Tensor(shape: [2 * half]) { u in
+      for i in u.indices { u[i] = generator.nextUnitFloat() }
+    }
+    let normals = Tensor(shape: [2 * half]) { out in
+      uniforms.withUnsafeBufferPointer { aek_normal_from_uniform(half, $0.baseAddress, mean, standardDeviation, out.baseAddress) }
+    }
+    if normals.count == count { return normals.reshaped(to: shape) }
+    return Tensor(shape: shape) { out in normals.withUnsafeBufferPointer { out.baseAddress!.initialize(from: $0.baseAddress!, count: count) } }
+  }
+}

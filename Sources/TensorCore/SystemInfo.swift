@@ -1,0 +1,57 @@
+import CKernels
+
+/// What this process computes with: the CPU, the SIMD level of the element-wise kernels, and the
+/// BLAS library, kernel family and threads. `autoencoder info --system` prints it.
+public struct SystemInfo: Sendable, Codable, Equatable {
+  /// The CPU's brand string.
+  public var cpu: String
+  /// The best SIMD level the CPU and OS support ("baseline", "avx2", "avx512").
+  public var cpuSIMD: String
+  /// The SIMD level the element-wise kernels use (the CPU's best unless AUTOENCODERKIT_SIMD lowers it).
+  public var kernelSIMD: String
+  /// The BLAS library file, or the reason it could not be loaded.
+  public var blasLibrary: String
+  /// The BLAS library's description of itself.
+  public var blasConfiguration: String
+  /// The BLAS kernel family ("Haswell", "SkylakeX").
+  public var blasCore: String
+  /// How the kernel family was chosen.
+  public var blasCoreSource: String
+  /// BLAS threads.
+  public var blasThreads: Int
+
+  /// The report for this process (loads BLAS if needed).
+  public static func current() -> SystemInfo {
+    var library: String
+    do {
+      try BLAS.load()
+      library = BLAS.library
+    } catch {
+      library = "not loaded: \(error)"
+    }
+    return SystemInfo(
+      cpu: String(cString: aek_cpu_brand()), cpuSIMD: String(cString: aek_simd_level_name(aek_cpu_simd_level())),
+      kernelSIMD: String(cString: aek_simd_level_name(aek_kernels_level())), blasLibrary: library,
+      blasConfiguration: BLAS.configuration, blasCore: BLAS.core, blasCoreSource: BLAS.coreSource,
+      blasThreads: BLAS.threads)
+  }
+}
+
+/// The SIMD level of the element-wise kernels.
+public enum SIMDLevel: Int, Sendable, CaseIterable {
+  case baseline = 0, avx2 = 1, avx512 = 2
+
+  /// The level the kernels use now.
+  public static var current: SIMDLevel { SIMDLevel(rawValue: Int(aek_kernels_level().rawValue)) ?? .baseline }
+  /// The best level this CPU supports.
+  public static var supported: SIMDLevel { SIMDLevel(rawValue: Int(aek_cpu_simd_level().rawValue)) ?? .baseline }
+
+  /// Makes the kernels use `level` (or the CPU's best, if lower); returns the level in use.
+  @discardableResult
+  public static func select(_ level: SIMDLevel) -> SIMDLevel {
+    SIMDLevel(rawValue: Int(aek_kernels_set_level(aek_simd_level(rawValue: UInt32(level.rawValue))).rawValue)) ?? .baseline
+  }
+
+  /// "baseline", "avx2" or "avx512".
+  public var name: String { String(cString: aek_simd_level_name(aek_simd_level(rawValue: UInt32(rawValue)))) }
+}
