@@ -1,0 +1,26 @@
+import Autodiff
+import Foundation
+import TensorCore
+import TestSupport
+import Testing
+
+@Suite struct VariableLossesTests {
+  @Test func binaryCrossEntropyOnLogitsValueAndGradient() {
+    let logits = randomTensor([4, 5], in: -4..<4, seed: 41)
+    let targets = randomTensor([4, 5], in: 0..<1, seed: 42)
+    let value = Variable(logits).binaryCrossEntropySum(logitsAgainst: targets, scale: 0.5).value.scalar
+    let expected = zip(logits.scalars, targets.scalars).map { x, t in
+      -(t * Foundation.log(1 / (1 + Foundation.exp(-x))) + (1 - t) * Foundation.log(1 - 1 / (1 + Foundation.exp(-x))))
+    }.reduce(0, +) * 0.5
+    #expect(abs(value - expected) < 1e-4 * expected)
+    expectGradientsMatchFiniteDifferences(at: [logits]) { $0[0].binaryCrossEntropySum(logitsAgainst: targets, scale: 0.5) }
+  }
+
+  @Test func extremeLogitsStayFinite() {
+    let logits = Variable(Tensor([-200, 200]), requiresGradient: true)
+    let loss = logits.binaryCrossEntropySum(logitsAgainst: Tensor([1, 0]), scale: 1)
+    #expect(abs(loss.value.scalar - 400) < 1e-3)
+    loss.backward()
+    #expect(logits.gradient == Tensor([-1, 1]))
+  }
+}

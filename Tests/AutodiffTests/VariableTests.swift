@@ -1,0 +1,69 @@
+import Autodiff
+import TensorCore
+import TestSupport
+import Testing
+
+@Suite struct VariableTests {
+  @Test func backwardThroughAHandWorkedGraph() {
+    // loss = sum((a * b) + a) with a = [1, 2], b = [3, 4]: ∂/∂a = b + 1, ∂/∂b = a.
+    let a = Variable(Tensor([1, 2]), requiresGradient: true)
+    let b = Variable(Tensor([3, 4]), requiresGradient: true)
+    let loss = (a * b + a).sum()
+    #expect(loss.value.scalar == 14)
+    loss.backward()
+    #expect(a.gradient == Tensor([4, 5]))
+    #expect(b.gradient == Tensor([1, 2]))
+  }
+
+  @Test func fanOutAccumulatesAndLeavesKeepGradientsAcrossCalls() {
+    let x = Variable(Tensor([3]), requiresGradient: true)
+    (x * x * x).sum().backward()  // 3x² = 27
+    #expect(x.gradient == Tensor([27]))
+    (x * 2).sum().backward()      // accumulates: 27 + 2
+    #expect(x.gradient == Tensor([29]))
+    x.clearGradient()
+    #expect(x.gradient == nil)
+  }
+
+  @Test func constantsGetNoGradientAndRecordNoGraph() {
+    let c = Variable(Tensor([1, 2]))
+    let p = Variable(Tensor([1, 1]), requiresGradient: true)
+    let y = c * c
+    #expect(!y.requiresGradient && y.operation == nil)
+    let z = (c * p).sum()
+    z.backward()
+    #expect(c.gradient == nil)
+    #expect(p.gradient == Tensor([1, 2]))
+  }
+
+  @Test func withoutGradientsRecordsNothing() {
+    let p = Variable(Tensor([1, 1]), requiresGradient: true)
+    let y = withoutGradients { (p * 3).sigmoid() }
+    #expect(!y.requiresGradient && y.operation == nil)
+    #expect((p * 3).requiresGradient)
+  }
+
+  @Test func intermediateGradientsAreFreedAfterUse() {
+    let p = Variable(Tensor([1, 2]), requiresGradient: true)
+    let hidden = p.exp()
+    let loss = hidden.sum()
+    loss.backward()
+    #expect(hidden.gradient == nil)
+    #expect(p.gradient != nil)
+  }
+
+  @Test func aDeepChainDoesNotOverflowTheStack() {
+    let p = Variable(Tensor([1]), requiresGradient: true)
+    var y = p
+    for _ in 0..<20_000 { y = y + 0 }
+    y.sum().backward()
+    #expect(p.gradient == Tensor([1]))
+  }
+
+  @Test func sigmoidRemembersItsLogits() {
+    let x = Variable(Tensor([0.5]), requiresGradient: true)
+    let y = x.sigmoid()
+    #expect(y.logits === x)
+    #expect(x.exp().logits == nil)
+  }
+}
