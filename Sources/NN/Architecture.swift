@@ -1,0 +1,141 @@
+import Autodiff
+import TensorCore
+
+/// A description of an autoencoder's layers, from which the model is built and which its model
+/// file stores, so a file alone rebuilds its model.
+///
+/// Shapes are per example (no batch dimension). Building checks every layer against the shape it
+/// receives and the decoder's output against the input shape, and fails with an error naming the
+/// layer and both shapes, before any training.
+public struct Architecture: Codable, Equatable, Sendable {
+  /// The shape of one example: `[784]` for flattened 28×28 images.
+  public var inputShape: [Int]
+  /// The encoder's layers, first applied first.
+  public var encoder: [LayerSpec]
+  /// The decoder's layers, first applied first.
+  public var decoder: [LayerSpec]
+
+  public init(inputShape: [Int], encoder: [LayerSpec], decoder: [LayerSpec]) {
+    self.inputShape = inputShape
+    self.encoder = encoder
+    self.decoder = decoder
+  }
+
+  /// The number of scalars in one example.
+  public var inputSize: Int { inputShape.reduce(1, *) }
+
+  /// The shape of one example's code (the encoder's output).
+  public func codeShape() throws -> [Int] { try shapes(of: encoder, from: inputShape, in: "encoder").last ?? inputShape }
+
+  /// Builds the two halves with freshly initialized parameters.
+  public func build(using generator: inout some RandomNumberGenerator) throws -> (encoder: Sequential, decoder: Sequential) {
+    let codeShape = try validated()
+    let encoderLayers = try Self.layers(encoder, from: inputShape, using: &generator)
+    let decoderLayers = try Self.layers(decoder, from: codeShape, using: &generator)
+    return (Sequential(encoderLayers), Sequential(decoderLayers))
+  }
+
+  /// Checks every layer's fit and that the decoder's output has the input's shape; returns the code shape.
+  @discardableResult
+  public func validated() throws -> [Int] {
+    guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else { throw ArchitectureError.badInputShape(inputShape) }
+    guard !encoder.isEmpty else { throw ArchitectureError.emptyHalf("encoder") }
+    guard !decoder.isEmpty else { throw ArchitectureError.emptyHalf("decoder") }
+    let code = try shapes(of: encoder, from: inputShape, in: "encoder").last!
+    let output = try shapes(of: decoder, from: code, in: "decoder").last!
+    guard output == inputShape else { throw ArchitectureError.outputMismatch(output: output, input: inputShape) }
+    return code
+  }
+
+  /// The output shape of each layer in turn.
+  private func shapes(of specs: [LayerSpec], from shape: [Int], in half: String) throws -> [[Int]] {
+    var current = shape
+    var result: [[Int]] = []
+    for (index, spec) in specs.enumerated() {
+      do {
+        current = try spec.outputShape(for: current)
+      } catch let reason as LayerSpec.Misfit {
+        throw ArchitectureError.layerDoesNotFit(layer: "\(half).\(index) \(spec)", input: current, reason: reason.description)
+      }
+      result.append(current)
+    }
+    return result
+  }
+
+  private static func layers(_ specs: [LayerSpec], from shape: [Int], using generator: inout some RandomNumberGenerator) throws -> [any Layer] {
+    var current = shape
+    var built: [any Layer] = []
+    for spec in specs {
+      built.append(spec.makeLayer(inputShape: current, using: &generator))
+      current = try spec.outputShape(for: current)
+    }
+    return built
+  }
+
+  /// One line per layer, as in Keras's `model.summary()`: name, layer, output shape, parameters.
+  public func summary() throws -> [(name: String, layer: String, outputShape: [Int], parameters: Int)] {
+    var rows: [(name: String, layer: String, outputShape: [Int], parameters: Int)] = []
+    var current = inputShape
+    for (half, specs) in [("encoder", encoder), ("decoder", decoder)] {
+      for (index, spec) in specs.enumerated() {
+        let parameters = spec.parameterCount(inputShape: current)
+        current = try spec.outputShape(for: current)
+        rows.append(("\(half).\(index)", spec.description, current, parameters))
+      }
+    }
+    return rows
+  }
+
+  /// `784 → 64 relu → 784 sigmoid`.
+  public var description: String {
+    ([inputShape.map(String.init).joined(separator: "x")] + (encoder + decoder).map(\.shortDescription))
+      .joined(separator: " → ")
+  }
+}
+
+// MARK: - Presets
+
+extension Architecture {
+  /// A dense autoencoder: `Dense` layers of `hiddenSizes` down to the code (the last size), then
+  /// the same sizes back up, and a `Dense(inputSize)` output layer.
+  ///
+  /// `dense(hiddenSizes: [128, 64])` is 784-128-64-128-784.
+  public static func dense(inputSize: Int = 784, hiddenSizes: [Int], activation: Activation = .relu,
+                           outputActivation: Activation = .sigmoid) -> Architecture {
+    let down = hiddenSizes.map { LayerSpec.dense(units: $0, activation: activation) }
+    let up = hiddenSizes.dropLast().reversed().map { LayerSpec.dense(units: $0, activation: activation) }
+    return Architecture(inputShape: [inputSize], encoder: down,
+                        decoder: up + [.dense(units: inputSize, activation: outputActivation)])
+  }
+
+  /// The named presets: "dense" (784-64-784, the Keras tutorial's single-layer model) and "deep"
+  /// (784-128-64-128-784).
+  public static func preset(named name: String, inputSize: Int = 784, activation: Activation = .relu,
+                            outputActivation: Activation = .sigmoid) -> Architecture? {
+    switch name {
+    case "dense": dense(inputSize: inputSize, hiddenSizes: [64], activation: activation, outputActivation: outputActivation)
+    case "deep": dense(inputSize: inputSize, hiddenSizes: [128, 64], activation: activation, outputActivation: outputActivation)
+    default: nil
+    }
+  }
+
+  /// The names `preset(named:)` knows.
+  public static let presetNames = ["dense", "deep"]
+}
+
+/// Why an architecture cannot be built.
+public enum ArchitectureError: Error, Equatable, CustomStringConvertible {
+  case badInputShape([Int])
+  case emptyHalf(String)
+  case layerDoesNotFit(layer: String, input: [Int], reason: String)
+  case outputMismatch(output: [Int], input: [Int])
+
+  public var description: String {
+    switch self {
+    case .badInputShape(let shape): "input shape \(shape) must have positive dimensions"
+    case .emptyHalf(let half): "the \(half) has no layers"
+    case .layerDoesNotFit(let layer, let input, let reason): "layer \(layer) does not fit input shape \(input): \(reason)"
+    case .outputMismatch(let output, let input): "the decoder outputs shape \(output), but the input shape is \(input); a reconstruction must match its input"
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import CKernels
+import NN
+import TensorCore
+
+/// RMSProp (Hinton, Coursera lecture 6e), in Keras's form.
+///
+/// `v ← ρv + (1 - ρ)g²`, `Δ = lr·g / √(v + ε)`; with momentum μ: `b ← μb + Δ`, `θ ← θ - b`;
+/// without: `θ ← θ - Δ`. Defaults are Keras's: learning rate 1e-3, ρ 0.9, momentum 0, ε 1e-7.
+public final class RMSProp: Optimizer {
+  public var learningRate: Float
+  public let rho: Float
+  public let momentum: Float
+  public let epsilon: Float
+  public private(set) var step = 0
+  private var velocities: [String: (v: Slot, momentum: Slot?)] = [:]
+
+  public init(learningRate: Float = 1e-3, rho: Float = 0.9, momentum: Float = 0, epsilon: Float = 1e-7) {
+    precondition(learningRate >= 0, "learning rate must be non-negative")
+    precondition((0..<1).contains(rho), "rho must lie in [0, 1)")
+    precondition(momentum >= 0, "momentum must be non-negative")
+    self.learningRate = learningRate
+    self.rho = rho
+    self.momentum = momentum
+    self.epsilon = epsilon
+  }
+
+  public func update(_ model: some Layer, along gradients: Gradients) {
+    step += 1
+    forEachParameter(of: model, along: gradients) { name, gradient, value in
+      let slots = velocities[name] ?? (Slot(like: gradient.shape), momentum > 0 ? Slot(like: gradient.shape) : nil)
+      velocities[name] = slots
+      gradient.withUnsafeBufferPointer { g in
+        slots.v.withBuffer { v in
+          if let momentumSlot = slots.momentum {
+            momentumSlot.withBuffer { b in
+              aek_rmsprop_update(value.count, learningRate, rho, momentum, epsilon, g.baseAddress, v, b, value.baseAddress)
+            }
+          } else {
+            aek_rmsprop_update(value.count, learningRate, rho, 0, epsilon, g.baseAddress, v, nil, value.baseAddress)
+          }
+        }
+      }
+    }
+  }
+
+  public var configuration: OptimizerConfiguration {
+    OptimizerConfiguration(name: .rmsprop, learningRate: learningRate, momentum: momentum, rho: rho, epsilon: epsilon)
+  }
+}

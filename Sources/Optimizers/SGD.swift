@@ -1,0 +1,44 @@
+import CKernels
+import NN
+import TensorCore
+
+/// Stochastic gradient descent with optional (Nesterov) momentum, in Keras's form.
+///
+/// Without momentum: `θ ← θ - lr·g`. With momentum μ: `b ← μb - lr·g`, `θ ← θ + b`
+/// (Nesterov: `θ ← θ + μb - lr·g`). Defaults are Keras's: learning rate 0.01, momentum 0.
+public final class SGD: Optimizer {
+  public var learningRate: Float
+  public let momentum: Float
+  public let nesterov: Bool
+  public private(set) var step = 0
+  private var velocities: [String: Slot] = [:]
+
+  public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false) {
+    precondition(learningRate >= 0, "learning rate must be non-negative")
+    precondition(momentum >= 0, "momentum must be non-negative")
+    self.learningRate = learningRate
+    self.momentum = momentum
+    self.nesterov = nesterov
+  }
+
+  public func update(_ model: some Layer, along gradients: Gradients) {
+    step += 1
+    forEachParameter(of: model, along: gradients) { name, gradient, value in
+      gradient.withUnsafeBufferPointer { g in
+        guard momentum > 0 else {
+          aek_sgd_update(value.count, learningRate, 0, 0, g.baseAddress, nil, value.baseAddress)
+          return
+        }
+        let slot = velocities[name] ?? Slot(like: gradient.shape)
+        velocities[name] = slot
+        slot.withBuffer { b in
+          aek_sgd_update(value.count, learningRate, momentum, nesterov ? 1 : 0, g.baseAddress, b, value.baseAddress)
+        }
+      }
+    }
+  }
+
+  public var configuration: OptimizerConfiguration {
+    OptimizerConfiguration(name: .sgd, learningRate: learningRate, momentum: momentum, nesterov: nesterov)
+  }
+}

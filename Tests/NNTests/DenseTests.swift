@@ -1,0 +1,42 @@
+import Autodiff
+import NN
+import TensorCore
+import TestSupport
+import Testing
+
+@Suite struct DenseTests {
+  @Test func forwardIsHandComputed() {
+    // [0, 1, 2] · [[0, 1], [2, 3], [4, 5]] + [1, 2] = [10 + 1, 13 + 2]
+    let layer = Dense(weight: Tensor(shape: [3, 2], scalars: (0..<6).map(Float.init)), bias: Tensor([1, 2]))
+    #expect(layer(Variable(Tensor([[0, 1, 2]]))).value == Tensor([[11, 15]]))
+    let relu = Dense(weight: Tensor([[1, -1]]), bias: nil, activation: .relu)
+    #expect(relu(Variable(Tensor([[2]]))).value == Tensor([[2, 0]]))
+  }
+
+  @Test func freshLayersFollowKerasInitialization() {
+    var generator = SplitMix64(seed: 3)
+    let layer = Dense(inputSize: 784, outputSize: 64, activation: .relu, using: &generator)
+    let limit = (6 / Float(784 + 64)).squareRoot()
+    let weights = layer.weight.value.scalars
+    #expect(weights.allSatisfy { abs($0) <= limit })
+    #expect(weights.max()! > 0.95 * limit && weights.min()! < -0.95 * limit)
+    #expect(layer.bias!.value.scalars.allSatisfy { $0 == 0 })
+    #expect(layer.parameterCount == 784 * 64 + 64)
+    #expect(layer.description == "Dense(784 => 64, relu)")
+  }
+
+  @Test func gradientsOfEveryParameterMatchFiniteDifferences() {
+    let x = randomTensor([4, 3], seed: 5)
+    for activation in [Activation.identity, .sigmoid, .tanh] {
+      expectGradientsMatchFiniteDifferences(at: [randomTensor([3, 2], seed: 6), randomTensor([2], seed: 7)]) { p in
+        activation(Variable(x).linear(weight: p[0], bias: p[1]))
+      }
+    }
+  }
+
+  @Test func parametersAreNamedWeightAndBias() {
+    var generator = SplitMix64(seed: 3)
+    #expect(Dense(inputSize: 2, outputSize: 3, using: &generator).namedParameters.map(\.name) == ["weight", "bias"])
+    #expect(Dense(inputSize: 2, outputSize: 3, useBias: false, using: &generator).namedParameters.map(\.name) == ["weight"])
+  }
+}
