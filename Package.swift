@@ -3,7 +3,7 @@
 // AutoencoderKit: train and use autoencoders on the CPU.
 //
 // Modules, in the one direction data and dependencies flow (Docs/Layout.md says more):
-//   CKernels, CZlib (C) -> Datasets, ImageFiles (readers) -> TensorCore -> Autodiff -> NN
+//   CKernels, CZlib (C) -> FileIO -> ImageFiles, Datasets (readers) -> TensorCore -> Autodiff -> NN
 //   -> Optimizers -> Training -> ModelFiles -> AutoencoderKit (umbrella) -> autoencoder (CLI)
 //
 // No target uses unsafeFlags, so the package can be a dependency of other packages. Fast code on
@@ -36,9 +36,11 @@ let package = Package(
       name: "CZlib",
       providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
+    // Files: reading with errors that name the file; atomic writes (temporary file, then rename).
+    .target(name: "FileIO", dependencies: ["CZlib"]),
     // Readers: files to plain pixel buffers. They know nothing of tensors.
-    .target(name: "Datasets", dependencies: ["CZlib"]),
-    .target(name: "ImageFiles", dependencies: ["CZlib"]),
+    .target(name: "ImageFiles", dependencies: ["FileIO", "CZlib"]),
+    .target(name: "Datasets", dependencies: ["FileIO", "ImageFiles", "CZlib"]),
 
     // The numeric stack.
     .target(name: "TensorCore", dependencies: ["CKernels"]),
@@ -60,8 +62,9 @@ let package = Package(
     // MARK: - Tests
     .target(name: "TestSupport", dependencies: ["Autodiff"], path: "Tests/TestSupport"),
     .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "TensorCore", "TestSupport"]),
+    .testTarget(name: "FileIOTests", dependencies: ["FileIO", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
-    .testTarget(name: "ImageFilesTests", dependencies: ["ImageFiles", "TestSupport"]),
+    .testTarget(name: "ImageFilesTests", dependencies: ["ImageFiles", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
     .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TestSupport"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),

@@ -139,8 +139,8 @@ DISPATCH(void, normal_from_uniform, (size_t half, const float *u, float mean, fl
          (half, u, mean, std, out))
 DISPATCH(void, gather_rows_u8,
          (size_t count, size_t row_length, const int64_t *indices, const uint8_t *src,
-          float scale, float *dst),
-         (count, row_length, indices, src, scale, dst))
+          float divisor, float *dst),
+         (count, row_length, indices, src, divisor, dst))
 DISPATCH(void, gather_rows_f32,
          (size_t count, size_t row_length, const int64_t *indices, const float *src, float *dst),
          (count, row_length, indices, src, dst))

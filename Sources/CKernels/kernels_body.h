@@ -333,11 +333,11 @@ static void K(normal_from_uniform)(size_t half, const float *u, float mean, floa
 // MARK: - Data movement
 
 static void K(gather_rows_u8)(size_t count, size_t row_length, const int64_t *indices,
-                              const uint8_t *src, float scale, float *dst) {
+                              const uint8_t *src, float divisor, float *dst) {
   for (size_t r = 0; r < count; r++) {
     const uint8_t *s = src + (size_t)indices[r] * row_length;
     float *d = dst + r * row_length;
-    for (size_t i = 0; i < row_length; i++) d[i] = (float)s[i] * scale;
+    for (size_t i = 0; i < row_length; i++) d[i] = (float)s[i] / divisor;
   }
 }
 

@@ -156,9 +156,10 @@ void aek_sgd_update(size_t n, float learning_rate, float momentum, int nesterov,
 void aek_normal_from_uniform(size_t half, const float *u, float mean, float std, float *out);
 
 // Data movement.
-/// For each of `count` rows: dst[r, :] = scale * src[indices[r], :], bytes to floats.
+/// For each of `count` rows: dst[r, :] = src[indices[r], :] / divisor, bytes to floats
+/// (divided, not multiplied by a reciprocal, so 51 / 255 is exactly NumPy's 0.2f).
 void aek_gather_rows_u8(size_t count, size_t row_length, const int64_t *indices,
-                        const uint8_t *src, float scale, float *dst);
+                        const uint8_t *src, float divisor, float *dst);
 /// For each of `count` rows: dst[r, :] = src[indices[r], :].
 void aek_gather_rows_f32(size_t count, size_t row_length, const int64_t *indices,
                          const float *src, float *dst);

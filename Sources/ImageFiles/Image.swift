@@ -1,0 +1,44 @@
+/// An 8-bit image: `height` rows of `width` pixels of `channels` interleaved samples
+/// (1 gray, 2 gray + alpha, 3 RGB, 4 RGBA), top row first.
+public struct Image: Equatable, Sendable {
+  public let width: Int
+  public let height: Int
+  public let channels: Int
+  /// `height · width · channels` samples, row-major, channels interleaved.
+  public var pixels: [UInt8]
+
+  public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
+    precondition((1...4).contains(channels), "an image has 1 to 4 channels, not \(channels)")
+    precondition(pixels.count == width * height * channels,
+                 "\(pixels.count) samples for a \(width)x\(height) image of \(channels) channels")
+    self.width = width
+    self.height = height
+    self.channels = channels
+    self.pixels = pixels
+  }
+
+  /// A grayscale image from intensities in [0, 1] (clamped, rounded to the nearest of 256 levels).
+  public init(width: Int, height: Int, intensities: some Collection<Float>) {
+    self.init(width: width, height: height, channels: 1, pixels: intensities.map(Image.byte))
+  }
+
+  /// The image as gray intensities in [0, 1]: colour by Rec. 601 luma (as PIL's `convert("L")`),
+  /// alpha dropped.
+  public var grayIntensities: [Float] {
+    switch channels {
+    case 1: return pixels.map { Float($0) / 255 }
+    case 2: return stride(from: 0, to: pixels.count, by: 2).map { Float(pixels[$0]) / 255 }
+    default:
+      return stride(from: 0, to: pixels.count, by: channels).map { i in
+        (0.299 * Float(pixels[i]) + 0.587 * Float(pixels[i + 1]) + 0.114 * Float(pixels[i + 2])) / 255
+      }
+    }
+  }
+
+  /// An intensity in [0, 1] as the nearest 8-bit level (NaN as 0).
+  @inlinable
+  public static func byte(_ intensity: Float) -> UInt8 {
+    guard intensity.isFinite else { return intensity == .infinity ? 255 : 0 }
+    return UInt8(max(0, min(255, (intensity * 255).rounded())))
+  }
+}

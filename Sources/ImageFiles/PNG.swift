@@ -1,0 +1,199 @@
+import FileIO
+import Foundation
+
+/// PNG files (ISO/IEC 15948): 8-bit images out; non-interlaced images of every colour type and
+/// bit depth in, with every chunk's CRC checked.
+public enum PNG {
+  static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+  /// Writes `image` to `path` atomically (a complete file or none).
+  public static func write(_ image: Image, to path: String) throws {
+    try FileIO.writeAtomically(Data(encode(image)), to: path)
+  }
+
+  /// Reads the PNG at `path`.
+  ///
+  /// - Throws: `FileError` naming the file: not a PNG, truncated, a bad CRC, an unsupported kind.
+  public static func read(_ path: String) throws -> Image {
+    let data = try FileIO.read(path)
+    do {
+      return try decode(Array(data))
+    } catch let problem as Problem {
+      throw FileError(path, problem.description)
+    }
+  }
+
+  /// Why bytes are not a PNG this decoder reads.
+  struct Problem: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+  }
+
+  // MARK: - Encoding
+
+  /// The PNG file of an 8-bit image, each row filtered with the filter that minimizes the sum
+  /// of absolute differences (libpng's heuristic).
+  public static func encode(_ image: Image) -> [UInt8] {
+    let colourType: UInt8 = [1: 0, 2: 4, 3: 2, 4: 6][image.channels]!
+    let stride = image.width * image.channels
+    var filtered = [UInt8]()
+    filtered.reserveCapacity((stride + 1) * image.height)
+    let zeros = [UInt8](repeating: 0, count: stride)
+    image.pixels.withUnsafeBufferPointer { pixels in
+      var candidates = [[UInt8]](repeating: [UInt8](repeating: 0, count: stride), count: 5)
+      for row in 0..<image.height {
+        let current = Array(pixels[(row * stride)..<((row + 1) * stride)])
+        let above = row == 0 ? zeros : Array(pixels[((row - 1) * stride)..<(row * stride)])
+        var best = 0, bestCost = Int.max
+        for filter in 0..<5 {
+          for i in 0..<stride {
+            let left = i >= image.channels ? current[i - image.channels] : 0
+            let upperLeft = i >= image.channels ? above[i - image.channels] : 0
+            candidates[filter][i] = current[i] &- predictor(filter, left: left, up: above[i], upperLeft: upperLeft)
+          }
+          let cost = candidates[filter].reduce(0) { $0 + Int(Int8(bitPattern: $1).magnitude) }
+          if cost < bestCost { (best, bestCost) = (filter, cost) }
+        }
+        filtered.append(UInt8(best))
+        filtered.append(contentsOf: candidates[best])
+      }
+    }
+    var header = bigEndian(UInt32(image.width)) + bigEndian(UInt32(image.height))
+    header += [8, colourType, 0, 0, 0]  // bit depth, colour type, compression, filter, interlace
+    return signature + chunk("IHDR", header) + chunk("IDAT", Zlib.deflate(filtered, level: 9)) + chunk("IEND", [])
+  }
+
+  static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+    let typeBytes = Array(type.utf8)
+    return bigEndian(UInt32(data.count)) + typeBytes + data + bigEndian(Zlib.crc32(typeBytes + data))
+  }
+
+  static func bigEndian(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
+
+  /// The value PNG filter `filter` predicts for a byte from its neighbours.
+  @inline(__always)
+  static func predictor(_ filter: Int, left: UInt8, up: UInt8, upperLeft: UInt8) -> UInt8 {
+    switch filter {
+    case 1: return left
+    case 2: return up
+    case 3: return UInt8((Int(left) + Int(up)) / 2)
+    case 4:
+      let p = Int(left) + Int(up) - Int(upperLeft)
+      let pa = abs(p - Int(left)), pb = abs(p - Int(up)), pc = abs(p - Int(upperLeft))
+      return pa <= pb && pa <= pc ? left : (pb <= pc ? up : upperLeft)
+    default: return 0
+    }
+  }
+
+  // MARK: - Decoding
+
+  /// The image in a PNG file's bytes, converted to 8 bits per sample (16-bit samples keep their
+  /// high byte; palettes expand to RGB, or RGBA with transparency).
+  static func decode(_ bytes: [UInt8]) throws -> Image {
+    guard bytes.count >= 8, Array(bytes[0..<8]) == signature else { throw Problem("not a PNG file (bad signature)") }
+    var offset = 8
+    var header: (width: Int, height: Int, depth: Int, colourType: Int)?
+    var palette: [UInt8] = [], transparency: [UInt8] = [], compressed: [UInt8] = []
+    var ended = false
+    while !ended {
+      guard offset + 12 <= bytes.count else { throw Problem("truncated: a chunk header runs past the end of the file") }
+      let length = Int(readUInt32(bytes, offset))
+      guard length <= bytes.count - offset - 12 else { throw Problem("truncated: a chunk of \(length) bytes runs past the end of the file") }
+      let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
+      let data = Array(bytes[(offset + 8)..<(offset + 8 + length)])
+      guard readUInt32(bytes, offset + 8 + length) == Zlib.crc32(bytes[(offset + 4)..<(offset + 8 + length)]) else {
+        throw Problem("corrupt: CRC mismatch in the \(type) chunk")
+      }
+      offset += 12 + length
+      switch type {
+      case "IHDR":
+        guard length == 13 else { throw Problem("corrupt: IHDR chunk of \(length) bytes") }
+        let width = Int(readUInt32(data, 0)), height = Int(readUInt32(data, 4))
+        let depth = Int(data[8]), colourType = Int(data[9])
+        guard width > 0, height > 0, width <= 1 << 16, height <= 1 << 16 else { throw Problem("unsupported size \(width)x\(height)") }
+        guard [1, 2, 4, 8, 16].contains(depth), [0, 2, 3, 4, 6].contains(colourType) else {
+          throw Problem("corrupt: bit depth \(depth) with colour type \(colourType)")
+        }
+        guard data[10] == 0, data[11] == 0 else { throw Problem("corrupt: unknown compression or filter method") }
+        guard data[12] == 0 else { throw Problem("interlaced PNGs are not supported; save it without interlacing") }
+        header = (width, height, depth, colourType)
+      case "PLTE": palette = data
+      case "tRNS": transparency = data
+      case "IDAT": compressed += data
+      case "IEND": ended = true
+      default: break
+      }
+    }
+    guard let header else { throw Problem("corrupt: no IHDR chunk") }
+    guard !compressed.isEmpty else { throw Problem("corrupt: no image data") }
+    let samplesPerPixel = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][header.colourType]!
+    let bitsPerPixel = samplesPerPixel * header.depth
+    let stride = (header.width * bitsPerPixel + 7) / 8
+    let expected = (stride + 1) * header.height
+    let raw: [UInt8]
+    do {
+      raw = try Zlib.inflate(Data(compressed), limit: expected)
+    } catch {
+      throw Problem("corrupt image data: \(error)")
+    }
+    guard raw.count == expected else { throw Problem("truncated: image data holds \(raw.count) of \(expected) bytes") }
+    let rows = try unfilter(raw, stride: stride, height: header.height, bytesPerPixel: max(1, bitsPerPixel / 8))
+    return try expand(rows, header: header, samplesPerPixel: samplesPerPixel, palette: palette, transparency: transparency)
+  }
+
+  static func readUInt32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
+    UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
+  }
+
+  static func unfilter(_ raw: [UInt8], stride: Int, height: Int, bytesPerPixel: Int) throws -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: stride * height)
+    for row in 0..<height {
+      let filter = Int(raw[row * (stride + 1)])
+      guard filter <= 4 else { throw Problem("corrupt: unknown filter type \(filter) in row \(row)") }
+      for i in 0..<stride {
+        let left = i >= bytesPerPixel ? out[row * stride + i - bytesPerPixel] : 0
+        let up = row > 0 ? out[(row - 1) * stride + i] : 0
+        let upperLeft = row > 0 && i >= bytesPerPixel ? out[(row - 1) * stride + i - bytesPerPixel] : 0
+        out[row * stride + i] = raw[row * (stride + 1) + 1 + i] &+ predictor(filter, left: left, up: up, upperLeft: upperLeft)
+      }
+    }
+    return out
+  }
+
+  /// Unpacks samples to 8 bits and palettes to RGB(A).
+  static func expand(_ rows: [UInt8], header: (width: Int, height: Int, depth: Int, colourType: Int),
+                     samplesPerPixel: Int, palette: [UInt8], transparency: [UInt8]) throws -> Image {
+    let (width, height, depth) = (header.width, header.height, header.depth)
+    let stride = rows.count / height
+    var samples = [UInt8]()
+    samples.reserveCapacity(width * height * samplesPerPixel)
+    for row in 0..<height {
+      let base = row * stride
+      for index in 0..<(width * samplesPerPixel) {
+        switch depth {
+        case 16: samples.append(rows[base + 2 * index])
+        case 8: samples.append(rows[base + index])
+        default:
+          let bit = index * depth
+          let value = (rows[base + bit / 8] >> UInt8(8 - depth - bit % 8)) & UInt8((1 << depth) - 1)
+          // Gray levels scale to 0...255; palette indices stay indices.
+          samples.append(header.colourType == 3 ? value : UInt8(Int(value) * 255 / ((1 << depth) - 1)))
+        }
+      }
+    }
+    guard header.colourType == 3 else {
+      return Image(width: width, height: height, channels: samplesPerPixel, pixels: samples)
+    }
+    guard !palette.isEmpty, palette.count % 3 == 0 else { throw Problem("corrupt: a palette image without a valid PLTE chunk") }
+    let entries = palette.count / 3
+    let channels = transparency.isEmpty ? 3 : 4
+    var pixels = [UInt8]()
+    pixels.reserveCapacity(samples.count * channels)
+    for index in samples {
+      guard Int(index) < entries else { throw Problem("corrupt: palette index \(index) of \(entries) entries") }
+      pixels += palette[(3 * Int(index))..<(3 * Int(index) + 3)]
+      if channels == 4 { pixels.append(Int(index) < transparency.count ? transparency[Int(index)] : 255) }
+    }
+    return Image(width: width, height: height, channels: channels, pixels: pixels)
+  }
+}
