@@ -39,8 +39,8 @@ let package = Package(
     // Files: reading with errors that name the file; atomic writes (temporary file, then rename).
     .target(name: "FileIO", dependencies: ["CZlib"]),
     // Readers: files to plain pixel buffers. They know nothing of tensors.
-    .target(name: "ImageFiles", dependencies: ["FileIO", "CZlib"]),
-    .target(name: "Datasets", dependencies: ["FileIO", "ImageFiles", "CZlib"]),
+    .target(name: "ImageFiles", dependencies: ["FileIO"]),
+    .target(name: "Datasets", dependencies: ["FileIO", "ImageFiles"]),
 
     // The numeric stack.
     .target(name: "TensorCore", dependencies: ["CKernels"]),
@@ -63,7 +63,7 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["Autodiff"], path: "Tests/TestSupport"),
     .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "TensorCore", "TestSupport"]),
     .testTarget(name: "FileIOTests", dependencies: ["FileIO", "TestSupport"]),
-    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ImageFilesTests", dependencies: ["ImageFiles", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
     .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TestSupport"]),

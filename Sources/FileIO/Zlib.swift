@@ -79,6 +79,30 @@ public enum Zlib {
     return output
   }
 
+  /// A gzip stream (RFC 1952) of `bytes`.
+  public static func gzip(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] {
+    var stream = z_stream()
+    let windowBits: Int32 = 15 + 16  // 16: gzip wrapper
+    let status = deflateInit2_(&stream, level, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+    precondition(status == Z_OK, "zlib deflateInit2 failed with \(status)")
+    defer { deflateEnd(&stream) }
+    var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 32)
+    var input = bytes
+    let produced = input.withUnsafeMutableBufferPointer { inputBuffer in
+      output.withUnsafeMutableBufferPointer { outputBuffer -> Int in
+        stream.next_in = inputBuffer.baseAddress
+        stream.avail_in = uInt(inputBuffer.count)
+        stream.next_out = outputBuffer.baseAddress
+        stream.avail_out = uInt(outputBuffer.count)
+        let result = CZlib.deflate(&stream, Z_FINISH)
+        precondition(result == Z_STREAM_END, "zlib deflate failed with \(result)")
+        return outputBuffer.count - Int(stream.avail_out)
+      }
+    }
+    output.removeSubrange(produced...)
+    return output
+  }
+
   /// The CRC-32 of `bytes` (as PNG chunks and gzip use), continuing from `initial`.
   public static func crc32(_ bytes: some Collection<UInt8>, initial: UInt32 = 0) -> UInt32 {
     let contiguous = Array(bytes)

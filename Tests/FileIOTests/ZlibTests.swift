@@ -21,6 +21,12 @@ import Testing
     #expect(try Zlib.inflate(Data(hello + world)) == Array("hello world".utf8))
   }
 
+  @Test func gzipRoundTripsAndStartsWithTheGzipMagic() throws {
+    let gz = Zlib.gzip(text)
+    #expect(gz.starts(with: [0x1f, 0x8b]))
+    #expect(try Zlib.inflate(Data(gz)) == text)
+  }
+
   @Test func truncatedCorruptAndOversizedStreamsAreErrors() {
     let compressed = Zlib.deflate(text)
     #expect(throws: Zlib.InflateError.truncated) { try Zlib.inflate(Data(compressed.prefix(compressed.count / 2))) }

@@ -1,0 +1,80 @@
+/// Examples in memory: `count` examples of `exampleShape` (`[28, 28]` for MNIST images), with
+/// optional labels.
+///
+/// Pixels stay in their file's form, bytes 0...255 (a quarter of the memory of floats), and
+/// become floats in [0, 1] (`byte / 255`, as Keras's tutorials scale) only batch by batch.
+/// Splitting shares the storage; nothing is copied.
+public struct ImageSet: Sendable {
+  /// How examples are stored.
+  public enum Storage: Sendable {
+    /// Bytes, scaled by 1/255 when batched.
+    case bytes([UInt8])
+    /// Floats, used as they are.
+    case floats([Float])
+  }
+
+  /// Every example of the underlying storage (shared by splits).
+  public let storage: Storage
+  /// The shape of one example.
+  public let exampleShape: [Int]
+  /// Labels of the underlying storage, if the data has them.
+  public let allLabels: [UInt8]?
+  /// Where the examples came from (a path), for messages.
+  public let source: String
+  /// The examples of the storage this set covers.
+  public let range: Range<Int>
+
+  /// Creates a set of all examples in `storage`.
+  public init(storage: Storage, exampleShape: [Int], labels: [UInt8]? = nil, source: String) {
+    let size = exampleShape.reduce(1, *)
+    let total: Int
+    switch storage {
+    case .bytes(let bytes): total = bytes.count
+    case .floats(let floats): total = floats.count
+    }
+    precondition(size > 0 && total % size == 0, "\(total) values do not divide into examples of shape \(exampleShape)")
+    precondition(labels == nil || labels!.count == total / size, "\(labels!.count) labels for \(total / size) examples")
+    self.storage = storage
+    self.exampleShape = exampleShape
+    self.allLabels = labels
+    self.source = source
+    range = 0..<(total / size)
+  }
+
+  private init(_ base: ImageSet, range: Range<Int>) {
+    storage = base.storage
+    exampleShape = base.exampleShape
+    allLabels = base.allLabels
+    source = base.source
+    self.range = range
+  }
+
+  /// The number of examples.
+  public var count: Int { range.count }
+  /// The number of values in one example.
+  public var exampleSize: Int { exampleShape.reduce(1, *) }
+  /// The labels of this set's examples, if any.
+  public var labels: ArraySlice<UInt8>? { allLabels?[range] }
+
+  /// The first `count` examples (all, if fewer).
+  public func prefix(_ count: Int) -> ImageSet { ImageSet(self, range: range.lowerBound..<(range.lowerBound + min(count, self.count))) }
+
+  /// Splits off the last `fraction` of the examples for validation, as Keras's
+  /// `validation_split` does (before any shuffling).
+  public func split(validationFraction fraction: Double) -> (training: ImageSet, validation: ImageSet) {
+    precondition(fraction > 0 && fraction < 1, "validation fraction \(fraction) must lie in (0, 1)")
+    let validationCount = max(1, Int((Double(count) * fraction).rounded()))
+    let boundary = range.upperBound - validationCount
+    return (ImageSet(self, range: range.lowerBound..<boundary), ImageSet(self, range: boundary..<range.upperBound))
+  }
+
+  /// Example `index` (0-based within this set) as floats in [0, 1].
+  public func example(_ index: Int) -> [Float] {
+    precondition((0..<count).contains(index), "example \(index) of \(count)")
+    let start = (range.lowerBound + index) * exampleSize
+    switch storage {
+    case .bytes(let bytes): return bytes[start..<(start + exampleSize)].map { Float($0) / 255 }
+    case .floats(let floats): return Array(floats[start..<(start + exampleSize)])
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import FileIO
+import Foundation
+
+/// NumPy's `.npy` format (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html):
+/// float32 arrays out; float32, float64 and uint8 arrays in, C order, little-endian.
+public enum NPY {
+  /// Writes a float32 array of `shape` to `path` atomically.
+  public static func write(_ values: [Float], shape: [Int], to path: String) throws {
+    precondition(values.count == shape.reduce(1, *), "\(values.count) values for shape \(shape)")
+    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(\(shape.map(String.init).joined(separator: ", ")))"
+    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
+    let unpadded = 10 + header.utf8.count + 1
+    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+    bytes += [UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)]
+    bytes += Array(header.utf8)
+    var data = Data(bytes)
+    values.withUnsafeBytes { data.append(contentsOf: $0) }  // little-endian hosts only (x86-64, arm64)
+    try FileIO.writeAtomically(data, to: path)
+  }
+
+  /// Reads an array from `path` as floats, with its shape.
+  ///
+  /// - Throws: `FileError` naming the file: not NPY, an unsupported dtype or order, truncated.
+  public static func read(_ path: String) throws -> (values: [Float], shape: [Int]) {
+    let data = try FileIO.read(path)
+    do {
+      return try parse([UInt8](data))
+    } catch let problem as Problem {
+      throw FileError(path, problem.description)
+    }
+  }
+
+  struct Problem: Error, CustomStringConvertible {
+    let description: String
+  }
+
+  static func parse(_ bytes: [UInt8]) throws -> (values: [Float], shape: [Int]) {
+    guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
+      throw Problem(description: "not an NPY file (bad magic string)")
+    }
+    let major = bytes[6]
+    let (lengthSize, headerStart) = major == 1 ? (2, 10) : (4, 12)
+    guard [1, 2, 3].contains(major), bytes.count >= headerStart else { throw Problem(description: "unsupported NPY version \(major)") }
+    let headerLength = (0..<lengthSize).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
+    guard headerStart + headerLength <= bytes.count else { throw Problem(description: "truncated: the header runs past the end of the file") }
+    let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
+    guard let descr = field("descr", in: header), let order = field("fortran_order", in: header), let shapeText = field("shape", in: header) else {
+      throw Problem(description: "corrupt header: \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
+    }
+    guard order == "False" else { throw Problem(description: "Fortran-ordered arrays are not supported; save with np.ascontiguousarray") }
+    let dimensions = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() ")).split(separator: ",")
+      .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    let shape = dimensions.compactMap { Int($0) }
+    guard shape.count == dimensions.count, shape.allSatisfy({ $0 >= 0 }) else { throw Problem(description: "corrupt shape \(shapeText)") }
+    let count = shape.reduce(1, *)
+    let itemSize = ["'<f4'": 4, "'<f8'": 8, "'|u1'": 1, "'<u1'": 1][descr]
+    guard let itemSize else { throw Problem(description: "dtype \(descr) is not supported (float32, float64 or uint8)") }
+    let start = headerStart + headerLength
+    guard bytes.count - start == count * itemSize else {
+      throw Problem(description: "\(bytes.count - start < count * itemSize ? "truncated" : "corrupt"): shape \(shape) of \(descr) needs \(count * itemSize) bytes of data, the file has \(bytes.count - start)")
+    }
+    let values: [Float] = bytes[start...].withUnsafeBytes { raw in
+      switch itemSize {
+      case 4: return (0..<count).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
+      case 8: return (0..<count).map { Float(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self)) }
+      default: return raw.map { Float($0) }
+      }
+    }
+    return (values, shape)
+  }
+
+  /// The text after `'key':` up to the next top-level comma, from a header dictionary.
+  static func field(_ key: String, in header: String) -> String? {
+    guard let keyRange = header.range(of: "'\(key)':") else { return nil }
+    var depth = 0
+    var value = ""
+    for character in header[keyRange.upperBound...] {
+      if character == "(" { depth += 1 }
+      if character == ")" { depth -= 1 }
+      if (character == "," && depth == 0) || character == "}" { break }
+      value.append(character)
+    }
+    return value.trimmingCharacters(in: .whitespaces)
+  }
+}

@@ -1,0 +1,43 @@
+import Datasets
+import FileIO
+import Foundation
+import TestSupport
+import Testing
+
+/// Fixtures were written by NumPy 2.4.6 (Fixtures/README.md).
+@Suite struct NPYTests {
+  func fixture(_ name: String) throws -> String {
+    try #require(Bundle.module.path(forResource: name, ofType: nil, inDirectory: "Fixtures"))
+  }
+
+  @Test func readsNumPysFiles() throws {
+    let float32 = try NPY.read(try fixture("float32.npy"))
+    #expect(float32.shape == [2, 3] && float32.values == [0, 0.25, 0.5, 0.75, 1, 1.25])
+    #expect(try NPY.read(try fixture("float64.npy")).values == [1.5, -2.25, 1e-3])
+    #expect(try NPY.read(try fixture("uint8.npy")).values == [0, 128, 255, 7])
+    #expect(try NPY.read(try fixture("vector.npy")).shape == [2])
+  }
+
+  @Test func writesTheSameBytesNumPyWrites() throws {
+    let directory = try TemporaryDirectory()
+    try NPY.write([0, 0.25, 0.5, 0.75, 1, 1.25], shape: [2, 3], to: directory.path("ours.npy"))
+    #expect(try FileIO.read(directory.path("ours.npy")) == FileIO.read(try fixture("float32.npy")))
+    try NPY.write([0.5, 1], shape: [2], to: directory.path("vector.npy"))
+    #expect(try FileIO.read(directory.path("vector.npy")) == FileIO.read(try fixture("vector.npy")))
+  }
+
+  @Test func unsupportedAndDamagedFilesAreNamed() throws {
+    let fortran = try fixture("fortran.npy")
+    #expect(throws: FileError(fortran, "Fortran-ordered arrays are not supported; save with np.ascontiguousarray")) { try NPY.read(fortran) }
+    let int64 = try fixture("int64.npy")
+    #expect(throws: FileError(int64, "dtype '<i8' is not supported (float32, float64 or uint8)")) { try NPY.read(int64) }
+    let directory = try TemporaryDirectory()
+    let bytes = [UInt8](try FileIO.read(try fixture("float32.npy")))
+    let short = try directory.write(Array(bytes.dropLast(4)), to: "short.npy")
+    #expect(throws: FileError(short, "truncated: shape [2, 3] of '<f4' needs 24 bytes of data, the file has 20")) { try NPY.read(short) }
+    for length in 0..<bytes.count {
+      let path = try directory.write(Array(bytes.prefix(length)), to: "prefix.npy")
+      #expect(throws: FileError.self) { try NPY.read(path) }
+    }
+  }
+}
