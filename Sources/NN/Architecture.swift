@@ -14,11 +14,27 @@ public struct Architecture: Codable, Equatable, Sendable {
   public var encoder: [LayerSpec]
   /// The decoder's layers, first applied first.
   public var decoder: [LayerSpec]
+  /// The shape of one example as an image, `[height, width]` or `[height, width, channels]`, for
+  /// showing inputs and outputs; nil where unknown. A dense model takes 28×28 images as `[784]`.
+  public var imageShape: [Int]?
 
-  public init(inputShape: [Int], encoder: [LayerSpec], decoder: [LayerSpec]) {
+  public init(inputShape: [Int], encoder: [LayerSpec], decoder: [LayerSpec], imageShape: [Int]? = nil) {
     self.inputShape = inputShape
     self.encoder = encoder
     self.decoder = decoder
+    self.imageShape = imageShape
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case inputShape = "input_shape", encoder, decoder, imageShape = "image_shape"
+  }
+
+  /// The image shape, or a square one where the input size is a perfect square (784 → 28×28).
+  public var displayShape: (height: Int, width: Int)? {
+    if let imageShape, imageShape.count >= 2, imageShape.dropFirst(2).allSatisfy({ $0 == 1 }) { return (imageShape[0], imageShape[1]) }
+    if inputShape.count >= 2, inputShape.dropFirst(2).allSatisfy({ $0 == 1 }) { return (inputShape[0], inputShape[1]) }
+    let side = Int(Double(inputSize).squareRoot().rounded())
+    return side * side == inputSize ? (side, side) : nil
   }
 
   /// The number of scalars in one example.
@@ -70,6 +86,20 @@ public struct Architecture: Codable, Equatable, Sendable {
       current = try spec.outputShape(for: current)
     }
     return built
+  }
+
+  /// Floating-point operations of the matrix products in one training step, per example:
+  /// each dense layer's forward product, its weight gradient, and (except the first layer, whose
+  /// input needs no gradient) its input gradient, 2·in·out each.
+  public func trainingFLOPsPerExample() throws -> Int {
+    var current = inputShape
+    var total = 0
+    for (index, spec) in (encoder + decoder).enumerated() {
+      let products = spec.multiplyAddsPerExample(inputShape: current)
+      total += 2 * products * (index == 0 ? 2 : 3)
+      current = try spec.outputShape(for: current)
+    }
+    return total
   }
 
   /// One line per layer, as in Keras's `model.summary()`: name, layer, output shape, parameters.

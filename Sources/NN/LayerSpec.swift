@@ -33,6 +33,13 @@ public enum LayerSpec: Equatable, Sendable {
     }
   }
 
+  /// Multiply-adds of the layer's forward matrix product for one example.
+  func multiplyAddsPerExample(inputShape input: [Int]) -> Int {
+    switch self {
+    case .dense(let units, _, _): input.reduce(1, *) * units
+    }
+  }
+
   /// A new layer for `inputShape` (already validated), with Keras's initialization.
   func makeLayer(inputShape: [Int], using generator: inout some RandomNumberGenerator) -> any Layer {
     switch self {

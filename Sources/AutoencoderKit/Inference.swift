@@ -1,0 +1,59 @@
+/// Running a trained model over whole data sets, batch by batch.
+extension Autoencoder {
+  /// The codes of every example of `set`, `[count] + codeShape`.
+  public func encode(_ set: ImageSet, batchSize: Int = 1024) throws -> Tensor {
+    try mapBatches(of: set, batchSize: batchSize) { encode($0) }
+  }
+
+  /// The reconstructions of every example of `set`, `[count] + inputShape`.
+  public func reconstruct(_ set: ImageSet, batchSize: Int = 1024) throws -> Tensor {
+    try mapBatches(of: set, batchSize: batchSize) { reconstruct($0) }
+  }
+
+  /// The outputs for `codes` (`[count] + codeShape`), in batches.
+  ///
+  /// - Throws: `InferenceError.codeShape` when the codes do not have the model's code shape.
+  public func decode(codes: Tensor, batchSize: Int = 1024) throws -> Tensor {
+    let codeShape = try architecture.codeShape()
+    guard codes.rank >= 1, codes.count == codes.shape[0] * codeShape.reduce(1, *) else {
+      throw InferenceError.codeShape(found: codes.shape, expected: codeShape)
+    }
+    let set = ImageSet(storage: .floats(codes.scalars), exampleShape: codeShape, source: "codes")
+    var outputs: [Tensor] = []
+    var batches = try Batches(set, batchSize: batchSize, exampleShape: codeShape)
+    for index in 0..<batches.count { outputs.append(decode(batches.batch(index))) }
+    return Tensor.concatenating(outputs)
+  }
+
+  private func mapBatches(of set: ImageSet, batchSize: Int, _ body: (Tensor) -> Tensor) throws -> Tensor {
+    var batches = try Batches(set, batchSize: batchSize, exampleShape: architecture.inputShape)
+    return Tensor.concatenating((0..<batches.count).map { body(batches.batch($0)) })
+  }
+}
+
+/// Inputs that do not fit a model.
+public enum InferenceError: Error, Equatable, CustomStringConvertible {
+  case codeShape(found: [Int], expected: [Int])
+
+  public var description: String {
+    switch self {
+    case .codeShape(let found, let expected):
+      "codes of shape \(found) do not fit the model's code shape \(expected) (one row of \(expected.reduce(1, *)) values per example)"
+    }
+  }
+}
+
+extension Tensor {
+  /// The tensors joined along their first dimension.
+  static func concatenating(_ parts: [Tensor]) -> Tensor {
+    guard let first = parts.first else { return Tensor.zeros(shape: [0]) }
+    let rows = parts.reduce(0) { $0 + $1.shape[0] }
+    return Tensor(shape: [rows] + first.shape.dropFirst()) { out in
+      var offset = 0
+      for part in parts {
+        part.withUnsafeBufferPointer { out.baseAddress!.advanced(by: offset).initialize(from: $0.baseAddress!, count: $0.count) }
+        offset += part.count
+      }
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/// A figure of originals above their reconstructions, as in Keras's autoencoder tutorial:
+/// rows of `columns` originals, each followed by a row of the model's reconstructions of them.
+public struct ReconstructionFigure {
+  public var count = 10
+  public var columns = 10
+  public var scale = 2
+
+  public init(count: Int = 10, columns: Int = 10, scale: Int = 2) {
+    self.count = count
+    self.columns = columns
+    self.scale = scale
+  }
+
+  /// The figure for the first `count` examples of `set`.
+  ///
+  /// - Throws: `FigureError` when the model's examples cannot be shown as images.
+  public func render(_ model: Autoencoder, on set: ImageSet) throws -> Image {
+    guard let (height, width) = model.architecture.displayShape else { throw FigureError.notImages(model.architecture.inputShape) }
+    let shown = set.prefix(count)
+    let originals = (0..<shown.count).map { shown.example($0) }
+    let reconstructions = try model.reconstruct(shown)
+    let size = height * width
+    let outputs = reconstructions.scalars
+    var rows: [[[Float]]] = []
+    for start in stride(from: 0, to: shown.count, by: columns) {
+      let indices = start..<min(start + columns, shown.count)
+      rows.append(indices.map { originals[$0] })
+      rows.append(indices.map { Array(outputs[($0 * size)..<(($0 + 1) * size)]) })
+    }
+    return ImageGrid(width: width, height: height, padding: 2, scale: scale, background: 1).tile(rows)
+  }
+}
+
+/// Outputs that cannot be drawn.
+public enum FigureError: Error, Equatable, CustomStringConvertible {
+  case notImages([Int])
+
+  public var description: String {
+    switch self {
+    case .notImages(let shape): "examples of shape \(shape) cannot be shown as images (no image shape is known)"
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import FileIO
+import Foundation
+import NN
+import TensorCore
+import Training
+
+/// A trained autoencoder in a safetensors file: its parameters as tensors under their dotted
+/// names (`encoder.0.weight`, Keras layout `[inputSize, outputSize]`), and in the metadata its
+/// architecture, how it was trained and its history, as JSON strings, so the file alone
+/// rebuilds the model:
+///
+/// | metadata key | value |
+/// |---|---|
+/// | `format` | `autoencoderkit` |
+/// | `format_version` | `1` |
+/// | `architecture` | `Architecture` as JSON |
+/// | `training` | `TrainingConfiguration` as JSON (absent for untrained models) |
+/// | `history` | `History` as JSON (absent for untrained models) |
+public struct ModelFile {
+  /// The current format version; files of a later version are refused.
+  public static let formatVersion = 1
+
+  public var model: Autoencoder
+  public var training: TrainingConfiguration?
+  public var history: History?
+
+  public init(model: Autoencoder, training: TrainingConfiguration? = nil, history: History? = nil) {
+    self.model = model
+    self.training = training
+    self.history = history
+  }
+
+  /// Writes the file atomically: a complete file at `path`, or none.
+  public func write(to path: String) throws {
+    try FileIO.writeAtomically(try encode(), to: path)
+  }
+
+  /// The file's bytes.
+  public func encode() throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    func json(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+    var metadata = ["format": "autoencoderkit", "format_version": String(Self.formatVersion),
+                    "architecture": try json(model.architecture)]
+    if let training { metadata["training"] = try json(training) }
+    if let history { metadata["history"] = try json(history) }
+    return try SafeTensors.encode(model.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: metadata)
+  }
+
+  /// Reads the model file at `path`.
+  ///
+  /// - Throws: `FileError` naming the file and what is wrong: not safetensors, not an
+  ///   AutoencoderKit model, a missing, extra or misshapen tensor, non-finite weights.
+  public static func read(_ path: String) throws -> ModelFile {
+    let data = try FileIO.read(path)
+    do {
+      return try decode(data)
+    } catch let problem as SafeTensors.Problem {
+      throw FileError(path, problem.description)
+    }
+  }
+
+  /// The model in a file's bytes.
+  public static func decode(_ data: Data) throws -> ModelFile {
+    let (tensors, metadata) = try SafeTensors.decode(data)
+    guard metadata["format"] == "autoencoderkit" else {
+      throw SafeTensors.Problem("not an AutoencoderKit model (no \"format\": \"autoencoderkit\" in its metadata)")
+    }
+    guard let version = metadata["format_version"].flatMap(Int.init), version <= formatVersion else {
+      throw SafeTensors.Problem("model format version \(metadata["format_version"] ?? "?") is newer than this tool's \(formatVersion); update AutoencoderKit")
+    }
+    let decoder = JSONDecoder()
+    func decoded<T: Decodable>(_ type: T.Type, _ key: String) throws -> T? {
+      guard let text = metadata[key] else { return nil }
+      do {
+        return try decoder.decode(type, from: Data(text.utf8))
+      } catch {
+        throw SafeTensors.Problem("corrupt \(key) metadata: \(describe(error))")
+      }
+    }
+    guard let architecture = try decoded(Architecture.self, "architecture") else {
+      throw SafeTensors.Problem("no architecture in the metadata")
+    }
+    var generator = SplitMix64(seed: 0)
+    let model: Autoencoder
+    do {
+      model = try Autoencoder(architecture, using: &generator)
+    } catch {
+      throw SafeTensors.Problem("its architecture cannot be built: \(error)")
+    }
+    let expected = model.namedParameters
+    let names = Set(expected.map(\.name))
+    if let extra = tensors.keys.sorted().first(where: { !names.contains($0) }) {
+      throw SafeTensors.Problem("unexpected tensor \(extra) (the architecture has no such parameter)")
+    }
+    for (name, parameter) in expected {
+      guard let tensor = tensors[name] else { throw SafeTensors.Problem("missing tensor \(name)") }
+      guard tensor.shape == parameter.shape else {
+        throw SafeTensors.Problem("tensor \(name) has shape \(tensor.shape), the architecture needs \(parameter.shape)")
+      }
+      guard tensor.isFinite else { throw SafeTensors.Problem("tensor \(name) holds NaN or infinite values") }
+      parameter.updateValue { $0 = tensor }
+    }
+    return ModelFile(model: model, training: try decoded(TrainingConfiguration.self, "training"),
+                     history: try decoded(History.self, "history"))
+  }
+
+  private static func describe(_ error: any Error) -> String {
+    if case DecodingError.dataCorrupted(let context) = error { return context.debugDescription }
+    if case DecodingError.keyNotFound(let key, _) = error { return "no \(key.stringValue)" }
+    if case DecodingError.typeMismatch(_, let context) = error { return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))" }
+    return "\(error)"
+  }
+}

@@ -1,0 +1,31 @@
+/// Progress of training within an epoch, after each batch.
+public struct BatchProgress: Sendable {
+  /// The epoch, from 1, and the number of epochs.
+  public var epoch: Int, epochs: Int
+  /// Batches done in this epoch, and per epoch.
+  public var batch: Int, batches: Int
+  /// The mean training loss so far this epoch.
+  public var loss: Float
+  /// Examples trained on so far this epoch.
+  public var examples: Int
+  /// Seconds since the epoch began.
+  public var seconds: Double
+}
+
+/// Whether training goes on: callbacks set `shouldStop` to end it after the current epoch.
+public struct TrainingState: Sendable {
+  public var shouldStop = false
+}
+
+/// Hooks into `Trainer.fit`, as Keras's callbacks; every method does nothing unless implemented.
+public protocol Callback {
+  /// After each training step.
+  mutating func onBatchEnd(_ progress: BatchProgress, state: inout TrainingState) throws
+  /// After each epoch, its validation included.
+  mutating func onEpochEnd(_ epoch: History.Epoch, of epochs: Int, state: inout TrainingState) throws
+}
+
+extension Callback {
+  public mutating func onBatchEnd(_ progress: BatchProgress, state: inout TrainingState) throws {}
+  public mutating func onEpochEnd(_ epoch: History.Epoch, of epochs: Int, state: inout TrainingState) throws {}
+}

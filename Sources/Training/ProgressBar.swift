@@ -1,0 +1,80 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Shows training as it goes: a live bar (batches done, loss, examples per second, time left)
+/// redrawn on a terminal, and one summary line per epoch, as Keras's `verbose=1`:
+///
+/// ```
+/// Epoch 3/50 [=================>............] 160/235  loss 0.2931  48,210 img/s  ETA 1s
+/// Epoch 3/50  235/235  4.9s  loss 0.2928  val_loss 0.2899 (nats/pixel)  48,102 img/s
+/// ```
+public struct ProgressBar: Callback {
+  /// The unit printed after the losses ("nats/pixel").
+  public let unit: String
+  /// Whether to draw the live bar (a terminal) or only the epoch lines (a log file).
+  public let live: Bool
+  private let writeLive: (String) -> Void
+  private let writeLine: (String) -> Void
+  private var lastDraw: Double = -1
+
+  /// - Parameters:
+  ///   - unit: The loss's unit.
+  ///   - live: Draw the live bar; by default, when standard error is a terminal.
+  ///   - writeLive: Where the bar goes (standard error by default).
+  ///   - writeLine: Where the epoch lines go (standard output by default).
+  public init(unit: String, live: Bool = isatty(STDERR_FILENO) == 1,
+              writeLive: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) },
+              writeLine: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) {
+    self.unit = unit
+    self.live = live
+    self.writeLive = writeLive
+    self.writeLine = writeLine
+  }
+
+  public mutating func onBatchEnd(_ progress: BatchProgress, state: inout TrainingState) throws {
+    guard live, progress.seconds - lastDraw >= 0.1 || progress.batch == progress.batches else { return }
+    lastDraw = progress.seconds
+    let width = 30
+    let done = width * progress.batch / progress.batches
+    let bar = String(repeating: "=", count: max(done - 1, 0)) + (done > 0 ? ">" : "") + String(repeating: ".", count: width - done)
+    let rate = Double(progress.examples) / max(progress.seconds, 1e-9)
+    let remaining = progress.seconds / Double(progress.batch) * Double(progress.batches - progress.batch)
+    writeLive("\r\u{1B}[K" + "Epoch \(progress.epoch)/\(progress.epochs) [\(bar)] \(progress.batch)/\(progress.batches)"
+      + "  loss \(Self.format(progress.loss))  \(Self.grouped(rate)) img/s  ETA \(Self.duration(remaining))")
+  }
+
+  public mutating func onEpochEnd(_ epoch: History.Epoch, of epochs: Int, state: inout TrainingState) throws {
+    if live { writeLive("\r\u{1B}[K") }
+    lastDraw = -1
+    var line = "Epoch \(epoch.epoch)/\(epochs)  \(Self.duration(epoch.seconds))  loss \(Self.format(epoch.loss))"
+    if let validation = epoch.validationLoss { line += "  val_loss \(Self.format(validation))" }
+    line += " (\(unit))  \(Self.grouped(epoch.examplesPerSecond)) img/s"
+    writeLine(line)
+  }
+
+  /// Four decimals, as Keras prints losses.
+  static func format(_ value: Float) -> String { String(format: "%.4f", value) }
+
+  /// `48,210`.
+  static func grouped(_ value: Double) -> String {
+    let digits = String(Int(value.rounded()))
+    var result = ""
+    for (index, character) in digits.reversed().enumerated() {
+      if index > 0, index % 3 == 0 { result.append(",") }
+      result.append(character)
+    }
+    return String(result.reversed())
+  }
+
+  /// `0.42s`, `4.9s`, `1m 05s`.
+  static func duration(_ seconds: Double) -> String {
+    if seconds < 1 { return String(format: "%.2fs", seconds) }
+    if seconds < 60 { return String(format: "%.1fs", seconds) }
+    return String(format: "%dm %02ds", Int(seconds) / 60, Int(seconds) % 60)
+  }
+}

@@ -1,0 +1,121 @@
+import Autodiff
+import Datasets
+import Dispatch
+import NN
+import Optimizers
+import TensorCore
+
+/// Trains an autoencoder to reconstruct its input, as Keras's `model.fit(x, x, ...)`.
+///
+/// ```swift
+/// let trainer = Trainer(model: autoencoder, optimizer: Adam(), loss: .binaryCrossEntropy)
+/// var generator = SplitMix64(seed: 0)
+/// let history = try trainer.fit(on: training, validation: test, epochs: 50, batchSize: 256,
+///                               using: &generator, callbacks: [ProgressBar()])
+/// ```
+///
+/// `fit` is this loop, which `step(input:target:)` exposes for custom training:
+/// ```swift
+/// for epoch in 1...epochs {
+///   batches.shuffle(using: &generator)
+///   for index in 0..<batches.count {
+///     let batch = batches.batch(index)
+///     let loss = trainer.step(input: batch, target: batch)   // forward, backward, update
+///     guard loss.isFinite else { throw TrainingError.nonFiniteLoss(...) }
+///   }
+///   validationLoss = try trainer.evaluate(validation)
+/// }
+/// ```
+public final class Trainer {
+  public let model: Autoencoder
+  public let optimizer: any Optimizer
+  public let loss: Loss
+  public let reduction: LossReduction
+
+  public init(model: Autoencoder, optimizer: any Optimizer, loss: Loss = .binaryCrossEntropy, reduction: LossReduction = .mean) {
+    self.model = model
+    self.optimizer = optimizer
+    self.loss = loss
+    self.reduction = reduction
+  }
+
+  /// One training step: the loss of `model(input)` against `target`, its gradients, and an
+  /// optimizer update. Returns the loss before the update.
+  @discardableResult
+  public func step(input: Tensor, target: Tensor) -> Float {
+    let (value, gradients) = valueWithGradient(at: model) { model in
+      loss(predicted: model(Variable(input)), expected: target, reduction: reduction)
+    }
+    optimizer.update(model, along: gradients)
+    return value
+  }
+
+  /// Trains for `epochs` passes over `training`, shuffling each epoch (Keras's `shuffle=True`)
+  /// and evaluating `validation` after each.
+  ///
+  /// - Returns: The history of losses and timings.
+  /// - Throws: `DataError` before training when the data does not fit the model;
+  ///   `TrainingError.nonFiniteLoss` when a step's loss is NaN or infinite; anything a callback throws.
+  public func fit(on training: ImageSet, validation: ImageSet? = nil, epochs: Int, batchSize: Int, shuffle: Bool = true,
+                  using generator: inout some RandomNumberGenerator, callbacks: [any Callback] = []) throws -> History {
+    precondition(epochs >= 0 && batchSize > 0, "epochs must be non-negative and the batch size positive")
+    let exampleShape = model.architecture.inputShape
+    var batches = try Batches(training, batchSize: batchSize, exampleShape: exampleShape)
+    if let validation { _ = try Batches(validation, batchSize: batchSize, exampleShape: exampleShape) }
+    var callbacks = callbacks
+    var history = History()
+    var state = TrainingState()
+    guard epochs > 0 else { return history }
+    for epoch in 1...epochs {
+      if shuffle { batches.shuffle(using: &generator) }
+      let start = DispatchTime.now().uptimeNanoseconds
+      var total: Double = 0, examples = 0
+      for index in 0..<batches.count {
+        let batch = batches.batch(index)
+        let value = step(input: batch, target: batch)
+        guard value.isFinite else { throw TrainingError.nonFiniteLoss(value, epoch: epoch, batch: index + 1) }
+        let rows = batch.shape[0]
+        total += Double(value) * Double(rows)
+        examples += rows
+        let progress = BatchProgress(epoch: epoch, epochs: epochs, batch: index + 1, batches: batches.count,
+                                     loss: Float(total / Double(examples)), examples: examples, seconds: seconds(since: start))
+        for i in callbacks.indices { try callbacks[i].onBatchEnd(progress, state: &state) }
+      }
+      let elapsed = seconds(since: start)
+      let record = History.Epoch(epoch: epoch, loss: Float(total / Double(max(examples, 1))),
+                                 validationLoss: try validation.map { try evaluate($0, batchSize: max(batchSize, 1024)) },
+                                 seconds: elapsed, examplesPerSecond: Double(examples) / max(elapsed, 1e-9))
+      history.epochs.append(record)
+      for i in callbacks.indices { try callbacks[i].onEpochEnd(record, of: epochs, state: &state) }
+      if state.shouldStop { break }
+    }
+    return history
+  }
+
+  /// The mean loss over every example of `set` (weighted by batch size), without training.
+  public func evaluate(_ set: ImageSet, batchSize: Int = 1024) throws -> Float {
+    var batches = try Batches(set, batchSize: batchSize, exampleShape: model.architecture.inputShape)
+    var total: Double = 0
+    for index in 0..<batches.count {
+      let batch = batches.batch(index)
+      let value = withoutGradients { loss(predicted: model(Variable(batch)), expected: batch, reduction: reduction).value.scalar }
+      total += Double(value) * Double(batch.shape[0])
+    }
+    return Float(total / Double(max(set.count, 1)))
+  }
+
+  private func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+}
+
+/// Training that cannot go on.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+  /// A step's loss was NaN or infinite.
+  case nonFiniteLoss(Float, epoch: Int, batch: Int)
+
+  public var description: String {
+    switch self {
+    case .nonFiniteLoss(let value, let epoch, let batch):
+      "the loss became \(value) at epoch \(epoch), batch \(batch); try a lower --learning-rate, or check the data for NaN"
+    }
+  }
+}

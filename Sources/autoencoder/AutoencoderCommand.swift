@@ -1,0 +1,33 @@
+import ArgumentParser
+import AutoencoderKit
+import Foundation
+
+@main
+struct AutoencoderCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "autoencoder",
+    abstract: "Train, run and inspect autoencoders on the CPU.",
+    discussion: """
+      Start with `autoencoder train`: it trains Keras's tutorial model (784-64-784, Adam, binary \
+      cross-entropy, batch 256) on Fashion-MNIST and writes model.safetensors and a reconstruction figure.
+      """,
+    version: autoencoderKitVersion,
+    subcommands: [Train.self, Evaluate.self, Encode.self, Decode.self, Reconstruct.self, Info.self, Benchmark.self])
+
+  /// Runs the command; any error is one line on standard error and a non-zero exit.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success {  // --help, --version
+        print(fullMessage(for: error))
+        Foundation.exit(0)
+      }
+      let message = message(for: error).split(separator: "\n").joined(separator: " ")
+      FileHandle.standardError.write(Data("autoencoder: error: \(message)\n".utf8))
+      Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import AutoencoderKit
+import Foundation
+
+struct Benchmark: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Time training on the full training set: seconds per epoch, images/s, GFLOP/s, peak memory.",
+    discussion: "Build with -c release. benchmarks/compare runs this beside PyTorch and Keras on the same machine.")
+
+  @Option(help: "Architecture: dense (784-64-784) or deep (784-128-64-128-784).") var model: Train.Preset = .dense
+  @Option(help: "Timed epochs (after one warm-up epoch).") var epochs = 3
+  @Option(help: "Examples per step.") var batchSize = 256
+  @OptionGroup var data: DataOptions
+  @OptionGroup var threads: ThreadOptions
+  @Flag(help: "Print one JSON object.") var json = false
+
+  func validate() throws {
+    guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
+  }
+
+  func run() throws {
+    try threads.prepare()
+    let training = try IDXFolder(data.data).load(.train)
+    let benchmark = TrainingBenchmark(architecture: Architecture.preset(named: model.rawValue)!, batchSize: batchSize, epochs: epochs)
+    let result = try benchmark.run(on: training)
+    if json { return try printJSON(result) }
+    say("\(result.framework): \(result.model), \(grouped(result.examples)) images, batch \(result.batchSize), \(result.threads) threads")
+    say("BLAS \(result.system.blasLibrary) \(result.system.blasCore), \(result.system.kernelSIMD) kernels, \(result.system.cpu)")
+    say("  s/epoch   images/s   GFLOP/s   peak RSS   epochs")
+    say(String(format: "  %7.3f   %8.0f   %7.1f   %5.0f MB   ", result.secondsPerEpoch, result.imagesPerSecond, result.gflopPerSecond,
+                 result.peakRSSMegabytes) + result.epochSeconds.map { String(format: "%.3f", $0) }.joined(separator: " "))
+  }
+}

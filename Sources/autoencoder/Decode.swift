@@ -1,0 +1,52 @@
+import ArgumentParser
+import AutoencoderKit
+import Foundation
+
+struct Decode: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Decode codes (.npy or .csv) to images: a .png grid or a .npy array.")
+
+  @Argument(help: "The model file.") var model: String
+  @Argument(help: "The codes: .npy (one row per code) or .csv (a \"label\" column is ignored).") var codes: String
+  @Option(name: .shortAndLong, help: "Where to write: a .png grid or a .npy array of images.") var output = "decoded.png"
+  @Option(help: "Images per row of the grid.") var columns = 10
+  @OptionGroup var threads: ThreadOptions
+
+  func validate() throws {
+    guard output.hasSuffix(".png") || output.hasSuffix(".npy") else { throw ValidationError("--output \(output): must end in .png or .npy") }
+    guard columns > 0 else { throw ValidationError("--columns must be positive") }
+    try checkWritable(output, option: "--output")
+  }
+
+  func run() throws {
+    try threads.prepare()
+    let file = try ModelFile.read(model)
+    let codeShape = try file.model.architecture.codeShape()
+    let width = codeShape.reduce(1, *)
+    var values: [Float], rows: Int
+    if codes.hasSuffix(".csv") {
+      let (header, table) = try CSV.read(codes)
+      let labelColumn = header?.firstIndex(of: "label")
+      values = table.flatMap { row in row.enumerated().filter { $0.offset != labelColumn }.map(\.element) }
+      rows = table.count
+    } else {
+      let (array, shape) = try NPY.read(codes)
+      values = array
+      rows = shape.first ?? 0
+    }
+    guard rows > 0, values.count == rows * width else {
+      throw FileError(codes, "holds \(values.count) values in \(rows) rows; the model's codes have \(width) values each")
+    }
+    guard values.allSatisfy(\.isFinite) else { throw FileError(codes, "holds NaN or infinite values") }
+    let images = try file.model.decode(codes: Tensor(shape: [rows] + codeShape, scalars: values))
+    if output.hasSuffix(".npy") {
+      try NPY.write(images.scalars, shape: images.shape, to: output)
+    } else {
+      guard let (height, imageWidth) = file.model.architecture.displayShape else { throw FigureError.notImages(file.model.architecture.inputShape) }
+      let size = height * imageWidth, scalars = images.scalars
+      let all = (0..<rows).map { Array(scalars[($0 * size)..<(($0 + 1) * size)]) }
+      let grid = stride(from: 0, to: rows, by: columns).map { Array(all[$0..<min($0 + columns, rows)]) }
+      try PNG.write(ImageGrid(width: imageWidth, height: height).tile(grid), to: output)
+    }
+    say("Wrote \(output): \(grouped(rows)) decoded images")
+  }
+}

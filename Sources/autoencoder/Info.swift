@@ -1,0 +1,77 @@
+import ArgumentParser
+import AutoencoderKit
+import Foundation
+
+struct Info: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Describe a model file (architecture, parameters, training, history), or with --system this machine's compute.")
+
+  @Argument(help: "The model file.") var model: String?
+  @Flag(help: "Describe the BLAS library, its kernels and threads, and the SIMD level instead.") var system = false
+  @Flag(help: "Print one JSON object.") var json = false
+  @OptionGroup var threads: ThreadOptions
+
+  func validate() throws {
+    guard (model != nil) != system else { throw ValidationError("give a model file or --system") }
+  }
+
+  func run() throws {
+    if system {
+      if let threads = threads.threads { try BLAS.load(); BLAS.threads = threads }
+      let info = SystemInfo.current()
+      if json { return try printJSON(info) }
+      say("CPU:          \(info.cpu.isEmpty ? "unknown" : info.cpu)")
+      say("SIMD:         \(info.kernelSIMD) element-wise kernels (CPU supports \(info.cpuSIMD))")
+      say("BLAS:         \(info.blasLibrary)\(info.blasConfiguration.isEmpty ? "" : " (\(info.blasConfiguration))")")
+      if !info.blasCore.isEmpty { say("BLAS kernels: \(info.blasCore) (\(info.blasCoreSource))") }
+      say("Threads:      \(info.blasThreads)")
+      return
+    }
+    let file = try ModelFile.read(model!)
+    let architecture = file.model.architecture
+    if json { return try printJSON(Report(file: file)) }
+    say("\(model!): \(architecture.description)")
+    if let shape = architecture.displayShape { say("Images: \(shape.height)x\(shape.width)") }
+    let rows = try architecture.summary()
+    let layerWidth = max(5, rows.map(\.layer.count).max() ?? 0)
+    say("  " + "Name".padding(toLength: 11, withPad: " ", startingAt: 0) + "Layer".padding(toLength: layerWidth + 2, withPad: " ", startingAt: 0)
+      + "Output".padding(toLength: 14, withPad: " ", startingAt: 0) + "Parameters")
+    for row in rows {
+      say("  " + row.name.padding(toLength: 11, withPad: " ", startingAt: 0) + row.layer.padding(toLength: layerWidth + 2, withPad: " ", startingAt: 0)
+        + "\(row.outputShape)".padding(toLength: 14, withPad: " ", startingAt: 0) + grouped(row.parameters).leftPadded(10))
+    }
+    say("Parameters: \(grouped(file.model.parameterCount))")
+    if let training = file.training {
+      say("Trained: \(training.epochs) epochs, batch \(training.batchSize), \(training.optimizer.description), \(training.loss.name) "
+        + "(\(training.reduction.rawValue)), seed \(training.seed), \(training.threads) threads, data \(training.data), validation \(training.validation)")
+    }
+    if let history = file.history, !history.epochs.isEmpty {
+      let unit = file.training.map { $0.loss.unit($0.reduction) } ?? ""
+      say("History (\(unit)):")
+      say("  epoch      loss  val_loss   seconds")
+      for epoch in history.epochs {
+        say("  " + "\(epoch.epoch)".leftPadded(5) + String(format: "%10.4f", epoch.loss)
+          + (epoch.validationLoss.map { String(format: "%10.4f", $0) } ?? "         -") + String(format: "%10.2f", epoch.seconds))
+      }
+    }
+  }
+
+  struct Report: Encodable {
+    var architecture: Architecture
+    var description: String
+    var parameters: Int
+    var training: TrainingConfiguration?
+    var history: History?
+    init(file: ModelFile) {
+      architecture = file.model.architecture
+      description = architecture.description
+      parameters = file.model.parameterCount
+      training = file.training
+      history = file.history
+    }
+  }
+}
+
+extension String {
+  func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

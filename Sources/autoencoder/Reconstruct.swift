@@ -1,0 +1,29 @@
+import ArgumentParser
+import AutoencoderKit
+import Foundation
+
+struct Reconstruct: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Draw dataset images above the model's reconstructions of them.")
+
+  @Argument(help: "The model file.") var model: String
+  @OptionGroup var data: DataOptions
+  @Option(help: "Which split.") var split: SplitOption = .test
+  @Option(help: "How many images.") var count = 10
+  @Option(help: "Images per row.") var columns = 10
+  @Option(help: "Pixels per image pixel.") var scale = 2
+  @Option(name: .shortAndLong, help: "The PNG to write.") var output = "reconstruction.png"
+  @OptionGroup var threads: ThreadOptions
+
+  func validate() throws {
+    guard count > 0, columns > 0, (1...16).contains(scale) else { throw ValidationError("--count and --columns must be positive, --scale 1 to 16") }
+    try checkWritable(output, option: "--output")
+  }
+
+  func run() throws {
+    try threads.prepare()
+    let file = try ModelFile.read(model)
+    let set = try IDXFolder(data.data).load(split.split)
+    try PNG.write(try ReconstructionFigure(count: count, columns: columns, scale: scale).render(file.model, on: set), to: output)
+    say("Wrote \(output): \(min(count, set.count)) \(split.rawValue) images above their reconstructions")
+  }
+}

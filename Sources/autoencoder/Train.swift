@@ -1,0 +1,82 @@
+import ArgumentParser
+import AutoencoderKit
+import Foundation
+
+struct Train: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train an autoencoder; write its model file and a reconstruction figure.",
+    discussion: "With no options: Keras's tutorial model (784-64-784, relu/sigmoid), Adam, binary cross-entropy, 50 epochs of batch 256 on Fashion-MNIST.")
+
+  enum Preset: String, ExpressibleByArgument, CaseIterable { case dense, deep }
+
+  @Option(help: "Architecture: dense (784-64-784) or deep (784-128-64-128-784).") var model: Preset?
+  @Option(help: ArgumentHelp("Hidden sizes down to the code, e.g. 256 or 128,64; the decoder mirrors them.", valueName: "sizes"))
+  var hidden: HiddenSizes?
+  @Option(help: "Hidden-layer activation.") var activation: Activation = .relu
+  @Option(help: "Output activation.") var outputActivation: Activation = .sigmoid
+  @Option(help: "Passes over the training data.") var epochs = 50
+  @Option(help: "Examples per step.") var batchSize = 256
+  @Option(help: "Optimizer.") var optimizer: OptimizerConfiguration.Name = .adam
+  @Option(help: "Learning rate (default: Keras's for the optimizer: 0.001 for adam and rmsprop, 0.01 for sgd).")
+  var learningRate: Float?
+  @Option(help: "Momentum for sgd and rmsprop.") var momentum: Float?
+  @Option(help: "Loss: bce (binary cross-entropy), mse or mae.") var loss: Loss = .binaryCrossEntropy
+  @Option(help: "mean (per pixel, as Keras) or sum (per image).") var reduction: LossReduction = .mean
+  @Option(help: "Seed for initialization and shuffling.") var seed: UInt64 = 0
+  @OptionGroup var data: DataOptions
+  @Option(help: ArgumentHelp("Hold out this fraction of the training data for validation instead of the test split.", valueName: "fraction"))
+  var validationSplit: Double?
+  @Flag(inversion: .prefixedNo, help: "Shuffle the training data every epoch.") var shuffle = true
+  @Option(help: ArgumentHelp("Train on the first N examples only (quick trials).", valueName: "n")) var limit: Int?
+  @OptionGroup var threads: ThreadOptions
+  @Option(name: .shortAndLong, help: "The model file to write.") var output = "model.safetensors"
+  @Option(help: ArgumentHelp("The reconstruction figure to write (default: <output>-reconstruction.png).", valueName: "png"))
+  var reconstruction: String?
+  @Flag(help: "Write no reconstruction figure.") var noReconstruction = false
+  @Flag(name: .shortAndLong, help: "Print only the result, no progress.") var quiet = false
+
+  var figurePath: String? {
+    noReconstruction ? nil : reconstruction ?? (output.hasSuffix(".safetensors") ? String(output.dropLast(12)) : output) + "-reconstruction.png"
+  }
+
+  func validate() throws {
+    guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
+    guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    if let learningRate, !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be a positive number") }
+    if let momentum, !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must lie in [0, 1)") }
+    if let validationSplit, !(validationSplit > 0 && validationSplit < 1) { throw ValidationError("--validation-split must lie in (0, 1)") }
+    if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
+    if model != nil && hidden != nil { throw ValidationError("give --model or --hidden, not both") }
+    try checkWritable(output, option: "--output")
+    if let figurePath { try checkWritable(figurePath, option: "--reconstruction") }
+  }
+
+  func run() throws {
+    try threads.prepare()
+    let architecture = Architecture.dense(hiddenSizes: hidden?.sizes ?? (model == .deep ? [128, 64] : [64]),
+                                          activation: activation, outputActivation: outputActivation)
+    let configuration = TrainingConfiguration(
+      epochs: epochs, batchSize: batchSize, shuffle: shuffle, seed: seed, loss: loss, reduction: reduction,
+      optimizer: OptimizerConfiguration(name: optimizer, learningRate: learningRate, momentum: momentum),
+      data: data.data, validation: validationSplit.map { "last \(Int(($0 * 100).rounded()))% of training" } ?? "test split",
+      threads: BLAS.threads)
+    let run = TrainingRun(architecture: architecture, configuration: configuration, limit: limit, validationSplit: validationSplit)
+    let sets = try run.data()
+    let parameters = try architecture.summary().reduce(0) { $0 + $1.parameters }
+    if !quiet {
+      say("Training \(architecture.description) (\(grouped(parameters)) parameters) with \(configuration.optimizer.description), "
+        + "\(loss.name), batch \(batchSize), \(epochs) epochs")
+      say("Data: \(grouped(sets.training.count)) training and \(grouped(sets.validation?.count ?? 0)) validation images (\(configuration.validation)) from \(data.data)")
+    }
+    let unit = loss.unit(reduction)
+    let file = try run.run(data: sets, callbacks: quiet ? [] : [ProgressBar(unit: unit)])
+    try file.write(to: output)
+    let last = file.history?.epochs.last
+    say("Wrote \(output): \(architecture.description), loss \(String(format: "%.4f", last?.loss ?? .nan))"
+      + (last?.validationLoss.map { ", val_loss \(String(format: "%.4f", $0))" } ?? "") + " \(unit)")
+    if let figurePath, let shown = sets.validation ?? Optional(sets.training) {
+      try PNG.write(try ReconstructionFigure().render(file.model, on: shown), to: figurePath)
+      say("Wrote \(figurePath): the first 10 \(sets.validation == nil ? "training" : "validation") images above their reconstructions")
+    }
+  }
+}
