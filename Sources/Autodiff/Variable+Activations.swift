@@ -19,11 +19,12 @@ extension Variable {
 
   /// `1 / (1 + exp(-x))`: `∂/∂x = g·y·(1 - y)`, reusing the output y.
   ///
-  /// The result remembers `self` as its `logits`, so binary cross-entropy can skip the sigmoid.
+  /// The result remembers `self` as its `logits`, so binary cross-entropy can skip the sigmoid,
+  /// and its value is computed only when read.
   public func sigmoid() -> Variable {
-    let y = value.sigmoid()
-    return Variable.record(y, operation: "sigmoid", inputs: [self], logits: self) { g in
-      [Tensor.sigmoidBackward(g, output: y)]
+    let output = Lazy { self.value.sigmoid() }
+    return Variable.record(deferred: { output.value }, shape: shape, operation: "sigmoid", inputs: [self], logits: self) { g in
+      [Tensor.sigmoidBackward(g, output: output.value)]
     }
   }
 
@@ -36,5 +37,21 @@ extension Variable {
   /// `log(1 + exp(x))`: `∂/∂x = g·sigmoid(x)`.
   public func softplus() -> Variable {
     Variable.record(value.softplus(), operation: "softplus", inputs: [self]) { g in [g * self.value.sigmoid()] }
+  }
+}
+
+/// A tensor computed at most once, on first use, shared by a variable and its pullback.
+final class Lazy {
+  private var compute: (() -> Tensor)?
+  private var stored: Tensor?
+
+  init(_ compute: @escaping () -> Tensor) { self.compute = compute }
+
+  var value: Tensor {
+    if let stored { return stored }
+    let computed = compute!()
+    stored = computed
+    compute = nil
+    return computed
   }
 }

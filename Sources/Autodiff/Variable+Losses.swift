@@ -9,19 +9,22 @@ extension Variable {
   /// NOTE: its own rule, not composed from sigmoid and log, because `log(sigmoid(x))` rounds to
   /// `log(0)` for x below about -17 and its gradient then vanishes or turns NaN.
   public func binaryCrossEntropySum(logitsAgainst targets: Tensor, scale: Float) -> Variable {
-    precondition(value.shape == targets.shape, "cross-entropy of logits \(value.shape) against targets \(targets.shape)")
+    precondition(shape == targets.shape, "cross-entropy of logits \(shape) against targets \(targets.shape)")
+    guard GradientMode.isEnabled, requiresGradient else {
+      let total = value.withUnsafeBufferPointer { x in
+        targets.withUnsafeBufferPointer { t in aek_bce_logits(x.count, x.baseAddress, t.baseAddress) }
+      }
+      return Variable(Tensor(scale * Float(total)))
+    }
+    // Training: the value and the gradient in one pass (one exp and one log per element).
+    var gradient = Tensor(shape: shape) { _ in }
     let total = value.withUnsafeBufferPointer { x in
-      targets.withUnsafeBufferPointer { t in aek_bce_logits(x.count, x.baseAddress, t.baseAddress) }
+      targets.withUnsafeBufferPointer { t in
+        gradient.withUnsafeMutableBufferPointer { aek_bce_logits_fused(x.count, scale, x.baseAddress, t.baseAddress, $0.baseAddress) }
+      }
     }
     return Variable.record(Tensor(scale * Float(total)), operation: "binaryCrossEntropy", inputs: [self]) { g in
-      let factor = g.scalar * scale
-      return [Tensor(shape: self.value.shape) { out in
-        self.value.withUnsafeBufferPointer { x in
-          targets.withUnsafeBufferPointer { t in
-            aek_bce_logits_backward(out.count, factor, x.baseAddress, t.baseAddress, out.baseAddress)
-          }
-        }
-      }]
+      [g.scalar == 1 ? gradient : gradient * g.scalar]
     }
   }
 }

@@ -38,7 +38,7 @@ extension Variable {
   /// The sum of all elements, a scalar: `∂/∂x = g` at every element.
   public func sum() -> Variable {
     Variable.record(Tensor(value.sum()), operation: "sum", inputs: [self]) { g in
-      [Tensor(shape: self.value.shape, repeating: g.scalar)]
+      [Tensor(shape: self.shape, repeating: g.scalar)]
     }
   }
 
@@ -48,14 +48,14 @@ extension Variable {
   /// Sums along `axis`, keeping it with size 1: `∂/∂x` is `g` repeated along the axis.
   public func sum(alongAxis axis: Int) -> Variable {
     Variable.record(value.sum(alongAxis: axis), operation: "sumAlongAxis", inputs: [self]) { g in
-      [Tensor.zeros(shape: self.value.shape) + g]
+      [Tensor.zeros(shape: self.shape) + g]
     }
   }
 
   /// The same elements with another shape: `∂/∂x` is `g` with the input's shape.
   public func reshaped(to shape: [Int]) -> Variable {
     Variable.record(value.reshaped(to: shape), operation: "reshape", inputs: [self]) { g in
-      [g.reshaped(to: self.value.shape)]
+      [g.reshaped(to: self.shape)]
     }
   }
 }

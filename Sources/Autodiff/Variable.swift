@@ -17,8 +17,18 @@ import TensorCore
 ///
 /// Operations record nothing when no input requires a gradient, or inside `withoutGradients`.
 public final class Variable {
-  /// The value this variable holds.
-  public internal(set) var value: Tensor
+  /// The value this variable holds (computed on first use for a deferred variable).
+  public var value: Tensor {
+    if let storedValue { return storedValue }
+    let computed = deferredValue!()
+    storedValue = computed
+    deferredValue = nil
+    return computed
+  }
+  private var storedValue: Tensor?
+  private var deferredValue: (() -> Tensor)?
+  /// The shape of `value`, known without computing it.
+  public let shape: [Int]
   /// ∂(the scalar `backward()` was called on)/∂self, after `backward()`; kept for leaves only.
   public internal(set) var gradient: Tensor?
   /// Whether gradients flow to this variable (true for parameters and anything computed from them).
@@ -35,7 +45,8 @@ public final class Variable {
 
   /// Creates a leaf: a constant (`requiresGradient: false`) or a trainable parameter.
   public init(_ value: Tensor, requiresGradient: Bool = false) {
-    self.value = value
+    storedValue = value
+    shape = value.shape
     self.requiresGradient = requiresGradient
     inputs = []
     pullback = nil
@@ -43,32 +54,49 @@ public final class Variable {
     logits = nil
   }
 
-  init(_ value: Tensor, operation: String, inputs: [Variable], logits: Variable?, pullback: @escaping (Tensor) -> [Tensor?]) {
-    self.value = value
+  init(value: Tensor?, deferred: (() -> Tensor)?, shape: [Int], operation: String?, inputs: [Variable],
+       logits: Variable?, pullback: ((Tensor) -> [Tensor?])?) {
+    storedValue = value
+    deferredValue = deferred
+    self.shape = shape
     self.operation = operation
     self.inputs = inputs
     self.pullback = pullback
     self.logits = logits
-    requiresGradient = true
+    requiresGradient = pullback != nil
   }
 
   /// Records an operation: `value` computed from `inputs`, with `pullback` for its gradients.
-  /// Returns a constant instead when no input needs a gradient or recording is off.
+  /// Returns a constant instead when no input needs a gradient or recording is off (keeping
+  /// `logits`, so losses computed without gradients take the same path as with).
   ///
   /// This is how every operation, including ones defined outside this module, joins the graph.
   public static func record(_ value: Tensor, operation: String, inputs: [Variable], logits: Variable? = nil,
                             pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
-    guard GradientMode.isEnabled, inputs.contains(where: \.requiresGradient) else { return Variable(value) }
-    return Variable(value, operation: operation, inputs: inputs, logits: logits, pullback: pullback)
+    let recording = GradientMode.isEnabled && inputs.contains(where: \.requiresGradient)
+    return Variable(value: value, deferred: nil, shape: value.shape, operation: recording ? operation : nil,
+                    inputs: recording ? inputs : [], logits: logits, pullback: recording ? pullback : nil)
   }
 
-  /// The shape of `value`.
-  public var shape: [Int] { value.shape }
+  /// Records an operation whose value is computed only if something reads it.
+  ///
+  /// NOTE: for `sigmoid()`, whose output a cross-entropy loss usually reads only through its
+  /// logits: computing it anyway would cost a transcendental pass over every output.
+  public static func record(deferred value: @escaping () -> Tensor, shape: [Int], operation: String, inputs: [Variable],
+                            logits: Variable? = nil, pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
+    let recording = GradientMode.isEnabled && inputs.contains(where: \.requiresGradient)
+    return Variable(value: nil, deferred: value, shape: shape, operation: recording ? operation : nil,
+                    inputs: recording ? inputs : [], logits: logits, pullback: recording ? pullback : nil)
+  }
 
   /// Replaces the value of a leaf in place (optimizers update parameters with this).
   public func updateValue(_ body: (inout Tensor) -> Void) {
-    precondition(pullback == nil, "only leaves can be updated in place")
-    body(&value)
+    precondition(inputs.isEmpty, "only leaves can be updated in place")
+    var tensor = value
+    storedValue = nil  // the only other reference: writing does not copy
+    body(&tensor)
+    precondition(tensor.shape == shape, "a leaf of shape \(shape) cannot become \(tensor.shape)")
+    storedValue = tensor
   }
 
   /// Sets the gradient to nil.
@@ -79,16 +107,16 @@ public final class Variable {
   /// Leaves that require gradients get `gradient` set (added to, if already set, so gradients of
   /// several losses accumulate); intermediate gradients are freed as soon as they are used.
   public func backward() {
-    precondition(value.count == 1, "backward() needs a scalar, got shape \(value.shape)")
+    precondition(shape.reduce(1, *) == 1, "backward() needs a scalar, got shape \(shape)")
     guard requiresGradient else { return }
     let order = topologicalOrder()
-    gradient = Tensor(shape: value.shape, repeating: 1)
+    gradient = Tensor(shape: shape, repeating: 1)
     for node in order.reversed() {
       guard let pullback = node.pullback, let upstream = node.gradient else { continue }
       node.gradient = nil  // intermediate: no longer needed
       for (input, gradient) in zip(node.inputs, pullback(upstream)) where input.requiresGradient {
         guard let gradient else { continue }
-        let reduced = gradient.summed(toShape: input.value.shape)  // un-broadcast
+        let reduced = gradient.summed(toShape: input.shape)  // un-broadcast
         if input.gradient == nil { input.gradient = reduced } else { input.gradient! += reduced }
       }
     }

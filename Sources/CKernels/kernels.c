@@ -115,6 +115,9 @@ DISPATCH(void, sum_axis, (size_t outer, size_t axis, size_t inner, const float *
 
 DISPATCH(double, bce_logits, (size_t n, const float *logits, const float *targets),
          (n, logits, targets))
+DISPATCH(double, bce_logits_fused,
+         (size_t n, float scale, const float *logits, const float *targets, float *grad),
+         (n, scale, logits, targets, grad))
 DISPATCH(void, bce_logits_backward,
          (size_t n, float scale, const float *logits, const float *targets, float *grad),
          (n, scale, logits, targets, grad))

@@ -25,8 +25,9 @@ public struct Tensor: @unchecked Sendable {
     precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
     self.shape = shape
     count = shape.reduce(1, *)
-    storage = TensorStorage(count: count)
-    try initializer(UnsafeMutableBufferPointer(start: storage.base, count: count))
+    let storage = TensorStorage(count: count)
+    self.storage = storage
+    try withExtendedLifetime(storage) { try initializer(UnsafeMutableBufferPointer(start: storage.base, count: count)) }
   }
 
   /// Creates a tensor of the given shape with every element equal to `value`.
@@ -81,9 +82,13 @@ public struct Tensor: @unchecked Sendable {
   }
 
   /// Calls `body` with the elements, read-only.
+  ///
+  /// The pointer is valid only inside `body`: the storage is kept alive for exactly that long.
   @inlinable
   public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-    try body(UnsafeBufferPointer(start: storage.base, count: count))
+    // NOTE: without withExtendedLifetime, an optimized caller may release a temporary tensor's
+    // storage right after loading `base` and before `body` runs (a use-after-free).
+    try withExtendedLifetime(storage) { try body(UnsafeBufferPointer(start: $0.base, count: count)) }
   }
 
   /// Calls `body` with the elements, writable. Copies the storage first if another tensor shares it.
@@ -94,7 +99,7 @@ public struct Tensor: @unchecked Sendable {
       copy.base.initialize(from: storage.base, count: count)
       storage = copy
     }
-    return try body(UnsafeMutableBufferPointer(start: storage.base, count: count))
+    return try withExtendedLifetime(storage) { try body(UnsafeMutableBufferPointer(start: $0.base, count: count)) }
   }
 
   /// The same elements viewed with another shape of the same element count (no copy).

@@ -13,6 +13,7 @@ struct Benchmark: ParsableCommand {
   @OptionGroup var data: DataOptions
   @OptionGroup var threads: ThreadOptions
   @Flag(help: "Print one JSON object.") var json = false
+  @Flag(help: "Time the element-wise kernels and matrix products of one step at each SIMD level instead.") var kernels = false
 
   func validate() throws {
     guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
@@ -20,6 +21,7 @@ struct Benchmark: ParsableCommand {
 
   func run() throws {
     try threads.prepare()
+    if kernels { return try runKernels() }
     let training = try IDXFolder(data.data).load(.train)
     let benchmark = TrainingBenchmark(architecture: Architecture.preset(named: model.rawValue)!, batchSize: batchSize, epochs: epochs)
     let result = try benchmark.run(on: training)
@@ -29,5 +31,19 @@ struct Benchmark: ParsableCommand {
     say("  s/epoch   images/s   GFLOP/s   peak RSS   epochs")
     say(String(format: "  %7.3f   %8.0f   %7.1f   %5.0f MB   ", result.secondsPerEpoch, result.imagesPerSecond, result.gflopPerSecond,
                  result.peakRSSMegabytes) + result.epochSeconds.map { String(format: "%.3f", $0) }.joined(separator: " "))
+  }
+
+  func runKernels() throws {
+    let rows = try KernelBenchmark().run()
+    if json { return try printJSON(rows) }
+    let levels = SIMDLevel.allCases.filter { $0.rawValue <= SIMDLevel.supported.rawValue }.map(\.name)
+    say("Microseconds per call, batch 256 of 784 (one training step of the dense model), \(BLAS.threads) BLAS threads")
+    say("kernel".padding(toLength: 32, withPad: " ", startingAt: 0) + levels.map { $0.leftPadded(10) }.joined()
+      + (levels.count > 1 ? "  speed-up".leftPadded(10) : ""))
+    for row in rows {
+      let times = levels.map { row.microseconds[$0]! }
+      say(row.kernel.padding(toLength: 32, withPad: " ", startingAt: 0) + times.map { String(format: "%10.1f", $0) }.joined()
+        + (levels.count > 1 ? String(format: "%9.1fx", times[0] / times.last!) : ""))
+    }
   }
 }

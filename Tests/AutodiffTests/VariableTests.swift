@@ -60,10 +60,23 @@ import Testing
     #expect(p.gradient == Tensor([1]))
   }
 
-  @Test func sigmoidRemembersItsLogits() {
+  @Test func sigmoidRemembersItsLogitsWithAndWithoutGradients() {
     let x = Variable(Tensor([0.5]), requiresGradient: true)
     let y = x.sigmoid()
     #expect(y.logits === x)
     #expect(x.exp().logits == nil)
+    // Evaluation computes the same loss as training: from the logits.
+    let constant = withoutGradients { x.sigmoid() }
+    #expect(constant.logits === x && !constant.requiresGradient)
+  }
+
+  @Test func aDeferredSigmoidIsComputedWhenReadAndDifferentiates() {
+    let x = Variable(Tensor([-1, 0, 2]), requiresGradient: true)
+    let y = x.sigmoid()
+    #expect(y.shape == [3])
+    expectClose(y.value, Tensor([0.26894142, 0.5, 0.88079708]), rtol: 1e-6)
+    (y * y).sum().backward()  // through the sigmoid's own pullback: 2y · y(1 - y)
+    let yv = y.value.scalars
+    expectClose(x.gradient!.scalars, yv.map { 2 * $0 * $0 * (1 - $0) }, rtol: 1e-6)
   }
 }

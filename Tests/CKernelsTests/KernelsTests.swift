@@ -83,6 +83,35 @@ import Testing
     }
   }
 
+  @Test func fusedCrossEntropyEqualsTheSeparateValueAndGradient() {
+    forEachLevel { level in
+      let n = 1000
+      let logits = (0..<n).map { Float($0 % 97) / 4 - 12 }
+      let targets = (0..<n).map { Float($0 % 13) / 12 }
+      var fusedGradient = [Float](repeating: 0, count: n), gradient = [Float](repeating: 0, count: n)
+      let fused = aek_bce_logits_fused(n, 0.5, logits, targets, &fusedGradient)
+      aek_bce_logits_backward(n, 0.5, logits, targets, &gradient)
+      #expect(abs(fused - aek_bce_logits(n, logits, targets)) < 1e-6 * fused, "\(level.name)")
+      expectClose(fusedGradient, gradient, rtol: 1e-6, atol: 1e-7, "\(level.name)")
+    }
+  }
+
+  @Test func nanInTheLogitsMakesTheLossNaN() {
+    // Training stops on a NaN loss; the loss must not swallow a NaN output.
+    forEachLevel { level in
+      for position in 0..<9 {
+        var logits = [Float](repeating: 0.5, count: 9)
+        logits[position] = .nan
+        let targets: [Float] = [0, 1, 0.5, 0, 1, 0.5, 0, 1, 0.5]
+        var gradient = [Float](repeating: 0, count: 9)
+        #expect(aek_bce_logits(9, logits, targets).isNaN, "\(level.name)")
+        #expect(aek_bce_logits_fused(9, 1, logits, targets, &gradient).isNaN, "\(level.name)")
+        #expect(gradient[position].isNaN)
+      }
+      #expect(apply(aek_softplus, [.nan, 1])[0].isNaN)
+    }
+  }
+
   @Test func sumsAccumulateAccuratelyOverAMillionElements() {
     forEachLevel { level in
       let x = [Float](repeating: 0.1, count: 1_000_000)

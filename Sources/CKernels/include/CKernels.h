@@ -130,6 +130,10 @@ void aek_sum_axis(size_t outer, size_t axis, size_t inner, const float *x, float
 // Losses, fused for speed and numerical stability. Each returns the sum over the n elements.
 /// Binary cross-entropy on logits: max(x, 0) - x * t + log(1 + exp(-|x|)).
 double aek_bce_logits(size_t n, const float *logits, const float *targets);
+/// The sum of binary cross-entropy on logits (as aek_bce_logits) and, in the same pass,
+/// grad = scale * (sigmoid(x) - t), its gradient times scale: one exp and one log per element.
+double aek_bce_logits_fused(size_t n, float scale, const float *logits, const float *targets,
+                            float *grad);
 /// grad = scale * (sigmoid(x) - t): the gradient of the above times scale.
 void aek_bce_logits_backward(size_t n, float scale, const float *logits, const float *targets,
                              float *grad);
