@@ -12,7 +12,9 @@ extension Variable {
     precondition(shape == targets.shape, "cross-entropy of logits \(shape) against targets \(targets.shape)")
     guard GradientMode.isEnabled, requiresGradient else {
       let total = value.withUnsafeBufferPointer { x in
-        targets.withUnsafeBufferPointer { t in aek_bce_logits(x.count, x.baseAddress, t.baseAddress) }
+        targets.withUnsafeBufferPointer { t in
+          Parallel.sum(x.count) { r in aek_bce_logits(r.count, x.baseAddress! + r.lowerBound, t.baseAddress! + r.lowerBound) }
+        }
       }
       return Variable(Tensor(scale * Float(total)))
     }
@@ -20,7 +22,11 @@ extension Variable {
     var gradient = Tensor(shape: shape) { _ in }
     let total = value.withUnsafeBufferPointer { x in
       targets.withUnsafeBufferPointer { t in
-        gradient.withUnsafeMutableBufferPointer { aek_bce_logits_fused(x.count, scale, x.baseAddress, t.baseAddress, $0.baseAddress) }
+        gradient.withUnsafeMutableBufferPointer { g in
+          Parallel.sum(x.count) { r in
+            aek_bce_logits_fused(r.count, scale, x.baseAddress! + r.lowerBound, t.baseAddress! + r.lowerBound, g.baseAddress! + r.lowerBound)
+          }
+        }
       }
     }
     return Variable.record(Tensor(scale * Float(total)), operation: "binaryCrossEntropy", inputs: [self]) { g in

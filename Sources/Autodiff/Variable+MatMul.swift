@@ -26,7 +26,12 @@ extension Variable {
       precondition(bias.value.shape == [columns], "bias \(bias.value.shape) for weight \(weight.value.shape)")
       output = Tensor(shape: [rows, columns]) { out in
         bias.value.withUnsafeBufferPointer { b in
-          for r in 0..<rows { (out.baseAddress! + r * columns).initialize(from: b.baseAddress!, count: columns) }
+          Parallel.forEachChunk(rows * columns) { chunk in  // whole rows per chunk, as chunks are multiples of 64
+            for r in (chunk.lowerBound / columns)..<((chunk.upperBound + columns - 1) / columns) {
+              let start = max(r * columns, chunk.lowerBound), end = min((r + 1) * columns, chunk.upperBound)
+              (out.baseAddress! + start).initialize(from: b.baseAddress! + (start - r * columns), count: end - start)
+            }
+          }
         }
       }
       Tensor.matmul(value, weight.value, accumulatingInto: &output, beta: 1)

@@ -60,7 +60,7 @@ public struct TrainingBenchmark {
     let timed = history.epochs.dropFirst().map(\.seconds)
     let median = timed.sorted()[timed.count / 2]
     let gflop = Double(try architecture.trainingFLOPsPerExample()) * Double(training.count) / 1e9
-    return Result(model: architecture.description, examples: training.count, batchSize: batchSize, threads: BLAS.threads,
+    return Result(model: architecture.description, examples: training.count, batchSize: batchSize, threads: Parallel.threads,
                   epochSeconds: timed, secondsPerEpoch: median, imagesPerSecond: Double(training.count) / median,
                   gflopPerEpoch: gflop, gflopPerSecond: gflop / median, finalLoss: history.loss.last ?? .nan,
                   peakRSSMegabytes: Self.peakRSSMegabytes(), system: SystemInfo.current())

@@ -1,5 +1,9 @@
 // BLAS: OpenBLAS through dlopen on Linux, Accelerate on macOS.
 //
+// OpenBLAS runs single-threaded (OPENBLAS_NUM_THREADS=1 during the load, so it starts no thread
+// pool of its own): TensorCore splits each product across its own threads, the same threads that
+// run the element-wise kernels, so no BLAS thread spins on a core the kernels need.
+//
 // Why dlopen: Debian's OpenBLAS (a DYNAMIC_ARCH build) picks its kernels once, in its load-time
 // constructor, and falls back to its slowest (Prescott) kernels on CPUs it does not recognise, such
 // as recent Intel Xeons, about 5x slower. The environment variable OPENBLAS_CORETYPE overrides the
@@ -41,6 +45,7 @@ void aek_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a,
 
 int aek_blas_threads(void) { return 0; }
 void aek_blas_set_threads(int threads) { (void)threads; }
+int aek_blas_split_products(void) { return 0; }
 const char *aek_blas_core_for_cpu(void) { return NULL; }
 int aek_blas_core_unsupported(const char *name) { (void)name; return 0; }
 
@@ -123,8 +128,17 @@ static void load(void) {
   const char *override = getenv("AUTOENCODERKIT_BLAS");
   const char *const override_list[] = {override, NULL};
   const char *const defaults[] = {"libopenblas.so.0", "libopenblas.so", "libblas.so.3", NULL};
+  const char *user_threads = getenv("OPENBLAS_NUM_THREADS");
+  char *saved_threads = user_threads ? strdup(user_threads) : NULL;
+  setenv("OPENBLAS_NUM_THREADS", "1", 1);
   void *handle = open_first(override && *override ? override_list : defaults);
   if (chosen) unsetenv("OPENBLAS_CORETYPE");  // the environment is as we found it
+  if (saved_threads) {
+    setenv("OPENBLAS_NUM_THREADS", saved_threads, 1);
+    free(saved_threads);
+  } else {
+    unsetenv("OPENBLAS_NUM_THREADS");
+  }
 
   if (!handle) {
     snprintf(load_error, sizeof load_error,
@@ -146,6 +160,7 @@ static void load(void) {
   if (corename) snprintf(core, sizeof core, "%s", corename());
   if (get_config) snprintf(config, sizeof config, "%s", get_config());
   if (!corename) core_source = "";
+  if (set_threads) set_threads(1);
   load_status = 0;
 }
 
@@ -156,6 +171,7 @@ void aek_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a,
 }
 
 int aek_blas_threads(void) { return get_threads ? get_threads() : 0; }
+int aek_blas_split_products(void) { return 1; }
 void aek_blas_set_threads(int threads) {
   if (set_threads && threads > 0) set_threads(threads);
 }

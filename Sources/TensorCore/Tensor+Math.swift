@@ -4,16 +4,27 @@ import CKernels
 // gradients use. The gradients themselves live beside their ops in Autodiff.
 
 extension Tensor {
+  /// A new tensor from one kernel pass over this one, split across threads when large.
   @inline(__always)
   func mapped(_ kernel: (Int, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void) -> Tensor {
-    Tensor(shape: shape) { out in withUnsafeBufferPointer { kernel(count, $0.baseAddress, out.baseAddress) } }
+    Tensor(shape: shape) { out in
+      withUnsafeBufferPointer { x in
+        Parallel.forEachChunk(count) { kernel($0.count, x.baseAddress! + $0.lowerBound, out.baseAddress! + $0.lowerBound) }
+      }
+    }
   }
 
   @inline(__always)
   func zipped(_ other: Tensor, _ kernel: (Int, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void) -> Tensor {
     precondition(shape == other.shape, "element-wise operands of shapes \(shape) and \(other.shape)")
     return Tensor(shape: shape) { out in
-      withUnsafeBufferPointer { a in other.withUnsafeBufferPointer { b in kernel(count, a.baseAddress, b.baseAddress, out.baseAddress) } }
+      withUnsafeBufferPointer { a in
+        other.withUnsafeBufferPointer { b in
+          Parallel.forEachChunk(count) { r in
+            kernel(r.count, a.baseAddress! + r.lowerBound, b.baseAddress! + r.lowerBound, out.baseAddress! + r.lowerBound)
+          }
+        }
+      }
     }
   }
 

@@ -50,11 +50,15 @@ public struct Batches {
     let size = set.exampleSize
     order[start..<end].withUnsafeBufferPointer { indices in
       tensor.withUnsafeMutableBufferPointer { out in
-        switch set.storage {
-        case .bytes(let bytes):
-          bytes.withUnsafeBufferPointer { aek_gather_rows_u8(rows, size, indices.baseAddress, $0.baseAddress, 255, out.baseAddress) }
-        case .floats(let floats):
-          floats.withUnsafeBufferPointer { aek_gather_rows_f32(rows, size, indices.baseAddress, $0.baseAddress, out.baseAddress) }
+        // Split by rows: a chunk of elements covers rows [lower/size, upper/size).
+        Parallel.forEachChunk(rows * size) { chunk in
+          let first = (chunk.lowerBound + size - 1) / size, last = (chunk.upperBound + size - 1) / size
+          guard first < last else { return }
+          let n = last - first, from = indices.baseAddress! + first, to = out.baseAddress! + first * size
+          switch set.storage {
+          case .bytes(let bytes): bytes.withUnsafeBufferPointer { aek_gather_rows_u8(n, size, from, $0.baseAddress, 255, to) }
+          case .floats(let floats): floats.withUnsafeBufferPointer { aek_gather_rows_f32(n, size, from, $0.baseAddress, to) }
+          }
         }
       }
     }

@@ -15,7 +15,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var data: String
   /// What the validation loss was measured on: "test split" or "last 10% of training".
   public var validation: String
-  /// BLAS threads.
+  /// Threads for matrix products and element-wise kernels.
   public var threads: Int
 
   public init(epochs: Int, batchSize: Int, shuffle: Bool = true, seed: UInt64, loss: Loss, reduction: LossReduction,

@@ -37,7 +37,7 @@ struct Benchmark: ParsableCommand {
     let rows = try KernelBenchmark().run()
     if json { return try printJSON(rows) }
     let levels = SIMDLevel.allCases.filter { $0.rawValue <= SIMDLevel.supported.rawValue }.map(\.name)
-    say("Microseconds per call, batch 256 of 784 (one training step of the dense model), \(BLAS.threads) BLAS threads")
+    say("Microseconds per call, batch 256 of 784 (one training step of the dense model), \(Parallel.threads) threads")
     say("kernel".padding(toLength: 32, withPad: " ", startingAt: 0) + levels.map { $0.leftPadded(10) }.joined()
       + (levels.count > 1 ? "  speed-up".leftPadded(10) : ""))
     for row in rows {

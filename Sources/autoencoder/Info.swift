@@ -17,14 +17,14 @@ struct Info: ParsableCommand {
 
   func run() throws {
     if system {
-      if let threads = threads.threads { try BLAS.load(); BLAS.threads = threads }
+      try threads.prepare()
       let info = SystemInfo.current()
       if json { return try printJSON(info) }
       say("CPU:          \(info.cpu.isEmpty ? "unknown" : info.cpu)")
       say("SIMD:         \(info.kernelSIMD) element-wise kernels (CPU supports \(info.cpuSIMD))")
       say("BLAS:         \(info.blasLibrary)\(info.blasConfiguration.isEmpty ? "" : " (\(info.blasConfiguration))")")
       if !info.blasCore.isEmpty { say("BLAS kernels: \(info.blasCore) (\(info.blasCoreSource))") }
-      say("Threads:      \(info.blasThreads)")
+      say("Threads:      \(info.threads) (matrix products \(info.productThreading))")
       return
     }
     let file = try ModelFile.read(model!)

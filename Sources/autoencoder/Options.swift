@@ -10,14 +10,14 @@ struct DataOptions: ParsableArguments {
 
 /// How many threads compute.
 struct ThreadOptions: ParsableArguments {
-  @Option(help: "Threads for matrix products (default: one per core).")
+  @Option(help: "Threads for matrix products and element-wise kernels (default: one per core).")
   var threads: Int?
 
-  /// Loads BLAS (so a missing library is a clean error) and sets its threads.
+  /// Loads BLAS (so a missing library is a clean error) and sets the threads.
   func prepare() throws {
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     try BLAS.load()
-    if let threads { BLAS.threads = threads }
+    if let threads { Parallel.threads = threads }
   }
 }
 

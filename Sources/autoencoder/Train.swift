@@ -59,7 +59,7 @@ struct Train: ParsableCommand {
       epochs: epochs, batchSize: batchSize, shuffle: shuffle, seed: seed, loss: loss, reduction: reduction,
       optimizer: OptimizerConfiguration(name: optimizer, learningRate: learningRate, momentum: momentum),
       data: data.data, validation: validationSplit.map { "last \(Int(($0 * 100).rounded()))% of training" } ?? "test split",
-      threads: BLAS.threads)
+      threads: Parallel.threads)
     let run = TrainingRun(architecture: architecture, configuration: configuration, limit: limit, validationSplit: validationSplit)
     let sets = try run.data()
     let parameters = try architecture.summary().reduce(0) { $0 + $1.parameters }

@@ -24,7 +24,8 @@ import Testing
     if let expected = aek_blas_core_for_cpu(), BLAS.coreSource == "selected from CPU features" {
       #expect(BLAS.core.lowercased() == String(cString: expected).lowercased())
     }
-    #expect(BLAS.threads >= 1)
+    #expect(BLAS.internalThreads == 1)  // products are split by TensorCore instead
+    #expect(BLAS.splitsProducts)
     #endif
   }
 
@@ -40,5 +41,24 @@ import Testing
     expectClose(Tensor.matmul(a.transposed(), b, transposeA: true), expected)
     expectClose(Tensor.matmul(a, b.transposed(), transposeB: true), expected)
     expectClose(Tensor.matmul(a.transposed(), b.transposed(), transposeA: true, transposeB: true), expected)
+  }
+
+  @Test(.serialized, arguments: [(300, 100, 200), (100, 300, 200), (257, 129, 64)])
+  func productsSplitAcrossThreadsEqualOneThreadsForEveryTranspose(m: Int, n: Int, k: Int) throws {
+    try BLAS.load()
+    let a = randomTensor([m, k], seed: 3), b = randomTensor([k, n], seed: 4)
+    let original = Parallel.threads
+    defer { Parallel.threads = original }
+    Parallel.threads = 1
+    let reference = Tensor.matmul(a, b)
+    Parallel.threads = 2
+    let at = a.transposed(), bt = b.transposed()
+    expectClose(Tensor.matmul(a, b), reference, rtol: 1e-5, atol: 1e-5)
+    expectClose(Tensor.matmul(at, b, transposeA: true), reference, rtol: 1e-5, atol: 1e-5)
+    expectClose(Tensor.matmul(a, bt, transposeB: true), reference, rtol: 1e-5, atol: 1e-5)
+    expectClose(Tensor.matmul(at, bt, transposeA: true, transposeB: true), reference, rtol: 1e-5, atol: 1e-5)
+    var accumulated = Tensor(shape: [m, n], repeating: 1)
+    Tensor.matmul(a, b, accumulatingInto: &accumulated, beta: 1)
+    expectClose(accumulated, reference + 1, rtol: 1e-5, atol: 1e-5)
   }
 }

@@ -54,7 +54,8 @@ const char *aek_simd_level_name(aek_simd_level level);
 
 /// Loads the BLAS library once (later calls return the first result). On Linux this chooses
 /// OpenBLAS's kernel family from the CPU features (unless OPENBLAS_CORETYPE is set), then dlopens
-/// OpenBLAS. Returns 0 on success; otherwise writes a one-line reason into `error` and returns -1.
+/// OpenBLAS, single-threaded (callers split products across their own threads).
+/// Returns 0 on success; otherwise writes a one-line reason into `error` and returns -1.
 int aek_blas_load(char *error, size_t error_capacity);
 /// Path or name of the loaded library ("libopenblas.so.0", "Accelerate").
 const char *aek_blas_library(void);
@@ -65,10 +66,14 @@ const char *aek_blas_core(void);
 /// How the kernel family was chosen: "selected from CPU features", "OPENBLAS_CORETYPE from the
 /// environment", "library default" or "".
 const char *aek_blas_core_source(void);
-/// Number of threads BLAS uses (0 where unknown).
+/// Number of threads BLAS uses per call (0 where unknown).
 int aek_blas_threads(void);
-/// Sets the number of BLAS threads (ignored where the library has no such control).
+/// Sets the number of BLAS threads per call (ignored where the library has no such control).
 void aek_blas_set_threads(int threads);
+/// 1 where the library is thread-safe when called from several threads at once with its own
+/// threading off (OpenBLAS), so products can be split by the caller; 0 where it threads itself
+/// (Accelerate).
+int aek_blas_split_products(void);
 /// The OpenBLAS core type this CPU should use ("SkylakeX", "Haswell", "Sandybridge") or NULL
 /// where OpenBLAS's own choice is as good. Never an AVX-512 family on a CPU without AVX-512.
 const char *aek_blas_core_for_cpu(void);
