@@ -60,7 +60,7 @@ let package = Package(
       ]),
 
     // MARK: - Tests
-    .target(name: "TestSupport", dependencies: ["Autodiff"], path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["Autodiff", "Datasets"], path: "Tests/TestSupport"),
     .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "TensorCore", "TestSupport"]),
     .testTarget(name: "FileIOTests", dependencies: ["FileIO", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], resources: [.copy("Fixtures")]),
@@ -70,7 +70,7 @@ let package = Package(
     .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
     .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
-    .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "TestSupport"]),
+    .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "autoencoderTests", dependencies: ["autoencoder", "TestSupport"]),
   ]
 )

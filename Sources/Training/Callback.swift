@@ -10,11 +10,17 @@ public struct BatchProgress: Sendable {
   public var examples: Int
   /// Seconds since the epoch began.
   public var seconds: Double
+
+  public init(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Float, examples: Int, seconds: Double) {
+    (self.epoch, self.epochs, self.batch, self.batches) = (epoch, epochs, batch, batches)
+    (self.loss, self.examples, self.seconds) = (loss, examples, seconds)
+  }
 }
 
 /// Whether training goes on: callbacks set `shouldStop` to end it after the current epoch.
 public struct TrainingState: Sendable {
   public var shouldStop = false
+  public init() {}
 }
 
 /// Hooks into `Trainer.fit`, as Keras's callbacks; every method does nothing unless implemented.

@@ -13,6 +13,14 @@ public struct History: Codable, Equatable, Sendable {
     /// Training examples per second.
     public var examplesPerSecond: Double
 
+    public init(epoch: Int, loss: Float, validationLoss: Float?, seconds: Double, examplesPerSecond: Double) {
+      self.epoch = epoch
+      self.loss = loss
+      self.validationLoss = validationLoss
+      self.seconds = seconds
+      self.examplesPerSecond = examplesPerSecond
+    }
+
     enum CodingKeys: String, CodingKey {
       case epoch, loss, validationLoss = "val_loss", seconds, examplesPerSecond = "examples_per_second"
     }

@@ -1,0 +1,91 @@
+import FileIO
+import Foundation
+import ModelFiles
+import NN
+import Optimizers
+import TensorCore
+import TestSupport
+import Testing
+import Training
+
+@Suite struct ModelFileTests {
+  func model(seed: UInt64 = 1) throws -> Autoencoder {
+    var generator = SplitMix64(seed: seed)
+    return try Autoencoder(Architecture.dense(inputSize: 12, hiddenSizes: [6, 3], activation: .leakyRelu(slope: 0.1)), using: &generator)
+  }
+
+  let training = TrainingConfiguration(epochs: 2, batchSize: 8, seed: 1, loss: .meanSquaredError, reduction: .sum,
+                                       optimizer: OptimizerConfiguration(name: .sgd, learningRate: 0.1, momentum: 0.9),
+                                       data: "/data", validation: "test split", threads: 2)
+  let history = History(epochs: [.init(epoch: 1, loss: 0.5, validationLoss: 0.45, seconds: 1.5, examplesPerSecond: 1000)])
+
+  @Test func roundTripsEverythingTheModelNeeds() throws {
+    let original = try model()
+    let directory = try TemporaryDirectory()
+    try ModelFile(model: original, training: training, history: history).write(to: directory.path("m.safetensors"))
+    let read = try ModelFile.read(directory.path("m.safetensors"))
+    #expect(read.model.architecture == original.architecture)
+    #expect(read.training == training && read.history == history)
+    for ((name, a), (otherName, b)) in zip(read.model.namedParameters, original.namedParameters) {
+      #expect(name == otherName && a.value == b.value)
+    }
+    let x = randomTensor([2, 12], in: 0..<1)
+    #expect(read.model.reconstruct(x) == original.reconstruct(x))
+  }
+
+  /// A model file's bytes with the tensors changed by `edit`.
+  func file(editing edit: (inout [(name: String, tensor: Tensor)]) -> Void, metadata: ((inout [String: String]) -> Void)? = nil) throws -> Data {
+    let encoded = try ModelFile(model: try model()).encode()
+    var (tensors, meta) = try SafeTensors.decode(encoded)
+    var list = tensors.sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) }
+    edit(&list)
+    metadata?(&meta)
+    return try SafeTensors.encode(list, metadata: meta)
+  }
+
+  func problem(_ data: Data) -> String? {
+    do {
+      _ = try ModelFile.decode(data)
+      return nil
+    } catch {
+      return "\(error)"
+    }
+  }
+
+  @Test func strictAboutTensorsTheArchitectureDoesNotExpect() throws {
+    #expect(try problem(file { $0.removeAll { $0.name == "decoder.1.bias" } }) == "missing tensor decoder.1.bias")
+    #expect(try problem(file { $0.append(("encoder.9.weight", Tensor([1]))) })
+      == "unexpected tensor encoder.9.weight (the architecture has no such parameter)")
+    // Tensors are sorted by name, so the first is decoder.0.bias, shape [6].
+    #expect(try problem(file { list in list[0].tensor = Tensor.zeros(shape: [5]) }) == "tensor decoder.0.bias has shape [5], the architecture needs [6]")
+    #expect(try problem(file { list in list[0].tensor = Tensor(shape: [6], repeating: .nan) }) == "tensor decoder.0.bias holds NaN or infinite values")
+  }
+
+  @Test func strictAboutTheMetadata() throws {
+    #expect(try problem(file(editing: { _ in }) { $0["format"] = nil })
+      == "not an AutoencoderKit model (no \"format\": \"autoencoderkit\" in its metadata)")
+    #expect(try problem(file(editing: { _ in }) { $0["format_version"] = "2" })
+      == "model format version 2 is newer than this tool's 1; update AutoencoderKit")
+    #expect(try problem(file(editing: { _ in }) { $0["architecture"] = "{\"input_shape\": [12]}" })
+      == "corrupt architecture metadata: no encoder")
+    #expect(try problem(file(editing: { _ in }) { $0["architecture"] = #"{"input_shape": [12], "encoder": [{"type": "dense", "units": 3, "activation": "relu"}], "decoder": [{"type": "dense", "units": 5, "activation": "relu"}]}"# })
+      == "its architecture cannot be built: the decoder outputs shape [5], but the input shape is [12]; a reconstruction must match its input")
+    #expect(try problem(file(editing: { _ in }) { $0["architecture"] = #"{"input_shape": [12], "encoder": [{"type": "conv9d"}], "decoder": []}"# })
+      == "corrupt architecture metadata: unknown layer type \"conv9d\"")
+  }
+
+  @Test func readErrorsNameTheFile() throws {
+    let directory = try TemporaryDirectory()
+    let path = try directory.write(Array("not a model".utf8), to: "bad.safetensors")
+    #expect {
+      try ModelFile.read(path)
+    } throws: { error in
+      guard let error = error as? FileError else { return false }
+      return error.path == path && error.problem.hasPrefix("header of")
+    }
+    let python = try #require(Bundle.module.path(forResource: "python", ofType: "safetensors", inDirectory: "Fixtures"))
+    #expect(throws: FileError(python, "not an AutoencoderKit model (no \"format\": \"autoencoderkit\" in its metadata)")) {
+      try ModelFile.read(python)
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import Datasets
+import TensorCore
+import TestSupport
+import Testing
+import Training
+
+@Suite struct BatchesTests {
+  let set = ImageSet(storage: .bytes((0..<40).map(UInt8.init)), exampleShape: [2, 2], source: "test")
+
+  @Test func batchesCoverTheSetWithAShortLastBatch() throws {
+    var batches = try Batches(set, batchSize: 4, exampleShape: [4])
+    #expect(batches.count == 3)
+    #expect(batches.batch(0).shape == [4, 4])
+    #expect(batches.batch(2).shape == [2, 4])
+    #expect(batches.batch(0).scalars == (0..<16).map { Float($0) / 255 })
+    #expect(batches.batch(2).scalars == (32..<40).map { Float($0) / 255 })
+  }
+
+  @Test func shufflingIsAPermutationFixedBySeed() throws {
+    func order(seed: UInt64) throws -> [Float] {
+      var batches = try Batches(set, batchSize: 10, exampleShape: [4])
+      var generator = SplitMix64(seed: seed)
+      batches.shuffle(using: &generator)
+      return batches.batch(0).scalars
+    }
+    let first = try order(seed: 1)
+    #expect(try order(seed: 1) == first)
+    #expect(try order(seed: 2) != first)
+    #expect(first.sorted() == (0..<40).map { Float($0) / 255 })
+  }
+
+  @Test func fullBatchesReuseOneBuffer() throws {
+    var batches = try Batches(set, batchSize: 4, exampleShape: [4])
+    let address = batches.batch(0).withUnsafeBufferPointer { $0.baseAddress }
+    #expect(batches.batch(1).withUnsafeBufferPointer { $0.baseAddress } == address)
+  }
+
+  @Test func aBatchStillHeldIsNotOverwritten() throws {
+    var batches = try Batches(set, batchSize: 4, exampleShape: [4])
+    let held = batches.batch(0)
+    _ = batches.batch(1)
+    #expect(held.scalars == (0..<16).map { Float($0) / 255 })
+  }
+
+  @Test func examplesOfTheWrongSizeAreNamed() {
+    #expect(throws: DataError.shapeMismatch(source: "test", examples: [2, 2], model: [784])) {
+      try Batches(set, batchSize: 4, exampleShape: [784])
+    }
+    #expect("\(DataError.shapeMismatch(source: "test", examples: [32, 32], model: [784]))"
+      == "test: examples of shape [32, 32] (1024 values) do not fit the model's input [784] (784 values)")
+  }
+}

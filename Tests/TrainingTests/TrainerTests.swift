@@ -1,0 +1,102 @@
+import Datasets
+import Foundation
+import NN
+import Optimizers
+import TensorCore
+import TestSupport
+import Testing
+@testable import Training
+
+@Suite(.serialized) struct TrainerTests {
+  let data = syntheticImages(count: 600)
+  let architecture = Architecture.dense(inputSize: 64, hiddenSizes: [8])
+
+  func train(seed: UInt64, epochs: Int = 3, threads: Int = 2) throws -> (Autoencoder, History) {
+    let original = Parallel.threads
+    defer { Parallel.threads = original }
+    Parallel.threads = threads
+    var generator = SplitMix64(seed: seed)
+    let model = try Autoencoder(architecture, using: &generator)
+    let (training, validation) = data.split(validationFraction: 0.2)
+    let history = try Trainer(model: model, optimizer: Adam(learningRate: 0.01)).fit(
+      on: training, validation: validation, epochs: epochs, batchSize: 32, using: &generator)
+    return (model, history)
+  }
+
+  /// The least binary cross-entropy any model can reach on the validation images: the mean
+  /// entropy of their pixels, -[t log t + (1 - t) log(1 - t)].
+  func entropyFloor() -> Float {
+    let validation = data.split(validationFraction: 0.2).validation
+    let pixels = (0..<validation.count).flatMap { validation.example($0) }
+    let total = pixels.reduce(Float(0)) { sum, t in
+      sum - (t > 0 ? t * Foundation.log(t) : 0) - (t < 1 ? (1 - t) * Foundation.log(1 - t) : 0)
+    }
+    return total / Float(pixels.count)
+  }
+
+  @Test func trainingMeasurablyLearns() throws {
+    let (_, history) = try train(seed: 1, epochs: 10)
+    #expect(history.epochs.count == 10)
+    let first = try #require(history.validationLoss.first ?? nil), last = try #require(history.validationLoss.last ?? nil)
+    let floor = entropyFloor()
+    // The excess over the floor, what the model can still learn, at least halves.
+    #expect(last - floor < (first - floor) / 2, "validation loss \(first) -> \(last), floor \(floor)")
+    #expect(history.loss.last! < history.loss.first!)
+    #expect(history.epochs.allSatisfy { $0.seconds > 0 && $0.examplesPerSecond > 0 })
+  }
+
+  @Test func sameSeedAndThreadsGiveTheSameWeights() throws {
+    let (a, historyA) = try train(seed: 7)
+    let (b, historyB) = try train(seed: 7)
+    let (c, _) = try train(seed: 8)
+    #expect(historyA.loss == historyB.loss && historyA.validationLoss == historyB.validationLoss)
+    for ((name, p), (_, q)) in zip(a.namedParameters, b.namedParameters) { #expect(p.value == q.value, "\(name)") }
+    #expect(a.namedParameters[0].parameter.value != c.namedParameters[0].parameter.value)
+  }
+
+  @Test func aNaNInTheDataStopsTrainingWithItsEpochAndBatch() throws {
+    var values = [Float](repeating: 0.5, count: 64 * 100)
+    values[64 * 70] = .nan
+    let poisoned = ImageSet(storage: .floats(values), exampleShape: [64], source: "poisoned")
+    var generator = SplitMix64(seed: 1)
+    let trainer = Trainer(model: try Autoencoder(architecture, using: &generator), optimizer: Adam())
+    #expect {
+      try trainer.fit(on: poisoned, epochs: 2, batchSize: 10, shuffle: false, using: &generator)
+    } throws: { error in
+      guard case .nonFiniteLoss(let value, let epoch, let batch) = error as? TrainingError else { return false }
+      return value.isNaN && epoch == 1 && batch == 8
+    }
+  }
+
+  @Test func anExplodingLearningRateStopsTrainingCleanly() throws {
+    var generator = SplitMix64(seed: 1)
+    let model = try Autoencoder(.dense(inputSize: 64, hiddenSizes: [8], outputActivation: .identity), using: &generator)
+    let trainer = Trainer(model: model, optimizer: SGD(learningRate: 1e12), loss: .meanSquaredError)
+    #expect(throws: TrainingError.self) { try trainer.fit(on: data, epochs: 5, batchSize: 32, using: &generator) }
+  }
+
+  @Test func evaluateIsTheExampleWeightedMeanLoss() throws {
+    let (model, _) = try train(seed: 3, epochs: 1)
+    let trainer = Trainer(model: model, optimizer: Adam())
+    let whole = try trainer.evaluate(data, batchSize: 600)
+    #expect(abs(try trainer.evaluate(data, batchSize: 7) - whole) < 1e-5)
+    let metrics = try trainer.measure(data, batchSize: 64)
+    #expect(abs(metrics.loss - whole) < 1e-5)
+    #expect(metrics.examples == 600 && metrics.meanSquaredError > 0 && metrics.psnr > 0)
+  }
+
+  @Test func callbacksSeeEveryBatchAndCanStopTraining() throws {
+    struct Counter: Callback {
+      var batches = 0, epochs = 0
+      mutating func onBatchEnd(_ progress: BatchProgress, state: inout TrainingState) throws { batches += 1 }
+      mutating func onEpochEnd(_ epoch: History.Epoch, of epochs: Int, state: inout TrainingState) throws {
+        self.epochs += 1
+        if self.epochs == 2 { state.shouldStop = true }
+      }
+    }
+    var generator = SplitMix64(seed: 1)
+    let trainer = Trainer(model: try Autoencoder(architecture, using: &generator), optimizer: Adam())
+    let history = try trainer.fit(on: data, epochs: 10, batchSize: 100, using: &generator, callbacks: [Counter()])
+    #expect(history.epochs.count == 2)
+  }
+}
