@@ -1,5 +1,11 @@
 /// Everything `autoencoder train` does, as a library call: load the data, build the model,
 /// train it, and return the model file to write.
+///
+/// ```swift
+/// let data = try TrainingRun.data(configuration)
+/// let architecture = Architecture.dense(inputSize: data.training.exampleSize, hiddenSizes: [64])
+/// let file = try TrainingRun(architecture: architecture, configuration: configuration).run(data: data)
+/// ```
 public struct TrainingRun {
   public var architecture: Architecture
   public var configuration: TrainingConfiguration
@@ -15,8 +21,11 @@ public struct TrainingRun {
     self.validationSplit = validationSplit
   }
 
-  /// The training and validation sets this run uses.
-  public func data() throws -> (training: ImageSet, validation: ImageSet?) {
+  /// The training and validation sets for `configuration`: the folder's train split (its first
+  /// `limit` examples) and either its test split or the last `validationSplit` of the training data.
+  public static func data(_ configuration: TrainingConfiguration, limit: Int? = nil, validationSplit: Double? = nil) throws
+    -> (training: ImageSet, validation: ImageSet?)
+  {
     let folder = IDXFolder(configuration.data)
     var training = try folder.load(.train)
     if let limit { training = training.prefix(limit) }
@@ -31,7 +40,7 @@ public struct TrainingRun {
   /// - Throws: data errors (naming the file), `ArchitectureError`, `DataError` (shapes),
   ///   `TrainingError` (a NaN or infinite loss). Nothing is written.
   public func run(data: (training: ImageSet, validation: ImageSet?)? = nil, callbacks: [any Callback] = []) throws -> ModelFile {
-    let (training, validation) = try data ?? self.data()
+    let (training, validation) = try data ?? Self.data(configuration, limit: limit, validationSplit: validationSplit)
     var architecture = architecture
     if architecture.imageShape == nil, training.exampleShape.count >= 2 { architecture.imageShape = training.exampleShape }
     var generator = SplitMix64(seed: configuration.seed)

@@ -75,8 +75,11 @@ public enum SafeTensors {
         let (p, o) = acc.0.multipliedReportingOverflow(by: d)
         return (p, acc.1 || o)
       }
-      guard !overflow, count <= dataSize / 4 + 1, offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataSize else {
-        throw Problem("tensor \(name) has offsets \(offsets) outside the \(dataSize) bytes of data")
+      guard !overflow, count <= dataSize / 4 + 1, offsets[0] >= 0, offsets[0] <= offsets[1] else {
+        throw Problem("corrupt: tensor \(name) has offsets \(offsets) and shape \(shape)")
+      }
+      guard offsets[1] <= dataSize else {
+        throw Problem("truncated or corrupt: tensor \(name) ends at byte \(offsets[1]) of the data, which has \(dataSize)")
       }
       guard offsets[1] - offsets[0] == count * 4 else {
         throw Problem("tensor \(name) of shape \(shape) needs \(count * 4) bytes, its offsets span \(offsets[1] - offsets[0])")

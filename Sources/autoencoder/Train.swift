@@ -9,7 +9,7 @@ struct Train: ParsableCommand {
 
   enum Preset: String, ExpressibleByArgument, CaseIterable { case dense, deep }
 
-  @Option(help: "Architecture: dense (784-64-784) or deep (784-128-64-128-784).") var model: Preset?
+  @Option(help: "Architecture: dense (784-64-784) or deep (784-128-64-128-784); the input size follows the data.") var model: Preset?
   @Option(help: ArgumentHelp("Hidden sizes down to the code, e.g. 256 or 128,64; the decoder mirrors them.", valueName: "sizes"))
   var hidden: HiddenSizes?
   @Option(help: "Hidden-layer activation.") var activation: Activation = .relu
@@ -53,15 +53,15 @@ struct Train: ParsableCommand {
 
   func run() throws {
     try threads.prepare()
-    let architecture = Architecture.dense(hiddenSizes: hidden?.sizes ?? (model == .deep ? [128, 64] : [64]),
-                                          activation: activation, outputActivation: outputActivation)
     let configuration = TrainingConfiguration(
       epochs: epochs, batchSize: batchSize, shuffle: shuffle, seed: seed, loss: loss, reduction: reduction,
       optimizer: OptimizerConfiguration(name: optimizer, learningRate: learningRate, momentum: momentum),
       data: data.data, validation: validationSplit.map { "last \(Int(($0 * 100).rounded()))% of training" } ?? "test split",
       threads: Parallel.threads)
+    let sets = try TrainingRun.data(configuration, limit: limit, validationSplit: validationSplit)
+    let architecture = Architecture.dense(inputSize: sets.training.exampleSize, hiddenSizes: hidden?.sizes ?? (model == .deep ? [128, 64] : [64]),
+                                          activation: activation, outputActivation: outputActivation)
     let run = TrainingRun(architecture: architecture, configuration: configuration, limit: limit, validationSplit: validationSplit)
-    let sets = try run.data()
     let parameters = try architecture.summary().reduce(0) { $0 + $1.parameters }
     if !quiet {
       say("Training \(architecture.description) (\(grouped(parameters)) parameters) with \(configuration.optimizer.description), "

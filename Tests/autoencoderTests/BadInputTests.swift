@@ -1,0 +1,105 @@
+import Datasets
+import FileIO
+import Foundation
+import TestSupport
+import Testing
+
+/// Bad input gets one line on standard error naming the file or value, a non-zero exit, and no
+/// output file.
+@Suite(.serialized) struct BadInputTests {
+  let data: TemporaryDirectory
+  let work: TemporaryDirectory
+
+  init() throws {
+    data = try CLI.dataFolder()
+    work = try TemporaryDirectory()
+  }
+
+  /// Runs the command and checks it failed with one error line containing every fragment.
+  func expectFailure(_ arguments: [String], mentions fragments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let result = try CLI.run(arguments)
+    #expect(result.status != 0, "exit status", sourceLocation: sourceLocation)
+    let lines = result.error.split(separator: "\n")
+    #expect(lines.count == 1, "error lines: \(result.error)", sourceLocation: sourceLocation)
+    #expect(result.error.hasPrefix("autoencoder: error: "), sourceLocation: sourceLocation)
+    for fragment in fragments {
+      #expect(result.error.contains(fragment), "\(result.error) should mention \(fragment)", sourceLocation: sourceLocation)
+    }
+    #expect(!result.error.contains("Fatal error") && !result.error.contains("Backtrace"), sourceLocation: sourceLocation)
+  }
+
+  var model: String { work.path("m.safetensors") }
+
+  @Test func missingOrWrongDataFolders() throws {
+    try expectFailure(["train", "--data", work.path("nowhere"), "--output", model], mentions: [work.path("nowhere"), "no such folder"])
+    try expectFailure(["train", "--data", work.path, "--output", model], mentions: [work.path, "no train images"])
+    #expect(try work.contents().isEmpty)
+  }
+
+  @Test func corruptDataFiles() throws {
+    let folder = try TemporaryDirectory()
+    try folder.write(Array("\u{89}PNG....".utf8) + Array(repeating: 0, count: 20), to: "train-images-idx3-ubyte")
+    try expectFailure(["train", "--data", folder.path, "--output", model], mentions: ["train-images-idx3-ubyte", "not an IDX file"])
+    let images = IDX.encode(IDX.Array(shape: [10, 8, 8], bytes: Array(repeating: 1, count: 640)))
+    try folder.write(Array(images.prefix(300)), to: "train-images-idx3-ubyte")
+    try expectFailure(["train", "--data", folder.path, "--output", model], mentions: ["train-images-idx3-ubyte", "truncated"])
+    try folder.write(images, to: "train-images-idx3-ubyte")
+    try folder.write(IDX.encode(IDX.Array(shape: [9], bytes: Array(repeating: 1, count: 9))), to: "train-labels-idx1-ubyte")
+    try expectFailure(["train", "--data", folder.path, "--output", model], mentions: ["train-labels-idx1-ubyte", "9 labels for 10 images"])
+    #expect(try work.contents().isEmpty)
+  }
+
+  @Test func dataThatDoesNotFitTheModel() throws {
+    // A model trained on 8x8 images, evaluated on 10x10 ones.
+    #expect(try CLI.run(["train", "--data", data.path, "--hidden", "4", "--epochs", "1", "--output", model, "--no-reconstruction"]).status == 0)
+    let other = try TemporaryDirectory()
+    try other.write(IDX.encode(IDX.Array(shape: [3, 10, 10], bytes: Array(repeating: 9, count: 300))), to: "t10k-images-idx3-ubyte")
+    try expectFailure(["evaluate", model, "--data", other.path], mentions: ["t10k-images-idx3-ubyte", "[10, 10]", "[64]"])
+    try expectFailure(["encode", model, "--data", other.path, "--output", work.path("codes.npy")], mentions: ["[10, 10]", "[64]"])
+    #expect(try work.contents() == ["m.safetensors"])
+  }
+
+  @Test func badOptionValues() throws {
+    try expectFailure(["train", "--optimizer", "adamw"], mentions: ["adamw", "--optimizer"])
+    try expectFailure(["train", "--loss", "hinge"], mentions: ["hinge", "--loss"])
+    try expectFailure(["train", "--activation", "swish"], mentions: ["swish"])
+    try expectFailure(["train", "--epochs", "0"], mentions: ["--epochs"])
+    try expectFailure(["train", "--hidden", "64,x"], mentions: ["64,x"])
+    try expectFailure(["train", "--learning-rate", "nan"], mentions: ["--learning-rate"])
+    try expectFailure(["train", "--model", "dense", "--hidden", "32"], mentions: ["--model", "--hidden"])
+    try expectFailure(["train", "--threads", "0"], mentions: ["--threads"])
+  }
+
+  @Test func unwritableOutputsAreCaughtBeforeTraining() throws {
+    try expectFailure(["train", "--data", data.path, "--hidden", "4", "--output", work.path("no/such/dir/m.safetensors")],
+                      mentions: ["no/such/dir", "does not exist"])
+  }
+
+  @Test func corruptAndHostileModelFiles() throws {
+    try expectFailure(["evaluate", work.path("missing.safetensors"), "--data", data.path], mentions: ["missing.safetensors", "no such file"])
+    let junk = try work.write(Array("this is not a model".utf8), to: "junk.safetensors")
+    try expectFailure(["info", junk], mentions: [junk, "exceeds"])
+    var huge = withUnsafeBytes(of: UInt64(1 << 62).littleEndian, Array.init)
+    huge += Array("{}".utf8)
+    let hostile = try work.write(huge, to: "hostile.safetensors")
+    try expectFailure(["info", hostile], mentions: [hostile, "exceeds"])
+    #expect(try CLI.run(["train", "--data", data.path, "--hidden", "4", "--epochs", "1", "--output", model, "--no-reconstruction"]).status == 0)
+    let bytes = [UInt8](try FileIO.read(model))
+    let truncated = try work.write(Array(bytes.dropLast(10)), to: "truncated.safetensors")
+    try expectFailure(["evaluate", truncated, "--data", data.path], mentions: [truncated, "truncated"])
+  }
+
+  @Test func aNaNLossStopsTrainingWithoutWritingAModel() throws {
+    try expectFailure(["train", "--data", data.path, "--hidden", "8", "--loss", "mse", "--output-activation", "identity",
+                       "--optimizer", "sgd", "--learning-rate", "1e20", "--epochs", "3", "--output", model],
+                      mentions: ["the loss became", "--learning-rate"])
+    #expect(try work.contents().isEmpty)
+  }
+
+  @Test func codesOfTheWrongWidthAreNamed() throws {
+    #expect(try CLI.run(["train", "--data", data.path, "--hidden", "4", "--epochs", "1", "--output", model, "--no-reconstruction"]).status == 0)
+    try NPY.write([1, 2, 3, 4, 5, 6], shape: [2, 3], to: work.path("wrong.npy"))
+    try expectFailure(["decode", model, work.path("wrong.npy"), "--output", work.path("out.png")], mentions: ["wrong.npy", "4 values each"])
+    #expect(!FileManager.default.fileExists(atPath: work.path("out.png")))
+  }
+}

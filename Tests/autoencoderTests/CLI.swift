@@ -1,0 +1,56 @@
+import Datasets
+import FileIO
+import Foundation
+import TestSupport
+import Testing
+
+/// Runs the built `autoencoder` executable, as a user would.
+struct CLI {
+  struct Result {
+    var status: Int32
+    var output: String
+    var error: String
+  }
+
+  /// The executable beside the test bundle (`.build/<configuration>/autoencoder`).
+  static let executable: String = {
+    var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    for _ in 0..<5 {
+      url.deleteLastPathComponent()
+      let candidate = url.appendingPathComponent("autoencoder").path
+      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return "autoencoder"
+  }()
+
+  static func run(_ arguments: [String], in directory: String? = nil) throws -> Result {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    var environment = ProcessInfo.processInfo.environment
+    environment["AUTOENCODERKIT_TEST"] = "1"
+    process.environment = environment
+    let output = Pipe(), error = Pipe()
+    process.standardOutput = output
+    process.standardError = error
+    try process.run()
+    let outputData = output.fileHandleForReading.readDataToEndOfFile()
+    let errorData = error.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Result(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+                  error: String(decoding: errorData, as: UTF8.self))
+  }
+
+  /// A folder of MNIST-format files holding small synthetic 8x8 images: 300 to train on, 60 to test.
+  static func dataFolder() throws -> TemporaryDirectory {
+    let directory = try TemporaryDirectory()
+    for (stem, count, seed) in [("train", 300, UInt64(1)), ("t10k", 60, UInt64(2))] {
+      let set = syntheticImages(count: count, seed: seed)
+      guard case .bytes(let bytes) = set.storage else { fatalError() }
+      try directory.write(Zlib.gzip(IDX.encode(IDX.Array(shape: [count, 8, 8], bytes: bytes))), to: "\(stem)-images-idx3-ubyte.gz")
+      try directory.write(IDX.encode(IDX.Array(shape: [count], bytes: Array(set.labels!))), to: "\(stem)-labels-idx1-ubyte")
+    }
+    return directory
+  }
+}

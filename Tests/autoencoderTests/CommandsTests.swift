@@ -1,0 +1,83 @@
+import Datasets
+import Foundation
+import TestSupport
+import Testing
+
+/// Every subcommand, end to end, on a small synthetic dataset.
+@Suite(.serialized) struct CommandsTests {
+  let data: TemporaryDirectory
+  let work: TemporaryDirectory
+
+  init() throws {
+    data = try CLI.dataFolder()
+    work = try TemporaryDirectory()
+  }
+
+  func train(_ extra: [String] = []) throws -> CLI.Result {
+    try CLI.run(["train", "--data", data.path, "--hidden", "16,4", "--epochs", "3", "--batch-size", "32", "--output", work.path("m.safetensors")] + extra)
+  }
+
+  @Test func helpAndVersion() throws {
+    let help = try CLI.run(["--help"])
+    #expect(help.status == 0 && help.output.contains("SUBCOMMANDS") && help.output.contains("train"))
+    #expect(try CLI.run(["--version"]).output.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
+    #expect(try CLI.run(["train", "--help"]).output.contains("--learning-rate"))
+  }
+
+  @Test func trainWritesAModelAndAReconstructionFigureAndLearns() throws {
+    let result = try train()
+    #expect(result.status == 0, "\(result.error)")
+    #expect(result.output.contains("Epoch 3/3") && result.output.contains("val_loss") && result.output.contains("(nats/pixel)"))
+    #expect(result.output.contains("Wrote \(work.path("m.safetensors"))"))
+    #expect(FileManager.default.fileExists(atPath: work.path("m-reconstruction.png")))
+    #expect(try work.contents() == ["m-reconstruction.png", "m.safetensors"])
+  }
+
+  @Test func evaluateReportsTheLossWithItsUnitAsJSON() throws {
+    #expect(try train().status == 0)
+    let result = try CLI.run(["evaluate", work.path("m.safetensors"), "--data", data.path, "--json"])
+    #expect(result.status == 0, "\(result.error)")
+    let report = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+    #expect((report["loss"] as? Double ?? 0) > 0)
+    #expect(report["loss_unit"] as? String == "nats/pixel")
+    #expect(report["examples"] as? Int == 60)
+    #expect((report["psnr_db"] as? Double ?? 0) > 5)
+    let text = try CLI.run(["evaluate", work.path("m.safetensors"), "--data", data.path])
+    #expect(text.output.hasPrefix("binary cross-entropy ") && text.output.contains("nats/pixel on 60 test images"))
+  }
+
+  @Test func encodeDecodeAndReconstructRoundTrip() throws {
+    #expect(try train().status == 0)
+    let model = work.path("m.safetensors")
+    let npy = try CLI.run(["encode", model, "--data", data.path, "--output", work.path("codes.npy")])
+    #expect(npy.status == 0, "\(npy.error)")
+    let codes = try NPY.read(work.path("codes.npy"))
+    #expect(codes.shape == [60, 4])
+    let csv = try CLI.run(["encode", model, "--data", data.path, "--limit", "5", "--output", work.path("codes.csv")])
+    #expect(csv.status == 0)
+    let table = try CSV.read(work.path("codes.csv"))
+    #expect(table.header == ["label", "z0", "z1", "z2", "z3"] && table.rows.count == 5)
+    #expect(table.rows[0].dropFirst().map { $0 } == Array(codes.values.prefix(4)) || zip(table.rows[0].dropFirst(), codes.values.prefix(4)).allSatisfy { abs($0 - $1) < 1e-5 })
+    for (codesFile, output) in [("codes.npy", "decoded.png"), ("codes.csv", "decoded.npy")] {
+      let decoded = try CLI.run(["decode", model, work.path(codesFile), "--output", work.path(output)])
+      #expect(decoded.status == 0, "\(decoded.error)")
+    }
+    #expect(try NPY.read(work.path("decoded.npy")).shape == [5, 64])
+    let grid = try CLI.run(["reconstruct", model, "--data", data.path, "--count", "4", "--output", work.path("grid.png")])
+    #expect(grid.status == 0, "\(grid.error)")
+    #expect(FileManager.default.fileExists(atPath: work.path("grid.png")))
+  }
+
+  @Test func infoDescribesTheModelAndTheSystem() throws {
+    #expect(try train().status == 0)
+    let info = try CLI.run(["info", work.path("m.safetensors")])
+    #expect(info.status == 0)
+    #expect(info.output.contains("64 → 16 relu → 4 relu → 16 relu → 64 sigmoid"))
+    #expect(info.output.contains("encoder.0") && info.output.contains("Parameters: 2,276"))
+    #expect(info.output.contains("History (nats/pixel):"))
+    let system = try CLI.run(["info", "--system"])
+    #expect(system.status == 0 && system.output.contains("BLAS:") && system.output.contains("SIMD:"))
+    let json = try CLI.run(["info", "--system", "--json"])
+    #expect(json.output.contains("\"kernelSIMD\""))
+  }
+}
