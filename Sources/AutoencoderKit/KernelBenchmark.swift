@@ -61,18 +61,17 @@ public struct KernelBenchmark {
       ("sgemm 256x784 · 784x64", { Tensor.matmul(x, w, accumulatingInto: &hiddenOut, beta: 0) }),
       ("sgemm 784x256ᵀ · 256x64", { Tensor.matmul(x, h, transposeA: true, accumulatingInto: &weightOut, beta: 0) }),
     ]
-    let original = SIMDLevel.current
-    defer { SIMDLevel.select(original) }
     let levels = SIMDLevel.allCases.filter { $0.rawValue <= SIMDLevel.supported.rawValue }
     return kernels.map { name, body in
       var times: [String: Double] = [:]
       for level in levels {
-        SIMDLevel.select(level)
-        times[level.name] = (0..<5).map { _ in
-          let start = DispatchTime.now().uptimeNanoseconds
-          for _ in 0..<repetitions { body() }
-          return Double(DispatchTime.now().uptimeNanoseconds - start) / Double(repetitions) / 1000
-        }.min()!
+        times[level.name] = SIMDLevel.withKernels(at: level) {
+          (0..<5).map { _ in
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<repetitions { body() }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / Double(repetitions) / 1000
+          }.min()!
+        }
       }
       return Row(kernel: name, microseconds: times)
     }

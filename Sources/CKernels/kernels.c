@@ -29,7 +29,8 @@
 #pragma clang attribute pop
 #endif
 
-static int level = -1;  // set once; racing first calls compute the same value
+static int process_level = -1;  // set once; racing first calls compute the same value
+static _Thread_local int thread_level = -1;  // a scoped choice for this thread, or -1
 
 static aek_simd_level initial_level(void) {
   aek_simd_level best = aek_cpu_simd_level();
@@ -44,15 +45,21 @@ static aek_simd_level initial_level(void) {
   return best;
 }
 
-aek_simd_level aek_kernels_level(void) {
-  if (level < 0) level = initial_level();
-  return (aek_simd_level)level;
+static aek_simd_level supported(aek_simd_level wanted) {
+  aek_simd_level best = aek_cpu_simd_level();
+  return wanted < best ? wanted : best;
 }
 
-aek_simd_level aek_kernels_set_level(aek_simd_level wanted) {
-  aek_simd_level best = aek_cpu_simd_level();
-  level = wanted < best ? wanted : best;
-  return (aek_simd_level)level;
+aek_simd_level aek_kernels_level(void) {
+  if (thread_level >= 0) return (aek_simd_level)thread_level;
+  if (process_level < 0) process_level = initial_level();
+  return (aek_simd_level)process_level;
+}
+
+int aek_kernels_set_thread_level(int wanted) {
+  int previous = thread_level;
+  thread_level = wanted < 0 ? -1 : (int)supported((aek_simd_level)wanted);
+  return previous;
 }
 
 #if defined(__x86_64__)

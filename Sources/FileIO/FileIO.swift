@@ -55,7 +55,7 @@ public enum FileIO {
     var template = Array("\(directory)/.\(url.lastPathComponent).tmp-XXXXXX".utf8CString)
     let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
     guard descriptor >= 0 else { throw FileError(path, "cannot create a file in \(directory): \(reason(errno))") }
-    let temporary = String(cString: template)
+    let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     var failure: String?
     data.withUnsafeBytes { bytes in
       var offset = 0

@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 
@@ -7,8 +8,21 @@ import Foundation
 /// line), one per thread, and partial results combine in chunk order: the same inputs and
 /// thread count give the same bits.
 public enum Parallel {
-  /// Threads for element-wise work (set with BLAS's by `--threads`); 1 runs everything inline.
-  nonisolated(unsafe) public static var threads = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+  /// Threads for products and element-wise work: the innermost `withThreads` scope's count,
+  /// else the process default (one per core, at most 8; `--threads` sets it). 1 runs inline.
+  public static var threads: Int {
+    get { scopedThreads ?? defaultThreads }
+    set { defaultThreads = max(1, newValue) }
+  }
+
+  nonisolated(unsafe) private static var defaultThreads = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+  @TaskLocal private static var scopedThreads: Int?
+
+  /// Runs `body` with `threads` threads, for this task and what it calls only: concurrent
+  /// work elsewhere in the process keeps its own count.
+  public static func withThreads<Result>(_ threads: Int, _ body: () throws -> Result) rethrows -> Result {
+    try $scopedThreads.withValue(max(1, threads), operation: body)
+  }
 
   /// Below this many elements per thread, a pass runs on the calling thread.
   public static let minimumPerThread = 49_152
@@ -36,9 +50,12 @@ public enum Parallel {
   /// Runs `body(part)` for each of `parts` parts, concurrently when more than one.
   static func forEachPart(_ parts: Int, _ body: (Int) -> Void) {
     if parts <= 1 { return body(0) }
+    let level = aek_kernels_level()
     withoutActuallyEscaping(body) { body in
       let box = UnsafeSendable(body)
-      DispatchQueue.concurrentPerform(iterations: parts) { box.value($0) }
+      DispatchQueue.concurrentPerform(iterations: parts) { part in
+        onWorker(at: level) { box.value(part) }
+      }
     }
   }
 
@@ -46,10 +63,20 @@ public enum Parallel {
   public static func forEachChunk(_ count: Int, _ body: (Range<Int>) -> Void) {
     let ranges = chunks(count)
     if ranges.count == 1 { return body(ranges[0]) }
+    let level = aek_kernels_level()
     withoutActuallyEscaping(body) { body in
       let box = UnsafeSendable(body)
-      DispatchQueue.concurrentPerform(iterations: ranges.count) { box.value(ranges[$0]) }
+      DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
+        onWorker(at: level) { box.value(ranges[index]) }
+      }
     }
+  }
+
+  /// Runs a chunk on a worker thread with the caller's kernel level, restoring the worker's own.
+  private static func onWorker(at level: aek_simd_level, _ body: () -> Void) {
+    let previous = aek_kernels_set_thread_level(Int32(level.rawValue))
+    defer { aek_kernels_set_thread_level(previous) }
+    body()
   }
 
   /// Sums `body` over the chunks of `0..<count`, in chunk order.

@@ -48,10 +48,12 @@ public enum SIMDLevel: Int, Sendable, CaseIterable {
   /// The best level this CPU supports.
   public static var supported: SIMDLevel { SIMDLevel(rawValue: Int(aek_cpu_simd_level().rawValue)) ?? .baseline }
 
-  /// Makes the kernels use `level` (or the CPU's best, if lower); returns the level in use.
-  @discardableResult
-  public static func select(_ level: SIMDLevel) -> SIMDLevel {
-    SIMDLevel(rawValue: Int(aek_kernels_set_level(aek_simd_level(rawValue: UInt32(level.rawValue))).rawValue)) ?? .baseline
+  /// Runs `body` with the kernels at `level` (or the CPU's best, if lower) on this thread and
+  /// in the chunks `Parallel` hands to other threads; the rest of the process keeps its level.
+  public static func withKernels<Result>(at level: SIMDLevel, _ body: () throws -> Result) rethrows -> Result {
+    let previous = aek_kernels_set_thread_level(Int32(level.rawValue))
+    defer { aek_kernels_set_thread_level(previous) }
+    return try body()
   }
 
   /// "baseline", "avx2" or "avx512".

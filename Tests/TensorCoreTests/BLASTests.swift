@@ -47,18 +47,16 @@ import Testing
   func productsSplitAcrossThreadsEqualOneThreadsForEveryTranspose(m: Int, n: Int, k: Int) throws {
     try BLAS.load()
     let a = randomTensor([m, k], seed: 3), b = randomTensor([k, n], seed: 4)
-    let original = Parallel.threads
-    defer { Parallel.threads = original }
-    Parallel.threads = 1
-    let reference = Tensor.matmul(a, b)
-    Parallel.threads = 2
-    let at = a.transposed(), bt = b.transposed()
-    expectClose(Tensor.matmul(a, b), reference, rtol: 1e-5, atol: 1e-5)
-    expectClose(Tensor.matmul(at, b, transposeA: true), reference, rtol: 1e-5, atol: 1e-5)
-    expectClose(Tensor.matmul(a, bt, transposeB: true), reference, rtol: 1e-5, atol: 1e-5)
-    expectClose(Tensor.matmul(at, bt, transposeA: true, transposeB: true), reference, rtol: 1e-5, atol: 1e-5)
-    var accumulated = Tensor(shape: [m, n], repeating: 1)
-    Tensor.matmul(a, b, accumulatingInto: &accumulated, beta: 1)
-    expectClose(accumulated, reference + 1, rtol: 1e-5, atol: 1e-5)
+    let reference = Parallel.withThreads(1) { Tensor.matmul(a, b) }
+    Parallel.withThreads(2) {
+      let at = a.transposed(), bt = b.transposed()
+      expectClose(Tensor.matmul(a, b), reference, rtol: 1e-5, atol: 1e-5)
+      expectClose(Tensor.matmul(at, b, transposeA: true), reference, rtol: 1e-5, atol: 1e-5)
+      expectClose(Tensor.matmul(a, bt, transposeB: true), reference, rtol: 1e-5, atol: 1e-5)
+      expectClose(Tensor.matmul(at, bt, transposeA: true, transposeB: true), reference, rtol: 1e-5, atol: 1e-5)
+      var accumulated = Tensor(shape: [m, n], repeating: 1)
+      Tensor.matmul(a, b, accumulatingInto: &accumulated, beta: 1)
+      expectClose(accumulated, reference + 1, rtol: 1e-5, atol: 1e-5)
+    }
   }
 }

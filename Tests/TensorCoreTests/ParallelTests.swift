@@ -3,34 +3,42 @@ import Testing
 
 @Suite(.serialized) struct ParallelTests {
   @Test func chunksCoverEveryElementOnceInOrder() {
-    let original = Parallel.threads
-    defer { Parallel.threads = original }
     for threads in [1, 2, 3, 8] {
-      Parallel.threads = threads
-      for count in [0, 1, 100, 49_152 * 2, 200_704, 1_000_003] {
-        let chunks = Parallel.chunks(count)
-        #expect(chunks.first?.lowerBound ?? 0 == 0)
-        #expect(chunks.last?.upperBound ?? 0 == count)
-        #expect(zip(chunks, chunks.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
-        #expect(chunks.count <= threads)
-        #expect(chunks.dropLast().allSatisfy { $0.lowerBound % 64 == 0 && $0.count % 64 == 0 })
+      Parallel.withThreads(threads) {
+        for count in [0, 1, 100, 49_152 * 2, 200_704, 1_000_003] {
+          let chunks = Parallel.chunks(count)
+          #expect(chunks.first?.lowerBound ?? 0 == 0)
+          #expect(chunks.last?.upperBound ?? 0 == count)
+          #expect(zip(chunks, chunks.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+          #expect(chunks.count <= threads)
+          #expect(chunks.dropLast().allSatisfy { $0.lowerBound % 64 == 0 && $0.count % 64 == 0 })
+        }
       }
     }
   }
 
   @Test func sumsAreTheSameEveryTimeForAThreadCount() {
-    let original = Parallel.threads
-    defer { Parallel.threads = original }
-    Parallel.threads = 2
-    let values = (0..<300_000).map { Double($0 % 1000) * 0.001 }
-    let first = Parallel.sum(values.count) { r in values[r].reduce(0, +) }
-    for _ in 0..<20 { #expect(Parallel.sum(values.count) { r in values[r].reduce(0, +) } == first) }
-    #expect(abs(first - values.reduce(0, +)) < 1e-6)
+    Parallel.withThreads(2) {
+      let values = (0..<300_000).map { Double($0 % 1000) * 0.001 }
+      let first = Parallel.sum(values.count) { r in values[r].reduce(0, +) }
+      for _ in 0..<20 { #expect(Parallel.sum(values.count) { r in values[r].reduce(0, +) } == first) }
+      #expect(abs(first - values.reduce(0, +)) < 1e-6)
+    }
   }
 
   @Test func partsSplitRangesNearEvenly() {
     #expect(Parallel.range(0, of: 2, count: 784) == 0..<400)
     #expect(Parallel.range(1, of: 2, count: 784) == 400..<784)
     #expect(Parallel.range(1, of: 1, count: 10) == 10..<10)
+  }
+
+  @Test func aScopedThreadCountStaysInItsScope() async {
+    let outside = Parallel.threads
+    Parallel.withThreads(outside + 3) {
+      #expect(Parallel.threads == outside + 3)
+      Parallel.withThreads(1) { #expect(Parallel.threads == 1) }
+      #expect(Parallel.threads == outside + 3)
+    }
+    #expect(Parallel.threads == outside)
   }
 }

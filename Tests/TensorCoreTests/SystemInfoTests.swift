@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 import Testing
 
@@ -10,10 +11,21 @@ import Testing
     #expect(info.cpuSIMD == SIMDLevel.supported.name)
   }
 
-  @Test func selectingALevelAboveTheCPUsGivesTheCPUs() {
-    let original = SIMDLevel.current
-    defer { SIMDLevel.select(original) }
-    #expect(SIMDLevel.select(.avx512) == SIMDLevel.supported)
-    #expect(SIMDLevel.select(.baseline) == .baseline)
+  @Test func aScopedLevelIsCappedAtTheCPUsAndReachesParallelChunks() {
+    let outside = SIMDLevel.current
+    SIMDLevel.withKernels(at: .avx512) { #expect(SIMDLevel.current == SIMDLevel.supported) }
+    SIMDLevel.withKernels(at: .baseline) {
+      #expect(SIMDLevel.current == .baseline)
+      let seen = Parallel.withThreads(2) {
+        let lock = NSLock()
+        nonisolated(unsafe) var levels: Set<Int> = []
+        Parallel.forEachChunk(4 * Parallel.minimumPerThread) { _ in
+          lock.withLock { _ = levels.insert(SIMDLevel.current.rawValue) }
+        }
+        return levels
+      }
+      #expect(seen == [SIMDLevel.baseline.rawValue])
+    }
+    #expect(SIMDLevel.current == outside)
   }
 }

@@ -12,15 +12,14 @@ import Testing
   let architecture = Architecture.dense(inputSize: 64, hiddenSizes: [8])
 
   func train(seed: UInt64, epochs: Int = 3, threads: Int = 2) throws -> (Autoencoder, History) {
-    let original = Parallel.threads
-    defer { Parallel.threads = original }
-    Parallel.threads = threads
-    var generator = SplitMix64(seed: seed)
-    let model = try Autoencoder(architecture, using: &generator)
-    let (training, validation) = data.split(validationFraction: 0.2)
-    let history = try Trainer(model: model, optimizer: Adam(learningRate: 0.01)).fit(
-      on: training, validation: validation, epochs: epochs, batchSize: 32, using: &generator)
-    return (model, history)
+    try Parallel.withThreads(threads) {
+      var generator = SplitMix64(seed: seed)
+      let model = try Autoencoder(architecture, using: &generator)
+      let (training, validation) = data.split(validationFraction: 0.2)
+      let history = try Trainer(model: model, optimizer: Adam(learningRate: 0.01)).fit(
+        on: training, validation: validation, epochs: epochs, batchSize: 32, using: &generator)
+      return (model, history)
+    }
   }
 
   /// The least binary cross-entropy any model can reach on the validation images: the mean

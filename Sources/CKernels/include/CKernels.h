@@ -41,12 +41,12 @@ int aek_cpu_has_avx(void);
 
 // MARK: - Element-wise kernel dispatch
 
-/// The level the element-wise kernels use now (the CPU's best unless lowered).
+/// The level the element-wise kernels use now on this thread: its override, else the CPU's
+/// best, lowered by the environment variable AUTOENCODERKIT_SIMD (baseline, avx2, avx512).
 aek_simd_level aek_kernels_level(void);
-/// Selects the level the kernels use; a level above the CPU's is lowered to the CPU's.
-/// Returns the level now in use. The environment variable AUTOENCODERKIT_SIMD
-/// (baseline, avx2, avx512) sets the starting level.
-aek_simd_level aek_kernels_set_level(aek_simd_level level);
+/// Overrides the level for the calling thread only (lowered to the CPU's best), or clears the
+/// override with -1. Returns the previous override (-1 for none), to restore afterwards.
+int aek_kernels_set_thread_level(int level);
 /// "baseline", "avx2" or "avx512".
 const char *aek_simd_level_name(aek_simd_level level);
 
