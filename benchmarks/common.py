@@ -1,4 +1,4 @@
-"""Shared by the PyTorch and Keras benchmark scripts: data, model sizes, FLOP counts, output."""
+"""Shared by the PyTorch and Keras benchmark scripts: data, model presets, FLOP counts, output."""
 import argparse
 import gzip
 import json
@@ -14,18 +14,76 @@ FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 # Hidden sizes of the dense presets (the decoder mirrors them), as AutoencoderKit's --model.
 DENSE_PRESETS = {"dense": [64], "deep": [128, 64]}
 
+# Layers of the convolutional presets on 28x28x1 images, as AutoencoderKit's --model. Every conv is
+# 3x3: ("conv", filters, padding, activation) has stride 1, ("transpose", filters, padding,
+# activation) stride 2; ("pool", padding) is a 2x2 max pool of stride 2; ("up",) repeats each pixel
+# 2x2 (nearest neighbour). Padding is Keras's: "same" or "valid".
+CONV_PRESETS = {
+    # The Keras blog's convolutional autoencoder: a 4x4x8 code.
+    "conv": [
+        ("conv", 16, "same", "relu"), ("pool", "valid"),        # 28x28x16 -> 14x14x16
+        ("conv", 8, "same", "relu"), ("pool", "valid"),         # 14x14x8 -> 7x7x8
+        ("conv", 8, "same", "relu"), ("pool", "same"),          # 7x7x8 -> 4x4x8
+        ("conv", 8, "same", "relu"), ("up",),                   # 4x4x8 -> 8x8x8
+        ("conv", 8, "same", "relu"), ("up",),                   # 8x8x8 -> 16x16x8
+        ("conv", 16, "valid", "relu"), ("up",),                 # 14x14x16 -> 28x28x16
+        ("conv", 1, "same", "sigmoid"),                         # 28x28x1
+    ],
+    # keras-io's denoising autoencoder (trained here on clean images): a 7x7x32 code.
+    "conv-transpose": [
+        ("conv", 32, "same", "relu"), ("pool", "same"),         # 28x28x32 -> 14x14x32
+        ("conv", 32, "same", "relu"), ("pool", "same"),         # 14x14x32 -> 7x7x32
+        ("transpose", 32, "same", "relu"),                      # 14x14x32
+        ("transpose", 32, "same", "relu"),                      # 28x28x32
+        ("conv", 1, "same", "sigmoid"),                         # 28x28x1
+    ],
+}
+KERNEL = 3
+IMAGE = (28, 28, 1)  # height, width, channels
 
-def arguments(description):
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--model", default="dense", choices=sorted(DENSE_PRESETS))
+# Default batch size of each preset.
+BATCH_SIZES = {"dense": 256, "deep": 256, "conv": 128, "conv-transpose": 128}
+
+
+def is_conv(model):
+    return model in CONV_PRESETS
+
+
+def arguments(description, family, add=None):
+    """Parses the shared options. family is "dense" or "conv", the presets this script trains;
+    add(parser), if given, adds the script's own options."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="dense" if family == "dense" else "conv",
+                        choices=list(DENSE_PRESETS) + list(CONV_PRESETS),
+                        help=f"this script trains {' and '.join(DENSE_PRESETS if family == 'dense' else CONV_PRESETS)}")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs, after one warm-up epoch")
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--batch-size", type=positive, default=None,
+                        help="default: the preset's (256 for dense and deep, 128 for conv and conv-transpose)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--data", default=FASHION_MNIST)
+    parser.add_argument("--limit", type=positive, default=None, metavar="N",
+                        help="train on the first N training images only (quick smoke tests)")
     parser.add_argument("--quality", action="store_true",
                         help="train --epochs epochs from scratch with validation on the test split and report val_loss per epoch")
     parser.add_argument("--seed", type=int, default=0)
-    return parser.parse_args()
+    if add:
+        add(parser)
+    args = parser.parse_args()
+    if is_conv(args.model) != (family == "conv"):
+        script = os.path.basename(sys.argv[0])
+        other = script.replace("_conv", "_dense") if family == "conv" else script.replace("_dense", "_conv")
+        kind = "a convolutional" if is_conv(args.model) else "a dense"
+        parser.error(f"--model {args.model} is {kind} model, which {script} does not train: run {other}")
+    if args.batch_size is None:
+        args.batch_size = BATCH_SIZES[args.model]
+    return args
+
+
+def positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    return value
 
 
 def read_idx(path):
@@ -37,14 +95,17 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(shape)
 
 
-def load(folder, split):
-    """Images of a split as float32 in [0, 1], flattened to 784 (as Keras's tutorial does)."""
+def load(folder, split, layout="flat", limit=None):
+    """Images of a split as float32 in [0, 1] (the first limit of them, if given): N x 784 for
+    layout "flat" (as Keras's tutorial does), N x 28 x 28 x 1 for "nhwc" (Keras's convolutions),
+    N x 1 x 28 x 28 for "nchw" (PyTorch's)."""
     stem = "train" if split == "train" else "t10k"
     for name in (f"{stem}-images-idx3-ubyte.gz", f"{stem}-images-idx3-ubyte"):
         path = os.path.join(folder, name)
         if os.path.exists(path):
-            images = read_idx(path)
-            return (images.reshape(len(images), -1).astype(np.float32) / 255.0)
+            images = read_idx(path)[:limit]
+            shape = {"flat": (-1,), "nhwc": (28, 28, 1), "nchw": (1, 28, 28)}[layout]
+            return images.reshape((len(images),) + shape).astype(np.float32) / 255.0
     sys.exit(f"{folder}: no {split} images")
 
 
@@ -53,13 +114,56 @@ def layer_sizes(model, input_size=784):
     return [input_size] + hidden + hidden[-2::-1] + [input_size]
 
 
+def conv_layers(model):
+    """Each layer of a conv preset with its input and output shapes (height, width, channels)."""
+    shape = IMAGE
+    for layer in CONV_PRESETS[model]:
+        height, width, channels = shape
+        kind = layer[0]
+        if kind == "conv":
+            shrink = 0 if layer[2] == "same" else KERNEL - 1
+            out = (height - shrink, width - shrink, layer[1])
+        elif kind == "transpose":
+            out = (2 * height, 2 * width, layer[1]) if layer[2] == "same" else \
+                (2 * (height - 1) + KERNEL, 2 * (width - 1) + KERNEL, layer[1])
+        elif kind == "pool":
+            out = ((height + 1) // 2, (width + 1) // 2, channels) if layer[1] == "same" else \
+                (height // 2, width // 2, channels)
+        elif kind == "up":
+            out = (2 * height, 2 * width, channels)
+        else:
+            raise ValueError(kind)
+        yield layer, shape, out
+        shape = out
+    assert shape == IMAGE, f"{model} outputs {shape}"
+
+
+def conv_parameters(model):
+    """Weights and biases of a conv preset (what Keras's count_params() says)."""
+    return sum(KERNEL * KERNEL * inp[2] * out[2] + out[2]
+               for layer, inp, out in conv_layers(model) if layer[0] in ("conv", "transpose"))
+
+
+def macs_per_example(model):
+    """Forward multiply-adds of each conv or dense layer, in order. A conv layer: Hout*Wout*Cout*kh*kw*Cin;
+    a transposed conv, over its input grid: Hin*Win*Cin*kh*kw*Cout. Pooling and upsampling: none."""
+    if not is_conv(model):
+        sizes = layer_sizes(model)
+        return [fan_in * fan_out for fan_in, fan_out in zip(sizes, sizes[1:])]
+    macs = []
+    for layer, (hin, win, cin), (hout, wout, cout) in conv_layers(model):
+        if layer[0] == "conv":
+            macs.append(hout * wout * cout * KERNEL * KERNEL * cin)
+        elif layer[0] == "transpose":
+            macs.append(hin * win * cin * KERNEL * KERNEL * cout)
+    return macs
+
+
 def gflop_per_epoch(model, examples):
-    """Matrix-product GFLOP of an epoch: each layer's forward product and weight gradient, and the
-    input gradient of every layer but the first (2 FLOP per multiply-add), as AutoencoderKit counts."""
-    sizes = layer_sizes(model)
-    total = 0
-    for index, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
-        total += 2 * fan_in * fan_out * (2 if index == 0 else 3)
+    """Matrix-product (or convolution) GFLOP of an epoch: each layer's forward product and weight
+    gradient, and the input gradient of every layer but the first (2 FLOP per multiply-add), as
+    AutoencoderKit counts."""
+    total = sum(2 * macs * (2 if index == 0 else 3) for index, macs in enumerate(macs_per_example(model)))
     return total * examples / 1e9
 
 
@@ -71,9 +175,9 @@ def report(framework, args, epoch_seconds, examples, final_loss, extra=None):
     timed = sorted(epoch_seconds)
     median = timed[len(timed) // 2]
     gflop = gflop_per_epoch(args.model, examples)
-    sizes = layer_sizes(args.model)
+    name = args.model if is_conv(args.model) else "-".join(map(str, layer_sizes(args.model)))
     result = {
-        "framework": framework, "model": "-".join(map(str, sizes)), "examples": examples,
+        "framework": framework, "model": name, "examples": examples,
         "batch_size": args.batch_size, "threads": args.threads, "epoch_seconds": epoch_seconds,
         "seconds_per_epoch": median, "images_per_second": examples / median, "gflop_per_epoch": gflop,
         "gflop_per_second": gflop / median, "final_loss": final_loss, "peak_rss_mb": peak_rss_mb(),

@@ -15,6 +15,16 @@ def machine_is_quiet():
               "(PyTorch with 2 threads suffers most)", file=sys.stderr)
 
 
+MODELS = ["dense", "deep", "conv", "conv-transpose"]
+CONV_MODELS = {"conv", "conv-transpose"}
+
+
+def script(framework, model):
+    """The PyTorch or Keras script that trains this model: *_dense.py or *_conv.py."""
+    prefix = "pytorch" if framework == "pytorch" else "keras"
+    return os.path.join(HERE, f"{prefix}_{'conv' if model in CONV_MODELS else 'dense'}.py")
+
+
 def run(command):
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode != 0:
@@ -25,7 +35,7 @@ def run(command):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--autoencoder", required=True)
-    parser.add_argument("--model", default="dense", choices=["dense", "deep"])
+    parser.add_argument("--model", default="dense", choices=MODELS)
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs (after a warm-up); with --quality, epochs trained")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quality", action="store_true", help="train from scratch and compare validation losses")
@@ -42,8 +52,7 @@ def main():
             results.append(run([args.autoencoder, "benchmark", "--model", args.model, "--epochs", str(args.epochs),
                                 "--threads", str(args.threads), "--json"]))
         else:
-            script = os.path.join(HERE, f"{'pytorch' if framework == 'pytorch' else 'keras'}_dense.py")
-            results.append(run([sys.executable, script] + common))
+            results.append(run([sys.executable, script(framework, args.model)] + common))
     ours = next((r for r in results if r["framework"].startswith("AutoencoderKit")), None)
     print(f"{results[0]['model']} autoencoder, {results[0]['examples']:,} Fashion-MNIST images, batch "
           f"{results[0]['batch_size']}, {args.threads} threads, median of {args.epochs} epochs after a warm-up")
@@ -74,8 +83,7 @@ def quality(args, frameworks, common):
             history = [{"epoch": e["epoch"], "val_loss": e["val_loss"]} for e in info["history"]["epochs"]]
             rows.append((f"AutoencoderKit", history))
         else:
-            script = os.path.join(HERE, f"{'pytorch' if framework == 'pytorch' else 'keras'}_dense.py")
-            result = run([sys.executable, script, "--quality"] + common)
+            result = run([sys.executable, script(framework, args.model), "--quality"] + common)
             rows.append((result["framework"], result["history"]))
     marks = sorted({e for e in (1, 5, 10, 20, 50) if e <= args.epochs} | {args.epochs})
     print(f"validation binary cross-entropy (nats/pixel) on the 10,000 test images, {args.model} model")

@@ -36,11 +36,11 @@ def build(model):
 
 
 def main():
-    args = common.arguments(__doc__)
+    args = common.arguments(__doc__, "dense")
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     keras.utils.set_random_seed(args.seed)
-    x = common.load(args.data, "train")
+    x = common.load(args.data, "train", limit=args.limit)
     test = common.load(args.data, "test") if args.quality else None
     autoencoder = build(args.model)
     timer = EpochTimer()
@@ -48,8 +48,11 @@ def main():
     autoencoder.fit(x, x, epochs=epochs, batch_size=args.batch_size, shuffle=True, verbose=0, callbacks=[timer],
                     validation_data=(test, test) if args.quality else None)
     timed = timer.seconds if args.quality else timer.seconds[1:]
+    extra = {"parameters": autoencoder.count_params()}
+    if args.quality:
+        extra["history"] = timer.history
     common.report(f"TensorFlow {tf.__version__} / Keras {keras.__version__}", args, timed, x.shape[0],
-                  timer.history[-1]["loss"], {"history": timer.history} if args.quality else None)
+                  timer.history[-1]["loss"], extra)
 
 
 if __name__ == "__main__":

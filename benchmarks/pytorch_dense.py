@@ -23,10 +23,10 @@ def build(model):
 
 
 def main():
-    args = common.arguments(__doc__)
+    args = common.arguments(__doc__, "dense")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    x = torch.from_numpy(common.load(args.data, "train"))
+    x = torch.from_numpy(common.load(args.data, "train", limit=args.limit))
     test = torch.from_numpy(common.load(args.data, "test")) if args.quality else None
     model = build(args.model)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
@@ -51,7 +51,10 @@ def main():
                 val = float(loss_function(model(test), test))
             history.append({"epoch": epoch + 1, "loss": total / n, "val_loss": val})
     timed = seconds if args.quality else seconds[1:]
-    common.report(f"PyTorch {torch.__version__}", args, timed, n, total / n, {"history": history} if args.quality else None)
+    extra = {"parameters": sum(p.numel() for p in model.parameters())}
+    if args.quality:
+        extra["history"] = history
+    common.report(f"PyTorch {torch.__version__}", args, timed, n, total / n, extra)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,14 @@
 
 #define K(name) k_##name##_baseline
 #include "kernels_body.h"
+#include "convolution_body.h"
 #undef K
 
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx2,fma,bmi2,f16c"))), apply_to = function)
 #define K(name) k_##name##_avx2
 #include "kernels_body.h"
+#include "convolution_body.h"
 #undef K
 #pragma clang attribute pop
 
@@ -25,6 +27,7 @@
     apply_to = function)
 #define K(name) k_##name##_avx512
 #include "kernels_body.h"
+#include "convolution_body.h"
 #undef K
 #pragma clang attribute pop
 #endif
@@ -156,3 +159,21 @@ DISPATCH(void, gather_rows_f32,
          (count, row_length, indices, src, dst))
 DISPATCH(void, transpose, (size_t rows, size_t cols, const float *x, float *out),
          (rows, cols, x, out))
+
+DISPATCH(void, im2col, (const aek_conv_geometry *g, size_t count, const float *image, float *cols),
+         (g, count, image, cols))
+DISPATCH(void, col2im, (const aek_conv_geometry *g, size_t count, const float *cols, float *image),
+         (g, count, cols, image))
+DISPATCH(void, max_pool, (const aek_conv_geometry *g, size_t count, const float *x, float *y, int32_t *argmax),
+         (g, count, x, y, argmax))
+DISPATCH(void, max_pool_backward,
+         (const aek_conv_geometry *g, size_t count, const float *dy, const int32_t *argmax, float *dx),
+         (g, count, dy, argmax, dx))
+DISPATCH(void, upsample_nearest,
+         (size_t count, size_t height, size_t width, size_t channels, size_t factor_h, size_t factor_w,
+          const float *x, float *y),
+         (count, height, width, channels, factor_h, factor_w, x, y))
+DISPATCH(void, upsample_nearest_backward,
+         (size_t count, size_t height, size_t width, size_t channels, size_t factor_h, size_t factor_w,
+          const float *dy, float *dx),
+         (count, height, width, channels, factor_h, factor_w, dy, dx))

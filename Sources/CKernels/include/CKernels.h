@@ -175,6 +175,35 @@ void aek_gather_rows_f32(size_t count, size_t row_length, const int64_t *indices
 /// out = transpose of the rows x cols matrix x.
 void aek_transpose(size_t rows, size_t cols, const float *x, float *out);
 
+// Convolutions, pooling and upsampling over NHWC images (convolution_body.h).
+/// Where a kernel window falls on an image: an input height x width x channels, a kernel_h x
+/// kernel_w window moved by stride_h, stride_w over the image padded by pad_top and pad_left at
+/// the start (and as needed at the end), giving out_h x out_w window positions.
+typedef struct {
+  long height, width, channels;
+  long kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
+  long out_h, out_w;
+} aek_conv_geometry;
+/// Unfolds `count` images into rows, one per window position (n, oy, ox), each holding the window's
+/// cells in (ky, kx, c) order, zero where the window lies over padding:
+/// cols is [count * out_h * out_w, kernel_h * kernel_w * channels].
+void aek_im2col(const aek_conv_geometry *g, size_t count, const float *image, float *cols);
+/// The adjoint of aek_im2col: adds each row's cells back onto the images they came from.
+/// `image` must hold the values to add to (zeros for a plain fold).
+void aek_col2im(const aek_conv_geometry *g, size_t count, const float *cols, float *image);
+/// Max pooling: y[n, oy, ox, c] = the max over the window, argmax = the cell's index within its
+/// image (first of equal maxima). Windows never lie wholly over padding.
+void aek_max_pool(const aek_conv_geometry *g, size_t count, const float *x, float *y, int32_t *argmax);
+/// dx = 0, then dx[n][argmax] += dy for every output.
+void aek_max_pool_backward(const aek_conv_geometry *g, size_t count, const float *dy,
+                           const int32_t *argmax, float *dx);
+/// Nearest-neighbour upsampling: each cell repeated factor_h x factor_w times.
+void aek_upsample_nearest(size_t count, size_t height, size_t width, size_t channels, size_t factor_h,
+                          size_t factor_w, const float *x, float *y);
+/// The adjoint: dx[n, iy, ix, c] = sum of dy over the cell's factor_h x factor_w block.
+void aek_upsample_nearest_backward(size_t count, size_t height, size_t width, size_t channels,
+                                   size_t factor_h, size_t factor_w, const float *dy, float *dx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,330 @@
+import CKernels
+
+// Convolutions over NHWC batches as matrix products: each block of examples is unfolded
+// (im2col) into one row per window position, multiplied by the kernel through BLAS, and folded
+// back (col2im) where a gradient or a transposed convolution needs it. Examples are split across
+// threads, each with its own unfolding buffer (pooled, so the same memory serves every batch),
+// and each thread walks its examples in blocks small enough for the buffer to stay in cache.
+
+extension Tensor {
+  /// The 2-D convolution (cross-correlation, as in every deep-learning framework) of the batch
+  /// `self` with `weight`, plus `bias`.
+  ///
+  /// - Parameters:
+  ///   - weight: `[kernelHeight, kernelWidth, inputChannels, outputChannels]`, Keras's layout.
+  ///   - bias: `[outputChannels]`, or nil.
+  ///   - geometry: The windows over one input image (`self` is `[n, height, width, channels]`).
+  /// - Returns: `[n, outputHeight, outputWidth, outputChannels]`.
+  public func convolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry) -> Tensor {
+    let n = checkBatch(of: g, "convolution")
+    precondition(weight.rank == 4 && Array(weight.shape[0..<3]) == [g.kernelHeight, g.kernelWidth, g.channels],
+                 "convolution weight \(weight.shape) for a \(g.kernelHeight)×\(g.kernelWidth) window over \(g.channels) channels")
+    let filters = weight.shape[3]
+    precondition(bias == nil || bias!.shape == [filters], "convolution bias \(bias!.shape) for \(filters) filters")
+    var output = Tensor(shape: [n, g.outputHeight, g.outputWidth, filters]) { _ in }
+    let unfold = !g.unfoldsToItself
+    withUnsafeBufferPointer { x in
+      weight.withUnsafeBufferPointer { w in
+        output.withUnsafeMutableBufferPointer { y in
+          Tensor.forEachBlock(of: n, work: n * g.positions * g.windowSize * filters, bufferPerExample: unfold ? g.positions * g.windowSize : 0) { _, block, buffer in
+            let rows = block.count * g.positions
+            let input = x.baseAddress! + block.lowerBound * g.imageSize
+            if unfold { withUnsafePointer(to: g.c) { aek_im2col($0, block.count, input, buffer) } }
+            let out = y.baseAddress! + block.lowerBound * g.positions * filters
+            let beta = Tensor.fillRows(out, rows: rows, with: bias)
+            aek_sgemm(0, 0, Int32(rows), Int32(filters), Int32(g.windowSize), 1, unfold ? UnsafePointer(buffer) : input, Int32(g.windowSize),
+                      w.baseAddress, Int32(filters), beta, out, Int32(filters))
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  /// The gradients of `input.convolved2D(with: weight, bias:, geometry:)` given the gradient
+  /// `outputGradient` of its output; each is computed only when asked for.
+  ///
+  /// `∂/∂weight = Σ unfold(input)ᵀ · g`, `∂/∂input = fold(g · weightᵀ)`, `∂/∂bias = Σ g`.
+  public static func convolution2DGradients(input: Tensor, weight: Tensor, outputGradient: Tensor, geometry g: WindowGeometry,
+                                            forInput: Bool, forWeight: Bool, forBias: Bool)
+    -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
+  {
+    let n = input.checkBatch(of: g, "convolution gradient")
+    let filters = weight.shape[3]
+    precondition(outputGradient.shape == [n, g.outputHeight, g.outputWidth, filters],
+                 "convolution output gradient \(outputGradient.shape), expected \([n, g.outputHeight, g.outputWidth, filters])")
+    let unfold = !g.unfoldsToItself
+    let windowSize = g.windowSize
+    var inputGradient: Tensor? = forInput ? Tensor(shape: input.shape) { _ in } : nil
+    var weightPartials: Tensor? = nil
+    if forInput || forWeight {
+      let parts = Tensor.parts(of: n, work: n * g.positions * windowSize * filters)
+      if forWeight { weightPartials = Tensor(shape: [parts, windowSize * filters]) { _ in } }
+      // Two unfolding buffers per example where both gradients need one: the input's unfolding
+      // (for the weight) and the output gradient's product with the kernel (for the input).
+      let buffers = (forWeight && unfold ? 1 : 0) + (forInput && unfold ? 1 : 0)
+      input.withUnsafeBufferPointer { x in
+        weight.withUnsafeBufferPointer { w in
+          outputGradient.withUnsafeBufferPointer { dy in
+            withOptionalMutablePointer(&inputGradient) { dx in
+              withOptionalMutablePointer(&weightPartials) { dw in
+                Tensor.forEachBlock(of: n, work: n * g.positions * windowSize * filters, bufferPerExample: buffers * g.positions * windowSize) {
+                  part, block, buffer in
+                  let rows = block.count * g.positions
+                  let xBlock = x.baseAddress! + block.lowerBound * g.imageSize
+                  let dyBlock = dy.baseAddress! + block.lowerBound * g.positions * filters
+                  if let dw {
+                    let columns = unfold ? buffer : UnsafeMutablePointer(mutating: xBlock)
+                    if unfold { withUnsafePointer(to: g.c) { aek_im2col($0, block.count, xBlock, columns) } }
+                    aek_sgemm(1, 0, Int32(windowSize), Int32(filters), Int32(rows), 1, columns, Int32(windowSize), dyBlock, Int32(filters),
+                              block.lowerBound == Tensor.firstExample(ofPart: part, parts: parts, count: n) ? 0 : 1,
+                              dw + part * windowSize * filters, Int32(filters))
+                  }
+                  if let dx {
+                    let dxBlock = dx + block.lowerBound * g.imageSize
+                    if unfold {
+                      let columnGradient = buffer + (dw != nil ? rows * windowSize : 0)
+                      aek_sgemm(0, 1, Int32(rows), Int32(windowSize), Int32(filters), 1, dyBlock, Int32(filters), w.baseAddress,
+                                Int32(filters), 0, columnGradient, Int32(windowSize))
+                      dxBlock.initialize(repeating: 0, count: block.count * g.imageSize)
+                      withUnsafePointer(to: g.c) { aek_col2im($0, block.count, columnGradient, dxBlock) }
+                    } else {
+                      aek_sgemm(0, 1, Int32(rows), Int32(windowSize), Int32(filters), 1, dyBlock, Int32(filters), w.baseAddress,
+                                Int32(filters), 0, dxBlock, Int32(windowSize))
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    let weightGradient = weightPartials.map { $0.sum(alongAxis: 0).reshaped(to: weight.shape) }
+    let biasGradient = forBias ? outputGradient.reshaped(to: [n * g.positions, filters]).sum(alongAxis: 0).reshaped(to: [filters]) : nil
+    return (inputGradient, weightGradient, biasGradient)
+  }
+
+  /// The transposed convolution of the batch `self` (Keras's `Conv2DTranspose`): the adjoint of
+  /// the convolution with `geometry`, whose image is this operation's output and whose window
+  /// positions are this operation's input cells. Each input cell spreads `weight`'s window,
+  /// scaled by its channels, onto the output, and overlapping windows add.
+  ///
+  /// - Parameters:
+  ///   - weight: `[kernelHeight, kernelWidth, outputChannels, inputChannels]`, Keras's layout.
+  ///   - bias: `[outputChannels]`, or nil.
+  ///   - geometry: From `WindowGeometry.transposed`; `self` is `[n, outputHeight, outputWidth, inputChannels]`
+  ///     of the geometry.
+  /// - Returns: `[n, height, width, channels]` of the geometry.
+  public func transposedConvolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry) -> Tensor {
+    precondition(rank == 4 && Array(shape[1..<3]) == [g.outputHeight, g.outputWidth],
+                 "transposed convolution input \(shape) for geometry \(g)")
+    let n = shape[0], inputChannels = shape[3]
+    precondition(weight.shape == [g.kernelHeight, g.kernelWidth, g.channels, inputChannels],
+                 "transposed convolution weight \(weight.shape), expected \([g.kernelHeight, g.kernelWidth, g.channels, inputChannels])")
+    precondition(bias == nil || bias!.shape == [g.channels], "transposed convolution bias \(bias!.shape) for \(g.channels) filters")
+    var output = Tensor(shape: [n, g.height, g.width, g.channels]) { _ in }
+    withUnsafeBufferPointer { x in
+      weight.withUnsafeBufferPointer { w in
+        output.withUnsafeMutableBufferPointer { y in
+          Tensor.forEachBlock(of: n, work: n * g.positions * g.windowSize * inputChannels, bufferPerExample: g.positions * g.windowSize) {
+            _, block, columns in
+            let rows = block.count * g.positions
+            let xBlock = x.baseAddress! + block.lowerBound * g.positions * inputChannels
+            aek_sgemm(0, 1, Int32(rows), Int32(g.windowSize), Int32(inputChannels), 1, xBlock, Int32(inputChannels), w.baseAddress,
+                      Int32(inputChannels), 0, columns, Int32(g.windowSize))
+            let out = y.baseAddress! + block.lowerBound * g.imageSize
+            if Tensor.fillRows(out, rows: block.count * g.height * g.width, with: bias) == 0 {
+              out.initialize(repeating: 0, count: block.count * g.imageSize)
+            }
+            withUnsafePointer(to: g.c) { aek_col2im($0, block.count, columns, out) }
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  /// The gradients of `input.transposedConvolved2D(with: weight, bias:, geometry:)` given the
+  /// gradient of its output; each computed only when asked for.
+  ///
+  /// `∂/∂input = unfold(g) · weight`, `∂/∂weight = Σ unfold(g)ᵀ · input`, `∂/∂bias = Σ g`.
+  public static func transposedConvolution2DGradients(input: Tensor, weight: Tensor, outputGradient: Tensor,
+                                                      geometry g: WindowGeometry, forInput: Bool, forWeight: Bool, forBias: Bool)
+    -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
+  {
+    let n = input.shape[0], inputChannels = input.shape[3]
+    precondition(outputGradient.shape == [n, g.height, g.width, g.channels],
+                 "transposed convolution output gradient \(outputGradient.shape), expected \([n, g.height, g.width, g.channels])")
+    let windowSize = g.windowSize
+    var inputGradient: Tensor? = forInput ? Tensor(shape: input.shape) { _ in } : nil
+    var weightPartials: Tensor? = nil
+    if forInput || forWeight {
+      let parts = Tensor.parts(of: n, work: n * g.positions * windowSize * inputChannels)
+      if forWeight { weightPartials = Tensor(shape: [parts, windowSize * inputChannels]) { _ in } }
+      input.withUnsafeBufferPointer { x in
+        weight.withUnsafeBufferPointer { w in
+          outputGradient.withUnsafeBufferPointer { dy in
+            withOptionalMutablePointer(&inputGradient) { dx in
+              withOptionalMutablePointer(&weightPartials) { dw in
+                Tensor.forEachBlock(of: n, work: n * g.positions * windowSize * inputChannels, bufferPerExample: g.positions * windowSize) {
+                  part, block, columns in
+                  let rows = block.count * g.positions
+                  withUnsafePointer(to: g.c) { aek_im2col($0, block.count, dy.baseAddress! + block.lowerBound * g.imageSize, columns) }
+                  let xBlock = x.baseAddress! + block.lowerBound * g.positions * inputChannels
+                  if let dx {
+                    aek_sgemm(0, 0, Int32(rows), Int32(inputChannels), Int32(windowSize), 1, columns, Int32(windowSize), w.baseAddress,
+                              Int32(inputChannels), 0, dx + block.lowerBound * g.positions * inputChannels, Int32(inputChannels))
+                  }
+                  if let dw {
+                    aek_sgemm(1, 0, Int32(windowSize), Int32(inputChannels), Int32(rows), 1, columns, Int32(windowSize), xBlock,
+                              Int32(inputChannels),
+                              block.lowerBound == Tensor.firstExample(ofPart: part, parts: parts, count: n) ? 0 : 1,
+                              dw + part * windowSize * inputChannels, Int32(inputChannels))
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    let weightGradient = weightPartials.map { $0.sum(alongAxis: 0).reshaped(to: weight.shape) }
+    let biasGradient = forBias
+      ? outputGradient.reshaped(to: [n * g.height * g.width, g.channels]).sum(alongAxis: 0).reshaped(to: [g.channels]) : nil
+    return (inputGradient, weightGradient, biasGradient)
+  }
+
+  /// Max pooling of the batch `self` over `geometry`'s windows (padding never wins).
+  ///
+  /// - Returns: The `[n, outputHeight, outputWidth, channels]` maxima, and for each the index of
+  ///   the winning cell within its image (the first of equal maxima), for the gradient.
+  public func maxPooled2D(geometry g: WindowGeometry) -> (output: Tensor, winners: [Int32]) {
+    let n = checkBatch(of: g, "max pooling")
+    precondition(g.imageSize <= Int(Int32.max), "image of \(g.imageSize) cells is too large to pool")
+    let outputSize = g.positions * g.channels
+    var winners = [Int32](repeating: 0, count: n * outputSize)
+    let output = Tensor(shape: [n, g.outputHeight, g.outputWidth, g.channels]) { y in
+      withUnsafeBufferPointer { x in
+        winners.withUnsafeMutableBufferPointer { winners in
+          Tensor.forEachBlock(of: n, work: n * g.imageSize, bufferPerExample: 0) { _, block, _ in
+            withUnsafePointer(to: g.c) {
+              aek_max_pool($0, block.count, x.baseAddress! + block.lowerBound * g.imageSize, y.baseAddress! + block.lowerBound * outputSize,
+                           winners.baseAddress! + block.lowerBound * outputSize)
+            }
+          }
+        }
+      }
+    }
+    return (output, winners)
+  }
+
+  /// The gradient of max pooling: each output's gradient goes to its window's winning cell.
+  public static func maxPool2DGradient(_ outputGradient: Tensor, winners: [Int32], geometry g: WindowGeometry) -> Tensor {
+    let n = outputGradient.shape[0], outputSize = g.positions * g.channels
+    precondition(outputGradient.shape == [n, g.outputHeight, g.outputWidth, g.channels] && winners.count == n * outputSize,
+                 "max pooling gradient \(outputGradient.shape) for geometry \(g)")
+    return Tensor(shape: [n, g.height, g.width, g.channels]) { dx in
+      outputGradient.withUnsafeBufferPointer { dy in
+        winners.withUnsafeBufferPointer { winners in
+          Tensor.forEachBlock(of: n, work: n * g.imageSize, bufferPerExample: 0) { _, block, _ in
+            withUnsafePointer(to: g.c) {
+              aek_max_pool_backward($0, block.count, dy.baseAddress! + block.lowerBound * outputSize,
+                                    winners.baseAddress! + block.lowerBound * outputSize, dx.baseAddress! + block.lowerBound * g.imageSize)
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Nearest-neighbour upsampling of the batch `self` (`[n, h, w, c]`): each cell repeated
+  /// `factor.height`×`factor.width` times, giving `[n, h·fh, w·fw, c]`.
+  public func upsampled2D(by factor: (height: Int, width: Int)) -> Tensor {
+    precondition(rank == 4 && factor.height > 0 && factor.width > 0, "upsampling of \(shape) by \(factor)")
+    let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
+    return Tensor(shape: [n, h * factor.height, w * factor.width, c]) { y in
+      withUnsafeBufferPointer { x in
+        Tensor.forEachBlock(of: n, work: count * factor.height * factor.width, bufferPerExample: 0) { _, block, _ in
+          aek_upsample_nearest(block.count, h, w, c, factor.height, factor.width, x.baseAddress! + block.lowerBound * h * w * c,
+                               y.baseAddress! + block.lowerBound * h * w * c * factor.height * factor.width)
+        }
+      }
+    }
+  }
+
+  /// The gradient of `upsampled2D(by:)`: each cell's gradient is the sum over its block.
+  public static func upsampling2DGradient(_ outputGradient: Tensor, factor: (height: Int, width: Int)) -> Tensor {
+    let s = outputGradient.shape
+    precondition(s.count == 4 && s[1] % factor.height == 0 && s[2] % factor.width == 0, "upsampling gradient \(s) for factor \(factor)")
+    let (n, h, w, c) = (s[0], s[1] / factor.height, s[2] / factor.width, s[3])
+    return Tensor(shape: [n, h, w, c]) { dx in
+      outputGradient.withUnsafeBufferPointer { dy in
+        Tensor.forEachBlock(of: n, work: outputGradient.count, bufferPerExample: 0) { _, block, _ in
+          aek_upsample_nearest_backward(block.count, h, w, c, factor.height, factor.width,
+                                        dy.baseAddress! + block.lowerBound * h * w * c * factor.height * factor.width,
+                                        dx.baseAddress! + block.lowerBound * h * w * c)
+        }
+      }
+    }
+  }
+
+  // MARK: - Blocks of examples
+
+  /// Checks that `self` is a batch of the geometry's images; returns the batch size.
+  private func checkBatch(of g: WindowGeometry, _ operation: String) -> Int {
+    precondition(rank == 4 && Array(shape[1...]) == [g.height, g.width, g.channels],
+                 "\(operation) input \(shape), expected [n, \(g.height), \(g.width), \(g.channels)]")
+    return shape[0]
+  }
+
+  /// Unfolding buffers are sized so a block's stays in cache: about 1 MB.
+  static let blockBufferFloats = 1 << 18
+
+  /// The number of threads `count` examples with `work` multiply-adds are split across.
+  static func parts(of count: Int, work: Int) -> Int {
+    max(1, min(Parallel.threads, count, work / 1_000_000 + 1))
+  }
+
+  /// The first example of part `part`.
+  static func firstExample(ofPart part: Int, parts: Int, count: Int) -> Int {
+    part * count / parts
+  }
+
+  /// Calls `body(part, examples, buffer)` for blocks of `0..<count` examples: the examples are
+  /// split into `parts(of:work:)` contiguous parts run concurrently, each walked in blocks, with a
+  /// buffer of `bufferPerExample` floats per example of a block, reused across its blocks.
+  static func forEachBlock(of count: Int, work: Int, bufferPerExample: Int,
+                           _ body: (_ part: Int, _ examples: Range<Int>, _ buffer: UnsafeMutablePointer<Float>) -> Void) {
+    guard count > 0 else { return }
+    BLAS.ensureLoaded()
+    let parts = parts(of: count, work: work)
+    let blockSize = max(1, blockBufferFloats / max(bufferPerExample, 1))
+    Parallel.forEachPart(parts) { part in
+      let examples = firstExample(ofPart: part, parts: parts, count: count)..<firstExample(ofPart: part + 1, parts: parts, count: count)
+      let perBlock = min(blockSize, examples.count)
+      var buffer = Tensor(shape: [max(perBlock * bufferPerExample, 1)]) { _ in }
+      buffer.withUnsafeMutableBufferPointer { buffer in
+        for start in stride(from: examples.lowerBound, to: examples.upperBound, by: perBlock) {
+          body(part, start..<min(start + perBlock, examples.upperBound), buffer.baseAddress!)
+        }
+      }
+    }
+  }
+
+  /// Writes `bias` into each of `rows` rows at `out` and returns 1 (the BLAS beta that adds the
+  /// product to it), or returns 0 without writing when there is no bias.
+  static func fillRows(_ out: UnsafeMutablePointer<Float>, rows: Int, with bias: Tensor?) -> Float {
+    guard let bias else { return 0 }
+    bias.withUnsafeBufferPointer { b in
+      for row in 0..<rows { (out + row * b.count).initialize(from: b.baseAddress!, count: b.count) }
+    }
+    return 1
+  }
+}
+
+/// Calls `body` with a pointer to the optional tensor's storage, or nil.
+private func withOptionalMutablePointer<R>(_ tensor: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+  guard tensor != nil else { return body(nil) }
+  return tensor!.withUnsafeMutableBufferPointer { body($0.baseAddress) }
+}

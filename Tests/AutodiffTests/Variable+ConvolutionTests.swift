@@ -1,0 +1,56 @@
+import Autodiff
+import TensorCore
+import TestSupport
+import Testing
+
+@Suite struct VariableConvolutionTests {
+  static let configurations: [(size: Int, channels: Int, kernel: Int, stride: Int, padding: Padding)] = [
+    (5, 2, 3, 1, .same), (5, 2, 3, 1, .valid), (6, 2, 3, 2, .same), (7, 1, 3, 2, .valid), (4, 3, 1, 1, .valid), (5, 1, 2, 2, .same),
+  ]
+
+  @Test(arguments: 0..<configurations.count) func convolutionGradients(index: Int) throws {
+    let c = Self.configurations[index]
+    let g = try WindowGeometry(height: c.size, width: c.size, channels: c.channels, kernel: (c.kernel, c.kernel),
+                               stride: (c.stride, c.stride), padding: c.padding)
+    let x = randomTensor([2, c.size, c.size, c.channels], seed: 21), w = randomTensor([c.kernel, c.kernel, c.channels, 3], seed: 22)
+    let b = randomTensor([3], seed: 23)
+    expectGradientsMatchFiniteDifferences(at: [x, w, b]) { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g) }
+    expectGradientsMatchFiniteDifferences(at: [x, w]) { $0[0].convolved2D(with: $0[1], bias: nil, geometry: g) }
+  }
+
+  @Test(arguments: 0..<configurations.count) func transposedConvolutionGradients(index: Int) throws {
+    let c = Self.configurations[index]
+    let g = try WindowGeometry.transposed(height: c.size, width: c.size, channels: 3, kernel: (c.kernel, c.kernel),
+                                          stride: (c.stride, c.stride), padding: c.padding)
+    let x = randomTensor([2, c.size, c.size, c.channels], seed: 24), w = randomTensor([c.kernel, c.kernel, 3, c.channels], seed: 25)
+    let b = randomTensor([3], seed: 26)
+    expectGradientsMatchFiniteDifferences(at: [x, w, b]) { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: g) }
+    expectGradientsMatchFiniteDifferences(at: [x, w]) { $0[0].transposedConvolved2D(with: $0[1], bias: nil, geometry: g) }
+  }
+
+  @Test(arguments: [(2, 2, Padding.valid), (2, 2, .same), (3, 2, .same), (3, 1, .valid)])
+  func maxPoolingGradients(kernel: Int, stride: Int, padding: Padding) throws {
+    let g = try WindowGeometry(height: 7, width: 6, channels: 2, kernel: (kernel, kernel), stride: (stride, stride), padding: padding)
+    // Distinct values well apart, so a finite-difference step never changes a window's winner.
+    var generator = SplitMix64(seed: 27)
+    let values = (0..<(2 * 7 * 6 * 2)).map { Float($0) * 0.1 }.shuffled(using: &generator)
+    let x = Tensor(shape: [2, 7, 6, 2], scalars: values)
+    expectGradientsMatchFiniteDifferences(at: [x], step: 1e-2) { $0[0].maxPooled2D(geometry: g) }
+  }
+
+  @Test func upsamplingGradients() {
+    expectGradientsMatchFiniteDifferences(at: [randomTensor([2, 3, 2, 2], seed: 28)]) { $0[0].upsampled2D(by: (2, 3)) }
+  }
+
+  @Test func aSmallConvolutionalAutoencoderTrainsEndToEnd() throws {
+    // conv → pool → upsample → conv, through every op's pullback at once.
+    let down = try WindowGeometry(height: 4, width: 4, channels: 1, kernel: (3, 3), stride: (1, 1), padding: .same)
+    let pool = try WindowGeometry(height: 4, width: 4, channels: 2, kernel: (2, 2), stride: (2, 2), padding: .valid)
+    let up = try WindowGeometry.transposed(height: 4, width: 4, channels: 1, kernel: (3, 3), stride: (1, 1), padding: .same)
+    let x = randomTensorAwayFromZero([2, 4, 4, 1], seed: 29)
+    expectGradientsMatchFiniteDifferences(at: [x, randomTensor([3, 3, 1, 2], seed: 30), randomTensor([3, 3, 1, 2], seed: 31)]) { v in
+      v[0].convolved2D(with: v[1], bias: nil, geometry: down).tanh().maxPooled2D(geometry: pool).upsampled2D(by: (2, 2))
+        .transposedConvolved2D(with: v[2], bias: nil, geometry: up)
+    }
+  }
+}
