@@ -15,9 +15,12 @@ public struct TrainingBenchmark {
   /// Timed epochs (after one untimed warm-up epoch).
   public var epochs = 3
   public var seed: UInt64 = 0
+  /// What the results call the model (default: the architecture's one-line description).
+  public var name: String?
 
-  public init(architecture: Architecture, batchSize: Int = 256, epochs: Int = 3, seed: UInt64 = 0) {
+  public init(architecture: Architecture, batchSize: Int = 256, epochs: Int = 3, seed: UInt64 = 0, name: String? = nil) {
     self.architecture = architecture
+    self.name = name
     self.batchSize = batchSize
     self.epochs = epochs
     self.seed = seed
@@ -60,7 +63,7 @@ public struct TrainingBenchmark {
     let timed = history.epochs.dropFirst().map(\.seconds)
     let median = timed.sorted()[timed.count / 2]
     let gflop = Double(try architecture.trainingFLOPsPerExample()) * Double(training.count) / 1e9
-    return Result(model: architecture.description, examples: training.count, batchSize: batchSize, threads: Parallel.threads,
+    return Result(model: name ?? architecture.description, examples: training.count, batchSize: batchSize, threads: Parallel.threads,
                   epochSeconds: timed, secondsPerEpoch: median, imagesPerSecond: Double(training.count) / median,
                   gflopPerEpoch: gflop, gflopPerSecond: gflop / median, finalLoss: history.loss.last ?? .nan,
                   peakRSSMegabytes: Self.peakRSSMegabytes(), system: SystemInfo.current())

@@ -53,3 +53,48 @@ public struct TrainingRun {
     return ModelFile(model: model, training: configuration, history: history)
   }
 }
+
+/// Which architecture to train, as the command line names it.
+public enum ModelChoice: Equatable, Sendable {
+  /// A named preset (`Architecture.presetNames`).
+  case preset(String)
+  /// A dense autoencoder with these hidden sizes down to the code; the decoder mirrors them.
+  case hiddenSizes([Int])
+  /// A spec string (`Architecture(spec:exampleShape:)`), or the path of a JSON architecture file.
+  case architecture(String)
+
+  /// The architecture for examples of `exampleShape`, built and checked against it.
+  ///
+  /// - Throws: `ArchitectureError` (a layer that does not fit, naming it and the shapes),
+  ///   `SpecError` (a spec or file that cannot be read), `FileError`.
+  public func architecture(exampleShape: [Int], activation: Activation = .relu, outputActivation: Activation = .sigmoid) throws
+    -> Architecture
+  {
+    var architecture: Architecture
+    switch self {
+    case .preset(let name):
+      guard let preset = try Architecture.preset(named: name, exampleShape: exampleShape, activation: activation,
+                                                 outputActivation: outputActivation)
+      else { throw SpecError("unknown model \"\(name)\" (known: \(Architecture.presetNames.joined(separator: ", ")))") }
+      architecture = preset
+    case .hiddenSizes(let sizes):
+      architecture = .dense(inputSize: exampleShape.reduce(1, *), hiddenSizes: sizes, activation: activation,
+                            outputActivation: outputActivation)
+    case .architecture(let text):
+      if text.hasSuffix(".json") || FileIO.exists(text) && !text.contains("|") {
+        architecture = try Architecture(json: try FileIO.read(text), source: text, exampleShape: exampleShape)
+      } else {
+        architecture = try Architecture(spec: text, exampleShape: exampleShape)
+      }
+    }
+    if architecture.imageShape == nil, exampleShape.count >= 2 { architecture.imageShape = exampleShape }
+    try architecture.validated()
+    return architecture
+  }
+
+  /// The batch size the choice's tutorial uses: 128 for the convolutional presets, else 256.
+  public var tutorialBatchSize: Int {
+    if case .preset(let name) = self { return Architecture.tutorialBatchSize(forPreset: name) }
+    return 256
+  }
+}

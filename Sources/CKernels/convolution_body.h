@@ -8,6 +8,21 @@
 // the bottom and right need), giving out_h x out_w windows. Padding reads as zero (as -inf for
 // pooling: padded cells never win a max).
 
+// Runs in these kernels are short (a window row of a few channels: 3 floats for a 3×3 kernel
+// over one channel), where a call to memcpy or memset costs more than the copy. NO_LIBC keeps the
+// compiler from turning these loops back into such calls, so they vectorize inline instead.
+#ifndef AEK_NO_LIBC
+#define AEK_NO_LIBC __attribute__((no_builtin("memcpy", "memset", "memmove")))
+#endif
+
+static inline AEK_NO_LIBC void K(copy_run)(float *restrict dst, const float *restrict src, long n) {
+  for (long i = 0; i < n; i++) dst[i] = src[i];
+}
+
+static inline AEK_NO_LIBC void K(zero_run)(float *dst, long n) {
+  for (long i = 0; i < n; i++) dst[i] = 0;
+}
+
 /// The valid kernel offsets [*first, *last) along one axis for window start `start` (which may be
 /// negative) over `size` cells.
 static inline void K(window_range)(long start, long kernel, long size, long *first, long *last) {
@@ -18,9 +33,15 @@ static inline void K(window_range)(long start, long kernel, long size, long *fir
   *last = l;
 }
 
-static void K(im2col)(const aek_conv_geometry *g, size_t count, const float *image, float *cols) {
+static AEK_NO_LIBC void K(im2col)(const aek_conv_geometry *g, size_t count, const float *image, float *cols) {
   const long H = g->height, W = g->width, C = g->channels, KH = g->kernel_h, KW = g->kernel_w;
   const size_t row_length = (size_t)(KH * KW * C);
+  // Whole window rows of at most 16 floats are copied as one fixed 64-byte block, which compiles
+  // to a vector load and store; the extra floats land where the next segment is written after
+  // (callers leave AEK_UNFOLD_SLACK floats spare after cols), and are read only where the image
+  // goes on that far.
+  const int short_rows = KW * C <= 16;
+  const float *image_end = image + count * (size_t)(H * W * C);
   for (size_t n = 0; n < count; n++) {
     const float *img = image + n * (size_t)(H * W * C);
     for (long oy = 0; oy < g->out_h; oy++) {
@@ -34,20 +55,25 @@ static void K(im2col)(const aek_conv_geometry *g, size_t count, const float *ima
         for (long ky = 0; ky < KH; ky++) {
           float *dst = cols + ky * KW * C;
           if (ky < ky0 || ky >= ky1 || kx0 == kx1) {
-            memset(dst, 0, sizeof(float) * (size_t)(KW * C));
+            K(zero_run)(dst, KW * C);
             continue;
           }
           // In NHWC the cells (y, x0 + kx0 ..< x0 + kx1) are one contiguous run.
-          if (kx0 > 0) memset(dst, 0, sizeof(float) * (size_t)(kx0 * C));
-          memcpy(dst + kx0 * C, img + ((y0 + ky) * W + x0 + kx0) * C, sizeof(float) * (size_t)((kx1 - kx0) * C));
-          if (kx1 < KW) memset(dst + kx1 * C, 0, sizeof(float) * (size_t)((KW - kx1) * C));
+          const float *src = img + ((y0 + ky) * W + x0 + kx0) * C;
+          if (short_rows && kx0 == 0 && kx1 == KW && src + 16 <= image_end) {
+            __builtin_memcpy(dst, src, 64);
+            continue;
+          }
+          if (kx0 > 0) K(zero_run)(dst, kx0 * C);
+          K(copy_run)(dst + kx0 * C, src, (kx1 - kx0) * C);
+          if (kx1 < KW) K(zero_run)(dst + kx1 * C, (KW - kx1) * C);
         }
       }
     }
   }
 }
 
-static void K(col2im)(const aek_conv_geometry *g, size_t count, const float *cols, float *image) {
+static AEK_NO_LIBC void K(col2im)(const aek_conv_geometry *g, size_t count, const float *cols, float *image) {
   const long H = g->height, W = g->width, C = g->channels, KH = g->kernel_h, KW = g->kernel_w;
   const size_t row_length = (size_t)(KH * KW * C);
   for (size_t n = 0; n < count; n++) {
@@ -114,7 +140,7 @@ static void K(max_pool_backward)(const aek_conv_geometry *g, size_t count, const
     for (size_t i = 0; i < outputs; i++) dx[argmax[i]] += dy[i];
 }
 
-static void K(upsample_nearest)(size_t count, size_t height, size_t width, size_t channels, size_t factor_h,
+static AEK_NO_LIBC void K(upsample_nearest)(size_t count, size_t height, size_t width, size_t channels, size_t factor_h,
                                 size_t factor_w, const float *x, float *y) {
   const size_t out_w = width * factor_w;
   for (size_t n = 0; n < count; n++)
@@ -123,8 +149,8 @@ static void K(upsample_nearest)(size_t count, size_t height, size_t width, size_
       float *row = y + (n * height + iy) * factor_h * out_w * channels;
       for (size_t ix = 0; ix < width; ix++)
         for (size_t fx = 0; fx < factor_w; fx++)
-          memcpy(row + (ix * factor_w + fx) * channels, src + ix * channels, sizeof(float) * channels);
-      for (size_t fy = 1; fy < factor_h; fy++) memcpy(row + fy * out_w * channels, row, sizeof(float) * out_w * channels);
+          K(copy_run)(row + (ix * factor_w + fx) * channels, src + ix * channels, (long)channels);
+      for (size_t fy = 1; fy < factor_h; fy++) K(copy_run)(row + fy * out_w * channels, row, (long)(out_w * channels));
     }
 }
 
@@ -142,4 +168,68 @@ static void K(upsample_nearest_backward)(size_t count, size_t height, size_t wid
         for (size_t c = 0; c < channels; c++) cell[c] += g[c];
       }
     }
+}
+
+static AEK_NO_LIBC void K(fill_rows)(size_t rows, size_t cols, const float *row, float *out) {
+  for (size_t r = 0; r < rows; r++, out += cols) K(copy_run)(out, row, (long)cols);
+}
+
+// The other way to a convolution ("kn2row"), cheaper than unfolding when a layer has fewer
+// filters than input channels: multiply each input cell by every window offset's kernel slice
+// first, z[cell, (ky, kx, f)] = sum_c x[cell, c] w[ky, kx, c, f], then gather each output from the
+// cells under its window. z has kernel_h * kernel_w * filters values per cell.
+
+static AEK_NO_LIBC void K(window_gather)(const aek_conv_geometry *g, size_t count, long filters, const float *z, float *y) {
+  const long H = g->height, W = g->width, KH = g->kernel_h, KW = g->kernel_w, F = filters;
+  const long per_cell = KH * KW * F;
+  for (size_t n = 0; n < count; n++) {
+    const float *zimg = z + n * (size_t)(H * W * per_cell);
+    for (long oy = 0; oy < g->out_h; oy++) {
+      const long y0 = oy * g->stride_h - g->pad_top;
+      long ky0, ky1;
+      K(window_range)(y0, KH, H, &ky0, &ky1);
+      for (long ox = 0; ox < g->out_w; ox++, y += F) {
+        const long x0 = ox * g->stride_w - g->pad_left;
+        long kx0, kx1;
+        K(window_range)(x0, KW, W, &kx0, &kx1);
+        for (long ky = ky0; ky < ky1; ky++)
+          for (long kx = kx0; kx < kx1; kx++) {
+            const float *src = zimg + ((y0 + ky) * W + x0 + kx) * per_cell + (ky * KW + kx) * F;
+            if (F == 1) {
+              y[0] += src[0];
+            } else {
+              for (long f = 0; f < F; f++) y[f] += src[f];
+            }
+          }
+      }
+    }
+  }
+}
+
+static AEK_NO_LIBC void K(window_scatter)(const aek_conv_geometry *g, size_t count, long filters, const float *dy, float *dz) {
+  const long H = g->height, W = g->width, KH = g->kernel_h, KW = g->kernel_w, F = filters;
+  const long per_cell = KH * KW * F;
+  K(zero_run)(dz, (long)count * H * W * per_cell);
+  for (size_t n = 0; n < count; n++) {
+    float *zimg = dz + n * (size_t)(H * W * per_cell);
+    for (long oy = 0; oy < g->out_h; oy++) {
+      const long y0 = oy * g->stride_h - g->pad_top;
+      long ky0, ky1;
+      K(window_range)(y0, KH, H, &ky0, &ky1);
+      for (long ox = 0; ox < g->out_w; ox++, dy += F) {
+        const long x0 = ox * g->stride_w - g->pad_left;
+        long kx0, kx1;
+        K(window_range)(x0, KW, W, &kx0, &kx1);
+        for (long ky = ky0; ky < ky1; ky++)
+          for (long kx = kx0; kx < kx1; kx++) {
+            float *dst = zimg + ((y0 + ky) * W + x0 + kx) * per_cell + (ky * KW + kx) * F;
+            if (F == 1) {
+              dst[0] = dy[0];
+            } else {
+              K(copy_run)(dst, dy, F);
+            }
+          }
+      }
+    }
+  }
 }

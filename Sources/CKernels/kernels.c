@@ -177,3 +177,8 @@ DISPATCH(void, upsample_nearest_backward,
          (size_t count, size_t height, size_t width, size_t channels, size_t factor_h, size_t factor_w,
           const float *dy, float *dx),
          (count, height, width, channels, factor_h, factor_w, dy, dx))
+DISPATCH(void, fill_rows, (size_t rows, size_t cols, const float *row, float *out), (rows, cols, row, out))
+DISPATCH(void, window_gather, (const aek_conv_geometry *g, size_t count, long filters, const float *z, float *y),
+         (g, count, filters, z, y))
+DISPATCH(void, window_scatter, (const aek_conv_geometry *g, size_t count, long filters, const float *dy, float *dz),
+         (g, count, filters, dy, dz))

@@ -57,10 +57,15 @@ public struct Architecture: Codable, Equatable, Sendable {
     guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else { throw ArchitectureError.badInputShape(inputShape) }
     guard !encoder.isEmpty else { throw ArchitectureError.emptyHalf("encoder") }
     guard !decoder.isEmpty else { throw ArchitectureError.emptyHalf("decoder") }
-    let code = try shapes(of: encoder, from: inputShape, in: "encoder").last!
-    let output = try shapes(of: decoder, from: code, in: "decoder").last!
-    guard output == inputShape else { throw ArchitectureError.outputMismatch(output: output, input: inputShape) }
-    return code
+    let codes = try shapes(of: encoder, from: inputShape, in: "encoder")
+    let outputs = try shapes(of: decoder, from: codes.last!, in: "decoder")
+    guard outputs.last! == inputShape else {
+      let sizes = ([inputShape] + codes + outputs).map { $0.map(String.init).joined(separator: "×") }
+      let names = ["input"] + encoder.indices.map { "encoder.\($0)" } + decoder.indices.map { "decoder.\($0)" }
+      let trace = zip(names, sizes).map { "\($0) \($1)" }.joined(separator: ", ")
+      throw ArchitectureError.outputMismatch(output: outputs.last!, input: inputShape, trace: trace)
+    }
+    return codes.last!
   }
 
   /// The output shape of each layer in turn.
@@ -82,21 +87,26 @@ public struct Architecture: Codable, Equatable, Sendable {
     var current = shape
     var built: [any Layer] = []
     for spec in specs {
-      built.append(spec.makeLayer(inputShape: current, using: &generator))
+      built.append(try spec.makeLayer(inputShape: current, using: &generator))
       current = try spec.outputShape(for: current)
     }
     return built
   }
 
   /// Floating-point operations of the matrix products in one training step, per example:
-  /// each dense layer's forward product, its weight gradient, and (except the first layer, whose
-  /// input needs no gradient) its input gradient, 2·in·out each.
+  /// each dense or convolution layer's forward product, its weight gradient, and (except the
+  /// first such layer, whose input needs no gradient) its input gradient, 2 per multiply-add.
+  /// Pooling, upsampling and element-wise work are not counted.
   public func trainingFLOPsPerExample() throws -> Int {
     var current = inputShape
     var total = 0
-    for (index, spec) in (encoder + decoder).enumerated() {
+    var first = true
+    for spec in encoder + decoder {
       let products = spec.multiplyAddsPerExample(inputShape: current)
-      total += 2 * products * (index == 0 ? 2 : 3)
+      if products > 0 {
+        total += 2 * products * (first ? 2 : 3)
+        first = false
+      }
       current = try spec.outputShape(for: current)
     }
     return total
@@ -138,19 +148,86 @@ extension Architecture {
                         decoder: up + [.dense(units: inputSize, activation: outputActivation)])
   }
 
-  /// The named presets: "dense" (784-64-784, the Keras tutorial's single-layer model) and "deep"
-  /// (784-128-64-128-784).
-  public static func preset(named name: String, inputSize: Int = 784, activation: Activation = .relu,
-                            outputActivation: Activation = .sigmoid) -> Architecture? {
+  /// The Keras blog's convolutional autoencoder for `height`×`width`×`channels` images (28×28×1
+  /// gives a 4×4×8 code): three 3×3 convolutions (16, 8, 8 filters), each followed by 2×2 max
+  /// pooling (the last padded, 7 → 4), then three convolutions each followed by 2×2 upsampling (the
+  /// third unpadded, 16 → 14), and a sigmoid convolution back to the channels.
+  public static func convolutional(height: Int = 28, width: Int = 28, channels: Int = 1, activation: Activation = .relu,
+                                   outputActivation: Activation = .sigmoid) -> Architecture {
+    Architecture(
+      inputShape: [height, width, channels],
+      encoder: [
+        .conv2D(filters: 16, kernelSize: 3, activation: activation), .maxPool2D(size: 2, padding: .same),
+        .conv2D(filters: 8, kernelSize: 3, activation: activation), .maxPool2D(size: 2, padding: .same),
+        .conv2D(filters: 8, kernelSize: 3, activation: activation), .maxPool2D(size: 2, padding: .same),
+      ],
+      decoder: [
+        .conv2D(filters: 8, kernelSize: 3, activation: activation), .upSampling2D(size: 2),
+        .conv2D(filters: 8, kernelSize: 3, activation: activation), .upSampling2D(size: 2),
+        .conv2D(filters: 16, kernelSize: 3, padding: .valid, activation: activation), .upSampling2D(size: 2),
+        .conv2D(filters: channels, kernelSize: 3, activation: outputActivation),
+      ])
+  }
+
+  /// keras-io's denoising autoencoder: two 32-filter 3×3 convolutions each followed by 2×2 max
+  /// pooling, two 32-filter 3×3 transposed convolutions of stride 2, and a sigmoid 3×3 convolution
+  /// back to the channels (28,353 parameters on 28×28×1).
+  public static func convolutionalTranspose(height: Int = 28, width: Int = 28, channels: Int = 1, activation: Activation = .relu,
+                                            outputActivation: Activation = .sigmoid) -> Architecture {
+    Architecture(
+      inputShape: [height, width, channels],
+      encoder: [
+        .conv2D(filters: 32, kernelSize: 3, activation: activation), .maxPool2D(size: 2, padding: .same),
+        .conv2D(filters: 32, kernelSize: 3, activation: activation), .maxPool2D(size: 2, padding: .same),
+      ],
+      decoder: [
+        .conv2DTranspose(filters: 32, kernelSize: 3, stride: 2, activation: activation),
+        .conv2DTranspose(filters: 32, kernelSize: 3, stride: 2, activation: activation),
+        .conv2D(filters: channels, kernelSize: 3, activation: outputActivation),
+      ])
+  }
+
+  /// The named presets for examples of `exampleShape` (`[28, 28]` or `[784]`): "dense"
+  /// (784-64-784, the Keras tutorial's single-layer model), "deep" (784-128-64-128-784), "conv"
+  /// (the Keras blog's convolutional model) and "conv-transpose" (keras-io's denoising model).
+  /// Dense models flatten images; convolutional ones need images (`[h, w]` or `[h, w, c]`).
+  public static func preset(named name: String, exampleShape: [Int], activation: Activation = .relu,
+                            outputActivation: Activation = .sigmoid) throws -> Architecture? {
+    let size = exampleShape.reduce(1, *)
     switch name {
-    case "dense": dense(inputSize: inputSize, hiddenSizes: [64], activation: activation, outputActivation: outputActivation)
-    case "deep": dense(inputSize: inputSize, hiddenSizes: [128, 64], activation: activation, outputActivation: outputActivation)
-    default: nil
+    case "dense": return dense(inputSize: size, hiddenSizes: [64], activation: activation, outputActivation: outputActivation)
+    case "deep": return dense(inputSize: size, hiddenSizes: [128, 64], activation: activation, outputActivation: outputActivation)
+    case "conv", "conv-transpose":
+      let image = try imageShape(of: exampleShape, for: name)
+      return name == "conv"
+        ? convolutional(height: image[0], width: image[1], channels: image[2], activation: activation, outputActivation: outputActivation)
+        : convolutionalTranspose(height: image[0], width: image[1], channels: image[2], activation: activation,
+                                 outputActivation: outputActivation)
+    default: return nil
     }
   }
 
-  /// The names `preset(named:)` knows.
-  public static let presetNames = ["dense", "deep"]
+  /// The names `preset(named:exampleShape:)` knows.
+  public static let presetNames = ["dense", "deep", "conv", "conv-transpose"]
+
+  /// The batch size each preset's tutorial trains with: 128 for the convolutional ones, else 256.
+  public static func tutorialBatchSize(forPreset name: String) -> Int { name.hasPrefix("conv") ? 128 : 256 }
+
+  /// `[h, w]` or `[h, w, c]` examples as `[h, w, c]`.
+  static func imageShape(of exampleShape: [Int], for model: String) throws -> [Int] {
+    switch exampleShape.count {
+    case 2: return exampleShape + [1]
+    case 3: return exampleShape
+    default: throw ArchitectureError.notImages(model: model, exampleShape: exampleShape)
+    }
+  }
+
+  /// The input shape for layers that start with `first`, given examples of `exampleShape`:
+  /// images (`[h, w, 1]` for grayscale) for image layers, else flat vectors.
+  public static func inputShape(for exampleShape: [Int], startingWith first: LayerSpec?, model: String = "the architecture") throws -> [Int] {
+    if let first, first.takesImages { return try imageShape(of: exampleShape, for: model) }
+    return [exampleShape.reduce(1, *)]
+  }
 }
 
 /// Why an architecture cannot be built.
@@ -158,14 +235,17 @@ public enum ArchitectureError: Error, Equatable, CustomStringConvertible {
   case badInputShape([Int])
   case emptyHalf(String)
   case layerDoesNotFit(layer: String, input: [Int], reason: String)
-  case outputMismatch(output: [Int], input: [Int])
+  case outputMismatch(output: [Int], input: [Int], trace: String)
+  case notImages(model: String, exampleShape: [Int])
 
   public var description: String {
     switch self {
     case .badInputShape(let shape): "input shape \(shape) must have positive dimensions"
     case .emptyHalf(let half): "the \(half) has no layers"
     case .layerDoesNotFit(let layer, let input, let reason): "layer \(layer) does not fit input shape \(input): \(reason)"
-    case .outputMismatch(let output, let input): "the decoder outputs shape \(output), but the input shape is \(input); a reconstruction must match its input"
+    case .outputMismatch(let output, let input, let trace):
+      "the decoder outputs shape \(output), but the input shape is \(input); a reconstruction must match its input (shapes: \(trace))"
+    case .notImages(let model, let shape): "\(model) takes images ([height, width] or [height, width, channels]), but the examples have shape \(shape)"
     }
   }
 }

@@ -21,6 +21,7 @@ extension Tensor {
                  "convolution weight \(weight.shape) for a \(g.kernelHeight)×\(g.kernelWidth) window over \(g.channels) channels")
     let filters = weight.shape[3]
     precondition(bias == nil || bias!.shape == [filters], "convolution bias \(bias!.shape) for \(filters) filters")
+    if g.cellFirstIsCheaper(filters: filters) { return cellFirstConvolved2D(with: weight, bias: bias, geometry: g) }
     var output = Tensor(shape: [n, g.outputHeight, g.outputWidth, filters]) { _ in }
     let unfold = !g.unfoldsToItself
     withUnsafeBufferPointer { x in
@@ -53,6 +54,10 @@ extension Tensor {
     let filters = weight.shape[3]
     precondition(outputGradient.shape == [n, g.outputHeight, g.outputWidth, filters],
                  "convolution output gradient \(outputGradient.shape), expected \([n, g.outputHeight, g.outputWidth, filters])")
+    if g.cellFirstIsCheaper(filters: filters) {
+      return cellFirstConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g,
+                                             forInput: forInput, forWeight: forWeight, forBias: forBias)
+    }
     let unfold = !g.unfoldsToItself
     let windowSize = g.windowSize
     var inputGradient: Tensor? = forInput ? Tensor(shape: input.shape) { _ in } : nil
@@ -103,6 +108,108 @@ extension Tensor {
     let weightGradient = weightPartials.map { $0.sum(alongAxis: 0).reshaped(to: weight.shape) }
     let biasGradient = forBias ? outputGradient.reshaped(to: [n * g.positions, filters]).sum(alongAxis: 0).reshaped(to: [filters]) : nil
     return (inputGradient, weightGradient, biasGradient)
+  }
+
+  // MARK: - Cell first
+
+  /// The convolution computed cell first: each input cell times every window offset's kernel
+  /// slice (one product with the kernel rearranged to `[channels, kh·kw·filters]`), then each
+  /// output gathers the products under its window. Cheaper than unfolding when a layer has fewer
+  /// filters than channels: the products per cell are `kh·kw·filters` instead of `kh·kw·channels`
+  /// per window position (a 16-channel layer to one filter, the usual last layer, writes 16 times less).
+  func cellFirstConvolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry) -> Tensor {
+    let n = shape[0], filters = weight.shape[3], pixels = g.height * g.width, perCell = g.kernelHeight * g.kernelWidth * filters
+    let rearranged = Tensor.cellFirstKernel(weight)
+    var output = Tensor(shape: [n, g.outputHeight, g.outputWidth, filters]) { _ in }
+    withUnsafeBufferPointer { x in
+      rearranged.withUnsafeBufferPointer { w in
+        output.withUnsafeMutableBufferPointer { y in
+          Tensor.forEachBlock(of: n, work: n * pixels * perCell * g.channels, bufferPerExample: pixels * perCell) { _, block, products in
+            aek_sgemm(0, 0, Int32(block.count * pixels), Int32(perCell), Int32(g.channels), 1, x.baseAddress! + block.lowerBound * g.imageSize,
+                      Int32(g.channels), w.baseAddress, Int32(perCell), 0, products, Int32(perCell))
+            let out = y.baseAddress! + block.lowerBound * g.positions * filters
+            if Tensor.fillRows(out, rows: block.count * g.positions, with: bias) == 0 {
+              out.initialize(repeating: 0, count: block.count * g.positions * filters)
+            }
+            withUnsafePointer(to: g.c) { aek_window_gather($0, block.count, filters, products, out) }
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  /// The gradients of `cellFirstConvolved2D`: the output gradient scattered to the (cell, offset)
+  /// products it came from, `∂z`; then `∂/∂input = ∂z · kernelᵀ` and `∂/∂kernel = Σ inputᵀ · ∂z`.
+  static func cellFirstConvolution2DGradients(input: Tensor, weight: Tensor, outputGradient: Tensor, geometry g: WindowGeometry,
+                                              forInput: Bool, forWeight: Bool, forBias: Bool) -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
+  {
+    let n = input.shape[0], filters = weight.shape[3], pixels = g.height * g.width, perCell = g.kernelHeight * g.kernelWidth * filters
+    let rearranged = Tensor.cellFirstKernel(weight)
+    var inputGradient: Tensor? = forInput ? Tensor(shape: input.shape) { _ in } : nil
+    var weightPartials: Tensor? = nil
+    if forInput || forWeight {
+      let work = n * pixels * perCell * g.channels
+      let parts = Tensor.parts(of: n, work: work)
+      if forWeight { weightPartials = Tensor(shape: [parts, g.channels * perCell]) { _ in } }
+      input.withUnsafeBufferPointer { x in
+        rearranged.withUnsafeBufferPointer { w in
+          outputGradient.withUnsafeBufferPointer { dy in
+            withOptionalMutablePointer(&inputGradient) { dx in
+              withOptionalMutablePointer(&weightPartials) { dw in
+                Tensor.forEachBlock(of: n, work: work, bufferPerExample: pixels * perCell) { part, block, productGradient in
+                  let rows = block.count * pixels
+                  withUnsafePointer(to: g.c) {
+                    aek_window_scatter($0, block.count, filters, dy.baseAddress! + block.lowerBound * g.positions * filters, productGradient)
+                  }
+                  let xBlock = x.baseAddress! + block.lowerBound * g.imageSize
+                  if let dx {
+                    aek_sgemm(0, 1, Int32(rows), Int32(g.channels), Int32(perCell), 1, productGradient, Int32(perCell), w.baseAddress,
+                              Int32(perCell), 0, dx + block.lowerBound * g.imageSize, Int32(g.channels))
+                  }
+                  if let dw {
+                    aek_sgemm(1, 0, Int32(g.channels), Int32(perCell), Int32(rows), 1, xBlock, Int32(g.channels), productGradient, Int32(perCell),
+                              block.lowerBound == Tensor.firstExample(ofPart: part, parts: parts, count: n) ? 0 : 1,
+                              dw + part * g.channels * perCell, Int32(perCell))
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    let weightGradient = weightPartials.map { Tensor.windowFirstKernel($0.sum(alongAxis: 0), like: weight) }
+    let biasGradient = forBias ? outputGradient.reshaped(to: [n * g.positions, filters]).sum(alongAxis: 0).reshaped(to: [filters]) : nil
+    return (inputGradient, weightGradient, biasGradient)
+  }
+
+  /// `[kh, kw, c, f]` rearranged to `[c, kh·kw·f]`: row c holds every offset's filters for channel c.
+  static func cellFirstKernel(_ weight: Tensor) -> Tensor {
+    let (offsets, c, f) = (weight.shape[0] * weight.shape[1], weight.shape[2], weight.shape[3])
+    return Tensor(shape: [c, offsets * f]) { out in
+      weight.withUnsafeBufferPointer { w in
+        for k in 0..<offsets {
+          for channel in 0..<c {
+            (out.baseAddress! + channel * offsets * f + k * f).initialize(from: w.baseAddress! + (k * c + channel) * f, count: f)
+          }
+        }
+      }
+    }
+  }
+
+  /// The inverse of `cellFirstKernel`: `[c, kh·kw·f]` (any shape of that size) back to `like`'s `[kh, kw, c, f]`.
+  static func windowFirstKernel(_ rearranged: Tensor, like weight: Tensor) -> Tensor {
+    let (offsets, c, f) = (weight.shape[0] * weight.shape[1], weight.shape[2], weight.shape[3])
+    return Tensor(shape: weight.shape) { out in
+      rearranged.withUnsafeBufferPointer { r in
+        for k in 0..<offsets {
+          for channel in 0..<c {
+            (out.baseAddress! + (k * c + channel) * f).initialize(from: r.baseAddress! + channel * offsets * f + k * f, count: f)
+          }
+        }
+      }
+    }
   }
 
   /// The transposed convolution of the batch `self` (Keras's `Conv2DTranspose`): the adjoint of
@@ -303,7 +410,7 @@ extension Tensor {
     Parallel.forEachPart(parts) { part in
       let examples = firstExample(ofPart: part, parts: parts, count: count)..<firstExample(ofPart: part + 1, parts: parts, count: count)
       let perBlock = min(blockSize, examples.count)
-      var buffer = Tensor(shape: [max(perBlock * bufferPerExample, 1)]) { _ in }
+      var buffer = Tensor(shape: [perBlock * bufferPerExample + Int(AEK_UNFOLD_SLACK)]) { _ in }
       buffer.withUnsafeMutableBufferPointer { buffer in
         for start in stride(from: examples.lowerBound, to: examples.upperBound, by: perBlock) {
           body(part, start..<min(start + perBlock, examples.upperBound), buffer.baseAddress!)
@@ -316,9 +423,7 @@ extension Tensor {
   /// product to it), or returns 0 without writing when there is no bias.
   static func fillRows(_ out: UnsafeMutablePointer<Float>, rows: Int, with bias: Tensor?) -> Float {
     guard let bias else { return 0 }
-    bias.withUnsafeBufferPointer { b in
-      for row in 0..<rows { (out + row * b.count).initialize(from: b.baseAddress!, count: b.count) }
-    }
+    bias.withUnsafeBufferPointer { aek_fill_rows(rows, $0.count, $0.baseAddress, out) }
     return 1
   }
 }

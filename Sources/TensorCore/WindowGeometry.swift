@@ -95,6 +95,13 @@ public struct WindowGeometry: Equatable, Sendable, CustomStringConvertible {
     kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1 && outputHeight == height && outputWidth == width
   }
 
+  /// Whether a convolution to `filters` filters is cheaper computed cell first (each input cell
+  /// times every kernel offset, then gathered) than by unfolding windows: true when the cells'
+  /// products, `cells·kh·kw·filters`, are fewer than the unfolded values, `positions·kh·kw·channels`.
+  func cellFirstIsCheaper(filters: Int) -> Bool {
+    !unfoldsToItself && height * width * filters < positions * channels
+  }
+
   var c: aek_conv_geometry {
     aek_conv_geometry(height: height, width: width, channels: channels, kernel_h: kernelHeight, kernel_w: kernelWidth,
                       stride_h: strideHeight, stride_w: strideWidth, pad_top: padTop, pad_left: padLeft,

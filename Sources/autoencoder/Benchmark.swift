@@ -7,23 +7,27 @@ struct Benchmark: ParsableCommand {
     abstract: "Time training on the full training set: seconds per epoch, images/s, GFLOP/s, peak memory.",
     discussion: "Build with -c release. benchmarks/compare runs this beside PyTorch and Keras on the same machine.")
 
-  @Option(help: "Architecture: dense (784-64-784) or deep (784-128-64-128-784).") var model: Train.Preset = .dense
+  @Option(help: "Architecture: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's) or conv-transpose (keras-io's).")
+  var model: Train.Preset = .dense
   @Option(help: "Timed epochs (after one warm-up epoch).") var epochs = 3
-  @Option(help: "Examples per step.") var batchSize = 256
+  @Option(help: "Examples per step (default: the model's tutorial batch, 256 dense or 128 convolutional).") var batchSize: Int?
   @OptionGroup var data: DataOptions
   @OptionGroup var threads: ThreadOptions
   @Flag(help: "Print one JSON object.") var json = false
   @Flag(help: "Time the element-wise kernels and matrix products of one step at each SIMD level instead.") var kernels = false
 
   func validate() throws {
-    guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
+    guard epochs > 0, batchSize ?? 1 > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
   }
 
   func run() throws {
     try threads.prepare()
     if kernels { return try runKernels() }
     let training = try IDXFolder(data.data).load(.train)
-    let benchmark = TrainingBenchmark(architecture: Architecture.preset(named: model.rawValue)!, batchSize: batchSize, epochs: epochs)
+    let choice = ModelChoice.preset(model.rawValue)
+    let architecture = try choice.architecture(exampleShape: training.exampleShape)
+    let benchmark = TrainingBenchmark(architecture: architecture, batchSize: batchSize ?? choice.tutorialBatchSize, epochs: epochs,
+                                      name: model.rawValue)
     let result = try benchmark.run(on: training)
     if json { return try printJSON(result) }
     say("\(result.framework): \(result.model), \(grouped(result.examples)) images, batch \(result.batchSize), \(result.threads) threads")

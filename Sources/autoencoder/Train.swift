@@ -7,15 +7,22 @@ struct Train: ParsableCommand {
     abstract: "Train an autoencoder; write its model file and a reconstruction figure.",
     discussion: "With no options: Keras's tutorial model (784-64-784, relu/sigmoid), Adam, binary cross-entropy, 50 epochs of batch 256 on Fashion-MNIST.")
 
-  enum Preset: String, ExpressibleByArgument, CaseIterable { case dense, deep }
+  enum Preset: String, ExpressibleByArgument, CaseIterable { case dense, deep, conv, convTranspose = "conv-transpose" }
 
-  @Option(help: "Architecture: dense (784-64-784) or deep (784-128-64-128-784); the input size follows the data.") var model: Preset?
+  @Option(help: ArgumentHelp(
+    "A preset: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's convolutional model, 4x4x8 code) or conv-transpose (keras-io's denoising model). The input size follows the data."))
+  var model: Preset?
   @Option(help: ArgumentHelp("Hidden sizes down to the code, e.g. 256 or 128,64; the decoder mirrors them.", valueName: "sizes"))
   var hidden: HiddenSizes?
+  @Option(help: ArgumentHelp(
+    "Any architecture: a spec such as \"conv 16 3 relu, pool 2 | up 2, conv 1 3 sigmoid\" (encoder | decoder), or a JSON file. See the README.",
+    valueName: "spec-or-file"))
+  var architecture: String?
   @Option(help: "Hidden-layer activation.") var activation: Activation = .relu
   @Option(help: "Output activation.") var outputActivation: Activation = .sigmoid
   @Option(help: "Passes over the training data.") var epochs = 50
-  @Option(help: "Examples per step.") var batchSize = 256
+  @Option(help: "Examples per step (default: the tutorial's, 256 for dense models and 128 for the convolutional presets).")
+  var batchSize: Int?
   @Option(help: "Optimizer.") var optimizer: OptimizerConfiguration.Name = .adam
   @Option(help: "Learning rate (default: Keras's for the optimizer: 0.001 for adam and rmsprop, 0.01 for sgd).")
   var learningRate: Float?
@@ -41,26 +48,30 @@ struct Train: ParsableCommand {
 
   func validate() throws {
     guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
-    guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be positive") }
     if let learningRate, !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be a positive number") }
     if let momentum, !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must lie in [0, 1)") }
     if let validationSplit, !(validationSplit > 0 && validationSplit < 1) { throw ValidationError("--validation-split must lie in (0, 1)") }
     if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
-    if model != nil && hidden != nil { throw ValidationError("give --model or --hidden, not both") }
+    if [model != nil, hidden != nil, architecture != nil].filter({ $0 }).count > 1 {
+      throw ValidationError("give one of --model, --hidden and --architecture")
+    }
     try checkWritable(output, option: "--output")
     if let figurePath { try checkWritable(figurePath, option: "--reconstruction") }
   }
 
   func run() throws {
     try threads.prepare()
+    let choice: ModelChoice = architecture.map { .architecture($0) } ?? hidden.map { .hiddenSizes($0.sizes) } ?? .preset((model ?? .dense).rawValue)
+    let batchSize = batchSize ?? choice.tutorialBatchSize
     let configuration = TrainingConfiguration(
       epochs: epochs, batchSize: batchSize, shuffle: shuffle, seed: seed, loss: loss, reduction: reduction,
       optimizer: OptimizerConfiguration(name: optimizer, learningRate: learningRate, momentum: momentum),
       data: data.data, validation: validationSplit.map { "last \(Int(($0 * 100).rounded()))% of training" } ?? "test split",
       threads: Parallel.threads)
     let sets = try TrainingRun.data(configuration, limit: limit, validationSplit: validationSplit)
-    let architecture = Architecture.dense(inputSize: sets.training.exampleSize, hiddenSizes: hidden?.sizes ?? (model == .deep ? [128, 64] : [64]),
-                                          activation: activation, outputActivation: outputActivation)
+    let architecture = try choice.architecture(exampleShape: sets.training.exampleShape, activation: activation,
+                                               outputActivation: outputActivation)
     let run = TrainingRun(architecture: architecture, configuration: configuration, limit: limit, validationSplit: validationSplit)
     let parameters = try architecture.summary().reduce(0) { $0 + $1.parameters }
     if !quiet {

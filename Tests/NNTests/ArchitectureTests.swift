@@ -5,16 +5,16 @@ import Testing
 
 @Suite struct ArchitectureTests {
   @Test func presetsAreTheSeedModels() throws {
-    let dense = try #require(Architecture.preset(named: "dense"))
+    let dense = try #require(try Architecture.preset(named: "dense", exampleShape: [28, 28]))
     #expect(dense.description == "784 → 64 relu → 784 sigmoid")
-    let deep = try #require(Architecture.preset(named: "deep"))
+    let deep = try #require(try Architecture.preset(named: "deep", exampleShape: [784]))
     #expect(deep.description == "784 → 128 relu → 64 relu → 128 relu → 784 sigmoid")
     #expect(try deep.codeShape() == [64])
-    #expect(Architecture.preset(named: "tiny") == nil)
+    #expect(try Architecture.preset(named: "tiny", exampleShape: [784]) == nil)
   }
 
   @Test func summaryCountsParametersLikeKeras() throws {
-    let rows = try Architecture.preset(named: "dense")!.summary()
+    let rows = try Architecture.preset(named: "dense", exampleShape: [28, 28])!.summary()
     #expect(rows.map(\.parameters) == [50_240, 50_960])
     #expect(rows.map(\.outputShape) == [[64], [784]])
     #expect(rows.map(\.name) == ["encoder.0", "decoder.0"])
@@ -23,7 +23,12 @@ import Testing
   @Test func misfitsAreNamedBeforeAnythingIsBuilt() {
     let wrongOutput = Architecture(inputShape: [784], encoder: [.dense(units: 32, activation: .relu)],
                                    decoder: [.dense(units: 100, activation: .sigmoid)])
-    #expect(throws: ArchitectureError.outputMismatch(output: [100], input: [784])) { try wrongOutput.validated() }
+    #expect {
+      try wrongOutput.validated()
+    } throws: { error in
+      guard case ArchitectureError.outputMismatch(let output, let input, let trace) = error else { return false }
+      return output == [100] && input == [784] && trace == "input 784, encoder.0 32, decoder.0 100"
+    }
     let image = Architecture(inputShape: [28, 28], encoder: [.dense(units: 32, activation: .relu)],
                              decoder: [.dense(units: 784, activation: .sigmoid)])
     #expect {
@@ -50,5 +55,76 @@ import Testing
     let data = try JSONEncoder().encode(architecture)
     #expect(String(decoding: data, as: UTF8.self).contains(#""type":"dense""#))
     #expect(try JSONDecoder().decode(Architecture.self, from: data) == architecture)
+  }
+
+  // MARK: - Convolutional
+
+  @Test func theConvolutionalPresetsMatchKerasParameterCounts() throws {
+    let conv = try #require(try Architecture.preset(named: "conv", exampleShape: [28, 28]))
+    #expect(conv.inputShape == [28, 28, 1])
+    #expect(try conv.codeShape() == [4, 4, 8])
+    // Keras's model.summary() of the blog's model: 160, 1160, 584 | 584, 584, 1168, 145 = 4,385.
+    let rows = try conv.summary()
+    #expect(rows.map(\.parameters).filter { $0 > 0 } == [160, 1160, 584, 584, 584, 1168, 145])
+    #expect(rows.map(\.outputShape)[4...6] == [[7, 7, 8], [4, 4, 8], [4, 4, 8]])
+    #expect(rows.map(\.outputShape)[10] == [14, 14, 16])
+    let transpose = try #require(try Architecture.preset(named: "conv-transpose", exampleShape: [28, 28, 1]))
+    #expect(try transpose.summary().reduce(0) { $0 + $1.parameters } == 28_353)
+    #expect(try transpose.codeShape() == [7, 7, 32])
+    #expect(Architecture.tutorialBatchSize(forPreset: "conv") == 128 && Architecture.tutorialBatchSize(forPreset: "dense") == 256)
+    #expect(throws: ArchitectureError.notImages(model: "conv", exampleShape: [784])) {
+      try Architecture.preset(named: "conv", exampleShape: [784])
+    }
+  }
+
+  @Test func trainingFLOPsCountConvolutionsFromTheirWindows() throws {
+    // conv 3×3 1→2 same on 4×4: 16·9·2 = 288 multiply-adds, first layer (×2 ×2); convT 3×3 2→1 on 2×2 input cells:
+    // 4·9·1·2 = 72 (×2 ×3).
+    let a = Architecture(inputShape: [4, 4, 1], encoder: [.conv2D(filters: 2, kernelSize: 3, activation: .relu), .maxPool2D(size: 2)],
+                         decoder: [.conv2DTranspose(filters: 1, kernelSize: 3, stride: 2, activation: .sigmoid)])
+    #expect(try a.validated() == [2, 2, 2])
+    #expect(try a.trainingFLOPsPerExample() == 288 * 4 + 72 * 6)
+  }
+
+  @Test func aSizeTheArchitectureCannotTakeIsNamedWithItsLayerAndShapes() throws {
+    // The blog's model on 32×32 images: 32 → 16 → 8 → 4, back up to 4·2 → 8·2 → (16 - 2)·2 = 28 ≠ 32.
+    #expect {
+      try Architecture.convolutional(height: 32, width: 32).validated()
+    } throws: { error in
+      "\(error)".contains("outputs shape [28, 28, 1], but the input shape is [32, 32, 1]") && "\(error)".contains("decoder.4 14×14×16")
+    }
+    // Pooling that does not divide the size, without padding.
+    let uneven = Architecture(inputShape: [7, 7, 1], encoder: [.maxPool2D(size: 2)], decoder: [.upSampling2D(size: 2)])
+    #expect {
+      try uneven.validated()
+    } throws: { error in
+      "\(error)" == "layer encoder.0 MaxPool2D(2×2, valid) does not fit input shape [7, 7, 1]: pooling 2×2 with stride 2 does not divide 7×7: "
+        + "without padding it would drop the last rows or columns (giving 3×3); pad with 'same' (giving 4×4) or change the input size"
+    }
+    // A convolution given flat input.
+    let flat = Architecture(inputShape: [784], encoder: [.conv2D(filters: 4, kernelSize: 3, activation: .relu)], decoder: [.flatten])
+    #expect {
+      try flat.validated()
+    } throws: { error in
+      "\(error)".contains("encoder.0 Conv2D(4, 3×3, same, relu)") && "\(error)".contains("reshape the flat input first")
+    }
+    let tooBig = Architecture(inputShape: [2, 2, 1], encoder: [.conv2D(filters: 1, kernelSize: 3, padding: .valid, activation: .relu)],
+                              decoder: [.flatten])
+    #expect(throws: ArchitectureError.self) { try tooBig.validated() }
+  }
+
+  @Test func layerSpecsRoundTripThroughJSON() throws {
+    let specs: [LayerSpec] = [
+      .conv2D(filters: 16, kernelSize: 3, stride: 2, padding: .valid, activation: .leakyRelu(slope: 0.1), useBias: false),
+      .conv2DTranspose(filters: 32, kernelSize: 3, stride: 2, activation: .relu), .maxPool2D(size: 3, stride: 2, padding: .same),
+      .upSampling2D(size: 2), .flatten, .reshape([7, 7, 32]), .dense(units: 5, activation: .tanh),
+    ]
+    let data = try JSONEncoder().encode(specs)
+    #expect(try JSONDecoder().decode([LayerSpec].self, from: data) == specs)
+    let keras = #"{"type": "conv2d", "filters": 8, "kernel_size": 3, "padding": "same", "activation": "relu"}"#
+    #expect(try JSONDecoder().decode(LayerSpec.self, from: Data(keras.utf8)) == .conv2D(filters: 8, kernelSize: 3, activation: .relu))
+    #expect(throws: DecodingError.self) {
+      try JSONDecoder().decode(LayerSpec.self, from: Data(#"{"type": "conv2d", "filters": 0, "kernel_size": 3}"#.utf8))
+    }
   }
 }

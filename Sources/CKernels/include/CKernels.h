@@ -184,9 +184,11 @@ typedef struct {
   long kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
   long out_h, out_w;
 } aek_conv_geometry;
+/// Floats aek_im2col may write past the end of `cols` (it copies short window rows in fixed blocks).
+#define AEK_UNFOLD_SLACK 16
 /// Unfolds `count` images into rows, one per window position (n, oy, ox), each holding the window's
 /// cells in (ky, kx, c) order, zero where the window lies over padding:
-/// cols is [count * out_h * out_w, kernel_h * kernel_w * channels].
+/// cols is [count * out_h * out_w, kernel_h * kernel_w * channels], followed by AEK_UNFOLD_SLACK spare floats.
 void aek_im2col(const aek_conv_geometry *g, size_t count, const float *image, float *cols);
 /// The adjoint of aek_im2col: adds each row's cells back onto the images they came from.
 /// `image` must hold the values to add to (zeros for a plain fold).
@@ -197,6 +199,16 @@ void aek_max_pool(const aek_conv_geometry *g, size_t count, const float *x, floa
 /// dx = 0, then dx[n][argmax] += dy for every output.
 void aek_max_pool_backward(const aek_conv_geometry *g, size_t count, const float *dy,
                            const int32_t *argmax, float *dx);
+/// The output side of a convolution computed cell-first ("kn2row"): z holds, for each input cell,
+/// kernel_h * kernel_w * filters products (window offset major, filter minor); adds to each output
+/// y[n, oy, ox, f] the products of the cells under its window at their offsets. `y` holds the
+/// values to add to (the bias).
+void aek_window_gather(const aek_conv_geometry *g, size_t count, long filters, const float *z, float *y);
+/// The adjoint of aek_window_gather: dz = 0, then each output's gradient copied to the (cell, offset)
+/// slots its window reads.
+void aek_window_scatter(const aek_conv_geometry *g, size_t count, long filters, const float *dy, float *dz);
+/// out[r, :] = row for each of `rows` rows of `cols` floats (bias rows before a product adds to them).
+void aek_fill_rows(size_t rows, size_t cols, const float *row, float *out);
 /// Nearest-neighbour upsampling: each cell repeated factor_h x factor_w times.
 void aek_upsample_nearest(size_t count, size_t height, size_t width, size_t channels, size_t factor_h,
                           size_t factor_w, const float *x, float *y);

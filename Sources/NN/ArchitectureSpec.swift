@@ -1,0 +1,183 @@
+import Foundation
+import TensorCore
+
+// Architectures from a line of text or a JSON file, so models are not limited to the presets.
+//
+//   conv 16 3 relu, pool 2, conv 8 3 relu, pool 2 | conv 8 3 relu, up 2, conv 1 3 sigmoid
+//
+// The encoder's layers, `|`, the decoder's layers; layers are separated by commas, and each is a
+// kind followed by its settings in any order:
+//
+//   dense UNITS [ACTIVATION] [nobias]
+//   conv FILTERS KERNEL [stride N] [same|valid] [ACTIVATION] [nobias]      (KERNEL: 3 or 3x3)
+//   convt FILTERS KERNEL [stride N] [same|valid] [ACTIVATION] [nobias]     (transposed)
+//   pool [SIZE] [stride N] [same|valid]                                    (max pooling; SIZE 2)
+//   up [SIZE]                                                              (nearest; SIZE 2)
+//   flatten
+//   reshape HxWxC
+//
+// Convolutions default to `same` padding and pooling to `valid`; activations default to identity
+// (Keras's "linear"). ACTIVATION is any name `Activation` parses (relu, sigmoid, tanh,
+// leaky_relu:0.1, identity).
+
+extension Architecture {
+  /// The architecture a spec string describes, for examples of `exampleShape` (`[28, 28]`): its
+  /// input is an image (`[28, 28, 1]`) when the first layer takes images, else flat (`[784]`).
+  ///
+  /// - Throws: `SpecError` naming the layer and the word it could not read; `ArchitectureError`
+  ///   when a layer does not fit its input or the decoder's output does not match the input.
+  public init(spec: String, exampleShape: [Int]) throws {
+    let halves = spec.split(separator: "|", omittingEmptySubsequences: false)
+    guard halves.count == 2 else {
+      throw SpecError("the spec needs the encoder's layers, '|', and the decoder's layers, e.g. \"dense 64 relu | dense 784 sigmoid\"")
+    }
+    let encoder = try Self.layers(String(halves[0]), half: "encoder")
+    let decoder = try Self.layers(String(halves[1]), half: "decoder")
+    let input = try Self.inputShape(for: exampleShape, startingWith: encoder.first)
+    self.init(inputShape: input, encoder: encoder, decoder: decoder, imageShape: exampleShape.count >= 2 ? exampleShape : nil)
+    try validated()
+  }
+
+  /// The architecture a JSON configuration describes: an object with `encoder` and `decoder` lists
+  /// of layer objects (the form model files store) and optionally `input_shape` (else inferred from
+  /// `exampleShape` as for spec strings).
+  ///
+  /// - Throws: `SpecError` naming `source` when the JSON cannot be read; `ArchitectureError` when
+  ///   the layers do not fit.
+  public init(json: Data, source: String, exampleShape: [Int]) throws {
+    struct File: Decodable {
+      var input_shape: [Int]?
+      var encoder: [LayerSpec]
+      var decoder: [LayerSpec]
+    }
+    let file: File
+    do {
+      file = try JSONDecoder().decode(File.self, from: json)
+    } catch let error as DecodingError {
+      throw SpecError("\(source): not an architecture: \(Self.explain(error))")
+    } catch {
+      throw SpecError("\(source): not an architecture: \(error)")
+    }
+    let input = try file.input_shape ?? Self.inputShape(for: exampleShape, startingWith: file.encoder.first)
+    self.init(inputShape: input, encoder: file.encoder, decoder: file.decoder, imageShape: exampleShape.count >= 2 ? exampleShape : nil)
+    try validated()
+  }
+
+  /// The layers of one half of a spec.
+  static func layers(_ text: String, half: String) throws -> [LayerSpec] {
+    let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    guard !(items.count == 1 && items[0].isEmpty) else { throw SpecError("the \(half) has no layers") }
+    return try items.enumerated().map { index, item in
+      do {
+        return try layer(item)
+      } catch let reason as SpecError {
+        throw SpecError("\(half) layer \(index + 1) \"\(item)\": \(reason.description)")
+      }
+    }
+  }
+
+  /// One layer: a kind and its settings.
+  static func layer(_ text: String) throws -> LayerSpec {
+    var words = text.lowercased().split(whereSeparator: \.isWhitespace).map(String.init)
+    guard !words.isEmpty else { throw SpecError("empty layer (two commas in a row?)") }
+    let kind = words.removeFirst()
+    var numbers: [Int] = [], padding: Padding?, activation: Activation?, stride: Int?, useBias = true, shape: [Int]?
+    var index = 0
+    while index < words.count {
+      let word = words[index]
+      index += 1
+      if let number = Int(word) {
+        guard number > 0 else { throw SpecError("\(word) must be positive") }
+        numbers.append(number)
+      } else if let parsed = Padding(rawValue: word) {
+        padding = parsed
+      } else if word == "nobias" || word == "no-bias" {
+        useBias = false
+      } else if word == "stride" || word.hasPrefix("stride=") {
+        let value = word == "stride" ? (index < words.count ? words[index] : "") : String(word.dropFirst(7))
+        if word == "stride" { index += 1 }
+        guard let parsed = Int(value), parsed > 0 else { throw SpecError("stride needs a positive number, got \"\(value)\"") }
+        stride = parsed
+      } else if let parsed = Self.sizes(word) {
+        if parsed.count == 2 && kind != "reshape" {  // a kernel written 3x3
+          guard parsed[0] == parsed[1] else { throw SpecError("kernel \(word): only square kernels are supported") }
+          numbers.append(parsed[0])
+        } else {
+          shape = parsed
+        }
+      } else if let parsed = Activation(word) {
+        activation = parsed
+      } else {
+        throw SpecError("unknown word \"\(word)\" (expected a number, same or valid, stride N, nobias, or an activation: "
+          + "\(Activation.names.joined(separator: ", ")))")
+      }
+    }
+    func expect(_ counts: ClosedRange<Int>, _ usage: String) throws {
+      guard counts.contains(numbers.count) else { throw SpecError("expected \(usage)") }
+    }
+    func unused(_ settings: [(Bool, String)]) throws {
+      if let (_, name) = settings.first(where: \.0) { throw SpecError("\(kind) takes no \(name)") }
+    }
+    switch kind {
+    case "dense":
+      try expect(1...1, "dense UNITS [ACTIVATION]")
+      try unused([(padding != nil, "padding"), (stride != nil, "stride"), (shape != nil, "shape")])
+      return .dense(units: numbers[0], activation: activation ?? .identity, useBias: useBias)
+    case "conv", "conv2d", "convt", "conv2dtranspose", "conv-transpose", "deconv":
+      try expect(2...2, "\(kind) FILTERS KERNEL, e.g. \(kind) 16 3")
+      try unused([(shape != nil, "shape")])
+      let transposed = !["conv", "conv2d"].contains(kind)
+      return transposed
+        ? .conv2DTranspose(filters: numbers[0], kernelSize: numbers[1], stride: stride ?? 1, padding: padding ?? .same,
+                           activation: activation ?? .identity, useBias: useBias)
+        : .conv2D(filters: numbers[0], kernelSize: numbers[1], stride: stride ?? 1, padding: padding ?? .same,
+                  activation: activation ?? .identity, useBias: useBias)
+    case "pool", "maxpool", "max_pool", "maxpool2d":
+      try expect(0...1, "pool [SIZE]")
+      try unused([(activation != nil, "activation"), (!useBias, "bias"), (shape != nil, "shape")])
+      return .maxPool2D(size: numbers.first ?? 2, stride: stride, padding: padding ?? .valid)
+    case "up", "upsample", "upsampling", "upsampling2d":
+      try expect(0...1, "up [SIZE]")
+      try unused([(activation != nil, "activation"), (padding != nil, "padding"), (stride != nil, "stride"), (shape != nil, "shape")])
+      return .upSampling2D(size: numbers.first ?? 2)
+    case "flatten":
+      try expect(0...0, "flatten with no settings")
+      try unused([(activation != nil, "activation"), (padding != nil, "padding"), (stride != nil, "stride"), (shape != nil, "shape")])
+      return .flatten
+    case "reshape":
+      let target = shape ?? (numbers.count == 1 ? numbers : nil)
+      guard let target, numbers.isEmpty || shape == nil else { throw SpecError("expected reshape HxWxC, e.g. reshape 7x7x32") }
+      try unused([(activation != nil, "activation"), (padding != nil, "padding"), (stride != nil, "stride")])
+      return .reshape(target)
+    default:
+      throw SpecError("unknown layer \"\(kind)\" (known: dense, conv, convt, pool, up, flatten, reshape)")
+    }
+  }
+
+  /// `7x7x32` as `[7, 7, 32]`, or nil.
+  private static func sizes(_ word: String) -> [Int]? {
+    let parts = word.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+    guard parts.count >= 2, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+    return parts.map { $0! }
+  }
+
+  /// One line for a JSON decoding error: where and what.
+  private static func explain(_ error: DecodingError) -> String {
+    func path(_ context: DecodingError.Context) -> String {
+      let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+      return keys.isEmpty ? "" : "at \(keys): "
+    }
+    switch error {
+    case .keyNotFound(let key, let context): return "\(path(context))missing \"\(key.stringValue)\""
+    case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+      return "\(path(context))\(context.debugDescription)"
+    @unknown default: return "\(error)"
+    }
+  }
+}
+
+/// A spec string or architecture file that cannot be read.
+public struct SpecError: Error, CustomStringConvertible, Equatable {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}

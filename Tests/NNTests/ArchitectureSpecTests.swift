@@ -1,0 +1,63 @@
+import Foundation
+import NN
+import TensorCore
+import Testing
+
+@Suite struct ArchitectureSpecTests {
+  @Test func theBlogModelAsASpecIsThePreset() throws {
+    let spec = "conv 16 3 relu, pool 2 same, conv 8 3 relu, pool 2 same, conv 8 3x3 relu, pool 2 same"
+      + " | conv 8 3 relu, up 2, conv 8 3 relu, up, conv 16 3 relu valid, up 2, conv 1 3 sigmoid"
+    let architecture = try Architecture(spec: spec, exampleShape: [28, 28])
+    #expect(architecture.inputShape == [28, 28, 1])
+    #expect(architecture.encoder == Architecture.convolutional().encoder && architecture.decoder == Architecture.convolutional().decoder)
+  }
+
+  @Test func everyLayerKindAndSetting() throws {
+    let architecture = try Architecture(
+      spec: "flatten, dense 64 leaky_relu:0.1 nobias, reshape 4x4x4 | convt 4 3 stride 2 tanh valid, conv 1 2 stride=1 valid sigmoid, reshape 64",
+      exampleShape: [8, 8])
+    #expect(architecture.inputShape == [64])
+    #expect(architecture.encoder == [.flatten, .dense(units: 64, activation: .leakyRelu(slope: 0.1), useBias: false), .reshape([4, 4, 4])])
+    #expect(architecture.decoder == [
+      .conv2DTranspose(filters: 4, kernelSize: 3, stride: 2, padding: .valid, activation: .tanh),
+      .conv2D(filters: 1, kernelSize: 2, padding: .valid, activation: .sigmoid), .reshape([64]),
+    ])
+    #expect(try Architecture(spec: "dense 64 relu | dense 784 sigmoid", exampleShape: [28, 28]).inputShape == [784])
+  }
+
+  @Test func badSpecsNameTheLayerAndTheWord() {
+    func message(_ spec: String) -> String {
+      do {
+        _ = try Architecture(spec: spec, exampleShape: [28, 28])
+        return "no error"
+      } catch {
+        return "\(error)"
+      }
+    }
+    #expect(message("conv 16 3 relu") .hasPrefix("the spec needs the encoder's layers, '|'"))
+    #expect(message("conv 16 3 relu, pool 2 | conv 1 3 swish") .hasPrefix("decoder layer 1 \"conv 1 3 swish\": unknown word \"swish\""))
+    #expect(message("conv 16 relu | conv 1 3") == "encoder layer 1 \"conv 16 relu\": expected conv FILTERS KERNEL, e.g. conv 16 3")
+    #expect(message("conv 16 3 relu,, pool 2 | up 2") == "encoder layer 2 \"\": empty layer (two commas in a row?)")
+    #expect(message("conv 16 3x2 | up 2") == "encoder layer 1 \"conv 16 3x2\": kernel 3x2: only square kernels are supported")
+    #expect(message("pool 2 relu | up 2") == "encoder layer 1 \"pool 2 relu\": pool takes no activation")
+    #expect(message("magic 3 | up 2").contains("unknown layer \"magic\""))
+    #expect(message("conv 16 3 stride 0 | up 2").contains("stride needs a positive number"))
+    #expect(message(" | up 2") == "the encoder has no layers")
+    // Parsed, but the shapes do not work out: the architecture's own error.
+    #expect(message("pool 3 | up 3").contains("layer encoder.0 MaxPool2D(3×3, valid) does not fit input shape [28, 28, 1]"))
+  }
+
+  @Test func jsonFilesInferTheInputShapeUnlessGiven() throws {
+    let json = #"{"encoder": [{"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},"#
+      + #" {"type": "max_pool2d", "pool_size": 2}], "decoder": [{"type": "up_sampling2d", "size": 2},"#
+      + #" {"type": "conv2d", "filters": 1, "kernel_size": 3, "padding": "same", "activation": "sigmoid"}]}"#
+    let architecture = try Architecture(json: Data(json.utf8), source: "a.json", exampleShape: [8, 8])
+    #expect(architecture.inputShape == [8, 8, 1] && architecture.encoder.count == 2)
+    #expect {
+      try Architecture(json: Data(#"{"encoder": []}"#.utf8), source: "b.json", exampleShape: [8, 8])
+    } throws: { "\($0)" == "b.json: not an architecture: missing \"decoder\"" }
+    #expect {
+      try Architecture(json: Data(#"{"encoder": [{"type": "conv"}], "decoder": []}"#.utf8), source: "c.json", exampleShape: [8, 8])
+    } throws: { "\($0)".hasPrefix("c.json: not an architecture: at encoder.0.type: unknown layer type \"conv\"") }
+  }
+}
