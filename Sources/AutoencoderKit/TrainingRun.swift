@@ -46,7 +46,8 @@ public struct TrainingRun {
     var generator = SplitMix64(seed: configuration.seed)
     let model = try Autoencoder(architecture, using: &generator)
     let trainer = Trainer(model: model, optimizer: configuration.optimizer.makeOptimizer(), loss: configuration.loss,
-                          reduction: configuration.reduction)
+                          reduction: configuration.reduction, noise: configuration.noise,
+                          evaluationNoiseSeed: configuration.evaluationNoiseSeed)
     let history = try trainer.fit(on: training, validation: validation, epochs: configuration.epochs,
                                   batchSize: configuration.batchSize, shuffle: configuration.shuffle,
                                   using: &generator, callbacks: callbacks)

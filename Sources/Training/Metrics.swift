@@ -13,39 +13,66 @@ public struct ReconstructionMetrics: Codable, Equatable, Sendable {
   /// Peak signal-to-noise ratio in dB, `10·log10(1 / MSE)` per image, averaged over images
   /// (images reconstructed exactly count as 100 dB).
   public var psnr: Float
+  /// Structural similarity of the reconstructions to the originals (`ImageQuality.ssim`), averaged
+  /// over images; nil where the model's image shape is unknown.
+  public var ssim: Float?
+  /// For a denoising model: the corrupted inputs' PSNR and SSIM against the clean images, to set
+  /// beside the denoised ones' (`psnr`, `ssim`).
+  public var noisyPSNR: Float?
+  public var noisySSIM: Float?
   /// The number of examples measured.
   public var examples: Int
 
   enum CodingKeys: String, CodingKey {
-    case loss, meanSquaredError = "mse", psnr, examples
+    case loss, meanSquaredError = "mse", psnr, ssim, noisyPSNR = "noisy_psnr", noisySSIM = "noisy_ssim", examples
   }
 }
 
 extension Trainer {
-  /// The loss, MSE and PSNR of the model's reconstructions of every example of `set`.
+  /// The loss, MSE, PSNR and SSIM of the model's reconstructions of every example of `set`; for a
+  /// denoising model, reconstructions of the inputs corrupted by its noise (with the evaluation
+  /// seed), measured against the clean images, and the corrupted inputs' own PSNR and SSIM.
   public func measure(_ set: ImageSet, batchSize: Int = 1024) throws -> ReconstructionMetrics {
     var batches = try Batches(set, batchSize: batchSize, exampleShape: model.architecture.inputShape)
-    var lossTotal: Double = 0, squaredTotal: Double = 0, psnrTotal: Double = 0
+    var lossTotal: Double = 0, squaredTotal: Double = 0, psnrTotal: Double = 0, ssimTotal: Double = 0
+    var noisyPSNRTotal: Double = 0, noisySSIMTotal: Double = 0
     let size = set.exampleSize
+    let image = model.architecture.displayShape.map { (height: $0.height, width: $0.width, channels: size / ($0.height * $0.width)) }
     for index in 0..<batches.count {
       let batch = batches.batch(index)
+      let input = corruptedForEvaluation(batch, firstExample: index * batchSize)
       let rows = batch.shape[0]
       let (value, output) = withoutGradients {
-        let output = model(Variable(batch))
+        let output = model(Variable(input))
         return (loss(predicted: output, expected: batch, reduction: reduction).value.scalar, output.value)
       }
       lossTotal += Double(value) * Double(rows)
-      let squared = (output - batch).squared()
-      squared.withUnsafeBufferPointer { errors in
-        for row in 0..<rows {
-          let mse = errors[(row * size)..<((row + 1) * size)].reduce(0.0) { $0 + Double($1) } / Double(size)
-          squaredTotal += mse
-          psnrTotal += mse > 0 ? min(100, 10 * log10(1 / mse)) : 100
+      output.withUnsafeBufferPointer { outputs in
+        batch.withUnsafeBufferPointer { originals in
+          input.withUnsafeBufferPointer { inputs in
+            for row in 0..<rows {
+              let range = (row * size)..<((row + 1) * size)
+              let (out, clean, noisy) = (UnsafeBufferPointer(rebasing: outputs[range]), UnsafeBufferPointer(rebasing: originals[range]),
+                                         UnsafeBufferPointer(rebasing: inputs[range]))
+              let mse = ImageQuality.meanSquaredError(out, clean)
+              squaredTotal += mse
+              psnrTotal += ImageQuality.psnr(meanSquaredError: mse)
+              if let image { ssimTotal += ImageQuality.ssim(out, clean, height: image.height, width: image.width, channels: image.channels) }
+              if noise != nil {
+                noisyPSNRTotal += ImageQuality.psnr(noisy, clean)
+                if let image {
+                  noisySSIMTotal += ImageQuality.ssim(noisy, clean, height: image.height, width: image.width, channels: image.channels)
+                }
+              }
+            }
+          }
         }
       }
     }
     let count = Double(max(set.count, 1))
-    return ReconstructionMetrics(loss: Float(lossTotal / count), meanSquaredError: Float(squaredTotal / count),
-                                 psnr: Float(psnrTotal / count), examples: set.count)
+    return ReconstructionMetrics(
+      loss: Float(lossTotal / count), meanSquaredError: Float(squaredTotal / count), psnr: Float(psnrTotal / count),
+      ssim: image.map { _ in Float(ssimTotal / count) }, noisyPSNR: noise.map { _ in Float(noisyPSNRTotal / count) },
+      noisySSIM: noise != nil && image != nil ? Float(noisySSIMTotal / count) : nil, examples: set.count)
   }
 }

@@ -31,12 +31,20 @@ public final class Trainer {
   public let optimizer: any Optimizer
   public let loss: Loss
   public let reduction: LossReduction
+  /// Corruption of the inputs for a denoising autoencoder (targets stay clean), or nil.
+  public let noise: Noise?
+  /// The seed of the fixed noise on validation and evaluation inputs, so every epoch's validation
+  /// loss is measured on the same noisy images.
+  public let evaluationNoiseSeed: UInt64
 
-  public init(model: Autoencoder, optimizer: any Optimizer, loss: Loss = .binaryCrossEntropy, reduction: LossReduction = .mean) {
+  public init(model: Autoencoder, optimizer: any Optimizer, loss: Loss = .binaryCrossEntropy, reduction: LossReduction = .mean,
+              noise: Noise? = nil, evaluationNoiseSeed: UInt64 = 0x5EED_0F_7E57) {
     self.model = model
     self.optimizer = optimizer
     self.loss = loss
     self.reduction = reduction
+    self.noise = noise
+    self.evaluationNoiseSeed = evaluationNoiseSeed
   }
 
   /// One training step: the loss of `model(input)` against `target`, its gradients, and an
@@ -72,7 +80,7 @@ public final class Trainer {
       var total: Double = 0, examples = 0
       for index in 0..<batches.count {
         let batch = batches.batch(index)
-        let value = step(input: batch, target: batch)
+        let value = step(input: noise.map { $0.corrupt(batch, seed: generator.next()) } ?? batch, target: batch)
         guard value.isFinite else { throw TrainingError.nonFiniteLoss(value, epoch: epoch, batch: index + 1) }
         let rows = batch.shape[0]
         total += Double(value) * Double(rows)
@@ -92,16 +100,24 @@ public final class Trainer {
     return history
   }
 
-  /// The mean loss over every example of `set` (weighted by batch size), without training.
+  /// The mean loss over every example of `set` (weighted by batch size), without training; for a
+  /// denoising model, of the reconstructions of the inputs corrupted by `noise` (with the fixed
+  /// `evaluationNoiseSeed`, the same whatever the batch size) against the clean ones.
   public func evaluate(_ set: ImageSet, batchSize: Int = 1024) throws -> Float {
     var batches = try Batches(set, batchSize: batchSize, exampleShape: model.architecture.inputShape)
     var total: Double = 0
     for index in 0..<batches.count {
       let batch = batches.batch(index)
-      let value = withoutGradients { loss(predicted: model(Variable(batch)), expected: batch, reduction: reduction).value.scalar }
+      let input = corruptedForEvaluation(batch, firstExample: index * batchSize)
+      let value = withoutGradients { loss(predicted: model(Variable(input)), expected: batch, reduction: reduction).value.scalar }
       total += Double(value) * Double(batch.shape[0])
     }
     return Float(total / Double(max(set.count, 1)))
+  }
+
+  /// `batch` with the evaluation noise, or `batch` itself when the model is not denoising.
+  public func corruptedForEvaluation(_ batch: Tensor, firstExample: Int) -> Tensor {
+    noise.map { $0.corrupt(batch, seed: evaluationNoiseSeed, firstExample: firstExample) } ?? batch
   }
 
   private func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }

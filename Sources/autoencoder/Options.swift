@@ -90,3 +90,8 @@ func printJSON(_ value: some Encodable) throws {
   encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
   say(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
+
+extension Noise: ExpressibleByArgument {
+  public init?(argument: String) { self.init(argument) }
+  public static var allValueStrings: [String] { names }
+}

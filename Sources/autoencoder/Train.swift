@@ -29,7 +29,11 @@ struct Train: ParsableCommand {
   @Option(help: "Momentum for sgd and rmsprop.") var momentum: Float?
   @Option(help: "Loss: bce (binary cross-entropy), mse or mae.") var loss: Loss = .binaryCrossEntropy
   @Option(help: "mean (per pixel, as Keras) or sum (per image).") var reduction: LossReduction = .mean
-  @Option(help: "Seed for initialization and shuffling.") var seed: UInt64 = 0
+  @Option(help: ArgumentHelp(
+    "Train a denoising autoencoder: corrupt each batch's inputs (targets stay clean) with gaussian[:STD] (default 0.5), salt-and-pepper[:FRACTION] (0.1) or masking[:FRACTION] (0.25), clipped to [0, 1].",
+    valueName: "noise"))
+  var noise: Noise?
+  @Option(help: "Seed for initialization, shuffling and noise.") var seed: UInt64 = 0
   @OptionGroup var data: DataOptions
   @Option(help: ArgumentHelp("Hold out this fraction of the training data for validation instead of the test split.", valueName: "fraction"))
   var validationSplit: Double?
@@ -68,7 +72,7 @@ struct Train: ParsableCommand {
       epochs: epochs, batchSize: batchSize, shuffle: shuffle, seed: seed, loss: loss, reduction: reduction,
       optimizer: OptimizerConfiguration(name: optimizer, learningRate: learningRate, momentum: momentum),
       data: data.data, validation: validationSplit.map { "last \(Int(($0 * 100).rounded()))% of training" } ?? "test split",
-      threads: Parallel.threads)
+      threads: Parallel.threads, noise: noise)
     let sets = try TrainingRun.data(configuration, limit: limit, validationSplit: validationSplit)
     let architecture = try choice.architecture(exampleShape: sets.training.exampleShape, activation: activation,
                                                outputActivation: outputActivation)
@@ -76,7 +80,7 @@ struct Train: ParsableCommand {
     let parameters = try architecture.summary().reduce(0) { $0 + $1.parameters }
     if !quiet {
       say("Training \(architecture.description) (\(grouped(parameters)) parameters) with \(configuration.optimizer.description), "
-        + "\(loss.name), batch \(batchSize), \(epochs) epochs")
+        + "\(loss.name), batch \(batchSize), \(epochs) epochs" + (noise.map { ", inputs corrupted by \($0) noise" } ?? ""))
       say("Data: \(grouped(sets.training.count)) training and \(grouped(sets.validation?.count ?? 0)) validation images (\(configuration.validation)) from \(data.data)")
     }
     let unit = loss.unit(reduction)
@@ -86,8 +90,16 @@ struct Train: ParsableCommand {
     say("Wrote \(output): \(architecture.description), loss \(String(format: "%.4f", last?.loss ?? .nan))"
       + (last?.validationLoss.map { ", val_loss \(String(format: "%.4f", $0))" } ?? "") + " \(unit)")
     if let figurePath, let shown = sets.validation ?? Optional(sets.training) {
-      try PNG.write(try ReconstructionFigure().render(file.model, on: shown), to: figurePath)
-      say("Wrote \(figurePath): the first 10 \(sets.validation == nil ? "training" : "validation") images above their reconstructions")
+      let which = sets.validation == nil ? "training" : "validation"
+      if let noise {
+        let denoiser = Denoiser(model: file.model, noise: noise, seed: configuration.evaluationNoiseSeed)
+        let (noisy, denoised) = try denoiser.run(on: shown.prefix(10))
+        try PNG.write(try denoiser.figure(clean: shown, inputs: noisy, outputs: denoised), to: figurePath)
+        say("Wrote \(figurePath): the first 10 \(which) images, clean, with \(noise) noise, and denoised")
+      } else {
+        try PNG.write(try ReconstructionFigure().render(file.model, on: shown), to: figurePath)
+        say("Wrote \(figurePath): the first 10 \(which) images above their reconstructions")
+      }
     }
   }
 }

@@ -1,0 +1,82 @@
+import Foundation
+
+/// Images to run a model on, from PNG files or IDX data, as an `ImageSet`.
+public enum ImageInput {
+  /// PNG files as one set of `[height, width]` gray examples (colour by Rec. 601 luma, alpha
+  /// dropped), in the order given.
+  ///
+  /// - Throws: `FileError` naming the file that is missing, not a PNG, or a different size from
+  ///   the first.
+  public static func pngs(_ paths: [String]) throws -> ImageSet {
+    precondition(!paths.isEmpty, "no PNG files")
+    var values: [Float] = []
+    var size: (width: Int, height: Int)?
+    for path in paths {
+      let image = try PNG.read(path)
+      if let size, (image.width, image.height) != size {
+        throw FileError(path, "is \(image.width)×\(image.height), but \(paths[0]) is \(size.width)×\(size.height); give images of one size")
+      }
+      size = (image.width, image.height)
+      values += image.grayIntensities
+    }
+    return ImageSet(storage: .floats(values), exampleShape: [size!.height, size!.width], source: paths.count == 1 ? paths[0] : "\(paths[0]) and \(paths.count - 1) more PNG files")
+  }
+
+  /// IDX images: a folder's `split` (as `--data`), or one images file (`…-images-idx3-ubyte[.gz]`).
+  public static func idx(_ path: String, split: IDXFolder.Split) throws -> ImageSet {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw FileError(path, "no such file or folder") }
+    if isDirectory.boolValue { return try IDXFolder(path).load(split) }
+    let images = try IDX.read(path, rank: 3)
+    guard images.shape.allSatisfy({ $0 > 0 }) else { throw FileError(path, "holds no images (shape \(images.shape))") }
+    return ImageSet(storage: .bytes(images.bytes), exampleShape: Array(images.shape.dropFirst()), source: path)
+  }
+}
+
+/// Runs a (denoising) autoencoder over images: optionally corrupts them first (to see what it
+/// removes), then reconstructs them.
+public struct Denoiser {
+  public let model: Autoencoder
+  /// Corruption applied before denoising (to clean data), or nil for inputs that are already noisy.
+  public var noise: Noise?
+  public var seed: UInt64
+
+  public init(model: Autoencoder, noise: Noise? = nil, seed: UInt64 = 0) {
+    self.model = model
+    self.noise = noise
+    self.seed = seed
+  }
+
+  /// The model's inputs (corrupted when `noise` is set) and outputs, `[count] + inputShape` each.
+  ///
+  /// - Throws: `DataError` naming the source when its images do not have the model's size.
+  public func run(on set: ImageSet, batchSize: Int = 512) throws -> (inputs: Tensor, outputs: Tensor) {
+    var batches = try Batches(set, batchSize: batchSize, exampleShape: model.architecture.inputShape)
+    var inputs: [Tensor] = [], outputs: [Tensor] = []
+    for index in 0..<batches.count {
+      let batch = batches.batch(index)
+      let input = noise.map { $0.corrupt(batch, seed: seed, firstExample: index * batchSize) } ?? batch
+      inputs.append(input)
+      outputs.append(model.reconstruct(input))
+    }
+    return (Tensor.concatenating(inputs), Tensor.concatenating(outputs))
+  }
+
+  /// A figure of the first `count` examples: for each group of `columns`, the clean images (when
+  /// `noise` corrupted them here), the model's inputs, and its outputs, one row each.
+  public func figure(clean set: ImageSet, inputs: Tensor, outputs: Tensor, count: Int = 10, columns: Int = 10, scale: Int = 2) throws
+    -> Image
+  {
+    guard let (height, width) = model.architecture.displayShape else { throw FigureError.notImages(model.architecture.inputShape) }
+    let size = height * width, shown = min(count, set.count)
+    let (noisy, denoised) = (inputs.scalars, outputs.scalars)
+    var rows: [[[Float]]] = []
+    for start in stride(from: 0, to: shown, by: columns) {
+      let indices = start..<min(start + columns, shown)
+      if noise != nil { rows.append(indices.map { set.example($0) }) }
+      rows.append(indices.map { Array(noisy[($0 * size)..<(($0 + 1) * size)]) })
+      rows.append(indices.map { Array(denoised[($0 * size)..<(($0 + 1) * size)]) })
+    }
+    return ImageGrid(width: width, height: height, padding: 2, scale: scale, background: 1).tile(rows)
+  }
+}
