@@ -1,5 +1,6 @@
 import Datasets
 import FileIO
+import ImageFiles
 import Foundation
 import TestSupport
 import Testing
@@ -101,5 +102,36 @@ import Testing
     try NPY.write([1, 2, 3, 4, 5, 6], shape: [2, 3], to: work.path("wrong.npy"))
     try expectFailure(["decode", model, work.path("wrong.npy"), "--output", work.path("out.png")], mentions: ["wrong.npy", "4 values each"])
     #expect(!FileManager.default.fileExists(atPath: work.path("out.png")))
+  }
+
+  @Test func architecturesThatDoNotFitTheDataAreNamedBeforeTraining() throws {
+    // The blog's model needs sizes divisible by 8 to come back to its input: 8×8 comes back as 4×4.
+    try expectFailure(["train", "--data", data.path, "--model", "conv", "--output", model],
+                      mentions: ["the decoder outputs shape [4, 4, 1], but the input shape is [8, 8, 1]", "decoder.4 2×2×16"])
+    try expectFailure(["train", "--data", data.path, "--architecture", "pool 3 | up 3", "--output", model],
+                      mentions: ["encoder.0 MaxPool2D(3×3, valid)", "[8, 8, 1]", "does not divide 8×8"])
+    try expectFailure(["train", "--data", data.path, "--architecture", "conv 8 3 relu | conv 1 3 swish", "--output", model],
+                      mentions: ["decoder layer 1 \"conv 1 3 swish\"", "unknown word \"swish\""])
+    try expectFailure(["train", "--data", data.path, "--architecture", work.path("missing.json"), "--output", model],
+                      mentions: [work.path("missing.json")])
+    let json = try work.write(Array(#"{"encoder": [{"type": "dense"}], "decoder": []}"#.utf8), to: "bad.json")
+    try expectFailure(["train", "--data", data.path, "--architecture", json, "--output", model], mentions: [json, "missing \"units\""])
+    try FileManager.default.removeItem(atPath: json)
+    try expectFailure(["train", "--data", data.path, "--noise", "blur:3", "--output", model], mentions: ["--noise", "blur:3"])
+    #expect(try work.contents().isEmpty)
+  }
+
+  @Test func denoisingInputsThatAreNotPNGsOrDoNotFit() throws {
+    #expect(try CLI.run(["train", "--data", data.path, "--architecture", "conv 4 3 relu, pool 2 | up 2, conv 1 3 sigmoid", "--epochs", "1",
+                         "--output", model, "--no-reconstruction"]).status == 0)
+    let images = try TemporaryDirectory()
+    let fake = try images.write(Array("GIF89a, not a PNG".utf8), to: "fake.png")
+    try expectFailure(["denoise", model, fake, "--output", work.path("out")], mentions: [fake])
+    let small = images.path("small.png"), large = images.path("large.png")
+    try PNG.write(Image(width: 8, height: 8, intensities: [Float](repeating: 0.5, count: 64)), to: small)
+    try PNG.write(Image(width: 10, height: 10, intensities: [Float](repeating: 0.5, count: 100)), to: large)
+    try expectFailure(["denoise", model, small, large, "--output", work.path("out")], mentions: [large, "10×10", "8×8"])
+    try expectFailure(["denoise", model, large, "--output", work.path("out")], mentions: [large, "[10, 10]", "[8, 8, 1]"])
+    #expect(try work.contents() == ["m.safetensors"])
   }
 }

@@ -80,4 +80,41 @@ import Testing
     let json = try CLI.run(["info", "--system", "--json"])
     #expect(json.output.contains("\"kernelSIMD\""))
   }
+
+  @Test func aConvolutionalSpecTrainsLearnsAndEveryCommandTakesIt() throws {
+    let model = work.path("c.safetensors")
+    let result = try CLI.run(["train", "--data", data.path, "--architecture", "conv 8 3 relu, pool 2 | up 2, conv 1 3 sigmoid", "--epochs", "4",
+                              "--batch-size", "32", "--learning-rate", "0.01", "--loss", "mse", "--output", model])
+    #expect(result.status == 0, "\(result.error)")
+    #expect(result.output.contains("8x8x1 → conv 8 3×3 relu → pool 2 → up 2 → conv 1 3×3 sigmoid"))
+    let info = try CLI.run(["info", model, "--json"])
+    let history = try #require(try JSONSerialization.jsonObject(with: Data(info.output.utf8)) as? [String: Any])["history"] as? [String: Any]
+    let losses = try #require(history?["epochs"] as? [[String: Any]]).compactMap { $0["val_loss"] as? Double }
+    #expect(losses.count == 4 && losses[3] < 0.5 * losses[0], "validation losses \(losses)")
+    #expect(try CLI.run(["info", model]).output.contains("Conv2D(8, 3×3, same, relu)"))
+    #expect(try CLI.run(["encode", model, "--data", data.path, "--output", work.path("codes.npy")]).status == 0)
+    #expect(try NPY.read(work.path("codes.npy")).shape == [60, 4, 4, 8])
+    let decoded = try CLI.run(["decode", model, work.path("codes.npy"), "--output", work.path("decoded.npy")])
+    #expect(decoded.status == 0, "\(decoded.error)")
+    #expect(try NPY.read(work.path("decoded.npy")).values.count == 60 * 64)
+    #expect(try CLI.run(["reconstruct", model, "--data", data.path, "--output", work.path("grid.png")]).status == 0)
+    #expect(FileManager.default.fileExists(atPath: work.path("grid.png")))
+  }
+
+  @Test func aDenoisingModelReportsNoisyAndDenoisedQuality() throws {
+    let model = work.path("d.safetensors")
+    let result = try CLI.run(["train", "--data", data.path, "--model", "conv-transpose", "--noise", "gaussian:0.3", "--epochs", "2",
+                              "--batch-size", "32", "--output", model])
+    #expect(result.status == 0, "\(result.error)")
+    #expect(result.output.contains("inputs corrupted by gaussian:0.3 noise") && result.output.contains("clean, with gaussian:0.3 noise, and denoised"))
+    let evaluation = try CLI.run(["evaluate", model, "--data", data.path, "--json"])
+    let report = try #require(try JSONSerialization.jsonObject(with: Data(evaluation.output.utf8)) as? [String: Any])
+    #expect(report["noise"] as? String == "gaussian:0.3")
+    let noisy = try #require(report["noisy_psnr_db"] as? Double), ssim = try #require(report["ssim"] as? Double)
+    #expect(noisy > 5 && noisy < 20 && ssim > -1 && ssim <= 1 && report["noisy_ssim"] is Double)
+    // The validation loss the training recorded is the one evaluate measures: same noise, same seed.
+    let info = try #require(try JSONSerialization.jsonObject(with: Data(try CLI.run(["info", model, "--json"]).output.utf8)) as? [String: Any])
+    let epochs = try #require((info["history"] as? [String: Any])?["epochs"] as? [[String: Any]])
+    #expect(abs((epochs.last?["val_loss"] as? Double ?? 0) - (report["loss"] as? Double ?? 1)) < 1e-4)
+  }
 }
