@@ -33,6 +33,21 @@ import Training
     #expect(read.model.reconstruct(x) == original.reconstruct(x))
   }
 
+  @Test func roundTripsConvolutionalModelsAndTheirNoise() throws {
+    var generator = SplitMix64(seed: 2)
+    let original = try Autoencoder(Architecture.convolutionalTranspose(height: 8, width: 8), using: &generator)
+    var denoising = training
+    denoising.noise = .gaussian(standardDeviation: 0.5)
+    let directory = try TemporaryDirectory()
+    try ModelFile(model: original, training: denoising, history: history).write(to: directory.path("c.safetensors"))
+    let read = try ModelFile.read(directory.path("c.safetensors"))
+    #expect(read.model.architecture == original.architecture && read.training?.noise == .gaussian(standardDeviation: 0.5))
+    #expect(read.model.namedParameters.map(\.name) == original.namedParameters.map(\.name))
+    #expect(read.model.parameter(named: "decoder.0.weight")?.value.shape == [3, 3, 32, 32])
+    let x = randomTensor([2, 8, 8, 1], in: 0..<1)
+    #expect(read.model.reconstruct(x) == original.reconstruct(x))
+  }
+
   /// A model file's bytes with the tensors changed by `edit`.
   func file(editing edit: (inout [(name: String, tensor: Tensor)]) -> Void, metadata: ((inout [String: String]) -> Void)? = nil) throws -> Data {
     let encoded = try ModelFile(model: try model()).encode()

@@ -98,4 +98,24 @@ import Testing
     let history = try trainer.fit(on: data, epochs: 10, batchSize: 100, using: &generator, callbacks: [Counter()])
     #expect(history.epochs.count == 2)
   }
+
+  @Test func aDenoisingModelLearnsToRemoveNoiseAndRepeatsFromItsSeed() throws {
+    let noise = Noise.masking(fraction: 0.3)
+    func train(_ seed: UInt64) throws -> (Trainer, History) {
+      var generator = SplitMix64(seed: seed)
+      let model = try Autoencoder(architecture, using: &generator)
+      let trainer = Trainer(model: model, optimizer: Adam(learningRate: 0.01), noise: noise, evaluationNoiseSeed: 5)
+      let (training, validation) = data.split(validationFraction: 0.2)
+      return (trainer, try trainer.fit(on: training, validation: validation, epochs: 8, batchSize: 32, using: &generator))
+    }
+    let (trainer, history) = try train(3)
+    #expect(try train(3).1.validationLoss == history.validationLoss)
+    let validation = data.split(validationFraction: 0.2).validation
+    // The recorded validation loss is evaluate's: noisy inputs with the fixed seed, clean targets.
+    #expect(abs(try trainer.evaluate(validation, batchSize: 7) - history.validationLoss.last!!) < 1e-5)
+    let metrics = try trainer.measure(validation)
+    let noisyPSNR = try #require(metrics.noisyPSNR)
+    #expect(metrics.psnr > noisyPSNR + 5, "denoised \(metrics.psnr) dB against noisy \(noisyPSNR) dB")
+    #expect(metrics.ssim! > metrics.noisySSIM!)
+  }
 }
