@@ -40,6 +40,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quality", action="store_true", help="train from scratch and compare validation losses")
     parser.add_argument("--frameworks", default="autoencoderkit,pytorch,keras")
+    parser.add_argument("--seeds", default="0", help="with --quality: comma-separated seeds to average, e.g. 0,1,2")
     args = parser.parse_args()
     machine_is_quiet()
     frameworks = args.frameworks.split(",")
@@ -69,27 +70,45 @@ def main():
 
 
 def quality(args, frameworks, common):
+    """Validation loss per epoch for each framework, averaged over --seeds (seed-to-seed spread of a
+    5-epoch run is about 1%, so one seed cannot settle a 1% comparison)."""
+    seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
     for framework in frameworks:
-        if framework == "autoencoderkit":
-            import tempfile
-            with tempfile.TemporaryDirectory() as directory:
-                model = os.path.join(directory, "m.safetensors")
-                subprocess.run([args.autoencoder, "train", "--model", args.model, "--epochs", str(args.epochs), "--threads",
-                                str(args.threads), "--quiet", "--no-reconstruction", "--output", model], check=True,
-                               capture_output=True)
-                info = json.loads(subprocess.run([args.autoencoder, "info", model, "--json"], check=True,
-                                                 capture_output=True, text=True).stdout)
-            history = [{"epoch": e["epoch"], "val_loss": e["val_loss"]} for e in info["history"]["epochs"]]
-            rows.append((f"AutoencoderKit", history))
-        else:
-            result = run([sys.executable, script(framework, args.model), "--quality"] + common)
-            rows.append((result["framework"], result["history"]))
+        runs = []
+        for seed in seeds:
+            if framework == "autoencoderkit":
+                import tempfile
+                with tempfile.TemporaryDirectory() as directory:
+                    model = os.path.join(directory, "m.safetensors")
+                    subprocess.run([args.autoencoder, "train", "--model", args.model, "--epochs", str(args.epochs), "--threads",
+                                    str(args.threads), "--seed", str(seed), "--quiet", "--no-reconstruction", "--output", model],
+                                   check=True, capture_output=True)
+                    info = json.loads(subprocess.run([args.autoencoder, "info", model, "--json"], check=True,
+                                                     capture_output=True, text=True).stdout)
+                runs.append([e["val_loss"] for e in info["history"]["epochs"]])
+                name = "AutoencoderKit"
+            else:
+                result = run([sys.executable, script(framework, args.model), "--quality", "--seed", str(seed)] + common)
+                runs.append([e["val_loss"] for e in result["history"]])
+                name = result["framework"]
+        rows.append((name, runs))
     marks = sorted({e for e in (1, 5, 10, 20, 50) if e <= args.epochs} | {args.epochs})
-    print(f"validation binary cross-entropy (nats/pixel) on the 10,000 test images, {args.model} model")
-    print(f"{'framework':34}" + "".join(f"{'epoch ' + str(m):>11}" for m in marks))
-    for name, history in rows:
-        print(f"{name[:34]:34}" + "".join(f"{history[m - 1]['val_loss']:11.4f}" for m in marks))
+    print(f"validation binary cross-entropy (nats/pixel) on the 10,000 test images, {args.model} model, "
+          f"{'seed ' if len(seeds) == 1 else 'mean of seeds '}{args.seeds}")
+    print(f"{'framework':34}" + "".join(f"{'epoch ' + str(m):>11}" for m in marks)
+          + ("   each seed at the last epoch" if len(seeds) > 1 else ""))
+    reference = rows[-1][1]
+    for name, runs in rows:
+        means = [sum(run[m - 1] for run in runs) / len(runs) for m in marks]
+        line = f"{name[:34]:34}" + "".join(f"{value:11.4f}" for value in means)
+        if len(seeds) > 1:
+            line += "   " + " ".join(f"{run[args.epochs - 1]:.4f}" for run in runs)
+        print(line)
+    if len(rows) > 1:
+        last = lambda runs: sum(run[args.epochs - 1] for run in runs) / len(runs)
+        for name, runs in rows[:-1]:
+            print(f"{name} vs {rows[-1][0]} at epoch {args.epochs}: {100 * (last(runs) / last(reference) - 1):+.2f}%")
 
 
 if __name__ == "__main__":

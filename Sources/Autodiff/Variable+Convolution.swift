@@ -7,13 +7,16 @@ extension Variable {
   /// The 2-D convolution of the batch `self` (`[n, h, w, c]`) with `weight`
   /// (`[kh, kw, c, filters]`), plus `bias`: `∂/∂input = fold(g·weightᵀ)`,
   /// `∂/∂weight = Σ unfold(input)ᵀ·g`, `∂/∂bias = Σ g`.
-  public func convolved2D(with weight: Variable, bias: Variable?, geometry: WindowGeometry) -> Variable {
-    let output = value.convolved2D(with: weight.value, bias: bias?.value, geometry: geometry)
+  ///
+  /// With `rectified`, the output is `relu(conv + bias)` in one operation (relu applied while each
+  /// block of the output is in cache, and its mask applied to the gradient block by block).
+  public func convolved2D(with weight: Variable, bias: Variable?, geometry: WindowGeometry, rectified: Bool = false) -> Variable {
+    let output = value.convolved2D(with: weight.value, bias: bias?.value, geometry: geometry, rectified: rectified)
     let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
-    return Variable.record(output, operation: "conv2D", inputs: inputs) { g in
+    return Variable.record(output, operation: rectified ? "conv2DRelu" : "conv2D", inputs: inputs) { g in
       let gradients = Tensor.convolution2DGradients(
         input: self.value, weight: weight.value, outputGradient: g, geometry: geometry, forInput: self.requiresGradient,
-        forWeight: weight.requiresGradient, forBias: bias?.requiresGradient == true)
+        forWeight: weight.requiresGradient, forBias: bias?.requiresGradient == true, rectifiedOutput: rectified ? output : nil)
       return [gradients.input, gradients.weight, gradients.bias]
     }
   }
@@ -21,13 +24,14 @@ extension Variable {
   /// The transposed convolution of the batch `self` with `weight` (`[kh, kw, filters, c]`), plus
   /// `bias`, over `geometry` from `WindowGeometry.transposed`: `∂/∂input = unfold(g)·weight`,
   /// `∂/∂weight = Σ unfold(g)ᵀ·input`, `∂/∂bias = Σ g`.
-  public func transposedConvolved2D(with weight: Variable, bias: Variable?, geometry: WindowGeometry) -> Variable {
-    let output = value.transposedConvolved2D(with: weight.value, bias: bias?.value, geometry: geometry)
+  /// `rectified` fuses a relu, as for `convolved2D`.
+  public func transposedConvolved2D(with weight: Variable, bias: Variable?, geometry: WindowGeometry, rectified: Bool = false) -> Variable {
+    let output = value.transposedConvolved2D(with: weight.value, bias: bias?.value, geometry: geometry, rectified: rectified)
     let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
-    return Variable.record(output, operation: "conv2DTranspose", inputs: inputs) { g in
+    return Variable.record(output, operation: rectified ? "conv2DTransposeRelu" : "conv2DTranspose", inputs: inputs) { g in
       let gradients = Tensor.transposedConvolution2DGradients(
         input: self.value, weight: weight.value, outputGradient: g, geometry: geometry, forInput: self.requiresGradient,
-        forWeight: weight.requiresGradient, forBias: bias?.requiresGradient == true)
+        forWeight: weight.requiresGradient, forBias: bias?.requiresGradient == true, rectifiedOutput: rectified ? output : nil)
       return [gradients.input, gradients.weight, gradients.bias]
     }
   }

@@ -182,3 +182,4 @@ DISPATCH(void, window_gather, (const aek_conv_geometry *g, size_t count, long fi
          (g, count, filters, z, y))
 DISPATCH(void, window_scatter, (const aek_conv_geometry *g, size_t count, long filters, const float *dy, float *dz),
          (g, count, filters, dy, dz))
+DISPATCH(void, add_column_sums, (size_t rows, size_t cols, const float *x, float *out), (rows, cols, x, out))

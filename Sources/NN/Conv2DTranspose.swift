@@ -41,7 +41,10 @@ public final class Conv2DTranspose: Layer {
   public var filters: Int { geometry.channels }
 
   public func callAsFunction(_ input: Variable) -> Variable {
-    activation(input.transposedConvolved2D(with: weight, bias: bias, geometry: geometry))
+    // relu is fused into the convolution: applied block by block while the output is in cache.
+    activation == .relu
+      ? input.transposedConvolved2D(with: weight, bias: bias, geometry: geometry, rectified: true)
+      : activation(input.transposedConvolved2D(with: weight, bias: bias, geometry: geometry))
   }
 
   public var namedParameters: [(name: String, parameter: Variable)] {

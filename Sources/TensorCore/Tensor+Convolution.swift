@@ -14,14 +14,16 @@ extension Tensor {
   ///   - weight: `[kernelHeight, kernelWidth, inputChannels, outputChannels]`, Keras's layout.
   ///   - bias: `[outputChannels]`, or nil.
   ///   - geometry: The windows over one input image (`self` is `[n, height, width, channels]`).
+  ///   - rectified: Applies relu to each block of the output while it is in cache (the fused
+  ///     `conv + relu` of a relu layer; its gradient takes the output as `rectifiedOutput`).
   /// - Returns: `[n, outputHeight, outputWidth, outputChannels]`.
-  public func convolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry) -> Tensor {
+  public func convolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, rectified: Bool = false) -> Tensor {
     let n = checkBatch(of: g, "convolution")
     precondition(weight.rank == 4 && Array(weight.shape[0..<3]) == [g.kernelHeight, g.kernelWidth, g.channels],
                  "convolution weight \(weight.shape) for a \(g.kernelHeight)×\(g.kernelWidth) window over \(g.channels) channels")
     let filters = weight.shape[3]
     precondition(bias == nil || bias!.shape == [filters], "convolution bias \(bias!.shape) for \(filters) filters")
-    if g.cellFirstIsCheaper(filters: filters) { return cellFirstConvolved2D(with: weight, bias: bias, geometry: g) }
+    if g.cellFirstIsCheaper(filters: filters) { return cellFirstConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified) }
     var output = Tensor(shape: [n, g.outputHeight, g.outputWidth, filters]) { _ in }
     let unfold = !g.unfoldsToItself
     withUnsafeBufferPointer { x in
@@ -35,6 +37,7 @@ extension Tensor {
             let beta = Tensor.fillRows(out, rows: rows, with: bias)
             aek_sgemm(0, 0, Int32(rows), Int32(filters), Int32(g.windowSize), 1, unfold ? UnsafePointer(buffer) : input, Int32(g.windowSize),
                       w.baseAddress, Int32(filters), beta, out, Int32(filters))
+            if rectified { aek_relu(rows * filters, out, out) }
           }
         }
       }
@@ -46,8 +49,10 @@ extension Tensor {
   /// `outputGradient` of its output; each is computed only when asked for.
   ///
   /// `∂/∂weight = Σ unfold(input)ᵀ · g`, `∂/∂input = fold(g · weightᵀ)`, `∂/∂bias = Σ g`.
+  /// With `rectifiedOutput` (the output of a `rectified` convolution), `outputGradient` is the
+  /// gradient of that output and is masked where it is zero, block by block.
   public static func convolution2DGradients(input: Tensor, weight: Tensor, outputGradient: Tensor, geometry g: WindowGeometry,
-                                            forInput: Bool, forWeight: Bool, forBias: Bool)
+                                            forInput: Bool, forWeight: Bool, forBias: Bool, rectifiedOutput: Tensor? = nil)
     -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
   {
     let n = input.checkBatch(of: g, "convolution gradient")
@@ -56,46 +61,56 @@ extension Tensor {
                  "convolution output gradient \(outputGradient.shape), expected \([n, g.outputHeight, g.outputWidth, filters])")
     if g.cellFirstIsCheaper(filters: filters) {
       return cellFirstConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g,
-                                             forInput: forInput, forWeight: forWeight, forBias: forBias)
+                                             forInput: forInput, forWeight: forWeight, forBias: forBias, rectifiedOutput: rectifiedOutput)
     }
     let unfold = !g.unfoldsToItself
     let windowSize = g.windowSize
     var inputGradient: Tensor? = forInput ? Tensor(shape: input.shape) { _ in } : nil
-    var weightPartials: Tensor? = nil
-    if forInput || forWeight {
-      let parts = Tensor.parts(of: n, work: n * g.positions * windowSize * filters)
-      if forWeight { weightPartials = Tensor(shape: [parts, windowSize * filters]) { _ in } }
-      // Two unfolding buffers per example where both gradients need one: the input's unfolding
-      // (for the weight) and the output gradient's product with the kernel (for the input).
-      let buffers = (forWeight && unfold ? 1 : 0) + (forInput && unfold ? 1 : 0)
-      input.withUnsafeBufferPointer { x in
-        weight.withUnsafeBufferPointer { w in
-          outputGradient.withUnsafeBufferPointer { dy in
+    let work = n * g.positions * windowSize * filters
+    let parts = Tensor.parts(of: n, work: work)
+    var weightPartials: Tensor? = forWeight ? Tensor(shape: [parts, windowSize * filters]) { _ in } : nil
+    var biasPartials: Tensor? = forBias ? Tensor.zeros(shape: [parts, filters]) : nil
+    // Per example: the input's unfolding (for the weight), the output gradient's product with the
+    // kernel (for the input), and the masked output gradient of a rectified convolution.
+    let unfoldings = (forWeight && unfold ? 1 : 0) + (forInput && unfold ? 1 : 0)
+    let masked = rectifiedOutput != nil ? g.positions * filters : 0
+    input.withUnsafeBufferPointer { x in
+      weight.withUnsafeBufferPointer { w in
+        outputGradient.withUnsafeBufferPointer { dyAll in
+          withOptionalPointer(rectifiedOutput) { yAll in
             withOptionalMutablePointer(&inputGradient) { dx in
               withOptionalMutablePointer(&weightPartials) { dw in
-                Tensor.forEachBlock(of: n, work: n * g.positions * windowSize * filters, bufferPerExample: buffers * g.positions * windowSize) {
-                  part, block, buffer in
-                  let rows = block.count * g.positions
-                  let xBlock = x.baseAddress! + block.lowerBound * g.imageSize
-                  let dyBlock = dy.baseAddress! + block.lowerBound * g.positions * filters
-                  if let dw {
-                    let columns = unfold ? buffer : UnsafeMutablePointer(mutating: xBlock)
-                    if unfold { withUnsafePointer(to: g.c) { aek_im2col($0, block.count, xBlock, columns) } }
-                    aek_sgemm(1, 0, Int32(windowSize), Int32(filters), Int32(rows), 1, columns, Int32(windowSize), dyBlock, Int32(filters),
-                              block.lowerBound == Tensor.firstExample(ofPart: part, parts: parts, count: n) ? 0 : 1,
-                              dw + part * windowSize * filters, Int32(filters))
-                  }
-                  if let dx {
-                    let dxBlock = dx + block.lowerBound * g.imageSize
-                    if unfold {
-                      let columnGradient = buffer + (dw != nil ? rows * windowSize : 0)
-                      aek_sgemm(0, 1, Int32(rows), Int32(windowSize), Int32(filters), 1, dyBlock, Int32(filters), w.baseAddress,
-                                Int32(filters), 0, columnGradient, Int32(windowSize))
-                      dxBlock.initialize(repeating: 0, count: block.count * g.imageSize)
-                      withUnsafePointer(to: g.c) { aek_col2im($0, block.count, columnGradient, dxBlock) }
-                    } else {
-                      aek_sgemm(0, 1, Int32(rows), Int32(windowSize), Int32(filters), 1, dyBlock, Int32(filters), w.baseAddress,
-                                Int32(filters), 0, dxBlock, Int32(windowSize))
+                withOptionalMutablePointer(&biasPartials) { db in
+                  Tensor.forEachBlock(of: n, work: work, bufferPerExample: unfoldings * g.positions * windowSize + masked) {
+                    part, block, buffer in
+                    let rows = block.count * g.positions
+                    let xBlock = x.baseAddress! + block.lowerBound * g.imageSize
+                    var dyBlock = dyAll.baseAddress! + block.lowerBound * g.positions * filters
+                    let scratch = buffer + unfoldings * rows * windowSize + Int(AEK_UNFOLD_SLACK)  // past im2col's spill
+                    if let yAll {
+                      aek_relu_backward(rows * filters, dyBlock, yAll + block.lowerBound * g.positions * filters, scratch)
+                      dyBlock = UnsafePointer(scratch)
+                    }
+                    if let db { aek_add_column_sums(rows, filters, dyBlock, db + part * filters) }
+                    if let dw {
+                      let columns = unfold ? buffer : UnsafeMutablePointer(mutating: xBlock)
+                      if unfold { withUnsafePointer(to: g.c) { aek_im2col($0, block.count, xBlock, columns) } }
+                      aek_sgemm(1, 0, Int32(windowSize), Int32(filters), Int32(rows), 1, columns, Int32(windowSize), dyBlock, Int32(filters),
+                                block.lowerBound == Tensor.firstExample(ofPart: part, parts: parts, count: n) ? 0 : 1,
+                                dw + part * windowSize * filters, Int32(filters))
+                    }
+                    if let dx {
+                      let dxBlock = dx + block.lowerBound * g.imageSize
+                      if unfold {
+                        let columnGradient = buffer + (dw != nil ? rows * windowSize : 0)
+                        aek_sgemm(0, 1, Int32(rows), Int32(windowSize), Int32(filters), 1, dyBlock, Int32(filters), w.baseAddress,
+                                  Int32(filters), 0, columnGradient, Int32(windowSize))
+                        dxBlock.initialize(repeating: 0, count: block.count * g.imageSize)
+                        withUnsafePointer(to: g.c) { aek_col2im($0, block.count, columnGradient, dxBlock) }
+                      } else {
+                        aek_sgemm(0, 1, Int32(rows), Int32(windowSize), Int32(filters), 1, dyBlock, Int32(filters), w.baseAddress,
+                                  Int32(filters), 0, dxBlock, Int32(windowSize))
+                      }
                     }
                   }
                 }
@@ -106,7 +121,7 @@ extension Tensor {
       }
     }
     let weightGradient = weightPartials.map { $0.sum(alongAxis: 0).reshaped(to: weight.shape) }
-    let biasGradient = forBias ? outputGradient.reshaped(to: [n * g.positions, filters]).sum(alongAxis: 0).reshaped(to: [filters]) : nil
+    let biasGradient = biasPartials.map { $0.sum(alongAxis: 0).reshaped(to: [filters]) }
     return (inputGradient, weightGradient, biasGradient)
   }
 
@@ -117,7 +132,7 @@ extension Tensor {
   /// output gathers the products under its window. Cheaper than unfolding when a layer has fewer
   /// filters than channels: the products per cell are `kh·kw·filters` instead of `kh·kw·channels`
   /// per window position (a 16-channel layer to one filter, the usual last layer, writes 16 times less).
-  func cellFirstConvolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry) -> Tensor {
+  func cellFirstConvolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, rectified: Bool) -> Tensor {
     let n = shape[0], filters = weight.shape[3], pixels = g.height * g.width, perCell = g.kernelHeight * g.kernelWidth * filters
     let rearranged = Tensor.cellFirstKernel(weight)
     var output = Tensor(shape: [n, g.outputHeight, g.outputWidth, filters]) { _ in }
@@ -132,6 +147,7 @@ extension Tensor {
               out.initialize(repeating: 0, count: block.count * g.positions * filters)
             }
             withUnsafePointer(to: g.c) { aek_window_gather($0, block.count, filters, products, out) }
+            if rectified { aek_relu(block.count * g.positions * filters, out, out) }
           }
         }
       }
@@ -142,35 +158,45 @@ extension Tensor {
   /// The gradients of `cellFirstConvolved2D`: the output gradient scattered to the (cell, offset)
   /// products it came from, `∂z`; then `∂/∂input = ∂z · kernelᵀ` and `∂/∂kernel = Σ inputᵀ · ∂z`.
   static func cellFirstConvolution2DGradients(input: Tensor, weight: Tensor, outputGradient: Tensor, geometry g: WindowGeometry,
-                                              forInput: Bool, forWeight: Bool, forBias: Bool) -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
+                                              forInput: Bool, forWeight: Bool, forBias: Bool, rectifiedOutput: Tensor?)
+    -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
   {
     let n = input.shape[0], filters = weight.shape[3], pixels = g.height * g.width, perCell = g.kernelHeight * g.kernelWidth * filters
     let rearranged = Tensor.cellFirstKernel(weight)
     var inputGradient: Tensor? = forInput ? Tensor(shape: input.shape) { _ in } : nil
-    var weightPartials: Tensor? = nil
-    if forInput || forWeight {
-      let work = n * pixels * perCell * g.channels
-      let parts = Tensor.parts(of: n, work: work)
-      if forWeight { weightPartials = Tensor(shape: [parts, g.channels * perCell]) { _ in } }
-      input.withUnsafeBufferPointer { x in
-        rearranged.withUnsafeBufferPointer { w in
-          outputGradient.withUnsafeBufferPointer { dy in
+    let work = n * pixels * perCell * g.channels
+    let parts = Tensor.parts(of: n, work: work)
+    var weightPartials: Tensor? = forWeight ? Tensor(shape: [parts, g.channels * perCell]) { _ in } : nil
+    var biasPartials: Tensor? = forBias ? Tensor.zeros(shape: [parts, filters]) : nil
+    let masked = rectifiedOutput != nil ? g.positions * filters : 0
+    input.withUnsafeBufferPointer { x in
+      rearranged.withUnsafeBufferPointer { w in
+        outputGradient.withUnsafeBufferPointer { dyAll in
+          withOptionalPointer(rectifiedOutput) { yAll in
             withOptionalMutablePointer(&inputGradient) { dx in
               withOptionalMutablePointer(&weightPartials) { dw in
-                Tensor.forEachBlock(of: n, work: work, bufferPerExample: pixels * perCell) { part, block, productGradient in
-                  let rows = block.count * pixels
-                  withUnsafePointer(to: g.c) {
-                    aek_window_scatter($0, block.count, filters, dy.baseAddress! + block.lowerBound * g.positions * filters, productGradient)
-                  }
-                  let xBlock = x.baseAddress! + block.lowerBound * g.imageSize
-                  if let dx {
-                    aek_sgemm(0, 1, Int32(rows), Int32(g.channels), Int32(perCell), 1, productGradient, Int32(perCell), w.baseAddress,
-                              Int32(perCell), 0, dx + block.lowerBound * g.imageSize, Int32(g.channels))
-                  }
-                  if let dw {
-                    aek_sgemm(1, 0, Int32(g.channels), Int32(perCell), Int32(rows), 1, xBlock, Int32(g.channels), productGradient, Int32(perCell),
-                              block.lowerBound == Tensor.firstExample(ofPart: part, parts: parts, count: n) ? 0 : 1,
-                              dw + part * g.channels * perCell, Int32(perCell))
+                withOptionalMutablePointer(&biasPartials) { db in
+                  Tensor.forEachBlock(of: n, work: work, bufferPerExample: pixels * perCell + masked) { part, block, buffer in
+                    let rows = block.count * pixels
+                    var dyBlock = dyAll.baseAddress! + block.lowerBound * g.positions * filters
+                    let productGradient = buffer, scratch = buffer + rows * perCell
+                    if let yAll {
+                      aek_relu_backward(block.count * g.positions * filters, dyBlock, yAll + block.lowerBound * g.positions * filters, scratch)
+                      dyBlock = UnsafePointer(scratch)
+                    }
+                    if let db { aek_add_column_sums(block.count * g.positions, filters, dyBlock, db + part * filters) }
+                    guard dx != nil || dw != nil else { return }
+                    withUnsafePointer(to: g.c) { aek_window_scatter($0, block.count, filters, dyBlock, productGradient) }
+                    let xBlock = x.baseAddress! + block.lowerBound * g.imageSize
+                    if let dx {
+                      aek_sgemm(0, 1, Int32(rows), Int32(g.channels), Int32(perCell), 1, productGradient, Int32(perCell), w.baseAddress,
+                                Int32(perCell), 0, dx + block.lowerBound * g.imageSize, Int32(g.channels))
+                    }
+                    if let dw {
+                      aek_sgemm(1, 0, Int32(g.channels), Int32(perCell), Int32(rows), 1, xBlock, Int32(g.channels), productGradient, Int32(perCell),
+                                block.lowerBound == Tensor.firstExample(ofPart: part, parts: parts, count: n) ? 0 : 1,
+                                dw + part * g.channels * perCell, Int32(perCell))
+                    }
                   }
                 }
               }
@@ -180,7 +206,7 @@ extension Tensor {
       }
     }
     let weightGradient = weightPartials.map { Tensor.windowFirstKernel($0.sum(alongAxis: 0), like: weight) }
-    let biasGradient = forBias ? outputGradient.reshaped(to: [n * g.positions, filters]).sum(alongAxis: 0).reshaped(to: [filters]) : nil
+    let biasGradient = biasPartials.map { $0.sum(alongAxis: 0).reshaped(to: [filters]) }
     return (inputGradient, weightGradient, biasGradient)
   }
 
@@ -223,7 +249,7 @@ extension Tensor {
   ///   - geometry: From `WindowGeometry.transposed`; `self` is `[n, outputHeight, outputWidth, inputChannels]`
   ///     of the geometry.
   /// - Returns: `[n, height, width, channels]` of the geometry.
-  public func transposedConvolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry) -> Tensor {
+  public func transposedConvolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, rectified: Bool = false) -> Tensor {
     precondition(rank == 4 && Array(shape[1..<3]) == [g.outputHeight, g.outputWidth],
                  "transposed convolution input \(shape) for geometry \(g)")
     let n = shape[0], inputChannels = shape[3]
@@ -245,6 +271,7 @@ extension Tensor {
               out.initialize(repeating: 0, count: block.count * g.imageSize)
             }
             withUnsafePointer(to: g.c) { aek_col2im($0, block.count, columns, out) }
+            if rectified { aek_relu(block.count * g.imageSize, out, out) }
           }
         }
       }
@@ -257,7 +284,8 @@ extension Tensor {
   ///
   /// `∂/∂input = unfold(g) · weight`, `∂/∂weight = Σ unfold(g)ᵀ · input`, `∂/∂bias = Σ g`.
   public static func transposedConvolution2DGradients(input: Tensor, weight: Tensor, outputGradient: Tensor,
-                                                      geometry g: WindowGeometry, forInput: Bool, forWeight: Bool, forBias: Bool)
+                                                      geometry g: WindowGeometry, forInput: Bool, forWeight: Bool, forBias: Bool,
+                                                      rectifiedOutput: Tensor? = nil)
     -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
   {
     let n = input.shape[0], inputChannels = input.shape[3]
@@ -265,29 +293,40 @@ extension Tensor {
                  "transposed convolution output gradient \(outputGradient.shape), expected \([n, g.height, g.width, g.channels])")
     let windowSize = g.windowSize
     var inputGradient: Tensor? = forInput ? Tensor(shape: input.shape) { _ in } : nil
-    var weightPartials: Tensor? = nil
-    if forInput || forWeight {
-      let parts = Tensor.parts(of: n, work: n * g.positions * windowSize * inputChannels)
-      if forWeight { weightPartials = Tensor(shape: [parts, windowSize * inputChannels]) { _ in } }
-      input.withUnsafeBufferPointer { x in
-        weight.withUnsafeBufferPointer { w in
-          outputGradient.withUnsafeBufferPointer { dy in
+    let work = n * g.positions * windowSize * inputChannels
+    let parts = Tensor.parts(of: n, work: work)
+    var weightPartials: Tensor? = forWeight ? Tensor(shape: [parts, windowSize * inputChannels]) { _ in } : nil
+    var biasPartials: Tensor? = forBias ? Tensor.zeros(shape: [parts, g.channels]) : nil
+    let masked = rectifiedOutput != nil ? g.imageSize : 0
+    input.withUnsafeBufferPointer { x in
+      weight.withUnsafeBufferPointer { w in
+        outputGradient.withUnsafeBufferPointer { dyAll in
+          withOptionalPointer(rectifiedOutput) { yAll in
             withOptionalMutablePointer(&inputGradient) { dx in
               withOptionalMutablePointer(&weightPartials) { dw in
-                Tensor.forEachBlock(of: n, work: n * g.positions * windowSize * inputChannels, bufferPerExample: g.positions * windowSize) {
-                  part, block, columns in
-                  let rows = block.count * g.positions
-                  withUnsafePointer(to: g.c) { aek_im2col($0, block.count, dy.baseAddress! + block.lowerBound * g.imageSize, columns) }
-                  let xBlock = x.baseAddress! + block.lowerBound * g.positions * inputChannels
-                  if let dx {
-                    aek_sgemm(0, 0, Int32(rows), Int32(inputChannels), Int32(windowSize), 1, columns, Int32(windowSize), w.baseAddress,
-                              Int32(inputChannels), 0, dx + block.lowerBound * g.positions * inputChannels, Int32(inputChannels))
-                  }
-                  if let dw {
-                    aek_sgemm(1, 0, Int32(windowSize), Int32(inputChannels), Int32(rows), 1, columns, Int32(windowSize), xBlock,
-                              Int32(inputChannels),
-                              block.lowerBound == Tensor.firstExample(ofPart: part, parts: parts, count: n) ? 0 : 1,
-                              dw + part * windowSize * inputChannels, Int32(inputChannels))
+                withOptionalMutablePointer(&biasPartials) { db in
+                  Tensor.forEachBlock(of: n, work: work, bufferPerExample: g.positions * windowSize + masked) { part, block, buffer in
+                    let rows = block.count * g.positions
+                    let columns = buffer, scratch = buffer + rows * windowSize + Int(AEK_UNFOLD_SLACK)
+                    var dyBlock = dyAll.baseAddress! + block.lowerBound * g.imageSize
+                    if let yAll {
+                      aek_relu_backward(block.count * g.imageSize, dyBlock, yAll + block.lowerBound * g.imageSize, scratch)
+                      dyBlock = UnsafePointer(scratch)
+                    }
+                    if let db { aek_add_column_sums(block.count * g.height * g.width, g.channels, dyBlock, db + part * g.channels) }
+                    guard dx != nil || dw != nil else { return }
+                    withUnsafePointer(to: g.c) { aek_im2col($0, block.count, dyBlock, columns) }
+                    let xBlock = x.baseAddress! + block.lowerBound * g.positions * inputChannels
+                    if let dx {
+                      aek_sgemm(0, 0, Int32(rows), Int32(inputChannels), Int32(windowSize), 1, columns, Int32(windowSize), w.baseAddress,
+                                Int32(inputChannels), 0, dx + block.lowerBound * g.positions * inputChannels, Int32(inputChannels))
+                    }
+                    if let dw {
+                      aek_sgemm(1, 0, Int32(windowSize), Int32(inputChannels), Int32(rows), 1, columns, Int32(windowSize), xBlock,
+                                Int32(inputChannels),
+                                block.lowerBound == Tensor.firstExample(ofPart: part, parts: parts, count: n) ? 0 : 1,
+                                dw + part * windowSize * inputChannels, Int32(inputChannels))
+                    }
                   }
                 }
               }
@@ -297,8 +336,7 @@ extension Tensor {
       }
     }
     let weightGradient = weightPartials.map { $0.sum(alongAxis: 0).reshaped(to: weight.shape) }
-    let biasGradient = forBias
-      ? outputGradient.reshaped(to: [n * g.height * g.width, g.channels]).sum(alongAxis: 0).reshaped(to: [g.channels]) : nil
+    let biasGradient = biasPartials.map { $0.sum(alongAxis: 0).reshaped(to: [g.channels]) }
     return (inputGradient, weightGradient, biasGradient)
   }
 
@@ -385,8 +423,8 @@ extension Tensor {
     return shape[0]
   }
 
-  /// Unfolding buffers are sized so a block's stays in cache: about 1 MB.
-  static let blockBufferFloats = 1 << 18
+  /// Unfolding buffers are sized so a block's stays in the L2 cache with its inputs and outputs: 256 KB.
+  static let blockBufferFloats = 1 << 16
 
   /// The number of threads `count` examples with `work` multiply-adds are split across.
   static func parts(of count: Int, work: Int) -> Int {
@@ -429,6 +467,12 @@ extension Tensor {
 }
 
 /// Calls `body` with a pointer to the optional tensor's storage, or nil.
+private func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+  guard let tensor else { return body(nil) }
+  return tensor.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+/// Calls `body` with a pointer to the optional tensor's mutable storage, or nil.
 private func withOptionalMutablePointer<R>(_ tensor: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
   guard tensor != nil else { return body(nil) }
   return tensor!.withUnsafeMutableBufferPointer { body($0.baseAddress) }

@@ -43,7 +43,8 @@ struct Info: ParsableCommand {
     say("Parameters: \(grouped(file.model.parameterCount))")
     if let training = file.training {
       say("Trained: \(training.epochs) epochs, batch \(training.batchSize), \(training.optimizer.description), \(training.loss.name) "
-        + "(\(training.reduction.rawValue)), seed \(training.seed), \(training.threads) threads, data \(training.data), validation \(training.validation)")
+        + "(\(training.reduction.rawValue)), seed \(training.seed), \(training.threads) threads, data \(training.data), validation \(training.validation)"
+        + (training.noise.map { ", denoising \($0) noise" } ?? ""))
     }
     if let history = file.history, !history.epochs.isEmpty {
       let unit = file.training.map { $0.loss.unit($0.reduction) } ?? ""

@@ -53,4 +53,29 @@ import Testing
         .transposedConvolved2D(with: v[2], bias: nil, geometry: up)
     }
   }
+
+  /// The fused `conv + relu` equals relu after the convolution, value and gradients, on every
+  /// path: unfolding (more filters than channels), cell first (fewer) and transposed.
+  @Test(arguments: [(2, 5, false), (6, 2, false), (3, 4, true), (4, 1, true)])
+  func rectifiedConvolutionsEqualReluOfTheConvolution(channels: Int, filters: Int, transposed: Bool) throws {
+    let g = transposed
+      ? try WindowGeometry.transposed(height: 5, width: 4, channels: filters, kernel: (3, 3), stride: (2, 2), padding: .same)
+      : try WindowGeometry(height: 6, width: 5, channels: channels, kernel: (3, 3), stride: (1, 1), padding: .same)
+    let x = randomTensor([3, transposed ? 5 : 6, transposed ? 4 : 5, channels], seed: 40)
+    let w = randomTensor(transposed ? [3, 3, filters, channels] : [3, 3, channels, filters], seed: 41)
+    let b = randomTensor([filters], seed: 42)
+    func run(_ fused: Bool) -> [Tensor] {
+      let (input, weight, bias) = (Variable(x, requiresGradient: true), Variable(w, requiresGradient: true), Variable(b, requiresGradient: true))
+      let output = transposed
+        ? (fused ? input.transposedConvolved2D(with: weight, bias: bias, geometry: g, rectified: true)
+          : input.transposedConvolved2D(with: weight, bias: bias, geometry: g).relu())
+        : (fused ? input.convolved2D(with: weight, bias: bias, geometry: g, rectified: true)
+          : input.convolved2D(with: weight, bias: bias, geometry: g).relu())
+      (output * randomTensor(output.shape, seed: 43)).sum().backward()
+      return [output.value, input.gradient!, weight.gradient!, bias.gradient!]
+    }
+    let (fused, composed) = (run(true), run(false))
+    #expect(fused[0].scalars.contains(0) && fused[0].scalars.contains { $0 > 0 }, "the relu must cut somewhere")
+    for (a, b) in zip(fused, composed) { expectClose(a, b, rtol: 1e-5, atol: 1e-5) }
+  }
 }

@@ -207,6 +207,8 @@ void aek_window_gather(const aek_conv_geometry *g, size_t count, long filters, c
 /// The adjoint of aek_window_gather: dz = 0, then each output's gradient copied to the (cell, offset)
 /// slots its window reads.
 void aek_window_scatter(const aek_conv_geometry *g, size_t count, long filters, const float *dy, float *dz);
+/// out[c] += sum over the rows of x[r, c] (a bias gradient, block by block).
+void aek_add_column_sums(size_t rows, size_t cols, const float *x, float *out);
 /// out[r, :] = row for each of `rows` rows of `cols` floats (bias rows before a product adds to them).
 void aek_fill_rows(size_t rows, size_t cols, const float *row, float *out);
 /// Nearest-neighbour upsampling: each cell repeated factor_h x factor_w times.
