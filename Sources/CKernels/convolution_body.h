@@ -49,8 +49,63 @@ static inline void K(window_range)(long start, long kernel, long size, long *fir
   *last = l;
 }
 
+/// The first output position along an axis whose window offset `k` lands inside the image, and
+/// one past the last: positions o with 0 <= o * stride + k - pad < size.
+static inline void K(inside_range)(long k, long pad, long stride, long size, long outputs, long *first, long *last) {
+  const long low = pad - k;  // o * stride >= low
+  long f = low <= 0 ? 0 : (low + stride - 1) / stride;
+  const long high = size - 1 + pad - k;  // o * stride <= high
+  long l = high < 0 ? 0 : high / stride + 1;
+  if (l > outputs) l = outputs;
+  if (f > l) f = l;
+  *first = f;
+  *last = l;
+}
+
+// im2col for images of few channels (the first layer's one), offset by offset: for each kernel
+// offset (ky, kx), the column block it fills is a strided copy of whole image rows, a tight loop
+// with no per-window bookkeeping (walking windows would spend more on the loop than on 3 floats).
+static AEK_NO_LIBC void K(im2col_few_channels)(const aek_conv_geometry *g, size_t count, const float *image, float *cols) {
+  const long H = g->height, W = g->width, C = g->channels, KH = g->kernel_h, KW = g->kernel_w;
+  const long OH = g->out_h, OW = g->out_w, SH = g->stride_h, SW = g->stride_w, K = KH * KW * C;
+  for (size_t n = 0; n < count; n++) {
+    const float *img = image + n * (size_t)(H * W * C);
+    float *out = cols + n * (size_t)(OH * OW * K);
+    for (long ky = 0; ky < KH; ky++)
+      for (long kx = 0; kx < KW; kx++) {
+        long ox0, ox1;
+        K(inside_range)(kx, g->pad_left, SW, W, OW, &ox0, &ox1);
+        for (long oy = 0; oy < OH; oy++) {
+          float *dst = out + oy * OW * K + (ky * KW + kx) * C;
+          const long iy = oy * SH + ky - g->pad_top;
+          if (iy < 0 || iy >= H) {
+            for (long ox = 0; ox < OW; ox++)
+              for (long c = 0; c < C; c++) dst[ox * K + c] = 0;
+            continue;
+          }
+          const float *row = img + iy * W * C;
+          const long shift = kx - g->pad_left;  // window position ox reads cell ox * SW + shift
+          for (long ox = 0; ox < ox0; ox++)
+            for (long c = 0; c < C; c++) dst[ox * K + c] = 0;
+          if (C == 1) {
+            for (long ox = ox0; ox < ox1; ox++) dst[ox * K] = row[ox * SW + shift];
+          } else {
+            for (long ox = ox0; ox < ox1; ox++)
+              for (long c = 0; c < C; c++) dst[ox * K + c] = row[(ox * SW + shift) * C + c];
+          }
+          for (long ox = ox1; ox < OW; ox++)
+            for (long c = 0; c < C; c++) dst[ox * K + c] = 0;
+        }
+      }
+  }
+}
+
 static AEK_NO_LIBC void K(im2col)(const aek_conv_geometry *g, size_t count, const float *image, float *cols) {
   const long H = g->height, W = g->width, C = g->channels, KH = g->kernel_h, KW = g->kernel_w;
+  if (C <= 4) {
+    K(im2col_few_channels)(g, count, image, cols);
+    return;
+  }
   const size_t row_length = (size_t)(KH * KW * C);
   // Whole window rows of at most 16 floats are copied as one fixed 64-byte block, which compiles
   // to a vector load and store; the extra floats land where the next segment is written after

@@ -6,6 +6,7 @@ import Testing
 @Suite struct VariableConvolutionTests {
   static let configurations: [(size: Int, channels: Int, kernel: Int, stride: Int, padding: Padding)] = [
     (5, 2, 3, 1, .same), (5, 2, 3, 1, .valid), (6, 2, 3, 2, .same), (7, 1, 3, 2, .valid), (4, 3, 1, 1, .valid), (5, 1, 2, 2, .same),
+    (5, 6, 3, 2, .same), (4, 5, 3, 1, .valid),
   ]
 
   @Test(arguments: 0..<configurations.count) func convolutionGradients(index: Int) throws {

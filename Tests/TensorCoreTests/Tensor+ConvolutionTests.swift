@@ -88,6 +88,8 @@ enum Reference {
   static let configurations: [(size: (Int, Int), channels: Int, kernel: Int, stride: Int, padding: Padding)] = [
     ((5, 5), 1, 3, 1, .same), ((5, 6), 2, 3, 1, .valid), ((6, 6), 3, 3, 2, .same), ((7, 5), 2, 3, 2, .valid),
     ((4, 4), 2, 1, 1, .valid), ((5, 5), 2, 2, 2, .same), ((6, 7), 1, 4, 1, .same), ((8, 8), 3, 5, 3, .same),
+    // Five channels and more take the window-by-window unfolding; fewer, the offset-by-offset one.
+    ((6, 6), 6, 3, 2, .same), ((5, 7), 8, 3, 1, .valid), ((7, 7), 5, 2, 1, .same),
   ]
 
   @Test(arguments: 0..<configurations.count) func convolutionMatchesTheDefinition(index: Int) throws {
