@@ -50,24 +50,23 @@ struct Denoise: ParsableCommand {
     let denoiser = Denoiser(model: file.model, noise: noise, seed: seed)
     let (noisy, denoised) = try denoiser.run(on: set)
     if let noise { report(noise: noise, set: set, noisy: noisy, denoised: denoised) }
+    let output = output ?? (pngInputs ? "denoised" : "denoised.png")
     if pngInputs {
-      try writePNGs(denoised, architecture: file.model.architecture)
-    } else if let output = output ?? Optional("denoised.png"), output.hasSuffix(".npy") {
+      try writePNGs(denoised, to: output, architecture: file.model.architecture)
+    } else if output.hasSuffix(".npy") {
       let shape = [set.count] + (file.model.architecture.displayShape.map { [$0.height, $0.width] } ?? file.model.architecture.inputShape)
       try NPY.write(denoised.scalars, shape: shape.reduce(1, *) == denoised.count ? shape : denoised.shape, to: output)
       say("Wrote \(output): \(grouped(set.count)) denoised images of \(set.source), shape \(shape)")
     } else {
-      let output = output ?? "denoised.png"
       try PNG.write(try denoiser.figure(clean: set, inputs: noisy, outputs: denoised, count: count, columns: columns, scale: scale), to: output)
       say("Wrote \(output): \(noise == nil ? "inputs above" : "clean, noisy and") denoised images, the first \(min(count, set.count)) of \(set.source)")
     }
   }
 
-  func writePNGs(_ denoised: Tensor, architecture: Architecture) throws {
+  func writePNGs(_ denoised: Tensor, to folder: String, architecture: Architecture) throws {
     guard let (height, width) = architecture.displayShape else {
       throw ValidationError("the model's outputs cannot be shown as images")
     }
-    let folder = output ?? "denoised"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let size = height * width, values = denoised.scalars
     for (index, input) in inputs.enumerated() {
