@@ -3,7 +3,6 @@
 Conv2DTranspose layers (Glorot-uniform, zero bias) on N x 28 x 28 x 1 images, Adam() defaults,
 binary_crossentropy, model.fit(x, x, batch_size, shuffle=True). Prints one JSON line."""
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -11,7 +10,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import common  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from keras_dense import EpochTimer  # noqa: E402
+from keras_dense import fit_and_report  # noqa: E402
 
 
 def build(model):
@@ -47,17 +46,7 @@ def main():
         raise SystemExit(f"{args.model}: {parameters} parameters, expected {common.conv_parameters(args.model)}")
     if tuple(autoencoder.output.shape[1:]) != common.IMAGE:
         raise SystemExit(f"{args.model}: outputs {autoencoder.output.shape}, expected {common.IMAGE}")
-    timer = EpochTimer()
-    epochs = args.epochs if args.quality else args.epochs + 1
-    autoencoder.fit(x, x, epochs=epochs, batch_size=args.batch_size, shuffle=True, verbose=0, callbacks=[timer],
-                    validation_data=(test, test) if args.quality else None)
-    timed = timer.seconds if args.quality else timer.seconds[1:]
-    extra = {"parameters": parameters}
-    if args.quality:
-        extra["history"] = timer.history
-    common.report(f"TensorFlow {tf.__version__} / Keras {keras.__version__}", args, timed, x.shape[0],
-                  timer.history[-1]["loss"], extra)
-
+    fit_and_report(autoencoder, x, test, args)
 
 if __name__ == "__main__":
     main()

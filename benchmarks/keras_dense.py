@@ -24,6 +24,20 @@ class EpochTimer(keras.callbacks.Callback):
         self.history.append({"epoch": epoch + 1, "loss": logs["loss"], "val_loss": logs.get("val_loss")})
 
 
+def fit_and_report(autoencoder, x, test, args):
+    """model.fit on `x` (an epoch of warm-up first unless --quality), then the report."""
+    timer = EpochTimer()
+    epochs = args.epochs if args.quality else args.epochs + 1
+    autoencoder.fit(x, x, epochs=epochs, batch_size=args.batch_size, shuffle=True, verbose=0, callbacks=[timer],
+                    validation_data=(test, test) if args.quality else None)
+    timed = timer.seconds if args.quality else timer.seconds[1:]
+    extra = {"parameters": autoencoder.count_params()}
+    if args.quality:
+        extra["history"] = timer.history
+    common.report(f"TensorFlow {tf.__version__} / Keras {keras.__version__}", args, timed, x.shape[0],
+                  timer.history[-1]["loss"], extra)
+
+
 def build(model):
     sizes = common.layer_sizes(model)
     inputs = keras.Input(shape=(sizes[0],))
@@ -43,17 +57,7 @@ def main():
     x = common.load(args.data, "train", limit=args.limit)
     test = common.load(args.data, "test") if args.quality else None
     autoencoder = build(args.model)
-    timer = EpochTimer()
-    epochs = args.epochs if args.quality else args.epochs + 1
-    autoencoder.fit(x, x, epochs=epochs, batch_size=args.batch_size, shuffle=True, verbose=0, callbacks=[timer],
-                    validation_data=(test, test) if args.quality else None)
-    timed = timer.seconds if args.quality else timer.seconds[1:]
-    extra = {"parameters": autoencoder.count_params()}
-    if args.quality:
-        extra["history"] = timer.history
-    common.report(f"TensorFlow {tf.__version__} / Keras {keras.__version__}", args, timed, x.shape[0],
-                  timer.history[-1]["loss"], extra)
-
+    fit_and_report(autoencoder, x, test, args)
 
 if __name__ == "__main__":
     main()

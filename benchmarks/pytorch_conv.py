@@ -7,10 +7,9 @@ transposed conv is padding 1, output_padding 1 (TF pads that one asymmetrically:
 shape, shifted by a pixel). Weights and batches use the channels_last memory format (NHWC in
 memory, as Keras), about 1.4x faster than NCHW here on both presets; --contiguous-format uses NCHW.
 Prints one JSON line."""
-import time
-
 import common
 import torch
+import torch_loop
 
 
 def build(model):
@@ -39,15 +38,6 @@ def build(model):
     return torch.nn.Sequential(*layers)  # outputs logits; the loss applies the sigmoid
 
 
-def validation_loss(model, loss_function, test, memory_format, chunk=1000):
-    total = 0.0
-    with torch.no_grad():
-        for begin in range(0, test.shape[0], chunk):
-            batch = test[begin:begin + chunk].contiguous(memory_format=memory_format)
-            total += float(loss_function(model(batch), batch)) * batch.shape[0]
-    return total / test.shape[0]
-
-
 def main():
     args = common.arguments(__doc__, "conv", lambda parser: parser.add_argument(
         "--contiguous-format", action="store_true", help="NCHW memory format instead of channels_last"))
@@ -65,32 +55,8 @@ def main():
     if shape != (1,) + tuple(x.shape[1:]):
         raise SystemExit(f"{args.model}: outputs {shape}, expected {(1,) + tuple(x.shape[1:])}")
     model = model.to(memory_format=memory_format)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    loss_function = torch.nn.BCEWithLogitsLoss()
-    n = x.shape[0]
-    epochs = args.epochs if args.quality else args.epochs + 1
-    seconds, history = [], []
-    for epoch in range(epochs):
-        start = time.perf_counter()
-        order = torch.randperm(n)
-        total = 0.0
-        for begin in range(0, n, args.batch_size):
-            batch = x[order[begin:begin + args.batch_size]].contiguous(memory_format=memory_format)
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_function(model(batch), batch)
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * batch.shape[0]
-        seconds.append(time.perf_counter() - start)
-        if args.quality:
-            history.append({"epoch": epoch + 1, "loss": total / n,
-                            "val_loss": validation_loss(model, loss_function, test, memory_format)})
-    timed = seconds if args.quality else seconds[1:]
-    extra = {"parameters": parameters, "memory_format": "contiguous" if args.contiguous_format else "channels_last"}
-    if args.quality:
-        extra["history"] = history
-    common.report(f"PyTorch {torch.__version__}", args, timed, n, total / n, extra)
-
+    torch_loop.train_and_report(model, x, test, args, lambda batch: batch.contiguous(memory_format=memory_format),
+                                {"memory_format": "contiguous" if args.contiguous_format else "channels_last"})
 
 if __name__ == "__main__":
     main()
