@@ -5,6 +5,8 @@ import CKernels
 // back (col2im) where a gradient or a transposed convolution needs it. Examples are split across
 // threads, each with its own unfolding buffer (pooled, so the same memory serves every batch),
 // and each thread walks its examples in blocks small enough for the buffer to stay in cache.
+// A layer with fewer filters than channels goes cell first instead (see below), and a relu after
+// a convolution can be fused into it (`rectified`).
 
 extension Tensor {
   /// The 2-D convolution (cross-correlation, as in every deep-learning framework) of the batch
