@@ -107,12 +107,6 @@ static AEK_NO_LIBC void K(im2col)(const aek_conv_geometry *g, size_t count, cons
     return;
   }
   const size_t row_length = (size_t)(KH * KW * C);
-  // Whole window rows of at most 16 floats are copied as one fixed 64-byte block, which compiles
-  // to a vector load and store; the extra floats land where the next segment is written after
-  // (callers leave AEK_UNFOLD_SLACK floats spare after cols), and are read only where the image
-  // goes on that far.
-  const int short_rows = KW * C <= 16;
-  const float *image_end = image + count * (size_t)(H * W * C);
   for (size_t n = 0; n < count; n++) {
     const float *img = image + n * (size_t)(H * W * C);
     for (long oy = 0; oy < g->out_h; oy++) {
@@ -131,16 +125,6 @@ static AEK_NO_LIBC void K(im2col)(const aek_conv_geometry *g, size_t count, cons
           }
           // In NHWC the cells (y, x0 + kx0 ..< x0 + kx1) are one contiguous run.
           const float *src = img + ((y0 + ky) * W + x0 + kx0) * C;
-          if (short_rows && kx0 == 0 && kx1 == KW && src + 16 <= image_end) {
-            if (KW * C <= 4) {
-              __builtin_memcpy(dst, src, 16);
-            } else if (KW * C <= 8) {
-              __builtin_memcpy(dst, src, 32);
-            } else {
-              __builtin_memcpy(dst, src, 64);
-            }
-            continue;
-          }
           if (kx0 > 0) K(zero_run)(dst, kx0 * C);
           K(copy_run)(dst + kx0 * C, src, (kx1 - kx0) * C);
           if (kx1 < KW) K(zero_run)(dst + kx1 * C, (KW - kx1) * C);

@@ -88,7 +88,7 @@ extension Tensor {
                     let rows = block.count * g.positions
                     let xBlock = x.baseAddress! + block.lowerBound * g.imageSize
                     var dyBlock = dyAll.baseAddress! + block.lowerBound * g.positions * filters
-                    let scratch = buffer + unfoldings * rows * windowSize + Int(AEK_UNFOLD_SLACK)  // past im2col's spill
+                    let scratch = buffer + unfoldings * rows * windowSize
                     if let yAll {
                       aek_relu_backward(rows * filters, dyBlock, yAll + block.lowerBound * g.positions * filters, scratch)
                       dyBlock = UnsafePointer(scratch)
@@ -309,7 +309,7 @@ extension Tensor {
                 withOptionalMutablePointer(&biasPartials) { db in
                   Tensor.forEachBlock(of: n, work: work, bufferPerExample: g.positions * windowSize + masked) { part, block, buffer in
                     let rows = block.count * g.positions
-                    let columns = buffer, scratch = buffer + rows * windowSize + Int(AEK_UNFOLD_SLACK)
+                    let columns = buffer, scratch = buffer + rows * windowSize
                     var dyBlock = dyAll.baseAddress! + block.lowerBound * g.imageSize
                     if let yAll {
                       aek_relu_backward(block.count * g.imageSize, dyBlock, yAll + block.lowerBound * g.imageSize, scratch)
@@ -450,7 +450,7 @@ extension Tensor {
     Parallel.forEachPart(parts) { part in
       let examples = firstExample(ofPart: part, parts: parts, count: count)..<firstExample(ofPart: part + 1, parts: parts, count: count)
       let perBlock = min(blockSize, examples.count)
-      var buffer = Tensor(shape: [perBlock * bufferPerExample + Int(AEK_UNFOLD_SLACK)]) { _ in }
+      var buffer = Tensor(shape: [max(perBlock * bufferPerExample, 1)]) { _ in }
       buffer.withUnsafeMutableBufferPointer { buffer in
         for start in stride(from: examples.lowerBound, to: examples.upperBound, by: perBlock) {
           body(part, start..<min(start + perBlock, examples.upperBound), buffer.baseAddress!)

@@ -184,11 +184,9 @@ typedef struct {
   long kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
   long out_h, out_w;
 } aek_conv_geometry;
-/// Floats aek_im2col may write past the end of `cols` (it copies short window rows in fixed blocks).
-#define AEK_UNFOLD_SLACK 16
 /// Unfolds `count` images into rows, one per window position (n, oy, ox), each holding the window's
 /// cells in (ky, kx, c) order, zero where the window lies over padding:
-/// cols is [count * out_h * out_w, kernel_h * kernel_w * channels], followed by AEK_UNFOLD_SLACK spare floats.
+/// cols is [count * out_h * out_w, kernel_h * kernel_w * channels].
 void aek_im2col(const aek_conv_geometry *g, size_t count, const float *image, float *cols);
 /// The adjoint of aek_im2col: adds each row's cells back onto the images they came from.
 /// `image` must hold the values to add to (zeros for a plain fold).
