@@ -87,18 +87,15 @@ extension Tensor {
                     part, block, buffer in
                     let rows = block.count * g.positions
                     let xBlock = x.baseAddress! + block.lowerBound * g.imageSize
-                    var dyBlock = dyAll.baseAddress! + block.lowerBound * g.positions * filters
-                    let scratch = buffer + unfoldings * rows * windowSize
-                    if let yAll {
-                      aek_relu_backward(rows * filters, dyBlock, yAll + block.lowerBound * g.positions * filters, scratch)
-                      dyBlock = UnsafePointer(scratch)
-                    }
-                    if let db { aek_add_column_sums(rows, filters, dyBlock, db + part * filters) }
+                    let offset = block.lowerBound * g.positions * filters
+                    let dyBlock = Tensor.outputGradientBlock(dyAll.baseAddress! + offset, rectifiedOutput: yAll.map { $0 + offset },
+                                                             rows: rows, channels: filters, scratch: buffer + unfoldings * rows * windowSize,
+                                                             biasPartial: db.map { $0 + part * filters })
                     if let dw {
                       let columns = unfold ? buffer : UnsafeMutablePointer(mutating: xBlock)
                       if unfold { withUnsafePointer(to: g.c) { aek_im2col($0, block.count, xBlock, columns) } }
                       aek_sgemm(1, 0, Int32(windowSize), Int32(filters), Int32(rows), 1, columns, Int32(windowSize), dyBlock, Int32(filters),
-                                block.lowerBound == Tensor.firstExample(ofPart: part, parts: parts, count: n) ? 0 : 1,
+                                Tensor.accumulating(block, part: part, parts: parts, count: n),
                                 dw + part * windowSize * filters, Int32(filters))
                     }
                     if let dx {
@@ -180,13 +177,10 @@ extension Tensor {
                 withOptionalMutablePointer(&biasPartials) { db in
                   Tensor.forEachBlock(of: n, work: work, bufferPerExample: pixels * perCell + masked) { part, block, buffer in
                     let rows = block.count * pixels
-                    var dyBlock = dyAll.baseAddress! + block.lowerBound * g.positions * filters
-                    let productGradient = buffer, scratch = buffer + rows * perCell
-                    if let yAll {
-                      aek_relu_backward(block.count * g.positions * filters, dyBlock, yAll + block.lowerBound * g.positions * filters, scratch)
-                      dyBlock = UnsafePointer(scratch)
-                    }
-                    if let db { aek_add_column_sums(block.count * g.positions, filters, dyBlock, db + part * filters) }
+                    let productGradient = buffer, offset = block.lowerBound * g.positions * filters
+                    let dyBlock = Tensor.outputGradientBlock(dyAll.baseAddress! + offset, rectifiedOutput: yAll.map { $0 + offset },
+                                                             rows: block.count * g.positions, channels: filters, scratch: buffer + rows * perCell,
+                                                             biasPartial: db.map { $0 + part * filters })
                     guard dx != nil || dw != nil else { return }
                     withUnsafePointer(to: g.c) { aek_window_scatter($0, block.count, filters, dyBlock, productGradient) }
                     let xBlock = x.baseAddress! + block.lowerBound * g.imageSize
@@ -196,7 +190,7 @@ extension Tensor {
                     }
                     if let dw {
                       aek_sgemm(1, 0, Int32(g.channels), Int32(perCell), Int32(rows), 1, xBlock, Int32(g.channels), productGradient, Int32(perCell),
-                                block.lowerBound == Tensor.firstExample(ofPart: part, parts: parts, count: n) ? 0 : 1,
+                                Tensor.accumulating(block, part: part, parts: parts, count: n),
                                 dw + part * g.channels * perCell, Int32(perCell))
                     }
                   }
@@ -309,13 +303,10 @@ extension Tensor {
                 withOptionalMutablePointer(&biasPartials) { db in
                   Tensor.forEachBlock(of: n, work: work, bufferPerExample: g.positions * windowSize + masked) { part, block, buffer in
                     let rows = block.count * g.positions
-                    let columns = buffer, scratch = buffer + rows * windowSize
-                    var dyBlock = dyAll.baseAddress! + block.lowerBound * g.imageSize
-                    if let yAll {
-                      aek_relu_backward(block.count * g.imageSize, dyBlock, yAll + block.lowerBound * g.imageSize, scratch)
-                      dyBlock = UnsafePointer(scratch)
-                    }
-                    if let db { aek_add_column_sums(block.count * g.height * g.width, g.channels, dyBlock, db + part * g.channels) }
+                    let columns = buffer, offset = block.lowerBound * g.imageSize
+                    let dyBlock = Tensor.outputGradientBlock(dyAll.baseAddress! + offset, rectifiedOutput: yAll.map { $0 + offset },
+                                                             rows: block.count * g.height * g.width, channels: g.channels,
+                                                             scratch: buffer + rows * windowSize, biasPartial: db.map { $0 + part * g.channels })
                     guard dx != nil || dw != nil else { return }
                     withUnsafePointer(to: g.c) { aek_im2col($0, block.count, dyBlock, columns) }
                     let xBlock = x.baseAddress! + block.lowerBound * g.positions * inputChannels
@@ -326,7 +317,7 @@ extension Tensor {
                     if let dw {
                       aek_sgemm(1, 0, Int32(windowSize), Int32(inputChannels), Int32(rows), 1, columns, Int32(windowSize), xBlock,
                                 Int32(inputChannels),
-                                block.lowerBound == Tensor.firstExample(ofPart: part, parts: parts, count: n) ? 0 : 1,
+                                Tensor.accumulating(block, part: part, parts: parts, count: n),
                                 dw + part * windowSize * inputChannels, Int32(inputChannels))
                     }
                   }
@@ -457,6 +448,26 @@ extension Tensor {
         }
       }
     }
+  }
+
+  /// A block of an output gradient (`rows` rows of `channels`) as the products take it: masked
+  /// into `scratch` where the `rectifiedOutput` of a fused relu is zero, and its column sums added
+  /// to this thread's `biasPartial`.
+  static func outputGradientBlock(_ gradient: UnsafePointer<Float>, rectifiedOutput: UnsafePointer<Float>?, rows: Int, channels: Int,
+                                  scratch: UnsafeMutablePointer<Float>, biasPartial: UnsafeMutablePointer<Float>?) -> UnsafePointer<Float> {
+    var block = gradient
+    if let rectifiedOutput {
+      aek_relu_backward(rows * channels, gradient, rectifiedOutput, scratch)
+      block = UnsafePointer(scratch)
+    }
+    if let biasPartial { aek_add_column_sums(rows, channels, block, biasPartial) }
+    return block
+  }
+
+  /// The BLAS beta for a thread's weight-gradient partial: 0 (overwrite) for its first block of
+  /// examples, 1 (add) for the rest.
+  static func accumulating(_ block: Range<Int>, part: Int, parts: Int, count: Int) -> Float {
+    block.lowerBound == firstExample(ofPart: part, parts: parts, count: count) ? 0 : 1
   }
 
   /// Writes `bias` into each of `rows` rows at `out` and returns 1 (the BLAS beta that adds the
