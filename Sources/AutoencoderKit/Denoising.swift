@@ -80,3 +80,20 @@ public struct Denoiser {
     return ImageGrid(width: width, height: height, padding: 2, scale: scale, background: 1).tile(rows)
   }
 }
+
+extension ImageQuality {
+  /// The mean over examples of each image's PSNR against its example of `set` (`images` holds
+  /// `set.count` images of `set.exampleSize` values each).
+  public static func meanPSNR(of images: Tensor, against set: ImageSet) -> Double {
+    precondition(images.count == set.count * set.exampleSize, "\(images.count) values for \(set.count) examples of \(set.exampleSize)")
+    let size = set.exampleSize
+    let total = images.withUnsafeBufferPointer { values in
+      (0..<set.count).reduce(0.0) { sum, index in
+        set.example(index).withUnsafeBufferPointer { clean in
+          sum + psnr(UnsafeBufferPointer(rebasing: values[(index * size)..<((index + 1) * size)]), clean)
+        }
+      }
+    }
+    return total / Double(max(set.count, 1))
+  }
+}

@@ -77,23 +77,8 @@ struct Denoise: ParsableCommand {
   }
 
   func report(noise: Noise, set: ImageSet, noisy: Tensor, denoised: Tensor) {
-    var totals = (noisyPSNR: 0.0, denoisedPSNR: 0.0)
-    let size = set.exampleSize
-    noisy.withUnsafeBufferPointer { n in
-      denoised.withUnsafeBufferPointer { d in
-        for index in 0..<set.count {
-          let clean = set.example(index)
-          clean.withUnsafeBufferPointer { c in
-            let range = (index * size)..<((index + 1) * size)
-            totals.noisyPSNR += ImageQuality.psnr(UnsafeBufferPointer(rebasing: n[range]), c)
-            totals.denoisedPSNR += ImageQuality.psnr(UnsafeBufferPointer(rebasing: d[range]), c)
-          }
-        }
-      }
-    }
-    let count = Double(max(set.count, 1))
-    say("PSNR against the clean images, mean of \(grouped(set.count)): noisy (\(noise)) "
-      + String(format: "%.2f dB, denoised %.2f dB", totals.noisyPSNR / count, totals.denoisedPSNR / count))
+    let (before, after) = (ImageQuality.meanPSNR(of: noisy, against: set), ImageQuality.meanPSNR(of: denoised, against: set))
+    say("PSNR against the clean images, mean of \(grouped(set.count)): noisy (\(noise)) " + String(format: "%.2f dB, denoised %.2f dB", before, after))
   }
 
   private func isDirectory(_ path: String) -> Bool {
