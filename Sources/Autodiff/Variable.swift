@@ -107,17 +107,45 @@ public final class Variable {
   /// Leaves that require gradients get `gradient` set (added to, if already set, so gradients of
   /// several losses accumulate); intermediate gradients are freed as soon as they are used.
   public func backward() {
+    propagateGradients { leaf, gradient in
+      if leaf.gradient == nil { leaf.gradient = gradient } else { leaf.gradient! += gradient }
+    }
+  }
+
+  /// ∂self/∂leaf for each of `leaves` (nil for a leaf this scalar does not depend on), without
+  /// writing any leaf's `gradient`.
+  ///
+  /// Graphs built on different threads from the same parameters (the shards of a data-parallel
+  /// step) can be differentiated at the same time this way: each walk writes only its own nodes.
+  public func gradients(withRespectTo leaves: [Variable]) -> [Tensor?] {
+    var found: [ObjectIdentifier: Tensor] = [:]
+    propagateGradients { leaf, gradient in
+      let key = ObjectIdentifier(leaf)
+      if found[key] == nil { found[key] = gradient } else { found[key]! += gradient }
+    }
+    return leaves.map { found[ObjectIdentifier($0)] }
+  }
+
+  /// Walks the graph from this scalar to its leaves once, handing each leaf's gradient to
+  /// `accumulate` (once per path into the leaf) and keeping intermediate gradients on the
+  /// graph's own nodes only until they are used.
+  private func propagateGradients(_ accumulate: (_ leaf: Variable, _ gradient: Tensor) -> Void) {
     precondition(shape.reduce(1, *) == 1, "backward() needs a scalar, got shape \(shape)")
     guard requiresGradient else { return }
+    guard pullback != nil else { return accumulate(self, Tensor(shape: shape, repeating: 1)) }  // a leaf itself
     let order = topologicalOrder()
-    gradient = Tensor(shape: shape, repeating: 1)
+    var upstreams: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): Tensor(shape: shape, repeating: 1)]
     for node in order.reversed() {
-      guard let pullback = node.pullback, let upstream = node.gradient else { continue }
-      node.gradient = nil  // intermediate: no longer needed
+      guard let pullback = node.pullback, let upstream = upstreams.removeValue(forKey: ObjectIdentifier(node)) else { continue }
       for (input, gradient) in zip(node.inputs, pullback(upstream)) where input.requiresGradient {
         guard let gradient else { continue }
         let reduced = gradient.summed(toShape: input.shape)  // un-broadcast
-        if input.gradient == nil { input.gradient = reduced } else { input.gradient! += reduced }
+        if input.pullback == nil {
+          accumulate(input, reduced)
+        } else {
+          let key = ObjectIdentifier(input)
+          if upstreams[key] == nil { upstreams[key] = reduced } else { upstreams[key]! += reduced }
+        }
       }
     }
   }

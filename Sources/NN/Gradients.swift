@@ -25,13 +25,36 @@ public struct Gradients {
 /// ```
 public func valueWithGradient<Model: Layer>(at model: Model, in body: (Model) -> Variable) -> (value: Float, gradients: Gradients) {
   let parameters = model.namedParameters
-  parameters.forEach { $0.parameter.clearGradient() }
   let result = body(model)
-  result.backward()
+  let found = result.gradients(withRespectTo: parameters.map(\.parameter))
   var gradients = Gradients()
-  for (name, parameter) in parameters {
-    gradients.byName[name] = parameter.gradient ?? Tensor.zeros(shape: parameter.shape)
-    parameter.clearGradient()
+  for ((name, parameter), gradient) in zip(parameters, found) {
+    gradients.byName[name] = gradient ?? Tensor.zeros(shape: parameter.shape)
   }
   return (result.value.scalar, gradients)
+}
+
+/// `valueWithGradient` over a batch split by rows into `shards`, one thread each: the data-parallel
+/// step. Each shard builds and differentiates its own graph (products single-threaded within it);
+/// the shards' values and gradients are summed in shard order, so the same batch and shard count
+/// give the same bits.
+///
+/// `body(model, rows)` must return the shard's *share* of the batch's loss (a mean over the batch
+/// weighs shard `rows` by `rows.count / batch`), so that the shares add up to the whole.
+public func valueWithGradient<Model: Layer>(at model: Model, shards: [Range<Int>],
+                                            in body: (Model, Range<Int>) -> Variable) -> (value: Float, gradients: Gradients) {
+  guard shards.count > 1 else { return valueWithGradient(at: model) { body($0, shards.first ?? 0..<0) } }
+  var results = [(value: Float, gradients: Gradients)?](repeating: nil, count: shards.count)
+  results.withUnsafeMutableBufferPointer { slots in
+    let slots = UnsafeSendable(slots)
+    Parallel.forEachShard(shards.count) { shard in
+      slots.value[shard] = valueWithGradient(at: model) { body($0, shards[shard]) }
+    }
+  }
+  var (value, gradients) = results[0].take()!  // taken, not copied: the sums below write in place
+  for result in results.dropFirst() {
+    value += result!.value
+    for (name, gradient) in result!.gradients.byName { gradients.byName[name]!.add(gradient, minimumPerThread: 16384) }
+  }
+  return (value, gradients)
 }

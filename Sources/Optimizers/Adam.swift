@@ -37,7 +37,10 @@ public final class Adam: Optimizer {
       gradient.withUnsafeBufferPointer { g in
         slots.m.withBuffer { m in
           slots.v.withBuffer { v in
-            aek_adam_update(value.count, alpha, beta1, beta2, epsilon, g.baseAddress, m, v, value.baseAddress)
+            updateInParallel(value.count) { r in
+              aek_adam_update(r.count, alpha, beta1, beta2, epsilon, g.baseAddress! + r.lowerBound, m + r.lowerBound, v + r.lowerBound,
+                              value.baseAddress! + r.lowerBound)
+            }
           }
         }
       }

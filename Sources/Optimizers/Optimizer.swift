@@ -29,6 +29,13 @@ extension Optimizer {
   }
 }
 
+/// Runs an update kernel over a parameter's `count` elements, split across threads by ranges
+/// (multiples of 64 elements, so the same bits whatever the split): `kernel` offsets its
+/// pointers by the range's start.
+func updateInParallel(_ count: Int, _ kernel: (Range<Int>) -> Void) {
+  Parallel.forEachChunk(count, minimumPerThread: 8192, kernel)
+}
+
 /// A tensor of optimizer state, updated in place by the kernels.
 final class Slot {
   var tensor: Tensor

@@ -31,12 +31,16 @@ public final class RMSProp: Optimizer {
       velocities[name] = slots
       gradient.withUnsafeBufferPointer { g in
         slots.v.withBuffer { v in
-          if let momentumSlot = slots.momentum {
-            momentumSlot.withBuffer { b in
-              aek_rmsprop_update(value.count, learningRate, rho, momentum, epsilon, g.baseAddress, v, b, value.baseAddress)
+          func update(momentum: Float, _ b: UnsafeMutablePointer<Float>?) {
+            updateInParallel(value.count) { r in
+              aek_rmsprop_update(r.count, learningRate, rho, momentum, epsilon, g.baseAddress! + r.lowerBound, v + r.lowerBound,
+                                 b.map { $0 + r.lowerBound }, value.baseAddress! + r.lowerBound)
             }
+          }
+          if let momentumSlot = slots.momentum {
+            momentumSlot.withBuffer { update(momentum: momentum, $0) }
           } else {
-            aek_rmsprop_update(value.count, learningRate, rho, 0, epsilon, g.baseAddress, v, nil, value.baseAddress)
+            update(momentum: 0, nil)
           }
         }
       }

@@ -25,15 +25,16 @@ public final class SGD: Optimizer {
     step += 1
     forEachParameter(of: model, along: gradients) { name, gradient, value in
       gradient.withUnsafeBufferPointer { g in
-        guard momentum > 0 else {
-          aek_sgd_update(value.count, learningRate, 0, 0, g.baseAddress, nil, value.baseAddress)
-          return
+        func update(momentum: Float, _ b: UnsafeMutablePointer<Float>?) {
+          updateInParallel(value.count) { r in
+            aek_sgd_update(r.count, learningRate, momentum, nesterov ? 1 : 0, g.baseAddress! + r.lowerBound, b.map { $0 + r.lowerBound },
+                           value.baseAddress! + r.lowerBound)
+          }
         }
+        guard momentum > 0 else { return update(momentum: 0, nil) }
         let slot = velocities[name] ?? Slot(like: gradient.shape)
         velocities[name] = slot
-        slot.withBuffer { b in
-          aek_sgd_update(value.count, learningRate, momentum, nesterov ? 1 : 0, g.baseAddress, b, value.baseAddress)
-        }
+        slot.withBuffer { update(momentum: momentum, $0) }
       }
     }
   }

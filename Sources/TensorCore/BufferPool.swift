@@ -6,6 +6,10 @@ import Foundation
 /// Training builds the same graph every batch, so the set of buffer sizes repeats exactly; without
 /// the pool every large buffer is a new `mmap`, page-faulted and zeroed by the kernel each step.
 /// Buffers under `minimumPooledCount` elements go straight back to `free` (malloc is fast there).
+///
+/// A thread is given back, where the pool has one, a buffer it released itself: the shards of a
+/// data-parallel step each run on their own core, and a buffer last written by that core is
+/// still in its caches.
 public final class BufferPool: @unchecked Sendable {
   /// The pool every tensor uses.
   public static let shared = BufferPool()
@@ -15,7 +19,7 @@ public final class BufferPool: @unchecked Sendable {
   /// The most memory the pool holds on to; buffers freed beyond it are released.
   public var capacityInBytes = 256 << 20
 
-  private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+  private var free: [Int: [(buffer: UnsafeMutablePointer<Float>, thread: UInt)]] = [:]
   private var pooledBytes = 0
   private let lock = NSLock()
 
@@ -26,7 +30,9 @@ public final class BufferPool: @unchecked Sendable {
   func allocate(count: Int) -> UnsafeMutablePointer<Float> {
     if count >= minimumPooledCount {
       let reused: UnsafeMutablePointer<Float>? = lock.withLock {
-        guard let buffer = free[count]?.popLast() else { return nil }
+        let thread = currentThread()
+        guard let at = free[count].flatMap({ $0.lastIndex { $0.thread == thread } ?? $0.indices.last }) else { return nil }
+        let buffer = free[count]!.remove(at: at).buffer
         pooledBytes -= count * MemoryLayout<Float>.stride
         return buffer
       }
@@ -46,7 +52,7 @@ public final class BufferPool: @unchecked Sendable {
     if count >= minimumPooledCount {
       let kept: Bool = lock.withLock {
         guard pooledBytes + bytes <= capacityInBytes else { return false }
-        free[count, default: []].append(buffer)
+        free[count, default: []].append((buffer, currentThread()))
         pooledBytes += bytes
         return true
       }
@@ -55,11 +61,20 @@ public final class BufferPool: @unchecked Sendable {
     Foundation.free(buffer)
   }
 
+  /// The calling thread's identity, to give each thread back the buffers it released itself.
+  private func currentThread() -> UInt {
+    #if canImport(Darwin)
+    UInt(bitPattern: pthread_self())
+    #else
+    UInt(pthread_self())
+    #endif
+  }
+
   /// Releases every pooled buffer back to the system.
   public func drain() {
     let buffers = lock.withLock {
       defer { free = [:]; pooledBytes = 0 }
-      return free.values.flatMap { $0 }
+      return free.values.flatMap { $0.map(\.buffer) }
     }
     buffers.forEach { Foundation.free($0) }
   }

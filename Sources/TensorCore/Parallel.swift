@@ -1,5 +1,4 @@
 import CKernels
-import Dispatch
 import Foundation
 
 /// Splits large element-wise passes across threads.
@@ -28,8 +27,8 @@ public enum Parallel {
   public static let minimumPerThread = 49_152
 
   /// The chunks `count` elements split into for `threads` threads.
-  static func chunks(_ count: Int) -> [Range<Int>] {
-    let parts = max(1, min(threads, count / minimumPerThread))
+  static func chunks(_ count: Int, minimumPerThread: Int = minimumPerThread) -> [Range<Int>] {
+    let parts = max(1, min(threads, count / max(minimumPerThread, 1)))
     guard parts > 1 else { return [0..<count] }
     let step = (count / parts + 63) & ~63
     return (0..<parts).map { min($0 * step, count)..<min(($0 + 1) * step, count) }.filter { !$0.isEmpty }
@@ -47,36 +46,50 @@ public enum Parallel {
     return min(part * step, count)..<min((part + 1) * step, count)
   }
 
-  /// Runs `body(part)` for each of `parts` parts, concurrently when more than one.
+  /// Runs `body(part)` for each of `parts` parts, concurrently when more than one: part 0 on the
+  /// calling thread, part k on the pool's worker k, each with the caller's kernel level.
   static func forEachPart(_ parts: Int, _ body: (Int) -> Void) {
     if parts <= 1 { return body(0) }
     let level = aek_kernels_level()
     withoutActuallyEscaping(body) { body in
-      let box = UnsafeSendable(body)
-      DispatchQueue.concurrentPerform(iterations: parts) { part in
-        onWorker(at: level) { box.value(part) }
-      }
+      var task = PartTask(body: body, level: level)
+      withUnsafeMutablePointer(to: &task) { aek_parallel_run(parts, runPart, $0) }
     }
   }
 
-  /// Runs `body` on each chunk of `0..<count`, concurrently where large enough.
-  public static func forEachChunk(_ count: Int, _ body: (Range<Int>) -> Void) {
-    let ranges = chunks(count)
-    if ranges.count == 1 { return body(ranges[0]) }
-    let level = aek_kernels_level()
-    withoutActuallyEscaping(body) { body in
-      let box = UnsafeSendable(body)
-      DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
-        onWorker(at: level) { box.value(ranges[index]) }
-      }
-    }
+  /// Runs `body(shard)` for each of `shards` shards of a data-parallel step, one thread each,
+  /// with everything inside a shard single-threaded (`threads` is 1 there).
+  public static func forEachShard(_ shards: Int, _ body: (Int) -> Void) {
+    forEachPart(shards) { shard in withThreads(1) { body(shard) } }
   }
 
-  /// Runs a chunk on a worker thread with the caller's kernel level, restoring the worker's own.
-  private static func onWorker(at level: aek_simd_level, _ body: () -> Void) {
-    let previous = aek_kernels_set_thread_level(Int32(level.rawValue))
+  /// Rows `0..<rows` split into one near-equal range per thread, for a data-parallel step; a
+  /// single range when a part would have fewer than `minimumRows` rows or the matrix products
+  /// thread themselves (Accelerate).
+  public static func shards(ofRows rows: Int, minimumRows: Int) -> [Range<Int>] {
+    let parts = BLAS.splitsProducts ? max(1, min(threads, rows / max(minimumRows, 1))) : 1
+    return (0..<parts).map { rows * $0 / parts..<rows * ($0 + 1) / parts }
+  }
+
+  /// Runs `body` on each chunk of `0..<count`, concurrently where large enough: where each thread
+  /// gets at least `minimumPerThread` elements (lower it for kernels that do more per element).
+  public static func forEachChunk(_ count: Int, minimumPerThread: Int = minimumPerThread, _ body: (Range<Int>) -> Void) {
+    let ranges = chunks(count, minimumPerThread: minimumPerThread)
+    forEachPart(ranges.count) { body(ranges[$0]) }
+  }
+
+  /// A region's body and the kernel level its parts run at.
+  private struct PartTask {
+    let body: (Int) -> Void
+    let level: aek_simd_level
+  }
+
+  /// Runs one part with the caller's kernel level, restoring the thread's own afterwards.
+  private static let runPart: aek_task_fn = { context, part in
+    let task = context!.assumingMemoryBound(to: PartTask.self).pointee
+    let previous = aek_kernels_set_thread_level(Int32(task.level.rawValue))
     defer { aek_kernels_set_thread_level(previous) }
-    body()
+    task.body(part)
   }
 
   /// Sums `body` over the chunks of `0..<count`, in chunk order.
@@ -96,7 +109,7 @@ public enum Parallel {
 }
 
 /// A value handed to concurrent chunks, each touching only its own part.
-struct UnsafeSendable<Value>: @unchecked Sendable {
-  let value: Value
-  init(_ value: Value) { self.value = value }
+public struct UnsafeSendable<Value>: @unchecked Sendable {
+  public let value: Value
+  public init(_ value: Value) { self.value = value }
 }

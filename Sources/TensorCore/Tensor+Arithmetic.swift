@@ -126,11 +126,18 @@ extension Tensor {
   public static prefix func - (operand: Tensor) -> Tensor { operand.affine(scale: -1, offset: 0) }
 
   /// Adds `other` (same shape) into `self`, in place: the gradient accumulator's `+=`.
-  public static func += (lhs: inout Tensor, rhs: Tensor) {
-    precondition(lhs.shape == rhs.shape, "+= of shapes \(lhs.shape) and \(rhs.shape)")
-    let n = lhs.count
-    rhs.withUnsafeBufferPointer { b in
-      lhs.withUnsafeMutableBufferPointer { a in aek_binary(AEK_ADD, n, a.baseAddress, 1, b.baseAddress, 1, a.baseAddress) }
+  public static func += (lhs: inout Tensor, rhs: Tensor) { lhs.add(rhs) }
+
+  /// Adds `other` (same shape) into `self`, in place, split across threads where each gets at
+  /// least `minimumPerThread` elements.
+  public mutating func add(_ other: Tensor, minimumPerThread: Int = Parallel.minimumPerThread) {
+    precondition(shape == other.shape, "+= of shapes \(shape) and \(other.shape)")
+    other.withUnsafeBufferPointer { b in
+      withUnsafeMutableBufferPointer { a in
+        Parallel.forEachChunk(a.count, minimumPerThread: minimumPerThread) { r in
+          aek_binary(AEK_ADD, r.count, a.baseAddress! + r.lowerBound, 1, b.baseAddress! + r.lowerBound, 1, a.baseAddress! + r.lowerBound)
+        }
+      }
     }
   }
 }

@@ -118,6 +118,19 @@ public struct Tensor: @unchecked Sendable {
     return result
   }
 
+  /// Examples `range` of a batch: the slice of the first dimension, copied (the whole tensor,
+  /// uncopied, when `range` covers it).
+  public func rows(_ range: Range<Int>) -> Tensor {
+    precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0], "rows \(range) of shape \(shape)")
+    if range == 0..<shape[0] { return self }
+    let stride = shape[0] == 0 ? 0 : count / shape[0]
+    return Tensor(shape: [range.count] + shape.dropFirst()) { out in
+      withUnsafeBufferPointer { source in
+        out.baseAddress!.update(from: source.baseAddress! + range.lowerBound * stride, count: range.count * stride)
+      }
+    }
+  }
+
   /// Whether the two tensors share storage (for tests of copy-on-write and buffer reuse).
   public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
 }

@@ -47,23 +47,46 @@ public struct Batches {
     } else {
       tensor = Tensor(shape: [rows] + exampleShape) { _ in }
     }
+    tensor.withUnsafeMutableBufferPointer { out in gather(start..<end, into: out.baseAddress!) }
+    if rows == batchSize { buffer = tensor }
+    return tensor
+  }
+}
+
+extension Batches {
+  /// The positions in the current order of the examples of batch `index`.
+  public func positions(ofBatch index: Int) -> Range<Int> {
+    index * batchSize..<min((index + 1) * batchSize, set.count)
+  }
+
+  /// Rows `rows` of batch `index` (rows counted from the batch's first example), as a new tensor
+  /// `[rows.count] + exampleShape`: one shard of a data-parallel step, gathered by the shard's
+  /// own thread.
+  public func batch(_ index: Int, rows: Range<Int>) -> Tensor {
+    let positions = positions(ofBatch: index)
+    precondition(rows.lowerBound >= 0 && rows.upperBound <= positions.count, "rows \(rows) of a batch of \(positions.count)")
+    return Tensor(shape: [rows.count] + exampleShape) { out in
+      gather(positions.lowerBound + rows.lowerBound..<positions.lowerBound + rows.upperBound, into: out.baseAddress!)
+    }
+  }
+
+  /// Writes the examples at `positions` of the current order to `out`, one after another, as
+  /// floats (bytes scaled to [0, 1]).
+  private func gather(_ positions: Range<Int>, into out: UnsafeMutablePointer<Float>) {
     let size = set.exampleSize
-    order[start..<end].withUnsafeBufferPointer { indices in
-      tensor.withUnsafeMutableBufferPointer { out in
-        // Split by rows: a chunk of elements covers rows [lower/size, upper/size).
-        Parallel.forEachChunk(rows * size) { chunk in
-          let first = (chunk.lowerBound + size - 1) / size, last = (chunk.upperBound + size - 1) / size
-          guard first < last else { return }
-          let n = last - first, from = indices.baseAddress! + first, to = out.baseAddress! + first * size
-          switch set.storage {
-          case .bytes(let bytes): bytes.withUnsafeBufferPointer { aek_gather_rows_u8(n, size, from, $0.baseAddress, 255, to) }
-          case .floats(let floats): floats.withUnsafeBufferPointer { aek_gather_rows_f32(n, size, from, $0.baseAddress, to) }
-          }
+    order[positions].withUnsafeBufferPointer { indices in
+      let out = UnsafeSendable(out)
+      // Split by rows: a chunk of elements covers rows [lower/size, upper/size).
+      Parallel.forEachChunk(positions.count * size) { chunk in
+        let first = (chunk.lowerBound + size - 1) / size, last = (chunk.upperBound + size - 1) / size
+        guard first < last else { return }
+        let n = last - first, from = indices.baseAddress! + first, to = out.value + first * size
+        switch set.storage {
+        case .bytes(let bytes): bytes.withUnsafeBufferPointer { aek_gather_rows_u8(n, size, from, $0.baseAddress, 255, to) }
+        case .floats(let floats): floats.withUnsafeBufferPointer { aek_gather_rows_f32(n, size, from, $0.baseAddress, to) }
         }
       }
     }
-    if rows == batchSize { buffer = tensor }
-    return tensor
   }
 }
 

@@ -47,15 +47,45 @@ public final class Trainer {
     self.evaluationNoiseSeed = evaluationNoiseSeed
   }
 
+  /// The fewest examples a shard of a data-parallel step holds: smaller batches run whole.
+  public static let minimumShardRows = 32
+
   /// One training step: the loss of `model(input)` against `target`, its gradients, and an
   /// optimizer update. Returns the loss before the update.
   @discardableResult
+  ///
+  /// With more than one thread the batch is split by rows into one shard per thread, each
+  /// differentiated on its own thread (data parallelism: one synchronization per step instead of
+  /// one per operation); shards have at least `minimumShardRows` examples.
   public func step(input: Tensor, target: Tensor) -> Float {
-    let (value, gradients) = valueWithGradient(at: model) { model in
-      loss(predicted: model(Variable(input)), expected: target, reduction: reduction)
+    precondition(input.shape[0] == target.shape[0], "a batch of \(input.shape[0]) inputs for \(target.shape[0]) targets")
+    let rows = input.shape[0]
+    let shards = Parallel.shards(ofRows: rows, minimumRows: Self.minimumShardRows)
+    let (value, gradients) = valueWithGradient(at: model, shards: shards) { model, shard in
+      share(of: rows, for: shard, loss(predicted: model(Variable(input.rows(shard))), expected: target.rows(shard), reduction: reduction))
     }
     optimizer.update(model, along: gradients)
     return value
+  }
+
+  /// `step(input:target:)` on batch `index`, each shard gathering (and corrupting, for a
+  /// denoising model) its own rows on its own thread.
+  private func step(batch index: Int, of batches: Batches, noiseSeed: UInt64) -> Float {
+    let rows = batches.positions(ofBatch: index).count
+    let shards = Parallel.shards(ofRows: rows, minimumRows: Self.minimumShardRows)
+    let (value, gradients) = valueWithGradient(at: model, shards: shards) { model, shard in
+      let clean = batches.batch(index, rows: shard)
+      let input = noise.map { $0.corrupt(clean, seed: noiseSeed, firstExample: shard.lowerBound) } ?? clean
+      return share(of: rows, for: shard, loss(predicted: model(Variable(input)), expected: clean, reduction: reduction))
+    }
+    optimizer.update(model, along: gradients)
+    return value
+  }
+
+  /// A shard's loss as its share of the whole batch's: with a mean reduction, weighed by the
+  /// shard's fraction of the batch.
+  private func share(of rows: Int, for shard: Range<Int>, _ loss: Variable) -> Variable {
+    reduction == .mean && shard.count != rows ? loss * (Float(shard.count) / Float(rows)) : loss
   }
 
   /// Trains for `epochs` passes over `training`, shuffling each epoch (Keras's `shuffle=True`)
@@ -79,10 +109,9 @@ public final class Trainer {
       let start = DispatchTime.now().uptimeNanoseconds
       var total: Double = 0, examples = 0
       for index in 0..<batches.count {
-        let batch = batches.batch(index)
-        let value = step(input: noise.map { $0.corrupt(batch, seed: generator.next()) } ?? batch, target: batch)
+        let value = step(batch: index, of: batches, noiseSeed: noise == nil ? 0 : generator.next())
         guard value.isFinite else { throw TrainingError.nonFiniteLoss(value, epoch: epoch, batch: index + 1) }
-        let rows = batch.shape[0]
+        let rows = batches.positions(ofBatch: index).count
         total += Double(value) * Double(rows)
         examples += rows
         let progress = BatchProgress(epoch: epoch, epochs: epochs, batch: index + 1, batches: batches.count,

@@ -79,4 +79,39 @@ import Testing
     let yv = y.value.scalars
     expectClose(x.gradient!.scalars, yv.map { 2 * $0 * $0 * (1 - $0) }, rtol: 1e-6)
   }
+
+  @Test func gradientsWithRespectToLeavesMatchBackwardAndLeaveLeavesUntouched() {
+    let a = Variable(Tensor([1, 2]), requiresGradient: true)
+    let b = Variable(Tensor([3, 4]), requiresGradient: true)
+    let unused = Variable(Tensor([5]), requiresGradient: true)
+    let loss = (a * b + a * a).sum()  // ∂/∂a = b + 2a, ∂/∂b = a
+    let found = loss.gradients(withRespectTo: [b, a, unused])
+    #expect(found[0] == Tensor([1, 2]))
+    #expect(found[1] == Tensor([5, 8]))
+    #expect(found[2] == nil)
+    #expect(a.gradient == nil && b.gradient == nil)
+  }
+
+  @Test func aScalarLeafsGradientWithRespectToItselfIsOne() {
+    let p = Variable(Tensor(3), requiresGradient: true)
+    #expect(p.gradients(withRespectTo: [p])[0] == Tensor(1))
+    p.backward()
+    #expect(p.gradient == Tensor(1))
+  }
+
+  @Test func graphsSharingParametersDifferentiateOnTwoThreadsAtOnce() {
+    let w = Variable(Tensor(shape: [3, 2], scalars: [1, -2, 3, 0.5, -1, 2]), requiresGradient: true)
+    let inputs = (0..<2).map { shard in Tensor(shape: [4, 3], scalars: (0..<12).map { Float(($0 + 5 * shard) % 7) * 0.1 }) }
+    func gradient(_ x: Tensor) -> Tensor { Variable(x).matmul(w).sigmoid().sum().gradients(withRespectTo: [w])[0]! }
+    let expected = inputs.map(gradient)
+    #expect(expected[0] != expected[1])
+    let found = UnsafeMutableBufferPointer<Tensor>.allocate(capacity: 2)
+    defer { found.deallocate() }
+    for _ in 0..<20 {
+      Parallel.withThreads(2) { Parallel.forEachShard(2) { (found.baseAddress! + $0).initialize(to: gradient(inputs[$0])) } }
+      #expect(Array(found) == expected)
+      _ = found.deinitialize()
+    }
+    #expect(w.gradient == nil)
+  }
 }

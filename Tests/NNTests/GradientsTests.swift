@@ -28,4 +28,26 @@ import Testing
     #expect(gradients.norm > 0)
     #expect(model.namedParameters.allSatisfy { $0.parameter.gradient == nil })  // handed over, not left behind
   }
+
+  @Test func shardsOfABatchSumToTheWholeBatchsValueAndGradients() throws {
+    var generator = SplitMix64(seed: 3)
+    let model = try Autoencoder(.dense(inputSize: 6, hiddenSizes: [3]), using: &generator)
+    let x = randomTensor([10, 6], in: 0..<1, seed: 4)
+    let whole = valueWithGradient(at: model) { binaryCrossEntropy(predicted: $0(Variable(x)), expected: x) }
+    let shards = [0..<4, 4..<10]
+    let split = Parallel.withThreads(2) {
+      valueWithGradient(at: model, shards: shards) { model, rows in
+        binaryCrossEntropy(predicted: model(Variable(x.rows(rows))), expected: x.rows(rows)) * (Float(rows.count) / 10)
+      }
+    }
+    #expect(abs(split.value - whole.value) < 1e-6)
+    #expect(split.gradients.byName.keys.sorted() == whole.gradients.byName.keys.sorted())
+    for (name, gradient) in whole.gradients.byName { expectClose(split.gradients[name]!, gradient, rtol: 1e-5, atol: 1e-7, "\(name)") }
+    // Each shard alone is not the whole: the test would see a shard lost or counted twice.
+    let first = valueWithGradient(at: model, shards: [0..<4]) { model, rows in
+      binaryCrossEntropy(predicted: model(Variable(x.rows(rows))), expected: x.rows(rows)) * 0.4
+    }
+    #expect(abs(first.value - whole.value) > 1e-3)
+    #expect(model.namedParameters.allSatisfy { $0.parameter.gradient == nil })
+  }
 }

@@ -14,19 +14,29 @@ enum ReferenceProblem {
     (0..<4).map { i in Float(Foundation.sin(Double(t + i)) * Double(i + 1) / 2) }
   }
 
-  /// θ after each of five steps of `optimizer`, on a one-weight Dense layer standing in for a model.
-  static func run(_ optimizer: any Optimizer) -> [[Float]] {
-    let model = Dense(weight: Tensor(shape: [1, 4], scalars: theta0))
+  /// θ after each of five steps of `optimizer`, on a one-weight Dense layer standing in for a model,
+  /// with the four-element problem repeated `tiles` times (each copy must move the same way).
+  static func run(_ optimizer: any Optimizer, tiles: Int = 1) -> [[Float]] {
+    let model = Dense(weight: Tensor(shape: [1, 4 * tiles], scalars: Array([[Float]](repeating: theta0, count: tiles).joined())))
     return (1...5).map { t in
-      optimizer.update(model, along: Gradients(["weight": Tensor(shape: [1, 4], scalars: gradient(step: t))]))
+      let g = Array([[Float]](repeating: gradient(step: t), count: tiles).joined())
+      optimizer.update(model, along: Gradients(["weight": Tensor(shape: [1, 4 * tiles], scalars: g)]))
       return model.weight.value.scalars
     }
   }
 
-  /// Checks every step against Keras's values.
-  static func expectMatches(_ optimizer: any Optimizer, _ keras: [[Float]], sourceLocation: SourceLocation = #_sourceLocation) {
-    for (step, (ours, theirs)) in zip(run(optimizer), keras).enumerated() {
+  /// Checks every step against Keras's values: on the four elements, and on 5,000 copies of
+  /// them, whose update is split across two threads.
+  static func expectMatches(_ optimizer: @autoclosure () -> any Optimizer, _ keras: [[Float]],
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+    for (step, (ours, theirs)) in zip(run(optimizer()), keras).enumerated() {
       expectClose(ours, theirs, rtol: 2e-6, atol: 2e-7, "step \(step + 1)", sourceLocation: sourceLocation)
+    }
+    let tiles = 5000
+    let split = Parallel.withThreads(2) { run(optimizer(), tiles: tiles) }
+    for (step, (ours, theirs)) in zip(split, keras).enumerated() {
+      let expected = Array([[Float]](repeating: theirs, count: tiles).joined())
+      expectClose(ours, expected, rtol: 2e-6, atol: 2e-7, "step \(step + 1), split across threads", sourceLocation: sourceLocation)
     }
   }
 }

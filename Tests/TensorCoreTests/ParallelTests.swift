@@ -41,4 +41,32 @@ import Testing
     }
     #expect(Parallel.threads == outside)
   }
+
+  @Test func shardsSplitABatchIntoNearEqualRowRangesOfAtLeastTheMinimum() {
+    Parallel.withThreads(2) {
+      #expect(Parallel.shards(ofRows: 256, minimumRows: 32) == [0..<128, 128..<256])
+      #expect(Parallel.shards(ofRows: 97, minimumRows: 32) == [0..<48, 48..<97])
+      #expect(Parallel.shards(ofRows: 63, minimumRows: 32) == [0..<63])  // halves would be too small
+      #expect(Parallel.shards(ofRows: 0, minimumRows: 32) == [0..<0])
+    }
+    Parallel.withThreads(3) { #expect(Parallel.shards(ofRows: 100, minimumRows: 10) == [0..<33, 33..<66, 66..<100]) }
+    Parallel.withThreads(1) { #expect(Parallel.shards(ofRows: 256, minimumRows: 32) == [0..<256]) }
+  }
+
+  @Test func eachShardRunsOnItsOwnThreadWithOneThreadInside() {
+    Parallel.withThreads(2) {
+      let inside = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2)
+      defer { inside.deallocate() }
+      Parallel.forEachShard(2) { inside[$0] = Parallel.threads }
+      #expect(Array(inside) == [1, 1])
+      #expect(Parallel.threads == 2)
+    }
+  }
+
+  @Test func aLowerMinimumPerThreadSplitsSmallerPasses() {
+    Parallel.withThreads(2) {
+      #expect(Parallel.chunks(20_000).count == 1)
+      #expect(Parallel.chunks(20_000, minimumPerThread: 8192) == [0..<10_048, 10_048..<20_000])
+    }
+  }
 }

@@ -39,4 +39,13 @@ import Testing
     a += Tensor([3, 4])
     #expect(a.scalars == [4, 6])
   }
+
+  @Test func addSplitAcrossThreadsMatchesOneThread() {
+    let b = Tensor(shape: [20_000], scalars: (0..<20_000).map { Float($0) * 0.25 })
+    var split = Tensor(shape: [20_000], repeating: 1), whole = split
+    Parallel.withThreads(2) { split.add(b, minimumPerThread: 4096) }
+    Parallel.withThreads(1) { whole.add(b) }
+    #expect(split == whole)
+    #expect(split.scalars[19_999] == 1 + 19_999 * 0.25)
+  }
 }

@@ -36,4 +36,14 @@ import Testing
     #expect(Tensor([1, .nan]) != Tensor([1, .nan]))
     #expect(Tensor([1, 2]) != Tensor(shape: [2, 1], scalars: [1, 2]))
   }
+
+  @Test func rowsCopiesASliceOfTheFirstDimension() {
+    let batch = Tensor(shape: [4, 2, 3], scalars: (0..<24).map(Float.init))
+    let middle = batch.rows(1..<3)
+    #expect(middle.shape == [2, 2, 3])
+    #expect(middle.scalars == (6..<18).map(Float.init))
+    #expect(!middle.sharesStorage(with: batch))
+    #expect(batch.rows(0..<4).sharesStorage(with: batch))  // the whole: no copy
+    #expect(batch.rows(4..<4).shape == [0, 2, 3])
+  }
 }

@@ -49,4 +49,16 @@ import Training
     #expect("\(DataError.shapeMismatch(source: "test", examples: [32, 32], model: [784]))"
       == "test: examples of shape [32, 32] (1024 values) do not fit the model's input [784] (784 values)")
   }
+
+  @Test func aShardOfABatchIsThoseRowsOfIt() throws {
+    var batches = try Batches(set, batchSize: 4, exampleShape: [4])
+    var generator = SplitMix64(seed: 3)
+    batches.shuffle(using: &generator)
+    for index in 0..<batches.count {
+      let whole = batches.batch(index)
+      #expect(batches.positions(ofBatch: index) == index * 4..<min(index * 4 + 4, 10))
+      #expect(batches.batch(index, rows: 1..<whole.shape[0]) == whole.rows(1..<whole.shape[0]))
+      #expect(batches.batch(index, rows: 0..<1).shape == [1, 4])
+    }
+  }
 }

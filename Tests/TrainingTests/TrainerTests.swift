@@ -118,4 +118,43 @@ import Testing
     #expect(metrics.psnr > noisyPSNR + 5, "denoised \(metrics.psnr) dB against noisy \(noisyPSNR) dB")
     #expect(metrics.ssim! > metrics.noisySSIM!)
   }
+
+  /// One epoch with SGD, batch 64 (two shards of 32 on two threads, one batch on one thread).
+  func trainOneEpoch(threads: Int, noise: Noise?) throws -> (Autoencoder, History) {
+    try Parallel.withThreads(threads) {
+      var generator = SplitMix64(seed: 11)
+      let model = try Autoencoder(architecture, using: &generator)
+      let trainer = Trainer(model: model, optimizer: SGD(learningRate: 0.5), noise: noise)
+      return (model, try trainer.fit(on: data, epochs: 1, batchSize: 64, using: &generator))
+    }
+  }
+
+  @Test func aDataParallelEpochMatchesOneThreadsToRounding() throws {
+    for noise in [nil, Noise.masking(fraction: 0.3)] {
+      let (one, historyOne) = try trainOneEpoch(threads: 1, noise: noise)
+      let (two, historyTwo) = try trainOneEpoch(threads: 2, noise: noise)
+      #expect(Parallel.withThreads(2) { Parallel.shards(ofRows: 64, minimumRows: Trainer.minimumShardRows).count } == 2)
+      // Same examples, same noise on each (drawn per example, whichever shard it falls in):
+      // only the order of additions differs.
+      expectClose([historyTwo.loss[0]], [historyOne.loss[0]], rtol: 1e-5, atol: 0, "noise \(String(describing: noise))")
+      for ((name, p), (_, q)) in zip(two.namedParameters, one.namedParameters) {
+        expectClose(p.value, q.value, rtol: 1e-4, atol: 1e-6, "\(name), noise \(String(describing: noise))")
+      }
+    }
+  }
+
+  @Test func stepOnGivenTensorsSplitsIntoShardsToo() throws {
+    func stepped(threads: Int) throws -> (Float, Tensor) {
+      try Parallel.withThreads(threads) {
+        var generator = SplitMix64(seed: 2)
+        let model = try Autoencoder(architecture, using: &generator)
+        let batch = Tensor(shape: [96, 64], scalars: (0..<(96 * 64)).map { Float(($0 * 37) % 101) / 100 })
+        let loss = Trainer(model: model, optimizer: SGD(learningRate: 1)).step(input: batch, target: batch)
+        return (loss, model.namedParameters[0].parameter.value)
+      }
+    }
+    let (lossOne, weightOne) = try stepped(threads: 1), (lossTwo, weightTwo) = try stepped(threads: 2)
+    expectClose([lossTwo], [lossOne], rtol: 1e-6, atol: 0)
+    expectClose(weightTwo, weightOne, rtol: 1e-5, atol: 1e-7)
+  }
 }

@@ -1,7 +1,8 @@
 // CKernels: the C layer under TensorCore.
 //
-// Three parts:
+// Four parts:
 //   - CPU features (cpu.c): what this processor and OS can run.
+//   - A thread pool (pool.c): persistent workers for parallel regions.
 //   - BLAS (blas.c): matrix products through OpenBLAS (loaded with dlopen on Linux, after choosing
 //     its kernel family from the CPU features) or Accelerate (macOS).
 //   - Element-wise kernels (kernels.c): each compiled for baseline x86-64, AVX2+FMA and AVX-512,
@@ -49,6 +50,18 @@ aek_simd_level aek_kernels_level(void);
 int aek_kernels_set_thread_level(int level);
 /// "baseline", "avx2" or "avx512".
 const char *aek_simd_level_name(aek_simd_level level);
+
+// MARK: - Thread pool
+
+/// One part of a parallel region: `part` counts from 0.
+typedef void (*aek_task_fn)(void *context, size_t part);
+/// Runs `body(context, part)` for each part in 0..<parts and returns when all are done: part 0 on
+/// the calling thread, part k on the pool's worker k (the same worker every time). Idle workers
+/// spin for 0.2 ms, then sleep. Inside a part, or while another thread's region runs, the parts
+/// run one after another on the calling thread.
+void aek_parallel_run(size_t parts, aek_task_fn body, void *context);
+/// The number of worker threads started so far.
+size_t aek_parallel_workers(void);
 
 // MARK: - BLAS
 

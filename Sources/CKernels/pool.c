@@ -1,0 +1,143 @@
+// The thread pool behind TensorCore's Parallel: persistent workers that spin briefly between
+// parallel regions, so that a training step's few regions (gather, shards, update) start in
+// about a microsecond instead of the tens a sleeping thread takes to wake.
+//
+// One region runs at a time. The caller runs part 0 and each worker k runs part k, always the
+// same worker for the same part, so a shard's buffers stay in one core's caches step after step.
+// A region started from inside a region, or while another thread's region runs, runs its parts
+// one after another on the calling thread instead: correct, never a deadlock.
+#include "CKernels.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#elif defined(__aarch64__)
+#define CPU_RELAX() __asm__ __volatile__("yield")
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+enum { MAX_WORKERS = 63 };
+// How long an idle worker spins for the next region before it sleeps.
+static const uint64_t SPIN_NANOSECONDS = 200000;
+
+static pthread_mutex_t region_lock = PTHREAD_MUTEX_INITIALIZER;  // held by the running region's caller
+static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static _Atomic uint64_t generation;  // bumped once per region; workers wait for it to change
+static _Atomic int unfinished;       // workers yet to finish the current region
+static _Atomic int sleepers;         // workers waiting on `wake`
+static int worker_count;             // written under region_lock only
+
+// The current region, written before `generation` is bumped and read after it is seen.
+static aek_task_fn job_body;
+static void *job_context;
+static size_t job_parts;
+
+static _Thread_local int inside_region;
+
+static uint64_t now_nanoseconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+// Waits until `generation` differs from `seen`: spinning first, then asleep. Returns the new value.
+static uint64_t wait_for_region(uint64_t seen) {
+  uint64_t start = now_nanoseconds();
+  for (unsigned spins = 1;; spins++) {
+    uint64_t current = atomic_load_explicit(&generation, memory_order_acquire);
+    if (current != seen) return current;
+    CPU_RELAX();
+    if (spins % 256 == 0 && now_nanoseconds() - start > SPIN_NANOSECONDS) break;
+  }
+  pthread_mutex_lock(&sleep_lock);
+  atomic_fetch_add(&sleepers, 1);
+  uint64_t current;
+  while ((current = atomic_load(&generation)) == seen) pthread_cond_wait(&wake, &sleep_lock);
+  atomic_fetch_sub(&sleepers, 1);
+  pthread_mutex_unlock(&sleep_lock);
+  return current;
+}
+
+typedef struct {
+  size_t part;
+  uint64_t generation;
+} worker_start;
+
+static void *worker_main(void *argument) {
+  worker_start start = *(worker_start *)argument;
+  free(argument);
+  inside_region = 1;  // a region started from a part runs inline
+  uint64_t seen = start.generation;
+  for (;;) {
+    seen = wait_for_region(seen);
+    if (start.part < job_parts) job_body(job_context, start.part);
+    atomic_fetch_sub_explicit(&unfinished, 1, memory_order_release);
+  }
+  return NULL;
+}
+
+// Starts workers until there are `wanted` (or thread creation fails). Called under region_lock.
+static void add_workers(int wanted) {
+  if (wanted > MAX_WORKERS) wanted = MAX_WORKERS;
+  while (worker_count < wanted) {
+    worker_start *start = malloc(sizeof *start);
+    if (!start) return;
+    start->part = (size_t)worker_count + 1;
+    start->generation = atomic_load(&generation);
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attributes, 8u << 20);  // Swift code runs on workers: a main-sized stack
+    pthread_t thread;
+    int failed = pthread_create(&thread, &attributes, worker_main, start);
+    pthread_attr_destroy(&attributes);
+    if (failed) {
+      free(start);
+      return;
+    }
+    worker_count++;
+  }
+}
+
+void aek_parallel_run(size_t parts, aek_task_fn body, void *context) {
+  if (parts <= 1 || inside_region || pthread_mutex_trylock(&region_lock) != 0) {
+    for (size_t part = 0; part < parts; part++) body(context, part);
+    return;
+  }
+  add_workers((int)(parts - 1));
+  job_body = body;
+  job_context = context;
+  job_parts = parts;
+  atomic_store(&unfinished, worker_count);
+  atomic_fetch_add(&generation, 1);
+  if (atomic_load(&sleepers) > 0) {
+    pthread_mutex_lock(&sleep_lock);
+    pthread_cond_broadcast(&wake);
+    pthread_mutex_unlock(&sleep_lock);
+  }
+  inside_region = 1;
+  body(context, 0);
+  for (size_t part = (size_t)worker_count + 1; part < parts; part++) body(context, part);  // no worker for it
+  inside_region = 0;
+  for (unsigned spins = 1; atomic_load_explicit(&unfinished, memory_order_acquire) != 0; spins++) {
+    if (spins % 4096 == 0) sched_yield();  // a worker descheduled by a busy machine
+    else CPU_RELAX();
+  }
+  pthread_mutex_unlock(&region_lock);
+}
+
+size_t aek_parallel_workers(void) {
+  pthread_mutex_lock(&region_lock);
+  size_t count = (size_t)worker_count;
+  pthread_mutex_unlock(&region_lock);
+  return count;
+}
