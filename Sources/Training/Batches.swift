@@ -4,8 +4,9 @@ import TensorCore
 
 /// Batches of an `ImageSet` as tensors of a model's input shape, in a seeded shuffled order.
 ///
-/// The batch tensor is reused from step to step (once the previous step's graph has let go of
-/// it), so batching allocates nothing per step.
+/// `batch(_:)` reuses one tensor from step to step (once the previous step's graph has let go of
+/// it); `batch(_:rows:)`, a shard's rows for a data-parallel step, takes its tensor from the buffer
+/// pool, which recycles the previous step's. Either way no step asks the system for memory.
 public struct Batches {
   /// The examples.
   public let set: ImageSet

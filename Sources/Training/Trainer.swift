@@ -52,40 +52,28 @@ public final class Trainer {
 
   /// One training step: the loss of `model(input)` against `target`, its gradients, and an
   /// optimizer update. Returns the loss before the update.
-  @discardableResult
   ///
   /// With more than one thread the batch is split by rows into one shard per thread, each
   /// differentiated on its own thread (data parallelism: one synchronization per step instead of
   /// one per operation); shards have at least `minimumShardRows` examples.
+  @discardableResult
   public func step(input: Tensor, target: Tensor) -> Float {
     precondition(input.shape[0] == target.shape[0], "a batch of \(input.shape[0]) inputs for \(target.shape[0]) targets")
-    let rows = input.shape[0]
+    return step(rows: input.shape[0]) { (input.rows($0), target.rows($0)) }
+  }
+
+  /// A step on a batch of `rows` examples whose shards `examples(rows)` gives as inputs and
+  /// targets, called on the shard's own thread.
+  private func step(rows: Int, _ examples: (Range<Int>) -> (input: Tensor, target: Tensor)) -> Float {
     let shards = Parallel.shards(ofRows: rows, minimumRows: Self.minimumShardRows)
     let (value, gradients) = valueWithGradient(at: model, shards: shards) { model, shard in
-      share(of: rows, for: shard, loss(predicted: model(Variable(input.rows(shard))), expected: target.rows(shard), reduction: reduction))
+      let (input, target) = examples(shard)
+      let value = loss(predicted: model(Variable(input)), expected: target, reduction: reduction)
+      // A shard's share of a mean over the batch is its mean weighed by its fraction of the rows.
+      return reduction == .mean && shard.count != rows ? value * (Float(shard.count) / Float(rows)) : value
     }
     optimizer.update(model, along: gradients)
     return value
-  }
-
-  /// `step(input:target:)` on batch `index`, each shard gathering (and corrupting, for a
-  /// denoising model) its own rows on its own thread.
-  private func step(batch index: Int, of batches: Batches, noiseSeed: UInt64) -> Float {
-    let rows = batches.positions(ofBatch: index).count
-    let shards = Parallel.shards(ofRows: rows, minimumRows: Self.minimumShardRows)
-    let (value, gradients) = valueWithGradient(at: model, shards: shards) { model, shard in
-      let clean = batches.batch(index, rows: shard)
-      let input = noise.map { $0.corrupt(clean, seed: noiseSeed, firstExample: shard.lowerBound) } ?? clean
-      return share(of: rows, for: shard, loss(predicted: model(Variable(input)), expected: clean, reduction: reduction))
-    }
-    optimizer.update(model, along: gradients)
-    return value
-  }
-
-  /// A shard's loss as its share of the whole batch's: with a mean reduction, weighed by the
-  /// shard's fraction of the batch.
-  private func share(of rows: Int, for shard: Range<Int>, _ loss: Variable) -> Variable {
-    reduction == .mean && shard.count != rows ? loss * (Float(shard.count) / Float(rows)) : loss
   }
 
   /// Trains for `epochs` passes over `training`, shuffling each epoch (Keras's `shuffle=True`)
@@ -109,7 +97,12 @@ public final class Trainer {
       let start = DispatchTime.now().uptimeNanoseconds
       var total: Double = 0, examples = 0
       for index in 0..<batches.count {
-        let value = step(batch: index, of: batches, noiseSeed: noise == nil ? 0 : generator.next())
+        let noiseSeed = noise == nil ? 0 : generator.next()
+        let value = step(rows: batches.positions(ofBatch: index).count) { shard in
+          // Each shard gathers (and corrupts) its own rows: example i's noise depends on i only.
+          let clean = batches.batch(index, rows: shard)
+          return (noise.map { $0.corrupt(clean, seed: noiseSeed, firstExample: shard.lowerBound) } ?? clean, clean)
+        }
         guard value.isFinite else { throw TrainingError.nonFiniteLoss(value, epoch: epoch, batch: index + 1) }
         let rows = batches.positions(ofBatch: index).count
         total += Double(value) * Double(rows)
