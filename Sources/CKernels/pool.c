@@ -3,7 +3,8 @@
 // about a microsecond instead of the tens a sleeping thread takes to wake.
 //
 // One region runs at a time. The caller runs part 0 and each worker k runs part k, always the
-// same worker for the same part, so a shard's buffers stay in one core's caches step after step.
+// same worker for the same part, so a shard's buffers stay in one core's caches step after step;
+// workers without a part in a region are left alone.
 // A region started from inside a region, or while another thread's region runs, runs its parts
 // one after another on the calling thread instead: correct, never a deadlock.
 #include "CKernels.h"
@@ -31,15 +32,16 @@ static const uint64_t SPIN_NANOSECONDS = 200000;
 static pthread_mutex_t region_lock = PTHREAD_MUTEX_INITIALIZER;  // held by the running region's caller
 static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static _Atomic uint64_t generation;  // bumped once per region; workers wait for it to change
-static _Atomic int unfinished;       // workers yet to finish the current region
-static _Atomic int sleepers;         // workers waiting on `wake`
-static int worker_count;             // written under region_lock only
+// Per worker: bumped each time a region gives that worker a part. A worker with no part in a
+// region is not signalled, so it neither wakes nor reads the region's job.
+static _Atomic uint64_t assigned[MAX_WORKERS + 1];
+static _Atomic int unfinished;    // parts yet to finish on workers in the current region
+static _Atomic int sleepers;      // workers waiting on `wake`
+static _Atomic int worker_count;  // grows under region_lock only
 
-// The current region, written before `generation` is bumped and read after it is seen.
+// The current region, written before the workers' `assigned` are bumped and read after.
 static aek_task_fn job_body;
 static void *job_context;
-static size_t job_parts;
 
 static _Thread_local int inside_region;
 
@@ -49,11 +51,12 @@ static uint64_t now_nanoseconds(void) {
   return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-// Waits until `generation` differs from `seen`: spinning first, then asleep. Returns the new value.
-static uint64_t wait_for_region(uint64_t seen) {
+// Waits until worker `part`'s `assigned` differs from `seen`: spinning first, then asleep.
+// Returns the new value.
+static uint64_t wait_for_part(size_t part, uint64_t seen) {
   uint64_t start = now_nanoseconds();
   for (unsigned spins = 1;; spins++) {
-    uint64_t current = atomic_load_explicit(&generation, memory_order_acquire);
+    uint64_t current = atomic_load_explicit(&assigned[part], memory_order_acquire);
     if (current != seen) return current;
     CPU_RELAX();
     if (spins % 256 == 0 && now_nanoseconds() - start > SPIN_NANOSECONDS) break;
@@ -61,25 +64,21 @@ static uint64_t wait_for_region(uint64_t seen) {
   pthread_mutex_lock(&sleep_lock);
   atomic_fetch_add(&sleepers, 1);
   uint64_t current;
-  while ((current = atomic_load(&generation)) == seen) pthread_cond_wait(&wake, &sleep_lock);
+  while ((current = atomic_load(&assigned[part])) == seen) pthread_cond_wait(&wake, &sleep_lock);
   atomic_fetch_sub(&sleepers, 1);
   pthread_mutex_unlock(&sleep_lock);
   return current;
 }
 
-typedef struct {
-  size_t part;
-  uint64_t generation;
-} worker_start;
-
 static void *worker_main(void *argument) {
-  worker_start start = *(worker_start *)argument;
-  free(argument);
+  size_t part = (size_t)(uintptr_t)argument;
   inside_region = 1;  // a region started from a part runs inline
-  uint64_t seen = start.generation;
+  // Zero: parts go only to counted workers, and this one was counted after it was created (it
+  // may start running only after its first part was assigned, which it must not miss).
+  uint64_t seen = 0;
   for (;;) {
-    seen = wait_for_region(seen);
-    if (start.part < job_parts) job_body(job_context, start.part);
+    seen = wait_for_part(part, seen);
+    job_body(job_context, part);
     atomic_fetch_sub_explicit(&unfinished, 1, memory_order_release);
   }
   return NULL;
@@ -88,23 +87,17 @@ static void *worker_main(void *argument) {
 // Starts workers until there are `wanted` (or thread creation fails). Called under region_lock.
 static void add_workers(int wanted) {
   if (wanted > MAX_WORKERS) wanted = MAX_WORKERS;
-  while (worker_count < wanted) {
-    worker_start *start = malloc(sizeof *start);
-    if (!start) return;
-    start->part = (size_t)worker_count + 1;
-    start->generation = atomic_load(&generation);
+  while (atomic_load(&worker_count) < wanted) {
+    size_t part = (size_t)atomic_load(&worker_count) + 1;
     pthread_attr_t attributes;
     pthread_attr_init(&attributes);
     pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attributes, 8u << 20);  // Swift code runs on workers: a main-sized stack
     pthread_t thread;
-    int failed = pthread_create(&thread, &attributes, worker_main, start);
+    int failed = pthread_create(&thread, &attributes, worker_main, (void *)(uintptr_t)part);
     pthread_attr_destroy(&attributes);
-    if (failed) {
-      free(start);
-      return;
-    }
-    worker_count++;
+    if (failed) return;
+    atomic_fetch_add(&worker_count, 1);
   }
 }
 
@@ -114,11 +107,12 @@ void aek_parallel_run(size_t parts, aek_task_fn body, void *context) {
     return;
   }
   add_workers((int)(parts - 1));
+  size_t on_workers = (size_t)atomic_load(&worker_count);
+  if (on_workers > parts - 1) on_workers = parts - 1;
   job_body = body;
   job_context = context;
-  job_parts = parts;
-  atomic_store(&unfinished, worker_count);
-  atomic_fetch_add(&generation, 1);
+  atomic_store(&unfinished, (int)on_workers);
+  for (size_t part = 1; part <= on_workers; part++) atomic_fetch_add(&assigned[part], 1);
   if (atomic_load(&sleepers) > 0) {
     pthread_mutex_lock(&sleep_lock);
     pthread_cond_broadcast(&wake);
@@ -126,7 +120,7 @@ void aek_parallel_run(size_t parts, aek_task_fn body, void *context) {
   }
   inside_region = 1;
   body(context, 0);
-  for (size_t part = (size_t)worker_count + 1; part < parts; part++) body(context, part);  // no worker for it
+  for (size_t part = on_workers + 1; part < parts; part++) body(context, part);  // no worker for it
   inside_region = 0;
   for (unsigned spins = 1; atomic_load_explicit(&unfinished, memory_order_acquire) != 0; spins++) {
     if (spins % 4096 == 0) sched_yield();  // a worker descheduled by a busy machine
@@ -135,9 +129,4 @@ void aek_parallel_run(size_t parts, aek_task_fn body, void *context) {
   pthread_mutex_unlock(&region_lock);
 }
 
-size_t aek_parallel_workers(void) {
-  pthread_mutex_lock(&region_lock);
-  size_t count = (size_t)worker_count;
-  pthread_mutex_unlock(&region_lock);
-  return count;
-}
+size_t aek_parallel_workers(void) { return (size_t)atomic_load(&worker_count); }

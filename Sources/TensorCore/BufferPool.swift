@@ -63,10 +63,10 @@ public final class BufferPool: @unchecked Sendable {
 
   /// The calling thread's identity, to give each thread back the buffers it released itself.
   private func currentThread() -> UInt {
-    #if canImport(Darwin)
-    UInt(bitPattern: pthread_self())
+    #if canImport(Glibc)
+    UInt(pthread_self())  // an integer in glibc
     #else
-    UInt(pthread_self())
+    UInt(bitPattern: pthread_self())  // a pointer on Darwin and musl
     #endif
   }
 

@@ -36,19 +36,31 @@ import Testing
     return (Array(record.threads), Array(record.runs))
   }
 
-  @Test func everyPartRunsOnceWithPartZeroOnTheCaller() {
-    for parts in [0, 1, 2, 3, 5] {
+  /// `run(parts)` until it ran on the pool, one thread per part: other suites' regions may hold
+  /// the pool at the moment, and then the parts run inline, one after another.
+  func runOnPool(_ parts: Int) -> [UInt]? {
+    for _ in 0..<1000 {
       let (threads, runs) = run(parts)
       #expect(runs == Array(repeating: 1, count: parts))
-      if parts > 0 { #expect(threads[0] == UInt(bitPattern: Thread.current.hash)) }
-      #expect(Set(threads).count == parts)  // one thread per part
+      if Set(threads).count == parts { return threads }
+      #expect(Set(threads).count == 1)  // inline: all on the caller
+      usleep(100)
+    }
+    return nil
+  }
+
+  @Test func everyPartRunsOnceWithPartZeroOnTheCaller() {
+    for parts in [0, 1, 2, 3, 5] {
+      let threads = runOnPool(parts)
+      #expect(threads != nil, "\(parts) parts never ran one per thread")
+      if parts > 0 { #expect(threads?[0] == UInt(bitPattern: Thread.current.hash)) }
     }
     #expect(aek_parallel_workers() >= 4)
   }
 
   @Test func theSameWorkerRunsTheSamePartEveryRegion() {
-    let first = run(3).threads
-    for _ in 0..<50 { #expect(run(3).threads == first) }
+    let first = runOnPool(3)
+    for _ in 0..<50 { #expect(runOnPool(3) == first) }
   }
 
   @Test func aRegionInsideAPartRunsInlineOnThatPartsThread() {
@@ -76,6 +88,13 @@ import Testing
       return await group.reduce(into: []) { $0.append($1) }
     }
     #expect(totals == [400, 400])
+  }
+
+  @Test func aNarrowRegionAfterAWideOneLeavesTheExtraWorkersAlone() {
+    let wide = runOnPool(5)
+    #expect(wide != nil)
+    for _ in 0..<100 { #expect(run(2).runs == [1, 1]) }
+    #expect(runOnPool(5) == wide)  // the workers left alone still run their parts
   }
 
   @Test func workersThatFellAsleepWakeForTheNextRegion() {
