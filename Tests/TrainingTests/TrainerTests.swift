@@ -133,6 +133,9 @@ import Testing
     for noise in [nil, Noise.masking(fraction: 0.3)] {
       let (one, historyOne) = try trainOneEpoch(threads: 1, noise: noise)
       let (two, historyTwo) = try trainOneEpoch(threads: 2, noise: noise)
+      let (again, historyAgain) = try trainOneEpoch(threads: 2, noise: noise)
+      #expect(historyAgain.loss == historyTwo.loss)  // shards sum in a fixed order: the same bits
+      for ((name, p), (_, q)) in zip(again.namedParameters, two.namedParameters) { #expect(p.value == q.value, "\(name)") }
       #expect(Parallel.withThreads(2) { Parallel.shards(ofRows: 64, minimumRows: Trainer.minimumShardRows).count } == 2)
       // Same examples, same noise on each (drawn per example, whichever shard it falls in):
       // only the order of additions differs.
