@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -26,8 +27,11 @@
 #endif
 
 enum { MAX_WORKERS = 63 };
-// How long an idle worker spins for the next region before it sleeps.
+// How long an idle worker spins for the next region before it sleeps; zero while regions have
+// more parts than the machine has processors, where a spinning thread would hold a processor
+// that another part is waiting for.
 static const uint64_t SPIN_NANOSECONDS = 200000;
+static _Atomic uint64_t spin_nanoseconds = SPIN_NANOSECONDS;
 
 static pthread_mutex_t region_lock = PTHREAD_MUTEX_INITIALIZER;  // held by the running region's caller
 static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -59,7 +63,7 @@ static uint64_t wait_for_part(size_t part, uint64_t seen) {
     uint64_t current = atomic_load_explicit(&assigned[part], memory_order_acquire);
     if (current != seen) return current;
     CPU_RELAX();
-    if (spins % 256 == 0 && now_nanoseconds() - start > SPIN_NANOSECONDS) break;
+    if (spins % 256 == 0 && now_nanoseconds() - start > atomic_load_explicit(&spin_nanoseconds, memory_order_relaxed)) break;
   }
   pthread_mutex_lock(&sleep_lock);
   atomic_fetch_add(&sleepers, 1);
@@ -106,6 +110,10 @@ void aek_parallel_run(size_t parts, aek_task_fn body, void *context) {
     for (size_t part = 0; part < parts; part++) body(context, part);
     return;
   }
+  static long processors;
+  if (!processors) processors = sysconf(_SC_NPROCESSORS_ONLN);
+  int oversubscribed = processors > 0 && parts > (size_t)processors;
+  atomic_store_explicit(&spin_nanoseconds, oversubscribed ? 0 : SPIN_NANOSECONDS, memory_order_relaxed);
   add_workers((int)(parts - 1));
   size_t on_workers = (size_t)atomic_load(&worker_count);
   if (on_workers > parts - 1) on_workers = parts - 1;
@@ -123,7 +131,9 @@ void aek_parallel_run(size_t parts, aek_task_fn body, void *context) {
   for (size_t part = on_workers + 1; part < parts; part++) body(context, part);  // no worker for it
   inside_region = 0;
   for (unsigned spins = 1; atomic_load_explicit(&unfinished, memory_order_acquire) != 0; spins++) {
-    if (spins % 4096 == 0) sched_yield();  // a worker descheduled by a busy machine
+    // Yield now and then to a worker descheduled by a busy machine; always, when the parts
+    // outnumber the processors and the worker may be waiting for this one.
+    if (oversubscribed || spins % 4096 == 0) sched_yield();
     else CPU_RELAX();
   }
   pthread_mutex_unlock(&region_lock);
