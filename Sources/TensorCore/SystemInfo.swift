@@ -19,7 +19,8 @@ public struct SystemInfo: Sendable, Codable, Equatable {
   public var blasCoreSource: String
   /// Threads for matrix products and element-wise kernels.
   public var threads: Int
-  /// Who splits matrix products across the threads: "AutoencoderKit" (BLAS single-threaded) or the library.
+  /// How the threads share the work: data-parallel training steps and products split by
+  /// AutoencoderKit over single-threaded BLAS, or products threaded by the library.
   public var productThreading: String
 
   /// The report for this process (loads BLAS if needed).
@@ -35,7 +36,9 @@ public struct SystemInfo: Sendable, Codable, Equatable {
       cpu: String(cString: aek_cpu_brand()), cpuSIMD: String(cString: aek_simd_level_name(aek_cpu_simd_level())),
       kernelSIMD: String(cString: aek_simd_level_name(aek_kernels_level())), blasLibrary: library,
       blasConfiguration: BLAS.configuration, blasCore: BLAS.core, blasCoreSource: BLAS.coreSource,
-      threads: Parallel.threads, productThreading: BLAS.splitsProducts ? "split by AutoencoderKit, BLAS single-threaded" : "threaded by the BLAS library")
+      threads: Parallel.threads, productThreading: BLAS.splitsProducts
+        ? "training steps data-parallel, one shard of each batch per thread; other products split by AutoencoderKit; BLAS single-threaded"
+        : "matrix products threaded by the BLAS library")
   }
 }
 

@@ -24,7 +24,7 @@ struct Info: ParsableCommand {
       say("SIMD:         \(info.kernelSIMD) element-wise kernels (CPU supports \(info.cpuSIMD))")
       say("BLAS:         \(info.blasLibrary)\(info.blasConfiguration.isEmpty ? "" : " (\(info.blasConfiguration))")")
       if !info.blasCore.isEmpty { say("BLAS kernels: \(info.blasCore) (\(info.blasCoreSource))") }
-      say("Threads:      \(info.threads) (matrix products \(info.productThreading))")
+      say("Threads:      \(info.threads) (\(info.productThreading))")
       return
     }
     let file = try ModelFile.read(model!)
