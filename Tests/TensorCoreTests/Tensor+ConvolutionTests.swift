@@ -155,6 +155,44 @@ enum Reference {
     #expect(tied.scalars == [3, -1] && tiedWinners == [0, 1])
   }
 
+  @Test func maxPoolingOverManyChannelsMatchesTheDefinitionAtEverySIMDLevel() throws {
+    // 19 channels: full vectors and a remainder at each level. Values on a coarse grid tie often;
+    // a NaN in a window's first cell wins its window, one in a later cell never does.
+    let (h, w, c) = (5, 5, 19)
+    var scalars = randomTensor([2, h, w, c], seed: 7).scalars.map { ($0 * 4).rounded() }
+    scalars[0] = .nan
+    scalars[c + 1] = .nan
+    let x = Tensor(shape: [2, h, w, c], scalars: scalars)
+    let g = try WindowGeometry(height: h, width: w, channels: c, kernel: (2, 2), stride: (2, 2), padding: .same)
+    var expected = [Float](), expectedWinners = [Int32]()
+    for image in 0..<2 {
+      for oy in 0..<g.outputHeight {
+        for ox in 0..<g.outputWidth {
+          for channel in 0..<c {
+            var best = Float.nan, winner = -1
+            for ky in 0..<2 {
+              for kx in 0..<2 {
+                let (y, xx) = (oy * 2 + ky, ox * 2 + kx)
+                guard y < h, xx < w else { continue }
+                let cell = (y * w + xx) * c + channel
+                let value = scalars[image * h * w * c + cell]
+                if winner < 0 || value > best { (best, winner) = (value, cell) }
+              }
+            }
+            expected.append(best)
+            expectedWinners.append(Int32(winner))
+          }
+        }
+      }
+    }
+    for level in SIMDLevel.allCases where level.rawValue <= SIMDLevel.supported.rawValue {
+      let (pooled, winners) = SIMDLevel.withKernels(at: level) { x.maxPooled2D(geometry: g) }
+      #expect(winners == expectedWinners, "\(level.name)")
+      #expect(zip(pooled.scalars, expected).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(level.name)")
+      #expect(pooled.scalars[0].isNaN && !pooled.scalars[1].isNaN, "\(level.name)")
+    }
+  }
+
   @Test func upsamplingRepeatsAndItsGradientSums() {
     let x = Tensor(shape: [1, 2, 2, 1], scalars: [1, 2, 3, 4])
     #expect(x.upsampled2D(by: (2, 3)).scalars == [1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4])
