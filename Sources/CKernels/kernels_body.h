@@ -203,7 +203,10 @@ static void K(tanh_backward)(size_t n, const float *g, const float *y, float *ou
 
 static void K(clamp_backward)(size_t n, float low, float high, const float *g, const float *x,
                               float *out) {
-  for (size_t i = 0; i < n; i++) out[i] = (x[i] >= low && x[i] <= high) ? g[i] : 0.0f;
+  for (size_t i = 0; i < n; i++) {
+    const float gradient = g[i], v = x[i];  // read outside the select: see relu_backward
+    out[i] = (v >= low && v <= high) ? gradient : 0.0f;
+  }
 }
 
 // MARK: - Binary operations
@@ -374,18 +377,24 @@ static void K(adam_update)(size_t n, float alpha, float beta1, float beta2, floa
 
 static void K(rmsprop_update)(size_t n, float lr, float rho, float momentum, float epsilon,
                               const float *grad, float *v, float *mom, float *param) {
+  // Two loops, not a test of `mom` inside one, which the compiler turns into masked loads and
+  // stores (slow on AMD's AVX2 cores).
+  if (!mom) {
+    for (size_t i = 0; i < n; i++) {
+      float g = grad[i];
+      float vi = rho * v[i] + (1.0f - rho) * g * g;
+      v[i] = vi;
+      param[i] -= lr * g / __builtin_elementwise_sqrt(vi + epsilon);
+    }
+    return;
+  }
   for (size_t i = 0; i < n; i++) {
     float g = grad[i];
     float vi = rho * v[i] + (1.0f - rho) * g * g;
     v[i] = vi;
-    float increment = lr * g / __builtin_elementwise_sqrt(vi + epsilon);
-    if (mom) {
-      float mi = momentum * mom[i] + increment;
-      mom[i] = mi;
-      param[i] -= mi;
-    } else {
-      param[i] -= increment;
-    }
+    float mi = momentum * mom[i] + lr * g / __builtin_elementwise_sqrt(vi + epsilon);
+    mom[i] = mi;
+    param[i] -= mi;
   }
 }
 
