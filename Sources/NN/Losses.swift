@@ -12,10 +12,12 @@ public enum LossReduction: String, Codable, Sendable, CaseIterable {
   /// What one unit of the reduced loss counts: "pixel" or "image".
   public var per: String { self == .mean ? "pixel" : "image" }
 
-  /// The divisor that turns a sum over the batch into this reduction.
-  func divisor(for shape: [Int]) -> Float {
-    let count = shape.reduce(1, *)
-    return Float(self == .mean ? count : (shape.first ?? 1))
+  /// The divisor that turns a sum over these examples (`shape`, examples first) into this
+  /// reduction over a batch of `batchSize` examples (nil: the examples in `shape`). Given a shard
+  /// of a batch, the reduced sum is the shard's share of the batch's loss: the shares add up.
+  func divisor(for shape: [Int], batchSize: Int?) -> Float {
+    let examples = batchSize ?? shape.first ?? 1
+    return Float(self == .mean ? examples * shape.dropFirst().reduce(1, *) : examples)
   }
 }
 
@@ -28,10 +30,13 @@ public enum LossReduction: String, Codable, Sendable, CaseIterable {
 /// - Parameters:
 ///   - predicted: Probabilities, or the output of `sigmoid()`.
 ///   - expected: Targets in `[0, 1]`, the same shape.
+///   - batchSize: When `predicted` is a shard of a larger batch, that batch's example count: the
+///     result is then this shard's share of the batch's loss (the shards' shares add up to it).
 /// - Returns: A scalar in nats per pixel (`.mean`) or per image (`.sum`).
-public func binaryCrossEntropy(predicted: Variable, expected: Tensor, reduction: LossReduction = .mean) -> Variable {
+public func binaryCrossEntropy(predicted: Variable, expected: Tensor, reduction: LossReduction = .mean,
+                               batchSize: Int? = nil) -> Variable {
   precondition(predicted.shape == expected.shape, "binary cross-entropy of \(predicted.shape) against \(expected.shape)")
-  let scale = 1 / reduction.divisor(for: expected.shape)
+  let scale = 1 / reduction.divisor(for: expected.shape, batchSize: batchSize)
   if let logits = predicted.logits {
     return logits.binaryCrossEntropySum(logitsAgainst: expected, scale: scale)
   }
@@ -41,16 +46,20 @@ public func binaryCrossEntropy(predicted: Variable, expected: Tensor, reduction:
   return terms.sum() * -scale
 }
 
-/// Mean squared error: `(predicted - expected)²` per element.
-public func meanSquaredError(predicted: Variable, expected: Tensor, reduction: LossReduction = .mean) -> Variable {
+/// Mean squared error: `(predicted - expected)²` per element (`batchSize` as for binary
+/// cross-entropy).
+public func meanSquaredError(predicted: Variable, expected: Tensor, reduction: LossReduction = .mean,
+                             batchSize: Int? = nil) -> Variable {
   precondition(predicted.shape == expected.shape, "squared error of \(predicted.shape) against \(expected.shape)")
-  return (predicted - expected).squared().sum() / reduction.divisor(for: expected.shape)
+  return (predicted - expected).squared().sum() / reduction.divisor(for: expected.shape, batchSize: batchSize)
 }
 
-/// Mean absolute error: `|predicted - expected|` per element.
-public func meanAbsoluteError(predicted: Variable, expected: Tensor, reduction: LossReduction = .mean) -> Variable {
+/// Mean absolute error: `|predicted - expected|` per element (`batchSize` as for binary
+/// cross-entropy).
+public func meanAbsoluteError(predicted: Variable, expected: Tensor, reduction: LossReduction = .mean,
+                              batchSize: Int? = nil) -> Variable {
   precondition(predicted.shape == expected.shape, "absolute error of \(predicted.shape) against \(expected.shape)")
-  return (predicted - expected).abs().sum() / reduction.divisor(for: expected.shape)
+  return (predicted - expected).abs().sum() / reduction.divisor(for: expected.shape, batchSize: batchSize)
 }
 
 /// A reconstruction loss, by name.
@@ -59,12 +68,17 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
   case meanSquaredError = "mse"
   case meanAbsoluteError = "mae"
 
-  /// The loss of `predicted` against `expected`.
-  public func callAsFunction(predicted: Variable, expected: Tensor, reduction: LossReduction = .mean) -> Variable {
+  /// The loss of `predicted` against `expected`; given the `batchSize` of a batch that
+  /// `predicted` is a shard of, this shard's share of the batch's loss.
+  public func callAsFunction(predicted: Variable, expected: Tensor, reduction: LossReduction = .mean,
+                             batchSize: Int? = nil) -> Variable {
     switch self {
-    case .binaryCrossEntropy: NN.binaryCrossEntropy(predicted: predicted, expected: expected, reduction: reduction)
-    case .meanSquaredError: NN.meanSquaredError(predicted: predicted, expected: expected, reduction: reduction)
-    case .meanAbsoluteError: NN.meanAbsoluteError(predicted: predicted, expected: expected, reduction: reduction)
+    case .binaryCrossEntropy:
+      NN.binaryCrossEntropy(predicted: predicted, expected: expected, reduction: reduction, batchSize: batchSize)
+    case .meanSquaredError:
+      NN.meanSquaredError(predicted: predicted, expected: expected, reduction: reduction, batchSize: batchSize)
+    case .meanAbsoluteError:
+      NN.meanAbsoluteError(predicted: predicted, expected: expected, reduction: reduction, batchSize: batchSize)
     }
   }
 

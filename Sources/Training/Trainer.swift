@@ -68,9 +68,8 @@ public final class Trainer {
     let shards = Parallel.shards(ofRows: rows, minimumRows: Self.minimumShardRows)
     let (value, gradients) = valueWithGradient(at: model, shards: shards) { model, shard in
       let (input, target) = examples(shard)
-      let value = loss(predicted: model(Variable(input)), expected: target, reduction: reduction)
-      // A shard's share of a mean over the batch is its mean weighed by its fraction of the rows.
-      return reduction == .mean && shard.count != rows ? value * (Float(shard.count) / Float(rows)) : value
+      // The shard's share of the batch's loss (either reduction divides by the batch's size).
+      return loss(predicted: model(Variable(input)), expected: target, reduction: reduction, batchSize: rows)
     }
     optimizer.update(model, along: gradients)
     return value

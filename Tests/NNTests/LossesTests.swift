@@ -48,6 +48,31 @@ import Testing
     expectGradientsMatchFiniteDifferences(at: [p], step: 1e-3) { meanAbsoluteError(predicted: $0[0], expected: t) }
   }
 
+  @Test func theSharesOfABatchsShardsAddUpToItsLossAndGradient() {
+    // A batch of 3 examples split 2 + 1, as a data-parallel step splits it: each shard's loss,
+    // given the batch's size, is its share, for every loss and both reductions.
+    let predicted = Tensor([[0.9, 0.2], [0.4, 0.7], [0.3, 0.6]]), expected = Tensor([[1, 0], [0.5, 1], [0, 0.25]])
+    for loss in Loss.allCases {
+      for reduction in LossReduction.allCases {
+        for viaLogits in [false, true] {
+          func prediction(_ x: Variable) -> Variable { viaLogits ? x.sigmoid() : x }
+          let whole = Variable(predicted, requiresGradient: true)
+          let all = loss(predicted: prediction(whole), expected: expected, reduction: reduction)
+          all.backward()
+          let (first, second) = (Variable(predicted.rows(0..<2), requiresGradient: true), Variable(predicted.rows(2..<3), requiresGradient: true))
+          let shares = [(first, 0..<2), (second, 2..<3)].map { shard, rows in
+            let share = loss(predicted: prediction(shard), expected: expected.rows(rows), reduction: reduction, batchSize: 3)
+            share.backward()
+            return share.value.scalar
+          }
+          let label = Comment(rawValue: "\(loss.name), \(reduction), \(viaLogits ? "logits" : "probabilities")")
+          expectClose([shares[0] + shares[1]], [all.value.scalar], rtol: 1e-6, atol: 0, label)
+          expectClose(first.gradient!.scalars + second.gradient!.scalars, whole.gradient!.scalars, rtol: 1e-6, atol: 1e-9, label)
+        }
+      }
+    }
+  }
+
   @Test func lossesByNameWithUnits() {
     #expect(Loss(rawValue: "bce") == .binaryCrossEntropy)
     #expect(Loss.binaryCrossEntropy.unit(.mean) == "nats/pixel")

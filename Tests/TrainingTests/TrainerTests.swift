@@ -146,18 +146,22 @@ import Testing
     }
   }
 
-  @Test func stepOnGivenTensorsSplitsIntoShardsToo() throws {
+  @Test(arguments: LossReduction.allCases) func stepOnGivenTensorsSplitsIntoShardsToo(reduction: LossReduction) throws {
+    // With SGD the step's size is the gradient's: a shard whose loss were not its share of the
+    // batch's (each shard's mean per image summed, say) would show in the loss and the weights.
     func stepped(threads: Int) throws -> (Float, Tensor) {
       try Parallel.withThreads(threads) {
         var generator = SplitMix64(seed: 2)
         let model = try Autoencoder(architecture, using: &generator)
         let batch = Tensor(shape: [96, 64], scalars: (0..<(96 * 64)).map { Float(($0 * 37) % 101) / 100 })
-        let loss = Trainer(model: model, optimizer: SGD(learningRate: 1)).step(input: batch, target: batch)
+        let rate: Float = reduction == .mean ? 1 : 0.01
+        let loss = Trainer(model: model, optimizer: SGD(learningRate: rate), reduction: reduction).step(input: batch, target: batch)
         return (loss, model.namedParameters[0].parameter.value)
       }
     }
     let (lossOne, weightOne) = try stepped(threads: 1), (lossTwo, weightTwo) = try stepped(threads: 2)
-    expectClose([lossTwo], [lossOne], rtol: 1e-6, atol: 0)
-    expectClose(weightTwo, weightOne, rtol: 1e-5, atol: 1e-7)
+    #expect(Parallel.withThreads(2) { Parallel.shards(ofRows: 96, minimumRows: Trainer.minimumShardRows).count } == 2)
+    expectClose([lossTwo], [lossOne], rtol: 1e-6, atol: 0, "\(reduction)")
+    expectClose(weightTwo, weightOne, rtol: 1e-5, atol: 1e-7, "\(reduction)")
   }
 }
