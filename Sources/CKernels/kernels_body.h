@@ -375,24 +375,23 @@ static void K(adam_update)(size_t n, float alpha, float beta1, float beta2, floa
   }
 }
 
+/// RMSProp's running mean of squared gradients, updated in place, and the step it gives.
+static inline float K(rmsprop_increment)(float lr, float rho, float epsilon, float g, float *v) {
+  float vi = rho * *v + (1.0f - rho) * g * g;
+  *v = vi;
+  return lr * g / __builtin_elementwise_sqrt(vi + epsilon);
+}
+
 static void K(rmsprop_update)(size_t n, float lr, float rho, float momentum, float epsilon,
                               const float *grad, float *v, float *mom, float *param) {
   // Two loops, not a test of `mom` inside one, which the compiler turns into masked loads and
   // stores (slow on AMD's AVX2 cores).
   if (!mom) {
-    for (size_t i = 0; i < n; i++) {
-      float g = grad[i];
-      float vi = rho * v[i] + (1.0f - rho) * g * g;
-      v[i] = vi;
-      param[i] -= lr * g / __builtin_elementwise_sqrt(vi + epsilon);
-    }
+    for (size_t i = 0; i < n; i++) param[i] -= K(rmsprop_increment)(lr, rho, epsilon, grad[i], &v[i]);
     return;
   }
   for (size_t i = 0; i < n; i++) {
-    float g = grad[i];
-    float vi = rho * v[i] + (1.0f - rho) * g * g;
-    v[i] = vi;
-    float mi = momentum * mom[i] + lr * g / __builtin_elementwise_sqrt(vi + epsilon);
+    float mi = momentum * mom[i] + K(rmsprop_increment)(lr, rho, epsilon, grad[i], &v[i]);
     mom[i] = mi;
     param[i] -= mi;
   }

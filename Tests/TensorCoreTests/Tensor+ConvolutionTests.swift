@@ -31,6 +31,34 @@ enum Reference {
   }
 
   /// Each input cell scatters its window: y[i, iy·s + ky - pad, ix·s + kx - pad, o] += x[i, iy, ix, c]·w[ky, kx, o, c].
+  /// Each window's largest value per channel and its cell (within the image); the first cell
+  /// wins ties, and only a larger value replaces it (so a NaN first cell stays).
+  static func maxPooling(_ x: Tensor, _ g: WindowGeometry) -> (output: [Float], winners: [Int32]) {
+    let xs = x.scalars, c = g.channels
+    var output = [Float](), winners = [Int32]()
+    for image in 0..<x.shape[0] {
+      for oy in 0..<g.outputHeight {
+        for ox in 0..<g.outputWidth {
+          for channel in 0..<c {
+            var best = Float.nan, winner = -1
+            for ky in 0..<g.kernelHeight {
+              for kx in 0..<g.kernelWidth {
+                let (y, xx) = (oy * g.strideHeight + ky - g.padTop, ox * g.strideWidth + kx - g.padLeft)
+                guard (0..<g.height).contains(y), (0..<g.width).contains(xx) else { continue }
+                let cell = (y * g.width + xx) * c + channel
+                let value = xs[image * g.height * g.width * c + cell]
+                if winner < 0 || value > best { (best, winner) = (value, cell) }
+              }
+            }
+            output.append(best)
+            winners.append(Int32(winner))
+          }
+        }
+      }
+    }
+    return (output, winners)
+  }
+
   static func transposedConvolution(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: WindowGeometry) -> Tensor {
     let (n, cin, f) = (x.shape[0], x.shape[3], g.channels)
     let xs = x.scalars, ws = w.scalars
@@ -164,27 +192,7 @@ enum Reference {
     scalars[c + 1] = .nan
     let x = Tensor(shape: [2, h, w, c], scalars: scalars)
     let g = try WindowGeometry(height: h, width: w, channels: c, kernel: (2, 2), stride: (2, 2), padding: .same)
-    var expected = [Float](), expectedWinners = [Int32]()
-    for image in 0..<2 {
-      for oy in 0..<g.outputHeight {
-        for ox in 0..<g.outputWidth {
-          for channel in 0..<c {
-            var best = Float.nan, winner = -1
-            for ky in 0..<2 {
-              for kx in 0..<2 {
-                let (y, xx) = (oy * 2 + ky, ox * 2 + kx)
-                guard y < h, xx < w else { continue }
-                let cell = (y * w + xx) * c + channel
-                let value = scalars[image * h * w * c + cell]
-                if winner < 0 || value > best { (best, winner) = (value, cell) }
-              }
-            }
-            expected.append(best)
-            expectedWinners.append(Int32(winner))
-          }
-        }
-      }
-    }
+    let (expected, expectedWinners) = Reference.maxPooling(x, g)
     for level in SIMDLevel.allCases where level.rawValue <= SIMDLevel.supported.rawValue {
       let (pooled, winners) = SIMDLevel.withKernels(at: level) { x.maxPooled2D(geometry: g) }
       #expect(winners == expectedWinners, "\(level.name)")
