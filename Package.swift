@@ -43,7 +43,7 @@ let package = Package(
     .target(name: "Datasets", dependencies: ["FileIO", "ImageFiles"]),
 
     // The numeric stack.
-    .target(name: "TensorCore", dependencies: ["CKernels"]),
+    .target(name: "TensorCore", dependencies: ["CKernels", "FileIO"]),
     .target(name: "Autodiff", dependencies: ["TensorCore"]),
     .target(name: "NN", dependencies: ["Autodiff"]),
     .target(name: "Optimizers", dependencies: ["NN"]),

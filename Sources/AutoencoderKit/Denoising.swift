@@ -51,13 +51,14 @@ public struct Denoiser {
   ///
   /// - Throws: `DataError` naming the source when its images do not have the model's size.
   public func run(on set: ImageSet, batchSize: Int = 512) throws -> (inputs: Tensor, outputs: Tensor) {
-    var batches = try Batches(set, batchSize: batchSize, exampleShape: model.architecture.inputShape)
+    var batches = try Batches(set, batchSize: batchSize, for: model.architecture)
     var inputs: [Tensor] = [], outputs: [Tensor] = []
     for index in 0..<batches.count {
       let batch = batches.batch(index)
-      let input = noise.map { $0.corrupt(batch, seed: seed, firstExample: index * batchSize) } ?? batch
+      let input = noise.map { $0.corrupt(batch, seed: seed, firstExample: index * batches.batchSize) } ?? batch
       inputs.append(input)
       outputs.append(model.reconstruct(input))
+      try model.checkFinite(outputs.last!, what: "denoised images", firstExample: index * batches.batchSize, source: set.source)
     }
     return (Tensor.concatenating(inputs), Tensor.concatenating(outputs))
   }

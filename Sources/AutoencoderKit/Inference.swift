@@ -1,13 +1,18 @@
 /// Running a trained model over whole data sets, batch by batch.
 extension Autoencoder {
   /// The codes of every example of `set`, `[count] + codeShape`.
+  ///
+  /// - Throws: `DataError` when the set does not fit the model; `NonFiniteOutputError` when a
+  ///   code is NaN or infinite.
   public func encode(_ set: ImageSet, batchSize: Int = 1024) throws -> Tensor {
-    try mapBatches(of: set, batchSize: batchSize) { encode($0) }
+    try mapBatches(of: set, batchSize: batchSize, what: "codes") { encode($0) }
   }
 
   /// The reconstructions of every example of `set`, `[count] + inputShape`.
+  ///
+  /// - Throws: as `encode(_:batchSize:)`.
   public func reconstruct(_ set: ImageSet, batchSize: Int = 1024) throws -> Tensor {
-    try mapBatches(of: set, batchSize: batchSize) { reconstruct($0) }
+    try mapBatches(of: set, batchSize: batchSize, what: "reconstructions") { reconstruct($0) }
   }
 
   /// The outputs for `codes` (`[count] + codeShape`), in batches.
@@ -21,13 +26,21 @@ extension Autoencoder {
     let set = ImageSet(storage: .floats(codes.scalars), exampleShape: codeShape, source: "codes")
     var outputs: [Tensor] = []
     var batches = try Batches(set, batchSize: batchSize, exampleShape: codeShape)
-    for index in 0..<batches.count { outputs.append(decode(batches.batch(index))) }
+    for index in 0..<batches.count {
+      outputs.append(decode(batches.batch(index)))
+      try checkFinite(outputs.last!, what: "decoded images", firstExample: index * batches.batchSize, source: "the codes")
+    }
     return Tensor.concatenating(outputs)
   }
 
-  private func mapBatches(of set: ImageSet, batchSize: Int, _ body: (Tensor) -> Tensor) throws -> Tensor {
-    var batches = try Batches(set, batchSize: batchSize, exampleShape: architecture.inputShape)
-    return Tensor.concatenating((0..<batches.count).map { body(batches.batch($0)) })
+  private func mapBatches(of set: ImageSet, batchSize: Int, what: String, _ body: (Tensor) -> Tensor) throws -> Tensor {
+    var batches = try Batches(set, batchSize: batchSize, for: architecture)
+    var outputs: [Tensor] = []
+    for index in 0..<batches.count {
+      outputs.append(body(batches.batch(index)))
+      try checkFinite(outputs.last!, what: what, firstExample: index * batches.batchSize, source: set.source)
+    }
+    return Tensor.concatenating(outputs)
   }
 }
 

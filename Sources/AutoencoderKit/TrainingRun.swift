@@ -29,7 +29,14 @@ public struct TrainingRun {
     let folder = IDXFolder(configuration.data)
     var training = try folder.load(.train)
     if let limit { training = training.prefix(limit) }
-    if let validationSplit { return training.split(validationFraction: validationSplit) }
+    if let validationSplit {
+      let (kept, heldOut) = training.split(validationFraction: validationSplit)
+      guard kept.count > 0 else {
+        throw DataError.empty(source: training.source, role: "training",
+                              reason: "--validation-split \(validationSplit) of \(training.count) example\(training.count == 1 ? "" : "s") leaves none to train on")
+      }
+      return (kept, heldOut)
+    }
     var test = try folder.load(.test)
     if let limit { test = test.prefix(limit) }
     return (training, test)
@@ -43,6 +50,9 @@ public struct TrainingRun {
     let (training, validation) = try data ?? Self.data(configuration, limit: limit, validationSplit: validationSplit)
     var architecture = architecture
     if architecture.imageShape == nil, training.exampleShape.count >= 2 { architecture.imageShape = training.exampleShape }
+    guard training.count > 0 else { throw DataError.empty(source: training.source, role: "training", reason: "") }
+    try architecture.checkTrainingMemory(batchSize: min(configuration.batchSize, training.count), threads: Parallel.threads,
+                                         optimizerSlots: configuration.optimizer.stateSlots)
     var generator = SplitMix64(seed: configuration.seed)
     let model = try Autoencoder(architecture, using: &generator)
     let trainer = Trainer(model: model, optimizer: configuration.optimizer.makeOptimizer(), loss: configuration.loss,

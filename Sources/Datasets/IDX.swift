@@ -1,4 +1,5 @@
 import FileIO
+import ImageFiles
 import Foundation
 
 /// IDX files, the format of MNIST, Fashion-MNIST and KMNIST (http://yann.lecun.com/exdb/mnist/):
@@ -23,28 +24,47 @@ public enum IDX {
   ///
   /// - Parameter rank: The rank the caller expects (3 for images, 1 for labels), checked
   ///   against the magic number.
-  /// - Throws: `FileError` naming the file: missing, not IDX, wrong rank, truncated, corrupt gzip.
+  /// - Throws: `FileError` naming the file: missing, not IDX, wrong rank, truncated, corrupt gzip,
+  ///   images larger than the tool reads.
   public static func read(_ path: String, rank: Int) throws -> Array {
-    var bytes = [UInt8](try FileIO.read(path))
-    if bytes.starts(with: [0x1f, 0x8b]) {
-      do {
-        bytes = try Zlib.inflate(Data(bytes))
-      } catch {
-        throw FileError(path, "\(error) (gzip)")
-      }
-    }
     do {
-      return try parse(bytes, rank: rank)
+      return try decode([UInt8](try FileIO.read(path)), rank: rank)
     } catch let problem as Problem {
       throw FileError(path, problem.description)
     }
   }
 
-  struct Problem: Error, CustomStringConvertible {
-    let description: String
+  /// What is wrong with an IDX file's bytes.
+  public struct Problem: Error, CustomStringConvertible {
+    public let description: String
   }
 
-  static func parse(_ bytes: [UInt8], rank: Int) throws -> Array {
+  /// The array in an IDX file's bytes, raw or gzip'd. A gzip'd file's header is inflated first
+  /// and its sizes checked, so the rest is inflated only up to the size the header declares.
+  ///
+  /// - Throws: `IDX.Problem` saying what is wrong.
+  public static func decode(_ bytes: [UInt8], rank: Int) throws -> Array {
+    guard bytes.starts(with: [0x1f, 0x8b]) else {
+      let (shape, headerSize) = try header(bytes, rank: rank)
+      return try array(bytes, shape: shape, headerSize: headerSize)
+    }
+    let data = Data(bytes)
+    let inflated: [UInt8]
+    do {
+      let (shape, headerSize) = try header(try Zlib.inflatePrefix(data, count: 4 + 4 * rank), rank: rank)
+      // One byte over the declared size is enough to tell trailing bytes from none.
+      inflated = try Zlib.inflate(data, limit: headerSize + shape.reduce(1, *) + 1)
+    } catch let error as Zlib.InflateError {
+      if case .tooLarge = error { throw Problem(description: "corrupt: more data than the header describes (gzip)") }
+      throw Problem(description: "\(error) (gzip)")
+    }
+    let (shape, headerSize) = try header(inflated, rank: rank)
+    return try array(inflated, shape: shape, headerSize: headerSize)
+  }
+
+  /// The sizes an IDX header declares, checked: the magic number, the rank, and for images
+  /// (rank 3) sides within `Image.maximumSide` and `Image.maximumPixels`.
+  static func header(_ bytes: [UInt8], rank: Int) throws -> (shape: [Int], size: Int) {
     guard bytes.count >= 4 else { throw Problem(description: "not an IDX file (\(bytes.count) bytes, shorter than a header)") }
     let magic = bytes[0..<4].reduce(0) { $0 << 8 | UInt32($1) }
     guard bytes[0] == 0, bytes[1] == 0, bytes[3] >= 1 else {
@@ -60,11 +80,19 @@ public enum IDX {
     let headerSize = 4 + 4 * rank
     guard bytes.count >= headerSize else { throw Problem(description: "truncated: the header needs \(headerSize) bytes, the file has \(bytes.count)") }
     let shape = (0..<rank).map { d in Int(bytes[(4 + 4 * d)..<(8 + 4 * d)].reduce(0) { $0 << 8 | UInt32($1) }) }
-    let (expected, overflow) = shape.reduce((1, false)) { acc, size in
-      let (product, o) = acc.0.multipliedReportingOverflow(by: size)
-      return (product, acc.1 || o)
+    if rank == 3, let problem = Image.sizeProblem(width: shape[2], height: shape[1]) {
+      throw Problem(description: "unsupported size: \(problem)")
     }
-    guard !overflow, expected <= 1 << 34 else { throw Problem(description: "corrupt: header sizes \(shape) are implausibly large") }
+    guard let total = checkedProduct(shape), total <= 1 << 34 else {
+      throw Problem(description: "corrupt: header sizes \(shape) are implausibly large")
+    }
+    _ = total
+    return (shape, headerSize)
+  }
+
+  /// The array after a checked header: the data must be exactly what the header declares.
+  static func array(_ bytes: [UInt8], shape: [Int], headerSize: Int) throws -> Array {
+    let expected = shape.reduce(1, *)  // checked by header(_:rank:)
     let available = bytes.count - headerSize
     let sizes = shape.map(String.init).joined(separator: "×")
     guard available >= expected else {

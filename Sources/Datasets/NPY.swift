@@ -25,23 +25,29 @@ public enum NPY {
   public static func read(_ path: String) throws -> (values: [Float], shape: [Int]) {
     let data = try FileIO.read(path)
     do {
-      return try parse([UInt8](data))
+      return try decode([UInt8](data))
     } catch let problem as Problem {
       throw FileError(path, problem.description)
     }
   }
 
-  struct Problem: Error, CustomStringConvertible {
-    let description: String
+  /// What is wrong with an NPY file's bytes.
+  public struct Problem: Error, CustomStringConvertible {
+    public let description: String
   }
 
-  static func parse(_ bytes: [UInt8]) throws -> (values: [Float], shape: [Int]) {
+  /// The array in an NPY file's bytes, as floats, with its shape.
+  ///
+  /// - Throws: `NPY.Problem`: not NPY, an unsupported dtype or order, a shape whose sizes
+  ///   overflow or disagree with the data.
+  public static func decode(_ bytes: [UInt8]) throws -> (values: [Float], shape: [Int]) {
     guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
       throw Problem(description: "not an NPY file (bad magic string)")
     }
     let major = bytes[6]
     let (lengthSize, headerStart) = major == 1 ? (2, 10) : (4, 12)
-    guard [1, 2, 3].contains(major), bytes.count >= headerStart else { throw Problem(description: "unsupported NPY version \(major)") }
+    guard [1, 2, 3].contains(major) else { throw Problem(description: "unsupported NPY version \(major)") }
+    guard bytes.count >= headerStart else { throw Problem(description: "truncated: \(bytes.count) bytes, shorter than the header") }
     let headerLength = (0..<lengthSize).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
     guard headerStart + headerLength <= bytes.count else { throw Problem(description: "truncated: the header runs past the end of the file") }
     let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
@@ -53,12 +59,14 @@ public enum NPY {
       .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     let shape = dimensions.compactMap { Int($0) }
     guard shape.count == dimensions.count, shape.allSatisfy({ $0 >= 0 }) else { throw Problem(description: "corrupt shape \(shapeText)") }
-    let count = shape.reduce(1, *)
     let itemSize = ["'<f4'": 4, "'<f8'": 8, "'|u1'": 1, "'<u1'": 1][descr]
     guard let itemSize else { throw Problem(description: "dtype \(descr) is not supported (float32, float64 or uint8)") }
     let start = headerStart + headerLength
-    guard bytes.count - start == count * itemSize else {
-      throw Problem(description: "\(bytes.count - start < count * itemSize ? "truncated" : "corrupt"): shape \(shape) of \(descr) needs \(count * itemSize) bytes of data, the file has \(bytes.count - start)")
+    guard let count = checkedProduct(shape), let needed = checkedProduct([count, itemSize]) else {
+      throw Problem(description: "corrupt: shape \(shape) holds more values than any file can")
+    }
+    guard bytes.count - start == needed else {
+      throw Problem(description: "\(bytes.count - start < needed ? "truncated" : "corrupt"): shape \(shape) of \(descr) needs \(needed) bytes of data, the file has \(bytes.count - start)")
     }
     let values: [Float] = bytes[start...].withUnsafeBytes { raw in
       switch itemSize {

@@ -2,8 +2,12 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+private let systemRead = Glibc.read
+private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
 import Darwin
+private let systemRead = Darwin.read
+private let systemWrite = Darwin.write
 #endif
 
 /// A file that could not be read or written: the path and what went wrong, on one line.
@@ -22,45 +26,236 @@ public struct FileError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Reading whole files and writing them atomically.
+///
+/// Only regular files are read or replaced: a FIFO, a device, a socket or a directory (or a
+/// symbolic link to one) is refused before it is opened for reading or touched by a write, so a
+/// FIFO cannot block the tool and `/dev/zero` cannot fill its memory.
 public enum FileIO {
-  /// The contents of the file at `path`.
+  /// The largest file `read(_:)` reads by default: 8 GiB.
+  public static let defaultReadLimit = 1 << 33
+
+  /// The contents of the regular file at `path` (symbolic links followed).
   ///
-  /// - Throws: `FileError` naming the file: missing, a directory, unreadable.
-  public static func read(_ path: String) throws -> Data {
+  /// - Parameter limit: The most bytes accepted; a larger file is an error naming both sizes.
+  /// - Throws: `FileError` naming the file: missing, not a regular file, unreadable, too large.
+  public static func read(_ path: String, limit: Int = defaultReadLimit) throws -> Data {
     var status = stat()
     guard stat(path, &status) == 0 else { throw FileError(path, reason(errno)) }
-    guard (status.st_mode & S_IFMT) != S_IFDIR else { throw FileError(path, "is a directory, not a file") }
-    guard let handle = FileHandle(forReadingAtPath: path) else { throw FileError(path, reason(errno == 0 ? EACCES : errno)) }
-    defer { try? handle.close() }
-    do {
-      return try handle.readToEnd() ?? Data()
-    } catch {
-      throw FileError(path, "read failed: \(error.localizedDescription)")
+    if let kind = nonRegularKind(status) { throw FileError(path, "is \(kind), not a file") }
+    // O_NONBLOCK: should the path become a FIFO after the check, opening it does not wait for a writer.
+    let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    guard descriptor >= 0 else { throw FileError(path, reason(errno)) }
+    defer { close(descriptor) }
+    guard fstat(descriptor, &status) == 0 else { throw FileError(path, reason(errno)) }
+    if let kind = nonRegularKind(status) { throw FileError(path, "is \(kind), not a file") }
+    let size = Int(status.st_size)
+    guard size <= limit else { throw FileError(path, "is \(formatBytes(size)), more than the \(formatBytes(limit)) limit for this file") }
+    var data = Data(count: size)
+    var offset = 0
+    var failure: Int32?
+    data.withUnsafeMutableBytes { buffer in
+      while offset < size {
+        let count = systemRead(descriptor, buffer.baseAddress! + offset, size - offset)
+        if count < 0 {
+          if errno == EINTR || errno == EAGAIN { continue }
+          failure = errno
+          return
+        }
+        if count == 0 { break }  // the file shrank while being read
+        offset += count
+      }
     }
+    if let failure { throw FileError(path, "read failed: \(reason(failure))") }
+    if offset < size { data.removeSubrange(offset...) }
+    return data
+  }
+
+  /// Checks, before any work, that `path` can be written by `writeAtomically(_:to:)`: its folder
+  /// exists and is writable, and `path` is absent, a regular file, or a symbolic link to a regular
+  /// file (which is then replaced in its own folder, keeping the link).
+  ///
+  /// - Returns: The path that will be replaced (a symbolic link's target).
+  /// - Throws: `FileError` naming the path and the problem.
+  @discardableResult
+  public static func checkOutput(_ path: String) throws -> String {
+    var status = stat()
+    var target = path
+    if lstat(path, &status) == 0 {
+      if (status.st_mode & S_IFMT) == S_IFLNK {
+        guard stat(path, &status) == 0 else { throw FileError(path, "is a broken symbolic link") }
+        if let kind = nonRegularKind(status) { throw FileError(path, "is a symbolic link to \(kind); only regular files are written") }
+        guard let resolved = realpath(path, nil) else { throw FileError(path, reason(errno)) }
+        target = String(cString: resolved)
+        free(resolved)
+      } else if let kind = nonRegularKind(status) {
+        throw FileError(path, "is \(kind); only regular files are written")
+      }
+    } else if errno != ENOENT {
+      throw FileError(path, reason(errno))
+    }
+    let directory = folder(of: target)
+    guard stat(directory, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
+      throw FileError(path, "directory \(directory) does not exist")
+    }
+    guard access(directory, W_OK) == 0 else { throw FileError(path, "directory \(directory) is not writable") }
+    return target
   }
 
   /// Writes `data` to `path` so that the file is either complete or untouched: the bytes go to a
   /// temporary file in the same directory, are flushed to disk, and the temporary file is renamed
-  /// over `path`. On any failure the temporary file is removed.
+  /// over `path`. On any failure, and on SIGINT or SIGTERM (`Interruption`), the temporary file
+  /// is removed. A non-regular file at `path` is never replaced (`checkOutput(_:)`).
   ///
   /// - Throws: `FileError` naming the file: missing directory, no permission, disk full.
   public static func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let directory = url.deletingLastPathComponent().path
-    var status = stat()
-    if stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR { throw FileError(path, "is a directory") }
-    guard stat(directory, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
-      throw FileError(path, "directory \(directory) does not exist")
+    try writeAtomically([(path, data)])
+  }
+
+  /// Writes several files all or nothing, as `writeAtomically(_:to:)` writes one: every file is
+  /// written to its temporary file and flushed before any is renamed into place, so a full disk
+  /// or an error leaves none of them (renames need no space).
+  ///
+  /// - Throws: `FileError` naming the file that could not be written.
+  public static func writeAtomically(_ files: [(path: String, data: Data)]) throws {
+    let targets = try files.map { try checkOutput($0.path) }
+    var temporaries: [String] = []
+    func abandon(_ error: FileError) -> FileError {
+      for temporary in temporaries {
+        unlink(temporary)
+        TemporaryFiles.unregister(temporary)
+      }
+      return error
     }
-    var template = Array("\(directory)/.\(url.lastPathComponent).tmp-XXXXXX".utf8CString)
-    let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    for ((path, data), target) in zip(files, targets) {
+      let temporary: (path: String, descriptor: Int32)
+      do {
+        temporary = try makeTemporaryFile(beside: target, named: path)
+      } catch let error as FileError {
+        throw abandon(error)
+      }
+      temporaries.append(temporary.path)
+      if let failure = write(data, toTemporary: temporary.path, descriptor: temporary.descriptor) { throw abandon(FileError(path, failure)) }
+    }
+    pauseForTests()
+    for ((path, _), (temporary, target)) in zip(files, zip(temporaries, targets)) {
+      guard rename(temporary, target) == 0 else { throw abandon(FileError(path, "cannot rename into place: \(reason(errno))")) }
+      TemporaryFiles.unregister(temporary)
+    }
+  }
+
+  /// Writes several files into `folder` all or nothing: every file goes to a temporary folder
+  /// first (beside `folder` when it does not exist yet, else inside it), and only when all are
+  /// written and flushed are they moved into place, by renames that cannot run out of space.
+  ///
+  /// - Parameter files: File names (no `/`) and their bytes.
+  /// - Throws: `FileError` naming the file or folder; nothing is left behind.
+  public static func writeAtomically(_ files: [(name: String, data: Data)], intoFolder folder: String) throws {
+    var status = stat()
+    let exists = stat(folder, &status) == 0
+    if exists, (status.st_mode & S_IFMT) != S_IFDIR { throw FileError(folder, "is not a folder") }
+    var names = Set<String>()
+    for (name, _) in files {
+      guard !name.isEmpty, !name.contains("/"), name != ".", name != "..", names.insert(name).inserted else {
+        throw FileError(folder, "cannot write two files named \"\(name)\" into it")
+      }
+      if exists { _ = try checkOutput("\(folder)/\(name)") }
+    }
+    let staging: String
+    if exists {
+      guard access(folder, W_OK) == 0 else { throw FileError(folder, "is not writable") }
+      staging = try makeTemporaryFolder(in: folder, named: folder)
+    } else {
+      let parent = self.folder(of: folder)
+      guard stat(parent, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else { throw FileError(folder, "directory \(parent) does not exist") }
+      guard access(parent, W_OK) == 0 else { throw FileError(folder, "directory \(parent) is not writable") }
+      staging = try makeTemporaryFolder(in: parent, named: folder)
+    }
+    func abandon(_ problem: String) -> FileError {
+      removeTree(staging)
+      TemporaryFiles.unregister(staging)
+      return FileError(folder, problem)
+    }
+    for (name, data) in files {
+      let path = "\(staging)/\(name)"
+      let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+      guard descriptor >= 0 else { throw abandon("cannot create \(name): \(reason(errno))") }
+      if let failure = write(data, toTemporary: path, descriptor: descriptor) { throw abandon("\(name): \(failure)") }
+    }
+    pauseForTests()
+    if !exists {
+      guard rename(staging, folder) == 0 else { throw abandon("cannot rename into place: \(reason(errno))") }
+    } else {
+      for (name, _) in files where rename("\(staging)/\(name)", "\(folder)/\(name)") != 0 {
+        throw abandon("cannot move \(name) into place: \(reason(errno))")
+      }
+      rmdir(staging)
+    }
+    TemporaryFiles.unregister(staging)
+  }
+
+  /// Whether a file or directory exists at `path`.
+  public static func exists(_ path: String) -> Bool {
+    var status = stat()
+    return stat(path, &status) == 0
+  }
+
+  /// Whether `path` is a directory (or a symbolic link to one).
+  public static func isDirectory(_ path: String) -> Bool {
+    var status = stat()
+    return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
+  }
+
+  // MARK: - Helpers
+
+  /// "a directory", "a named pipe (FIFO)", ... for anything but a regular file; nil for one.
+  static func nonRegularKind(_ status: stat) -> String? {
+    switch status.st_mode & S_IFMT {
+    case S_IFREG: nil
+    case S_IFDIR: "a directory"
+    case S_IFIFO: "a named pipe (FIFO)"
+    case S_IFCHR: "a character device"
+    case S_IFBLK: "a block device"
+    case S_IFSOCK: "a socket"
+    default: "not a regular file"
+    }
+  }
+
+  /// The folder holding `path` ("." for a bare name).
+  static func folder(of path: String) -> String {
+    let url = URL(fileURLWithPath: path)
+    return url.deletingLastPathComponent().path
+  }
+
+  /// A new, registered temporary file beside `target`: `.name.tmp-XXXXXX`.
+  static func makeTemporaryFile(beside target: String, named path: String) throws -> (path: String, descriptor: Int32) {
+    let directory = folder(of: target)
+    var template = Array("\(directory)/.\(URL(fileURLWithPath: target).lastPathComponent).tmp-XXXXXX".utf8CString)
+    // Register before creating: a signal between the two then still finds (and removes) the file.
+    let descriptor = TemporaryFiles.creating { template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) } } registering: {
+      $0 >= 0 ? String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+    }
     guard descriptor >= 0 else { throw FileError(path, "cannot create a file in \(directory): \(reason(errno))") }
-    let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return (String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self), descriptor)
+  }
+
+  /// A new, registered temporary folder inside `directory`.
+  static func makeTemporaryFolder(in directory: String, named path: String) throws -> String {
+    var template = Array("\(directory)/.\(URL(fileURLWithPath: path).lastPathComponent).tmp-XXXXXX".utf8CString)
+    let created = TemporaryFiles.creating { template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil } } registering: {
+      $0 ? String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+    }
+    guard created else { throw FileError(path, "cannot create a folder in \(directory): \(reason(errno))") }
+    return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// Writes all of `data` to an open temporary file, flushes it to disk and closes it; returns
+  /// the problem, or nil.
+  static func write(_ data: Data, toTemporary path: String, descriptor: Int32) -> String? {
     var failure: String?
     data.withUnsafeBytes { bytes in
       var offset = 0
       while offset < bytes.count {
-        let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+        let written = systemWrite(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
         if written < 0 {
           if errno == EINTR { continue }
           failure = "write failed: \(reason(errno))"
@@ -72,17 +267,26 @@ public enum FileIO {
     if failure == nil, fsync(descriptor) != 0 { failure = "write failed: \(reason(errno))" }
     fchmod(descriptor, 0o644)
     if close(descriptor) != 0, failure == nil { failure = "write failed: \(reason(errno))" }
-    if failure == nil, rename(temporary, path) != 0 { failure = "cannot rename into place: \(reason(errno))" }
-    if let failure {
-      unlink(temporary)
-      throw FileError(path, failure)
+    return failure
+  }
+
+  /// Removes a file or a folder and everything in it.
+  static func removeTree(_ path: String) {
+    var status = stat()
+    guard lstat(path, &status) == 0 else { return }
+    if (status.st_mode & S_IFMT) == S_IFDIR {
+      for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] { removeTree("\(path)/\(name)") }
+      rmdir(path)
+    } else {
+      unlink(path)
     }
   }
 
-  /// Whether a file or directory exists at `path`.
-  public static func exists(_ path: String) -> Bool {
-    var status = stat()
-    return stat(path, &status) == 0
+  /// For tests of interruption: `AUTOENCODERKIT_TEST_WRITE_PAUSE` seconds between writing a
+  /// temporary file and renaming it into place.
+  private static func pauseForTests() {
+    guard let text = ProcessInfo.processInfo.environment["AUTOENCODERKIT_TEST_WRITE_PAUSE"], let seconds = Double(text), seconds > 0 else { return }
+    Thread.sleep(forTimeInterval: min(seconds, 60))
   }
 
   /// The C library's reason for an error number, lower-cased: "no such file or directory".

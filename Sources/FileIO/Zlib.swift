@@ -28,14 +28,24 @@ public enum Zlib {
   ///   - data: The compressed bytes.
   ///   - limit: The most output bytes accepted (a guard against decompression bombs).
   public static func inflate(_ data: Data, limit: Int = 1 << 31) throws(InflateError) -> [UInt8] {
+    try inflate(data, limit: limit, stopAfter: nil)
+  }
+
+  /// The first `count` bytes a gzip or zlib stream inflates to (fewer if it is shorter), without
+  /// inflating the rest: to read a header and size the whole before inflating it.
+  public static func inflatePrefix(_ data: Data, count: Int) throws(InflateError) -> [UInt8] {
+    try inflate(data, limit: Int.max, stopAfter: count)
+  }
+
+  private static func inflate(_ data: Data, limit: Int, stopAfter prefix: Int?) throws(InflateError) -> [UInt8] {
     var stream = z_stream()
     guard inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
       throw .corrupt("zlib could not start")
     }
     defer { inflateEnd(&stream) }
     var output = [UInt8]()
-    output.reserveCapacity(min(limit, max(data.count * 4, 1 << 16)))
-    var chunk = [UInt8](repeating: 0, count: 1 << 18)
+    output.reserveCapacity(min(limit, prefix ?? Int.max, max(data.count * 4, 1 << 16)))
+    var chunk = [UInt8](repeating: 0, count: min(1 << 18, max(prefix ?? Int.max, 1)))
     let result: Result<Void, InflateError> = data.withUnsafeBytes { (input: UnsafeRawBufferPointer) in
       guard let base = input.baseAddress, input.count > 0 else { return .failure(.truncated) }
       stream.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
@@ -49,6 +59,10 @@ public enum Zlib {
         let produced = chunk.count - Int(stream.avail_out)
         if output.count + produced > limit { return .failure(.tooLarge(limit: limit)) }
         output.append(contentsOf: chunk[..<produced])
+        if let prefix, output.count >= prefix {
+          output.removeSubrange(prefix...)
+          return .success(())
+        }
         switch status {
         case Z_OK:
           continue

@@ -17,6 +17,19 @@ public struct Image: Equatable, Sendable {
     self.pixels = pixels
   }
 
+  /// The longest side of an image the tool reads (PNG files, IDX images): 16,384 pixels.
+  public static let maximumSide = 1 << 14
+  /// The most pixels of an image the tool reads: 2^24 = 16,777,216 (4096×4096).
+  public static let maximumPixels = 1 << 24
+
+  /// Why a `width`×`height` image is too large to read (naming the limit), or nil.
+  public static func sizeProblem(width: Int, height: Int) -> String? {
+    guard width <= maximumSide, height <= maximumSide, width * height <= maximumPixels else {
+      return "\(width)×\(height) images exceed the limit of \(maximumSide) pixels a side and \(maximumPixels) pixels (4096×4096) in all"
+    }
+    return nil
+  }
+
   /// A grayscale image from intensities in [0, 1] (clamped, rounded to the nearest of 256 levels).
   public init(width: Int, height: Int, intensities: some Collection<Float>) {
     self.init(width: width, height: height, channels: 1, pixels: intensities.map(Image.byte))

@@ -24,8 +24,8 @@ public enum PNG {
   }
 
   /// Why bytes are not a PNG this decoder reads.
-  struct Problem: Error, CustomStringConvertible {
-    let description: String
+  public struct Problem: Error, CustomStringConvertible {
+    public let description: String
     init(_ description: String) { self.description = description }
   }
 
@@ -89,7 +89,10 @@ public enum PNG {
 
   /// The image in a PNG file's bytes, converted to 8 bits per sample (16-bit samples keep their
   /// high byte; palettes expand to RGB, or RGBA with transparency).
-  static func decode(_ bytes: [UInt8]) throws -> Image {
+  ///
+  /// - Throws: `PNG.Problem` saying what is wrong; images larger than `Image.maximumPixels` are
+  ///   refused from their header, before any data is inflated.
+  public static func decode(_ bytes: [UInt8]) throws -> Image {
     guard bytes.count >= 8, Array(bytes[0..<8]) == signature else { throw Problem("not a PNG file (bad signature)") }
     var offset = 8
     var header: (width: Int, height: Int, depth: Int, colourType: Int)?
@@ -110,7 +113,8 @@ public enum PNG {
         guard length == 13 else { throw Problem("corrupt: IHDR chunk of \(length) bytes") }
         let width = Int(readUInt32(data, 0)), height = Int(readUInt32(data, 4))
         let depth = Int(data[8]), colourType = Int(data[9])
-        guard width > 0, height > 0, width <= 1 << 16, height <= 1 << 16 else { throw Problem("unsupported size \(width)x\(height)") }
+        guard width > 0, height > 0 else { throw Problem("corrupt: image size \(width)×\(height)") }
+        if let problem = Image.sizeProblem(width: width, height: height) { throw Problem("unsupported size: \(problem)") }
         guard [1, 2, 4, 8, 16].contains(depth), [0, 2, 3, 4, 6].contains(colourType) else {
           throw Problem("corrupt: bit depth \(depth) with colour type \(colourType)")
         }

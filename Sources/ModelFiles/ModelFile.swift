@@ -81,28 +81,21 @@ public struct ModelFile {
     guard let architecture = try decoded(Architecture.self, "architecture") else {
       throw SafeTensors.Problem("no architecture in the metadata")
     }
-    var generator = SplitMix64(seed: 0)
+    // The architecture is checked against the limits and the tensors before any layer is built.
     let model: Autoencoder
     do {
-      model = try Autoencoder(architecture, using: &generator)
+      model = try Autoencoder(architecture, parameters: tensors)
+    } catch ArchitectureError.parameters(let problem) {
+      throw SafeTensors.Problem(problem)
     } catch {
       throw SafeTensors.Problem("its architecture cannot be built: \(error)")
     }
-    let expected = model.namedParameters
-    let names = Set(expected.map(\.name))
-    if let extra = tensors.keys.sorted().first(where: { !names.contains($0) }) {
-      throw SafeTensors.Problem("unexpected tensor \(extra) (the architecture has no such parameter)")
+    if let (name, _) = model.namedParameters.first(where: { !$0.parameter.value.isFinite }) {
+      throw SafeTensors.Problem("tensor \(name) holds NaN or infinite values")
     }
-    for (name, parameter) in expected {
-      guard let tensor = tensors[name] else { throw SafeTensors.Problem("missing tensor \(name)") }
-      guard tensor.shape == parameter.shape else {
-        throw SafeTensors.Problem("tensor \(name) has shape \(tensor.shape), the architecture needs \(parameter.shape)")
-      }
-      guard tensor.isFinite else { throw SafeTensors.Problem("tensor \(name) holds NaN or infinite values") }
-      parameter.updateValue { $0 = tensor }
-    }
-    return ModelFile(model: model, training: try decoded(TrainingConfiguration.self, "training"),
-                     history: try decoded(History.self, "history"))
+    let training = try decoded(TrainingConfiguration.self, "training")
+    if let problem = training?.problem { throw SafeTensors.Problem("corrupt training metadata: \(problem)") }
+    return ModelFile(model: model, training: training, history: try decoded(History.self, "history"))
   }
 
   private static func describe(_ error: any Error) -> String {

@@ -1,3 +1,4 @@
+import FileIO
 import Autodiff
 import TensorCore
 
@@ -43,18 +44,61 @@ public struct Architecture: Codable, Equatable, Sendable {
   /// The shape of one example's code (the encoder's output).
   public func codeShape() throws -> [Int] { try shapes(of: encoder, from: inputShape, in: "encoder").last ?? inputShape }
 
-  /// Builds the two halves with freshly initialized parameters.
-  public func build(using generator: inout some RandomNumberGenerator) throws -> (encoder: Sequential, decoder: Sequential) {
+  /// Builds the two halves with freshly initialized parameters, after checking that the
+  /// parameters fit `budget`.
+  public func build(using generator: inout some RandomNumberGenerator, budget: MemoryBudget = .current) throws
+    -> (encoder: Sequential, decoder: Sequential)
+  {
+    try build(parameters: nil, using: &generator, budget: budget)
+  }
+
+  /// Builds the two halves holding `parameters`, keyed by the dotted names and of the shapes of
+  /// `parameterShapes()`; a missing, extra or misshapen tensor is an error naming it, found
+  /// before any layer is built.
+  public func build(parameters: [String: Tensor]) throws -> (encoder: Sequential, decoder: Sequential) {
+    var unused = SplitMix64(seed: 0)
+    return try build(parameters: parameters, using: &unused, budget: nil)
+  }
+
+  private func build(parameters: [String: Tensor]?, using generator: inout some RandomNumberGenerator, budget: MemoryBudget?) throws
+    -> (encoder: Sequential, decoder: Sequential)
+  {
     let codeShape = try validated()
-    let encoderLayers = try Self.layers(encoder, from: inputShape, using: &generator)
-    let decoderLayers = try Self.layers(decoder, from: codeShape, using: &generator)
+    let expected = try parameterShapes()
+    if let parameters {
+      let names = Set(expected.map(\.name))
+      if let extra = parameters.keys.sorted().first(where: { !names.contains($0) }) {
+        throw ArchitectureError.parameters("unexpected tensor \(extra) (the architecture has no such parameter)")
+      }
+      for (name, shape) in expected {
+        guard let tensor = parameters[name] else { throw ArchitectureError.parameters("missing tensor \(name)") }
+        guard tensor.shape == shape else {
+          throw ArchitectureError.parameters("tensor \(name) has shape \(tensor.shape), the architecture needs \(shape)")
+        }
+      }
+    } else if let budget {
+      try budget.check(expected.reduce(0) { $0 + $1.shape.reduce(1, *) } * MemoryLayout<Float>.size, for: "the model's parameters")
+    }
+    let encoderLayers = try Self.layers(encoder, from: inputShape, half: "encoder", parameters: parameters, using: &generator)
+    let decoderLayers = try Self.layers(decoder, from: codeShape, half: "decoder", parameters: parameters, using: &generator)
     return (Sequential(encoderLayers), Sequential(decoderLayers))
   }
 
-  /// Checks every layer's fit and that the decoder's output has the input's shape; returns the code shape.
+  /// Checks every layer's fit and that the decoder's output has the input's shape; returns the
+  /// code shape. Every size is checked against `Limits` (each dimension, the values of one
+  /// example after each layer, the parameters) before any arithmetic on it can overflow, and the
+  /// image shape, where given, must hold the input's values.
   @discardableResult
   public func validated() throws -> [Int] {
     guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else { throw ArchitectureError.badInputShape(inputShape) }
+    guard inputShape.count <= 3, inputShape.allSatisfy({ $0 <= Limits.maximumDimension }),
+          let values = checkedProduct(inputShape), values <= Limits.maximumValuesPerExample
+    else { throw ArchitectureError.tooLarge("input shape \(inputShape)") }
+    if let imageShape {
+      guard (2...3).contains(imageShape.count), imageShape.allSatisfy({ $0 > 0 && $0 <= Limits.maximumDimension }),
+            checkedProduct(imageShape) == values
+      else { throw ArchitectureError.imageShape(imageShape, inputShape: inputShape) }
+    }
     guard !encoder.isEmpty else { throw ArchitectureError.emptyHalf("encoder") }
     guard !decoder.isEmpty else { throw ArchitectureError.emptyHalf("decoder") }
     let codes = try shapes(of: encoder, from: inputShape, in: "encoder")
@@ -65,29 +109,87 @@ public struct Architecture: Codable, Equatable, Sendable {
       let trace = zip(names, sizes).map { "\($0) \($1)" }.joined(separator: ", ")
       throw ArchitectureError.outputMismatch(output: outputs.last!, input: inputShape, trace: trace)
     }
+    let total = try parameterShapes().reduce(0) { $0 + $1.shape.reduce(1, *) }  // each layer's is within the limit
+    guard total <= Limits.maximumParameters else {
+      throw ArchitectureError.tooLarge("\(groupedDigits(total)) parameters (the limit is \(groupedDigits(Limits.maximumParameters)))")
+    }
     return codes.last!
   }
 
-  /// The output shape of each layer in turn.
+  /// The output shape of each layer in turn, each checked against the limit on one example's values.
   private func shapes(of specs: [LayerSpec], from shape: [Int], in half: String) throws -> [[Int]] {
     var current = shape
     var result: [[Int]] = []
     for (index, spec) in specs.enumerated() {
+      let input = current
       do {
-        current = try spec.outputShape(for: current)
+        current = try spec.outputShape(for: input)
+        guard let values = checkedProduct(current), values <= Limits.maximumValuesPerExample else {
+          throw LayerSpec.Misfit(description: "its output \(current) exceeds the limit of "
+            + "\(groupedDigits(Limits.maximumValuesPerExample)) values per example")
+        }
       } catch let reason as LayerSpec.Misfit {
-        throw ArchitectureError.layerDoesNotFit(layer: "\(half).\(index) \(spec)", input: current, reason: reason.description)
+        throw ArchitectureError.layerDoesNotFit(layer: "\(half).\(index) \(spec)", input: input, reason: reason.description)
       }
       result.append(current)
     }
     return result
   }
 
-  private static func layers(_ specs: [LayerSpec], from shape: [Int], using generator: inout some RandomNumberGenerator) throws -> [any Layer] {
+  /// The name and shape of every parameter (`encoder.0.weight` `[784, 64]`, ...), in the model's
+  /// order, computed from the layer specs alone; each layer's count is checked against the limit.
+  public func parameterShapes() throws -> [(name: String, shape: [Int])] {
+    var current = inputShape
+    var result: [(name: String, shape: [Int])] = []
+    for (half, specs) in [("encoder", encoder), ("decoder", decoder)] {
+      for (index, spec) in specs.enumerated() {
+        do {
+          _ = try spec.parameterCount(inputShape: current)
+        } catch let reason as LayerSpec.Misfit {
+          throw ArchitectureError.layerDoesNotFit(layer: "\(half).\(index) \(spec)", input: current, reason: reason.description)
+        }
+        result += spec.parameterShapes(inputShape: current).map { ("\(half).\(index).\($0.name)", $0.shape) }
+        current = try spec.outputShape(for: current)
+      }
+    }
+    return result
+  }
+
+  /// An estimate of the memory one training step takes with batches of `batchSize`: the
+  /// parameters with one gradient per thread and `optimizerSlots` tensors of optimizer state each,
+  /// and every layer's output with its gradient for each example of the batch.
+  public func trainingMemory(batchSize: Int, threads: Int, optimizerSlots: Int) throws -> Int {
+    let parameters = try parameterShapes().reduce(0) { $0 + $1.shape.reduce(1, *) }
+    let activations = try activationValuesPerExample()
+    let floats = (checkedProduct([parameters, 2 + threads + optimizerSlots]) ?? Int.max)
+      .addingReportingOverflow(checkedProduct([activations, 2, batchSize]) ?? Int.max)
+    return floats.overflow || floats.partialValue > Int.max / 4 ? Int.max : floats.partialValue * MemoryLayout<Float>.size
+  }
+
+  /// Throws `MemoryBudget.Exceeded` when training with batches of `batchSize` would need more
+  /// than `budget` (`trainingMemory(batchSize:threads:optimizerSlots:)`).
+  public func checkTrainingMemory(batchSize: Int, threads: Int, optimizerSlots: Int, budget: MemoryBudget = .current) throws {
+    try budget.check(try trainingMemory(batchSize: batchSize, threads: threads, optimizerSlots: optimizerSlots),
+                     for: "training \(description) with batches of \(groupedDigits(batchSize))")
+  }
+
+  /// The values of one example at the input and after every layer.
+  func activationValuesPerExample() throws -> Int {
+    let codes = try shapes(of: encoder, from: inputShape, in: "encoder")
+    let outputs = try shapes(of: decoder, from: codes.last ?? inputShape, in: "decoder")
+    return ([inputShape] + codes + outputs).reduce(0) { $0 + $1.reduce(1, *) }  // each within the limit
+  }
+
+  private static func layers(_ specs: [LayerSpec], from shape: [Int], half: String, parameters: [String: Tensor]?,
+                             using generator: inout some RandomNumberGenerator) throws -> [any Layer] {
     var current = shape
     var built: [any Layer] = []
-    for spec in specs {
-      built.append(try spec.makeLayer(inputShape: current, using: &generator))
+    for (index, spec) in specs.enumerated() {
+      let prefix = "\(half).\(index)."
+      let own = parameters.map { all in
+        Dictionary(uniqueKeysWithValues: all.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+      }
+      built.append(try spec.makeLayer(inputShape: current, parameters: own, using: &generator))
       current = try spec.outputShape(for: current)
     }
     return built
@@ -118,7 +220,7 @@ public struct Architecture: Codable, Equatable, Sendable {
     var current = inputShape
     for (half, specs) in [("encoder", encoder), ("decoder", decoder)] {
       for (index, spec) in specs.enumerated() {
-        let parameters = spec.parameterCount(inputShape: current)
+        let parameters = try spec.parameterCount(inputShape: current)
         current = try spec.outputShape(for: current)
         rows.append(("\(half).\(index)", spec.description, current, parameters))
       }
@@ -237,6 +339,9 @@ public enum ArchitectureError: Error, Equatable, CustomStringConvertible {
   case layerDoesNotFit(layer: String, input: [Int], reason: String)
   case outputMismatch(output: [Int], input: [Int], trace: String)
   case notImages(model: String, exampleShape: [Int])
+  case tooLarge(String)
+  case imageShape([Int], inputShape: [Int])
+  case parameters(String)
 
   public var description: String {
     switch self {
@@ -246,6 +351,12 @@ public enum ArchitectureError: Error, Equatable, CustomStringConvertible {
     case .outputMismatch(let output, let input, let trace):
       "the decoder outputs shape \(output), but the input shape is \(input); a reconstruction must match its input (shapes: \(trace))"
     case .notImages(let model, let shape): "\(model) takes images ([height, width] or [height, width, channels]), but the examples have shape \(shape)"
+    case .tooLarge(let what):
+      "\(what) is too large: at most 3 dimensions of up to \(groupedDigits(Limits.maximumDimension)) each, "
+        + "\(groupedDigits(Limits.maximumValuesPerExample)) values per example and \(groupedDigits(Limits.maximumParameters)) parameters"
+    case .imageShape(let image, let input):
+      "image shape \(image) does not hold the input's \(checkedProduct(input).map(groupedDigits) ?? "?") values (input shape \(input))"
+    case .parameters(let problem): problem
     }
   }
 }

@@ -22,6 +22,16 @@ public final class Autoencoder: Layer {
     self.init(encoder: encoder, decoder: decoder, architecture: architecture)
   }
 
+  /// Creates an autoencoder holding `parameters`, keyed by dotted name (`encoder.0.weight`), as a
+  /// model file stores them.
+  ///
+  /// - Throws: `ArchitectureError` if a layer does not fit, or a tensor is missing, extra or of
+  ///   the wrong shape (checked against the architecture before any layer is built).
+  public convenience init(_ architecture: Architecture, parameters: [String: Tensor]) throws {
+    let (encoder, decoder) = try architecture.build(parameters: parameters)
+    self.init(encoder: encoder, decoder: decoder, architecture: architecture)
+  }
+
   init(encoder: Sequential, decoder: Sequential, architecture: Architecture) {
     self.encoder = encoder
     self.decoder = decoder
@@ -45,4 +55,34 @@ public final class Autoencoder: Layer {
   public func reconstruct(_ input: Tensor) -> Tensor { inferring(from: input) }
 
   public var description: String { "Autoencoder(encoder: \(encoder), decoder: \(decoder))" }
+}
+
+extension Autoencoder {
+  /// Throws `NonFiniteOutputError` when `output`, the model's `what` ("reconstructions",
+  /// "codes") of a batch of `source` starting at example `firstExample`, holds NaN or infinity.
+  public func checkFinite(_ output: Tensor, what: String, firstExample: Int, source: String) throws {
+    guard let index = output.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) else { return }
+    let rows = max(output.shape.first ?? 1, 1)
+    let largest = namedParameters.map { ($0.name, $0.parameter.value.withUnsafeBufferPointer { $0.reduce(Float(0)) { max($0, abs($1)) } }) }
+      .max { $0.1 < $1.1 }
+    throw NonFiniteOutputError(what: what, example: firstExample + index / max(output.count / rows, 1), source: source,
+                               largestWeight: largest.map { (name: $0.0, magnitude: $0.1) })
+  }
+}
+
+/// A model whose outputs are NaN or infinite: its weights overflow the arithmetic on this input.
+public struct NonFiniteOutputError: Error, CustomStringConvertible {
+  /// What was computed ("reconstructions").
+  public var what: String
+  /// The first example (from 0) whose output is not finite.
+  public var example: Int
+  /// Where the examples came from.
+  public var source: String
+  /// The parameter of largest magnitude, if the model has any.
+  public var largestWeight: (name: String, magnitude: Float)?
+
+  public var description: String {
+    "the model's \(what) of example \(example) of \(source) are NaN or infinite"
+      + (largestWeight.map { "; its weights may be too large (the largest magnitude is \($0.magnitude) in \($0.name))" } ?? "")
+  }
 }

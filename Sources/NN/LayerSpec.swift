@@ -1,3 +1,4 @@
+import FileIO
 import Autodiff
 import TensorCore
 
@@ -29,8 +30,12 @@ public enum LayerSpec: Equatable, Sendable {
     let description: String
   }
 
-  /// The shape this layer outputs for one example of `input` shape.
+  /// The shape this layer outputs for one example of `input` shape (whose sizes are within
+  /// `Limits`). Every size the layer holds is checked against `Limits.maximumDimension` first.
   func outputShape(for input: [Int]) throws -> [Int] {
+    if let size = sizes.first(where: { $0.value > Limits.maximumDimension }) {
+      throw Misfit(description: "\(size.name) \(size.value) exceeds the limit of \(groupedDigits(Limits.maximumDimension))")
+    }
     switch self {
     case .dense(let units, _, _):
       guard units > 0 else { throw Misfit(description: "units must be positive, got \(units)") }
@@ -57,10 +62,24 @@ public enum LayerSpec: Equatable, Sendable {
       return [input.reduce(1, *)]
     case .reshape(let shape):
       guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else { throw Misfit(description: "the target shape \(shape) must have positive sizes") }
-      guard shape.reduce(1, *) == input.reduce(1, *) else {
-        throw Misfit(description: "\(input.reduce(1, *)) values cannot take the shape \(shape) (\(shape.reduce(1, *)) values)")
+      guard checkedProduct(shape) == input.reduce(1, *) else {
+        throw Misfit(description: "\(input.reduce(1, *)) values cannot take the shape \(shape) "
+          + "(\(checkedProduct(shape).map(groupedDigits) ?? "too many") values)")
       }
       return shape
+    }
+  }
+
+  /// The sizes this layer holds, by name, for checks against `Limits`.
+  private var sizes: [(name: String, value: Int)] {
+    switch self {
+    case .dense(let units, _, _): [("units", units)]
+    case .conv2D(let filters, let k, let s, _, _, _), .conv2DTranspose(let filters, let k, let s, _, _, _):
+      [("filters", filters), ("kernel size", k), ("stride", s)]
+    case .maxPool2D(let size, let stride, _): [("pool size", size), ("stride", stride ?? size)]
+    case .upSampling2D(let size): [("upsampling size", size)]
+    case .flatten: []
+    case .reshape(let shape): shape.map { ("target size", $0) }
     }
   }
 
@@ -102,38 +121,73 @@ public enum LayerSpec: Equatable, Sendable {
     return (input[0], input[1], input[2])
   }
 
-  /// The number of trainable scalars for `input` shape.
-  func parameterCount(inputShape input: [Int]) -> Int {
+  /// The names and shapes of the layer's parameters for `input` shape (which it fits), in the
+  /// order of `namedParameters`: `weight` (Dense `[inputs, units]`, Conv2D `[k, k, channels,
+  /// filters]`, Conv2DTranspose `[k, k, filters, channels]`, Keras's layouts), then `bias`.
+  func parameterShapes(inputShape input: [Int]) -> [(name: String, shape: [Int])] {
+    let weight: [Int], bias: [Int]?
     switch self {
-    case .dense(let units, _, let useBias): input.reduce(1, *) * units + (useBias ? units : 0)
-    case .conv2D(let filters, let k, _, _, _, let useBias), .conv2DTranspose(let filters, let k, _, _, _, let useBias):
-      k * k * (input.last ?? 0) * filters + (useBias ? filters : 0)
-    case .maxPool2D, .upSampling2D, .flatten, .reshape: 0
+    case .dense(let units, _, let useBias):
+      (weight, bias) = ([input.reduce(1, *), units], useBias ? [units] : nil)
+    case .conv2D(let filters, let k, _, _, _, let useBias):
+      (weight, bias) = ([k, k, input.last ?? 0, filters], useBias ? [filters] : nil)
+    case .conv2DTranspose(let filters, let k, _, _, _, let useBias):
+      (weight, bias) = ([k, k, filters, input.last ?? 0], useBias ? [filters] : nil)
+    case .maxPool2D, .upSampling2D, .flatten, .reshape:
+      return []
     }
+    return [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+  }
+
+  /// The number of trainable scalars for `input` shape, or a misfit when it exceeds
+  /// `Limits.maximumParameters`.
+  func parameterCount(inputShape input: [Int]) throws -> Int {
+    let counts = parameterShapes(inputShape: input).map { checkedProduct($0.shape) }
+    guard let total = checkedSum(counts.map { $0 ?? Int.max }), !counts.contains(nil), total <= Limits.maximumParameters else {
+      let shapes = parameterShapes(inputShape: input).map { "\($0.name) \($0.shape)" }.joined(separator: ", ")
+      throw Misfit(description: "its parameters (\(shapes)) exceed the limit of \(groupedDigits(Limits.maximumParameters))")
+    }
+    return total
   }
 
   /// Multiply-adds of the layer's forward matrix products for one example (0 for layers without).
   /// A transposed convolution's are counted over its input cells, each spreading a whole window.
+  /// Saturates at `Int.max` (a layer within `Limits` stays far below).
   func multiplyAddsPerExample(inputShape input: [Int]) -> Int {
+    let factors: [Int]
     switch self {
-    case .dense(let units, _, _): input.reduce(1, *) * units
-    case .conv2D(let filters, let k, _, _, _, _):
-      ((try? geometry(for: input)).map { $0.positions } ?? 0) * k * k * (input.last ?? 0) * filters
-    case .conv2DTranspose(let filters, let k, _, _, _, _): input.reduce(1, *) * k * k * filters
-    case .maxPool2D, .upSampling2D, .flatten, .reshape: 0
+    case .dense(let units, _, _): factors = input + [units]
+    case .conv2D(let filters, let k, _, _, _, _): factors = [(try? geometry(for: input))?.positions ?? 0, k, k, input.last ?? 0, filters]
+    case .conv2DTranspose(let filters, let k, _, _, _, _): factors = input + [k, k, filters]
+    case .maxPool2D, .upSampling2D, .flatten, .reshape: factors = [0]
     }
+    return checkedProduct(factors) ?? Int.max
   }
 
   /// A new layer for `inputShape` (already validated), with Keras's initialization.
   func makeLayer(inputShape: [Int], using generator: inout some RandomNumberGenerator) throws -> any Layer {
+    try makeLayer(inputShape: inputShape, parameters: nil, using: &generator)
+  }
+
+  /// A layer for `inputShape` (already validated) holding `parameters` (by the names and shapes
+  /// of `parameterShapes(inputShape:)`, already checked), or freshly initialized ones when nil.
+  func makeLayer(inputShape: [Int], parameters: [String: Tensor]?, using generator: inout some RandomNumberGenerator) throws
+    -> any Layer
+  {
     switch self {
     case .dense(let units, let activation, let useBias):
+      if let parameters { return Dense(weight: parameters["weight"]!, bias: parameters["bias"], activation: activation) }
       return Dense(inputSize: inputShape[0], outputSize: units, activation: activation, useBias: useBias, using: &generator)
     case .conv2D(let filters, _, _, _, let activation, let useBias):
-      return Conv2D(filters: filters, geometry: try geometry(for: inputShape), activation: activation, useBias: useBias, using: &generator)
+      let geometry = try geometry(for: inputShape)
+      if let parameters { return Conv2D(weight: parameters["weight"]!, bias: parameters["bias"], activation: activation, geometry: geometry) }
+      return Conv2D(filters: filters, geometry: geometry, activation: activation, useBias: useBias, using: &generator)
     case .conv2DTranspose(_, _, _, _, let activation, let useBias):
-      return Conv2DTranspose(channels: inputShape[2], geometry: try geometry(for: inputShape), activation: activation, useBias: useBias,
-                             using: &generator)
+      let geometry = try geometry(for: inputShape)
+      if let parameters {
+        return Conv2DTranspose(weight: parameters["weight"]!, bias: parameters["bias"], activation: activation, geometry: geometry)
+      }
+      return Conv2DTranspose(channels: inputShape[2], geometry: geometry, activation: activation, useBias: useBias, using: &generator)
     case .maxPool2D:
       return MaxPool2D(geometry: try geometry(for: inputShape))
     case .upSampling2D(let size):

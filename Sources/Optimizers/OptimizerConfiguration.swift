@@ -42,6 +42,27 @@ public struct OptimizerConfiguration: Codable, Equatable, Sendable {
     }
   }
 
+  /// What is wrong with these settings (as read from a file), or nil: a learning rate that is
+  /// not a positive number, a β, momentum or ρ outside [0, 1), an ε that is not positive.
+  public var problem: String? {
+    guard learningRate.isFinite, learningRate > 0 else { return "learning rate \(learningRate) is not a positive number" }
+    for (name, value) in [("beta1", beta1), ("beta2", beta2), ("momentum", momentum), ("rho", rho)] {
+      if let value, !(value >= 0 && value < 1) { return "\(name) \(value) does not lie in [0, 1)" }
+    }
+    if let epsilon, !(epsilon.isFinite && epsilon > 0) { return "epsilon \(epsilon) is not a positive number" }
+    return nil
+  }
+
+  /// How many tensors of state the optimizer keeps per parameter (Adam's two moments, RMSProp's
+  /// mean square and momentum, SGD's velocity), for memory estimates.
+  public var stateSlots: Int {
+    switch name {
+    case .adam: 2
+    case .rmsprop: (momentum ?? 0) > 0 ? 2 : 1
+    case .sgd: (momentum ?? 0) > 0 ? 1 : 0
+    }
+  }
+
   /// `adam (learning rate 0.001)`.
   public var description: String {
     var parts = ["learning rate \(learningRate)"]

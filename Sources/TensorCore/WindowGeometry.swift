@@ -1,3 +1,4 @@
+import FileIO
 import CKernels
 
 /// How windows meet an image's edges, as Keras's `padding`.
@@ -32,6 +33,7 @@ public struct WindowGeometry: Equatable, Sendable, CustomStringConvertible {
     guard height > 0, width > 0, channels > 0 else { throw GeometryError("image \(height)×\(width)×\(channels) must have positive sizes") }
     guard kernel.height > 0, kernel.width > 0 else { throw GeometryError("kernel \(kernel.height)×\(kernel.width) must be positive") }
     guard stride.height > 0, stride.width > 0 else { throw GeometryError("stride \(stride.height)×\(stride.width) must be positive") }
+    try Self.checkLimits(("image", [height, width, channels]), ("kernel", [kernel.height, kernel.width]), ("stride", [stride.height, stride.width]))
     func axis(_ size: Int, _ kernel: Int, _ stride: Int) throws -> (padBefore: Int, output: Int) {
       switch padding {
       case .same:
@@ -60,16 +62,25 @@ public struct WindowGeometry: Equatable, Sendable, CustomStringConvertible {
     guard height > 0, width > 0, channels > 0 else { throw GeometryError("input \(height)×\(width) to \(channels) channels must have positive sizes") }
     guard kernel.height > 0, kernel.width > 0 else { throw GeometryError("kernel \(kernel.height)×\(kernel.width) must be positive") }
     guard stride.height > 0, stride.width > 0 else { throw GeometryError("stride \(stride.height)×\(stride.width) must be positive") }
+    try checkLimits(("input", [height, width, channels]), ("kernel", [kernel.height, kernel.width]), ("stride", [stride.height, stride.width]))
     func axis(_ size: Int, _ kernel: Int, _ stride: Int) -> (output: Int, padBefore: Int) {
       switch padding {
-      case .same: (size * stride, max(kernel - stride, 0) / 2)
+      case .same: (size * stride, max(kernel - stride, 0) / 2)  // sizes are at most 2^24: no overflow
       case .valid: (size * stride + max(kernel - stride, 0), 0)
       }
     }
     let rows = axis(height, kernel.height, stride.height), columns = axis(width, kernel.width, stride.width)
+    try checkLimits(("output", [rows.output, columns.output]))
     return WindowGeometry(height: rows.output, width: columns.output, channels: channels, kernelHeight: kernel.height,
                           kernelWidth: kernel.width, strideHeight: stride.height, strideWidth: stride.width,
                           padTop: rows.padBefore, padLeft: columns.padBefore, outputHeight: height, outputWidth: width)
+  }
+
+  /// Throws when a size exceeds `Limits.maximumDimension`, before any arithmetic on it.
+  static func checkLimits(_ groups: (String, [Int])...) throws {
+    for (name, sizes) in groups where sizes.contains(where: { $0 > Limits.maximumDimension }) {
+      throw GeometryError("\(name) \(sizes.map(String.init).joined(separator: "×")) exceeds the limit of \(groupedDigits(Limits.maximumDimension)) per side")
+    }
   }
 
   /// Every field given: for tests and for geometries computed elsewhere.

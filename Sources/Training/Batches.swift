@@ -1,5 +1,7 @@
+import FileIO
 import CKernels
 import Datasets
+import NN
 import TensorCore
 
 /// Batches of an `ImageSet` as tensors of a model's input shape, in a seeded shuffled order.
@@ -10,7 +12,8 @@ import TensorCore
 public struct Batches {
   /// The examples.
   public let set: ImageSet
-  /// Examples per batch; the last batch of an epoch holds the remainder.
+  /// Examples per batch; the last batch of an epoch holds the remainder. A batch size larger
+  /// than the set is the set's size.
   public let batchSize: Int
   /// The shape of one example as the model takes it (`[784]`), with the set's example size.
   public let exampleShape: [Int]
@@ -24,7 +27,7 @@ public struct Batches {
       throw DataError.shapeMismatch(source: set.source, examples: set.exampleShape, model: exampleShape)
     }
     self.set = set
-    self.batchSize = batchSize
+    self.batchSize = min(batchSize, max(set.count, 1))
     self.exampleShape = exampleShape
     order = set.range.map(Int64.init)
   }
@@ -55,6 +58,15 @@ public struct Batches {
 }
 
 extension Batches {
+  /// Batches of `set` for a model of `architecture`: its examples must have the model's input
+  /// size and, where both are images, the model's image shape (14×56 images are not 28×28 ones).
+  ///
+  /// - Throws: `DataError.shapeMismatch` naming the set's source and both shapes.
+  public init(_ set: ImageSet, batchSize: Int, for architecture: Architecture) throws {
+    try architecture.check(exampleShape: set.exampleShape, source: set.source)
+    try self.init(set, batchSize: batchSize, exampleShape: architecture.inputShape)
+  }
+
   /// The positions in the current order of the examples of batch `index`.
   public func positions(ofBatch index: Int) -> Range<Int> {
     index * batchSize..<min((index + 1) * batchSize, set.count)
@@ -91,15 +103,33 @@ extension Batches {
   }
 }
 
-/// Data that does not fit the model.
+extension Architecture {
+  /// Throws `DataError.shapeMismatch` unless examples of `exampleShape` fit the model: the input's
+  /// size, and for images (rank 2 or 3) the model's image shape (a missing channel dimension is 1).
+  public func check(exampleShape: [Int], source: String) throws {
+    func image(_ shape: [Int]) -> [Int] { shape.count == 2 ? shape + [1] : shape }
+    let size = checkedProduct(exampleShape)
+    let imageFits = exampleShape.count < 2 || (imageShape ?? (inputShape.count >= 2 ? inputShape : nil)).map { image($0) == image(exampleShape) } ?? true
+    guard size == inputSize, imageFits else {
+      throw DataError.shapeMismatch(source: source, examples: exampleShape, model: inputShape, images: imageShape)
+    }
+  }
+}
+
+/// Data that does not fit the model, or no data.
 public enum DataError: Error, Equatable, CustomStringConvertible {
-  /// Examples of one size given to a model of another.
-  case shapeMismatch(source: String, examples: [Int], model: [Int])
+  /// Examples of one size or shape given to a model of another.
+  case shapeMismatch(source: String, examples: [Int], model: [Int], images: [Int]? = nil)
+  /// A set with no examples where some are needed ("training", "validation").
+  case empty(source: String, role: String, reason: String)
 
   public var description: String {
     switch self {
-    case .shapeMismatch(let source, let examples, let model):
-      "\(source): examples of shape \(examples) (\(examples.reduce(1, *)) values) do not fit the model's input \(model) (\(model.reduce(1, *)) values)"
+    case .shapeMismatch(let source, let examples, let model, let images):
+      "\(source): examples of shape \(examples) (\(checkedProduct(examples).map(groupedDigits) ?? "too many") values) do not fit the model's "
+        + "input \(model) (\(groupedDigits(model.reduce(1, *))) values\(images.map { "; images \($0.map(String.init).joined(separator: "×"))" } ?? ""))"
+    case .empty(let source, let role, let reason):
+      "\(source): the \(role) set is empty\(reason.isEmpty ? "" : " (\(reason))")"
     }
   }
 }

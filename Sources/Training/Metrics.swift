@@ -33,19 +33,24 @@ extension Trainer {
   /// denoising model, reconstructions of the inputs corrupted by its noise (with the evaluation
   /// seed), measured against the clean images, and the corrupted inputs' own PSNR and SSIM.
   public func measure(_ set: ImageSet, batchSize: Int = 1024) throws -> ReconstructionMetrics {
-    var batches = try Batches(set, batchSize: batchSize, exampleShape: model.architecture.inputShape)
+    var batches = try Batches(set, batchSize: batchSize, for: model.architecture)
     var lossTotal: Double = 0, squaredTotal: Double = 0, psnrTotal: Double = 0, ssimTotal: Double = 0
     var noisyPSNRTotal: Double = 0, noisySSIMTotal: Double = 0
     let size = set.exampleSize
-    let image = model.architecture.displayShape.map { (height: $0.height, width: $0.width, channels: size / ($0.height * $0.width)) }
+    let image = model.architecture.displayShape.flatMap { shape in
+      size % (shape.height * shape.width) == 0 ? (height: shape.height, width: shape.width, channels: size / (shape.height * shape.width)) : nil
+    }
     for index in 0..<batches.count {
       let batch = batches.batch(index)
-      let input = corruptedForEvaluation(batch, firstExample: index * batchSize)
+      let first = index * batches.batchSize
+      let input = corruptedForEvaluation(batch, firstExample: first)
       let rows = batch.shape[0]
       let (value, output) = withoutGradients {
         let output = model(Variable(input))
         return (loss(predicted: output, expected: batch, reduction: reduction).value.scalar, output.value)
       }
+      try model.checkFinite(output, what: "reconstructions", firstExample: first, source: set.source)
+      guard value.isFinite else { throw TrainingError.nonFiniteEvaluationLoss(value, source: set.source) }
       lossTotal += Double(value) * Double(rows)
       output.withUnsafeBufferPointer { outputs in
         batch.withUnsafeBufferPointer { originals in

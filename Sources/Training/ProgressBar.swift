@@ -1,4 +1,6 @@
+import FileIO
 import Foundation
+import TensorCore
 
 #if canImport(Glibc)
 import Glibc
@@ -61,15 +63,7 @@ public struct ProgressBar: Callback {
   static func format(_ value: Float) -> String { String(format: "%.4f", value) }
 
   /// `48,210`.
-  static func grouped(_ value: Double) -> String {
-    let digits = String(Int(value.rounded()))
-    var result = ""
-    for (index, character) in digits.reversed().enumerated() {
-      if index > 0, index % 3 == 0 { result.append(",") }
-      result.append(character)
-    }
-    return String(result.reversed())
-  }
+  static func grouped(_ value: Double) -> String { groupedDigits(Int(min(max(value, 0), 1e18).rounded())) }
 
   /// `0.42s`, `4.9s`, `1m 05s`.
   static func duration(_ seconds: Double) -> String {

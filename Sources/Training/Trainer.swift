@@ -79,14 +79,20 @@ public final class Trainer {
   /// and evaluating `validation` after each.
   ///
   /// - Returns: The history of losses and timings.
-  /// - Throws: `DataError` before training when the data does not fit the model;
-  ///   `TrainingError.nonFiniteLoss` when a step's loss is NaN or infinite; anything a callback throws.
+  /// - Throws: before training, `DataError` when a set is empty or does not fit the model and
+  ///   `MemoryBudget.Exceeded` when a step would need more memory than `budget`;
+  ///   `TrainingError` when a step's loss or a validation loss is NaN or infinite; anything a
+  ///   callback throws.
   public func fit(on training: ImageSet, validation: ImageSet? = nil, epochs: Int, batchSize: Int, shuffle: Bool = true,
-                  using generator: inout some RandomNumberGenerator, callbacks: [any Callback] = []) throws -> History {
+                  using generator: inout some RandomNumberGenerator, callbacks: [any Callback] = [],
+                  budget: MemoryBudget = .current) throws -> History {
     precondition(epochs >= 0 && batchSize > 0, "epochs must be non-negative and the batch size positive")
-    let exampleShape = model.architecture.inputShape
-    var batches = try Batches(training, batchSize: batchSize, exampleShape: exampleShape)
-    if let validation { _ = try Batches(validation, batchSize: batchSize, exampleShape: exampleShape) }
+    guard training.count > 0 else { throw DataError.empty(source: training.source, role: "training", reason: "") }
+    if let validation, validation.count == 0 { throw DataError.empty(source: validation.source, role: "validation", reason: "") }
+    var batches = try Batches(training, batchSize: batchSize, for: model.architecture)
+    if let validation { _ = try Batches(validation, batchSize: batchSize, for: model.architecture) }
+    try model.architecture.checkTrainingMemory(batchSize: batches.batchSize, threads: Parallel.threads,
+                                               optimizerSlots: optimizer.configuration.stateSlots, budget: budget)
     var callbacks = callbacks
     var history = History()
     var state = TrainingState()
@@ -111,8 +117,9 @@ public final class Trainer {
         for i in callbacks.indices { try callbacks[i].onBatchEnd(progress, state: &state) }
       }
       let elapsed = seconds(since: start)
-      let record = History.Epoch(epoch: epoch, loss: Float(total / Double(max(examples, 1))),
-                                 validationLoss: try validation.map { try evaluate($0, batchSize: max(batchSize, 1024)) },
+      let validationLoss = try validation.map { try evaluate($0, batchSize: max(batchSize, 1024)) }
+      if let validationLoss, !validationLoss.isFinite { throw TrainingError.nonFiniteValidationLoss(validationLoss, epoch: epoch) }
+      let record = History.Epoch(epoch: epoch, loss: Float(total / Double(max(examples, 1))), validationLoss: validationLoss,
                                  seconds: elapsed, examplesPerSecond: Double(examples) / max(elapsed, 1e-9))
       history.epochs.append(record)
       for i in callbacks.indices { try callbacks[i].onEpochEnd(record, of: epochs, state: &state) }
@@ -125,11 +132,11 @@ public final class Trainer {
   /// denoising model, of the reconstructions of the inputs corrupted by `noise` (with the fixed
   /// `evaluationNoiseSeed`, the same whatever the batch size) against the clean ones.
   public func evaluate(_ set: ImageSet, batchSize: Int = 1024) throws -> Float {
-    var batches = try Batches(set, batchSize: batchSize, exampleShape: model.architecture.inputShape)
+    var batches = try Batches(set, batchSize: batchSize, for: model.architecture)
     var total: Double = 0
     for index in 0..<batches.count {
       let batch = batches.batch(index)
-      let input = corruptedForEvaluation(batch, firstExample: index * batchSize)
+      let input = corruptedForEvaluation(batch, firstExample: index * batches.batchSize)
       let value = withoutGradients { loss(predicted: model(Variable(input)), expected: batch, reduction: reduction).value.scalar }
       total += Double(value) * Double(batch.shape[0])
     }
@@ -148,11 +155,21 @@ public final class Trainer {
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
   /// A step's loss was NaN or infinite.
   case nonFiniteLoss(Float, epoch: Int, batch: Int)
+  /// The loss on the validation data was NaN or infinite after an epoch.
+  case nonFiniteValidationLoss(Float, epoch: Int)
+  /// The loss measured on a set was NaN or infinite (the outputs were finite).
+  case nonFiniteEvaluationLoss(Float, source: String)
 
   public var description: String {
     switch self {
     case .nonFiniteLoss(let value, let epoch, let batch):
       "the loss became \(value) at epoch \(epoch), batch \(batch); try a lower --learning-rate, or check the data for NaN"
+    case .nonFiniteValidationLoss(let value, let epoch):
+      "val_loss became \(value) after epoch \(epoch) (the training loss was finite); try a lower --learning-rate, or check the "
+        + "validation data for NaN"
+    case .nonFiniteEvaluationLoss(let value, let source):
+      "the loss on \(source) is \(value): the model's outputs or the data hold values the loss cannot take (logits that "
+        + "overflow, or targets outside [0, 1])"
     }
   }
 }

@@ -1,5 +1,6 @@
 import NN
 import Optimizers
+import TensorCore
 
 /// How a model was trained: what its model file records, so a run can be repeated.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
@@ -33,6 +34,15 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     self.validation = validation
     self.threads = threads
     self.noise = noise
+  }
+
+  /// What is wrong with the configuration (as read from a model file), or nil: negative epochs,
+  /// a batch size or thread count out of range, bad optimizer settings.
+  public var problem: String? {
+    guard epochs >= 0 else { return "epochs \(epochs) is negative" }
+    guard batchSize > 0 else { return "batch size \(batchSize) is not positive" }
+    guard (1...Limits.maximumThreads).contains(threads) else { return "threads \(threads) does not lie in 1...\(Limits.maximumThreads)" }
+    return optimizer.problem.map { "optimizer: \($0)" }
   }
 
   /// The seed of the fixed noise on validation inputs: derived from `seed`, so a model file's

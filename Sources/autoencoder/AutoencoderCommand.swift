@@ -16,6 +16,7 @@ struct AutoencoderCommand: ParsableCommand {
 
   /// Runs the command; any error is one line on standard error and a non-zero exit.
   static func main() {
+    Interruption.install { "autoencoder: interrupted by \($0)" }
     do {
       var command = try parseAsRoot()
       try command.run()

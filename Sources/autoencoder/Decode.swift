@@ -33,7 +33,7 @@ struct Decode: ParsableCommand {
       values = array
       rows = shape.first ?? 0
     }
-    guard rows > 0, values.count == rows * width else {
+    guard rows > 0, values.count / width == rows, values.count % width == 0 else {
       throw FileError(codes, "holds \(values.count) values in \(rows) rows; the model's codes have \(width) values each")
     }
     guard values.allSatisfy(\.isFinite) else { throw FileError(codes, "holds NaN or infinite values") }

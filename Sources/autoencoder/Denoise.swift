@@ -30,8 +30,12 @@ struct Denoise: ParsableCommand {
     guard !inputs.isEmpty else { throw ValidationError("give PNG files or an IDX folder or file to denoise") }
     guard count > 0, columns > 0, (1...16).contains(scale) else { throw ValidationError("--count and --columns must be positive, --scale 1 to 16") }
     if pngInputs {
-      if let output, FileManager.default.fileExists(atPath: output), !isDirectory(output) {
+      if let output, FileIO.exists(output), !FileIO.isDirectory(output) {
         throw ValidationError("--output \(output): for PNG inputs, give a folder")
+      }
+      let names = inputs.map { ($0 as NSString).lastPathComponent }
+      if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+        throw ValidationError("two inputs are named \(repeated); their outputs would share a name in --output")
       }
     } else {
       guard inputs.count == 1 else { throw ValidationError("give one IDX folder or file, or PNG files (named .png)") }
@@ -67,22 +71,18 @@ struct Denoise: ParsableCommand {
     guard let (height, width) = architecture.displayShape else {
       throw ValidationError("the model's outputs cannot be shown as images")
     }
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let size = height * width, values = denoised.scalars
-    for (index, input) in inputs.enumerated() {
-      let path = (folder as NSString).appendingPathComponent((input as NSString).lastPathComponent)
-      try PNG.write(Image(width: width, height: height, intensities: values[(index * size)..<((index + 1) * size)]), to: path)
+    // All or nothing: every PNG is written to a temporary folder first, then moved into place.
+    let files = inputs.enumerated().map { index, input in
+      ((input as NSString).lastPathComponent,
+       Data(PNG.encode(Image(width: width, height: height, intensities: values[(index * size)..<((index + 1) * size)]))))
     }
+    try FileIO.writeAtomically(files, intoFolder: folder)
     say("Wrote \(inputs.count) denoised PNG file\(inputs.count == 1 ? "" : "s") to \(folder)/")
   }
 
   func report(noise: Noise, set: ImageSet, noisy: Tensor, denoised: Tensor) {
     let (before, after) = (ImageQuality.meanPSNR(of: noisy, against: set), ImageQuality.meanPSNR(of: denoised, against: set))
     say("PSNR against the clean images, mean of \(grouped(set.count)): noisy (\(noise)) " + String(format: "%.2f dB, denoised %.2f dB", before, after))
-  }
-
-  private func isDirectory(_ path: String) -> Bool {
-    var flag: ObjCBool = false
-    return FileManager.default.fileExists(atPath: path, isDirectory: &flag) && flag.boolValue
   }
 }

@@ -15,7 +15,9 @@ struct ThreadOptions: ParsableArguments {
 
   /// Loads BLAS (so a missing library is a clean error) and sets the threads.
   func prepare() throws {
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if let threads, !(1...Limits.maximumThreads).contains(threads) {
+      throw ValidationError("--threads \(threads): give 1 to \(Limits.maximumThreads)")
+    }
     try BLAS.load()
     if let threads { Parallel.threads = threads }
   }
@@ -57,26 +59,18 @@ struct HiddenSizes: ExpressibleByArgument {
   }
 }
 
-/// Checks before any work that `path` can be written, so a long run does not fail at its end.
+/// Checks before any work that `path` can be written (`FileIO.checkOutput`), so a long run does
+/// not fail at its end, and a device, FIFO or folder is never replaced.
 func checkWritable(_ path: String, option: String) throws {
-  let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-  var isDirectory: ObjCBool = false
-  guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-    throw ValidationError("\(option) \(path): directory \(directory) does not exist")
-  }
-  guard FileManager.default.isWritableFile(atPath: directory) else {
-    throw ValidationError("\(option) \(path): directory \(directory) is not writable")
+  do {
+    try FileIO.checkOutput(path)
+  } catch let error as FileError {
+    throw ValidationError("\(option) \(error.path): \(error.problem)")
   }
 }
 
 /// `101,200`.
-func grouped(_ value: Int) -> String {
-  let formatter = NumberFormatter()
-  formatter.numberStyle = .decimal
-  formatter.groupingSeparator = ","
-  formatter.usesGroupingSeparator = true
-  return formatter.string(from: NSNumber(value: value)) ?? String(value)
-}
+func grouped(_ value: Int) -> String { groupedDigits(value) }
 
 /// Writes a line to standard output at once (unbuffered, so lines keep their order beside the
 /// progress lines and reach a pipe as they happen).
@@ -84,11 +78,35 @@ func say(_ line: String) {
   FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
-/// Prints `value` as one line of JSON.
+/// Prints `value` as one line of JSON. JSON has no NaN or infinity: such a number is written as
+/// `null`, and a `"warnings"` list says which field held what.
 func printJSON(_ value: some Encodable) throws {
+  say(try jsonLine(value))
+}
+
+/// The JSON text `printJSON` prints.
+func jsonLine(_ value: some Encodable) throws -> String {
+  let marker = "\u{1}non-finite:"
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-  say(String(decoding: try encoder.encode(value), as: UTF8.self))
+  encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: marker + "infinity", negativeInfinity: marker + "-infinity",
+                                                                nan: marker + "NaN")
+  var text = String(decoding: try encoder.encode(value), as: UTF8.self)
+  let escaped = "\\u0001non-finite:"  // how JSONEncoder writes the marker inside a string
+  guard text.contains(escaped) else { return text }
+  var warnings: [String] = []
+  let pattern = try NSRegularExpression(pattern: #"(?:"([^"]*)":)?"\\u0001non-finite:([^"]*)""#)
+  for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
+    let key = Range(match.range(at: 1), in: text).map { String(text[$0]) }
+    let kind = Range(match.range(at: 2), in: text).map { String(text[$0]) } ?? "NaN"
+    warnings.insert("\(key ?? "a value") is \(kind), written as null", at: 0)
+    text.replaceSubrange(Range(match.range, in: text)!, with: key.map { "\"\($0)\":null" } ?? "null")
+  }
+  if text.hasPrefix("{") {
+    let list = try String(decoding: JSONEncoder().encode(warnings), as: UTF8.self)
+    text = "{\"warnings\":\(list)" + (text == "{}" ? "}" : "," + text.dropFirst())
+  }
+  return text
 }
 
 extension Noise: ExpressibleByArgument {

@@ -61,7 +61,10 @@ struct Train: ParsableCommand {
       throw ValidationError("give one of --model, --hidden and --architecture")
     }
     try checkWritable(output, option: "--output")
-    if let figurePath { try checkWritable(figurePath, option: "--reconstruction") }
+    if let figurePath {
+      try checkWritable(figurePath, option: "--reconstruction")
+      guard figurePath != output else { throw ValidationError("--reconstruction \(figurePath) is also the --output model file") }
+    }
   }
 
   func run() throws {
@@ -85,21 +88,27 @@ struct Train: ParsableCommand {
     }
     let unit = loss.unit(reduction)
     let file = try run.run(data: sets, callbacks: quiet ? [] : [ProgressBar(unit: unit)])
-    try file.write(to: output)
-    let last = file.history?.epochs.last
-    say("Wrote \(output): \(architecture.description), loss \(String(format: "%.4f", last?.loss ?? .nan))"
-      + (last?.validationLoss.map { ", val_loss \(String(format: "%.4f", $0))" } ?? "") + " \(unit)")
+    // The model file and the figure are written together, all or nothing.
+    var outputs = [(path: output, data: try file.encode())]
+    var figureNote: String?
     if let figurePath, let shown = sets.validation ?? Optional(sets.training) {
       let which = sets.validation == nil ? "training" : "validation"
+      let figure: Image
       if let noise {
         let denoiser = Denoiser(model: file.model, noise: noise, seed: configuration.evaluationNoiseSeed)
         let (noisy, denoised) = try denoiser.run(on: shown.prefix(10))
-        try PNG.write(try denoiser.figure(clean: shown, inputs: noisy, outputs: denoised), to: figurePath)
-        say("Wrote \(figurePath): the first 10 \(which) images, clean, with \(noise) noise, and denoised")
+        figure = try denoiser.figure(clean: shown, inputs: noisy, outputs: denoised)
+        figureNote = "the first 10 \(which) images, clean, with \(noise) noise, and denoised"
       } else {
-        try PNG.write(try ReconstructionFigure().render(file.model, on: shown), to: figurePath)
-        say("Wrote \(figurePath): the first 10 \(which) images above their reconstructions")
+        figure = try ReconstructionFigure().render(file.model, on: shown)
+        figureNote = "the first 10 \(which) images above their reconstructions"
       }
+      outputs.append((figurePath, Data(PNG.encode(figure))))
     }
+    try FileIO.writeAtomically(outputs)
+    let last = file.history?.epochs.last
+    say("Wrote \(output): \(architecture.description), loss \(String(format: "%.4f", last?.loss ?? .nan))"
+      + (last?.validationLoss.map { ", val_loss \(String(format: "%.4f", $0))" } ?? "") + " \(unit)")
+    if let figurePath, let figureNote { say("Wrote \(figurePath): \(figureNote)") }
   }
 }

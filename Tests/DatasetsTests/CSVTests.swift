@@ -15,7 +15,7 @@ import Testing
   @Test func errorsNameTheLine() throws {
     let directory = try TemporaryDirectory()
     let bad = try directory.write(Array("1,2\n3,x\n".utf8), to: "bad.csv")
-    #expect(throws: FileError(bad, "line 2: \"x\" is not a number")) { try CSV.read(bad) }
+    #expect(throws: FileError(bad, "line 2: \"x\" is not a finite number")) { try CSV.read(bad) }
     let ragged = try directory.write(Array("1,2\n3\n".utf8), to: "ragged.csv")
     #expect(throws: FileError(ragged, "line 2 has 1 fields, earlier lines have 2")) { try CSV.read(ragged) }
   }

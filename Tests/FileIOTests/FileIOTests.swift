@@ -22,7 +22,7 @@ import Testing
   @Test func aFailedWriteLeavesNoFileBehind() throws {
     let directory = try TemporaryDirectory()
     #expect(throws: FileError.self) { try FileIO.writeAtomically(Data([1]), to: directory.path("no/such/dir/out.bin")) }
-    #expect(throws: FileError(directory.path, "is a directory")) { try FileIO.writeAtomically(Data([1]), to: directory.path) }
+    #expect(throws: FileError(directory.path, "is a directory; only regular files are written")) { try FileIO.writeAtomically(Data([1]), to: directory.path) }
     #expect(try directory.contents().isEmpty)
   }
 }

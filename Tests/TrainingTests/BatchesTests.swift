@@ -47,7 +47,7 @@ import Training
       try Batches(set, batchSize: 4, exampleShape: [784])
     }
     #expect("\(DataError.shapeMismatch(source: "test", examples: [32, 32], model: [784]))"
-      == "test: examples of shape [32, 32] (1024 values) do not fit the model's input [784] (784 values)")
+      == "test: examples of shape [32, 32] (1,024 values) do not fit the model's input [784] (784 values)")
   }
 
   @Test func aShardOfABatchIsThoseRowsOfIt() throws {
