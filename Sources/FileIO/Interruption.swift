@@ -11,6 +11,7 @@ import Darwin
 /// save, for instance), print one line, and exit with 128 + the signal's number (130 or 143),
 /// as shells report a process killed by it.
 ///
+/// SIGXFSZ is ignored, so a write past `ulimit -f` is an error naming the file, not a kill.
 /// The signals are blocked in every thread and received by one thread of their own with
 /// `sigwait`, so the cleanup runs as ordinary code, not in a signal handler.
 public enum Interruption {
@@ -33,6 +34,9 @@ public enum Interruption {
     sigaddset(&signals, SIGINT)
     sigaddset(&signals, SIGTERM)
     pthread_sigmask(SIG_BLOCK, &signals, nil)
+    // A write beyond the file-size limit (`ulimit -f`) then fails with EFBIG, a clean error,
+    // instead of killing the process.
+    signal(SIGXFSZ, SIG_IGN)
     let blocked = signals
     let thread = Thread {
       var received: Int32 = 0

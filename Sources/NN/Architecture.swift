@@ -110,9 +110,7 @@ public struct Architecture: Codable, Equatable, Sendable {
       throw ArchitectureError.outputMismatch(output: outputs.last!, input: inputShape, trace: trace)
     }
     let total = try parameterShapes().reduce(0) { $0 + $1.shape.reduce(1, *) }  // each layer's is within the limit
-    guard total <= Limits.maximumParameters else {
-      throw ArchitectureError.tooLarge("\(groupedDigits(total)) parameters (the limit is \(groupedDigits(Limits.maximumParameters)))")
-    }
+    guard total <= Limits.maximumParameters else { throw ArchitectureError.tooManyParameters(total) }
     return codes.last!
   }
 
@@ -340,6 +338,7 @@ public enum ArchitectureError: Error, Equatable, CustomStringConvertible {
   case outputMismatch(output: [Int], input: [Int], trace: String)
   case notImages(model: String, exampleShape: [Int])
   case tooLarge(String)
+  case tooManyParameters(Int)
   case imageShape([Int], inputShape: [Int])
   case parameters(String)
 
@@ -352,8 +351,10 @@ public enum ArchitectureError: Error, Equatable, CustomStringConvertible {
       "the decoder outputs shape \(output), but the input shape is \(input); a reconstruction must match its input (shapes: \(trace))"
     case .notImages(let model, let shape): "\(model) takes images ([height, width] or [height, width, channels]), but the examples have shape \(shape)"
     case .tooLarge(let what):
-      "\(what) is too large: at most 3 dimensions of up to \(groupedDigits(Limits.maximumDimension)) each, "
-        + "\(groupedDigits(Limits.maximumValuesPerExample)) values per example and \(groupedDigits(Limits.maximumParameters)) parameters"
+      "\(what) is too large: at most 3 dimensions of up to \(groupedDigits(Limits.maximumDimension)) each and "
+        + "\(groupedDigits(Limits.maximumValuesPerExample)) values per example"
+    case .tooManyParameters(let count):
+      "the model has \(groupedDigits(count)) parameters, more than the limit of \(groupedDigits(Limits.maximumParameters))"
     case .imageShape(let image, let input):
       "image shape \(image) does not hold the input's \(checkedProduct(input).map(groupedDigits) ?? "?") values (input shape \(input))"
     case .parameters(let problem): problem

@@ -63,26 +63,32 @@ extension Autoencoder {
   public func checkFinite(_ output: Tensor, what: String, firstExample: Int, source: String) throws {
     guard let index = output.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) else { return }
     let rows = max(output.shape.first ?? 1, 1)
+    let example = firstExample + index / max(output.count / rows, 1)
+    throw nonFinite("the model's \(what) of example \(example) of \(source) are NaN or infinite")
+  }
+
+  /// The error for a non-finite result, `subject` ("the loss on ... is NaN"), with a hint when
+  /// the model's weights are large enough to overflow.
+  public func nonFinite(_ subject: String) -> NonFiniteOutputError {
     let largest = namedParameters.map { ($0.name, $0.parameter.value.withUnsafeBufferPointer { $0.reduce(Float(0)) { max($0, abs($1)) } }) }
       .max { $0.1 < $1.1 }
-    throw NonFiniteOutputError(what: what, example: firstExample + index / max(output.count / rows, 1), source: source,
-                               largestWeight: largest.map { (name: $0.0, magnitude: $0.1) })
+    return NonFiniteOutputError(subject: subject, largestWeight: largest.flatMap { $0.1 > 1e6 ? (name: $0.0, magnitude: $0.1) : nil })
   }
 }
 
-/// A model whose outputs are NaN or infinite: its weights overflow the arithmetic on this input.
+/// A model whose outputs, or the loss of its outputs, are NaN or infinite.
 public struct NonFiniteOutputError: Error, CustomStringConvertible {
-  /// What was computed ("reconstructions").
-  public var what: String
-  /// The first example (from 0) whose output is not finite.
-  public var example: Int
-  /// Where the examples came from.
-  public var source: String
-  /// The parameter of largest magnitude, if the model has any.
+  /// What is not finite, as a clause.
+  public var subject: String
+  /// The parameter of largest magnitude, when it is large enough to be the likely cause.
   public var largestWeight: (name: String, magnitude: Float)?
 
   public var description: String {
-    "the model's \(what) of example \(example) of \(source) are NaN or infinite"
-      + (largestWeight.map { "; its weights may be too large (the largest magnitude is \($0.magnitude) in \($0.name))" } ?? "")
+    subject + (largestWeight.map { "; its weights may be too large (the largest magnitude is \($0.magnitude) in \($0.name))" } ?? "")
   }
+}
+
+extension Float {
+  /// `NaN`, `+infinity`, `-infinity`, or the number: for messages about values that went wrong.
+  public var spelledOut: String { isNaN ? "NaN" : isInfinite ? (self > 0 ? "+infinity" : "-infinity") : "\(self)" }
 }

@@ -50,7 +50,9 @@ extension Trainer {
         return (loss(predicted: output, expected: batch, reduction: reduction).value.scalar, output.value)
       }
       try model.checkFinite(output, what: "reconstructions", firstExample: first, source: set.source)
-      guard value.isFinite else { throw TrainingError.nonFiniteEvaluationLoss(value, source: set.source) }
+      guard value.isFinite else {
+        throw model.nonFinite("the \(loss.name) of the model's outputs on \(set.source) is \(value.spelledOut) (its outputs saturate or overflow)")
+      }
       lossTotal += Double(value) * Double(rows)
       output.withUnsafeBufferPointer { outputs in
         batch.withUnsafeBufferPointer { originals in

@@ -157,19 +157,14 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
   case nonFiniteLoss(Float, epoch: Int, batch: Int)
   /// The loss on the validation data was NaN or infinite after an epoch.
   case nonFiniteValidationLoss(Float, epoch: Int)
-  /// The loss measured on a set was NaN or infinite (the outputs were finite).
-  case nonFiniteEvaluationLoss(Float, source: String)
 
   public var description: String {
     switch self {
     case .nonFiniteLoss(let value, let epoch, let batch):
-      "the loss became \(value) at epoch \(epoch), batch \(batch); try a lower --learning-rate, or check the data for NaN"
+      "the loss became \(value.spelledOut) at epoch \(epoch), batch \(batch); try a lower --learning-rate, or check the data for NaN"
     case .nonFiniteValidationLoss(let value, let epoch):
-      "val_loss became \(value) after epoch \(epoch) (the training loss was finite); try a lower --learning-rate, or check the "
+      "val_loss became \(value.spelledOut) after epoch \(epoch) (the training loss was finite); try a lower --learning-rate, or check the "
         + "validation data for NaN"
-    case .nonFiniteEvaluationLoss(let value, let source):
-      "the loss on \(source) is \(value): the model's outputs or the data hold values the loss cannot take (logits that "
-        + "overflow, or targets outside [0, 1])"
     }
   }
 }

@@ -52,3 +52,43 @@ import Testing
     }
   }
 }
+
+/// Sizes in IDX headers are checked before anything is inflated or allocated.
+@Suite struct IDXLimitsTests {
+  func header(_ shape: [UInt32]) -> [UInt8] {
+    [0, 0, 0x08, UInt8(shape.count)] + shape.flatMap { [UInt8($0 >> 24), UInt8($0 >> 16 & 0xff), UInt8($0 >> 8 & 0xff), UInt8($0 & 0xff)] }
+  }
+
+  @Test func imagesLargerThanTheToolReadsAreNamedFromTheHeader() {
+    #expect(throws: IDX.Problem.self) { try IDX.decode(header([1, 16384, 16385]), rank: 3) }
+    do {
+      _ = try IDX.decode(header([1, 8192, 8192]) + [1, 2, 3], rank: 3)
+      Issue.record("no error")
+    } catch {
+      #expect("\(error)" == "unsupported size: 8192×8192 images exceed the limit of 16384 pixels a side and 16777216 pixels (4096×4096) in all")
+    }
+  }
+
+  @Test func aGzippedBombIsRefusedAfterItsHeader() throws {
+    // A header declaring 10 images of 28×28, followed by 64 MB of zeros: the inflation stops
+    // one byte past the declared size.
+    let bomb = Zlib.gzip(header([10, 28, 28]) + [UInt8](repeating: 0, count: 64 << 20))
+    do {
+      _ = try IDX.decode(bomb, rank: 3)
+      Issue.record("no error")
+    } catch {
+      #expect("\(error)" == "corrupt: more data than the header describes (gzip)")
+    }
+    let fine = Zlib.gzip(header([2, 2, 2]) + [1, 2, 3, 4, 5, 6, 7, 8])
+    #expect(try IDX.decode(fine, rank: 3) == IDX.Array(shape: [2, 2, 2], bytes: [1, 2, 3, 4, 5, 6, 7, 8]))
+  }
+
+  @Test func labelCountsThatOverflowAreCorrupt() {
+    do {
+      _ = try IDX.decode(header([UInt32.max, UInt32.max, 1]), rank: 3)
+      Issue.record("no error")
+    } catch {
+      #expect("\(error)".hasPrefix("unsupported size") || "\(error)".hasPrefix("corrupt"))
+    }
+  }
+}

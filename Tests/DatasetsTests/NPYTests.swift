@@ -41,3 +41,27 @@ import Testing
     }
   }
 }
+
+@Suite struct NPYSizeTests {
+  func file(descr: String, shape: String, data: [UInt8] = []) -> [UInt8] {
+    let header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }\n"
+    return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8) + data
+  }
+
+  func problem(_ bytes: [UInt8]) -> String {
+    do {
+      _ = try NPY.decode(bytes)
+      return "no error"
+    } catch {
+      return "\(error)"
+    }
+  }
+
+  @Test func shapesWhoseSizesOverflowAreCorrupt() throws {
+    #expect(problem(file(descr: "<f4", shape: "(4611686018427387904, 4)")) == "corrupt: shape [4611686018427387904, 4] holds more values than any file can")
+    #expect(problem(file(descr: "<f8", shape: "(2305843009213693952,)")) == "corrupt: shape [2305843009213693952] holds more values than any file can")
+    #expect(problem(file(descr: "<f4", shape: "(3,)", data: [0, 0, 0, 0])) == "truncated: shape [3] of '<f4' needs 12 bytes of data, the file has 4")
+    #expect(problem([0x93] + Array("NUMPY".utf8) + [2, 0, 0, 0]) == "truncated: 10 bytes, shorter than the header")
+    #expect(try NPY.decode(file(descr: "<f4", shape: "(9223372036854775807, 0)")).values.isEmpty)
+  }
+}

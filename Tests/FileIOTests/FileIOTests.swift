@@ -1,4 +1,4 @@
-import FileIO
+@testable import FileIO
 import Foundation
 import TestSupport
 import Testing
@@ -24,5 +24,94 @@ import Testing
     #expect(throws: FileError.self) { try FileIO.writeAtomically(Data([1]), to: directory.path("no/such/dir/out.bin")) }
     #expect(throws: FileError(directory.path, "is a directory; only regular files are written")) { try FileIO.writeAtomically(Data([1]), to: directory.path) }
     #expect(try directory.contents().isEmpty)
+  }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Only regular files are read or replaced; several files are written all or nothing.
+@Suite struct FileIOKindsTests {
+  @Test func fifosDevicesAndLargeFilesAreRefusedBeforeReading() throws {
+    let directory = try TemporaryDirectory()
+    let fifo = directory.path("fifo")
+    #expect(mkfifo(fifo, 0o644) == 0)
+    // Reading a FIFO with no writer would block forever; it is refused at once.
+    #expect(throws: FileError(fifo, "is a named pipe (FIFO), not a file")) { try FileIO.read(fifo) }
+    #expect(throws: FileError("/dev/zero", "is a character device, not a file")) { try FileIO.read("/dev/zero") }
+    let file = try directory.write([UInt8](repeating: 7, count: 2000), to: "big.bin")
+    #expect(throws: FileError(file, "is 2 KB, more than the 1000 bytes limit for this file")) { try FileIO.read(file, limit: 1000) }
+    #expect(try FileIO.read(file, limit: 2000).count == 2000)
+  }
+
+  @Test func outputsThatAreNotRegularFilesAreNeverReplaced() throws {
+    let directory = try TemporaryDirectory()
+    let fifo = directory.path("fifo")
+    #expect(mkfifo(fifo, 0o644) == 0)
+    let toDevice = directory.path("to-null")
+    try FileManager.default.createSymbolicLink(atPath: toDevice, withDestinationPath: "/dev/null")
+    let broken = directory.path("broken")
+    try FileManager.default.createSymbolicLink(atPath: broken, withDestinationPath: directory.path("nowhere/x"))
+    #expect(throws: FileError("/dev/null", "is a character device; only regular files are written")) { try FileIO.writeAtomically(Data([1]), to: "/dev/null") }
+    #expect(throws: FileError(fifo, "is a named pipe (FIFO); only regular files are written")) { try FileIO.writeAtomically(Data([1]), to: fifo) }
+    #expect(throws: FileError(toDevice, "is a symbolic link to a character device; only regular files are written")) {
+      try FileIO.writeAtomically(Data([1]), to: toDevice)
+    }
+    #expect(throws: FileError(broken, "is a broken symbolic link")) { try FileIO.writeAtomically(Data([1]), to: broken) }
+    #expect(try directory.contents() == ["broken", "fifo", "to-null"])
+  }
+
+  @Test func aSymbolicLinkToARegularFileIsFollowedAndKept() throws {
+    let directory = try TemporaryDirectory()
+    let target = try directory.write([1], to: "target.bin")
+    let link = directory.path("link.bin")
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+    #expect(try FileIO.checkOutput(link) == URL(fileURLWithPath: target).resolvingSymlinksInPath().path)
+    try FileIO.writeAtomically(Data([4, 5, 6]), to: link)
+    #expect(try FileIO.read(target) == Data([4, 5, 6]))
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
+  }
+
+  @Test func severalFilesAreWrittenTogetherOrNotAtAll() throws {
+    let directory = try TemporaryDirectory()
+    let fifo = directory.path("b.bin")
+    #expect(mkfifo(fifo, 0o644) == 0)
+    // The second output cannot be written, so the first is not either.
+    #expect(throws: FileError(fifo, "is a named pipe (FIFO); only regular files are written")) {
+      try FileIO.writeAtomically([(directory.path("a.bin"), Data([1])), (fifo, Data([2]))])
+    }
+    #expect(try directory.contents() == ["b.bin"])
+    try FileIO.writeAtomically([(directory.path("a.bin"), Data([1])), (directory.path("c.bin"), Data([3]))])
+    #expect(try directory.contents() == ["a.bin", "b.bin", "c.bin"])
+    #expect(try FileIO.read(directory.path("c.bin")) == Data([3]))
+    #expect(TemporaryFiles.registered.allSatisfy { !$0.hasPrefix(directory.path) })
+  }
+
+  @Test func filesIntoAFolderArriveTogether() throws {
+    let directory = try TemporaryDirectory()
+    let folder = directory.path("out")
+    try FileIO.writeAtomically([("a.png", Data([1])), ("b.png", Data([2]))], intoFolder: folder)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["a.png", "b.png"])
+    try FileIO.writeAtomically([("b.png", Data([3])), ("c.png", Data([4]))], intoFolder: folder)  // into an existing folder
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["a.png", "b.png", "c.png"])
+    #expect(try FileIO.read("\(folder)/b.png") == Data([3]))
+    #expect(throws: FileError(folder, "cannot write two files named \"d.png\" into it")) {
+      try FileIO.writeAtomically([("d.png", Data([1])), ("d.png", Data([2]))], intoFolder: folder)
+    }
+    #expect(try directory.contents() == ["out"])  // no staging folder left beside it
+  }
+
+  @Test func removingTemporaryFilesTakesWhatWritesLeftInFlight() throws {
+    let directory = try TemporaryDirectory()
+    let made = try FileIO.makeTemporaryFile(beside: directory.path("x.bin"), named: directory.path("x.bin"))
+    close(made.descriptor)
+    let folder = try FileIO.makeTemporaryFolder(in: directory.path, named: directory.path("out"))
+    try Data([1]).write(to: URL(fileURLWithPath: "\(folder)/inside.png"))
+    #expect(TemporaryFiles.registered.contains(made.path) && TemporaryFiles.registered.contains(folder))
+    #expect(made.path.hasPrefix(directory.path + "/.x.bin.tmp-"))
+    TemporaryFiles.removeAll()
+    #expect(try directory.contents().isEmpty)
+    #expect(!TemporaryFiles.registered.contains(made.path))
   }
 }

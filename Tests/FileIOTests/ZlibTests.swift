@@ -42,4 +42,12 @@ import Testing
   @Test func crc32OfAKnownString() {
     #expect(Zlib.crc32(Array("123456789".utf8)) == 0xCBF4_3926)  // the standard check value
   }
+
+  @Test func aPrefixIsInflatedWithoutTheRest() throws {
+    let bomb = Zlib.gzip([UInt8](repeating: 0, count: 64 << 20))  // 64 MB of zeros in about 64 KB
+    #expect(bomb.count < 100_000)
+    #expect(try Zlib.inflatePrefix(Data(bomb), count: 16) == [UInt8](repeating: 0, count: 16))
+    #expect(try Zlib.inflatePrefix(Data(Zlib.gzip(Array("hi".utf8))), count: 16) == Array("hi".utf8))  // shorter than asked
+    #expect(throws: Zlib.InflateError.tooLarge(limit: 1000)) { try Zlib.inflate(Data(bomb), limit: 1000) }
+  }
 }

@@ -11,4 +11,11 @@ import Testing
     #expect(abs(rgba.grayIntensities[0] - 0.299) < 1e-6)
     #expect(Image(width: 1, height: 1, channels: 2, pixels: [51, 0]).grayIntensities == [0.2])
   }
+
+  @Test func sizeLimits() {
+    #expect(Image.sizeProblem(width: 4096, height: 4096) == nil)
+    #expect(Image.sizeProblem(width: 16384, height: 1024) == nil)
+    #expect(Image.sizeProblem(width: 16385, height: 1) != nil)
+    #expect(Image.sizeProblem(width: 4097, height: 4096) != nil)
+  }
 }

@@ -70,3 +70,29 @@ import Testing
     #expect(throws: FileError(path, "not a PNG file (bad signature)")) { try PNG.read(path) }
   }
 }
+
+@Suite struct PNGSizeLimitTests {
+  /// A PNG whose header declares `width`×`height` gray pixels, with `data` as its image data.
+  func png(width: UInt32, height: UInt32, data: [UInt8]) -> [UInt8] {
+    PNG.signature + PNG.chunk("IHDR", PNG.bigEndian(width) + PNG.bigEndian(height) + [8, 0, 0, 0, 0]) + PNG.chunk("IDAT", data)
+      + PNG.chunk("IEND", [])
+  }
+
+  @Test func imagesLargerThanTheLimitAreRefusedFromTheirHeader() {
+    let bomb = Zlib.deflate([UInt8](repeating: 0, count: 4 << 20))
+    for (width, height) in [(65535, 65535), (16384, 16384), (16385, 1), (4097, 4096)] as [(UInt32, UInt32)] {
+      do {
+        _ = try PNG.decode(png(width: width, height: height, data: bomb))
+        Issue.record("\(width)×\(height) decoded")
+      } catch {
+        #expect("\(error)" == "unsupported size: \(width)×\(height) images exceed the limit of 16384 pixels a side and 16777216 pixels (4096×4096) in all")
+      }
+    }
+    #expect(throws: PNG.Problem.self) { try PNG.decode(png(width: 0, height: 5, data: bomb)) }
+  }
+
+  @Test func imagesAtTheLimitDecode() throws {
+    let image = try PNG.decode(png(width: 16384, height: 2, data: Zlib.deflate([UInt8](repeating: 0, count: 2 * (16384 + 1)))))
+    #expect(image.width == 16384 && image.height == 2)
+  }
+}

@@ -49,4 +49,22 @@ import Testing
       #expect((forward.outputHeight, forward.outputWidth, forward.padTop) == (g.outputHeight, g.outputWidth, g.padTop))
     }
   }
+
+  @Test func sizesBeyondTheLimitAreErrorsBeforeAnyArithmetic() {
+    #expect(throws: GeometryError.self) {
+      try WindowGeometry(height: 28, width: 28, channels: 1, kernel: (Int.max, Int.max), stride: (1, 1), padding: .same)
+    }
+    #expect(throws: GeometryError.self) {
+      try WindowGeometry(height: 28, width: 28, channels: 1, kernel: (3, 3), stride: (Int.max, 1), padding: .same)
+    }
+    #expect(throws: GeometryError.self) {
+      try WindowGeometry.transposed(height: 1 << 20, width: 1, channels: 1, kernel: (3, 3), stride: (1 << 10, 1), padding: .same)
+    }
+    do {
+      _ = try WindowGeometry(height: 1 << 25, width: 1, channels: 1, kernel: (1, 1), stride: (1, 1), padding: .valid)
+      Issue.record("no error")
+    } catch {
+      #expect("\(error)" == "image 33554432×1×1 exceeds the limit of 16,777,216 per side")
+    }
+  }
 }

@@ -23,14 +23,8 @@ struct CLI {
     return "autoencoder"
   }()
 
-  static func run(_ arguments: [String], in directory: String? = nil) throws -> Result {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    var environment = ProcessInfo.processInfo.environment
-    environment["AUTOENCODERKIT_TEST"] = "1"
-    process.environment = environment
+  static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> Result {
+    let process = process(arguments, in: directory, environment: environment)
     let output = Pipe(), error = Pipe()
     process.standardOutput = output
     process.standardError = error
@@ -40,6 +34,16 @@ struct CLI {
     process.waitUntilExit()
     return Result(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
                   error: String(decoding: errorData, as: UTF8.self))
+  }
+
+  /// The tool's process for `arguments`, not yet started.
+  static func process(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    process.environment = ProcessInfo.processInfo.environment.merging(["AUTOENCODERKIT_TEST": "1"].merging(environment) { $1 }) { $1 }
+    return process
   }
 
   /// A folder of MNIST-format files holding small synthetic 8x8 images: 300 to train on, 60 to test.
