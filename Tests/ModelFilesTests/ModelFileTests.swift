@@ -103,4 +103,29 @@ import Training
       try ModelFile.read(python)
     }
   }
+
+  @Test func metadataIsCheckedAgainstTheTensorsBeforeAnyLayerIsBuilt() throws {
+    // Units 2^20 in a file whose tensors are 12-6-3-6-12: refused without allocating 12·2^20 floats.
+    let huge = try problem(file(editing: { _ in }) { metadata in
+      metadata["architecture"] = metadata["architecture"]!.replacingOccurrences(of: #""units":6"#, with: #""units":1048576"#)
+    })
+    #expect(huge == "tensor encoder.0.weight has shape [12, 6], the architecture needs [12, 1048576]")
+    let image = try problem(file(editing: { _ in }) { metadata in
+      metadata["architecture"] = metadata["architecture"]!.replacingOccurrences(of: #""input_shape":[12]"#, with: #""image_shape":[3,5],"input_shape":[12]"#)
+    })
+    #expect(image == "its architecture cannot be built: image shape [3, 5] does not hold the input's 12 values (input shape [12])")
+  }
+
+  @Test func trainingSettingsOutOfRangeAreCorrupt() throws {
+    func withTraining(_ change: (inout TrainingConfiguration) -> Void) throws -> String? {
+      var settings = training
+      change(&settings)
+      return problem(try ModelFile(model: try model(), training: settings).encode())
+    }
+    #expect(try withTraining { $0.batchSize = 0 } == "corrupt training metadata: batch size 0 is not positive")
+    #expect(try withTraining { $0.threads = 100_000 } == "corrupt training metadata: threads 100000 does not lie in 1...256")
+    #expect(try withTraining { $0.optimizer.momentum = 1.5 } == "corrupt training metadata: optimizer: momentum 1.5 does not lie in [0, 1)")
+    #expect(try withTraining { $0.optimizer.learningRate = -1 } == "corrupt training metadata: optimizer: learning rate -1.0 is not a positive number")
+    #expect(try withTraining { _ in } == nil)
+  }
 }

@@ -60,4 +60,21 @@ import Testing
       try Architecture(json: Data(#"{"encoder": [{"type": "conv"}], "decoder": []}"#.utf8), source: "c.json", exampleShape: [8, 8])
     } throws: { "\($0)".hasPrefix("c.json: not an architecture: at encoder.0.type: unknown layer type \"conv\"") }
   }
+
+  @Test func sizesNearIntMaxInSpecsAreMisfitsNotTraps() {
+    for (spec, fragment) in [
+      ("up 4611686018427387904 | conv 1 3 sigmoid", "upsampling size 4611686018427387904 exceeds the limit of 16,777,216"),
+      ("reshape 4294967296x4294967296 | dense 784 sigmoid", "target size 4294967296 exceeds the limit"),
+      ("dense 2147483648 | dense 784 sigmoid", "units 2147483648 exceeds the limit"),
+      ("conv 4 9223372036854775807 | conv 1 3 sigmoid", "kernel size 9223372036854775807 exceeds the limit"),
+      ("conv 4 3 stride 9223372036854775807 | conv 1 3 sigmoid", "stride 9223372036854775807 exceeds the limit"),
+      ("pool 9223372036854775807 | up 2", "pool size 9223372036854775807 exceeds the limit"),
+    ] {
+      #expect {
+        try Architecture(spec: spec, exampleShape: [28, 28])
+      } throws: { error in
+        "\(error)".contains(fragment)
+      }
+    }
+  }
 }

@@ -127,4 +127,83 @@ import Testing
       try JSONDecoder().decode(LayerSpec.self, from: Data(#"{"type": "conv2d", "filters": 0, "kernel_size": 3}"#.utf8))
     }
   }
+
+  // MARK: - Limits and parameters
+
+  func problem(_ architecture: Architecture) -> String {
+    do {
+      try architecture.validated()
+      return "valid"
+    } catch {
+      return "\(error)"
+    }
+  }
+
+  @Test func everySizeIsCheckedAgainstTheLimitsBeforeArithmetic() {
+    #expect(problem(.dense(inputSize: 64, hiddenSizes: [1 << 31]))
+      == "layer encoder.0 Dense(2147483648, relu) does not fit input shape [64]: units 2147483648 exceeds the limit of 16,777,216")
+    #expect(problem(Architecture(inputShape: [1 << 40, 1 << 30], encoder: [.flatten], decoder: [.reshape([1 << 40, 1 << 30])]))
+      == "input shape [1099511627776, 1073741824] is too large: at most 3 dimensions of up to 16,777,216 each and 268,435,456 values per example")
+    #expect(problem(Architecture(inputShape: [8, 8, 1], encoder: [.upSampling2D(size: 1 << 24)], decoder: [.maxPool2D(size: 1 << 24)]))
+      == "layer encoder.0 UpSampling2D(16777216×16777216) does not fit input shape [8, 8, 1]: its output [134217728, 134217728, 1] exceeds the limit of 268,435,456 values per example")
+    #expect(problem(Architecture(inputShape: [8, 8, 1], encoder: [.conv2D(filters: 1, kernelSize: 1 << 24, activation: .relu)],
+                                 decoder: [.conv2D(filters: 1, kernelSize: 3, activation: .relu)]))
+      .hasSuffix("its parameters (weight [16777216, 16777216, 1, 1], bias [1]) exceed the limit of 2,147,483,647"))
+    #expect(problem(.dense(inputSize: 64, hiddenSizes: [16_777_216])) == "the model has 2,164,260,928 parameters, more than the limit of 2,147,483,647")
+  }
+
+  @Test func anImageShapeMustHoldTheInput() {
+    var architecture = Architecture.dense(inputSize: 64, hiddenSizes: [4])
+    for shape in [[7, 8], [0, 0], [8, 9], [64], [1, 1, 1, 64]] {
+      architecture.imageShape = shape
+      #expect(problem(architecture) == "image shape \(shape) does not hold the input's 64 values (input shape [64])")
+    }
+    architecture.imageShape = [8, 8]
+    #expect(problem(architecture) == "valid")
+  }
+
+  @Test func parameterShapesComeFromTheSpecsAlone() throws {
+    let architecture = Architecture.convolutionalTranspose(height: 8, width: 8)
+    var generator = SplitMix64(seed: 1)
+    let model = try Autoencoder(architecture, using: &generator)
+    let shapes = try architecture.parameterShapes()
+    #expect(shapes.map(\.name) == model.namedParameters.map(\.name))
+    #expect(shapes.map(\.shape) == model.namedParameters.map(\.parameter.shape))
+    #expect(shapes.first { $0.name == "decoder.0.weight" }?.shape == [3, 3, 32, 32])
+  }
+
+  @Test func aModelBuiltFromTensorsHoldsThemAndNamesAnyMisfit() throws {
+    let architecture = Architecture.dense(inputSize: 4, hiddenSizes: [2])
+    let tensors: [String: Tensor] = [
+      "encoder.0.weight": Tensor(shape: [4, 2], scalars: (0..<8).map(Float.init)), "encoder.0.bias": Tensor([1, 2]),
+      "decoder.0.weight": Tensor(shape: [2, 4], scalars: (0..<8).map { -Float($0) }), "decoder.0.bias": Tensor([0, 0, 0, 1]),
+    ]
+    let model = try Autoencoder(architecture, parameters: tensors)
+    #expect(model.parameter(named: "encoder.0.weight")?.value == tensors["encoder.0.weight"])
+    #expect(model.parameter(named: "decoder.0.bias")?.value == Tensor([0, 0, 0, 1]))
+    func misfit(_ change: (inout [String: Tensor]) -> Void) -> String {
+      var changed = tensors
+      change(&changed)
+      do {
+        _ = try Autoencoder(architecture, parameters: changed)
+        return "built"
+      } catch {
+        return "\(error)"
+      }
+    }
+    #expect(misfit { $0["encoder.0.bias"] = nil } == "missing tensor encoder.0.bias")
+    #expect(misfit { $0["encoder.1.bias"] = Tensor([1]) } == "unexpected tensor encoder.1.bias (the architecture has no such parameter)")
+    #expect(misfit { $0["encoder.0.weight"] = Tensor.zeros(shape: [2, 4]) } == "tensor encoder.0.weight has shape [2, 4], the architecture needs [4, 2]")
+  }
+
+  @Test func trainingMemoryCountsParametersStateAndActivations() throws {
+    // 784-64-784: 101,200 parameters; per example 784 + 64 + 784 = 1,632 values.
+    let dense = Architecture.dense(hiddenSizes: [64])
+    let parameters = 101_200, activations = 1632
+    #expect(try dense.trainingMemory(batchSize: 256, threads: 2, optimizerSlots: 2) == 4 * (parameters * 6 + activations * 2 * 256))
+    #expect(throws: MemoryBudget.Exceeded.self) {
+      try dense.checkTrainingMemory(batchSize: 256, threads: 2, optimizerSlots: 2, budget: MemoryBudget(bytes: 1 << 20, source: "test"))
+    }
+    try dense.checkTrainingMemory(batchSize: 256, threads: 2, optimizerSlots: 2, budget: MemoryBudget(bytes: 8 << 20, source: "test"))
+  }
 }

@@ -1,3 +1,4 @@
+import NN
 import Datasets
 import TensorCore
 import TestSupport
@@ -60,5 +61,25 @@ import Training
       #expect(batches.batch(index, rows: 1..<whole.shape[0]) == whole.rows(1..<whole.shape[0]))
       #expect(batches.batch(index, rows: 0..<1).shape == [1, 4])
     }
+  }
+
+  @Test func aBatchLargerThanTheSetIsTheSet() throws {
+    let set = syntheticImages(count: 10)
+    let batches = try Batches(set, batchSize: Int.max, exampleShape: [64])
+    #expect(batches.batchSize == 10 && batches.count == 1 && batches.positions(ofBatch: 0) == 0..<10)
+  }
+
+  @Test func imagesOfTheSameSizeButAnotherShapeDoNotFit() throws {
+    var architecture = Architecture.dense(inputSize: 64, hiddenSizes: [4])
+    architecture.imageShape = [8, 8]
+    let wide = ImageSet(storage: .floats([Float](repeating: 0, count: 128)), exampleShape: [4, 16], source: "wide")
+    #expect(throws: DataError.shapeMismatch(source: "wide", examples: [4, 16], model: [64], images: [8, 8])) {
+      try Batches(wide, batchSize: 2, for: architecture)
+    }
+    #expect("\(DataError.shapeMismatch(source: "wide", examples: [4, 16], model: [64], images: [8, 8]))"
+      == "wide: examples of shape [4, 16] (64 values) do not fit the model's input [64] (64 values; images 8×8)")
+    // Flat examples of the right size, and images with an explicit single channel, fit.
+    _ = try Batches(ImageSet(storage: .floats([Float](repeating: 0, count: 128)), exampleShape: [64], source: "flat"), batchSize: 2, for: architecture)
+    _ = try Batches(ImageSet(storage: .floats([Float](repeating: 0, count: 128)), exampleShape: [8, 8, 1], source: "c"), batchSize: 2, for: architecture)
   }
 }

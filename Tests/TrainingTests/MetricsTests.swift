@@ -26,4 +26,17 @@ import Training
     #expect(abs(shifted.meanSquaredError - 0.01) < 1e-6)
     #expect(abs(shifted.psnr - 20) < 1e-3)
   }
+
+  @Test func outputsThatOverflowAreAnErrorNamingTheWeights() throws {
+    var generator = SplitMix64(seed: 1)
+    let model = try Autoencoder(.dense(inputSize: 4, hiddenSizes: [4], outputActivation: .identity), using: &generator)
+    model.namedParameters.forEach { _, parameter in parameter.updateValue { $0 = Tensor(shape: $0.shape, repeating: 3e38) } }
+    let set = ImageSet(storage: .floats([1, 1, 1, 1]), exampleShape: [4], source: "ones")
+    #expect {
+      try Trainer(model: model, optimizer: Adam(), loss: .meanSquaredError).measure(set)
+    } throws: { error in
+      "\(error)" == "the model's reconstructions of example 0 of ones are NaN or infinite; its weights may be too large "
+        + "(the largest magnitude is 3e+38 in encoder.0.weight)"
+    }
+  }
 }

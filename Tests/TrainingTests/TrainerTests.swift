@@ -164,4 +164,39 @@ import Testing
     expectClose([lossTwo], [lossOne], rtol: 1e-6, atol: 0, "\(reduction)")
     expectClose(weightTwo, weightOne, rtol: 1e-5, atol: 1e-7, "\(reduction)")
   }
+
+  // MARK: - Bad data and budgets
+
+  @Test func emptySetsAreErrorsBeforeTraining() throws {
+    var generator = SplitMix64(seed: 1)
+    let trainer = Trainer(model: try Autoencoder(architecture, using: &generator), optimizer: Adam())
+    #expect(throws: DataError.empty(source: "synthetic", role: "training", reason: "")) {
+      try trainer.fit(on: data.prefix(0), epochs: 1, batchSize: 32, using: &generator)
+    }
+    #expect(throws: DataError.empty(source: "synthetic", role: "validation", reason: "")) {
+      try trainer.fit(on: data, validation: data.prefix(0), epochs: 1, batchSize: 32, using: &generator)
+    }
+  }
+
+  @Test func aNonFiniteValidationLossStopsTraining() throws {
+    // One step with an absurd learning rate: the step's loss is finite, the weights after it are not.
+    var generator = SplitMix64(seed: 1)
+    let model = try Autoencoder(.dense(inputSize: 64, hiddenSizes: [8], outputActivation: .identity), using: &generator)
+    let trainer = Trainer(model: model, optimizer: SGD(learningRate: 1e30), loss: .meanSquaredError)
+    #expect {
+      try trainer.fit(on: data, validation: data.prefix(10), epochs: 3, batchSize: 1000, using: &generator)
+    } throws: { error in
+      guard case .nonFiniteValidationLoss(let value, let epoch) = error as? TrainingError else { return false }
+      return !value.isFinite && epoch == 1
+    }
+  }
+
+  @Test func aModelThatDoesNotFitTheBudgetIsRefusedBeforeTraining() throws {
+    var generator = SplitMix64(seed: 1)
+    let trainer = Trainer(model: try Autoencoder(architecture, using: &generator), optimizer: Adam())
+    #expect(throws: MemoryBudget.Exceeded.self) {
+      try trainer.fit(on: data, epochs: 1, batchSize: 32, using: &generator, budget: MemoryBudget(bytes: 10_000, source: "test"))
+    }
+    #expect(trainer.optimizer.step == 0)
+  }
 }
