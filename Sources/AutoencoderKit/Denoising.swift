@@ -51,7 +51,7 @@ public struct Denoiser {
   ///
   /// - Throws: `DataError` naming the source when its images do not have the model's size.
   public func run(on set: ImageSet, batchSize: Int = 512) throws -> (inputs: Tensor, outputs: Tensor) {
-    var batches = try Batches(set, batchSize: batchSize, for: model.architecture)
+    var batches = try Batches(inferenceOn: set, batchSize: batchSize, for: model.architecture)
     var inputs: [Tensor] = [], outputs: [Tensor] = []
     for index in 0..<batches.count {
       let batch = batches.batch(index)

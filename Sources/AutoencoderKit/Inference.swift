@@ -25,7 +25,7 @@ extension Autoencoder {
     }
     let set = ImageSet(storage: .floats(codes.scalars), exampleShape: codeShape, source: "codes")
     var outputs: [Tensor] = []
-    var batches = try Batches(set, batchSize: batchSize, exampleShape: codeShape)
+    var batches = try Batches(set, batchSize: try architecture.inferenceBatchSize(batchSize), exampleShape: codeShape)
     for index in 0..<batches.count {
       outputs.append(decode(batches.batch(index)))
       try checkFinite(outputs.last!, what: "decoded images", firstExample: index * batches.batchSize, source: "the codes")
@@ -34,7 +34,7 @@ extension Autoencoder {
   }
 
   private func mapBatches(of set: ImageSet, batchSize: Int, what: String, _ body: (Tensor) -> Tensor) throws -> Tensor {
-    var batches = try Batches(set, batchSize: batchSize, for: architecture)
+    var batches = try Batches(inferenceOn: set, batchSize: batchSize, for: architecture)
     var outputs: [Tensor] = []
     for index in 0..<batches.count {
       outputs.append(body(batches.batch(index)))

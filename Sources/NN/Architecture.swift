@@ -171,6 +171,16 @@ public struct Architecture: Codable, Equatable, Sendable {
                      for: "training \(description) with batches of \(groupedDigits(batchSize))")
   }
 
+  /// The batch size to run the model with for inference: `requested`, made smaller where the
+  /// outputs of every layer for that many examples would not fit `budget`.
+  ///
+  /// - Throws: `MemoryBudget.Exceeded` when even one example does not fit.
+  public func inferenceBatchSize(_ requested: Int, budget: MemoryBudget = .current) throws -> Int {
+    let perExample = try activationValuesPerExample() * MemoryLayout<Float>.size
+    try budget.check(perExample, for: "running \(description) on one example")
+    return max(1, min(requested, budget.bytes / max(perExample, 1)))
+  }
+
   /// The values of one example at the input and after every layer.
   func activationValuesPerExample() throws -> Int {
     let codes = try shapes(of: encoder, from: inputShape, in: "encoder")

@@ -67,6 +67,17 @@ extension Batches {
     try self.init(set, batchSize: batchSize, exampleShape: architecture.inputShape)
   }
 
+  /// Batches of `set` to run a model of `architecture` on without training: `batchSize` made
+  /// smaller where one batch's activations would not fit `budget`, and the outputs for the whole
+  /// set (at most the input's size each) checked against it.
+  ///
+  /// - Throws: `DataError` as `init(_:batchSize:for:)`; `MemoryBudget.Exceeded`.
+  public init(inferenceOn set: ImageSet, batchSize: Int, for architecture: Architecture, budget: MemoryBudget = .current) throws {
+    try self.init(set, batchSize: try architecture.inferenceBatchSize(batchSize, budget: budget), for: architecture)
+    try budget.check(checkedProduct([set.count, architecture.inputSize, MemoryLayout<Float>.size]) ?? .max,
+                     for: "the outputs for \(groupedDigits(set.count)) examples")
+  }
+
   /// The positions in the current order of the examples of batch `index`.
   public func positions(ofBatch index: Int) -> Range<Int> {
     index * batchSize..<min((index + 1) * batchSize, set.count)

@@ -33,7 +33,7 @@ extension Trainer {
   /// denoising model, reconstructions of the inputs corrupted by its noise (with the evaluation
   /// seed), measured against the clean images, and the corrupted inputs' own PSNR and SSIM.
   public func measure(_ set: ImageSet, batchSize: Int = 1024) throws -> ReconstructionMetrics {
-    var batches = try Batches(set, batchSize: batchSize, for: model.architecture)
+    var batches = try Batches(inferenceOn: set, batchSize: batchSize, for: model.architecture)
     var lossTotal: Double = 0, squaredTotal: Double = 0, psnrTotal: Double = 0, ssimTotal: Double = 0
     var noisyPSNRTotal: Double = 0, noisySSIMTotal: Double = 0
     let size = set.exampleSize

@@ -132,7 +132,7 @@ public final class Trainer {
   /// denoising model, of the reconstructions of the inputs corrupted by `noise` (with the fixed
   /// `evaluationNoiseSeed`, the same whatever the batch size) against the clean ones.
   public func evaluate(_ set: ImageSet, batchSize: Int = 1024) throws -> Float {
-    var batches = try Batches(set, batchSize: batchSize, for: model.architecture)
+    var batches = try Batches(inferenceOn: set, batchSize: batchSize, for: model.architecture)
     var total: Double = 0
     for index in 0..<batches.count {
       let batch = batches.batch(index)

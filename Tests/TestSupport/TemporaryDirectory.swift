@@ -26,3 +26,21 @@ public final class TemporaryDirectory {
     return file
   }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension TemporaryDirectory {
+  /// A character device that tests may try to overwrite: as root, a null device node made in this
+  /// directory (so a regression cannot replace the system's /dev/null); otherwise /dev/null,
+  /// which only root could replace.
+  public func characterDevice() -> String {
+    let node = path("null-device")
+    #if canImport(Glibc)
+    // dev_t(1 << 8 | 3) is makedev(1, 3), the null device.
+    if getuid() == 0, mknod(node, S_IFCHR | 0o666, dev_t(1 << 8 | 3)) == 0 { return node }
+    #endif
+    return "/dev/null"
+  }
+}

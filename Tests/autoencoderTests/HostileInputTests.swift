@@ -218,13 +218,16 @@ import Glibc
     let model = try trainedModel()
     let fifo = work.path("fifo")
     #expect(mkfifo(fifo, 0o644) == 0)
+    let devices = try TemporaryDirectory()
+    let device = devices.characterDevice()
     let toDevice = work.path("null-link.png")
-    try FileManager.default.createSymbolicLink(atPath: toDevice, withDestinationPath: "/dev/null")
-    for (output, fragment) in [("/dev/null", "is a character device"), (fifo, "is a named pipe (FIFO)"), (toDevice, "is a symbolic link to a character device")] {
+    try FileManager.default.createSymbolicLink(atPath: toDevice, withDestinationPath: device)
+    for (output, fragment) in [(device, "is a character device"), (fifo, "is a named pipe (FIFO)"), (toDevice, "is a symbolic link to a character device")] {
       try expectFailure(["reconstruct", model, "--data", data.path, "--output", output], mentions: [output, fragment])
       try expectFailure(["train", "--data", data.path, "--hidden", "4", "--output", output], mentions: [output, fragment])
     }
     var status = stat()
+    #expect(lstat(device, &status) == 0 && (status.st_mode & S_IFMT) == S_IFCHR)
     #expect(lstat(fifo, &status) == 0 && (status.st_mode & S_IFMT) == S_IFIFO)
     #expect(lstat(toDevice, &status) == 0 && (status.st_mode & S_IFMT) == S_IFLNK)
     // A symbolic link to a regular file is followed: the file is replaced, the link kept.
