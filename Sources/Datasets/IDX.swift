@@ -28,7 +28,7 @@ public enum IDX {
   ///   images larger than the tool reads.
   public static func read(_ path: String, rank: Int) throws -> Array {
     do {
-      return try decode([UInt8](try FileIO.read(path)), rank: rank)
+      return try decode(try FileIO.read(path), rank: rank)
     } catch let problem as Problem {
       throw FileError(path, problem.description)
     }
@@ -44,11 +44,15 @@ public enum IDX {
   ///
   /// - Throws: `IDX.Problem` saying what is wrong.
   public static func decode(_ bytes: [UInt8], rank: Int) throws -> Array {
-    guard bytes.starts(with: [0x1f, 0x8b]) else {
-      let (shape, headerSize) = try header(bytes, rank: rank)
-      return try array(bytes, shape: shape, headerSize: headerSize)
+    try decode(Data(bytes), rank: rank)
+  }
+
+  /// As `decode(_:rank:)`, from `Data` without copying it first (a file's bytes).
+  static func decode(_ data: Data, rank: Int) throws -> Array {
+    guard data.starts(with: [0x1f, 0x8b]) else {
+      let (shape, headerSize) = try header([UInt8](data.prefix(4 + 4 * rank)), rank: rank)
+      return try array([UInt8](data), shape: shape, headerSize: headerSize)
     }
-    let data = Data(bytes)
     let inflated: [UInt8]
     do {
       let (shape, headerSize) = try header(try Zlib.inflatePrefix(data, count: 4 + 4 * rank), rank: rank)
@@ -91,7 +95,7 @@ public enum IDX {
   }
 
   /// The array after a checked header: the data must be exactly what the header declares.
-  static func array(_ bytes: [UInt8], shape: [Int], headerSize: Int) throws -> Array {
+  static func array(_ bytes: consuming [UInt8], shape: [Int], headerSize: Int) throws -> Array {
     let expected = shape.reduce(1, *)  // checked by header(_:rank:)
     let available = bytes.count - headerSize
     let sizes = shape.map(String.init).joined(separator: "×")
@@ -101,7 +105,9 @@ public enum IDX {
     guard available == expected else {
       throw Problem(description: "corrupt: \(available - expected) bytes after the \(sizes) data the header describes")
     }
-    return Array(shape: shape, bytes: Swift.Array(bytes[headerSize...]))
+    var data = bytes
+    data.removeFirst(headerSize)  // in place: no second copy of the data
+    return Array(shape: shape, bytes: data)
   }
 
   /// The bytes of an IDX file (uncompressed) holding `array`: for writing test data.
