@@ -46,6 +46,20 @@ struct CLI {
     return process
   }
 
+  /// Runs the command and checks it failed cleanly: one line on standard error, starting
+  /// `autoencoder: error: ` and mentioning every fragment, an exit status from 1 to 127, no trap.
+  static func expectFailure(_ arguments: [String], mentions fragments: [String], environment: [String: String] = [:],
+                            sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let result = try run(arguments, environment: environment)
+    #expect((1..<128).contains(result.status), "exit status \(result.status): \(result.error)", sourceLocation: sourceLocation)
+    #expect(result.error.split(separator: "\n").count == 1, "error lines: \(result.error)", sourceLocation: sourceLocation)
+    #expect(result.error.hasPrefix("autoencoder: error: "), "\(result.error)", sourceLocation: sourceLocation)
+    for fragment in fragments {
+      #expect(result.error.contains(fragment), "\(result.error) should mention \(fragment)", sourceLocation: sourceLocation)
+    }
+    #expect(!result.error.contains("Fatal error") && !result.error.contains("Backtrace"), sourceLocation: sourceLocation)
+  }
+
   /// A folder of MNIST-format files holding small synthetic 8x8 images: 300 to train on, 60 to test.
   static func dataFolder() throws -> TemporaryDirectory {
     let directory = try TemporaryDirectory()

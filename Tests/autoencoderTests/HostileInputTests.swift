@@ -23,19 +23,6 @@ import Glibc
     work = try TemporaryDirectory()
   }
 
-  /// Runs the command and checks it failed cleanly: one error line mentioning every fragment,
-  /// an exit status from 1 to 127, no trap.
-  func expectFailure(_ arguments: [String], mentions fragments: [String], environment: [String: String] = [:],
-                     sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let result = try CLI.run(arguments, environment: environment)
-    #expect((1..<128).contains(result.status), "exit status \(result.status): \(result.error)", sourceLocation: sourceLocation)
-    #expect(result.error.split(separator: "\n").count == 1, "error lines: \(result.error)", sourceLocation: sourceLocation)
-    #expect(result.error.hasPrefix("autoencoder: error: "), "\(result.error)", sourceLocation: sourceLocation)
-    for fragment in fragments {
-      #expect(result.error.contains(fragment), "\(result.error) should mention \(fragment)", sourceLocation: sourceLocation)
-    }
-  }
-
   /// A trained model file: the dense 64-4-64 model, or `architecture` (a spec) on the 8×8 data.
   func trainedModel(_ name: String = "m.safetensors", architecture: String? = nil) throws -> String {
     let path = work.path(name)
@@ -81,8 +68,8 @@ import Glibc
     ]
     for (source, name, change, fragments) in cases {
       let path = try rewritten(source, as: "\(name).safetensors") { metadata, _ in try editArchitecture(&metadata) { change(&$0) } }
-      try expectFailure(["info", path], mentions: [path] + fragments)
-      try expectFailure(["evaluate", path, "--data", data.path], mentions: [path] + fragments)
+      try CLI.expectFailure(["info", path], mentions: [path] + fragments)
+      try CLI.expectFailure(["evaluate", path, "--data", data.path], mentions: [path] + fragments)
     }
   }
 
@@ -97,11 +84,11 @@ import Glibc
         try editArchitecture(&metadata) { $0["image_shape"] = shape }
       }
       let fragments = [path, "image shape \(shape) does not hold the input's 64 values"]
-      try expectFailure(["info", path], mentions: fragments)
-      try expectFailure(["evaluate", path, "--data", data.path], mentions: fragments)
-      try expectFailure(["reconstruct", path, "--data", data.path, "--output", work.path("r.png")], mentions: fragments)
-      try expectFailure(["decode", path, codes, "--output", work.path("d.png")], mentions: fragments)
-      try expectFailure(["denoise", path, png, "--output", work.path("out")], mentions: fragments)
+      try CLI.expectFailure(["info", path], mentions: fragments)
+      try CLI.expectFailure(["evaluate", path, "--data", data.path], mentions: fragments)
+      try CLI.expectFailure(["reconstruct", path, "--data", data.path, "--output", work.path("r.png")], mentions: fragments)
+      try CLI.expectFailure(["decode", path, codes, "--output", work.path("d.png")], mentions: fragments)
+      try CLI.expectFailure(["denoise", path, png, "--output", work.path("out")], mentions: fragments)
     }
     #expect(!FileIO.exists(work.path("r.png")) && !FileIO.exists(work.path("d.png")) && !FileIO.exists(work.path("out")))
   }
@@ -115,11 +102,11 @@ import Glibc
       return try work.write(bytes + Array(header.utf8) + data, to: name)
     }
     let product = try npy("product.npy", descr: "<f4", shape: "(4611686018427387904, 4)")
-    try expectFailure(["decode", model, product, "--output", work.path("d.png")], mentions: [product, "holds more values than any file can"])
+    try CLI.expectFailure(["decode", model, product, "--output", work.path("d.png")], mentions: [product, "holds more values than any file can"])
     let bytes = try npy("bytes.npy", descr: "<f8", shape: "(2305843009213693952,)")
-    try expectFailure(["decode", model, bytes, "--output", work.path("d.png")], mentions: [bytes, "holds more values than any file can"])
+    try CLI.expectFailure(["decode", model, bytes, "--output", work.path("d.png")], mentions: [bytes, "holds more values than any file can"])
     let rows = try npy("rows.npy", descr: "<f4", shape: "(9223372036854775807, 0)")
-    try expectFailure(["decode", model, rows, "--output", work.path("d.png")], mentions: [rows, "the model's codes have 4 values each"])
+    try CLI.expectFailure(["decode", model, rows, "--output", work.path("d.png")], mentions: [rows, "the model's codes have 4 values each"])
     #expect(!FileIO.exists(work.path("d.png")))
   }
 
@@ -128,8 +115,8 @@ import Glibc
   @Test func optionAndSpecSizesNearIntMaxAreErrorsNotTraps() throws {
     let model = work.path("m.safetensors")
     let base = ["train", "--data", data.path, "--epochs", "1", "--output", model, "--no-reconstruction"]
-    try expectFailure(base + ["--hidden", "9223372036854775807"], mentions: ["units 9223372036854775807 exceeds the limit"])
-    try expectFailure(base + ["--hidden", "2147483648"], mentions: ["units 2147483648 exceeds the limit"])
+    try CLI.expectFailure(base + ["--hidden", "9223372036854775807"], mentions: ["units 9223372036854775807 exceeds the limit"])
+    try CLI.expectFailure(base + ["--hidden", "2147483648"], mentions: ["units 2147483648 exceeds the limit"])
     let specs: [(String, String)] = [
       ("up 4611686018427387904 | conv 1 3 sigmoid", "upsampling size 4611686018427387904 exceeds the limit"),
       ("reshape 4294967296x4294967296 | dense 64 sigmoid", "target size 4294967296 exceeds the limit"),
@@ -141,9 +128,9 @@ import Glibc
       ("dense 4000000 | dense 64 sigmoid", "training 64 → 4000000 identity → 64 sigmoid with batches of 256 needs about"),
     ]
     for (spec, fragment) in specs {
-      try expectFailure(base + ["--architecture", spec], mentions: [fragment], environment: ["AUTOENCODERKIT_MEMORY_BUDGET": "1G"])
+      try CLI.expectFailure(base + ["--architecture", spec], mentions: [fragment], environment: ["AUTOENCODERKIT_MEMORY_BUDGET": "1G"])
     }
-    try expectFailure(base + ["--threads", "1000000"], mentions: ["--threads 1000000", "1 to 256"])
+    try CLI.expectFailure(base + ["--threads", "1000000"], mentions: ["--threads 1000000", "1 to 256"])
     // A batch larger than the data is the whole data, as in Keras.
     let huge = try CLI.run(base + ["--hidden", "4", "--batch-size", "9223372036854775807"])
     #expect(huge.status == 0, "\(huge.error)")
@@ -158,8 +145,8 @@ import Glibc
       let rows = Zlib.deflate([UInt8](repeating: 0, count: 1 << 20))  // the start of a bomb: 1 MB of zeros in 1 KB
       let bytes = PNG.signature + PNG.chunk("IHDR", header) + PNG.chunk("IDAT", rows) + PNG.chunk("IEND", [])
       let bomb = try work.write(bytes, to: "bomb-\(width).png")
-      try expectFailure(["denoise", model, bomb, "--output", work.path("out")],
-                        mentions: [bomb, "\(width)×\(height) images exceed the limit of 16384 pixels a side and 16777216 pixels"])
+      try CLI.expectFailure(["denoise", model, bomb, "--output", work.path("out")],
+                            mentions: [bomb, "\(width)×\(height) images exceed the limit of 16384 pixels a side and 16777216 pixels"])
     }
     #expect(!FileIO.exists(work.path("out")))
   }
@@ -167,8 +154,8 @@ import Glibc
   // MARK: - Wrong answers with exit 0
 
   @Test func aValidationSplitThatLeavesNoTrainingDataIsAnError() throws {
-    try expectFailure(["train", "--data", data.path, "--limit", "1", "--validation-split", "0.5", "--output", work.path("m.safetensors")],
-                      mentions: ["the training set is empty", "--validation-split 0.5 of 1 example leaves none to train on"])
+    try CLI.expectFailure(["train", "--data", data.path, "--limit", "1", "--validation-split", "0.5", "--output", work.path("m.safetensors")],
+                          mentions: ["the training set is empty", "--validation-split 0.5 of 1 example leaves none to train on"])
     #expect(try work.contents().isEmpty)
   }
 
@@ -176,20 +163,20 @@ import Glibc
     let model = try trainedModel()
     let other = try TemporaryDirectory()
     try other.write(IDX.encode(IDX.Array(shape: [3, 4, 16], bytes: Array(repeating: 9, count: 192))), to: "t10k-images-idx3-ubyte")
-    try expectFailure(["evaluate", model, "--data", other.path], mentions: ["t10k-images-idx3-ubyte", "[4, 16]", "images 8×8"])
-    try expectFailure(["encode", model, "--data", other.path, "--output", work.path("codes.npy")], mentions: ["[4, 16]", "images 8×8"])
+    try CLI.expectFailure(["evaluate", model, "--data", other.path], mentions: ["t10k-images-idx3-ubyte", "[4, 16]", "images 8×8"])
+    try CLI.expectFailure(["encode", model, "--data", other.path, "--output", work.path("codes.npy")], mentions: ["[4, 16]", "images 8×8"])
     let wide = work.path("wide.png")
     try PNG.write(Image(width: 16, height: 4, intensities: [Float](repeating: 0.5, count: 64)), to: wide)
-    try expectFailure(["denoise", model, wide, "--output", work.path("out")], mentions: [wide, "[4, 16]", "images 8×8"])
+    try CLI.expectFailure(["denoise", model, wide, "--output", work.path("out")], mentions: [wide, "[4, 16]", "images 8×8"])
     #expect(try work.contents() == ["m.safetensors", "wide.png"])
   }
 
   @Test func aCSVWithoutAHeaderWhoseFirstRowIsBadIsAnError() throws {
     let model = try trainedModel()
     let csv = try work.write(Array("0.1,x,0.3,0.4\n0.5,0.6,0.7,0.8\n".utf8), to: "codes.csv")
-    try expectFailure(["decode", model, csv, "--output", work.path("d.png")], mentions: [csv, "line 1: \"x\" is not a finite number"])
+    try CLI.expectFailure(["decode", model, csv, "--output", work.path("d.png")], mentions: [csv, "line 1: \"x\" is not a finite number"])
     let nan = try work.write(Array("z0,z1,z2,z3\n0.1,nan,0.3,0.4\n".utf8), to: "nan.csv")
-    try expectFailure(["decode", model, nan, "--output", work.path("d.png")], mentions: [nan, "line 2: \"nan\" is not a finite number"])
+    try CLI.expectFailure(["decode", model, nan, "--output", work.path("d.png")], mentions: [nan, "line 2: \"nan\" is not a finite number"])
     #expect(!FileIO.exists(work.path("d.png")))
   }
 
@@ -199,16 +186,16 @@ import Glibc
       for (name, tensor) in tensors { tensors[name] = Tensor(shape: tensor.shape, scalars: tensor.scalars.map { $0 == 0 ? 1e30 : $0 * 1e30 }) }
     }
     for json in [false, true] {
-      try expectFailure(["evaluate", huge, "--data", data.path] + (json ? ["--json"] : []),
-                        mentions: ["binary cross-entropy of the model's outputs on", "is NaN", "its weights may be too large (the largest magnitude is"])
-    }
-  }
-
-  @Test func aNaNValidationLossStopsTraining() throws {
-    // One step of an absurd learning rate: the step's own loss is finite, the weights after it are not.
-    try expectFailure(["train", "--data", data.path, "--hidden", "8", "--loss", "mse", "--output-activation", "identity", "--optimizer", "sgd",
-                       "--learning-rate", "1e30", "--epochs", "1", "--batch-size", "512", "--output", work.path("m.safetensors")],
-                      mentions: ["val_loss became", "after epoch 1"])
+      try CLI.expectFailure(["evaluate", huge, "--data", data.path] + (json ? ["--json"] : []),
+                            mentions: ["binary cross-entropy of the model's outputs on", "is NaN", "its weights may be too large (the largest magnitude is"])
+        }
+      }
+    
+      @Test func aNaNValidationLossStopsTraining() throws {
+        // One step of an absurd learning rate: the step's own loss is finite, the weights after it are not.
+        try CLI.expectFailure(["train", "--data", data.path, "--hidden", "8", "--loss", "mse", "--output-activation", "identity", "--optimizer", "sgd",
+                           "--learning-rate", "1e30", "--epochs", "1", "--batch-size", "512", "--output", work.path("m.safetensors")],
+                          mentions: ["val_loss became", "after epoch 1"])
     #expect(try work.contents().isEmpty)
   }
 
@@ -223,8 +210,8 @@ import Glibc
     let toDevice = work.path("null-link.png")
     try FileManager.default.createSymbolicLink(atPath: toDevice, withDestinationPath: device)
     for (output, fragment) in [(device, "is a character device"), (fifo, "is a named pipe (FIFO)"), (toDevice, "is a symbolic link to a character device")] {
-      try expectFailure(["reconstruct", model, "--data", data.path, "--output", output], mentions: [output, fragment])
-      try expectFailure(["train", "--data", data.path, "--hidden", "4", "--output", output], mentions: [output, fragment])
+      try CLI.expectFailure(["reconstruct", model, "--data", data.path, "--output", output], mentions: [output, fragment])
+      try CLI.expectFailure(["train", "--data", data.path, "--hidden", "4", "--output", output], mentions: [output, fragment])
     }
     var status = stat()
     #expect(lstat(device, &status) == 0 && (status.st_mode & S_IFMT) == S_IFCHR)
@@ -242,11 +229,11 @@ import Glibc
   @Test func fifosAndDevicesAsInputsAreRefusedWithoutReading() throws {
     let fifo = work.path("model.safetensors")
     #expect(mkfifo(fifo, 0o644) == 0)
-    try expectFailure(["info", fifo], mentions: [fifo, "is a named pipe (FIFO), not a file"])
-    try expectFailure(["info", "/dev/zero"], mentions: ["/dev/zero", "is a character device, not a file"])
+    try CLI.expectFailure(["info", fifo], mentions: [fifo, "is a named pipe (FIFO), not a file"])
+    try CLI.expectFailure(["info", "/dev/zero"], mentions: ["/dev/zero", "is a character device, not a file"])
     let folder = try TemporaryDirectory()
     #expect(mkfifo(folder.path("train-images-idx3-ubyte"), 0o644) == 0)
-    try expectFailure(["train", "--data", folder.path, "--output", work.path("m.safetensors")], mentions: ["train-images-idx3-ubyte", "named pipe"])
+    try CLI.expectFailure(["train", "--data", folder.path, "--output", work.path("m.safetensors")], mentions: ["train-images-idx3-ubyte", "named pipe"])
   }
 
   // MARK: - Interruptions and full disks
@@ -286,12 +273,12 @@ import Glibc
     }
     defer { umount(disk.path) }
     // 12 files of at least a 4 KB page each do not fit in 20 KB.
-    try expectFailure(["denoise", model] + inputs + ["--output", disk.path("cleaned")], mentions: [disk.path("cleaned"), "no space left on device"])
+    try CLI.expectFailure(["denoise", model] + inputs + ["--output", disk.path("cleaned")], mentions: [disk.path("cleaned"), "no space left on device"])
     #expect(try disk.contents().isEmpty)
     // Into an existing folder: what was there stays, nothing is added.
     try FileManager.default.createDirectory(atPath: disk.path("cleaned"), withIntermediateDirectories: false)
     try disk.write([1, 2, 3], to: "cleaned/keep.txt")
-    try expectFailure(["denoise", model] + inputs + ["--output", disk.path("cleaned")], mentions: [disk.path("cleaned"), "no space left on device"])
+    try CLI.expectFailure(["denoise", model] + inputs + ["--output", disk.path("cleaned")], mentions: [disk.path("cleaned"), "no space left on device"])
     #expect(try FileManager.default.contentsOfDirectory(atPath: disk.path("cleaned")) == ["keep.txt"])
   }
 }
