@@ -18,17 +18,25 @@ public struct Architecture: Codable, Equatable, Sendable {
   /// The shape of one example as an image, `[height, width]` or `[height, width, channels]`, for
   /// showing inputs and outputs; nil where unknown. A dense model takes 28×28 images as `[784]`.
   public var imageShape: [Int]?
+  /// For a variational autoencoder, the size of its latent code: a `GaussianLatent` head between
+  /// the encoder (whose output must be flat) and the decoder gives the code's mean and
+  /// log-variance. Nil for a plain autoencoder.
+  public var latent: Int?
 
-  public init(inputShape: [Int], encoder: [LayerSpec], decoder: [LayerSpec], imageShape: [Int]? = nil) {
+  public init(inputShape: [Int], encoder: [LayerSpec], decoder: [LayerSpec], imageShape: [Int]? = nil, latent: Int? = nil) {
     self.inputShape = inputShape
     self.encoder = encoder
     self.decoder = decoder
     self.imageShape = imageShape
+    self.latent = latent
   }
 
   enum CodingKeys: String, CodingKey {
-    case inputShape = "input_shape", encoder, decoder, imageShape = "image_shape"
+    case inputShape = "input_shape", encoder, decoder, imageShape = "image_shape", latent
   }
+
+  /// Whether the model is a variational autoencoder.
+  public var isVariational: Bool { latent != nil }
 
   /// The image shape, or a square one where the input size is a perfect square (784 → 28×28).
   public var displayShape: (height: Int, width: Int)? {
@@ -41,28 +49,31 @@ public struct Architecture: Codable, Equatable, Sendable {
   /// The number of scalars in one example.
   public var inputSize: Int { inputShape.reduce(1, *) }
 
-  /// The shape of one example's code (the encoder's output).
-  public func codeShape() throws -> [Int] { try shapes(of: encoder, from: inputShape, in: "encoder").last ?? inputShape }
+  /// The shape of one example's code: the latent size of a variational autoencoder, else the
+  /// encoder's output.
+  public func codeShape() throws -> [Int] {
+    if let latent { return [latent] }
+    return try shapes(of: encoder, from: inputShape, in: "encoder").last ?? inputShape
+  }
 
-  /// Builds the two halves with freshly initialized parameters, after checking that the
-  /// parameters fit `budget`.
-  public func build(using generator: inout some RandomNumberGenerator, budget: MemoryBudget = .current) throws
-    -> (encoder: Sequential, decoder: Sequential)
-  {
+  /// A model's parts: the encoder, a variational model's latent head, and the decoder.
+  public typealias Parts = (encoder: Sequential, latent: GaussianLatent?, decoder: Sequential)
+
+  /// Builds the parts with freshly initialized parameters, after checking that the parameters fit
+  /// `budget`.
+  public func build(using generator: inout some RandomNumberGenerator, budget: MemoryBudget = .current) throws -> Parts {
     try build(parameters: nil, using: &generator, budget: budget)
   }
 
-  /// Builds the two halves holding `parameters`, keyed by the dotted names and of the shapes of
+  /// Builds the parts holding `parameters`, keyed by the dotted names and of the shapes of
   /// `parameterShapes()`; a missing, extra or misshapen tensor is an error naming it, found
   /// before any layer is built.
-  public func build(parameters: [String: Tensor]) throws -> (encoder: Sequential, decoder: Sequential) {
+  public func build(parameters: [String: Tensor]) throws -> Parts {
     var unused = SplitMix64(seed: 0)
     return try build(parameters: parameters, using: &unused, budget: nil)
   }
 
-  private func build(parameters: [String: Tensor]?, using generator: inout some RandomNumberGenerator, budget: MemoryBudget?) throws
-    -> (encoder: Sequential, decoder: Sequential)
-  {
+  private func build(parameters: [String: Tensor]?, using generator: inout some RandomNumberGenerator, budget: MemoryBudget?) throws -> Parts {
     let codeShape = try validated()
     let expected = try parameterShapes()
     if let parameters {
@@ -80,8 +91,20 @@ public struct Architecture: Codable, Equatable, Sendable {
       try budget.check(expected.reduce(0) { $0 + $1.shape.reduce(1, *) } * MemoryLayout<Float>.size, for: "the model's parameters")
     }
     let encoderLayers = try Self.layers(encoder, from: inputShape, half: "encoder", parameters: parameters, using: &generator)
+    var head: GaussianLatent?
+    if let latent {
+      let features = try shapes(of: encoder, from: inputShape, in: "encoder").last![0]
+      if let parameters {
+        func dense(_ part: String) -> Dense {
+          Dense(weight: parameters["latent.\(part).weight"]!, bias: parameters["latent.\(part).bias"]!)
+        }
+        head = GaussianLatent(mean: dense("mean"), logVariance: dense("log_variance"))
+      } else {
+        head = GaussianLatent(inputSize: features, latentSize: latent, using: &generator)
+      }
+    }
     let decoderLayers = try Self.layers(decoder, from: codeShape, half: "decoder", parameters: parameters, using: &generator)
-    return (Sequential(encoderLayers), Sequential(decoderLayers))
+    return (Sequential(encoderLayers), head, Sequential(decoderLayers))
   }
 
   /// Checks every layer's fit and that the decoder's output has the input's shape; returns the
@@ -101,11 +124,22 @@ public struct Architecture: Codable, Equatable, Sendable {
     }
     guard !encoder.isEmpty else { throw ArchitectureError.emptyHalf("encoder") }
     guard !decoder.isEmpty else { throw ArchitectureError.emptyHalf("decoder") }
-    let codes = try shapes(of: encoder, from: inputShape, in: "encoder")
+    let features = try shapes(of: encoder, from: inputShape, in: "encoder")
+    var codes = features
+    if let latent {
+      guard (1...Limits.maximumDimension).contains(latent) else {
+        throw ArchitectureError.latent("the latent size \(latent) must lie in 1...\(groupedDigits(Limits.maximumDimension))")
+      }
+      guard features.last!.count == 1 else {
+        throw ArchitectureError.latent("the latent head takes flat features, but the encoder outputs \(features.last!); "
+          + "end the encoder with a dense layer or flatten")
+      }
+      codes.append([latent])
+    }
     let outputs = try shapes(of: decoder, from: codes.last!, in: "decoder")
     guard outputs.last! == inputShape else {
       let sizes = ([inputShape] + codes + outputs).map { $0.map(String.init).joined(separator: "×") }
-      let names = ["input"] + encoder.indices.map { "encoder.\($0)" } + decoder.indices.map { "decoder.\($0)" }
+      let names = ["input"] + encoder.indices.map { "encoder.\($0)" } + (latent == nil ? [] : ["latent"]) + decoder.indices.map { "decoder.\($0)" }
       let trace = zip(names, sizes).map { "\($0) \($1)" }.joined(separator: ", ")
       throw ArchitectureError.outputMismatch(output: outputs.last!, input: inputShape, trace: trace)
     }
@@ -140,6 +174,14 @@ public struct Architecture: Codable, Equatable, Sendable {
     var current = inputShape
     var result: [(name: String, shape: [Int])] = []
     for (half, specs) in [("encoder", encoder), ("decoder", decoder)] {
+      if half == "decoder", let latent {
+        let features = current.reduce(1, *)
+        guard let weights = checkedProduct([features, latent]), weights <= Limits.maximumParameters / 2 else {
+          throw ArchitectureError.latent("the latent head's weights, [\(features), \(latent)] twice, exceed the parameter limit")
+        }
+        for part in ["mean", "log_variance"] { result += [("latent.\(part).weight", [features, latent]), ("latent.\(part).bias", [latent])] }
+        current = [latent]
+      }
       for (index, spec) in specs.enumerated() {
         do {
           _ = try spec.parameterCount(inputShape: current)
@@ -184,8 +226,9 @@ public struct Architecture: Codable, Equatable, Sendable {
   /// The values of one example at the input and after every layer.
   func activationValuesPerExample() throws -> Int {
     let codes = try shapes(of: encoder, from: inputShape, in: "encoder")
-    let outputs = try shapes(of: decoder, from: codes.last ?? inputShape, in: "decoder")
-    return ([inputShape] + codes + outputs).reduce(0) { $0 + $1.reduce(1, *) }  // each within the limit
+    let outputs = try shapes(of: decoder, from: try codeShape(), in: "decoder")
+    // A latent head's mean, log-variance, noise and sample.
+    return ([inputShape] + codes + outputs).reduce(0) { $0 + $1.reduce(1, *) } + 4 * (latent ?? 0)  // each within the limit
   }
 
   private static func layers(_ specs: [LayerSpec], from shape: [Int], half: String, parameters: [String: Tensor]?,
@@ -211,12 +254,22 @@ public struct Architecture: Codable, Equatable, Sendable {
     var current = inputShape
     var total = 0
     var first = true
-    for spec in encoder + decoder {
-      let products = spec.multiplyAddsPerExample(inputShape: current)
+    func count(_ products: Int) {
       if products > 0 {
         total += 2 * products * (first ? 2 : 3)
         first = false
       }
+    }
+    for spec in encoder {
+      count(spec.multiplyAddsPerExample(inputShape: current))
+      current = try spec.outputShape(for: current)
+    }
+    if let latent {
+      count(2 * current.reduce(1, *) * latent)  // the mean and log-variance layers
+      current = [latent]
+    }
+    for spec in decoder {
+      count(spec.multiplyAddsPerExample(inputShape: current))
       current = try spec.outputShape(for: current)
     }
     return total
@@ -227,6 +280,10 @@ public struct Architecture: Codable, Equatable, Sendable {
     var rows: [(name: String, layer: String, outputShape: [Int], parameters: Int)] = []
     var current = inputShape
     for (half, specs) in [("encoder", encoder), ("decoder", decoder)] {
+      if half == "decoder", let latent {
+        rows.append(("latent", "GaussianLatent(\(latent): mean and log-variance)", [latent], 2 * (current.reduce(1, *) * latent + latent)))
+        current = [latent]
+      }
       for (index, spec) in specs.enumerated() {
         let parameters = try spec.parameterCount(inputShape: current)
         current = try spec.outputShape(for: current)
@@ -238,8 +295,8 @@ public struct Architecture: Codable, Equatable, Sendable {
 
   /// `784 → 64 relu → 784 sigmoid`.
   public var description: String {
-    ([inputShape.map(String.init).joined(separator: "x")] + (encoder + decoder).map(\.shortDescription))
-      .joined(separator: " → ")
+    ([inputShape.map(String.init).joined(separator: "x")] + encoder.map(\.shortDescription) + (latent.map { ["latent \($0)"] } ?? [])
+      + decoder.map(\.shortDescription)).joined(separator: " → ")
   }
 }
 
@@ -351,6 +408,7 @@ public enum ArchitectureError: Error, Equatable, CustomStringConvertible {
   case tooManyParameters(Int)
   case imageShape([Int], inputShape: [Int])
   case parameters(String)
+  case latent(String)
 
   public var description: String {
     switch self {
@@ -367,7 +425,7 @@ public enum ArchitectureError: Error, Equatable, CustomStringConvertible {
       "the model has \(groupedDigits(count)) parameters, more than the limit of \(groupedDigits(Limits.maximumParameters))"
     case .imageShape(let image, let input):
       "image shape \(image) does not hold the input's \(checkedProduct(input).map(groupedDigits) ?? "?") values (input shape \(input))"
-    case .parameters(let problem): problem
+    case .parameters(let problem), .latent(let problem): problem
     }
   }
 }

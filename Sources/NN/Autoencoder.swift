@@ -6,9 +6,17 @@ import TensorCore
 /// Each half is usable on its own: `encode` maps data to codes (for embeddings, plots, anomaly
 /// scores) and `decode` maps codes to data (for generation). Parameters are named "encoder.…" and
 /// "decoder.…".
+///
+/// A variational autoencoder (`architecture.latent` set) has a `GaussianLatent` head between the
+/// halves, "latent.…": the encoder's features give the mean and log-variance of `q(z | x)`; training
+/// decodes a sample `z = μ + σ ε` and adds the KL divergence of `q(z | x)` from `N(0, I)` to the
+/// objective, and inference uses the mean.
 public final class Autoencoder: Layer {
-  /// Maps a batch of inputs to a batch of codes.
+  /// Maps a batch of inputs to a batch of codes (for a variational model, to the features its
+  /// latent head reads).
   public let encoder: Sequential
+  /// A variational model's latent head, or nil.
+  public let latent: GaussianLatent?
   /// Maps a batch of codes to a batch of reconstructions.
   public let decoder: Sequential
   /// The architecture this model was built from.
@@ -18,8 +26,8 @@ public final class Autoencoder: Layer {
   ///
   /// - Throws: `ArchitectureError` if a layer does not fit the shape it receives.
   public convenience init(_ architecture: Architecture, using generator: inout some RandomNumberGenerator) throws {
-    let (encoder, decoder) = try architecture.build(using: &generator)
-    self.init(encoder: encoder, decoder: decoder, architecture: architecture)
+    let parts = try architecture.build(using: &generator)
+    self.init(parts, architecture: architecture)
   }
 
   /// Creates an autoencoder holding `parameters`, keyed by dotted name (`encoder.0.weight`), as a
@@ -28,25 +36,45 @@ public final class Autoencoder: Layer {
   /// - Throws: `ArchitectureError` if a layer does not fit, or a tensor is missing, extra or of
   ///   the wrong shape (checked against the architecture before any layer is built).
   public convenience init(_ architecture: Architecture, parameters: [String: Tensor]) throws {
-    let (encoder, decoder) = try architecture.build(parameters: parameters)
-    self.init(encoder: encoder, decoder: decoder, architecture: architecture)
+    self.init(try architecture.build(parameters: parameters), architecture: architecture)
   }
 
-  init(encoder: Sequential, decoder: Sequential, architecture: Architecture) {
-    self.encoder = encoder
-    self.decoder = decoder
+  init(_ parts: Architecture.Parts, architecture: Architecture) {
+    encoder = parts.encoder
+    latent = parts.latent
+    decoder = parts.decoder
     self.architecture = architecture
   }
 
-  /// The reconstruction `decoder(encoder(input))`.
-  public func callAsFunction(_ input: Variable) -> Variable { decoder(encoder(input)) }
+  /// Whether this is a variational autoencoder.
+  public var isVariational: Bool { latent != nil }
 
-  public var namedParameters: [(name: String, parameter: Variable)] {
-    prefixed("encoder", encoder.namedParameters) + prefixed("decoder", decoder.namedParameters)
+  /// The reconstruction `decoder(code(input))` (for a variational model, of the code's mean).
+  public func callAsFunction(_ input: Variable) -> Variable { decoder(code(of: input)) }
+
+  /// The code of a batch: the encoder's output, or a variational model's mean.
+  func code(of input: Variable) -> Variable {
+    let features = encoder(input)
+    return latent.map { $0.mean(features) } ?? features
   }
 
-  /// The codes of a batch of inputs, without recording gradients.
-  public func encode(_ input: Tensor) -> Tensor { encoder.inferring(from: input) }
+  public var namedParameters: [(name: String, parameter: Variable)] {
+    prefixed("encoder", encoder.namedParameters) + (latent.map { prefixed("latent", $0.namedParameters) } ?? [])
+      + prefixed("decoder", decoder.namedParameters)
+  }
+
+  /// The codes of a batch of inputs (a variational model's means), without recording gradients.
+  public func encode(_ input: Tensor) -> Tensor { withoutGradients { code(of: Variable(input)).value } }
+
+  /// A variational model's mean and log-variance of `q(z | x)` for a batch of inputs, without
+  /// recording gradients.
+  public func encodeDistribution(_ input: Tensor) -> (mean: Tensor, logVariance: Tensor)? {
+    guard let latent else { return nil }
+    return withoutGradients {
+      let (mean, logVariance) = latent(encoder(Variable(input)))
+      return (mean.value, logVariance.value)
+    }
+  }
 
   /// The outputs for a batch of codes, without recording gradients.
   public func decode(_ codes: Tensor) -> Tensor { decoder.inferring(from: codes) }
@@ -54,7 +82,36 @@ public final class Autoencoder: Layer {
   /// The reconstructions of a batch of inputs, without recording gradients.
   public func reconstruct(_ input: Tensor) -> Tensor { inferring(from: input) }
 
-  public var description: String { "Autoencoder(encoder: \(encoder), decoder: \(decoder))" }
+  public var description: String {
+    "Autoencoder(encoder: \(encoder), \(latent.map { "latent: \($0), " } ?? "")decoder: \(decoder))"
+  }
+}
+
+// MARK: - The objective
+
+extension Autoencoder {
+  /// The terms of the model's objective on a batch (or a shard of one: `context.batchSize` is the
+  /// whole batch's size, so the terms are the shard's share): `reconstruction`, the loss of the
+  /// outputs for `input` against `target`, reduced as `settings` say; and for a variational model
+  /// `kl`, weighted by `settings.klWeight`, with the reconstruction of a sample `z = μ + σ ε`
+  /// summed per image (the evidence lower bound's two terms, in nats per image for binary
+  /// cross-entropy). Example `i`'s noise ε comes from stream `context.firstExample + i` of
+  /// `context.seed`.
+  public func terms(input: Variable, target: Tensor, settings: ObjectiveSettings, context: BatchContext) -> [LossTerm] {
+    let features = encoder(input)
+    guard let latent else {
+      let output = decoder(features)
+      return [LossTerm("reconstruction", settings.loss(predicted: output, expected: target, reduction: settings.reduction,
+                                                       batchSize: context.batchSize))]
+    }
+    let (mean, logVariance) = latent(features)
+    let noise = Tensor.randomNormal(rows: mean.shape[0], columns: latent.latentSize, seed: context.seed, firstRow: context.firstExample)
+    let output = decoder(mean.reparameterized(logVariance: logVariance, noise: noise))
+    return [
+      LossTerm("reconstruction", settings.loss(predicted: output, expected: target, reduction: .sum, batchSize: context.batchSize)),
+      LossTerm("kl", mean.klDivergenceFromStandardNormal(logVariance: logVariance, batchSize: context.batchSize), weight: settings.klWeight),
+    ]
+  }
 }
 
 extension Autoencoder {

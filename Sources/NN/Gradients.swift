@@ -23,7 +23,7 @@ public struct Gradients {
 /// }
 /// optimizer.update(model, along: gradients)
 /// ```
-public func valueWithGradient<Model: Layer>(at model: Model, in body: (Model) -> Variable) -> (value: Float, gradients: Gradients) {
+public func valueWithGradient<Model: Module>(at model: Model, in body: (Model) -> Variable) -> (value: Float, gradients: Gradients) {
   let parameters = model.namedParameters
   let result = body(model)
   let found = result.gradients(withRespectTo: parameters.map(\.parameter))
@@ -41,7 +41,7 @@ public func valueWithGradient<Model: Layer>(at model: Model, in body: (Model) ->
 ///
 /// `body(model, rows)` must return the shard's *share* of the batch's loss (a mean over the batch
 /// weighs shard `rows` by `rows.count / batch`), so that the shares add up to the whole.
-public func valueWithGradient<Model: Layer>(at model: Model, shards: [Range<Int>],
+public func valueWithGradient<Model: Module>(at model: Model, shards: [Range<Int>],
                                             in body: (Model, Range<Int>) -> Variable) -> (value: Float, gradients: Gradients) {
   guard shards.count > 1 else { return valueWithGradient(at: model) { body($0, shards.first ?? 0..<0) } }
   var results = [(value: Float, gradients: Gradients)?](repeating: nil, count: shards.count)
@@ -57,4 +57,50 @@ public func valueWithGradient<Model: Layer>(at model: Model, shards: [Range<Int>
     for (name, gradient) in result!.gradients.byName { gradients.byName[name]!.add(gradient, minimumPerThread: 16384) }
   }
   return (value, gradients)
+}
+
+/// The value of each term of an objective, summed over a step's shards.
+public struct TermValues: Equatable, Sendable {
+  /// Names, values and weights, in the objective's order.
+  public var terms: [(name: String, value: Float, weight: Float)]
+
+  public init(_ terms: [(name: String, value: Float, weight: Float)]) { self.terms = terms }
+
+  /// The objective, `Σ weight · value` (the one term's value when there is one of weight 1).
+  public var total: Float {
+    if terms.count == 1, terms[0].weight == 1 { return terms[0].value }
+    return terms.reduce(Float(0)) { $0 + $1.weight * $1.value }
+  }
+
+  /// The value of the term `name`.
+  public subscript(name: String) -> Float? { terms.first { $0.name == name }?.value }
+
+  public static func == (lhs: TermValues, rhs: TermValues) -> Bool {
+    lhs.terms.map(\.name) == rhs.terms.map(\.name) && lhs.terms.map(\.value) == rhs.terms.map(\.value)
+      && lhs.terms.map(\.weight) == rhs.terms.map(\.weight)
+  }
+}
+
+/// `valueWithGradient(at:shards:in:)` for an objective of several terms: each shard's `body`
+/// returns the shard's share of every term; the sum `Σ weight · value` is differentiated (a single
+/// term of weight 1 is differentiated as it is), and each term's value is summed over the shards
+/// in shard order.
+public func termsWithGradient<Model: Module>(at model: Model, shards: [Range<Int>],
+                                             in body: (Model, Range<Int>) -> [LossTerm]) -> (terms: TermValues, gradients: Gradients) {
+  var values: [[(name: String, value: Float, weight: Float)]] = Array(repeating: [], count: max(shards.count, 1))
+  let (_, gradients) = values.withUnsafeMutableBufferPointer { slots in
+    let slots = UnsafeSendable(slots)
+    return valueWithGradient(at: model, shards: shards.isEmpty ? [0..<0] : shards) { model, rows in
+      let terms = body(model, rows)
+      let shard = shards.firstIndex(of: rows) ?? 0
+      slots.value[shard] = terms.map { ($0.name, $0.value.value.scalar, $0.weight) }
+      if terms.count == 1, terms[0].weight == 1 { return terms[0].value }
+      return terms.dropFirst().reduce(terms[0].value * terms[0].weight) { $0 + $1.value * $1.weight }
+    }
+  }
+  var summed = values[0]
+  for shard in values.dropFirst() {
+    for (index, term) in shard.enumerated() { summed[index].value += term.value }
+  }
+  return (TermValues(summed), gradients)
 }

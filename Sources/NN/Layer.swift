@@ -1,19 +1,25 @@
 import Autodiff
 import TensorCore
 
-/// A differentiable function with trainable parameters: the unit models are built from.
+/// Something trainable: its parameters, by dotted name.
 ///
-/// A layer maps a batch (the first dimension counts examples) to a batch, and names each of its
-/// parameters. Names are dotted paths ("encoder.0.weight"): the same names key the gradients, the
-/// optimizer's state and the tensors of the model file, so naming is decided once, here.
-public protocol Layer: AnyObject, CustomStringConvertible {
-  /// Applies the layer to a batch.
-  func callAsFunction(_ input: Variable) -> Variable
-  /// This layer's parameters and its sublayers' (prefixed with the sublayer's name), in a fixed order.
+/// Names are dotted paths ("encoder.0.weight"): the same names key the gradients, the optimizer's
+/// state and the tensors of the model file, so naming is decided once, here. A model with more
+/// than one input or output (a variational autoencoder's latent head, which gives a mean and a
+/// log-variance) is a `Module`; a function of one batch to one batch is a `Layer`.
+public protocol Module: AnyObject, CustomStringConvertible {
+  /// This module's parameters and its parts' (prefixed with the part's name), in a fixed order.
   var namedParameters: [(name: String, parameter: Variable)] { get }
 }
 
-extension Layer {
+/// A differentiable function with trainable parameters from one batch (the first dimension
+/// counts examples) to one batch: the unit models are built from.
+public protocol Layer: Module {
+  /// Applies the layer to a batch.
+  func callAsFunction(_ input: Variable) -> Variable
+}
+
+extension Module {
   /// The total number of trainable scalars.
   public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.parameter.value.count } }
 
@@ -21,7 +27,9 @@ extension Layer {
   public func parameter(named name: String) -> Variable? {
     namedParameters.first { $0.name == name }?.parameter
   }
+}
 
+extension Layer {
   /// Applies the layer without recording a graph: for inference.
   public func inferring(from input: Tensor) -> Tensor {
     withoutGradients { self(Variable(input)).value }

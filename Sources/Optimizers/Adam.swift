@@ -27,7 +27,7 @@ public final class Adam: Optimizer {
     self.epsilon = epsilon
   }
 
-  public func update(_ model: some Layer, along gradients: Gradients) {
+  public func update(_ model: some Module, along gradients: Gradients) {
     step += 1
     let t = Double(step)
     let alpha = Float(Double(learningRate) * (1 - pow(Double(beta2), t)).squareRoot() / (1 - pow(Double(beta1), t)))

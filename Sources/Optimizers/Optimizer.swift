@@ -12,14 +12,14 @@ public protocol Optimizer: AnyObject {
   /// The number of updates made so far.
   var step: Int { get }
   /// Updates every parameter of `model` that has a gradient.
-  func update(_ model: some Layer, along gradients: Gradients)
+  func update(_ model: some Module, along gradients: Gradients)
   /// The settings that recreate this optimizer (without its state).
   var configuration: OptimizerConfiguration { get }
 }
 
 extension Optimizer {
   /// Calls `body` for each parameter with a gradient, with the parameter's value, writable.
-  func forEachParameter(of model: some Layer, along gradients: Gradients,
+  func forEachParameter(of model: some Module, along gradients: Gradients,
                         _ body: (_ name: String, _ gradient: Tensor, _ value: UnsafeMutableBufferPointer<Float>) -> Void) {
     for (name, parameter) in model.namedParameters {
       guard let gradient = gradients[name] else { continue }

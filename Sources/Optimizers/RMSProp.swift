@@ -24,7 +24,7 @@ public final class RMSProp: Optimizer {
     self.epsilon = epsilon
   }
 
-  public func update(_ model: some Layer, along gradients: Gradients) {
+  public func update(_ model: some Module, along gradients: Gradients) {
     step += 1
     forEachParameter(of: model, along: gradients) { name, gradient, value in
       let slots = velocities[name] ?? (Slot(like: gradient.shape), momentum > 0 ? Slot(like: gradient.shape) : nil)

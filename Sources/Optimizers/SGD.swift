@@ -21,7 +21,7 @@ public final class SGD: Optimizer {
     self.nesterov = nesterov
   }
 
-  public func update(_ model: some Layer, along gradients: Gradients) {
+  public func update(_ model: some Module, along gradients: Gradients) {
     step += 1
     forEachParameter(of: model, along: gradients) { name, gradient, value in
       gradient.withUnsafeBufferPointer { g in

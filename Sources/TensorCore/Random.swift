@@ -18,6 +18,16 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
   }
 }
 
+extension SplitMix64 {
+  /// The generator of stream `stream` under `seed`: one example's own stream of a batch, so what
+  /// an example draws (its noise, its latent sample) does not depend on how the batch is split
+  /// across threads.
+  public init(seed: UInt64, stream: Int) {
+    var mixer = SplitMix64(seed: seed ^ (UInt64(truncatingIfNeeded: stream) &* 0xD1B5_4A32_D192_ED03))
+    self.init(seed: mixer.next())
+  }
+}
+
 extension RandomNumberGenerator {
   /// A uniform `Float` in `[0, 1)` with 24 random bits.
   @inlinable
@@ -47,5 +57,25 @@ extension Tensor {
     }
     if normals.count == count { return normals.reshaped(to: shape) }
     return Tensor(shape: shape) { out in normals.withUnsafeBufferPointer { out.baseAddress!.initialize(from: $0.baseAddress!, count: count) } }
+  }
+}
+
+extension Tensor {
+  /// `rows` × `columns` standard normal draws, row `r` from stream `firstRow + r` of `seed`
+  /// (`SplitMix64(seed:stream:)`), so a row's draws are the same whatever rows it is computed with.
+  public static func randomNormal(rows: Int, columns: Int, seed: UInt64, firstRow: Int) -> Tensor {
+    let half = (columns + 1) / 2
+    var uniforms = [Float](repeating: 0, count: 2 * half)
+    return Tensor(shape: [rows, columns]) { out in
+      var normals = [Float](repeating: 0, count: 2 * half)
+      for row in 0..<rows {
+        var generator = SplitMix64(seed: seed, stream: firstRow + row)
+        for i in uniforms.indices { uniforms[i] = generator.nextUnitFloat() }
+        uniforms.withUnsafeBufferPointer { u in
+          normals.withUnsafeMutableBufferPointer { aek_normal_from_uniform(half, u.baseAddress, 0, 1, $0.baseAddress) }
+        }
+        (out.baseAddress! + row * columns).update(from: normals, count: columns)
+      }
+    }
   }
 }

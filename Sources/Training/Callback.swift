@@ -10,10 +10,13 @@ public struct BatchProgress: Sendable {
   public var examples: Int
   /// Seconds since the epoch began.
   public var seconds: Double
+  /// For an objective of several terms, each term's mean so far this epoch, in order.
+  public var terms: [(name: String, value: Float)]
 
-  public init(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Float, examples: Int, seconds: Double) {
+  public init(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Float, examples: Int, seconds: Double,
+              terms: [(name: String, value: Float)] = []) {
     (self.epoch, self.epochs, self.batch, self.batches) = (epoch, epochs, batch, batches)
-    (self.loss, self.examples, self.seconds) = (loss, examples, seconds)
+    (self.loss, self.examples, self.seconds, self.terms) = (loss, examples, seconds, terms)
   }
 }
 

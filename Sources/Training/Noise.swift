@@ -31,7 +31,7 @@ public enum Noise: Equatable, Sendable {
           guard first < last else { return }
           var uniforms = [Float](repeating: 0, count: size + 1), normals = [Float](repeating: 0, count: size + 1)
           for row in first..<last {
-            var generator = SplitMix64(seed: Self.streamSeed(seed, example: firstExample + row))
+            var generator = SplitMix64(seed: seed, stream: firstExample + row)
             let x = clean.baseAddress! + row * size, y = out.baseAddress! + row * size
             switch self {
             case .gaussian(let deviation):
@@ -53,12 +53,6 @@ public enum Noise: Equatable, Sendable {
         }
       }
     }
-  }
-
-  /// The seed of example `example`'s stream.
-  static func streamSeed(_ seed: UInt64, example: Int) -> UInt64 {
-    var mixer = SplitMix64(seed: seed ^ (UInt64(truncatingIfNeeded: example) &* 0xD1B5_4A32_D192_ED03))
-    return mixer.next()
   }
 }
 

@@ -33,22 +33,41 @@ public final class Trainer {
   public let reduction: LossReduction
   /// Corruption of the inputs for a denoising autoencoder (targets stay clean), or nil.
   public let noise: Noise?
-  /// The seed of the fixed noise on validation and evaluation inputs, so every epoch's validation
-  /// loss is measured on the same noisy images.
+  /// The seed of the fixed noise on validation and evaluation inputs (and of a variational
+  /// model's latent samples there), so every epoch's validation loss is measured on the same draws.
   public let evaluationNoiseSeed: UInt64
+  /// A variational model's weight on its KL term (β-VAE; 1 is the evidence lower bound).
+  public let beta: Float
+  /// Epochs over which the KL term's weight rises linearly from 0 to `beta`, step by step (0: none).
+  public let klWarmupEpochs: Int
 
   public init(model: Autoencoder, optimizer: any Optimizer, loss: Loss = .binaryCrossEntropy, reduction: LossReduction = .mean,
-              noise: Noise? = nil, evaluationNoiseSeed: UInt64 = 0x5EED_0F_7E57) {
+              noise: Noise? = nil, evaluationNoiseSeed: UInt64 = 0x5EED_0F_7E57, beta: Float = 1, klWarmupEpochs: Int = 0) {
+    precondition(beta >= 0 && beta.isFinite && klWarmupEpochs >= 0, "β must be a non-negative number and the warm-up non-negative")
     self.model = model
     self.optimizer = optimizer
     self.loss = loss
     self.reduction = reduction
     self.noise = noise
     self.evaluationNoiseSeed = evaluationNoiseSeed
+    self.beta = beta
+    self.klWarmupEpochs = klWarmupEpochs
   }
 
   /// The fewest examples a shard of a data-parallel step holds: smaller batches run whole.
   public static let minimumShardRows = 32
+
+  /// The objective's settings with the KL term weighted by `klWeight`.
+  public func settings(klWeight: Float? = nil) -> ObjectiveSettings {
+    ObjectiveSettings(loss: loss, reduction: reduction, klWeight: klWeight ?? beta)
+  }
+
+  /// The KL term's weight after `steps` of `stepsPerEpoch`: `beta`, ramped up linearly over the
+  /// first `klWarmupEpochs` epochs.
+  public func klWeight(afterSteps steps: Int, stepsPerEpoch: Int) -> Float {
+    guard klWarmupEpochs > 0 else { return beta }
+    return beta * min(1, Float(steps) / Float(klWarmupEpochs * max(stepsPerEpoch, 1)))
+  }
 
   /// One training step: the loss of `model(input)` against `target`, its gradients, and an
   /// optimizer update. Returns the loss before the update.
@@ -57,32 +76,42 @@ public final class Trainer {
   /// differentiated on its own thread (data parallelism: one synchronization per step instead of
   /// one per operation); shards have at least `minimumShardRows` examples.
   @discardableResult
-  public func step(input: Tensor, target: Tensor) -> Float {
+  public func step(input: Tensor, target: Tensor, seed: UInt64 = 0) -> Float {
+    stepTerms(input: input, target: target, seed: seed).total
+  }
+
+  /// `step(input:target:)`, returning every term of the objective.
+  @discardableResult
+  public func stepTerms(input: Tensor, target: Tensor, seed: UInt64 = 0) -> TermValues {
     precondition(input.shape[0] == target.shape[0], "a batch of \(input.shape[0]) inputs for \(target.shape[0]) targets")
-    return step(rows: input.shape[0]) { (input.rows($0), target.rows($0)) }
+    return step(rows: input.shape[0], settings: settings(), seed: seed) { (input.rows($0), target.rows($0)) }
   }
 
   /// A step on a batch of `rows` examples whose shards `examples(rows)` gives as inputs and
   /// targets, called on the shard's own thread.
-  private func step(rows: Int, _ examples: (Range<Int>) -> (input: Tensor, target: Tensor)) -> Float {
+  private func step(rows: Int, settings: ObjectiveSettings, seed: UInt64, _ examples: (Range<Int>) -> (input: Tensor, target: Tensor))
+    -> TermValues
+  {
     let shards = Parallel.shards(ofRows: rows, minimumRows: Self.minimumShardRows)
-    let (value, gradients) = valueWithGradient(at: model, shards: shards) { model, shard in
+    let (terms, gradients) = termsWithGradient(at: model, shards: shards) { model, shard in
       let (input, target) = examples(shard)
-      // The shard's share of the batch's loss (either reduction divides by the batch's size).
-      return loss(predicted: model(Variable(input)), expected: target, reduction: reduction, batchSize: rows)
+      // The shard's share of the batch's terms (each divides by the batch's size).
+      return model.terms(input: Variable(input), target: target, settings: settings,
+                         context: BatchContext(batchSize: rows, firstExample: shard.lowerBound, seed: seed))
     }
     optimizer.update(model, along: gradients)
-    return value
+    return terms
   }
 
   /// Trains for `epochs` passes over `training`, shuffling each epoch (Keras's `shuffle=True`)
   /// and evaluating `validation` after each.
   ///
-  /// - Returns: The history of losses and timings.
+  /// - Returns: The history of losses (and, for an objective of several terms, of each term) and
+  ///   timings.
   /// - Throws: before training, `DataError` when a set is empty or does not fit the model and
   ///   `MemoryBudget.Exceeded` when a step would need more memory than `budget`;
-  ///   `TrainingError` when a step's loss or a validation loss is NaN or infinite; anything a
-  ///   callback throws.
+  ///   `TrainingError` when a step's loss or term, or a validation loss, is NaN or infinite;
+  ///   anything a callback throws.
   public func fit(on training: ImageSet, validation: ImageSet? = nil, epochs: Int, batchSize: Int, shuffle: Bool = true,
                   using generator: inout some RandomNumberGenerator, callbacks: [any Callback] = [],
                   budget: MemoryBudget = .current) throws -> History {
@@ -97,30 +126,47 @@ public final class Trainer {
     var history = History()
     var state = TrainingState()
     guard epochs > 0 else { return history }
+    let drawsSeeds = noise != nil || model.isVariational
     for epoch in 1...epochs {
       if shuffle { batches.shuffle(using: &generator) }
       let start = DispatchTime.now().uptimeNanoseconds
-      var total: Double = 0, examples = 0
+      var totals = [Double](), examples = 0
+      var names = [String]()
+      var klWeight = beta
       for index in 0..<batches.count {
-        let noiseSeed = noise == nil ? 0 : generator.next()
-        let value = step(rows: batches.positions(ofBatch: index).count) { shard in
+        let seed = drawsSeeds ? generator.next() : 0
+        klWeight = self.klWeight(afterSteps: (epoch - 1) * batches.count + index, stepsPerEpoch: batches.count)
+        let rows = batches.positions(ofBatch: index).count
+        let terms = step(rows: rows, settings: settings(klWeight: klWeight), seed: seed) { shard in
           // Each shard gathers (and corrupts) its own rows: example i's noise depends on i only.
           let clean = batches.batch(index, rows: shard)
-          return (noise.map { $0.corrupt(clean, seed: noiseSeed, firstExample: shard.lowerBound) } ?? clean, clean)
+          return (noise.map { $0.corrupt(clean, seed: seed, firstExample: shard.lowerBound) } ?? clean, clean)
         }
-        guard value.isFinite else { throw TrainingError.nonFiniteLoss(value, epoch: epoch, batch: index + 1) }
-        let rows = batches.positions(ofBatch: index).count
-        total += Double(value) * Double(rows)
+        if let bad = terms.terms.first(where: { !$0.value.isFinite }), terms.terms.count > 1 {
+          throw TrainingError.nonFiniteLoss(bad.value, epoch: epoch, batch: index + 1, term: bad.name)
+        }
+        guard terms.total.isFinite else { throw TrainingError.nonFiniteLoss(terms.total, epoch: epoch, batch: index + 1) }
+        if totals.isEmpty { (names, totals) = (terms.terms.map(\.name), Array(repeating: 0, count: terms.terms.count + 1)) }
+        totals[0] += Double(terms.total) * Double(rows)
+        for (k, term) in terms.terms.enumerated() { totals[k + 1] += Double(term.value) * Double(rows) }
         examples += rows
         let progress = BatchProgress(epoch: epoch, epochs: epochs, batch: index + 1, batches: batches.count,
-                                     loss: Float(total / Double(examples)), examples: examples, seconds: seconds(since: start))
+                                     loss: Float(totals[0] / Double(examples)), examples: examples, seconds: seconds(since: start),
+                                     terms: names.count > 1 ? zip(names, totals.dropFirst()).map { ($0, Float($1 / Double(examples))) } : [])
         for i in callbacks.indices { try callbacks[i].onBatchEnd(progress, state: &state) }
       }
       let elapsed = seconds(since: start)
-      let validationLoss = try validation.map { try evaluate($0, batchSize: max(batchSize, 1024)) }
-      if let validationLoss, !validationLoss.isFinite { throw TrainingError.nonFiniteValidationLoss(validationLoss, epoch: epoch) }
-      let record = History.Epoch(epoch: epoch, loss: Float(total / Double(max(examples, 1))), validationLoss: validationLoss,
+      let validationTerms = try validation.map { try evaluateTerms($0, batchSize: max(batchSize, 1024), klWeight: klWeight) }
+      if let validationTerms, !validationTerms.total.isFinite {
+        throw TrainingError.nonFiniteValidationLoss(validationTerms.total, epoch: epoch)
+      }
+      var record = History.Epoch(epoch: epoch, loss: Float(totals[0] / Double(max(examples, 1))), validationLoss: validationTerms?.total,
                                  seconds: elapsed, examplesPerSecond: Double(examples) / max(elapsed, 1e-9))
+      if names.count > 1 {
+        record.terms = Dictionary(uniqueKeysWithValues: zip(names, totals.dropFirst().map { Float($0 / Double(max(examples, 1))) }))
+        record.validationTerms = validationTerms.map { Dictionary(uniqueKeysWithValues: $0.terms.map { ($0.name, $0.value) }) }
+        if model.isVariational { record.klWeight = klWeight }
+      }
       history.epochs.append(record)
       for i in callbacks.indices { try callbacks[i].onEpochEnd(record, of: epochs, state: &state) }
       if state.shouldStop { break }
@@ -132,15 +178,30 @@ public final class Trainer {
   /// denoising model, of the reconstructions of the inputs corrupted by `noise` (with the fixed
   /// `evaluationNoiseSeed`, the same whatever the batch size) against the clean ones.
   public func evaluate(_ set: ImageSet, batchSize: Int = 1024) throws -> Float {
+    try evaluateTerms(set, batchSize: batchSize).total
+  }
+
+  /// Every term of the objective, averaged over the examples of `set`, without training: for a
+  /// variational model the reconstruction of one latent sample per example (drawn from the
+  /// evaluation seed, so the same every time) and the KL term, weighted by `klWeight` (default
+  /// `beta`) in the total.
+  public func evaluateTerms(_ set: ImageSet, batchSize: Int = 1024, klWeight: Float? = nil) throws -> TermValues {
     var batches = try Batches(inferenceOn: set, batchSize: batchSize, for: model.architecture)
-    var total: Double = 0
+    var totals: [(name: String, value: Double, weight: Float)] = []
     for index in 0..<batches.count {
       let batch = batches.batch(index)
-      let input = corruptedForEvaluation(batch, firstExample: index * batches.batchSize)
-      let value = withoutGradients { loss(predicted: model(Variable(input)), expected: batch, reduction: reduction).value.scalar }
-      total += Double(value) * Double(batch.shape[0])
+      let first = index * batches.batchSize
+      let input = corruptedForEvaluation(batch, firstExample: first)
+      let terms = withoutGradients {
+        model.terms(input: Variable(input), target: batch, settings: settings(klWeight: klWeight),
+                    context: BatchContext(batchSize: batch.shape[0], firstExample: first, seed: evaluationNoiseSeed ^ 0x1A7E_27))
+          .map { ($0.name, $0.value.value.scalar, $0.weight) }
+      }
+      if totals.isEmpty { totals = terms.map { ($0.0, 0, $0.2) } }
+      for (k, term) in terms.enumerated() { totals[k].value += Double(term.1) * Double(batch.shape[0]) }
     }
-    return Float(total / Double(max(set.count, 1)))
+    let count = Double(max(set.count, 1))
+    return TermValues(totals.map { ($0.name, Float($0.value / count), $0.weight) })
   }
 
   /// `batch` with the evaluation noise, or `batch` itself when the model is not denoising.
@@ -153,15 +214,16 @@ public final class Trainer {
 
 /// Training that cannot go on.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
-  /// A step's loss was NaN or infinite.
-  case nonFiniteLoss(Float, epoch: Int, batch: Int)
+  /// A step's loss, or one term of it, was NaN or infinite.
+  case nonFiniteLoss(Float, epoch: Int, batch: Int, term: String? = nil)
   /// The loss on the validation data was NaN or infinite after an epoch.
   case nonFiniteValidationLoss(Float, epoch: Int)
 
   public var description: String {
     switch self {
-    case .nonFiniteLoss(let value, let epoch, let batch):
-      "the loss became \(value.spelledOut) at epoch \(epoch), batch \(batch); try a lower --learning-rate, or check the data for NaN"
+    case .nonFiniteLoss(let value, let epoch, let batch, let term):
+      "\(term.map { "the \($0) term of the loss" } ?? "the loss") became \(value.spelledOut) at epoch \(epoch), batch \(batch); "
+        + "try a lower --learning-rate, or check the data for NaN"
     case .nonFiniteValidationLoss(let value, let epoch):
       "val_loss became \(value.spelledOut) after epoch \(epoch) (the training loss was finite); try a lower --learning-rate, or check the "
         + "validation data for NaN"

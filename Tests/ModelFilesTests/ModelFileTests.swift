@@ -128,4 +128,28 @@ import Training
     #expect(try withTraining { $0.optimizer.learningRate = -1 } == "corrupt training metadata: optimizer: learning rate -1.0 is not a positive number")
     #expect(try withTraining { _ in } == nil)
   }
+
+  /// The numbers and file bytes of a plain autoencoder's training, pinned: recorded from the code
+  /// before objectives had named terms (commit 5a11e8f), so a change to the trainer, the losses or
+  /// the file format that moves a bit fails here.
+  @Test(arguments: [(1, false, [UInt32(1_060_235_982), 1_060_194_173], [UInt32(1_060_204_537), 1_060_171_766], UInt64(17_209_257_081_826_122_074)),
+                    (2, false, [1_060_235_982, 1_060_194_173], [1_060_204_537, 1_060_171_766], 16_586_765_090_238_957_545),
+                    (2, true, [1_060_269_817, 1_060_232_991], [1_060_246_965, 1_060_211_565], 10_825_482_336_834_397_949)])
+  func plainAutoencodersKeepTheirNumbersAndFilesBitForBit(threads: Int, noise: Bool, loss: [UInt32], validation: [UInt32], file: UInt64) throws {
+    try Parallel.withThreads(threads) {
+      var generator = SplitMix64(seed: 42)
+      let model = try Autoencoder(.dense(inputSize: 64, hiddenSizes: [8]), using: &generator)
+      let (training, validationSet) = syntheticImages(count: 200).split(validationFraction: 0.25)
+      let trainer = Trainer(model: model, optimizer: Adam(), noise: noise ? .gaussian(standardDeviation: 0.3) : nil)
+      let history = try trainer.fit(on: training, validation: validationSet, epochs: 2, batchSize: 64, using: &generator)
+      #expect(history.loss.map(\.bitPattern) == loss)
+      #expect(history.validationLoss.map { $0?.bitPattern } == validation)
+      let configuration = TrainingConfiguration(epochs: 2, batchSize: 64, seed: 42, loss: .binaryCrossEntropy, reduction: .mean,
+                                                optimizer: OptimizerConfiguration(name: .adam), data: "synthetic", validation: "last 25%",
+                                                threads: threads)
+      let bytes = [UInt8](try ModelFile(model: model, training: configuration).encode())
+      #expect(bytes.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 } == file)  // FNV-1a
+      #expect(history.epochs.allSatisfy { $0.terms.isEmpty && $0.validationTerms == nil && $0.klWeight == nil })
+    }
+  }
 }

@@ -62,7 +62,7 @@ import Testing
     #expect {
       try trainer.fit(on: poisoned, epochs: 2, batchSize: 10, shuffle: false, using: &generator)
     } throws: { error in
-      guard case .nonFiniteLoss(let value, let epoch, let batch) = error as? TrainingError else { return false }
+      guard case .nonFiniteLoss(let value, let epoch, let batch, nil) = error as? TrainingError else { return false }
       return value.isNaN && epoch == 1 && batch == 8
     }
   }
