@@ -57,7 +57,8 @@ public struct TrainingRun {
     let model = try Autoencoder(architecture, using: &generator)
     let trainer = Trainer(model: model, optimizer: configuration.optimizer.makeOptimizer(), loss: configuration.loss,
                           reduction: configuration.reduction, noise: configuration.noise,
-                          evaluationNoiseSeed: configuration.evaluationNoiseSeed)
+                          evaluationNoiseSeed: configuration.evaluationNoiseSeed, beta: configuration.beta ?? 1,
+                          klWarmupEpochs: configuration.klWarmupEpochs ?? 0)
     let history = try trainer.fit(on: training, validation: validation, epochs: configuration.epochs,
                                   batchSize: configuration.batchSize, shuffle: configuration.shuffle,
                                   using: &generator, callbacks: callbacks)
@@ -78,20 +79,29 @@ public enum ModelChoice: Equatable, Sendable {
   ///
   /// - Throws: `ArchitectureError` (a layer that does not fit, naming it and the shapes),
   ///   `SpecError` (a spec or file that cannot be read), `FileError`.
-  public func architecture(exampleShape: [Int], activation: Activation = .relu, outputActivation: Activation = .sigmoid) throws
-    -> Architecture
+  ///
+  /// - Parameter latent: The latent size of a variational preset (`vae`, `vae-pytorch`,
+  ///   `conv-vae`), or, with hidden sizes, the latent size that makes the dense model variational.
+  public func architecture(exampleShape: [Int], activation: Activation = .relu, outputActivation: Activation = .sigmoid,
+                           latent: Int? = nil) throws -> Architecture
   {
     var architecture: Architecture
     switch self {
     case .preset(let name):
       guard let preset = try Architecture.preset(named: name, exampleShape: exampleShape, activation: activation,
-                                                 outputActivation: outputActivation)
+                                                 outputActivation: outputActivation, latent: latent)
       else { throw SpecError("unknown model \"\(name)\" (known: \(Architecture.presetNames.joined(separator: ", ")))") }
+      guard latent == nil || preset.isVariational else {
+        throw SpecError("--latent \(latent!) applies to the variational presets (vae, vae-pytorch, conv-vae) and to --hidden; "
+          + "\(name) is not variational")
+      }
       architecture = preset
     case .hiddenSizes(let sizes):
-      architecture = .dense(inputSize: exampleShape.reduce(1, *), hiddenSizes: sizes, activation: activation,
-                            outputActivation: outputActivation)
+      architecture = latent.map { .variational(inputSize: exampleShape.reduce(1, *), hiddenSizes: sizes, latent: $0, activation: activation,
+                                               outputActivation: outputActivation) }
+        ?? .dense(inputSize: exampleShape.reduce(1, *), hiddenSizes: sizes, activation: activation, outputActivation: outputActivation)
     case .architecture(let text):
+      if let latent { throw SpecError("--latent \(latent) does not apply to --architecture; end the encoder with latent \(latent)") }
       if text.hasSuffix(".json") || FileIO.exists(text) && !text.contains("|") {
         architecture = try Architecture(json: try FileIO.read(text), source: text, exampleShape: exampleShape)
       } else {

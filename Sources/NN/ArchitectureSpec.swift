@@ -15,6 +15,7 @@ import TensorCore
 //   up [SIZE]                                                              (nearest; SIZE 2)
 //   flatten
 //   reshape HxWxC
+//   latent N        (the encoder's last: a variational autoencoder's Gaussian latent head of N dimensions)
 //
 // Convolutions default to `same` padding and pooling to `valid`; activations default to identity
 // (Keras's "linear"). ACTIVATION is any name `Activation` parses (relu, sigmoid, tanh,
@@ -31,10 +32,24 @@ extension Architecture {
     guard halves.count == 2 else {
       throw SpecError("the spec needs the encoder's layers, '|', and the decoder's layers, e.g. \"dense 64 relu | dense 784 sigmoid\"")
     }
-    let encoder = try Self.layers(String(halves[0]), half: "encoder")
+    var encoderText = String(halves[0])
+    var latent: Int?
+    // A variational model's latent head closes the encoder: "..., dense 512 relu, latent 2 | ...".
+    if let comma = encoderText.lastIndex(of: ",") ?? Optional(encoderText.startIndex) {
+      let last = encoderText[comma...].drop { $0 == "," }.trimmingCharacters(in: .whitespaces).lowercased()
+      if last.hasPrefix("latent") {
+        let words = last.split(whereSeparator: \.isWhitespace)
+        guard words.count == 2, words[0] == "latent", let size = Int(words[1]), size > 0 else {
+          throw SpecError("encoder layer \"\(last)\": expected latent N, the latent size, e.g. latent 2")
+        }
+        latent = size
+        encoderText = String(encoderText[..<comma])
+      }
+    }
+    let encoder = try Self.layers(encoderText, half: "encoder")
     let decoder = try Self.layers(String(halves[1]), half: "decoder")
     let input = try Self.inputShape(for: exampleShape, startingWith: encoder.first)
-    self.init(inputShape: input, encoder: encoder, decoder: decoder, imageShape: exampleShape.count >= 2 ? exampleShape : nil)
+    self.init(inputShape: input, encoder: encoder, decoder: decoder, imageShape: exampleShape.count >= 2 ? exampleShape : nil, latent: latent)
     try validated()
   }
 
@@ -49,6 +64,7 @@ extension Architecture {
       var input_shape: [Int]?
       var encoder: [LayerSpec]
       var decoder: [LayerSpec]
+      var latent: Int?
     }
     let file: File
     do {
@@ -59,7 +75,8 @@ extension Architecture {
       throw SpecError("\(source): not an architecture: \(error)")
     }
     let input = try file.input_shape ?? Self.inputShape(for: exampleShape, startingWith: file.encoder.first)
-    self.init(inputShape: input, encoder: file.encoder, decoder: file.decoder, imageShape: exampleShape.count >= 2 ? exampleShape : nil)
+    self.init(inputShape: input, encoder: file.encoder, decoder: file.decoder, imageShape: exampleShape.count >= 2 ? exampleShape : nil,
+              latent: file.latent)
     try validated()
   }
 
@@ -144,13 +161,15 @@ extension Architecture {
       try expect(0...0, "flatten with no settings")
       try unused([(activation != nil, "activation"), (padding != nil, "padding"), (stride != nil, "stride"), (shape != nil, "shape")])
       return .flatten
+    case "latent":
+      throw SpecError("latent N must be the encoder's last layer, just before '|'")
     case "reshape":
       let target = shape ?? (numbers.count == 1 ? numbers : nil)
       guard let target, numbers.isEmpty || shape == nil else { throw SpecError("expected reshape HxWxC, e.g. reshape 7x7x32") }
       try unused([(activation != nil, "activation"), (padding != nil, "padding"), (stride != nil, "stride")])
       return .reshape(target)
     default:
-      throw SpecError("unknown layer \"\(kind)\" (known: dense, conv, convt, pool, up, flatten, reshape)")
+      throw SpecError("unknown layer \"\(kind)\" (known: dense, conv, convt, pool, up, flatten, reshape, latent)")
     }
   }
 

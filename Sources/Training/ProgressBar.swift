@@ -15,9 +15,18 @@ import Darwin
 /// Epoch 3/50 [=================>............] 160/235  loss 0.2931  48,210 img/s  ETA 1s
 /// Epoch 3/50  235/235  4.9s  loss 0.2928  val_loss 0.2899 (nats/pixel)  48,102 img/s
 /// ```
+///
+/// An objective of several terms (a variational model's) shows each term beside the loss, and,
+/// given the values per example, the validation loss per value and in bits per dimension:
+/// ```
+/// Epoch 3/50  2.1s  loss 152.4150  reconstruction 146.3512  kl 6.0638  val_loss 150.9312 ... (nats/image; val_loss 0.1925 nats/pixel, 0.2777 bits/dim)
+/// ```
 public struct ProgressBar: Callback {
   /// The unit printed after the losses ("nats/pixel").
   public let unit: String
+  /// The values of one example, to print a per-image loss in nats per value and bits per
+  /// dimension as well (nil: the loss is already per value).
+  public var valuesPerExample: Int?
   /// Whether to draw the live bar (a terminal) or only the epoch lines (a log file).
   public let live: Bool
   private let writeLive: (String) -> Void
@@ -26,13 +35,15 @@ public struct ProgressBar: Callback {
 
   /// - Parameters:
   ///   - unit: The loss's unit.
+  ///   - valuesPerExample: For a loss per image, the values of one image (784), to print it per value too.
   ///   - live: Draw the live bar; by default, when standard error is a terminal.
   ///   - writeLive: Where the bar goes (standard error by default).
   ///   - writeLine: Where the epoch lines go (standard output by default).
-  public init(unit: String, live: Bool = isatty(STDERR_FILENO) == 1,
+  public init(unit: String, valuesPerExample: Int? = nil, live: Bool = isatty(STDERR_FILENO) == 1,
               writeLive: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) },
               writeLine: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) {
     self.unit = unit
+    self.valuesPerExample = valuesPerExample
     self.live = live
     self.writeLive = writeLive
     self.writeLine = writeLine
@@ -46,17 +57,33 @@ public struct ProgressBar: Callback {
     let bar = String(repeating: "=", count: max(done - 1, 0)) + (done > 0 ? ">" : "") + String(repeating: ".", count: width - done)
     let rate = Double(progress.examples) / max(progress.seconds, 1e-9)
     let remaining = progress.seconds / Double(progress.batch) * Double(progress.batches - progress.batch)
+    let terms = progress.terms.map { "  \($0.name) \(Self.format($0.value))" }.joined()
     writeLive("\r\u{1B}[K" + "Epoch \(progress.epoch)/\(progress.epochs) [\(bar)] \(progress.batch)/\(progress.batches)"
-      + "  loss \(Self.format(progress.loss))  \(Self.grouped(rate)) img/s  ETA \(Self.duration(remaining))")
+      + "  loss \(Self.format(progress.loss))\(terms)  \(Self.grouped(rate)) img/s  ETA \(Self.duration(remaining))")
   }
 
   public mutating func onEpochEnd(_ epoch: History.Epoch, of epochs: Int, state: inout TrainingState) throws {
     if live { writeLive("\r\u{1B}[K") }
     lastDraw = -1
-    var line = "Epoch \(epoch.epoch)/\(epochs)  \(Self.duration(epoch.seconds))  loss \(Self.format(epoch.loss))"
-    if let validation = epoch.validationLoss { line += "  val_loss \(Self.format(validation))" }
-    line += " (\(unit))  \(Self.grouped(epoch.examplesPerSecond)) img/s"
-    writeLine(line)
+    writeLine(Self.line(for: epoch, of: epochs, unit: unit, valuesPerExample: valuesPerExample))
+  }
+
+  /// The summary line of an epoch.
+  static func line(for epoch: History.Epoch, of epochs: Int, unit: String, valuesPerExample: Int?) -> String {
+    let order = History(epochs: [epoch]).termNames
+    var line = "Epoch \(epoch.epoch)/\(epochs)  \(duration(epoch.seconds))  loss \(format(epoch.loss))"
+    line += order.compactMap { name in epoch.terms[name].map { "  \(name) \(format($0))" } }.joined()
+    if let weight = epoch.klWeight, weight != 1 { line += "  kl_weight \(format(weight))" }
+    if let validation = epoch.validationLoss { line += "  val_loss \(format(validation))" }
+    line += order.compactMap { name in epoch.validationTerms?[name].map { "  val_\(name) \(format($0))" } }.joined()
+    line += " (\(unit)"
+    if let valuesPerExample, valuesPerExample > 0 {
+      let (name, value) = epoch.validationLoss.map { ("val_loss", $0) } ?? ("loss", epoch.loss)
+      let perValue = Double(value) / Double(valuesPerExample)
+      line += "; \(name) " + String(format: "%.4f nats/pixel, %.4f bits/dim", perValue, perValue / log(2))
+    }
+    line += ")  \(grouped(epoch.examplesPerSecond)) img/s"
+    return line
   }
 
   /// Four decimals, as Keras prints losses.

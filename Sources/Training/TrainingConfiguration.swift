@@ -20,9 +20,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var threads: Int
   /// The corruption of inputs for a denoising autoencoder, or nil.
   public var noise: Noise?
+  /// A variational model's weight on the KL term (β-VAE), or nil for 1 and for plain models.
+  public var beta: Float?
+  /// Epochs over which a variational model's KL weight rose linearly from 0 to β, or nil.
+  public var klWarmupEpochs: Int?
 
   public init(epochs: Int, batchSize: Int, shuffle: Bool = true, seed: UInt64, loss: Loss, reduction: LossReduction,
-              optimizer: OptimizerConfiguration, data: String, validation: String, threads: Int, noise: Noise? = nil) {
+              optimizer: OptimizerConfiguration, data: String, validation: String, threads: Int, noise: Noise? = nil,
+              beta: Float? = nil, klWarmupEpochs: Int? = nil) {
     self.epochs = epochs
     self.batchSize = batchSize
     self.shuffle = shuffle
@@ -34,6 +39,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     self.validation = validation
     self.threads = threads
     self.noise = noise
+    self.beta = beta
+    self.klWarmupEpochs = klWarmupEpochs
   }
 
   /// What is wrong with the configuration (as read from a model file), or nil: negative epochs,
@@ -42,6 +49,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     guard epochs >= 0 else { return "epochs \(epochs) is negative" }
     guard batchSize > 0 else { return "batch size \(batchSize) is not positive" }
     guard (1...Limits.maximumThreads).contains(threads) else { return "threads \(threads) does not lie in 1...\(Limits.maximumThreads)" }
+    if let beta, !(beta >= 0 && beta.isFinite) { return "beta \(beta) is not a non-negative number" }
+    if let klWarmupEpochs, klWarmupEpochs < 0 { return "the KL warm-up \(klWarmupEpochs) is negative" }
     return optimizer.problem.map { "optimizer: \($0)" }
   }
 
@@ -50,6 +59,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var evaluationNoiseSeed: UInt64 { seed ^ 0x5EED_0F_7E57 }
 
   enum CodingKeys: String, CodingKey {
-    case epochs, batchSize = "batch_size", shuffle, seed, loss, reduction, optimizer, data, validation, threads, noise
+    case epochs, batchSize = "batch_size", shuffle, seed, loss, reduction, optimizer, data, validation, threads, noise, beta
+    case klWarmupEpochs = "kl_warmup_epochs"
   }
 }

@@ -7,11 +7,19 @@ struct Train: ParsableCommand {
     abstract: "Train an autoencoder; write its model file and a reconstruction figure.",
     discussion: "With no options: Keras's tutorial model (784-64-784, relu/sigmoid), Adam, binary cross-entropy, 50 epochs of batch 256 on Fashion-MNIST.")
 
-  enum Preset: String, ExpressibleByArgument, CaseIterable { case dense, deep, conv, convTranspose = "conv-transpose" }
+  enum Preset: String, ExpressibleByArgument, CaseIterable {
+    case dense, deep, conv, convTranspose = "conv-transpose", vae, vaePyTorch = "vae-pytorch", convVAE = "conv-vae"
+  }
 
   @Option(help: ArgumentHelp(
-    "A preset: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's convolutional model, 4x4x8 code) or conv-transpose (keras-io's denoising model). The input size follows the data."))
+    "A preset: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's convolutional model, 4x4x8 code), conv-transpose (keras-io's denoising model), or the variational vae (the Keras blog's, 784-512-2), vae-pytorch (PyTorch's example, 784-400-20) and conv-vae (keras-io's). The input size follows the data."))
   var model: Preset?
+  @Option(help: ArgumentHelp("The latent size of a variational model (vae: 2, vae-pytorch: 20, conv-vae: 2); with --hidden, makes the dense model variational.",
+                             valueName: "n"))
+  var latent: Int?
+  @Option(help: "A variational model's weight on the KL term (β-VAE; 1 gives the evidence lower bound).") var beta: Float?
+  @Option(help: ArgumentHelp("Raise a variational model's KL weight linearly from 0 to β over this many epochs.", valueName: "epochs"))
+  var klWarmup: Int?
   @Option(help: ArgumentHelp("Hidden sizes down to the code, e.g. 256 or 128,64; the decoder mirrors them.", valueName: "sizes"))
   var hidden: HiddenSizes?
   @Option(help: ArgumentHelp(
@@ -28,7 +36,7 @@ struct Train: ParsableCommand {
   var learningRate: Float?
   @Option(help: "Momentum for sgd and rmsprop.") var momentum: Float?
   @Option(help: "Loss: bce (binary cross-entropy), mse or mae.") var loss: Loss = .binaryCrossEntropy
-  @Option(help: "mean (per pixel, as Keras) or sum (per image).") var reduction: LossReduction = .mean
+  @Option(help: "mean (per pixel, as Keras; the default) or sum (per image; a variational model's only one).") var reduction: LossReduction?
   @Option(help: ArgumentHelp(
     "Train a denoising autoencoder: corrupt each batch's inputs (targets stay clean) with gaussian[:STD] (default 0.5), salt-and-pepper[:FRACTION] (0.1) or masking[:FRACTION] (0.25), clipped to [0, 1].",
     valueName: "noise"))
@@ -60,6 +68,9 @@ struct Train: ParsableCommand {
     if [model != nil, hidden != nil, architecture != nil].filter({ $0 }).count > 1 {
       throw ValidationError("give one of --model, --hidden and --architecture")
     }
+    if let latent, !(1...Limits.maximumDimension).contains(latent) { throw ValidationError("--latent \(latent): give 1 to \(Limits.maximumDimension)") }
+    if let beta, !(beta >= 0 && beta.isFinite) { throw ValidationError("--beta \(beta): give a non-negative number") }
+    if let klWarmup, klWarmup < 0 { throw ValidationError("--kl-warmup \(klWarmup): give a non-negative number of epochs") }
     try checkWritable(output, option: "--output")
     if let figurePath {
       try checkWritable(figurePath, option: "--reconstruction")
@@ -71,23 +82,39 @@ struct Train: ParsableCommand {
     try threads.prepare()
     let choice: ModelChoice = architecture.map { .architecture($0) } ?? hidden.map { .hiddenSizes($0.sizes) } ?? .preset((model ?? .dense).rawValue)
     let batchSize = batchSize ?? choice.tutorialBatchSize
-    let configuration = TrainingConfiguration(
-      epochs: epochs, batchSize: batchSize, shuffle: shuffle, seed: seed, loss: loss, reduction: reduction,
+    var configuration = TrainingConfiguration(
+      epochs: epochs, batchSize: batchSize, shuffle: shuffle, seed: seed, loss: loss, reduction: reduction ?? .mean,
       optimizer: OptimizerConfiguration(name: optimizer, learningRate: learningRate, momentum: momentum),
       data: data.data, validation: validationSplit.map { "last \(Int(($0 * 100).rounded()))% of training" } ?? "test split",
       threads: Parallel.threads, noise: noise)
     let sets = try TrainingRun.data(configuration, limit: limit, validationSplit: validationSplit)
     let architecture = try choice.architecture(exampleShape: sets.training.exampleShape, activation: activation,
-                                               outputActivation: outputActivation)
+                                               outputActivation: outputActivation, latent: latent)
+    if architecture.isVariational {
+      // The evidence lower bound sums the reconstruction over each image's pixels.
+      guard reduction != .mean else {
+        throw ValidationError("--reduction mean: a variational model's reconstruction term is summed per image (the evidence lower bound)")
+      }
+      configuration.reduction = .sum
+      configuration.beta = beta ?? 1
+      configuration.klWarmupEpochs = klWarmup
+    } else if beta != nil || klWarmup != nil {
+      throw ValidationError("--beta and --kl-warmup apply to variational models (--model vae, vae-pytorch, conv-vae, --latent, or latent N in a spec)")
+    }
     let run = TrainingRun(architecture: architecture, configuration: configuration, limit: limit, validationSplit: validationSplit)
     let parameters = try architecture.summary().reduce(0) { $0 + $1.parameters }
     if !quiet {
+      let objective = architecture.isVariational
+        ? "\(loss.name) summed per image + \(configuration.beta == 1 ? "" : "β·")KL\(configuration.beta == 1 ? "" : " (β \(configuration.beta!))")"
+          + (klWarmup.map { ", KL weight warmed up over \($0) epochs" } ?? "")
+        : loss.name
       say("Training \(architecture.description) (\(grouped(parameters)) parameters) with \(configuration.optimizer.description), "
-        + "\(loss.name), batch \(batchSize), \(epochs) epochs" + (noise.map { ", inputs corrupted by \($0) noise" } ?? ""))
+        + "\(objective), batch \(batchSize), \(epochs) epochs" + (noise.map { ", inputs corrupted by \($0) noise" } ?? ""))
       say("Data: \(grouped(sets.training.count)) training and \(grouped(sets.validation?.count ?? 0)) validation images (\(configuration.validation)) from \(data.data)")
     }
-    let unit = loss.unit(reduction)
-    let file = try run.run(data: sets, callbacks: quiet ? [] : [ProgressBar(unit: unit)])
+    let unit = loss.unit(configuration.reduction)
+    let progress = ProgressBar(unit: unit, valuesPerExample: architecture.isVariational ? architecture.inputSize : nil)
+    let file = try run.run(data: sets, callbacks: quiet ? [] : [progress])
     // The model file and the figure are written together, all or nothing.
     var outputs = [(path: output, data: try file.encode())]
     var figureNote: String?

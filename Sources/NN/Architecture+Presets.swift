@@ -1,0 +1,144 @@
+import TensorCore
+
+extension Architecture {
+  /// A dense autoencoder: `Dense` layers of `hiddenSizes` down to the code (the last size), then
+  /// the same sizes back up, and a `Dense(inputSize)` output layer.
+  ///
+  /// `dense(hiddenSizes: [128, 64])` is 784-128-64-128-784.
+  public static func dense(inputSize: Int = 784, hiddenSizes: [Int], activation: Activation = .relu,
+                           outputActivation: Activation = .sigmoid) -> Architecture {
+    let down = hiddenSizes.map { LayerSpec.dense(units: $0, activation: activation) }
+    let up = hiddenSizes.dropLast().reversed().map { LayerSpec.dense(units: $0, activation: activation) }
+    return Architecture(inputShape: [inputSize], encoder: down,
+                        decoder: up + [.dense(units: inputSize, activation: outputActivation)])
+  }
+
+  /// The Keras blog's convolutional autoencoder for `height`×`width`×`channels` images (28×28×1
+  /// gives a 4×4×8 code): three 3×3 convolutions (16, 8, 8 filters), each followed by 2×2 max
+  /// pooling (the last padded, 7 → 4), then three convolutions each followed by 2×2 upsampling (the
+  /// third unpadded, 16 → 14), and a sigmoid convolution back to the channels.
+  public static func convolutional(height: Int = 28, width: Int = 28, channels: Int = 1, activation: Activation = .relu,
+                                   outputActivation: Activation = .sigmoid) -> Architecture {
+    Architecture(
+      inputShape: [height, width, channels],
+      encoder: [
+        .conv2D(filters: 16, kernelSize: 3, activation: activation), .maxPool2D(size: 2, padding: .same),
+        .conv2D(filters: 8, kernelSize: 3, activation: activation), .maxPool2D(size: 2, padding: .same),
+        .conv2D(filters: 8, kernelSize: 3, activation: activation), .maxPool2D(size: 2, padding: .same),
+      ],
+      decoder: [
+        .conv2D(filters: 8, kernelSize: 3, activation: activation), .upSampling2D(size: 2),
+        .conv2D(filters: 8, kernelSize: 3, activation: activation), .upSampling2D(size: 2),
+        .conv2D(filters: 16, kernelSize: 3, padding: .valid, activation: activation), .upSampling2D(size: 2),
+        .conv2D(filters: channels, kernelSize: 3, activation: outputActivation),
+      ])
+  }
+
+  /// keras-io's denoising autoencoder: two 32-filter 3×3 convolutions each followed by 2×2 max
+  /// pooling, two 32-filter 3×3 transposed convolutions of stride 2, and a sigmoid 3×3 convolution
+  /// back to the channels (28,353 parameters on 28×28×1).
+  public static func convolutionalTranspose(height: Int = 28, width: Int = 28, channels: Int = 1, activation: Activation = .relu,
+                                            outputActivation: Activation = .sigmoid) -> Architecture {
+    Architecture(
+      inputShape: [height, width, channels],
+      encoder: [
+        .conv2D(filters: 32, kernelSize: 3, activation: activation), .maxPool2D(size: 2, padding: .same),
+        .conv2D(filters: 32, kernelSize: 3, activation: activation), .maxPool2D(size: 2, padding: .same),
+      ],
+      decoder: [
+        .conv2DTranspose(filters: 32, kernelSize: 3, stride: 2, activation: activation),
+        .conv2DTranspose(filters: 32, kernelSize: 3, stride: 2, activation: activation),
+        .conv2D(filters: channels, kernelSize: 3, activation: outputActivation),
+      ])
+  }
+
+  /// A dense variational autoencoder: `Dense` layers of `hiddenSizes` down to a `GaussianLatent`
+  /// head of `latent` dimensions, then the same sizes back up and a `Dense(inputSize)` output.
+  ///
+  /// `variational(hiddenSizes: [512], latent: 2)` is the Keras blog's VAE, 784-512-2-512-784;
+  /// `variational(hiddenSizes: [400], latent: 20)` PyTorch's `vae` example.
+  public static func variational(inputSize: Int = 784, hiddenSizes: [Int], latent: Int, activation: Activation = .relu,
+                                 outputActivation: Activation = .sigmoid) -> Architecture {
+    let down = hiddenSizes.map { LayerSpec.dense(units: $0, activation: activation) }
+    let up = hiddenSizes.reversed().map { LayerSpec.dense(units: $0, activation: activation) }
+    return Architecture(inputShape: [inputSize], encoder: down, decoder: up + [.dense(units: inputSize, activation: outputActivation)],
+                        latent: latent)
+  }
+
+  /// keras-io's convolutional VAE for `height`×`width`×`channels` images (sides divisible by 4): 3×3
+  /// convolutions of 32 and 64 filters with stride 2, flatten, `Dense(16, relu)`, a latent head of
+  /// `latent` dimensions; then `Dense(h/4·w/4·64, relu)`, reshape, transposed 3×3 convolutions of 64
+  /// and 32 filters with stride 2, and a sigmoid transposed convolution back to the channels.
+  public static func convolutionalVariational(height: Int = 28, width: Int = 28, channels: Int = 1, latent: Int = 2,
+                                              activation: Activation = .relu, outputActivation: Activation = .sigmoid) -> Architecture {
+    let (h, w) = (height / 4, width / 4)
+    return Architecture(
+      inputShape: [height, width, channels],
+      encoder: [
+        .conv2D(filters: 32, kernelSize: 3, stride: 2, activation: activation),
+        .conv2D(filters: 64, kernelSize: 3, stride: 2, activation: activation),
+        .flatten, .dense(units: 16, activation: activation),
+      ],
+      decoder: [
+        .dense(units: h * w * 64, activation: activation), .reshape([h, w, 64]),
+        .conv2DTranspose(filters: 64, kernelSize: 3, stride: 2, activation: activation),
+        .conv2DTranspose(filters: 32, kernelSize: 3, stride: 2, activation: activation),
+        .conv2DTranspose(filters: channels, kernelSize: 3, activation: outputActivation),
+      ],
+      latent: latent)
+  }
+
+  /// The named presets for examples of `exampleShape` (`[28, 28]` or `[784]`): "dense"
+  /// (784-64-784, the Keras tutorial's single-layer model), "deep" (784-128-64-128-784), "conv"
+  /// (the Keras blog's convolutional model), "conv-transpose" (keras-io's denoising model), and
+  /// the variational "vae" (the Keras blog's, 784-512-2), "vae-pytorch" (PyTorch's example,
+  /// 784-400-20) and "conv-vae" (keras-io's), whose latent size `latent` overrides.
+  /// Dense models flatten images; convolutional ones need images (`[h, w]` or `[h, w, c]`).
+  public static func preset(named name: String, exampleShape: [Int], activation: Activation = .relu,
+                            outputActivation: Activation = .sigmoid, latent: Int? = nil) throws -> Architecture? {
+    let size = exampleShape.reduce(1, *)
+    switch name {
+    case "dense": return dense(inputSize: size, hiddenSizes: [64], activation: activation, outputActivation: outputActivation)
+    case "deep": return dense(inputSize: size, hiddenSizes: [128, 64], activation: activation, outputActivation: outputActivation)
+    case "vae":
+      return variational(inputSize: size, hiddenSizes: [512], latent: latent ?? 2, activation: activation, outputActivation: outputActivation)
+    case "vae-pytorch":
+      return variational(inputSize: size, hiddenSizes: [400], latent: latent ?? 20, activation: activation, outputActivation: outputActivation)
+    case "conv-vae":
+      let image = try imageShape(of: exampleShape, for: name)
+      guard image[0] % 4 == 0, image[1] % 4 == 0 else { throw ArchitectureError.notImages(model: "conv-vae (sides divisible by 4)", exampleShape: exampleShape) }
+      return convolutionalVariational(height: image[0], width: image[1], channels: image[2], latent: latent ?? 2, activation: activation,
+                                      outputActivation: outputActivation)
+    case "conv", "conv-transpose":
+      let image = try imageShape(of: exampleShape, for: name)
+      return name == "conv"
+        ? convolutional(height: image[0], width: image[1], channels: image[2], activation: activation, outputActivation: outputActivation)
+        : convolutionalTranspose(height: image[0], width: image[1], channels: image[2], activation: activation,
+                                 outputActivation: outputActivation)
+    default: return nil
+    }
+  }
+
+  /// The names `preset(named:exampleShape:)` knows.
+  public static let presetNames = ["dense", "deep", "conv", "conv-transpose", "vae", "vae-pytorch", "conv-vae"]
+
+  /// The batch size each preset's tutorial trains with: 128 for the convolutional and variational
+  /// ones, else 256.
+  public static func tutorialBatchSize(forPreset name: String) -> Int { name.hasPrefix("conv") || name.contains("vae") ? 128 : 256 }
+
+  /// `[h, w]` or `[h, w, c]` examples as `[h, w, c]`.
+  static func imageShape(of exampleShape: [Int], for model: String) throws -> [Int] {
+    switch exampleShape.count {
+    case 2: return exampleShape + [1]
+    case 3: return exampleShape
+    default: throw ArchitectureError.notImages(model: model, exampleShape: exampleShape)
+    }
+  }
+
+  /// The input shape for layers that start with `first`, given examples of `exampleShape`:
+  /// images (`[h, w, 1]` for grayscale) for image layers, else flat vectors.
+  public static func inputShape(for exampleShape: [Int], startingWith first: LayerSpec?, model: String = "the architecture") throws -> [Int] {
+    if let first, first.takesImages { return try imageShape(of: exampleShape, for: model) }
+    return [exampleShape.reduce(1, *)]
+  }
+}
