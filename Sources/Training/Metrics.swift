@@ -22,17 +22,25 @@ public struct ReconstructionMetrics: Codable, Equatable, Sendable {
   public var noisySSIM: Float?
   /// The number of examples measured.
   public var examples: Int
+  /// For an objective of several terms (a variational model's), each term's mean; `loss` is then
+  /// their weighted sum, with one latent sample per example.
+  public var terms: [String: Float]?
+  /// A variational model's negative evidence lower bound, `reconstruction + kl` (β = 1), per example.
+  public var negativeELBO: Float?
 
   enum CodingKeys: String, CodingKey {
-    case loss, meanSquaredError = "mse", psnr, ssim, noisyPSNR = "noisy_psnr", noisySSIM = "noisy_ssim", examples
+    case loss, meanSquaredError = "mse", psnr, ssim, noisyPSNR = "noisy_psnr", noisySSIM = "noisy_ssim", examples, terms
+    case negativeELBO = "negative_elbo"
   }
 }
 
-extension Trainer {
+extension Evaluator {
   /// The loss, MSE, PSNR and SSIM of the model's reconstructions of every example of `set`; for a
   /// denoising model, reconstructions of the inputs corrupted by its noise (with the evaluation
-  /// seed), measured against the clean images, and the corrupted inputs' own PSNR and SSIM.
-  public func measure(_ set: ImageSet, batchSize: Int = 1024) throws -> ReconstructionMetrics {
+  /// seed), measured against the clean images, and the corrupted inputs' own PSNR and SSIM. For a
+  /// variational model the loss is its objective's (`terms(on:)`, one latent sample per example)
+  /// and the images are the reconstructions of the codes' means.
+  public func metrics(on set: ImageSet, batchSize: Int = 1024) throws -> ReconstructionMetrics {
     var batches = try Batches(inferenceOn: set, batchSize: batchSize, for: model.architecture)
     var lossTotal: Double = 0, squaredTotal: Double = 0, psnrTotal: Double = 0, ssimTotal: Double = 0
     var noisyPSNRTotal: Double = 0, noisySSIMTotal: Double = 0
@@ -43,7 +51,7 @@ extension Trainer {
     for index in 0..<batches.count {
       let batch = batches.batch(index)
       let first = index * batches.batchSize
-      let input = corruptedForEvaluation(batch, firstExample: first)
+      let input = corrupted(batch, firstExample: first)
       let rows = batch.shape[0]
       let (value, output) = withoutGradients {
         let output = model(Variable(input))
@@ -77,9 +85,16 @@ extension Trainer {
       }
     }
     let count = Double(max(set.count, 1))
-    return ReconstructionMetrics(
+    var metrics = ReconstructionMetrics(
       loss: Float(lossTotal / count), meanSquaredError: Float(squaredTotal / count), psnr: Float(psnrTotal / count),
       ssim: image.map { _ in Float(ssimTotal / count) }, noisyPSNR: noise.map { _ in Float(noisyPSNRTotal / count) },
       noisySSIM: noise != nil && image != nil ? Float(noisySSIMTotal / count) : nil, examples: set.count)
+    if model.isVariational {
+      let terms = try terms(on: set, batchSize: batchSize)
+      metrics.loss = terms.total
+      metrics.terms = Dictionary(uniqueKeysWithValues: terms.terms.map { ($0.name, $0.value) })
+      metrics.negativeELBO = terms.terms.reduce(0) { $0 + $1.value }
+    }
+    return metrics
   }
 }

@@ -156,7 +156,7 @@ public final class Trainer {
         for i in callbacks.indices { try callbacks[i].onBatchEnd(progress, state: &state) }
       }
       let elapsed = seconds(since: start)
-      let validationTerms = try validation.map { try evaluateTerms($0, batchSize: max(batchSize, 1024), klWeight: klWeight) }
+      let validationTerms = try validation.map { try evaluator.terms(on: $0, batchSize: max(batchSize, 1024), klWeight: klWeight) }
       if let validationTerms, !validationTerms.total.isFinite {
         throw TrainingError.nonFiniteValidationLoss(validationTerms.total, epoch: epoch)
       }
@@ -174,39 +174,17 @@ public final class Trainer {
     return history
   }
 
+  /// The evaluator with this trainer's settings: the validation loss `fit` reports is its
+  /// `terms(on:)`.
+  public var evaluator: Evaluator {
+    Evaluator(model: model, loss: loss, reduction: reduction, noise: noise, seed: evaluationNoiseSeed, beta: beta)
+  }
+
   /// The mean loss over every example of `set` (weighted by batch size), without training; for a
   /// denoising model, of the reconstructions of the inputs corrupted by `noise` (with the fixed
   /// `evaluationNoiseSeed`, the same whatever the batch size) against the clean ones.
   public func evaluate(_ set: ImageSet, batchSize: Int = 1024) throws -> Float {
-    try evaluateTerms(set, batchSize: batchSize).total
-  }
-
-  /// Every term of the objective, averaged over the examples of `set`, without training: for a
-  /// variational model the reconstruction of one latent sample per example (drawn from the
-  /// evaluation seed, so the same every time) and the KL term, weighted by `klWeight` (default
-  /// `beta`) in the total.
-  public func evaluateTerms(_ set: ImageSet, batchSize: Int = 1024, klWeight: Float? = nil) throws -> TermValues {
-    var batches = try Batches(inferenceOn: set, batchSize: batchSize, for: model.architecture)
-    var totals: [(name: String, value: Double, weight: Float)] = []
-    for index in 0..<batches.count {
-      let batch = batches.batch(index)
-      let first = index * batches.batchSize
-      let input = corruptedForEvaluation(batch, firstExample: first)
-      let terms = withoutGradients {
-        model.terms(input: Variable(input), target: batch, settings: settings(klWeight: klWeight),
-                    context: BatchContext(batchSize: batch.shape[0], firstExample: first, seed: evaluationNoiseSeed ^ 0x1A7E_27))
-          .map { ($0.name, $0.value.value.scalar, $0.weight) }
-      }
-      if totals.isEmpty { totals = terms.map { ($0.0, 0, $0.2) } }
-      for (k, term) in terms.enumerated() { totals[k].value += Double(term.1) * Double(batch.shape[0]) }
-    }
-    let count = Double(max(set.count, 1))
-    return TermValues(totals.map { ($0.name, Float($0.value / count), $0.weight) })
-  }
-
-  /// `batch` with the evaluation noise, or `batch` itself when the model is not denoising.
-  public func corruptedForEvaluation(_ batch: Tensor, firstExample: Int) -> Tensor {
-    noise.map { $0.corrupt(batch, seed: evaluationNoiseSeed, firstExample: firstExample) } ?? batch
+    try evaluator.terms(on: set, batchSize: batchSize).total
   }
 
   private func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }

@@ -18,11 +18,11 @@ import Training
       parameter.updateValue { $0 = name.hasSuffix("weight") ? identity : Tensor.zeros(shape: [4]) }
     }
     let set = ImageSet(storage: .floats([0, 0.5, 1, 0.25, 0.2, 0.4, 0.6, 0.8]), exampleShape: [4], source: "test")
-    let exact = try Trainer(model: model, optimizer: Adam(), loss: .meanSquaredError).measure(set)
+    let exact = try Evaluator(model: model, loss: .meanSquaredError).metrics(on: set)
     #expect(exact.meanSquaredError == 0 && exact.psnr == 100 && exact.loss == 0)
     // Shift every output by 0.1: MSE 0.01, PSNR 20 dB.
     model.parameter(named: "decoder.0.bias")!.updateValue { $0 = Tensor(shape: [4], repeating: 0.1) }
-    let shifted = try Trainer(model: model, optimizer: Adam(), loss: .meanSquaredError).measure(set)
+    let shifted = try Evaluator(model: model, loss: .meanSquaredError).metrics(on: set)
     #expect(abs(shifted.meanSquaredError - 0.01) < 1e-6)
     #expect(abs(shifted.psnr - 20) < 1e-3)
   }
@@ -33,7 +33,7 @@ import Training
     model.namedParameters.forEach { _, parameter in parameter.updateValue { $0 = Tensor(shape: $0.shape, repeating: 3e38) } }
     let set = ImageSet(storage: .floats([1, 1, 1, 1]), exampleShape: [4], source: "ones")
     #expect {
-      try Trainer(model: model, optimizer: Adam(), loss: .meanSquaredError).measure(set)
+      try Evaluator(model: model, loss: .meanSquaredError).metrics(on: set)
     } throws: { error in
       "\(error)" == "the model's reconstructions of example 0 of ones are NaN or infinite; its weights may be too large "
         + "(the largest magnitude is 3e+38 in encoder.0.weight)"

@@ -79,7 +79,7 @@ import Testing
     let trainer = Trainer(model: model, optimizer: Adam())
     let whole = try trainer.evaluate(data, batchSize: 600)
     #expect(abs(try trainer.evaluate(data, batchSize: 7) - whole) < 1e-5)
-    let metrics = try trainer.measure(data, batchSize: 64)
+    let metrics = try trainer.evaluator.metrics(on: data, batchSize: 64)
     #expect(abs(metrics.loss - whole) < 1e-5)
     #expect(metrics.examples == 600 && metrics.meanSquaredError > 0 && metrics.psnr > 0)
   }
@@ -113,7 +113,7 @@ import Testing
     let validation = data.split(validationFraction: 0.2).validation
     // The recorded validation loss is evaluate's: noisy inputs with the fixed seed, clean targets.
     #expect(abs(try trainer.evaluate(validation, batchSize: 7) - history.validationLoss.last!!) < 1e-5)
-    let metrics = try trainer.measure(validation)
+    let metrics = try trainer.evaluator.metrics(on: validation)
     let noisyPSNR = try #require(metrics.noisyPSNR)
     #expect(metrics.psnr > noisyPSNR + 5, "denoised \(metrics.psnr) dB against noisy \(noisyPSNR) dB")
     #expect(metrics.ssim! > metrics.noisySSIM!)
