@@ -8,6 +8,29 @@ extension Autoencoder {
     try mapBatches(of: set, batchSize: batchSize, what: "codes") { encode($0) }
   }
 
+  /// A variational model's mean and log-variance of `q(z | x)` for every example of `set`,
+  /// `[count, latent]` each.
+  ///
+  /// - Throws: `EvaluationError.notVariational` for a plain model; as `encode(_:batchSize:)`.
+  public func encodeDistribution(_ set: ImageSet, batchSize: Int = 1024) throws -> (mean: Tensor, logVariance: Tensor) {
+    guard isVariational else { throw EvaluationError.notVariational("the code's distribution") }
+    var logVariances: [Tensor] = []
+    let means = try mapBatches(of: set, batchSize: batchSize, what: "codes") { batch in
+      let (mean, logVariance) = encodeDistribution(batch)!
+      logVariances.append(logVariance)
+      return mean
+    }
+    return (means, Tensor.concatenating(logVariances))
+  }
+
+  /// One draw `z = μ + σ ε` from a variational model's `q(z | x)` for every example of `set`,
+  /// example `i`'s ε from stream `i` of `seed`: `[count, latent]`.
+  public func encodeSamples(_ set: ImageSet, seed: UInt64, batchSize: Int = 1024) throws -> Tensor {
+    let (mean, logVariance) = try encodeDistribution(set, batchSize: batchSize)
+    let noise = Tensor.randomNormal(rows: mean.shape[0], columns: mean.shape[1], seed: seed, firstRow: 0)
+    return withoutGradients { Variable(mean).reparameterized(logVariance: Variable(logVariance), noise: noise).value }
+  }
+
   /// The reconstructions of every example of `set`, `[count] + inputShape`.
   ///
   /// - Throws: as `encode(_:batchSize:)`.

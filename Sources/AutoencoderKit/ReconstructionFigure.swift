@@ -41,3 +41,24 @@ public enum FigureError: Error, Equatable, CustomStringConvertible {
     }
   }
 }
+
+extension Architecture {
+  /// A figure of `images` (`[count] + inputShape`, in order) in rows of `columns`, each pixel a
+  /// `scale`×`scale` block.
+  ///
+  /// - Throws: `FigureError` when the model's examples cannot be shown as images.
+  public func grid(of images: Tensor, columns: Int, scale: Int = 2) throws -> Image {
+    try grid(rows: stride(from: 0, to: images.shape.first ?? 0, by: max(columns, 1)).map { start in
+      Array(start..<min(start + columns, images.shape[0]))
+    }, of: images, scale: scale)
+  }
+
+  /// A figure of `images` arranged as `rows` of indices into them.
+  public func grid(rows: [[Int]], of images: Tensor, scale: Int = 2) throws -> Image {
+    guard let (height, width) = displayShape else { throw FigureError.notImages(inputShape) }
+    let size = height * width, values = images.scalars
+    precondition(values.count == (images.shape.first ?? 0) * size, "images of \(images.shape) for \(height)×\(width)")
+    return ImageGrid(width: width, height: height, padding: 2, scale: scale, background: 1)
+      .tile(rows.map { $0.map { Array(values[($0 * size)..<(($0 + 1) * size)]) } })
+  }
+}

@@ -41,11 +41,7 @@ struct Decode: ParsableCommand {
     if output.hasSuffix(".npy") {
       try NPY.write(images.scalars, shape: images.shape, to: output)
     } else {
-      guard let (height, imageWidth) = file.model.architecture.displayShape else { throw FigureError.notImages(file.model.architecture.inputShape) }
-      let size = height * imageWidth, scalars = images.scalars
-      let all = (0..<rows).map { Array(scalars[($0 * size)..<(($0 + 1) * size)]) }
-      let grid = stride(from: 0, to: rows, by: columns).map { Array(all[$0..<min($0 + columns, rows)]) }
-      try PNG.write(ImageGrid(width: imageWidth, height: height).tile(grid), to: output)
+      try PNG.write(try file.model.architecture.grid(of: images, columns: columns), to: output)
     }
     say("Wrote \(output): \(grouped(rows)) decoded images")
   }

@@ -41,6 +41,10 @@ struct Info: ParsableCommand {
         + "\(row.outputShape)".padding(toLength: 14, withPad: " ", startingAt: 0) + grouped(row.parameters).leftPadded(10))
     }
     say("Parameters: \(grouped(file.model.parameterCount))")
+    if let latent = architecture.latent {
+      say("Variational: a \(latent)-dimensional Gaussian latent q(z|x) (mean and log-variance), prior N(0, I), KL weight β \(file.training?.beta ?? 1)"
+        + (file.training?.klWarmupEpochs.map { ", warmed up over \($0) epochs" } ?? ""))
+    }
     if let training = file.training {
       say("Trained: \(training.epochs) epochs, batch \(training.batchSize), \(training.optimizer.description), \(training.loss.name) "
         + "(\(training.reduction.rawValue)), seed \(training.seed), \(training.threads) threads, data \(training.data), validation \(training.validation)"
@@ -48,11 +52,17 @@ struct Info: ParsableCommand {
     }
     if let history = file.history, !history.epochs.isEmpty {
       let unit = file.training.map { $0.loss.unit($0.reduction) } ?? ""
+      let terms = history.termNames
+      let weights = history.epochs.contains { ($0.klWeight ?? 1) != 1 }
+      let columns = ["loss"] + terms + (weights ? ["kl_weight"] : []) + ["val_loss"] + terms.map { "val_\($0)" }
+      let widths = columns.map { max(10, $0.count + 2) }
       say("History (\(unit)):")
-      say("  epoch      loss  val_loss   seconds")
+      say("  epoch" + zip(columns, widths).map { $0.leftPadded($1) }.joined() + "seconds".leftPadded(10))
       for epoch in history.epochs {
-        say("  " + "\(epoch.epoch)".leftPadded(5) + String(format: "%10.4f", epoch.loss)
-          + (epoch.validationLoss.map { String(format: "%10.4f", $0) } ?? "         -") + String(format: "%10.2f", epoch.seconds))
+        let values: [Float?] = [epoch.loss] + terms.map { epoch.terms[$0] } + (weights ? [epoch.klWeight] : []) + [epoch.validationLoss]
+          + terms.map { epoch.validationTerms?[$0] }
+        say("  " + "\(epoch.epoch)".leftPadded(5) + zip(values, widths).map { ($0.map { String(format: "%.4f", $0) } ?? "-").leftPadded($1) }.joined()
+          + String(format: "%10.2f", epoch.seconds))
       }
     }
   }

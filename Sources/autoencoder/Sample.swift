@@ -1,0 +1,48 @@
+import ArgumentParser
+import AutoencoderKit
+import Foundation
+
+struct Sample: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Generate images: decode draws from a variational model's prior N(0, I), as a grid or an array.",
+    discussion: "The same --seed gives the same images.")
+
+  @Argument(help: "The model file (a variational autoencoder).") var model: String
+  @Option(help: "How many images.") var count = 64
+  @Option(help: "Images per row (default: the count's square root, rounded up).") var columns: Int?
+  @Option(help: "Seed of the draws.") var seed: UInt64 = 0
+  @Option(help: "Pixels per image pixel.") var scale = 2
+  @Option(name: .shortAndLong, help: "A .png grid or a .npy array of the images.") var output = "samples.png"
+  @OptionGroup var threads: ThreadOptions
+
+  func validate() throws {
+    guard (1...100_000).contains(count) else { throw ValidationError("--count \(count): give 1 to 100000") }
+    if let columns, columns < 1 { throw ValidationError("--columns \(columns): give a positive number") }
+    guard (1...16).contains(scale) else { throw ValidationError("--scale \(scale): give 1 to 16") }
+    guard output.hasSuffix(".png") || output.hasSuffix(".npy") else { throw ValidationError("--output \(output): must end in .png or .npy") }
+    try checkWritable(output, option: "--output")
+  }
+
+  func run() throws {
+    try threads.prepare()
+    let file = try ModelFile.read(model)
+    guard file.model.isVariational else {
+      throw ValidationError("\(model): sampling needs a variational model (trained with --model vae, vae-pytorch, conv-vae, --latent, "
+        + "or latent N); this one is \(file.model.architecture.description)")
+    }
+    let images = try file.model.sample(count: count, seed: seed)
+    try writeImages(images, of: file.model.architecture, to: output, columns: columns ?? Int(Double(count).squareRoot().rounded(.up)), scale: scale)
+    say("Wrote \(output): \(grouped(count)) images decoded from draws of N(0, I) in \(file.model.latent!.latentSize) dimensions, seed \(seed)")
+  }
+}
+
+/// Writes `images` (`[count] + inputShape`) as a .npy array of `[count, height, width]` (or the
+/// input's shape), or as a .png grid of `columns` per row.
+func writeImages(_ images: Tensor, of architecture: Architecture, to output: String, columns: Int, scale: Int) throws {
+  if output.hasSuffix(".npy") {
+    let shape = architecture.displayShape.map { [images.shape[0], $0.height, $0.width] } ?? images.shape
+    try NPY.write(images.scalars, shape: shape.reduce(1, *) == images.count ? shape : images.shape, to: output)
+  } else {
+    try PNG.write(try architecture.grid(of: images, columns: columns, scale: scale), to: output)
+  }
+}
