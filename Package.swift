@@ -60,7 +60,7 @@ let package = Package(
       ]),
 
     // MARK: - Tests
-    .target(name: "TestSupport", dependencies: ["Autodiff", "Datasets"], path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["NN", "Datasets"], path: "Tests/TestSupport"),
     .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "TensorCore", "TestSupport"]),
     .testTarget(name: "FileIOTests", dependencies: ["FileIO", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], resources: [.copy("Fixtures")]),

@@ -38,11 +38,7 @@ struct Decode: ParsableCommand {
     }
     guard values.allSatisfy(\.isFinite) else { throw FileError(codes, "holds NaN or infinite values") }
     let images = try file.model.decode(codes: Tensor(shape: [rows] + codeShape, scalars: values))
-    if output.hasSuffix(".npy") {
-      try NPY.write(images.scalars, shape: images.shape, to: output)
-    } else {
-      try PNG.write(try file.model.architecture.grid(of: images, columns: columns), to: output)
-    }
+    try writeImages(images, of: file.model.architecture, to: output, columns: columns, scale: 2)
     say("Wrote \(output): \(grouped(rows)) decoded images")
   }
 }

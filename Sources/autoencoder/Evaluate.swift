@@ -17,8 +17,9 @@ struct Evaluate: ParsableCommand {
   @Option(help: "Which split.") var split: SplitOption = .test
   @Option(help: "The loss to report (default: the one the model was trained with).") var loss: Loss?
   @Option(help: "Examples per batch.") var batchSize = 1024
-  @Option(help: ArgumentHelp("A variational model's importance samples per image for the log-likelihood (0: skip it).", valueName: "k"))
+  @Option(help: ArgumentHelp("A variational model's importance samples per image for the log-likelihood.", valueName: "k"))
   var importanceSamples = 100
+  @Flag(help: "Skip a variational model's log-likelihood estimate.") var noLikelihood = false
   @Flag(help: "Print one JSON object.") var json = false
   @OptionGroup var threads: ThreadOptions
 
@@ -61,7 +62,9 @@ struct Evaluate: ParsableCommand {
 
   func validate() throws {
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-    guard importanceSamples >= 0 else { throw ValidationError("--importance-samples \(importanceSamples): give a positive number, or 0 to skip") }
+    guard (1...1_000_000).contains(importanceSamples) else {
+      throw ValidationError("--importance-samples \(importanceSamples): give 1 to 1000000 (papers use 5000; --no-likelihood skips the estimate)")
+    }
   }
 
   func run() throws {
@@ -72,7 +75,7 @@ struct Evaluate: ParsableCommand {
     if let loss { evaluator.loss = loss }
     let metrics = try evaluator.metrics(on: set, batchSize: batchSize)
     let variational = file.model.isVariational
-    let likelihood = variational && importanceSamples > 0 && evaluator.loss == .binaryCrossEntropy
+    let likelihood = variational && !noLikelihood && evaluator.loss == .binaryCrossEntropy
       ? try evaluator.negativeLogLikelihood(on: set, samples: importanceSamples) : nil
     let bitsPerDimension = { (nats: Float) in Double(nats) / (Double(set.exampleSize) * log(2.0)) }
     let report = Report(model: model, data: data.data, split: split.rawValue, loss: metrics.loss, lossUnit: evaluator.loss.unit(evaluator.reduction),

@@ -79,12 +79,31 @@ import Testing
     for length in 0..<bytes.count {
       #expect(problem(Data(bytes.prefix(length))) != nil, "prefix of \(length) bytes")
     }
+    let original = try SafeTensors.decode(Data(bytes))
+    let dataStart = 8 + Int(bytes[0]) + Int(bytes[1]) << 8
+    var headerOutcomes = (errors: 0, files: 0)
     for index in bytes.indices {
       for flip: UInt8 in [0x01, 0x80, 0xFF] {
         var corrupt = bytes
         corrupt[index] ^= flip
-        _ = problem(Data(corrupt))  // any outcome but a crash
+        let decoded = try? SafeTensors.decode(Data(corrupt))
+        if index < 8 {
+          // The header length: any change breaks the file.
+          #expect(decoded == nil, "length byte \(index) flipped by \(flip)")
+        } else if index >= dataStart {
+          // The data: always a file, with exactly one value changed.
+          let changed = try #require(decoded, "data byte \(index)")
+          let differences = original.tensors.keys.reduce(0) { count, name in
+            count + zip(original.tensors[name]!.scalars, changed.tensors[name]!.scalars).filter { $0.bitPattern != $1.bitPattern }.count
+          }
+          #expect(differences == 1 && changed.metadata == original.metadata, "data byte \(index)")
+        } else {
+          decoded == nil ? (headerOutcomes.errors += 1) : (headerOutcomes.files += 1)
+        }
       }
     }
+    // Most header flips break the JSON or its offsets; a few (a letter of a name or of the
+    // metadata) leave another valid file.
+    #expect(headerOutcomes.errors > 10 * headerOutcomes.files)
   }
 }

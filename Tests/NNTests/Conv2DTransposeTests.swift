@@ -25,11 +25,11 @@ import Testing
     #expect(layer(Variable(Tensor.zeros(shape: [2, 7, 7, 32]))).value.shape == [2, 14, 14, 32])
   }
 
-  @Test func gradientsOfEveryParameterMatchFiniteDifferences() throws {
+  @Test(arguments: [Activation.identity, .relu, .sigmoid])
+  func gradientsThroughTheLayerMatchFiniteDifferences(activation: Activation) throws {
     let geometry = try WindowGeometry.transposed(height: 3, width: 2, channels: 2, kernel: (3, 3), stride: (2, 2), padding: .valid)
-    let x = randomTensor([2, 3, 2, 3], seed: 11)
-    expectGradientsMatchFiniteDifferences(at: [randomTensor([3, 3, 2, 3], seed: 12), randomTensor([2], seed: 13)]) { p in
-      Activation.sigmoid(Variable(x).transposedConvolved2D(with: p[0], bias: p[1], geometry: geometry))
-    }
+    let layer = Conv2DTranspose(weight: randomTensor([3, 3, 2, 3], seed: 12), bias: randomTensor([2], seed: 13), activation: activation,
+                                geometry: geometry)
+    expectLayerGradientsMatchFiniteDifferences(layer, input: randomTensor([2, 3, 2, 3], seed: 11), step: 1e-3)
   }
 }

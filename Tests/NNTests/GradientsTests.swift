@@ -25,7 +25,9 @@ import Testing
     }
     weight.updateValue { $0 = original }
     #expect(gradients.byName.count == 4)
-    #expect(gradients.norm > 0)
+    #expect(Gradients(["a": Tensor([3, 0]), "b": Tensor([[4]])]).norm == 5)
+    let norm = gradients.byName.values.flatMap(\.scalars).reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+    #expect(abs(gradients.norm - norm) <= 1e-6 * norm)
     #expect(model.namedParameters.allSatisfy { $0.parameter.gradient == nil })  // handed over, not left behind
   }
 

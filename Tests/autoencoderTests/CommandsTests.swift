@@ -1,4 +1,7 @@
 import Datasets
+import AutoencoderKit
+import ModelFiles
+import TensorCore
 import Foundation
 import TestSupport
 import Testing
@@ -62,7 +65,14 @@ import Testing
       let decoded = try CLI.run(["decode", model, work.path(codesFile), "--output", work.path(output)])
       #expect(decoded.status == 0, "\(decoded.error)")
     }
-    #expect(try NPY.read(work.path("decoded.npy")).shape == [5, 64])
+    // Decoding the codes gives the model's reconstructions of the same images.
+    let decoded = try NPY.read(work.path("decoded.npy"))
+    #expect(decoded.shape == [5, 8, 8])
+    let file = try ModelFile.read(model)
+    let originals = try IDXFolder(data.path).load(.test).prefix(5)
+    let reconstructions = try file.model.reconstruct(originals).scalars
+    #expect(zip(decoded.values, reconstructions).allSatisfy { abs($0 - $1) < 1e-4 }, "decoded codes differ from reconstructions")
+    #expect(decoded.values != Array(repeating: decoded.values[0], count: decoded.values.count))
     let grid = try CLI.run(["reconstruct", model, "--data", data.path, "--count", "4", "--output", work.path("grid.png")])
     #expect(grid.status == 0, "\(grid.error)")
     #expect(FileManager.default.fileExists(atPath: work.path("grid.png")))
