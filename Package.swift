@@ -71,6 +71,7 @@ let package = Package(
     .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
     .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "TestSupport"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "AutoencoderKitTests", dependencies: ["AutoencoderKit", "TestSupport"]),
     .testTarget(name: "autoencoderTests", dependencies: ["autoencoder", "ModelFiles", "ImageFiles", "TestSupport"]),
   ]
 )

@@ -77,4 +77,22 @@ import Testing
       }
     }
   }
+
+  @Test func latentNClosesTheEncoderOfAVariationalSpec() throws {
+    let architecture = try Architecture(spec: "dense 512 relu, latent 2 | dense 512 relu, dense 784 sigmoid", exampleShape: [28, 28])
+    #expect(architecture.latent == 2 && architecture.encoder.count == 1)
+    #expect(architecture.description == "784 → 512 relu → latent 2 → 512 relu → 784 sigmoid")
+    #expect(try Architecture(spec: "conv 4 3 relu, flatten, latent 3 | dense 64 sigmoid, reshape 8x8x1", exampleShape: [8, 8]).latent == 3)
+    for (spec, fragment) in [("latent 2, dense 8 | dense 784", "latent N must be the encoder's last layer"),
+                             ("dense 8, latent | dense 784", "expected latent N"),
+                             ("dense 8 | latent 2, dense 784", "latent N must be the encoder's last layer")] {
+      #expect {
+        try Architecture(spec: spec, exampleShape: [28, 28])
+      } throws: { error in
+        "\(error)".contains(fragment)
+      }
+    }
+    let json = Data(#"{"encoder": [{"type": "dense", "units": 8}], "latent": 2, "decoder": [{"type": "dense", "units": 64}]}"#.utf8)
+    #expect(try Architecture(json: json, source: "test", exampleShape: [8, 8]).latent == 2)
+  }
 }

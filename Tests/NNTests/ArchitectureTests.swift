@@ -206,4 +206,46 @@ import Testing
     }
     try dense.checkTrainingMemory(batchSize: 256, threads: 2, optimizerSlots: 2, budget: MemoryBudget(bytes: 8 << 20, source: "test"))
   }
+
+  // MARK: - Variational
+
+  @Test func variationalPresetsMatchTheirTutorialsParameterCounts() throws {
+    let vae = try #require(try Architecture.preset(named: "vae", exampleShape: [28, 28]))
+    #expect(vae.description == "784 → 512 relu → latent 2 → 512 relu → 784 sigmoid")
+    #expect(try vae.summary().reduce(0) { $0 + $1.parameters } == 807_700)  // Keras's model.summary()
+    let pytorch = try #require(try Architecture.preset(named: "vae-pytorch", exampleShape: [28, 28]))
+    #expect(try pytorch.codeShape() == [20])
+    #expect(try pytorch.summary().reduce(0) { $0 + $1.parameters } == 652_824)  // PyTorch's example VAE
+    let conv = try #require(try Architecture.preset(named: "conv-vae", exampleShape: [28, 28]))
+    let rows = try conv.summary()
+    // keras-io's encoder (69,076 parameters with z_mean and z_log_var) and decoder (65,089).
+    #expect(rows.prefix { $0.name != "decoder.0" }.reduce(0) { $0 + $1.parameters } == 69_076)
+    #expect(rows.drop { $0.name != "decoder.0" }.reduce(0) { $0 + $1.parameters } == 65_089)
+    #expect(try Architecture.preset(named: "vae", exampleShape: [28, 28], latent: 16)!.codeShape() == [16])
+  }
+
+  @Test func aVariationalModelsParametersAreNamedAndShapedFromItsSpecs() throws {
+    let architecture = Architecture.variational(inputSize: 10, hiddenSizes: [6], latent: 3)
+    var generator = SplitMix64(seed: 1)
+    let model = try Autoencoder(architecture, using: &generator)
+    let shapes = try architecture.parameterShapes()
+    #expect(shapes.map(\.name) == model.namedParameters.map(\.name))
+    #expect(shapes.map(\.shape) == model.namedParameters.map(\.parameter.shape))
+    #expect(shapes.map(\.name).filter { $0.hasPrefix("latent") }
+      == ["latent.mean.weight", "latent.mean.bias", "latent.log_variance.weight", "latent.log_variance.bias"])
+    #expect(model.isVariational && model.latent?.latentSize == 3)
+    let data = try JSONEncoder().encode(architecture)
+    #expect(String(decoding: data, as: UTF8.self).contains(#""latent":3"#))
+    #expect(try JSONDecoder().decode(Architecture.self, from: data) == architecture)
+    // Plain architectures keep their JSON: no latent key.
+    #expect(!String(decoding: try JSONEncoder().encode(Architecture.dense(hiddenSizes: [4])), as: UTF8.self).contains("latent"))
+  }
+
+  @Test func theLatentHeadNeedsFlatFeatures() {
+    let images = Architecture(inputShape: [8, 8, 1], encoder: [.conv2D(filters: 2, kernelSize: 3, activation: .relu)],
+                              decoder: [.dense(units: 64, activation: .sigmoid), .reshape([8, 8, 1])], latent: 2)
+    #expect(problem(images) == "the latent head takes flat features, but the encoder outputs [8, 8, 2]; end the encoder with a dense layer or flatten")
+    #expect(problem(Architecture.variational(inputSize: 8, hiddenSizes: [4], latent: 0)) == "the latent size 0 must lie in 1...16,777,216")
+    #expect(problem(Architecture.variational(inputSize: 8, hiddenSizes: [4], latent: 3)) == "valid")
+  }
 }

@@ -199,4 +199,57 @@ import Testing
     }
     #expect(trainer.optimizer.step == 0)
   }
+
+  // MARK: - Variational
+
+  func trainVariational(seed: UInt64, epochs: Int, threads: Int = 2, beta: Float = 1, warmup: Int = 0) throws -> (Autoencoder, History) {
+    try Parallel.withThreads(threads) {
+      var generator = SplitMix64(seed: seed)
+      let model = try Autoencoder(.variational(inputSize: 64, hiddenSizes: [32], latent: 2), using: &generator)
+      let (training, validation) = data.split(validationFraction: 0.2)
+      let trainer = Trainer(model: model, optimizer: Adam(learningRate: 0.003), reduction: .sum, beta: beta, klWarmupEpochs: warmup)
+      let history = try trainer.fit(on: training, validation: validation, epochs: epochs, batchSize: 32, using: &generator)
+      return (model, history)
+    }
+  }
+
+  @Test func aVariationalModelLearnsAndLogsItsTerms() throws {
+    let (model, history) = try trainVariational(seed: 1, epochs: 8)
+    let first = try #require(history.validationLoss.first ?? nil), last = try #require(history.validationLoss.last ?? nil)
+    #expect(last < first - 1, "the negative ELBO \(first) -> \(last) nats per image")
+    for epoch in history.epochs {
+      #expect(epoch.terms.keys.sorted() == ["kl", "reconstruction"] && epoch.validationTerms?.keys.sorted() == ["kl", "reconstruction"])
+      #expect(abs(epoch.loss - (epoch.terms["reconstruction"]! + epoch.terms["kl"]!)) < 1e-3 * epoch.loss)
+      #expect(epoch.terms["kl"]! > 0 && epoch.klWeight == 1)
+    }
+    // What fit reported as val_loss, the evaluator repeats exactly.
+    let validation = data.split(validationFraction: 0.2).validation
+    #expect(try Evaluator(model: model, reduction: .sum, seed: 0x5EED_0F_7E57).terms(on: validation, batchSize: 7).total
+      == history.validationLoss.last!!)
+  }
+
+  @Test func theSameSeedTrainsTheSameVariationalModelBitForBit() throws {
+    let (a, historyA) = try trainVariational(seed: 4, epochs: 2)
+    let (b, historyB) = try trainVariational(seed: 4, epochs: 2)
+    #expect(historyA.loss == historyB.loss && historyA.validationLoss == historyB.validationLoss)
+    for ((name, p), (_, q)) in zip(a.namedParameters, b.namedParameters) { #expect(p.value == q.value, "\(name)") }
+    // One thread draws the same samples (each example has its own stream): the same to rounding.
+    let (_, single) = try trainVariational(seed: 4, epochs: 2, threads: 1)
+    #expect(zip(single.loss, historyA.loss).allSatisfy { abs($0 - $1) < 1e-3 * $0 })
+  }
+
+  @Test func theKLWeightWarmsUpLinearlyToBeta() throws {
+    var generator = SplitMix64(seed: 1)
+    let trainer = Trainer(model: try Autoencoder(.variational(inputSize: 64, hiddenSizes: [8], latent: 2), using: &generator),
+                          optimizer: Adam(), beta: 4, klWarmupEpochs: 2)
+    #expect(trainer.klWeight(afterSteps: 0, stepsPerEpoch: 10) == 0)
+    #expect(trainer.klWeight(afterSteps: 5, stepsPerEpoch: 10) == 1)
+    #expect(trainer.klWeight(afterSteps: 20, stepsPerEpoch: 10) == 4)
+    #expect(trainer.klWeight(afterSteps: 95, stepsPerEpoch: 10) == 4)
+    let (_, history) = try trainVariational(seed: 2, epochs: 3, beta: 4, warmup: 2)
+    // 480 training images in batches of 32: 15 steps an epoch; an epoch's last step is at 14, 29 and 44 of 30 warm-up steps.
+    let weights = history.epochs.map { $0.klWeight! }
+    #expect(zip(weights, [4 * 14 / 30, 4 * 29 / 30, 4] as [Float]).allSatisfy { abs($0 - $1) < 1e-6 }, "\(weights)")
+    #expect(abs(history.epochs.last!.validationLoss! - (history.epochs.last!.validationTerms!["reconstruction"]! + 4 * history.epochs.last!.validationTerms!["kl"]!)) < 1e-2)
+  }
 }

@@ -1,0 +1,88 @@
+import Autodiff
+import NN
+import TensorCore
+import TestSupport
+import Testing
+
+@Suite struct ObjectiveTests {
+  let x = randomTensor([6, 8], in: 0..<1, seed: 21)
+
+  func model(latent: Int?) throws -> Autoencoder {
+    var generator = SplitMix64(seed: 5)
+    let architecture = latent.map { Architecture.variational(inputSize: 8, hiddenSizes: [5], latent: $0) }
+      ?? .dense(inputSize: 8, hiddenSizes: [3])
+    return try Autoencoder(architecture, using: &generator)
+  }
+
+  @Test func aPlainAutoencodersObjectiveIsItsReconstructionLoss() throws {
+    let model = try model(latent: nil)
+    let terms = model.terms(input: Variable(x), target: x, settings: ObjectiveSettings(), context: BatchContext(batchSize: 6))
+    #expect(terms.map(\.name) == ["reconstruction"] && terms[0].weight == 1)
+    #expect(terms[0].value.value == binaryCrossEntropy(predicted: model(Variable(x)), expected: x).value)
+  }
+
+  @Test func aVariationalObjectiveIsTheNegativeELBOWithItsSampleFromTheSeed() throws {
+    let model = try model(latent: 2)
+    let settings = ObjectiveSettings(klWeight: 0.5)
+    let terms = model.terms(input: Variable(x), target: x, settings: settings, context: BatchContext(batchSize: 6, seed: 9))
+    #expect(terms.map(\.name) == ["reconstruction", "kl"] && terms.map(\.weight) == [1, 0.5])
+    // By hand: z = μ + σ ε with example i's ε from stream i of seed 9, reconstruction summed per image.
+    let (mean, logVariance) = model.encodeDistribution(x)!
+    let noise = Tensor.randomNormal(rows: 6, columns: 2, seed: 9, firstRow: 0)
+    let z = Variable(mean).reparameterized(logVariance: Variable(logVariance), noise: noise)
+    let reconstruction = binaryCrossEntropy(predicted: model.decoder(z), expected: x, reduction: .sum).value.scalar
+    #expect(abs(terms[0].value.value.scalar - reconstruction) < 1e-4)
+    let kl = Variable(mean).klDivergenceFromStandardNormal(logVariance: Variable(logVariance), batchSize: 6).value.scalar
+    #expect(abs(terms[1].value.value.scalar - kl) < 1e-6)
+    // Another seed, another sample; the same seed, the same.
+    let again = model.terms(input: Variable(x), target: x, settings: settings, context: BatchContext(batchSize: 6, seed: 9))
+    let other = model.terms(input: Variable(x), target: x, settings: settings, context: BatchContext(batchSize: 6, seed: 10))
+    #expect(again[0].value.value == terms[0].value.value && other[0].value.value != terms[0].value.value)
+  }
+
+  @Test func shardsOfABatchDrawTheSameSamplesAsTheWhole() throws {
+    let model = try model(latent: 2)
+    let context = BatchContext(batchSize: 6, seed: 3)
+    let whole = termsWithGradient(at: model, shards: [0..<6]) { model, rows in
+      model.terms(input: Variable(x.rows(rows)), target: x.rows(rows), settings: ObjectiveSettings(), context: context)
+    }
+    let split = Parallel.withThreads(2) {
+      termsWithGradient(at: model, shards: [0..<2, 2..<6]) { model, rows in
+        model.terms(input: Variable(x.rows(rows)), target: x.rows(rows), settings: ObjectiveSettings(),
+                    context: BatchContext(batchSize: 6, firstExample: rows.lowerBound, seed: 3))
+      }
+    }
+    for (a, b) in zip(whole.terms.terms, split.terms.terms) { #expect(a.name == b.name && abs(a.value - b.value) < 1e-4 * abs(a.value)) }
+    for (name, gradient) in whole.gradients.byName { expectClose(split.gradients[name]!, gradient, rtol: 1e-4, atol: 1e-6, "\(name)") }
+  }
+
+  @Test func theObjectivesGradientsMatchFiniteDifferences() throws {
+    // Through the whole model: the sampled reconstruction and the KL term, weighted.
+    let model = try model(latent: 2)
+    let settings = ObjectiveSettings(klWeight: 0.7)
+    let (terms, gradients) = termsWithGradient(at: model, shards: [0..<6]) { model, _ in
+      model.terms(input: Variable(x), target: x, settings: settings, context: BatchContext(batchSize: 6, seed: 1))
+    }
+    func objective() -> Float {
+      withoutGradients {
+        let terms = model.terms(input: Variable(x), target: x, settings: settings, context: BatchContext(batchSize: 6, seed: 1))
+        return terms[0].value.value.scalar + 0.7 * terms[1].value.value.scalar
+      }
+    }
+    #expect(abs(objective() - terms.total) < 1e-4)
+    for name in ["latent.log_variance.weight", "encoder.0.weight", "decoder.1.bias"] {
+      let parameter = model.parameter(named: name)!
+      let original = parameter.value
+      for element in [0, 3] {
+        func value(_ delta: Float) -> Float {
+          parameter.updateValue { $0 = original; $0.withUnsafeMutableBufferPointer { $0[element] += delta } }
+          return objective()
+        }
+        let numeric = (value(1e-2) - value(-1e-2)) / 2e-2
+        parameter.updateValue { $0 = original }
+        let analytic = gradients[name]!.scalars[element]
+        #expect(abs(numeric - analytic) < 2e-2 + 0.03 * abs(numeric), "\(name)[\(element)]: \(analytic) vs \(numeric)")
+      }
+    }
+  }
+}
