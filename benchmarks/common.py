@@ -41,21 +41,35 @@ CONV_PRESETS = {
 KERNEL = 3
 IMAGE = (28, 28, 1)  # height, width, channels
 
+# Variational presets, as AutoencoderKit's --model: (hidden sizes, latent size) for the dense ones.
+# "conv-vae" is keras-io's: conv 32 and 64 (3x3, stride 2, same, relu), flatten, dense 16 relu,
+# the latent head; dense 7*7*64 relu, reshape, transposed conv 64 and 32 (stride 2) relu, and a
+# transposed conv 1 (stride 1) sigmoid.
+VAE_PRESETS = {"vae": ([512], 2), "vae-pytorch": ([400], 20), "conv-vae": (None, 2)}
+
 # Default batch size of each preset.
-BATCH_SIZES = {"dense": 256, "deep": 256, "conv": 128, "conv-transpose": 128}
+BATCH_SIZES = {"dense": 256, "deep": 256, "conv": 128, "conv-transpose": 128, "vae": 128, "vae-pytorch": 128, "conv-vae": 128}
 
 
 def is_conv(model):
     return model in CONV_PRESETS
 
 
+def is_vae(model):
+    return model in VAE_PRESETS
+
+
+def family_of(model):
+    return "vae" if is_vae(model) else "conv" if is_conv(model) else "dense"
+
+
 def arguments(description, family, add=None):
     """Parses the shared options. family is "dense" or "conv", the presets this script trains;
     add(parser), if given, adds the script's own options."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="dense" if family == "dense" else "conv",
-                        choices=list(DENSE_PRESETS) + list(CONV_PRESETS),
-                        help=f"this script trains {' and '.join(DENSE_PRESETS if family == 'dense' else CONV_PRESETS)}")
+    own = {"dense": DENSE_PRESETS, "conv": CONV_PRESETS, "vae": VAE_PRESETS}[family]
+    parser.add_argument("--model", default=next(iter(own)), choices=list(DENSE_PRESETS) + list(CONV_PRESETS) + list(VAE_PRESETS),
+                        help=f"this script trains {', '.join(own)}")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs, after one warm-up epoch")
     parser.add_argument("--batch-size", type=positive, default=None,
                         help="default: the preset's (256 for dense and deep, 128 for conv and conv-transpose)")
@@ -69,11 +83,10 @@ def arguments(description, family, add=None):
     if add:
         add(parser)
     args = parser.parse_args()
-    if is_conv(args.model) != (family == "conv"):
+    if family_of(args.model) != family:
         script = os.path.basename(sys.argv[0])
-        other = script.replace("_conv", "_dense") if family == "conv" else script.replace("_dense", "_conv")
-        kind = "a convolutional" if is_conv(args.model) else "a dense"
-        parser.error(f"--model {args.model} is {kind} model, which {script} does not train: run {other}")
+        other = script.replace(f"_{family}", f"_{family_of(args.model)}")
+        parser.error(f"--model {args.model} is a {family_of(args.model)} model, which {script} does not train: run {other}")
     if args.batch_size is None:
         args.batch_size = BATCH_SIZES[args.model]
     return args
@@ -114,6 +127,21 @@ def layer_sizes(model, input_size=784):
     return [input_size] + hidden + hidden[-2::-1] + [input_size]
 
 
+def vae_macs_per_example(model):
+    """Forward multiply-adds of a variational preset's layers, in order, the latent head's two
+    layers counted as one product (as AutoencoderKit counts)."""
+    hidden, latent = VAE_PRESETS[model]
+    if hidden is not None:
+        sizes = [784] + hidden
+        down = [a * b for a, b in zip(sizes, sizes[1:])]
+        up_sizes = [latent] + hidden[::-1] + [784]
+        return down + [2 * sizes[-1] * latent] + [a * b for a, b in zip(up_sizes, up_sizes[1:])]
+    # conv-vae: convs over 14x14 and 7x7 outputs, dense 3136 -> 16, the head 16 -> 2 twice,
+    # dense 2 -> 3136, transposed convs over their 7x7, 14x14 and 28x28 inputs.
+    return [14 * 14 * 32 * 9 * 1, 7 * 7 * 64 * 9 * 32, 3136 * 16, 2 * 16 * latent, latent * 3136,
+            7 * 7 * 64 * 9 * 64, 14 * 14 * 64 * 9 * 32, 28 * 28 * 32 * 9 * 1]
+
+
 def conv_layers(model):
     """Each layer of a conv preset with its input and output shapes (height, width, channels)."""
     shape = IMAGE
@@ -147,6 +175,8 @@ def conv_parameters(model):
 def macs_per_example(model):
     """Forward multiply-adds of each conv or dense layer, in order. A conv layer: Hout*Wout*Cout*kh*kw*Cin;
     a transposed conv, over its input grid: Hin*Win*Cin*kh*kw*Cout. Pooling and upsampling: none."""
+    if is_vae(model):
+        return vae_macs_per_example(model)
     if not is_conv(model):
         sizes = layer_sizes(model)
         return [fan_in * fan_out for fan_in, fan_out in zip(sizes, sizes[1:])]
@@ -175,7 +205,7 @@ def report(framework, args, epoch_seconds, examples, final_loss, extra=None):
     timed = sorted(epoch_seconds)
     median = timed[len(timed) // 2]
     gflop = gflop_per_epoch(args.model, examples)
-    name = args.model if is_conv(args.model) else "-".join(map(str, layer_sizes(args.model)))
+    name = args.model if is_conv(args.model) or is_vae(args.model) else "-".join(map(str, layer_sizes(args.model)))
     result = {
         "framework": framework, "model": name, "examples": examples,
         "batch_size": args.batch_size, "threads": args.threads, "epoch_seconds": epoch_seconds,

@@ -15,14 +15,16 @@ def machine_is_quiet():
               "(PyTorch with 2 threads suffers most)", file=sys.stderr)
 
 
-MODELS = ["dense", "deep", "conv", "conv-transpose"]
+MODELS = ["dense", "deep", "conv", "conv-transpose", "vae", "vae-pytorch", "conv-vae"]
 CONV_MODELS = {"conv", "conv-transpose"}
+VAE_MODELS = {"vae", "vae-pytorch", "conv-vae"}
 
 
 def script(framework, model):
-    """The PyTorch or Keras script that trains this model: *_dense.py or *_conv.py."""
+    """The PyTorch or Keras script that trains this model: *_dense.py, *_conv.py or *_vae.py."""
     prefix = "pytorch" if framework == "pytorch" else "keras"
-    return os.path.join(HERE, f"{prefix}_{'conv' if model in CONV_MODELS else 'dense'}.py")
+    family = "vae" if model in VAE_MODELS else "conv" if model in CONV_MODELS else "dense"
+    return os.path.join(HERE, f"{prefix}_{family}.py")
 
 
 def run(command):
@@ -41,6 +43,8 @@ def main():
     parser.add_argument("--quality", action="store_true", help="train from scratch and compare validation losses")
     parser.add_argument("--frameworks", default="autoencoderkit,pytorch,keras")
     parser.add_argument("--seeds", default="0", help="with --quality: comma-separated seeds to average, e.g. 0,1,2")
+    parser.add_argument("--nll", type=int, default=0, metavar="K",
+                        help="with --quality and a variational model: also the test NLL with K importance samples (AutoencoderKit, PyTorch)")
     args = parser.parse_args()
     machine_is_quiet()
     frameworks = args.frameworks.split(",")
@@ -73,7 +77,8 @@ def quality(args, frameworks, common):
     """Validation loss per epoch for each framework, averaged over --seeds (seed-to-seed spread of a
     5-epoch run is about 1%, so one seed cannot settle a 1% comparison)."""
     seeds = [int(s) for s in args.seeds.split(",")]
-    rows = []
+    variational = args.model in VAE_MODELS
+    rows, likelihoods = [], []
     for framework in frameworks:
         runs = []
         for seed in seeds:
@@ -86,15 +91,24 @@ def quality(args, frameworks, common):
                                    check=True, capture_output=True)
                     info = json.loads(subprocess.run([args.autoencoder, "info", model, "--json"], check=True,
                                                      capture_output=True, text=True).stdout)
+                    if variational and args.nll:
+                        report = json.loads(subprocess.run([args.autoencoder, "evaluate", model, "--importance-samples", str(args.nll),
+                                                            "--threads", str(args.threads), "--json"],
+                                                           check=True, capture_output=True, text=True).stdout)
+                        likelihoods.append(("AutoencoderKit", seed, report["nll"]))
                 runs.append([e["val_loss"] for e in info["history"]["epochs"]])
                 name = "AutoencoderKit"
             else:
-                result = run([sys.executable, script(framework, args.model), "--quality", "--seed", str(seed)] + common)
+                nll = ["--nll", str(args.nll)] if variational and args.nll and framework == "pytorch" else []
+                result = run([sys.executable, script(framework, args.model), "--quality", "--seed", str(seed)] + common + nll)
                 runs.append([e["val_loss"] for e in result["history"]])
                 name = result["framework"]
+                if "nll" in result:
+                    likelihoods.append((name, seed, result["nll"]))
         rows.append((name, runs))
     marks = sorted({e for e in (1, 5, 10, 20, 50) if e <= args.epochs} | {args.epochs})
-    print(f"validation binary cross-entropy (nats/pixel) on the 10,000 test images, {args.model} model, "
+    what = "negative ELBO (nats/image, one latent sample per image)" if variational else "binary cross-entropy (nats/pixel)"
+    print(f"validation {what} on the 10,000 test images, {args.model} model, "
           f"{'seed ' if len(seeds) == 1 else 'mean of seeds '}{args.seeds}")
     print(f"{'framework':34}" + "".join(f"{'epoch ' + str(m):>11}" for m in marks)
           + ("   each seed at the last epoch" if len(seeds) > 1 else ""))
@@ -109,6 +123,8 @@ def quality(args, frameworks, common):
         last = lambda runs: sum(run[args.epochs - 1] for run in runs) / len(runs)
         for name, runs in rows[:-1]:
             print(f"{name} vs {rows[-1][0]} at epoch {args.epochs}: {100 * (last(runs) / last(reference) - 1):+.2f}%")
+    for name, seed, nll in likelihoods:
+        print(f"{name[:34]:34} seed {seed}: test NLL {nll:.2f} nats/image (importance-weighted bound, K = {args.nll})")
 
 
 if __name__ == "__main__":

@@ -58,7 +58,8 @@ public struct TrainingBenchmark {
   public func run(on training: ImageSet, callbacks: [any Callback] = []) throws -> Result {
     var generator = SplitMix64(seed: seed)
     let model = try Autoencoder(architecture, using: &generator)
-    let trainer = Trainer(model: model, optimizer: Adam(), loss: .binaryCrossEntropy)
+    // A variational model's reconstruction is summed per image, with its KL term: the ELBO.
+    let trainer = Trainer(model: model, optimizer: Adam(), loss: .binaryCrossEntropy, reduction: architecture.isVariational ? .sum : .mean)
     let history = try trainer.fit(on: training, epochs: epochs + 1, batchSize: batchSize, using: &generator, callbacks: callbacks)
     let timed = history.epochs.dropFirst().map(\.seconds)
     let median = timed.sorted()[timed.count / 2]

@@ -7,7 +7,7 @@ struct Benchmark: ParsableCommand {
     abstract: "Time training on the full training set: seconds per epoch, images/s, GFLOP/s, peak memory.",
     discussion: "Build with -c release. benchmarks/compare runs this beside PyTorch and Keras on the same machine.")
 
-  @Option(help: "Architecture: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's) or conv-transpose (keras-io's).")
+  @Option(help: "Architecture: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's), conv-transpose (keras-io's), or the variational vae, vae-pytorch and conv-vae.")
   var model: Train.Preset = .dense
   @Option(help: "Timed epochs (after one warm-up epoch).") var epochs = 3
   @Option(help: "Examples per step (default: the model's tutorial batch, 256 dense or 128 convolutional).") var batchSize: Int?
