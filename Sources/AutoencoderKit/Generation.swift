@@ -81,3 +81,49 @@ public enum ManifoldError: Error, Equatable, CustomStringConvertible {
     }
   }
 }
+
+/// The Keras blog's figure of a variational model's latent space: the `manifold` grid, with each
+/// row and column labelled by its latent value and the two axes named.
+public struct ManifoldFigure {
+  public var size = 15
+  public var dimensions = (0, 1)
+  public var quantiles: ClosedRange<Double> = 0.05...0.95
+  /// Pixels per image pixel, and per font pixel of the labels.
+  public var scale = 2
+
+  public init(size: Int = 15, dimensions: (Int, Int) = (0, 1), quantiles: ClosedRange<Double> = 0.05...0.95, scale: Int = 2) {
+    (self.size, self.dimensions, self.quantiles, self.scale) = (size, dimensions, quantiles, scale)
+  }
+
+  /// The figure, and the decoded images it shows (`[size·size] + inputShape`).
+  public func render(_ model: Autoencoder) throws -> (figure: Image, images: Tensor, values: [Double]) {
+    let (images, values) = try model.manifold(size: size, dimensions: dimensions, quantiles: quantiles)
+    let grid = try model.architecture.grid(of: images, columns: size, scale: scale)
+    let cell = (grid.width - 2) / size  // each image and the padding after it
+    let labels = values.map { String(format: "%.1f", abs($0) < 0.05 ? 0 : $0) }  // no "-0.0"
+    let (font, gap) = (scale, 4 * scale)
+    let labelWidth = labels.map { Canvas.width(of: $0, scale: font) }.max()!
+    let xTitle = "z[\(dimensions.0)]", yTitle = "z[\(dimensions.1)]"
+    // Every column's value where the labels fit side by side, else every second or third.
+    let every = (1...size).first { $0 * cell >= labelWidth + 2 * scale } ?? size
+    let left = max(labelWidth, Canvas.width(of: yTitle, scale: font)) + gap
+    let top = Canvas.lineHeight(scale: font) + 2 * gap
+    let bottom = 2 * Canvas.lineHeight(scale: font) + 3 * gap
+    var canvas = Canvas(width: left + grid.width + gap, height: top + grid.height + bottom)
+    canvas.paste(grid, x: left, y: top)
+    canvas.draw(yTitle, x: left - gap - Canvas.width(of: yTitle, scale: font), y: gap, scale: font)
+    for row in 0..<size {
+      let label = labels[size - 1 - row], y = top + 2 + row * cell + (cell - 2 - Canvas.lineHeight(scale: font)) / 2
+      canvas.draw(label, x: left - gap - Canvas.width(of: label, scale: font), y: y, scale: font)
+    }
+    let ticks = top + grid.height + gap
+    for column in stride(from: 0, to: size, by: every) {
+      let center = left + 2 + column * cell + (cell - 2) / 2
+      canvas.line(x: center, y0: top + grid.height, y1: top + grid.height + gap / 2)
+      canvas.draw(labels[column], x: center - Canvas.width(of: labels[column], scale: font) / 2, y: ticks, scale: font)
+    }
+    canvas.draw(xTitle, x: left + (grid.width - Canvas.width(of: xTitle, scale: font)) / 2,
+                y: ticks + Canvas.lineHeight(scale: font) + gap, scale: font)
+    return (canvas.image, images, values)
+  }
+}

@@ -8,14 +8,14 @@ struct Manifold: ParsableCommand {
     discussion: """
       As the Keras blog's VAE figure: codes over the standard normal's quantiles (--quantiles, 0.05 to 0.95) along two latent \
       dimensions (--dimensions, the first two), the others at 0. Across: the first dimension, smallest at the left; down: the \
-      second, largest at the top.
+      second, largest at the top; each row and column is labelled with its value.
       """)
 
   @Argument(help: "The model file (a variational autoencoder).") var model: String
   @Option(help: "Images per side of the grid.") var size = 15
   @Option(help: ArgumentHelp("The two latent dimensions, across and down.", valueName: "i,j")) var dimensions = "0,1"
   @Option(help: ArgumentHelp("The quantiles of N(0, 1) at the grid's edges.", valueName: "low,high")) var quantiles = "0.05,0.95"
-  @Option(help: "Pixels per image pixel.") var scale = 1
+  @Option(help: "Pixels per image pixel (and per pixel of the labels' font).") var scale = 2
   @Option(name: .shortAndLong, help: "The PNG to write (or .npy for the images).") var output = "manifold.png"
   @OptionGroup var threads: ThreadOptions
 
@@ -44,8 +44,12 @@ struct Manifold: ParsableCommand {
     }
     let (low, high): (Double, Double) = try pair(quantiles, "--quantiles")
     let chosen: (Int, Int) = try pair(dimensions, "--dimensions")
-    let (images, values) = try file.model.manifold(size: size, dimensions: chosen, quantiles: low...high)
-    try writeImages(images, of: file.model.architecture, to: output, columns: size, scale: scale)
+    let (figure, images, values) = try ManifoldFigure(size: size, dimensions: chosen, quantiles: low...high, scale: scale).render(file.model)
+    if output.hasSuffix(".npy") {
+      try writeImages(images, of: file.model.architecture, to: output, columns: size, scale: scale)
+    } else {
+      try PNG.write(figure, to: output)
+    }
     say("Wrote \(output): \(size)×\(size) images decoded over z[\(chosen.0)] (across) and z[\(chosen.1)] (down, largest at the top) "
       + String(format: "from %.2f to %.2f", values.first!, values.last!) + ", the other dimensions at 0")
   }
