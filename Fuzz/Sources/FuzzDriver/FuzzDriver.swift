@@ -46,6 +46,12 @@ public func exercise(_ model: Autoencoder) {
     _ = try? model.decode(codes: codes)
   }
   _ = try? ReconstructionFigure(count: 2).render(model, on: set)
+  if model.isVariational {
+    _ = try? Evaluator(model: model, reduction: .sum).terms(on: set)
+    _ = try? Evaluator(model: model, reduction: .sum).negativeLogLikelihood(on: set, samples: 3)
+    _ = try? model.sample(count: 2, seed: 1)
+    _ = try? ManifoldFigure(size: 3, scale: 1).render(model)
+  }
 }
 
 /// Everything that must hold for an architecture that validates.
