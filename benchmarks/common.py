@@ -80,6 +80,7 @@ def arguments(description, family, add=None):
     parser.add_argument("--quality", action="store_true",
                         help="train --epochs epochs from scratch with validation on the test split and report val_loss per epoch")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--latent", type=positive, default=None, help="a variational preset's latent size (default: the preset's)")
     if add:
         add(parser)
     args = parser.parse_args()
@@ -89,6 +90,10 @@ def arguments(description, family, add=None):
         parser.error(f"--model {args.model} is a {family_of(args.model)} model, which {script} does not train: run {other}")
     if args.batch_size is None:
         args.batch_size = BATCH_SIZES[args.model]
+    if args.latent is not None:
+        if not is_vae(args.model):
+            parser.error(f"--latent applies to the variational presets, not {args.model}")
+        VAE_PRESETS[args.model] = (VAE_PRESETS[args.model][0], args.latent)
     return args
 
 

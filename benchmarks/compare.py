@@ -43,19 +43,21 @@ def main():
     parser.add_argument("--quality", action="store_true", help="train from scratch and compare validation losses")
     parser.add_argument("--frameworks", default="autoencoderkit,pytorch,keras")
     parser.add_argument("--seeds", default="0", help="with --quality: comma-separated seeds to average, e.g. 0,1,2")
+    parser.add_argument("--latent", type=int, default=None, help="a variational model's latent size (default: the preset's)")
     parser.add_argument("--nll", type=int, default=0, metavar="K",
                         help="with --quality and a variational model: also the test NLL with K importance samples (AutoencoderKit, PyTorch)")
     args = parser.parse_args()
     machine_is_quiet()
     frameworks = args.frameworks.split(",")
-    common = ["--model", args.model, "--epochs", str(args.epochs), "--threads", str(args.threads)]
+    latent = ["--latent", str(args.latent)] if args.latent else []
+    common = ["--model", args.model, "--epochs", str(args.epochs), "--threads", str(args.threads)] + latent
     results = []
     if args.quality:
         return quality(args, frameworks, common)
     for framework in frameworks:
         if framework == "autoencoderkit":
             results.append(run([args.autoencoder, "benchmark", "--model", args.model, "--epochs", str(args.epochs),
-                                "--threads", str(args.threads), "--json"]))
+                                "--threads", str(args.threads), "--json"] + latent))
         else:
             results.append(run([sys.executable, script(framework, args.model)] + common))
     ours = next((r for r in results if r["framework"].startswith("AutoencoderKit")), None)
@@ -87,7 +89,7 @@ def quality(args, frameworks, common):
                 with tempfile.TemporaryDirectory() as directory:
                     model = os.path.join(directory, "m.safetensors")
                     subprocess.run([args.autoencoder, "train", "--model", args.model, "--epochs", str(args.epochs), "--threads",
-                                    str(args.threads), "--seed", str(seed), "--quiet", "--no-reconstruction", "--output", model],
+                                    str(args.threads), "--seed", str(seed), "--quiet", "--no-reconstruction", "--output", model] + latent,
                                    check=True, capture_output=True)
                     info = json.loads(subprocess.run([args.autoencoder, "info", model, "--json"], check=True,
                                                      capture_output=True, text=True).stdout)

@@ -10,7 +10,8 @@ struct Benchmark: ParsableCommand {
   @Option(help: "Architecture: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's), conv-transpose (keras-io's), or the variational vae, vae-pytorch and conv-vae.")
   var model: Train.Preset = .dense
   @Option(help: "Timed epochs (after one warm-up epoch).") var epochs = 3
-  @Option(help: "Examples per step (default: the model's tutorial batch, 256 dense or 128 convolutional).") var batchSize: Int?
+  @Option(help: "Examples per step (default: the model's tutorial batch, 256 dense or 128 convolutional and variational).") var batchSize: Int?
+  @Option(help: ArgumentHelp("A variational preset's latent size.", valueName: "n")) var latent: Int?
   @OptionGroup var data: DataOptions
   @OptionGroup var threads: ThreadOptions
   @Flag(help: "Print one JSON object.") var json = false
@@ -25,7 +26,7 @@ struct Benchmark: ParsableCommand {
     if kernels { return try runKernels() }
     let training = try IDXFolder(data.data).load(.train)
     let choice = ModelChoice.preset(model.rawValue)
-    let architecture = try choice.architecture(exampleShape: training.exampleShape)
+    let architecture = try choice.architecture(exampleShape: training.exampleShape, latent: latent)
     let benchmark = TrainingBenchmark(architecture: architecture, batchSize: batchSize ?? choice.tutorialBatchSize, epochs: epochs,
                                       name: model.rawValue)
     let result = try benchmark.run(on: training)
