@@ -80,6 +80,7 @@ def quality(args, frameworks, common):
     5-epoch run is about 1%, so one seed cannot settle a 1% comparison)."""
     seeds = [int(s) for s in args.seeds.split(",")]
     variational = args.model in VAE_MODELS
+    latent = ["--latent", str(args.latent)] if args.latent else []
     rows, likelihoods = [], []
     for framework in frameworks:
         runs = []

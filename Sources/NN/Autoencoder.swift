@@ -96,7 +96,7 @@ extension Autoencoder {
   /// `kl`, weighted by `settings.klWeight`, with the reconstruction of a sample `z = μ + σ ε`
   /// summed per image (the evidence lower bound's two terms, in nats per image for binary
   /// cross-entropy). Example `i`'s noise ε comes from stream `context.firstExample + i` of
-  /// `context.seed`.
+  /// `context.samplingSeed`.
   public func terms(input: Variable, target: Tensor, settings: ObjectiveSettings, context: BatchContext) -> [LossTerm] {
     let features = encoder(input)
     guard let latent else {
@@ -105,7 +105,7 @@ extension Autoencoder {
                                                        batchSize: context.batchSize))]
     }
     let (mean, logVariance) = latent(features)
-    let noise = Tensor.randomNormal(rows: mean.shape[0], columns: latent.latentSize, seed: context.seed, firstRow: context.firstExample)
+    let noise = Tensor.randomNormal(rows: mean.shape[0], columns: latent.latentSize, seed: context.samplingSeed, firstRow: context.firstExample)
     let output = decoder(mean.reparameterized(logVariance: logVariance, noise: noise))
     return [
       LossTerm("reconstruction", settings.loss(predicted: output, expected: target, reduction: .sum, batchSize: context.batchSize)),

@@ -50,4 +50,8 @@ public struct BatchContext: Sendable {
     self.firstExample = firstExample
     self.seed = seed
   }
+
+  /// The seed of a variational model's latent samples: derived from `seed`, so they are not the
+  /// draws that corrupt a denoising model's inputs with `seed` itself.
+  public var samplingSeed: UInt64 { seed ^ 0x5A3F_1ED5_0C0D_E5ED }
 }

@@ -56,6 +56,15 @@ public final class Trainer {
 
   /// The fewest examples a shard of a data-parallel step holds: smaller batches run whole.
   public static let minimumShardRows = 32
+  /// The same for a variational model. Its presets' 400- and 512-wide dense layers train batches
+  /// of 128 faster whole, each product split across the threads by columns, than as two shards of
+  /// 64 rows, whose weight gradients are products over 64 rows summed afterwards (on this
+  /// project's machine, 1.6 s against 2.7 s an epoch for 784-512-2). Plain models keep 32, so their
+  /// steps, and their results bit for bit, are as before.
+  public static let minimumVariationalShardRows = 128
+
+  /// The fewest examples a shard of this trainer's steps holds.
+  public var minimumShardRows: Int { model.isVariational ? Self.minimumVariationalShardRows : Self.minimumShardRows }
 
   /// The objective's settings with the KL term weighted by `klWeight`.
   public func settings(klWeight: Float? = nil) -> ObjectiveSettings {
@@ -92,7 +101,7 @@ public final class Trainer {
   private func step(rows: Int, settings: ObjectiveSettings, seed: UInt64, _ examples: (Range<Int>) -> (input: Tensor, target: Tensor))
     -> TermValues
   {
-    let shards = Parallel.shards(ofRows: rows, minimumRows: Self.minimumShardRows)
+    let shards = Parallel.shards(ofRows: rows, minimumRows: minimumShardRows)
     let (terms, gradients) = termsWithGradient(at: model, shards: shards) { model, shard in
       let (input, target) = examples(shard)
       // The shard's share of the batch's terms (each divides by the batch's size).

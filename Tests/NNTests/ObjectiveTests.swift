@@ -28,7 +28,7 @@ import Testing
     #expect(terms.map(\.name) == ["reconstruction", "kl"] && terms.map(\.weight) == [1, 0.5])
     // By hand: z = μ + σ ε with example i's ε from stream i of seed 9, reconstruction summed per image.
     let (mean, logVariance) = model.encodeDistribution(x)!
-    let noise = Tensor.randomNormal(rows: 6, columns: 2, seed: 9, firstRow: 0)
+    let noise = Tensor.randomNormal(rows: 6, columns: 2, seed: BatchContext(batchSize: 6, seed: 9).samplingSeed, firstRow: 0)
     let z = Variable(mean).reparameterized(logVariance: Variable(logVariance), noise: noise)
     let reconstruction = binaryCrossEntropy(predicted: model.decoder(z), expected: x, reduction: .sum).value.scalar
     #expect(abs(terms[0].value.value.scalar - reconstruction) < 1e-4)
@@ -82,6 +82,37 @@ import Testing
         parameter.updateValue { $0 = original }
         let analytic = gradients[name]!.scalars[element]
         #expect(abs(numeric - analytic) < 2e-2 + 0.03 * abs(numeric), "\(name)[\(element)]: \(analytic) vs \(numeric)")
+      }
+    }
+  }
+
+  @Test func aConvolutionalVAEsObjectiveGradientsMatchFiniteDifferences() throws {
+    // keras-io's convolutional VAE on 8×8 images (tanh for relu): strided convolutions, the latent head between
+    // dense layers, strided and unstrided transposed convolutions, a sigmoid output.
+    var generator = SplitMix64(seed: 11)
+    let model = try Autoencoder(.convolutionalVariational(height: 8, width: 8, activation: .tanh), using: &generator)  // smooth: no kinks for the differences to cross
+    let x = randomTensor([3, 8, 8, 1], in: 0..<1, seed: 12)
+    let settings = ObjectiveSettings()
+    func objective() -> Double {
+      withoutGradients {
+        let terms = model.terms(input: Variable(x), target: x, settings: settings, context: BatchContext(batchSize: 3, seed: 2))
+        return Double(terms[0].value.value.scalar) + Double(terms[1].value.value.scalar)
+      }
+    }
+    let (_, gradients) = termsWithGradient(at: model, shards: [0..<3]) { model, _ in
+      model.terms(input: Variable(x), target: x, settings: settings, context: BatchContext(batchSize: 3, seed: 2))
+    }
+    for (name, parameter) in model.namedParameters {
+      let original = parameter.value
+      for element in [0, original.count / 2, original.count - 1] {
+        func value(_ delta: Float) -> Double {
+          parameter.updateValue { $0 = original; $0.withUnsafeMutableBufferPointer { $0[element] += delta } }
+          return objective()
+        }
+        let numeric = Float((value(1e-2) - value(-1e-2)) / 2e-2)
+        parameter.updateValue { $0 = original }
+        let analytic = gradients[name]!.scalars[element]
+        #expect(abs(numeric - analytic) < 5e-2 + 0.03 * abs(numeric), "\(name)[\(element)]: \(analytic) vs \(numeric)")
       }
     }
   }

@@ -15,7 +15,11 @@ public func expectLayerGradientsMatchFiniteDifferences(
 ) {
   var generator = SplitMix64(seed: 99)
   let weights = Tensor.randomUniform(shape: layer.inferring(from: input).shape, in: 0.5..<1.5, using: &generator)
-  func objective(_ x: Tensor) -> Double { Double(withoutGradients { (layer(Variable(x)) * weights).sum().value.scalar }) }
+  // Summed in Double: a Float sum of many outputs would drown the finite differences in rounding.
+  func objective(_ x: Tensor) -> Double {
+    let output = layer.inferring(from: x).scalars, w = weights.scalars
+    return zip(output, w).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+  }
   let (_, gradients) = valueWithGradient(at: layer) { layer in (layer(Variable(input)) * weights).sum() }
   for (name, parameter) in layer.namedParameters {
     let original = parameter.value
