@@ -252,4 +252,17 @@ import Testing
     #expect(zip(weights, [4 * 14 / 30, 4 * 29 / 30, 4] as [Float]).allSatisfy { abs($0 - $1) < 1e-6 }, "\(weights)")
     #expect(abs(history.epochs.last!.validationLoss! - (history.epochs.last!.validationTerms!["reconstruction"]! + 4 * history.epochs.last!.validationTerms!["kl"]!)) < 1e-2)
   }
+
+  @Test func aVariationalTermThatGoesNonFiniteIsNamed() throws {
+    var generator = SplitMix64(seed: 1)
+    let model = try Autoencoder(.variational(inputSize: 64, hiddenSizes: [8], latent: 2, outputActivation: .identity), using: &generator)
+    let trainer = Trainer(model: model, optimizer: SGD(learningRate: 1e12), loss: .meanSquaredError, reduction: .sum)
+    #expect {
+      try trainer.fit(on: data, epochs: 3, batchSize: 32, using: &generator)
+    } throws: { error in
+      guard case .nonFiniteLoss(_, let epoch, let batch, let term) = error as? TrainingError, let term else { return false }
+      return ["reconstruction", "kl"].contains(term) && epoch == 1 && batch > 1
+        && "\(error)".hasPrefix("the \(term) term of the loss became")
+    }
+  }
 }
