@@ -21,7 +21,7 @@ class EpochTimer(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self.start)
-        self.history.append({"epoch": epoch + 1, "loss": logs["loss"], "val_loss": logs.get("val_loss")})
+        self.history.append({"epoch": epoch + 1, **{name: float(value) for name, value in logs.items()}})
 
 
 def fit_and_report(autoencoder, x, test, args):

@@ -6,12 +6,11 @@ batch; Dense and Conv layers with Keras's defaults, Adam() defaults, model.fit w
 validation data. Prints one JSON line.
 """
 import os
-import time
-
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import common  # noqa: E402
+from keras_dense import EpochTimer  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers, ops  # noqa: E402
@@ -99,18 +98,6 @@ class VAE(keras.Model):
         for name, value in (("loss", loss), ("reconstruction", reconstruction), ("kl", kl)):
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-
-class EpochTimer(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.seconds, self.history = [], []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
-        self.history.append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
 
 
 def main():

@@ -68,17 +68,15 @@ public struct Denoiser {
   public func figure(clean set: ImageSet, inputs: Tensor, outputs: Tensor, count: Int = 10, columns: Int = 10, scale: Int = 2) throws
     -> Image
   {
-    guard let (height, width) = model.architecture.displayShape else { throw FigureError.notImages(model.architecture.inputShape) }
-    let size = height * width, shown = min(count, set.count)
-    let (noisy, denoised) = (inputs.scalars, outputs.scalars)
-    var rows: [[[Float]]] = []
-    for start in stride(from: 0, to: shown, by: columns) {
-      let indices = start..<min(start + columns, shown)
-      if noise != nil { rows.append(indices.map { set.example($0) }) }
-      rows.append(indices.map { Array(noisy[($0 * size)..<(($0 + 1) * size)]) })
-      rows.append(indices.map { Array(denoised[($0 * size)..<(($0 + 1) * size)]) })
+    let shown = min(count, set.count), size = set.exampleSize
+    // Clean images, then the inputs, then the outputs: image i's are i, shown + i and 2·shown + i.
+    let images = Tensor(shape: [3 * shown, size], scalars: (0..<shown).flatMap { set.example($0) }
+      + Array(inputs.scalars.prefix(shown * size)) + Array(outputs.scalars.prefix(shown * size)))
+    let rows = stride(from: 0, to: shown, by: columns).flatMap { start in
+      let indices = Array(start..<min(start + columns, shown))
+      return (noise == nil ? [] : [indices]) + [indices.map { shown + $0 }, indices.map { 2 * shown + $0 }]
     }
-    return ImageGrid(width: width, height: height, padding: 2, scale: scale, background: 1).tile(rows)
+    return try model.architecture.grid(rows: rows, of: images, scale: scale)
   }
 }
 

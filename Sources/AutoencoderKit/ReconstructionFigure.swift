@@ -15,19 +15,16 @@ public struct ReconstructionFigure {
   ///
   /// - Throws: `FigureError` when the model's examples cannot be shown as images.
   public func render(_ model: Autoencoder, on set: ImageSet) throws -> Image {
-    guard let (height, width) = model.architecture.displayShape else { throw FigureError.notImages(model.architecture.inputShape) }
     let shown = set.prefix(count)
-    let originals = (0..<shown.count).map { shown.example($0) }
     let reconstructions = try model.reconstruct(shown)
-    let size = height * width
-    let outputs = reconstructions.scalars
-    var rows: [[[Float]]] = []
-    for start in stride(from: 0, to: shown.count, by: columns) {
-      let indices = start..<min(start + columns, shown.count)
-      rows.append(indices.map { originals[$0] })
-      rows.append(indices.map { Array(outputs[($0 * size)..<(($0 + 1) * size)]) })
+    // Originals first, then reconstructions: image i's reconstruction is image count + i.
+    let images = Tensor(shape: [2 * shown.count, set.exampleSize],
+                        scalars: (0..<shown.count).flatMap { shown.example($0) } + reconstructions.scalars)
+    let rows = stride(from: 0, to: shown.count, by: columns).flatMap { start in
+      let indices = Array(start..<min(start + columns, shown.count))
+      return [indices, indices.map { shown.count + $0 }]
     }
-    return ImageGrid(width: width, height: height, padding: 2, scale: scale, background: 1).tile(rows)
+    return try model.architecture.grid(rows: rows, of: images, scale: scale)
   }
 }
 

@@ -24,9 +24,7 @@ struct Interpolate: ParsableCommand {
   func validate() throws {
     guard start >= 0, end >= 0 else { throw ValidationError("--from and --to are indices from 0") }
     guard (2...1000).contains(steps) else { throw ValidationError("--steps \(steps): give 2 to 1000") }
-    guard (1...16).contains(scale) else { throw ValidationError("--scale \(scale): give 1 to 16") }
-    guard output.hasSuffix(".png") || output.hasSuffix(".npy") else { throw ValidationError("--output \(output): must end in .png or .npy") }
-    try checkWritable(output, option: "--output")
+    try validateImageOutput(output, scale: scale)
   }
 
   func run() throws {

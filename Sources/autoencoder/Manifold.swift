@@ -30,18 +30,12 @@ struct Manifold: ParsableCommand {
     let (low, high): (Double, Double) = try pair(quantiles, "--quantiles")
     guard low > 0, high < 1, low < high else { throw ValidationError("--quantiles \(quantiles): give 0 < low < high < 1") }
     let _: (Int, Int) = try pair(dimensions, "--dimensions")
-    guard (1...16).contains(scale) else { throw ValidationError("--scale \(scale): give 1 to 16") }
-    guard output.hasSuffix(".png") || output.hasSuffix(".npy") else { throw ValidationError("--output \(output): must end in .png or .npy") }
-    try checkWritable(output, option: "--output")
+    try validateImageOutput(output, scale: scale)
   }
 
   func run() throws {
     try threads.prepare()
-    let file = try ModelFile.read(model)
-    guard file.model.isVariational else {
-      throw ValidationError("\(model): the manifold needs a variational model (trained with --model vae, vae-pytorch, conv-vae, --latent, "
-        + "or latent N); this one is \(file.model.architecture.description)")
-    }
+    let file = try variationalModel(model, for: "the manifold")
     let (low, high): (Double, Double) = try pair(quantiles, "--quantiles")
     let chosen: (Int, Int) = try pair(dimensions, "--dimensions")
     let (figure, images, values) = try ManifoldFigure(size: size, dimensions: chosen, quantiles: low...high, scale: scale).render(file.model)

@@ -113,3 +113,21 @@ extension Noise: ExpressibleByArgument {
   public init?(argument: String) { self.init(argument) }
   public static var allValueStrings: [String] { names }
 }
+
+/// Checks an image output option before any work: a PNG figure or an NPY array, at a scale of 1
+/// to 16, at a path that can be written.
+func validateImageOutput(_ output: String, scale: Int) throws {
+  guard (1...16).contains(scale) else { throw ValidationError("--scale \(scale): give 1 to 16") }
+  guard output.hasSuffix(".png") || output.hasSuffix(".npy") else { throw ValidationError("--output \(output): must end in .png or .npy") }
+  try checkWritable(output, option: "--output")
+}
+
+/// The model file at `path`, which `what` ("sampling") needs to be variational.
+func variationalModel(_ path: String, for what: String) throws -> ModelFile {
+  let file = try ModelFile.read(path)
+  guard file.model.isVariational else {
+    throw ValidationError("\(path): \(what) needs a variational model (trained with --model vae, vae-pytorch, conv-vae, --latent, "
+      + "or latent N); this one is \(file.model.architecture.description)")
+  }
+  return file
+}

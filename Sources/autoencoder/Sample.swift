@@ -18,18 +18,12 @@ struct Sample: ParsableCommand {
   func validate() throws {
     guard (1...100_000).contains(count) else { throw ValidationError("--count \(count): give 1 to 100000") }
     if let columns, columns < 1 { throw ValidationError("--columns \(columns): give a positive number") }
-    guard (1...16).contains(scale) else { throw ValidationError("--scale \(scale): give 1 to 16") }
-    guard output.hasSuffix(".png") || output.hasSuffix(".npy") else { throw ValidationError("--output \(output): must end in .png or .npy") }
-    try checkWritable(output, option: "--output")
+    try validateImageOutput(output, scale: scale)
   }
 
   func run() throws {
     try threads.prepare()
-    let file = try ModelFile.read(model)
-    guard file.model.isVariational else {
-      throw ValidationError("\(model): sampling needs a variational model (trained with --model vae, vae-pytorch, conv-vae, --latent, "
-        + "or latent N); this one is \(file.model.architecture.description)")
-    }
+    let file = try variationalModel(model, for: "sampling")
     let images = try file.model.sample(count: count, seed: seed)
     try writeImages(images, of: file.model.architecture, to: output, columns: columns ?? Int(Double(count).squareRoot().rounded(.up)), scale: scale)
     say("Wrote \(output): \(grouped(count)) images decoded from draws of N(0, I) in \(file.model.latent!.latentSize) dimensions, seed \(seed)")
