@@ -39,8 +39,7 @@ public func exercise(_ model: Autoencoder) {
   guard activations <= 1 << 16, model.parameterCount <= 1 << 18 else { return }
   let values = (0..<(2 * architecture.inputSize)).map { Float($0 % 7) / 6 }
   let set = ImageSet(storage: .floats(values), exampleShape: architecture.imageShape ?? architecture.inputShape, source: "fuzz")
-  let trainer = Trainer(model: model, optimizer: Adam())
-  _ = try? trainer.measure(set)
+  _ = try? Evaluator(model: model).metrics(on: set)
   if let codes = try? model.encode(set) {
     require(codes.shape == [2] + ((try? architecture.codeShape()) ?? []), "codes of shape \(codes.shape)")
     _ = try? model.decode(codes: codes)
