@@ -24,15 +24,17 @@ public enum TemporaryFiles {
     _ = lock.withLock { paths.remove(path) }
   }
 
-  /// Removes every registered file and folder (with what is in it) and forgets them.
+  /// Removes every registered file and folder (with what is in it), or those `matching` says,
+  /// and forgets them.
   ///
   /// - Returns: How many were removed.
   @discardableResult
-  public static func removeAll() -> Int {
+  public static func removeAll(matching include: (String) -> Bool = { _ in true }) -> Int {
     lock.withLock {
-      let removed = paths.filter { FileIO.exists($0) }
-      for path in paths { FileIO.removeTree(path) }
-      paths = []
+      let chosen = paths.filter(include)
+      let removed = chosen.filter { FileIO.exists($0) }
+      for path in chosen { FileIO.removeTree(path) }
+      paths.subtract(chosen)
       return removed.count
     }
   }
