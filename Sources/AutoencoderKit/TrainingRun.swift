@@ -58,10 +58,15 @@ public struct TrainingRun {
     let trainer = Trainer(model: model, optimizer: configuration.optimizer.makeOptimizer(), loss: configuration.loss,
                           reduction: configuration.reduction, noise: configuration.noise,
                           evaluationNoiseSeed: configuration.evaluationNoiseSeed, beta: configuration.beta ?? 1,
-                          klWarmupEpochs: configuration.klWarmupEpochs ?? 0)
+                          klWarmupEpochs: configuration.klWarmupEpochs ?? 0, sparsity: configuration.sparsity,
+                          weightPenalty: configuration.weightPenalty, schedule: configuration.schedule)
+    // Early stopping runs after the other callbacks have seen each epoch.
+    let stopping = configuration.earlyStopping.map {
+      EarlyStopping(patience: $0.patience, minimumDelta: $0.minimumDelta, restoringBestWeightsOf: model)
+    }
     let history = try trainer.fit(on: training, validation: validation, epochs: configuration.epochs,
                                   batchSize: configuration.batchSize, shuffle: configuration.shuffle,
-                                  using: &generator, callbacks: callbacks)
+                                  using: &generator, callbacks: callbacks + (stopping.map { [$0] } ?? []))
     return ModelFile(model: model, training: configuration, history: history)
   }
 }

@@ -38,6 +38,18 @@ public struct Architecture: Codable, Equatable, Sendable {
   /// Whether the model is a variational autoencoder.
   public var isVariational: Bool { latent != nil }
 
+  /// Whether any layer is dropout (so training steps draw masks).
+  public var hasDropout: Bool { (encoder + decoder).contains(where: \.isDropout) }
+
+  /// The activation of the code: the encoder's last layer's (skipping dropout), if it has one.
+  public var codeActivation: Activation? {
+    guard latent == nil else { return .identity }
+    switch encoder.last(where: { !$0.isDropout }) {
+    case .dense(_, let activation, _), .conv2D(_, _, _, _, let activation, _), .conv2DTranspose(_, _, _, _, let activation, _): return activation
+    default: return nil
+    }
+  }
+
   /// The image shape, or a square one where the input size is a perfect square (784 → 28×28).
   public var displayShape: (height: Int, width: Int)? {
     if let imageShape, imageShape.count >= 2, imageShape.dropFirst(2).allSatisfy({ $0 == 1 }) { return (imageShape[0], imageShape[1]) }
@@ -240,7 +252,8 @@ public struct Architecture: Codable, Equatable, Sendable {
       let own = parameters.map { all in
         Dictionary(uniqueKeysWithValues: all.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
       }
-      built.append(try spec.makeLayer(inputShape: current, parameters: own, using: &generator))
+      let salt = UInt64(half == "encoder" ? index : 0x10000 + index)
+      built.append(try spec.makeLayer(inputShape: current, parameters: own, salt: salt, using: &generator))
       current = try spec.outputShape(for: current)
     }
     return built

@@ -15,6 +15,7 @@ import TensorCore
 //   up [SIZE]                                                              (nearest; SIZE 2)
 //   flatten
 //   reshape HxWxC
+//   dropout RATE    (inverted dropout in training, RATE in [0, 1); nothing at inference)
 //   latent N        (the encoder's last: a variational autoencoder's Gaussian latent head of N dimensions)
 //
 // Convolutions default to `same` padding and pooling to `valid`; activations default to identity
@@ -48,7 +49,7 @@ extension Architecture {
     }
     let encoder = try Self.layers(encoderText, half: "encoder")
     let decoder = try Self.layers(String(halves[1]), half: "decoder")
-    let input = try Self.inputShape(for: exampleShape, startingWith: encoder.first)
+    let input = try Self.inputShape(for: exampleShape, startingWith: encoder.first { !$0.isDropout })
     self.init(inputShape: input, encoder: encoder, decoder: decoder, imageShape: exampleShape.count >= 2 ? exampleShape : nil, latent: latent)
     try validated()
   }
@@ -74,7 +75,7 @@ extension Architecture {
     } catch {
       throw SpecError("\(source): not an architecture: \(error)")
     }
-    let input = try file.input_shape ?? Self.inputShape(for: exampleShape, startingWith: file.encoder.first)
+    let input = try file.input_shape ?? Self.inputShape(for: exampleShape, startingWith: file.encoder.first { !$0.isDropout })
     self.init(inputShape: input, encoder: file.encoder, decoder: file.decoder, imageShape: exampleShape.count >= 2 ? exampleShape : nil,
               latent: file.latent)
     try validated()
@@ -98,6 +99,12 @@ extension Architecture {
     var words = text.lowercased().split(whereSeparator: \.isWhitespace).map(String.init)
     guard !words.isEmpty else { throw SpecError("empty layer (two commas in a row?)") }
     let kind = words.removeFirst()
+    if kind == "dropout" {
+      guard words.count == 1, let rate = Float(words[0]), rate >= 0 && rate < 1 else {
+        throw SpecError("expected dropout RATE, a fraction in [0, 1), e.g. dropout 0.2")
+      }
+      return .dropout(rate: rate)
+    }
     var numbers: [Int] = [], padding: Padding?, activation: Activation?, stride: Int?, useBias = true, shape: [Int]?
     var index = 0
     while index < words.count {
@@ -169,7 +176,7 @@ extension Architecture {
       try unused([(activation != nil, "activation"), (padding != nil, "padding"), (stride != nil, "stride")])
       return .reshape(target)
     default:
-      throw SpecError("unknown layer \"\(kind)\" (known: dense, conv, convt, pool, up, flatten, reshape, latent)")
+      throw SpecError("unknown layer \"\(kind)\" (known: dense, conv, convt, pool, up, flatten, reshape, dropout, latent)")
     }
   }
 

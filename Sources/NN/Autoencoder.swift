@@ -97,20 +97,36 @@ extension Autoencoder {
   /// summed per image (the evidence lower bound's two terms, in nats per image for binary
   /// cross-entropy). Example `i`'s noise ε comes from stream `context.firstExample + i` of
   /// `context.samplingSeed`.
+  ///
+  /// Regularizers add their terms: `sparsity`, a penalty on the code's activity (the encoder's
+  /// output; a variational model's mean), and `weight_penalty`, on the kernels (each shard adds its
+  /// fraction of the batch's one penalty).
   public func terms(input: Variable, target: Tensor, settings: ObjectiveSettings, context: BatchContext) -> [LossTerm] {
     let features = encoder(input)
-    guard let latent else {
+    var terms: [LossTerm]
+    let code: Variable
+    if let latent {
+      let (mean, logVariance) = latent(features)
+      let noise = Tensor.randomNormal(rows: mean.shape[0], columns: latent.latentSize, seed: context.samplingSeed, firstRow: context.firstExample)
+      let output = decoder(mean.reparameterized(logVariance: logVariance, noise: noise))
+      terms = [
+        LossTerm("reconstruction", settings.loss(predicted: output, expected: target, reduction: .sum, batchSize: context.batchSize)),
+        LossTerm("kl", mean.klDivergenceFromStandardNormal(logVariance: logVariance, batchSize: context.batchSize), weight: settings.klWeight),
+      ]
+      code = mean
+    } else {
       let output = decoder(features)
-      return [LossTerm("reconstruction", settings.loss(predicted: output, expected: target, reduction: settings.reduction,
-                                                       batchSize: context.batchSize))]
+      terms = [LossTerm("reconstruction", settings.loss(predicted: output, expected: target, reduction: settings.reduction,
+                                                        batchSize: context.batchSize))]
+      code = features
     }
-    let (mean, logVariance) = latent(features)
-    let noise = Tensor.randomNormal(rows: mean.shape[0], columns: latent.latentSize, seed: context.samplingSeed, firstRow: context.firstExample)
-    let output = decoder(mean.reparameterized(logVariance: logVariance, noise: noise))
-    return [
-      LossTerm("reconstruction", settings.loss(predicted: output, expected: target, reduction: .sum, batchSize: context.batchSize)),
-      LossTerm("kl", mean.klDivergenceFromStandardNormal(logVariance: logVariance, batchSize: context.batchSize), weight: settings.klWeight),
-    ]
+    if let sparsity = settings.sparsity {
+      terms.append(LossTerm(ActivityPenalty.termName, sparsity(code, batchSize: context.batchSize)))
+    }
+    if let penalty = settings.weightPenalty {
+      terms.append(LossTerm(WeightPenalty.termName, penalty(self, share: Float(input.shape[0]) / Float(max(context.batchSize, 1)))))
+    }
+    return terms
   }
 }
 

@@ -24,6 +24,9 @@ public enum LayerSpec: Equatable, Sendable {
   case flatten
   /// Gives each example the shape `[Int]`.
   case reshape([Int])
+  /// `Dropout(rate)`: in training, zeroes each value with probability `rate` (and scales the rest
+  /// by `1 / (1 - rate)`); at inference, passes its input through. Any shape.
+  case dropout(rate: Float)
 
   /// Why a layer cannot take a shape.
   struct Misfit: Error, CustomStringConvertible {
@@ -67,6 +70,9 @@ public enum LayerSpec: Equatable, Sendable {
           + "(\(checkedProduct(shape).map(groupedDigits) ?? "too many") values)")
       }
       return shape
+    case .dropout(let rate):
+      guard rate >= 0 && rate < 1 else { throw Misfit(description: "the dropout rate \(rate) must lie in [0, 1)") }
+      return input
     }
   }
 
@@ -78,7 +84,7 @@ public enum LayerSpec: Equatable, Sendable {
       [("filters", filters), ("kernel size", k), ("stride", s)]
     case .maxPool2D(let size, let stride, _): [("pool size", size), ("stride", stride ?? size)]
     case .upSampling2D(let size): [("upsampling size", size)]
-    case .flatten: []
+    case .flatten, .dropout: []
     case .reshape(let shape): shape.map { ("target size", $0) }
     }
   }
@@ -133,7 +139,7 @@ public enum LayerSpec: Equatable, Sendable {
       (weight, bias) = ([k, k, input.last ?? 0, filters], useBias ? [filters] : nil)
     case .conv2DTranspose(let filters, let k, _, _, _, let useBias):
       (weight, bias) = ([k, k, filters, input.last ?? 0], useBias ? [filters] : nil)
-    case .maxPool2D, .upSampling2D, .flatten, .reshape:
+    case .maxPool2D, .upSampling2D, .flatten, .reshape, .dropout:
       return []
     }
     return [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
@@ -159,19 +165,20 @@ public enum LayerSpec: Equatable, Sendable {
     case .dense(let units, _, _): factors = input + [units]
     case .conv2D(let filters, let k, _, _, _, _): factors = [(try? geometry(for: input))?.positions ?? 0, k, k, input.last ?? 0, filters]
     case .conv2DTranspose(let filters, let k, _, _, _, _): factors = input + [k, k, filters]
-    case .maxPool2D, .upSampling2D, .flatten, .reshape: factors = [0]
+    case .maxPool2D, .upSampling2D, .flatten, .reshape, .dropout: factors = [0]
     }
     return checkedProduct(factors) ?? Int.max
   }
 
   /// A new layer for `inputShape` (already validated), with Keras's initialization.
   func makeLayer(inputShape: [Int], using generator: inout some RandomNumberGenerator) throws -> any Layer {
-    try makeLayer(inputShape: inputShape, parameters: nil, using: &generator)
+    try makeLayer(inputShape: inputShape, parameters: nil, salt: 0, using: &generator)
   }
 
   /// A layer for `inputShape` (already validated) holding `parameters` (by the names and shapes
   /// of `parameterShapes(inputShape:)`, already checked), or freshly initialized ones when nil.
-  func makeLayer(inputShape: [Int], parameters: [String: Tensor]?, using generator: inout some RandomNumberGenerator) throws
+  /// `salt` tells apart the random draws of layers that draw in training (dropout): its place.
+  func makeLayer(inputShape: [Int], parameters: [String: Tensor]?, salt: UInt64, using generator: inout some RandomNumberGenerator) throws
     -> any Layer
   {
     switch self {
@@ -194,6 +201,8 @@ public enum LayerSpec: Equatable, Sendable {
       return UpSampling2D(factor: (size, size))
     case .flatten, .reshape:
       return Reshape(to: try outputShape(for: inputShape))
+    case .dropout(let rate):
+      return Dropout(rate: rate, salt: salt)
     }
   }
 
@@ -201,9 +210,12 @@ public enum LayerSpec: Equatable, Sendable {
   var takesImages: Bool {
     switch self {
     case .conv2D, .conv2DTranspose, .maxPool2D, .upSampling2D: true
-    case .dense, .flatten, .reshape: false
+    case .dense, .flatten, .reshape, .dropout: false
     }
   }
+
+  /// Whether this is a dropout layer, which takes any shape.
+  var isDropout: Bool { if case .dropout = self { true } else { false } }
 
   /// `64 relu`, `conv 16 3×3 relu`, for one-line architecture descriptions.
   var shortDescription: String {
@@ -218,6 +230,7 @@ public enum LayerSpec: Equatable, Sendable {
     case .upSampling2D(let size): "up \(size)"
     case .flatten: "flatten"
     case .reshape(let shape): shape.map(String.init).joined(separator: "x")
+    case .dropout(let rate): "dropout \(rate)"
     }
   }
 }
@@ -236,6 +249,7 @@ extension LayerSpec: CustomStringConvertible {
     case .upSampling2D(let size): "UpSampling2D(\(size)×\(size))"
     case .flatten: "Flatten"
     case .reshape(let shape): "Reshape(\(shape.map(String.init).joined(separator: "×")))"
+    case .dropout(let rate): "Dropout(\(rate))"
     }
   }
 }
@@ -243,7 +257,7 @@ extension LayerSpec: CustomStringConvertible {
 extension LayerSpec: Codable {
   private enum Keys: String, CodingKey {
     case type, units, activation, useBias = "use_bias", filters, kernelSize = "kernel_size", strides, padding, poolSize = "pool_size"
-    case size, targetShape = "target_shape"
+    case size, targetShape = "target_shape", rate
   }
 
   public init(from decoder: any Decoder) throws {
@@ -277,9 +291,15 @@ extension LayerSpec: Codable {
       self = .flatten
     case "reshape":
       self = .reshape(try container.decode([Int].self, forKey: .targetShape))
+    case "dropout":
+      let rate = try container.decode(Float.self, forKey: .rate)
+      guard rate >= 0 && rate < 1 else {
+        throw DecodingError.dataCorruptedError(forKey: .rate, in: container, debugDescription: "must lie in [0, 1), got \(rate)")
+      }
+      self = .dropout(rate: rate)
     default:
       throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown layer type \"\(type)\" "
-        + "(known: dense, conv2d, conv2d_transpose, max_pool2d, up_sampling2d, flatten, reshape)")
+        + "(known: dense, conv2d, conv2d_transpose, max_pool2d, up_sampling2d, flatten, reshape, dropout)")
     }
   }
 
@@ -313,6 +333,9 @@ extension LayerSpec: Codable {
     case .reshape(let shape):
       try container.encode("reshape", forKey: .type)
       try container.encode(shape, forKey: .targetShape)
+    case .dropout(let rate):
+      try container.encode("dropout", forKey: .type)
+      try container.encode(rate, forKey: .rate)
     }
   }
 }

@@ -29,11 +29,18 @@ public struct ObjectiveSettings: Sendable, Equatable {
   public var reduction: LossReduction
   /// The weight of the KL term (β, times the warm-up's factor this epoch).
   public var klWeight: Float
+  /// A penalty on the code's activity (the term `sparsity`), or nil.
+  public var sparsity: ActivityPenalty?
+  /// A penalty on the weights (the term `weight_penalty`), or nil.
+  public var weightPenalty: WeightPenalty?
 
-  public init(loss: Loss = .binaryCrossEntropy, reduction: LossReduction = .mean, klWeight: Float = 1) {
+  public init(loss: Loss = .binaryCrossEntropy, reduction: LossReduction = .mean, klWeight: Float = 1,
+              sparsity: ActivityPenalty? = nil, weightPenalty: WeightPenalty? = nil) {
     self.loss = loss
     self.reduction = reduction
     self.klWeight = klWeight
+    self.sparsity = sparsity
+    self.weightPenalty = weightPenalty
   }
 }
 
@@ -54,4 +61,8 @@ public struct BatchContext: Sendable {
   /// The seed of a variational model's latent samples: derived from `seed`, so they are not the
   /// draws that corrupt a denoising model's inputs with `seed` itself.
   public var samplingSeed: UInt64 { seed ^ 0x5A3F_1ED5_0C0D_E5ED }
+
+  /// The batch a training step is computing its objective on, on this thread; nil otherwise (at
+  /// inference and in evaluation). Layers that act only in training, as dropout, read it.
+  @TaskLocal public static var training: BatchContext?
 }

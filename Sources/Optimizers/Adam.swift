@@ -9,22 +9,26 @@ import TensorCore
 /// `m ← m + (g - m)(1 - β₁)`, `v ← v + (g² - v)(1 - β₂)`,
 /// `α = lr·√(1 - β₂ᵗ) / (1 - β₁ᵗ)`, `θ ← θ - α·m / (√v + ε)`.
 /// (PyTorch adds ε to the bias-corrected √v̂ instead; the two differ only through ε.)
-/// Defaults are Keras's: learning rate 1e-3, β₁ 0.9, β₂ 0.999, ε 1e-7.
+/// Defaults are Keras's: learning rate 1e-3, β₁ 0.9, β₂ 0.999, ε 1e-7. With `weightDecay` it is
+/// AdamW (Loshchilov and Hutter, 2019), as Keras's `AdamW`: `θ ← θ - θ·decay·lr` before each update.
 public final class Adam: Optimizer {
   public var learningRate: Float
   public let beta1: Float
   public let beta2: Float
   public let epsilon: Float
+  public let weightDecay: Float
   public private(set) var step = 0
   private var moments: [String: (m: Slot, v: Slot)] = [:]
 
-  public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7) {
+  public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7, weightDecay: Float = 0) {
     precondition(learningRate >= 0, "learning rate must be non-negative")
+    precondition(weightDecay >= 0, "weight decay must be non-negative")
     precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "betas must lie in [0, 1)")
     self.learningRate = learningRate
     self.beta1 = beta1
     self.beta2 = beta2
     self.epsilon = epsilon
+    self.weightDecay = weightDecay
   }
 
   public func update(_ model: some Module, along gradients: Gradients) {
@@ -48,6 +52,7 @@ public final class Adam: Optimizer {
   }
 
   public var configuration: OptimizerConfiguration {
-    OptimizerConfiguration(name: .adam, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
+    OptimizerConfiguration(name: .adam, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                           weightDecay: weightDecay > 0 ? weightDecay : nil)
   }
 }

@@ -11,6 +11,9 @@ public protocol Optimizer: AnyObject {
   var learningRate: Float { get set }
   /// The number of updates made so far.
   var step: Int { get }
+  /// Decoupled weight decay (Loshchilov and Hutter's AdamW, as Keras's `weight_decay` on every
+  /// optimizer): before each update, `θ ← θ - θ·decay·lr`. 0 for none.
+  var weightDecay: Float { get }
   /// Updates every parameter of `model` that has a gradient.
   func update(_ model: some Module, along gradients: Gradients)
   /// The settings that recreate this optimizer (without its state).
@@ -18,13 +21,24 @@ public protocol Optimizer: AnyObject {
 }
 
 extension Optimizer {
-  /// Calls `body` for each parameter with a gradient, with the parameter's value, writable.
+  /// Calls `body` for each parameter with a gradient, with the parameter's value, writable,
+  /// after decaying it by `weightDecay` (Keras's order: `θ - θ·decay·lr`, then the update).
   func forEachParameter(of model: some Module, along gradients: Gradients,
                         _ body: (_ name: String, _ gradient: Tensor, _ value: UnsafeMutableBufferPointer<Float>) -> Void) {
+    let (decay, rate) = (weightDecay, learningRate)
     for (name, parameter) in model.namedParameters {
       guard let gradient = gradients[name] else { continue }
       precondition(gradient.shape == parameter.shape, "gradient \(gradient.shape) for \(name) of shape \(parameter.shape)")
-      parameter.updateValue { value in value.withUnsafeMutableBufferPointer { body(name, gradient, $0) } }
+      parameter.updateValue { value in
+        value.withUnsafeMutableBufferPointer { value in
+          if decay > 0 {
+            updateInParallel(value.count) { r in
+              for i in r { value[i] = value[i] - value[i] * decay * rate }
+            }
+          }
+          body(name, gradient, value)
+        }
+      }
     }
   }
 }

@@ -20,9 +20,11 @@ public struct OptimizerConfiguration: Codable, Equatable, Sendable {
   /// SGD's Nesterov flag.
   public var nesterov: Bool?
   public var epsilon: Float?
+  /// Decoupled weight decay (AdamW with adam), or nil for none.
+  public var weightDecay: Float?
 
   public init(name: Name, learningRate: Float? = nil, beta1: Float? = nil, beta2: Float? = nil, momentum: Float? = nil,
-              rho: Float? = nil, nesterov: Bool? = nil, epsilon: Float? = nil) {
+              rho: Float? = nil, nesterov: Bool? = nil, epsilon: Float? = nil, weightDecay: Float? = nil) {
     self.name = name
     self.learningRate = learningRate ?? name.defaultLearningRate
     self.beta1 = beta1
@@ -31,14 +33,17 @@ public struct OptimizerConfiguration: Codable, Equatable, Sendable {
     self.rho = rho
     self.nesterov = nesterov
     self.epsilon = epsilon
+    self.weightDecay = weightDecay
   }
 
   /// A new optimizer with these settings (Keras's defaults for any left out).
   public func makeOptimizer() -> any Optimizer {
     switch name {
-    case .adam: Adam(learningRate: learningRate, beta1: beta1 ?? 0.9, beta2: beta2 ?? 0.999, epsilon: epsilon ?? 1e-7)
-    case .rmsprop: RMSProp(learningRate: learningRate, rho: rho ?? 0.9, momentum: momentum ?? 0, epsilon: epsilon ?? 1e-7)
-    case .sgd: SGD(learningRate: learningRate, momentum: momentum ?? 0, nesterov: nesterov ?? false)
+    case .adam: Adam(learningRate: learningRate, beta1: beta1 ?? 0.9, beta2: beta2 ?? 0.999, epsilon: epsilon ?? 1e-7,
+                     weightDecay: weightDecay ?? 0)
+    case .rmsprop: RMSProp(learningRate: learningRate, rho: rho ?? 0.9, momentum: momentum ?? 0, epsilon: epsilon ?? 1e-7,
+                           weightDecay: weightDecay ?? 0)
+    case .sgd: SGD(learningRate: learningRate, momentum: momentum ?? 0, nesterov: nesterov ?? false, weightDecay: weightDecay ?? 0)
     }
   }
 
@@ -50,6 +55,7 @@ public struct OptimizerConfiguration: Codable, Equatable, Sendable {
       if let value, !(value >= 0 && value < 1) { return "\(name) \(value) does not lie in [0, 1)" }
     }
     if let epsilon, !(epsilon.isFinite && epsilon > 0) { return "epsilon \(epsilon) is not a positive number" }
+    if let weightDecay, !(weightDecay.isFinite && weightDecay >= 0) { return "weight decay \(weightDecay) is not a non-negative number" }
     return nil
   }
 
@@ -68,6 +74,7 @@ public struct OptimizerConfiguration: Codable, Equatable, Sendable {
     var parts = ["learning rate \(learningRate)"]
     if let momentum, momentum > 0 { parts.append("momentum \(momentum)") }
     if nesterov == true { parts.append("Nesterov") }
+    if let weightDecay, weightDecay > 0 { parts.append("weight decay \(weightDecay)") }
     return "\(name.rawValue) (\(parts.joined(separator: ", ")))"
   }
 }

@@ -11,17 +11,20 @@ public final class RMSProp: Optimizer {
   public let rho: Float
   public let momentum: Float
   public let epsilon: Float
+  public let weightDecay: Float
   public private(set) var step = 0
   private var velocities: [String: (v: Slot, momentum: Slot?)] = [:]
 
-  public init(learningRate: Float = 1e-3, rho: Float = 0.9, momentum: Float = 0, epsilon: Float = 1e-7) {
+  public init(learningRate: Float = 1e-3, rho: Float = 0.9, momentum: Float = 0, epsilon: Float = 1e-7, weightDecay: Float = 0) {
     precondition(learningRate >= 0, "learning rate must be non-negative")
+    precondition(weightDecay >= 0, "weight decay must be non-negative")
     precondition((0..<1).contains(rho), "rho must lie in [0, 1)")
     precondition(momentum >= 0, "momentum must be non-negative")
     self.learningRate = learningRate
     self.rho = rho
     self.momentum = momentum
     self.epsilon = epsilon
+    self.weightDecay = weightDecay
   }
 
   public func update(_ model: some Module, along gradients: Gradients) {
@@ -48,6 +51,7 @@ public final class RMSProp: Optimizer {
   }
 
   public var configuration: OptimizerConfiguration {
-    OptimizerConfiguration(name: .rmsprop, learningRate: learningRate, momentum: momentum, rho: rho, epsilon: epsilon)
+    OptimizerConfiguration(name: .rmsprop, learningRate: learningRate, momentum: momentum, rho: rho, epsilon: epsilon,
+                           weightDecay: weightDecay > 0 ? weightDecay : nil)
   }
 }

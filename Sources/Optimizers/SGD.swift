@@ -10,15 +10,18 @@ public final class SGD: Optimizer {
   public var learningRate: Float
   public let momentum: Float
   public let nesterov: Bool
+  public let weightDecay: Float
   public private(set) var step = 0
   private var velocities: [String: Slot] = [:]
 
-  public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false) {
+  public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
     precondition(learningRate >= 0, "learning rate must be non-negative")
+    precondition(weightDecay >= 0, "weight decay must be non-negative")
     precondition(momentum >= 0, "momentum must be non-negative")
     self.learningRate = learningRate
     self.momentum = momentum
     self.nesterov = nesterov
+    self.weightDecay = weightDecay
   }
 
   public func update(_ model: some Module, along gradients: Gradients) {
@@ -40,6 +43,7 @@ public final class SGD: Optimizer {
   }
 
   public var configuration: OptimizerConfiguration {
-    OptimizerConfiguration(name: .sgd, learningRate: learningRate, momentum: momentum, nesterov: nesterov)
+    OptimizerConfiguration(name: .sgd, learningRate: learningRate, momentum: momentum, nesterov: nesterov,
+                           weightDecay: weightDecay > 0 ? weightDecay : nil)
   }
 }

@@ -32,9 +32,12 @@ public protocol Callback {
   mutating func onBatchEnd(_ progress: BatchProgress, state: inout TrainingState) throws
   /// After each epoch, its validation included.
   mutating func onEpochEnd(_ epoch: History.Epoch, of epochs: Int, state: inout TrainingState) throws
+  /// After the last epoch (or the one a callback stopped at), before `fit` returns `history`.
+  mutating func onTrainEnd(_ history: inout History) throws
 }
 
 extension Callback {
   public mutating func onBatchEnd(_ progress: BatchProgress, state: inout TrainingState) throws {}
   public mutating func onEpochEnd(_ epoch: History.Epoch, of epochs: Int, state: inout TrainingState) throws {}
+  public mutating func onTrainEnd(_ history: inout History) throws {}
 }

@@ -1,26 +1,55 @@
-/// Stops training when the validation loss has not improved by `minimumDelta` for `patience`
-/// epochs, as Keras's `EarlyStopping(monitor="val_loss")`.
+import NN
+import TensorCore
+
+/// Stops training when the validation loss (the training loss, without validation data) has not
+/// fallen below its best by more than `minimumDelta` for `patience` epochs, as Keras's
+/// `EarlyStopping(monitor="val_loss", restore_best_weights=True)`.
+///
+/// Given a model, it keeps a copy of the weights of the best epoch and puts them back when
+/// training ends (whether it stopped early or ran out of epochs; Keras 3 restores only when it
+/// stops), recording the epoch in `History.restoredEpoch`.
 public struct EarlyStopping: Callback {
   public let patience: Int
   public let minimumDelta: Float
-  /// The best validation loss seen, and its epoch.
+  /// The best loss seen, and its epoch.
   public private(set) var best: (loss: Float, epoch: Int)?
+  /// The epoch training stopped after, if it stopped early.
+  public private(set) var stoppedEpoch: Int?
   private var wait = 0
+  private let model: (any Module)?
+  private var bestWeights: [Tensor] = []
 
-  public init(patience: Int, minimumDelta: Float = 0) {
-    precondition(patience >= 0, "patience must be non-negative")
+  /// - Parameter model: The model whose best weights to restore at the end, or nil to leave the
+  ///   last epoch's.
+  public init(patience: Int, minimumDelta: Float = 0, restoringBestWeightsOf model: (any Module)? = nil) {
+    precondition(patience >= 0 && minimumDelta >= 0, "patience and the minimum delta must be non-negative")
     self.patience = patience
     self.minimumDelta = minimumDelta
+    self.model = model
   }
 
   public mutating func onEpochEnd(_ epoch: History.Epoch, of epochs: Int, state: inout TrainingState) throws {
-    guard let loss = epoch.validationLoss else { return }
-    if let best, loss > best.loss - minimumDelta {
-      wait += 1
-      if wait >= patience { state.shouldStop = true }
-    } else {
+    let loss = epoch.validationLoss ?? epoch.loss
+    if best == nil || loss < best!.loss - minimumDelta {
       best = (loss, epoch.epoch)
       wait = 0
+      // Copies share storage until the optimizer next writes a parameter (copy on write).
+      if let model { bestWeights = model.namedParameters.map(\.parameter.value) }
+    } else {
+      wait += 1
+      if wait >= patience {
+        state.shouldStop = true
+        stoppedEpoch = epoch.epoch
+      }
     }
+  }
+
+  public mutating func onTrainEnd(_ history: inout History) throws {
+    guard let model, let best, best.epoch != history.epochs.last?.epoch, !bestWeights.isEmpty else { return }
+    for ((_, parameter), weights) in zip(model.namedParameters, bestWeights) {
+      parameter.updateValue { $0 = weights }
+    }
+    history.restoredEpoch = best.epoch
+    bestWeights = []
   }
 }

@@ -19,6 +19,8 @@ public struct History: Codable, Equatable, Sendable {
     public var validationTerms: [String: Float]?
     /// A variational model's KL weight at the end of the epoch (β, or less during a warm-up).
     public var klWeight: Float?
+    /// The learning rate of the epoch's last step, where a schedule changes it.
+    public var learningRate: Float?
 
     public init(epoch: Int, loss: Float, validationLoss: Float?, seconds: Double, examplesPerSecond: Double) {
       self.epoch = epoch
@@ -29,7 +31,7 @@ public struct History: Codable, Equatable, Sendable {
     }
 
     /// The fixed keys; any other key is a term (`kl`) or a validation term (`val_kl`).
-    static let fixedKeys = ["epoch", "loss", "val_loss", "seconds", "examples_per_second", "kl_weight"]
+    static let fixedKeys = ["epoch", "loss", "val_loss", "seconds", "examples_per_second", "kl_weight", "learning_rate"]
 
     struct Key: CodingKey {
       let stringValue: String
@@ -47,6 +49,7 @@ public struct History: Codable, Equatable, Sendable {
       seconds = try container.decode(Double.self, forKey: Key("seconds"))
       examplesPerSecond = try container.decode(Double.self, forKey: Key("examples_per_second"))
       klWeight = try container.decodeIfPresent(Float.self, forKey: Key("kl_weight"))
+      learningRate = try container.decodeIfPresent(Float.self, forKey: Key("learning_rate"))
       var validation: [String: Float] = [:]
       for key in container.allKeys where !Self.fixedKeys.contains(key.stringValue) {
         let value = try container.decode(Float.self, forKey: key)
@@ -63,6 +66,7 @@ public struct History: Codable, Equatable, Sendable {
       try container.encode(seconds, forKey: Key("seconds"))
       try container.encode(examplesPerSecond, forKey: Key("examples_per_second"))
       try container.encodeIfPresent(klWeight, forKey: Key("kl_weight"))
+      try container.encodeIfPresent(learningRate, forKey: Key("learning_rate"))
       for (name, value) in terms { try container.encode(value, forKey: Key(name)) }
       for (name, value) in validationTerms ?? [:] { try container.encode(value, forKey: Key("val_\(name)")) }
     }
@@ -70,13 +74,40 @@ public struct History: Codable, Equatable, Sendable {
 
   /// The epochs, in order.
   public var epochs: [Epoch] = []
+  /// The epoch whose weights the model holds, when early stopping restored its best epoch's
+  /// weights after later epochs; nil when the model holds the last epoch's.
+  public var restoredEpoch: Int?
 
-  public init(epochs: [Epoch] = []) { self.epochs = epochs }
+  public init(epochs: [Epoch] = [], restoredEpoch: Int? = nil) {
+    self.epochs = epochs
+    self.restoredEpoch = restoredEpoch
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case epochs, restoredEpoch = "restored_epoch"
+  }
 
   /// The training loss of each epoch (Keras's `history["loss"]`).
   public var loss: [Float] { epochs.map(\.loss) }
   /// The validation loss of each epoch (Keras's `history["val_loss"]`).
   public var validationLoss: [Float?] { epochs.map(\.validationLoss) }
+  /// Whether the `window` epochs ending at index `index` each raised the validation loss while
+  /// lowering the training loss: the sign of overfitting the epoch line and `info` point out.
+  public func isOverfitting(at index: Int, window: Int = 3) -> Bool {
+    guard index >= window, index < epochs.count else { return false }
+    return (index - window + 1...index).allSatisfy { i in
+      guard let now = epochs[i].validationLoss, let before = epochs[i - 1].validationLoss else { return false }
+      return now > before && epochs[i].loss < epochs[i - 1].loss
+    }
+  }
+
+  /// Where the gap between training and validation loss opened: the last epoch before the first
+  /// run of `window` epochs that raised the validation loss while lowering the training loss
+  /// (`isOverfitting`); nil if there was none.
+  public func overfittingOnset(window: Int = 3) -> Int? {
+    epochs.indices.first { isOverfitting(at: $0, window: window) }.map { epochs[$0 - window].epoch }
+  }
+
   /// The names of the objective's terms, where it has several ("reconstruction", "kl").
   public var termNames: [String] { epochs.first.map { $0.terms.keys.sorted { ($0 == "reconstruction" ? 0 : 1, $0) < ($1 == "reconstruction" ? 0 : 1, $1) } } ?? [] }
 }

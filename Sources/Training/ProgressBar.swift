@@ -32,6 +32,8 @@ public struct ProgressBar: Callback {
   private let writeLive: (String) -> Void
   private let writeLine: (String) -> Void
   private var lastDraw: Double = -1
+  /// The epochs so far, to see overfitting as it happens.
+  private var seen = History()
 
   /// - Parameters:
   ///   - unit: The loss's unit.
@@ -65,7 +67,12 @@ public struct ProgressBar: Callback {
   public mutating func onEpochEnd(_ epoch: History.Epoch, of epochs: Int, state: inout TrainingState) throws {
     if live { writeLive("\r\u{1B}[K") }
     lastDraw = -1
-    writeLine(Self.line(for: epoch, of: epochs, unit: unit, valuesPerExample: valuesPerExample))
+    seen.epochs.append(epoch)
+    var line = Self.line(for: epoch, of: epochs, unit: unit, valuesPerExample: valuesPerExample)
+    if seen.isOverfitting(at: seen.epochs.count - 1) {
+      line += "\n  overfitting: val_loss has risen 3 epochs in a row while loss fell (see --early-stopping, --sparsity, dropout)"
+    }
+    writeLine(line)
   }
 
   /// The summary line of an epoch.
@@ -74,6 +81,7 @@ public struct ProgressBar: Callback {
     var line = "Epoch \(epoch.epoch)/\(epochs)  \(duration(epoch.seconds))  loss \(format(epoch.loss))"
     line += order.compactMap { name in epoch.terms[name].map { "  \(name) \(format($0))" } }.joined()
     if let weight = epoch.klWeight, weight != 1 { line += "  kl_weight \(format(weight))" }
+    if let rate = epoch.learningRate { line += "  lr \(String(format: "%.3g", rate))" }
     if let validation = epoch.validationLoss { line += "  val_loss \(format(validation))" }
     line += order.compactMap { name in epoch.validationTerms?[name].map { "  val_\(name) \(format($0))" } }.joined()
     line += " (\(unit)"

@@ -40,10 +40,18 @@ public final class Trainer {
   public let beta: Float
   /// Epochs over which the KL term's weight rises linearly from 0 to `beta`, step by step (0: none).
   public let klWarmupEpochs: Int
+  /// A penalty on the code's activity (the term `sparsity`), or nil.
+  public let sparsity: ActivityPenalty?
+  /// A penalty on the weights (the term `weight_penalty`), or nil.
+  public let weightPenalty: WeightPenalty?
+  /// How the optimizer's learning rate changes over the run, or nil for a constant rate.
+  public let schedule: LearningRateSchedule?
 
   public init(model: Autoencoder, optimizer: any Optimizer, loss: Loss = .binaryCrossEntropy, reduction: LossReduction = .mean,
-              noise: Noise? = nil, evaluationNoiseSeed: UInt64 = 0x5EED_0F_7E57, beta: Float = 1, klWarmupEpochs: Int = 0) {
+              noise: Noise? = nil, evaluationNoiseSeed: UInt64 = 0x5EED_0F_7E57, beta: Float = 1, klWarmupEpochs: Int = 0,
+              sparsity: ActivityPenalty? = nil, weightPenalty: WeightPenalty? = nil, schedule: LearningRateSchedule? = nil) {
     precondition(beta >= 0 && beta.isFinite && klWarmupEpochs >= 0, "β must be a non-negative number and the warm-up non-negative")
+    precondition(sparsity?.problem == nil && weightPenalty?.problem == nil && schedule?.problem == nil, "a regularizer or schedule out of range")
     self.model = model
     self.optimizer = optimizer
     self.loss = loss
@@ -52,6 +60,9 @@ public final class Trainer {
     self.evaluationNoiseSeed = evaluationNoiseSeed
     self.beta = beta
     self.klWarmupEpochs = klWarmupEpochs
+    self.sparsity = sparsity
+    self.weightPenalty = weightPenalty
+    self.schedule = schedule
   }
 
   /// The fewest examples a shard of a data-parallel step holds: smaller batches run whole.
@@ -64,11 +75,15 @@ public final class Trainer {
   public static let minimumVariationalShardRows = 128
 
   /// The fewest examples a shard of this trainer's steps holds.
-  public var minimumShardRows: Int { model.isVariational ? Self.minimumVariationalShardRows : Self.minimumShardRows }
+  public var minimumShardRows: Int {
+    // A batch statistic (Ng's KL sparsity) is computed on whole batches.
+    if sparsity?.needsWholeBatch == true { return Int.max }
+    return model.isVariational ? Self.minimumVariationalShardRows : Self.minimumShardRows
+  }
 
   /// The objective's settings with the KL term weighted by `klWeight`.
   public func settings(klWeight: Float? = nil) -> ObjectiveSettings {
-    ObjectiveSettings(loss: loss, reduction: reduction, klWeight: klWeight ?? beta)
+    ObjectiveSettings(loss: loss, reduction: reduction, klWeight: klWeight ?? beta, sparsity: sparsity, weightPenalty: weightPenalty)
   }
 
   /// The KL term's weight after `steps` of `stepsPerEpoch`: `beta`, ramped up linearly over the
@@ -104,9 +119,12 @@ public final class Trainer {
     let shards = Parallel.shards(ofRows: rows, minimumRows: minimumShardRows)
     let (terms, gradients) = termsWithGradient(at: model, shards: shards) { model, shard in
       let (input, target) = examples(shard)
-      // The shard's share of the batch's terms (each divides by the batch's size).
-      return model.terms(input: Variable(input), target: target, settings: settings,
-                         context: BatchContext(batchSize: rows, firstExample: shard.lowerBound, seed: seed))
+      // The shard's share of the batch's terms (each divides by the batch's size); layers that
+      // act only in training (dropout) see the batch.
+      let context = BatchContext(batchSize: rows, firstExample: shard.lowerBound, seed: seed)
+      return BatchContext.$training.withValue(context) {
+        model.terms(input: Variable(input), target: target, settings: settings, context: context)
+      }
     }
     optimizer.update(model, along: gradients)
     return terms
@@ -135,7 +153,10 @@ public final class Trainer {
     var history = History()
     var state = TrainingState()
     guard epochs > 0 else { return history }
-    let drawsSeeds = noise != nil || model.isVariational
+    let drawsSeeds = noise != nil || model.isVariational || model.architecture.hasDropout
+    var scheduler = schedule.map {
+      LearningRateScheduler($0, initialRate: optimizer.learningRate, stepsPerEpoch: batches.count, epochs: epochs)
+    }
     for epoch in 1...epochs {
       if shuffle { batches.shuffle(using: &generator) }
       let start = DispatchTime.now().uptimeNanoseconds
@@ -145,6 +166,7 @@ public final class Trainer {
       for index in 0..<batches.count {
         let seed = drawsSeeds ? generator.next() : 0
         klWeight = self.klWeight(afterSteps: (epoch - 1) * batches.count + index, stepsPerEpoch: batches.count)
+        if let scheduler { optimizer.learningRate = scheduler.rate(atStep: (epoch - 1) * batches.count + index) }
         let rows = batches.positions(ofBatch: index).count
         let terms = step(rows: rows, settings: settings(klWeight: klWeight), seed: seed) { shard in
           // Each shard gathers (and corrupts) its own rows: example i's noise depends on i only.
@@ -176,17 +198,23 @@ public final class Trainer {
         record.validationTerms = validationTerms.map { Dictionary(uniqueKeysWithValues: $0.terms.map { ($0.name, $0.value) }) }
         if model.isVariational { record.klWeight = klWeight }
       }
+      if scheduler != nil {
+        record.learningRate = optimizer.learningRate
+        scheduler!.epochEnded(loss: validationTerms?.total ?? record.loss)
+      }
       history.epochs.append(record)
       for i in callbacks.indices { try callbacks[i].onEpochEnd(record, of: epochs, state: &state) }
       if state.shouldStop { break }
     }
+    for i in callbacks.indices { try callbacks[i].onTrainEnd(&history) }
     return history
   }
 
   /// The evaluator with this trainer's settings: the validation loss `fit` reports is its
   /// `terms(on:)`.
   public var evaluator: Evaluator {
-    Evaluator(model: model, loss: loss, reduction: reduction, noise: noise, seed: evaluationNoiseSeed, beta: beta)
+    Evaluator(model: model, loss: loss, reduction: reduction, noise: noise, seed: evaluationNoiseSeed, beta: beta, sparsity: sparsity,
+              weightPenalty: weightPenalty)
   }
 
   /// The mean loss over every example of `set` (weighted by batch size), without training; for a

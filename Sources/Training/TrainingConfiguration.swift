@@ -24,6 +24,15 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var beta: Float?
   /// Epochs over which a variational model's KL weight rose linearly from 0 to β, or nil.
   public var klWarmupEpochs: Int?
+  /// A penalty on the code's activity (sparse autoencoders), or nil.
+  public var sparsity: ActivityPenalty?
+  /// A penalty on the weights, or nil.
+  public var weightPenalty: WeightPenalty?
+  /// The learning-rate schedule, or nil for a constant rate.
+  public var schedule: LearningRateSchedule?
+  /// Early stopping: the epochs without improvement it waits, and the least fall in the
+  /// monitored loss that counts as one; nil for none.
+  public var earlyStopping: EarlyStoppingSettings?
 
   public init(epochs: Int, batchSize: Int, shuffle: Bool = true, seed: UInt64, loss: Loss, reduction: LossReduction,
               optimizer: OptimizerConfiguration, data: String, validation: String, threads: Int, noise: Noise? = nil,
@@ -51,6 +60,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     guard (1...Limits.maximumThreads).contains(threads) else { return "threads \(threads) does not lie in 1...\(Limits.maximumThreads)" }
     if let beta, !(beta >= 0 && beta.isFinite) { return "beta \(beta) is not a non-negative number" }
     if let klWarmupEpochs, klWarmupEpochs < 0 { return "the KL warm-up \(klWarmupEpochs) is negative" }
+    if let problem = sparsity?.problem { return "sparsity: \(problem)" }
+    if let problem = weightPenalty?.problem { return "weight penalty: \(problem)" }
+    if let problem = schedule?.problem { return "learning-rate schedule: \(problem)" }
+    if let earlyStopping, !(earlyStopping.patience >= 0 && earlyStopping.minimumDelta >= 0 && earlyStopping.minimumDelta.isFinite) {
+      return "early stopping: the patience \(earlyStopping.patience) and minimum delta \(earlyStopping.minimumDelta) must be non-negative"
+    }
     return optimizer.problem.map { "optimizer: \($0)" }
   }
 
@@ -60,6 +75,23 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case epochs, batchSize = "batch_size", shuffle, seed, loss, reduction, optimizer, data, validation, threads, noise, beta
-    case klWarmupEpochs = "kl_warmup_epochs"
+    case klWarmupEpochs = "kl_warmup_epochs", sparsity, weightPenalty = "weight_penalty", schedule = "learning_rate_schedule"
+    case earlyStopping = "early_stopping"
+  }
+}
+
+/// Early stopping's settings: stop after `patience` epochs in which the validation loss did not
+/// fall by more than `minimumDelta` below its best, and keep the best epoch's weights.
+public struct EarlyStoppingSettings: Codable, Equatable, Sendable {
+  public var patience: Int
+  public var minimumDelta: Float
+
+  public init(patience: Int, minimumDelta: Float = 0) {
+    self.patience = patience
+    self.minimumDelta = minimumDelta
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case patience, minimumDelta = "min_delta"
   }
 }

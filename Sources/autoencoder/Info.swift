@@ -49,20 +49,36 @@ struct Info: ParsableCommand {
       say("Trained: \(training.epochs) epochs, batch \(training.batchSize), \(training.optimizer.description), \(training.loss.name) "
         + "(\(training.reduction.rawValue)), seed \(training.seed), \(training.threads) threads, data \(training.data), validation \(training.validation)"
         + (training.noise.map { ", denoising \($0) noise" } ?? ""))
+      let extras = [training.sparsity.map { "sparsity \($0) (per example)" }, training.weightPenalty.map { "weight penalty \($0)" },
+                    training.schedule.map { "learning-rate schedule \($0)" },
+                    training.earlyStopping.map { "early stopping (patience \($0.patience), min_delta \($0.minimumDelta))" }].compactMap { $0 }
+      if !extras.isEmpty { say("Regularized: " + extras.joined(separator: ", ")) }
     }
     if let history = file.history, !history.epochs.isEmpty {
       let unit = file.training.map { $0.loss.unit($0.reduction) } ?? ""
       let terms = history.termNames
       let weights = history.epochs.contains { ($0.klWeight ?? 1) != 1 }
-      let columns = ["loss"] + terms + (weights ? ["kl_weight"] : []) + ["val_loss"] + terms.map { "val_\($0)" }
+      let rates = history.epochs.contains { $0.learningRate != nil }
+      let columns = ["loss"] + terms + (weights ? ["kl_weight"] : []) + ["val_loss"] + terms.map { "val_\($0)" } + (rates ? ["lr"] : [])
       let widths = columns.map { max(10, $0.count + 2) }
       say("History (\(unit)):")
       say("  epoch" + zip(columns, widths).map { $0.leftPadded($1) }.joined() + "seconds".leftPadded(10))
       for epoch in history.epochs {
         let values: [Float?] = [epoch.loss] + terms.map { epoch.terms[$0] } + (weights ? [epoch.klWeight] : []) + [epoch.validationLoss]
-          + terms.map { epoch.validationTerms?[$0] }
-        say("  " + "\(epoch.epoch)".leftPadded(5) + zip(values, widths).map { ($0.map { String(format: "%.4f", $0) } ?? "-").leftPadded($1) }.joined()
+          + terms.map { epoch.validationTerms?[$0] } + (rates ? [epoch.learningRate] : [])
+        let formats = Array(repeating: "%.4f", count: values.count - (rates ? 1 : 0)) + (rates ? ["%.3g"] : [])
+        var cells: [String] = []
+        for (index, value) in values.enumerated() {
+          cells.append((value.map { String(format: formats[index], $0) } ?? "-").leftPadded(widths[index]))
+        }
+        say("  " + "\(epoch.epoch)".leftPadded(5) + cells.joined()
           + String(format: "%10.2f", epoch.seconds))
+      }
+      if let restored = history.restoredEpoch {
+        say("Weights: epoch \(restored)'s, the lowest val_loss (early stopping restored them; training ran \(history.epochs.count) epochs)")
+      }
+      if let onset = history.overfittingOnset() {
+        say("Overfitting: after epoch \(onset), val_loss rose for 3 epochs in a row while loss kept falling")
       }
     }
   }

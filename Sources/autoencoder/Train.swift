@@ -41,6 +41,23 @@ struct Train: ParsableCommand {
     "Train a denoising autoencoder: corrupt each batch's inputs (targets stay clean) with gaussian[:STD] (default 0.5), salt-and-pepper[:FRACTION] (0.1) or masking[:FRACTION] (0.25), clipped to [0, 1].",
     valueName: "noise"))
   var noise: Noise?
+  @Option(help: ArgumentHelp(
+    "Penalize the code's activity (a sparse autoencoder), per example: l1:WEIGHT (the Keras blog's, e.g. l1:1e-5), l2:WEIGHT, or kl:TARGET:WEIGHT (Ng's KL penalty toward a mean activation, e.g. kl:0.05:3; needs a sigmoid code).",
+    valueName: "penalty"))
+  var sparsity: String?
+  @Option(help: ArgumentHelp("Penalize the weights (kernels, as Keras's kernel_regularizer): l2:WEIGHT or l1:WEIGHT, e.g. l2:1e-4.", valueName: "penalty"))
+  var weightPenalty: String?
+  @Option(help: ArgumentHelp("Decoupled weight decay (AdamW with adam, as Keras's weight_decay): each step, weights shrink by decay × learning rate.",
+                             valueName: "decay"))
+  var weightDecay: Float?
+  @Option(help: ArgumentHelp(
+    "Change the learning rate over the run, in Keras's definitions: cosine[:ALPHA[:EPOCHS]] (CosineDecay over the run), step[:EVERY[:FACTOR]] (x0.5 every 10 epochs), plateau[:FACTOR[:PATIENCE[:MIN_LR]]] (ReduceLROnPlateau on val_loss: x0.1 after 10 epochs without improvement).",
+    valueName: "schedule"))
+  var lrSchedule: String?
+  @Option(help: ArgumentHelp("Stop after this many epochs without a lower val_loss, and keep the best epoch's weights.", valueName: "patience"))
+  var earlyStopping: Int?
+  @Option(help: ArgumentHelp("The least fall in val_loss that counts as an improvement for --early-stopping.", valueName: "delta"))
+  var minDelta: Float?
   @Option(help: "Seed for initialization, shuffling and noise.") var seed: UInt64 = 0
   @OptionGroup var data: DataOptions
   @Option(help: ArgumentHelp("Hold out this fraction of the training data for validation instead of the test split.", valueName: "fraction"))
@@ -71,11 +88,28 @@ struct Train: ParsableCommand {
     if let latent, !(1...Limits.maximumDimension).contains(latent) { throw ValidationError("--latent \(latent): give 1 to \(Limits.maximumDimension)") }
     if let beta, !(beta >= 0 && beta.isFinite) { throw ValidationError("--beta \(beta): give a non-negative number") }
     if let klWarmup, klWarmup < 0 { throw ValidationError("--kl-warmup \(klWarmup): give a non-negative number of epochs") }
+    _ = try regularization()
+    if let weightDecay, !(weightDecay >= 0 && weightDecay.isFinite) { throw ValidationError("--weight-decay \(weightDecay): give a non-negative number") }
+    if let earlyStopping, earlyStopping < 0 { throw ValidationError("--early-stopping \(earlyStopping): give a non-negative number of epochs") }
+    if let minDelta {
+      guard minDelta >= 0 && minDelta.isFinite else { throw ValidationError("--min-delta \(minDelta): give a non-negative number") }
+      guard earlyStopping != nil else { throw ValidationError("--min-delta applies to --early-stopping") }
+    }
     try checkWritable(output, option: "--output")
     if let figurePath {
       try checkWritable(figurePath, option: "--reconstruction")
       guard figurePath != output else { throw ValidationError("--reconstruction \(figurePath) is also the --output model file") }
     }
+  }
+
+  /// The parsed `--sparsity`, `--weight-penalty` and `--lr-schedule`.
+  func regularization() throws -> (sparsity: ActivityPenalty?, weights: WeightPenalty?, schedule: LearningRateSchedule?) {
+    func parse<T>(_ option: String, _ text: String?, _ read: (String) throws -> T) throws -> T? {
+      guard let text else { return nil }
+      do { return try read(text) } catch { throw ValidationError("--\(option) \(error)") }
+    }
+    return (try parse("sparsity", sparsity, ActivityPenalty.init(parsing:)), try parse("weight-penalty", weightPenalty, WeightPenalty.init(parsing:)),
+            try parse("lr-schedule", lrSchedule, LearningRateSchedule.init(parsing:)))
   }
 
   func run() throws {
@@ -84,9 +118,15 @@ struct Train: ParsableCommand {
     let batchSize = batchSize ?? choice.tutorialBatchSize
     var configuration = TrainingConfiguration(
       epochs: epochs, batchSize: batchSize, shuffle: shuffle, seed: seed, loss: loss, reduction: reduction ?? .mean,
-      optimizer: OptimizerConfiguration(name: optimizer, learningRate: learningRate, momentum: momentum),
+      optimizer: OptimizerConfiguration(name: optimizer, learningRate: learningRate, momentum: momentum,
+                                        weightDecay: weightDecay.flatMap { $0 > 0 ? $0 : nil }),
       data: data.data, validation: validationSplit.map { "last \(Int(($0 * 100).rounded()))% of training" } ?? "test split",
       threads: Parallel.threads, noise: noise)
+    let (sparsity, weights, schedule) = try regularization()
+    configuration.sparsity = sparsity
+    configuration.weightPenalty = weights
+    configuration.schedule = schedule
+    configuration.earlyStopping = earlyStopping.map { EarlyStoppingSettings(patience: $0, minimumDelta: minDelta ?? 0) }
     let sets = try TrainingRun.data(configuration, limit: limit, validationSplit: validationSplit)
     let architecture = try choice.architecture(exampleShape: sets.training.exampleShape, activation: activation,
                                                outputActivation: outputActivation, latent: latent)
@@ -101,6 +141,10 @@ struct Train: ParsableCommand {
     } else if beta != nil || klWarmup != nil {
       throw ValidationError("--beta and --kl-warmup apply to variational models (--model vae, vae-pytorch, conv-vae, --latent, or latent N in a spec)")
     }
+    if case .kl = sparsity, architecture.codeActivation != .sigmoid {
+      throw ValidationError("--sparsity \(self.sparsity!): the KL penalty needs a code in (0, 1); give the code layer a sigmoid activation "
+        + "(e.g. --architecture \"dense 64 sigmoid | dense \(architecture.inputSize) sigmoid\"), or use l1")
+    }
     let run = TrainingRun(architecture: architecture, configuration: configuration, limit: limit, validationSplit: validationSplit)
     let parameters = try architecture.summary().reduce(0) { $0 + $1.parameters }
     if !quiet {
@@ -108,8 +152,11 @@ struct Train: ParsableCommand {
         ? "\(loss.name) summed per image + \(configuration.beta == 1 ? "" : "β·")KL\(configuration.beta == 1 ? "" : " (β \(configuration.beta!))")"
           + (klWarmup.map { ", KL weight warmed up over \($0) epochs" } ?? "")
         : loss.name
+      let extras = [sparsity.map { "sparsity \($0)" }, weights.map { "weight penalty \($0)" }, schedule.map { "learning rate \($0)" },
+                    earlyStopping.map { "early stopping after \($0) epochs without improvement" }].compactMap { $0 }
       say("Training \(architecture.description) (\(grouped(parameters)) parameters) with \(configuration.optimizer.description), "
-        + "\(objective), batch \(batchSize), \(epochs) epochs" + (noise.map { ", inputs corrupted by \($0) noise" } ?? ""))
+        + "\(objective), batch \(batchSize), \(epochs) epochs" + (noise.map { ", inputs corrupted by \($0) noise" } ?? "")
+        + extras.map { ", \($0)" }.joined())
       say("Data: \(grouped(sets.training.count)) training and \(grouped(sets.validation?.count ?? 0)) validation images (\(configuration.validation)) from \(data.data)")
     }
     let unit = loss.unit(configuration.reduction)
@@ -133,9 +180,12 @@ struct Train: ParsableCommand {
       outputs.append((figurePath, Data(PNG.encode(figure))))
     }
     try FileIO.writeAtomically(outputs)
-    let last = file.history?.epochs.last
-    say("Wrote \(output): \(architecture.description), loss \(String(format: "%.4f", last?.loss ?? .nan))"
-      + (last?.validationLoss.map { ", val_loss \(String(format: "%.4f", $0))" } ?? "") + " \(unit)")
+    let epochs = file.history?.epochs ?? []
+    let kept = file.history?.restoredEpoch.flatMap { restored in epochs.first { $0.epoch == restored } } ?? epochs.last
+    let stopped = epochs.count < self.epochs ? "; stopped early after epoch \(epochs.count) of \(self.epochs)" : ""
+    let restored = file.history?.restoredEpoch.map { "; weights of epoch \($0), the best val_loss" } ?? ""
+    say("Wrote \(output): \(architecture.description), loss \(String(format: "%.4f", kept?.loss ?? .nan))"
+      + (kept?.validationLoss.map { ", val_loss \(String(format: "%.4f", $0))" } ?? "") + " \(unit)" + stopped + restored)
     if let figurePath, let figureNote { say("Wrote \(figurePath): \(figureNote)") }
   }
 }

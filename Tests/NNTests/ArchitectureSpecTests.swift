@@ -61,6 +61,27 @@ import Testing
     } throws: { "\($0)".hasPrefix("c.json: not an architecture: at encoder.0.type: unknown layer type \"conv\"") }
   }
 
+  @Test func dropoutLayersTakeARateAndAnyShapeAndRoundTripThroughJSON() throws {
+    let architecture = try Architecture(spec: "dropout 0.2, conv 4 3 relu, pool 2, dropout 0.5 | up 2, conv 1 3 sigmoid", exampleShape: [8, 8])
+    #expect(architecture.inputShape == [8, 8, 1] && architecture.hasDropout)
+    #expect(architecture.encoder.first == .dropout(rate: 0.2) && architecture.encoder.last == .dropout(rate: 0.5))
+    #expect(architecture.codeActivation == nil)
+    let json = try JSONEncoder().encode(architecture)
+    #expect(String(decoding: json, as: UTF8.self).contains(#"{"rate":0.2,"type":"dropout"}"#) || String(decoding: json, as: UTF8.self).contains(#""type":"dropout""#))
+    #expect(try JSONDecoder().decode(Architecture.self, from: json) == architecture)
+    #expect(try Architecture(spec: "dense 16 sigmoid, dropout 0.1 | dense 64 sigmoid", exampleShape: [8, 8]).codeActivation == .sigmoid)
+    func message(_ spec: String) -> String {
+      do { _ = try Architecture(spec: spec, exampleShape: [8, 8]); return "no error" } catch { return "\(error)" }
+    }
+    #expect(message("dropout 1 | dense 64") == "encoder layer 1 \"dropout 1\": expected dropout RATE, a fraction in [0, 1), e.g. dropout 0.2")
+    #expect(message("dense 8, dropout | dense 64").contains("expected dropout RATE"))
+    #expect(message("dense 8, dropout -0.1 | dense 64").contains("expected dropout RATE"))
+    #expect {
+      try Architecture(json: Data(#"{"encoder": [{"type": "dropout", "rate": 1.5}], "decoder": [{"type": "dense", "units": 64}]}"#.utf8),
+                       source: "d.json", exampleShape: [8, 8])
+    } throws: { "\($0)".contains("d.json") && "\($0)".contains("must lie in [0, 1), got 1.5") }
+  }
+
   @Test func sizesNearIntMaxInSpecsAreMisfitsNotTraps() {
     for (spec, fragment) in [
       ("up 4611686018427387904 | conv 1 3 sigmoid", "upsampling size 4611686018427387904 exceeds the limit of 16,777,216"),

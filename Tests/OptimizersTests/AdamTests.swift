@@ -6,6 +6,17 @@ import Testing
 
 /// Reference values: scripts/reference/keras_optimizers.py with Keras 3.15.1.
 @Suite struct AdamTests {
+  @Test func withWeightDecayMatchesKerassAdamW() {
+    ReferenceProblem.expectMatches(Adam(learningRate: 0.01, weightDecay: 0.1), [
+      [0.489500135, -1.00899994, 1.98800027, 0.0099999113],
+      [0.478998095, -1.01575387, 1.99209988, 0.0199821182],
+      [0.470105618, -1.01531076, 1.99803531, 0.0289167836],
+      [0.466763765, -1.0110147, 2.00365782, 0.0326818638],
+      [0.467269093, -1.00629449, 2.00484252, 0.0321472175],
+    ])
+    #expect(Adam(weightDecay: 0.1).configuration.makeOptimizer().weightDecay == 0.1)
+  }
+
   @Test func matchesKerasWithDefaults() {
     ReferenceProblem.expectMatches(Adam(), [
       [0.499000013, -1.00100005, 1.99900007, 0.0009999912],

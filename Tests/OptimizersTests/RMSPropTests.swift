@@ -3,6 +3,16 @@ import Testing
 
 /// Reference values: scripts/reference/keras_optimizers.py with Keras 3.15.1.
 @Suite struct RMSPropTests {
+  @Test func withWeightDecayMatchesKeras() {
+    ReferenceProblem.expectMatches(RMSProp(weightDecay: 0.02), [
+      [0.496827722, -1.00314224, 1.99679768, 0.00316227716],
+      [0.49444139, -1.00363278, 1.99987173, 0.00569359027],
+      [0.494045645, -1.00148106, 2.0023489, 0.00644849241],
+      [0.495831281, -0.999345124, 2.00305986, 0.00483791623],
+      [0.497732162, -0.998688579, 2.00141573, 0.00284980098],
+    ])
+  }
+
   @Test func matchesKerasWithDefaults() {
     ReferenceProblem.expectMatches(RMSProp(), [
       [0.496837735, -1.00316226, 1.99683774, 0.00316227716],

@@ -3,6 +3,16 @@ import Testing
 
 /// Reference values: scripts/reference/keras_optimizers.py with Keras 3.15.1.
 @Suite struct SGDTests {
+  @Test func withWeightDecayMatchesKeras() {
+    ReferenceProblem.expectMatches(SGD(momentum: 0.9, weightDecay: 0.05), [
+      [0.495542645, -1.00859296, 1.99688315, 0.0151360501],
+      [0.486961752, -1.01768363, 2.00533152, 0.0479294136],
+      [0.478512883, -1.01824224, 2.027215, 0.0830145925],
+      [0.474672794, -1.00910449, 2.0509901, 0.101431586],
+      [0.475989312, -0.99804008, 2.06241965, 0.0982063562],
+    ])
+  }
+
   @Test func matchesKerasWithoutMomentum() {
     ReferenceProblem.expectMatches(SGD(), [
       [0.495792657, -1.00909293, 1.9978832, 0.0151360501],

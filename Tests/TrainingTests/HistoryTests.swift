@@ -25,4 +25,26 @@ import Training
     #expect(try JSONDecoder().decode(History.self, from: Data(json.utf8)) == history)
     #expect(history.termNames == ["reconstruction", "kl"])
   }
+
+  @Test func theRateAndTheRestoredEpochAreLoggedWhenSet() throws {
+    var epoch = History.Epoch(epoch: 1, loss: 0.5, validationLoss: 0.4, seconds: 2, examplesPerSecond: 3)
+    epoch.learningRate = 0.0005
+    let history = History(epochs: [epoch], restoredEpoch: 1)
+    let json = String(decoding: try JSONEncoder().encode(history), as: UTF8.self)
+    #expect(json.contains("\"learning_rate\":0.0005") && json.contains("\"restored_epoch\":1"))
+    #expect(try JSONDecoder().decode(History.self, from: Data(json.utf8)) == history)
+  }
+
+  @Test func overfittingIsThreeEpochsOfRisingValidationLossWhileTheTrainingLossFalls() {
+    func history(_ pairs: [(Float, Float)]) -> History {
+      History(epochs: pairs.enumerated().map { .init(epoch: $0.offset + 1, loss: $0.element.0, validationLoss: $0.element.1, seconds: 1, examplesPerSecond: 1) })
+    }
+    let overfit = history([(1.0, 1.0), (0.8, 0.9), (0.7, 0.85), (0.6, 0.86), (0.5, 0.87), (0.4, 0.9), (0.3, 1.0)])
+    #expect(!overfit.isOverfitting(at: 4) && overfit.isOverfitting(at: 5) && overfit.isOverfitting(at: 6))
+    #expect(overfit.overfittingOnset() == 3)
+    // Both rising is not overfitting (the run is diverging); a dip breaks the run.
+    #expect(history([(1.0, 1.0), (1.1, 1.1), (1.2, 1.2), (1.3, 1.3)]).overfittingOnset() == nil)
+    #expect(history([(1.0, 1.0), (0.9, 1.1), (0.8, 1.2), (0.7, 1.1), (0.6, 1.2)]).overfittingOnset() == nil)
+    #expect(History().overfittingOnset() == nil)
+  }
 }

@@ -37,3 +37,6 @@ run("rmsprop lr 0.01 momentum 0.9", keras.optimizers.RMSprop(learning_rate=0.01,
 run("sgd defaults", keras.optimizers.SGD())
 run("sgd momentum 0.9", keras.optimizers.SGD(momentum=0.9))
 run("sgd nesterov 0.9", keras.optimizers.SGD(momentum=0.9, nesterov=True))
+run("adamw weight_decay 0.1 lr 0.01", keras.optimizers.AdamW(learning_rate=0.01, weight_decay=0.1))
+run("sgd weight_decay 0.05 momentum 0.9", keras.optimizers.SGD(momentum=0.9, weight_decay=0.05))
+run("rmsprop weight_decay 0.02", keras.optimizers.RMSprop(weight_decay=0.02))
