@@ -1,5 +1,6 @@
 /// Everything `autoencoder train` does, as a library call: load the data, build the model,
-/// train it, and return the model file to write.
+/// train it, and return the model file to write; with checkpoints, save the run as it goes and
+/// resume it.
 ///
 /// ```swift
 /// let data = try TrainingRun.data(configuration)
@@ -9,27 +10,44 @@
 public struct TrainingRun {
   public var architecture: Architecture
   public var configuration: TrainingConfiguration
-  /// Train on the first this-many training examples only (quick trials); nil for all.
-  public var limit: Int?
-  /// The fraction of the training data held out for validation, instead of the test split.
-  public var validationSplit: Double?
 
-  public init(architecture: Architecture, configuration: TrainingConfiguration, limit: Int? = nil, validationSplit: Double? = nil) {
+  public init(architecture: Architecture, configuration: TrainingConfiguration) {
     self.architecture = architecture
     self.configuration = configuration
-    self.limit = limit
-    self.validationSplit = validationSplit
+  }
+
+  /// Where and when a run saves checkpoints.
+  public struct CheckpointSettings {
+    /// The checkpoint file, rewritten atomically each time.
+    public var path: String
+    /// After every this-many epochs; 0 only when interrupted; nil every epoch for runs expected
+    /// to last over a minute.
+    public var everyEpochs: Int?
+    /// Polled after each step: when true, the run saves a checkpoint and stops (`Interrupted`).
+    public var interruptRequested: () -> Bool
+
+    public init(path: String, everyEpochs: Int? = nil, interruptRequested: @escaping () -> Bool = { false }) {
+      self.path = path
+      self.everyEpochs = everyEpochs
+      self.interruptRequested = interruptRequested
+    }
+  }
+
+  /// A run stopped on request: its checkpoint is saved, and `file` holds the model as it stood
+  /// (the completed epochs' history).
+  public struct Interrupted: Error, CustomStringConvertible {
+    public var file: ModelFile
+    public var interruption: TrainingInterrupted
+    public var description: String { interruption.description }
   }
 
   /// The training and validation sets for `configuration`: the folder's train split (its first
   /// `limit` examples) and either its test split or the last `validationSplit` of the training data.
-  public static func data(_ configuration: TrainingConfiguration, limit: Int? = nil, validationSplit: Double? = nil) throws
-    -> (training: ImageSet, validation: ImageSet?)
-  {
+  public static func data(_ configuration: TrainingConfiguration) throws -> (training: ImageSet, validation: ImageSet?) {
     let folder = IDXFolder(configuration.data)
     var training = try folder.load(.train)
-    if let limit { training = training.prefix(limit) }
-    if let validationSplit {
+    if let limit = configuration.limit { training = training.prefix(limit) }
+    if let validationSplit = configuration.validationSplit {
       let (kept, heldOut) = training.split(validationFraction: validationSplit)
       guard kept.count > 0 else {
         throw DataError.empty(source: training.source, role: "training",
@@ -38,36 +56,47 @@ public struct TrainingRun {
       return (kept, heldOut)
     }
     var test = try folder.load(.test)
-    if let limit { test = test.prefix(limit) }
+    if let limit = configuration.limit { test = test.prefix(limit) }
     return (training, test)
   }
 
-  /// Trains a new model and returns it with its history in a model file.
+  /// Trains a new model, or continues `resuming`'s run, and returns the model with its history in
+  /// a model file.
   ///
-  /// - Throws: data errors (naming the file), `ArchitectureError`, `DataError` (shapes),
-  ///   `TrainingError` (a NaN or infinite loss). Nothing is written.
-  public func run(data: (training: ImageSet, validation: ImageSet?)? = nil, callbacks: [any Callback] = []) throws -> ModelFile {
-    let (training, validation) = try data ?? Self.data(configuration, limit: limit, validationSplit: validationSplit)
-    var architecture = architecture
+  /// - Throws: data errors (naming the file), `ArchitectureError`, `DataError` (shapes, or data
+  ///   other than a resumed run's), `TrainingError` (a NaN or infinite loss), `Interrupted`.
+  ///   Nothing but the checkpoint is written.
+  public func run(data: (training: ImageSet, validation: ImageSet?)? = nil, callbacks: [any Callback] = [],
+                  checkpoint: CheckpointSettings? = nil, resuming: Checkpoint? = nil) throws -> ModelFile {
+    let (training, validation) = try data ?? Self.data(configuration)
+    var architecture = resuming?.model.architecture ?? architecture
     if architecture.imageShape == nil, training.exampleShape.count >= 2 { architecture.imageShape = training.exampleShape }
     guard training.count > 0 else { throw DataError.empty(source: training.source, role: "training", reason: "") }
     try architecture.checkTrainingMemory(batchSize: min(configuration.batchSize, training.count), threads: Parallel.threads,
                                          optimizerSlots: configuration.optimizer.stateSlots)
     var generator = SplitMix64(seed: configuration.seed)
-    let model = try Autoencoder(architecture, using: &generator)
+    let model = try resuming?.model ?? Autoencoder(architecture, using: &generator)
     let trainer = Trainer(model: model, optimizer: configuration.optimizer.makeOptimizer(), loss: configuration.loss,
                           reduction: configuration.reduction, noise: configuration.noise,
                           evaluationNoiseSeed: configuration.evaluationNoiseSeed, beta: configuration.beta ?? 1,
                           klWarmupEpochs: configuration.klWarmupEpochs ?? 0, sparsity: configuration.sparsity,
-                          weightPenalty: configuration.weightPenalty, schedule: configuration.schedule)
-    // Early stopping runs after the other callbacks have seen each epoch.
-    let stopping = configuration.earlyStopping.map {
-      EarlyStopping(patience: $0.patience, minimumDelta: $0.minimumDelta, restoringBestWeightsOf: model)
+                          weightPenalty: configuration.weightPenalty, schedule: configuration.schedule,
+                          earlyStopping: configuration.earlyStopping)
+    var saved = resuming?.snapshot.progress.history ?? History()
+    let checkpointing = checkpoint.map { settings in
+      Checkpointing(everyEpochs: settings.everyEpochs, interruptRequested: settings.interruptRequested) { snapshot in
+        try Checkpoint(model: model, training: configuration, snapshot: snapshot).write(to: settings.path)
+        saved = snapshot.progress.history
+      }
     }
-    let history = try trainer.fit(on: training, validation: validation, epochs: configuration.epochs,
-                                  batchSize: configuration.batchSize, shuffle: configuration.shuffle,
-                                  using: &generator, callbacks: callbacks + (stopping.map { [$0] } ?? []))
-    return ModelFile(model: model, training: configuration, history: history)
+    do {
+      let history = try trainer.fit(on: training, validation: validation, epochs: configuration.epochs,
+                                    batchSize: configuration.batchSize, shuffle: configuration.shuffle, using: &generator,
+                                    callbacks: callbacks, resuming: resuming?.snapshot, checkpointing: checkpointing)
+      return ModelFile(model: model, training: configuration, history: history)
+    } catch let interruption as TrainingInterrupted {
+      throw Interrupted(file: ModelFile(model: model, training: configuration, history: saved), interruption: interruption)
+    }
   }
 }
 

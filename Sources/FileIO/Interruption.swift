@@ -18,6 +18,8 @@ public enum Interruption {
   private static let lock = NSLock()
   nonisolated(unsafe) private static var installed = false
   nonisolated(unsafe) private static var handlers: [(Int32) -> Void] = []
+  nonisolated(unsafe) private static var deferring = 0
+  nonisolated(unsafe) private static var pending: Int32?
 
   /// Starts handling SIGINT and SIGTERM. Call it first in `main`, before any other thread starts
   /// (threads inherit the blocked signals).
@@ -41,7 +43,18 @@ public enum Interruption {
     let thread = Thread {
       var received: Int32 = 0
       var waitFor = blocked
-      while sigwait(&waitFor, &received) != 0 {}
+      while true {
+        while sigwait(&waitFor, &received) != 0 {}
+        // Within `deferringExit`, the first signal only asks the work to stop at a safe point.
+        let deferred = lock.withLock {
+          guard deferring > 0, pending == nil else { return false }
+          pending = received
+          return true
+        }
+        guard deferred else { break }
+        let name = received == SIGINT ? "SIGINT" : "SIGTERM"
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(name): finishing this step and saving a checkpoint (send it again to quit at once)\n".utf8))
+      }
       let removed = TemporaryFiles.removeAll()
       for handler in lock.withLock({ handlers }) { handler(received) }
       let name = received == SIGINT ? "SIGINT" : "SIGTERM"
@@ -52,6 +65,19 @@ public enum Interruption {
     thread.name = "signals"
     thread.start()
   }
+
+  /// Runs `body` with the first SIGINT or SIGTERM deferred: instead of exiting, it is recorded in
+  /// `requested`, which `body` polls to stop at a safe point (a training run finishes its step and
+  /// saves a checkpoint). A second signal exits as usual, removing temporary files, so the last
+  /// complete file stays.
+  public static func deferringExit<Result>(_ body: () throws -> Result) rethrows -> Result {
+    lock.withLock { deferring += 1 }
+    defer { lock.withLock { deferring -= 1 } }
+    return try body()
+  }
+
+  /// The signal received while exit was deferred (`deferringExit`), or nil.
+  public static var requested: Int32? { lock.withLock { pending } }
 
   /// Adds a handler run on SIGINT or SIGTERM after temporary files are removed and before the
   /// process exits; it receives the signal's number.

@@ -64,6 +64,9 @@ public struct ModelFile {
   public static func decode(_ data: Data) throws -> ModelFile {
     let (tensors, metadata) = try SafeTensors.decode(data)
     guard metadata["format"] == "autoencoderkit" else {
+      if metadata["format"] == Checkpoint.format {
+        throw SafeTensors.Problem("a training checkpoint, not a model file; continue its run with: autoencoder train --resume FILE")
+      }
       throw SafeTensors.Problem("not an AutoencoderKit model (no \"format\": \"autoencoderkit\" in its metadata)")
     }
     guard let version = metadata["format_version"].flatMap(Int.init), version <= formatVersion else {
@@ -98,7 +101,7 @@ public struct ModelFile {
     return ModelFile(model: model, training: training, history: try decoded(History.self, "history"))
   }
 
-  private static func describe(_ error: any Error) -> String {
+  static func describe(_ error: any Error) -> String {
     if case DecodingError.dataCorrupted(let context) = error { return context.debugDescription }
     if case DecodingError.keyNotFound(let key, _) = error { return "no \(key.stringValue)" }
     if case DecodingError.typeMismatch(_, let context) = error { return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))" }

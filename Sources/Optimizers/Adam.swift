@@ -51,6 +51,23 @@ public final class Adam: Optimizer {
     }
   }
 
+  public var stateTensors: [String: Tensor] {
+    var state: [String: Tensor] = [:]
+    for (name, slots) in moments { (state["m.\(name)"], state["v.\(name)"]) = (slots.m.tensor, slots.v.tensor) }
+    return state
+  }
+
+  public func restore(step: Int, state: [String: Tensor]) throws {
+    var restored: [String: (m: Slot, v: Slot)] = [:]
+    for (name, slots) in try Slot.group(state, kinds: ["m", "v"], optimizer: "adam") {
+      guard let m = slots["m"], let v = slots["v"], m.tensor.shape == v.tensor.shape else {
+        throw OptimizerStateError("adam's state for \(name) needs m and v of one shape")
+      }
+      restored[name] = (m, v)
+    }
+    (self.step, moments) = (step, restored)
+  }
+
   public var configuration: OptimizerConfiguration {
     OptimizerConfiguration(name: .adam, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
                            weightDecay: weightDecay > 0 ? weightDecay : nil)

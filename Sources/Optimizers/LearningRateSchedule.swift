@@ -95,7 +95,7 @@ public struct LearningRateScheduler: Equatable, Sendable, Codable {
   public let stepsPerEpoch: Int, totalSteps: Int
   /// `plateau`'s current rate, best loss, epochs waited and cooldown left.
   public private(set) var currentRate: Float
-  var best = Float.infinity, wait = 0, cooldownLeft = 0
+  var best: Float?, wait = 0, cooldownLeft = 0
 
   public init(_ schedule: LearningRateSchedule, initialRate: Float, stepsPerEpoch: Int, epochs: Int) {
     self.schedule = schedule
@@ -130,7 +130,7 @@ public struct LearningRateScheduler: Equatable, Sendable, Codable {
       cooldownLeft -= 1
       wait = 0
     }
-    if loss < best - minimumDelta {
+    if loss < (best ?? .infinity) - minimumDelta {
       best = loss
       wait = 0
     } else if cooldownLeft == 0 {

@@ -18,6 +18,35 @@ public protocol Optimizer: AnyObject {
   func update(_ model: some Module, along gradients: Gradients)
   /// The settings that recreate this optimizer (without its state).
   var configuration: OptimizerConfiguration { get }
+  /// The optimizer's state, each tensor named by its kind and its parameter ("m.encoder.0.weight",
+  /// "v.…" for Adam; "velocity.…", "momentum.…"), for checkpoints.
+  var stateTensors: [String: Tensor] { get }
+  /// Puts back the state `stateTensors` gave after `step` updates, so the next update is the one
+  /// an uninterrupted run would make.
+  ///
+  /// - Throws: `OptimizerStateError` naming a tensor of a kind this optimizer does not keep.
+  func restore(step: Int, state: [String: Tensor]) throws
+}
+
+/// Saved optimizer state that does not belong to this optimizer.
+public struct OptimizerStateError: Error, CustomStringConvertible, Equatable {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}
+
+extension Slot {
+  /// Groups saved tensors by the parameter they belong to: `"m.encoder.0.weight"` is kind `m`
+  /// of `encoder.0.weight`; a kind not among `kinds` is an error.
+  static func group(_ state: [String: Tensor], kinds: [String], optimizer: String) throws -> [String: [String: Slot]] {
+    var grouped: [String: [String: Slot]] = [:]
+    for (key, tensor) in state {
+      guard let dot = key.firstIndex(of: "."), kinds.contains(String(key[..<dot])) else {
+        throw OptimizerStateError("\(key) is not state \(optimizer) keeps (\(kinds.map { "\($0).…" }.joined(separator: ", ")))")
+      }
+      grouped[String(key[key.index(after: dot)...]), default: [:]][String(key[..<dot])] = Slot(tensor)
+    }
+    return grouped
+  }
 }
 
 extension Optimizer {
@@ -54,6 +83,7 @@ func updateInParallel(_ count: Int, _ kernel: (Range<Int>) -> Void) {
 final class Slot {
   var tensor: Tensor
   init(like shape: [Int]) { tensor = Tensor.zeros(shape: shape) }
+  init(_ tensor: Tensor) { self.tensor = tensor }
 
   /// The state's elements, writable (never shared, so never copied).
   func withBuffer<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R {

@@ -50,6 +50,26 @@ public final class RMSProp: Optimizer {
     }
   }
 
+  public var stateTensors: [String: Tensor] {
+    var state: [String: Tensor] = [:]
+    for (name, slots) in velocities {
+      state["velocity.\(name)"] = slots.v.tensor
+      if let momentum = slots.momentum { state["momentum.\(name)"] = momentum.tensor }
+    }
+    return state
+  }
+
+  public func restore(step: Int, state: [String: Tensor]) throws {
+    var restored: [String: (v: Slot, momentum: Slot?)] = [:]
+    for (name, slots) in try Slot.group(state, kinds: ["velocity", "momentum"], optimizer: "rmsprop") {
+      guard let v = slots["velocity"], (slots["momentum"] != nil) == (momentum > 0) else {
+        throw OptimizerStateError("rmsprop's state for \(name) needs its velocity\(momentum > 0 ? " and momentum" : " only")")
+      }
+      restored[name] = (v, slots["momentum"])
+    }
+    (self.step, velocities) = (step, restored)
+  }
+
   public var configuration: OptimizerConfiguration {
     OptimizerConfiguration(name: .rmsprop, learningRate: learningRate, momentum: momentum, rho: rho, epsilon: epsilon,
                            weightDecay: weightDecay > 0 ? weightDecay : nil)

@@ -42,6 +42,16 @@ public final class SGD: Optimizer {
     }
   }
 
+  public var stateTensors: [String: Tensor] {
+    Dictionary(uniqueKeysWithValues: velocities.map { ("velocity.\($0.key)", $0.value.tensor) })
+  }
+
+  public func restore(step: Int, state: [String: Tensor]) throws {
+    let grouped = try Slot.group(state, kinds: ["velocity"], optimizer: "sgd")
+    guard grouped.isEmpty || momentum > 0 else { throw OptimizerStateError("sgd without momentum keeps no state") }
+    (self.step, velocities) = (step, grouped.compactMapValues { $0["velocity"] })
+  }
+
   public var configuration: OptimizerConfiguration {
     OptimizerConfiguration(name: .sgd, learningRate: learningRate, momentum: momentum, nesterov: nesterov,
                            weightDecay: weightDecay > 0 ? weightDecay : nil)

@@ -4,7 +4,9 @@ import CKernels
 /// in AutoencoderKit (initial weights, shuffling, noise) takes a generator as a parameter, so one
 /// seed reproduces a whole run.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
-  private var state: UInt64
+  /// The generator's whole state: `SplitMix64(seed: state)` continues where this one is (so a
+  /// checkpoint can save a run's generator and a resumed run draw the same numbers).
+  public private(set) var state: UInt64
 
   /// Creates a generator whose sequence is fixed by `seed`.
   public init(seed: UInt64) { state = seed }

@@ -35,6 +35,18 @@ public struct Batches {
   /// The number of batches per epoch.
   public var count: Int { (set.count + batchSize - 1) / batchSize }
 
+  /// The examples' indices in the storage, in the current order (a checkpoint saves it: the
+  /// next epoch's shuffle starts from it).
+  public var currentOrder: [Int64] { order }
+
+  /// Puts back an order `currentOrder` gave, which must be a permutation of this set's examples.
+  ///
+  /// - Throws: `DataError.badOrder` when it is not.
+  public mutating func restore(order saved: [Int64]) throws {
+    guard saved.count == order.count, saved.sorted() == order.sorted() else { throw DataError.badOrder(source: set.source, count: saved.count) }
+    order = saved
+  }
+
   /// Reorders the examples (Fisher-Yates) for the next epoch.
   public mutating func shuffle(using generator: inout some RandomNumberGenerator) {
     order.shuffle(using: &generator)
@@ -133,6 +145,10 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
   case shapeMismatch(source: String, examples: [Int], model: [Int], images: [Int]? = nil)
   /// A set with no examples where some are needed ("training", "validation").
   case empty(source: String, role: String, reason: String)
+  /// A saved order of examples (a checkpoint's) that is not a permutation of the set's.
+  case badOrder(source: String, count: Int)
+  /// Training data other than a checkpoint's (`ImageSet.fingerprint`s: count and hash).
+  case changed(source: String, saved: String, now: String)
 
   public var description: String {
     switch self {
@@ -141,6 +157,12 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         + "input \(model) (\(groupedDigits(model.reduce(1, *))) values\(images.map { "; images \($0.map(String.init).joined(separator: "×"))" } ?? ""))"
     case .empty(let source, let role, let reason):
       "\(source): the \(role) set is empty\(reason.isEmpty ? "" : " (\(reason))")"
+    case .badOrder(let source, let count):
+      "\(source): the saved order of \(groupedDigits(count)) examples is not an order of this training set's examples; was the checkpoint made with other data?"
+    case .changed(let source, let saved, let now):
+      "\(source): the training data is not the checkpoint's (\(groupedDigits(Int(saved.prefix { $0 != ":" }) ?? 0)) examples hashing to "
+        + "\(saved.drop { $0 != ":" }.dropFirst()), now \(groupedDigits(Int(now.prefix { $0 != ":" }) ?? 0)) hashing to \(now.drop { $0 != ":" }.dropFirst())); "
+        + "resume with the data and --limit/--validation-split it started with"
     }
   }
 }

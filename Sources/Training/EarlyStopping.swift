@@ -17,7 +17,9 @@ public struct EarlyStopping: Callback {
   public private(set) var stoppedEpoch: Int?
   private var wait = 0
   private let model: (any Module)?
-  private var bestWeights: [Tensor] = []
+  /// The best epoch's weights, in the order of the model's `namedParameters` (empty until an
+  /// epoch ends, or without a model).
+  public internal(set) var bestWeights: [Tensor] = []
 
   /// - Parameter model: The model whose best weights to restore at the end, or nil to leave the
   ///   last epoch's.
@@ -26,6 +28,35 @@ public struct EarlyStopping: Callback {
     self.patience = patience
     self.minimumDelta = minimumDelta
     self.model = model
+  }
+
+  /// Where early stopping stands, for checkpoints.
+  public struct Progress: Codable, Equatable, Sendable {
+    public var bestLoss: Float?
+    public var bestEpoch: Int?
+    public var wait: Int
+    public var stoppedEpoch: Int?
+
+    public init(bestLoss: Float?, bestEpoch: Int?, wait: Int, stoppedEpoch: Int?) {
+      self.bestLoss = bestLoss
+      self.bestEpoch = bestEpoch
+      self.wait = wait
+      self.stoppedEpoch = stoppedEpoch
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case bestLoss = "best_loss", bestEpoch = "best_epoch", wait, stoppedEpoch = "stopped_epoch"
+    }
+  }
+
+  public var progress: Progress { Progress(bestLoss: best?.loss, bestEpoch: best?.epoch, wait: wait, stoppedEpoch: stoppedEpoch) }
+
+  /// Continues from a checkpoint's `progress` and best weights.
+  public mutating func resume(from progress: Progress, bestWeights: [Tensor]) {
+    if let loss = progress.bestLoss, let epoch = progress.bestEpoch { best = (loss, epoch) } else { best = nil }
+    wait = progress.wait
+    stoppedEpoch = progress.stoppedEpoch
+    self.bestWeights = bestWeights
   }
 
   public mutating func onEpochEnd(_ epoch: History.Epoch, of epochs: Int, state: inout TrainingState) throws {

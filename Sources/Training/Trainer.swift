@@ -46,10 +46,13 @@ public final class Trainer {
   public let weightPenalty: WeightPenalty?
   /// How the optimizer's learning rate changes over the run, or nil for a constant rate.
   public let schedule: LearningRateSchedule?
+  /// Stop when the monitored loss stops falling, and keep the best epoch's weights; or nil.
+  public let earlyStopping: EarlyStoppingSettings?
 
   public init(model: Autoencoder, optimizer: any Optimizer, loss: Loss = .binaryCrossEntropy, reduction: LossReduction = .mean,
               noise: Noise? = nil, evaluationNoiseSeed: UInt64 = 0x5EED_0F_7E57, beta: Float = 1, klWarmupEpochs: Int = 0,
-              sparsity: ActivityPenalty? = nil, weightPenalty: WeightPenalty? = nil, schedule: LearningRateSchedule? = nil) {
+              sparsity: ActivityPenalty? = nil, weightPenalty: WeightPenalty? = nil, schedule: LearningRateSchedule? = nil,
+              earlyStopping: EarlyStoppingSettings? = nil) {
     precondition(beta >= 0 && beta.isFinite && klWarmupEpochs >= 0, "β must be a non-negative number and the warm-up non-negative")
     precondition(sparsity?.problem == nil && weightPenalty?.problem == nil && schedule?.problem == nil, "a regularizer or schedule out of range")
     self.model = model
@@ -63,6 +66,7 @@ public final class Trainer {
     self.sparsity = sparsity
     self.weightPenalty = weightPenalty
     self.schedule = schedule
+    self.earlyStopping = earlyStopping
   }
 
   /// The fewest examples a shard of a data-parallel step holds: smaller batches run whole.
@@ -133,16 +137,25 @@ public final class Trainer {
   /// Trains for `epochs` passes over `training`, shuffling each epoch (Keras's `shuffle=True`)
   /// and evaluating `validation` after each.
   ///
+  /// With `checkpointing`, the run saves snapshots (after epochs, and after the current step
+  /// when an interruption is requested, then throwing `TrainingInterrupted`); given one of those
+  /// snapshots in `resuming` (and the model holding the weights saved with it), it continues
+  /// where the snapshot was taken, and ends with the weights the uninterrupted run would have,
+  /// bit for bit, on the same threads. Both need `generator` to be a `SplitMix64`.
+  ///
   /// - Returns: The history of losses (and, for an objective of several terms, of each term) and
   ///   timings.
-  /// - Throws: before training, `DataError` when a set is empty or does not fit the model and
-  ///   `MemoryBudget.Exceeded` when a step would need more memory than `budget`;
-  ///   `TrainingError` when a step's loss or term, or a validation loss, is NaN or infinite;
-  ///   anything a callback throws.
-  public func fit(on training: ImageSet, validation: ImageSet? = nil, epochs: Int, batchSize: Int, shuffle: Bool = true,
-                  using generator: inout some RandomNumberGenerator, callbacks: [any Callback] = [],
-                  budget: MemoryBudget = .current) throws -> History {
+  /// - Throws: before training, `DataError` when a set is empty or does not fit the model (or a
+  ///   snapshot's order does not fit it) and `MemoryBudget.Exceeded` when a step would need more
+  ///   memory than `budget`; `TrainingError` when a step's loss or term, or a validation loss, is
+  ///   NaN or infinite; `TrainingInterrupted`; anything a callback or `checkpointing.write` throws.
+  public func fit<Generator: RandomNumberGenerator>(
+    on training: ImageSet, validation: ImageSet? = nil, epochs: Int, batchSize: Int, shuffle: Bool = true,
+    using generator: inout Generator, callbacks: [any Callback] = [], budget: MemoryBudget = .current,
+    resuming saved: RunSnapshot? = nil, checkpointing: Checkpointing? = nil
+  ) throws -> History {
     precondition(epochs >= 0 && batchSize > 0, "epochs must be non-negative and the batch size positive")
+    precondition((saved == nil && checkpointing == nil) || Generator.self == SplitMix64.self, "checkpoints need a SplitMix64 generator")
     guard training.count > 0 else { throw DataError.empty(source: training.source, role: "training", reason: "") }
     if let validation, validation.count == 0 { throw DataError.empty(source: validation.source, role: "validation", reason: "") }
     var batches = try Batches(training, batchSize: batchSize, for: model.architecture)
@@ -150,25 +163,61 @@ public final class Trainer {
     try model.architecture.checkTrainingMemory(batchSize: batches.batchSize, threads: Parallel.threads,
                                                optimizerSlots: optimizer.configuration.stateSlots, budget: budget)
     var callbacks = callbacks
-    var history = History()
     var state = TrainingState()
-    guard epochs > 0 else { return history }
-    let drawsSeeds = noise != nil || model.isVariational || model.architecture.hasDropout
     var scheduler = schedule.map {
       LearningRateScheduler($0, initialRate: optimizer.learningRate, stepsPerEpoch: batches.count, epochs: epochs)
     }
-    for epoch in 1...epochs {
-      if shuffle { batches.shuffle(using: &generator) }
+    var stopping = earlyStopping.map { EarlyStopping(patience: $0.patience, minimumDelta: $0.minimumDelta, restoringBestWeightsOf: model) }
+    // Where the run starts: epoch 1, batch 0, or where a snapshot left it.
+    var progress = RunProgress(history: History(), optimizerStep: optimizer.step,
+                               dataFingerprint: saved != nil || checkpointing != nil ? training.fingerprint : "")
+    if let saved {
+      guard saved.progress.dataFingerprint == progress.dataFingerprint else {
+        throw DataError.changed(source: training.source, saved: saved.progress.dataFingerprint, now: progress.dataFingerprint)
+      }
+      try batches.restore(order: saved.order)
+      try optimizer.restore(step: saved.progress.optimizerStep, state: saved.optimizerState)
+      generator = SplitMix64(seed: saved.progress.generatorState) as! Generator
+      progress = saved.progress
+      if let state = saved.progress.scheduler { scheduler = state }
+      if let state = saved.progress.earlyStopping {
+        stopping?.resume(from: state, bestWeights: model.namedParameters.compactMap { saved.bestWeights[$0.name] })
+      }
+    }
+    var history = progress.history
+    guard epochs > progress.epochsDone else { return history }
+    let drawsSeeds = noise != nil || model.isVariational || model.architecture.hasDropout
+    var checkpointEvery = checkpointing?.everyEpochs
+
+    /// The run's state now, `batchesDone` steps into the epoch after `epochsDone`.
+    func currentSnapshot(epochsDone: Int, batchesDone: Int, partial: (names: [String], totals: [Double], examples: Int, seconds: Double)) -> RunSnapshot {
+      var progress = progress
+      (progress.epochsDone, progress.batchesDone, progress.history) = (epochsDone, batchesDone, history)
+      (progress.epochTerms, progress.epochTotals, progress.epochExamples, progress.epochSeconds) = partial
+      progress.generatorState = (generator as! SplitMix64).state
+      progress.optimizerStep = optimizer.step
+      progress.scheduler = scheduler
+      progress.earlyStopping = stopping?.progress
+      let names = model.namedParameters.map(\.name)
+      return RunSnapshot(progress: progress, order: batches.currentOrder, optimizerState: optimizer.stateTensors,
+                         bestWeights: Dictionary(uniqueKeysWithValues: zip(names, stopping?.bestWeights ?? [])))
+    }
+
+    for epoch in progress.epochsDone + 1...epochs {
+      // A snapshot taken within this epoch resumes after its last step, in its order.
+      let resumed = epoch == progress.epochsDone + 1 && progress.batchesDone > 0
+      if shuffle && !resumed { batches.shuffle(using: &generator) }
       let start = DispatchTime.now().uptimeNanoseconds
-      var totals = [Double](), examples = 0
-      var names = [String]()
+      var (names, totals, examples) = resumed ? (progress.epochTerms, progress.epochTotals, progress.epochExamples) : ([], [], 0)
+      let carried = resumed ? progress.epochSeconds : 0
       var klWeight = beta
-      for index in 0..<batches.count {
+      for index in (resumed ? progress.batchesDone : 0)..<batches.count {
         let seed = drawsSeeds ? generator.next() : 0
-        klWeight = self.klWeight(afterSteps: (epoch - 1) * batches.count + index, stepsPerEpoch: batches.count)
-        if let scheduler { optimizer.learningRate = scheduler.rate(atStep: (epoch - 1) * batches.count + index) }
+        let step = (epoch - 1) * batches.count + index
+        klWeight = self.klWeight(afterSteps: step, stepsPerEpoch: batches.count)
+        if let scheduler { optimizer.learningRate = scheduler.rate(atStep: step) }
         let rows = batches.positions(ofBatch: index).count
-        let terms = step(rows: rows, settings: settings(klWeight: klWeight), seed: seed) { shard in
+        let terms = self.step(rows: rows, settings: settings(klWeight: klWeight), seed: seed) { shard in
           // Each shard gathers (and corrupts) its own rows: example i's noise depends on i only.
           let clean = batches.batch(index, rows: shard)
           return (noise.map { $0.corrupt(clean, seed: seed, firstExample: shard.lowerBound) } ?? clean, clean)
@@ -181,12 +230,17 @@ public final class Trainer {
         totals[0] += Double(terms.total) * Double(rows)
         for (k, term) in terms.terms.enumerated() { totals[k + 1] += Double(term.value) * Double(rows) }
         examples += rows
+        let seconds = carried + seconds(since: start)
         let progress = BatchProgress(epoch: epoch, epochs: epochs, batch: index + 1, batches: batches.count,
-                                     loss: Float(totals[0] / Double(examples)), examples: examples, seconds: seconds(since: start),
+                                     loss: Float(totals[0] / Double(examples)), examples: examples, seconds: seconds,
                                      terms: names.count > 1 ? zip(names, totals.dropFirst()).map { ($0, Float($1 / Double(examples))) } : [])
         for i in callbacks.indices { try callbacks[i].onBatchEnd(progress, state: &state) }
+        if let checkpointing, checkpointing.interruptRequested() {
+          try checkpointing.write(currentSnapshot(epochsDone: epoch - 1, batchesDone: index + 1, partial: (names, totals, examples, seconds)))
+          throw TrainingInterrupted(epoch: epoch, batch: index + 1, batches: batches.count)
+        }
       }
-      let elapsed = seconds(since: start)
+      let elapsed = carried + seconds(since: start)
       let validationTerms = try validation.map { try evaluator.terms(on: $0, batchSize: max(batchSize, 1024), klWeight: klWeight) }
       if let validationTerms, !validationTerms.total.isFinite {
         throw TrainingError.nonFiniteValidationLoss(validationTerms.total, epoch: epoch)
@@ -204,8 +258,18 @@ public final class Trainer {
       }
       history.epochs.append(record)
       for i in callbacks.indices { try callbacks[i].onEpochEnd(record, of: epochs, state: &state) }
+      try stopping?.onEpochEnd(record, of: epochs, state: &state)
+      if let checkpointing {
+        // By default, every epoch of a run expected to last over a minute (judged after its first epoch here).
+        if checkpointEvery == nil { checkpointEvery = elapsed * Double(epochs - epoch + 1) > 60 ? 1 : 0 }
+        let every = checkpointEvery ?? 0
+        if every > 0, epoch % every == 0 || epoch == epochs || state.shouldStop {
+          try checkpointing.write(currentSnapshot(epochsDone: epoch, batchesDone: 0, partial: ([], [], 0, 0)))
+        }
+      }
       if state.shouldStop { break }
     }
+    try stopping?.onTrainEnd(&history)
     for i in callbacks.indices { try callbacks[i].onTrainEnd(&history) }
     return history
   }

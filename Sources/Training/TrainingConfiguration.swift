@@ -33,6 +33,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// Early stopping: the epochs without improvement it waits, and the least fall in the
   /// monitored loss that counts as one; nil for none.
   public var earlyStopping: EarlyStoppingSettings?
+  /// Trained on the first this-many training examples only (`--limit`), or nil for all.
+  public var limit: Int?
+  /// The fraction of the training data held out for validation (`--validation-split`), or nil
+  /// for the test split.
+  public var validationSplit: Double?
 
   public init(epochs: Int, batchSize: Int, shuffle: Bool = true, seed: UInt64, loss: Loss, reduction: LossReduction,
               optimizer: OptimizerConfiguration, data: String, validation: String, threads: Int, noise: Noise? = nil,
@@ -63,6 +68,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     if let problem = sparsity?.problem { return "sparsity: \(problem)" }
     if let problem = weightPenalty?.problem { return "weight penalty: \(problem)" }
     if let problem = schedule?.problem { return "learning-rate schedule: \(problem)" }
+    if let limit, limit < 1 { return "limit \(limit) is not positive" }
+    if let validationSplit, !(validationSplit > 0 && validationSplit < 1) { return "validation split \(validationSplit) does not lie in (0, 1)" }
     if let earlyStopping, !(earlyStopping.patience >= 0 && earlyStopping.minimumDelta >= 0 && earlyStopping.minimumDelta.isFinite) {
       return "early stopping: the patience \(earlyStopping.patience) and minimum delta \(earlyStopping.minimumDelta) must be non-negative"
     }
@@ -76,7 +83,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case epochs, batchSize = "batch_size", shuffle, seed, loss, reduction, optimizer, data, validation, threads, noise, beta
     case klWarmupEpochs = "kl_warmup_epochs", sparsity, weightPenalty = "weight_penalty", schedule = "learning_rate_schedule"
-    case earlyStopping = "early_stopping"
+    case earlyStopping = "early_stopping", limit, validationSplit = "validation_split"
   }
 }
 

@@ -21,6 +21,8 @@ struct AutoencoderCommand: ParsableCommand {
     do {
       var command = try parseAsRoot()
       try command.run()
+    } catch let code as ExitCode {  // the command has said why
+      Foundation.exit(code.rawValue)
     } catch {
       let code = exitCode(for: error)
       if code == .success {  // --help, --version

@@ -27,10 +27,15 @@ struct Info: ParsableCommand {
       say("Threads:      \(info.threads) (\(info.productThreading))")
       return
     }
-    let file = try ModelFile.read(model!)
+    // A checkpoint is described as the model it holds, after a line on where its run stands.
+    let (file, checkpoint) = try ModelFile.readModelOrCheckpoint(model!)
     let architecture = file.model.architecture
-    if json { return try printJSON(Report(file: file)) }
+    if json { return try printJSON(Report(file: file, checkpoint: checkpoint)) }
     say("\(model!): \(architecture.description)")
+    if let progress = checkpoint {
+      say("Checkpoint: \(progress.epochsDone) of \(file.training?.epochs ?? 0) epochs done"
+        + (progress.batchesDone > 0 ? " and \(progress.batchesDone) steps of the next" : "") + "; continue with: autoencoder train --resume \(model!)")
+    }
     if let shape = architecture.displayShape { say("Images: \(shape.height)x\(shape.width)") }
     let rows = try architecture.summary()
     let layerWidth = max(5, rows.map(\.layer.count).max() ?? 0)
@@ -89,7 +94,13 @@ struct Info: ParsableCommand {
     var parameters: Int
     var training: TrainingConfiguration?
     var history: History?
-    init(file: ModelFile) {
+    var checkpoint: Checkpoint?
+    struct Checkpoint: Encodable {
+      var epochs_done: Int
+      var batches_done: Int
+    }
+    init(file: ModelFile, checkpoint progress: RunProgress? = nil) {
+      checkpoint = progress.map { Checkpoint(epochs_done: $0.epochsDone, batches_done: $0.batchesDone) }
       architecture = file.model.architecture
       description = architecture.description
       parameters = file.model.parameterCount

@@ -26,16 +26,16 @@ struct Train: ParsableCommand {
     "Any architecture: a spec such as \"conv 16 3 relu, pool 2 | up 2, conv 1 3 sigmoid\" (encoder | decoder), or a JSON file. See the README.",
     valueName: "spec-or-file"))
   var architecture: String?
-  @Option(help: "Hidden-layer activation.") var activation: Activation = .relu
-  @Option(help: "Output activation.") var outputActivation: Activation = .sigmoid
-  @Option(help: "Passes over the training data.") var epochs = 50
+  @Option(help: "Hidden-layer activation (default: relu).") var activation: Activation?
+  @Option(help: "Output activation (default: sigmoid).") var outputActivation: Activation?
+  @Option(help: "Passes over the training data (default: 50; with --resume, the checkpoint's, or more to go on longer).") var epochs: Int?
   @Option(help: "Examples per step (default: the tutorial's, 256 for dense models and 128 for the convolutional presets).")
   var batchSize: Int?
-  @Option(help: "Optimizer.") var optimizer: OptimizerConfiguration.Name = .adam
+  @Option(help: "Optimizer (default: adam).") var optimizer: OptimizerConfiguration.Name?
   @Option(help: "Learning rate (default: Keras's for the optimizer: 0.001 for adam and rmsprop, 0.01 for sgd).")
   var learningRate: Float?
   @Option(help: "Momentum for sgd and rmsprop.") var momentum: Float?
-  @Option(help: "Loss: bce (binary cross-entropy), mse or mae.") var loss: Loss = .binaryCrossEntropy
+  @Option(help: "Loss: bce (binary cross-entropy, the default), mse or mae.") var loss: Loss?
   @Option(help: "mean (per pixel, as Keras; the default) or sum (per image; a variational model's only one).") var reduction: LossReduction?
   @Option(help: ArgumentHelp(
     "Train a denoising autoencoder: corrupt each batch's inputs (targets stay clean) with gaussian[:STD] (default 0.5), salt-and-pepper[:FRACTION] (0.1) or masking[:FRACTION] (0.25), clipped to [0, 1].",
@@ -58,25 +58,38 @@ struct Train: ParsableCommand {
   var earlyStopping: Int?
   @Option(help: ArgumentHelp("The least fall in val_loss that counts as an improvement for --early-stopping.", valueName: "delta"))
   var minDelta: Float?
-  @Option(help: "Seed for initialization, shuffling and noise.") var seed: UInt64 = 0
+  @Option(help: "Seed for initialization, shuffling and noise (default: 0).") var seed: UInt64?
   @OptionGroup var data: DataOptions
   @Option(help: ArgumentHelp("Hold out this fraction of the training data for validation instead of the test split.", valueName: "fraction"))
   var validationSplit: Double?
-  @Flag(inversion: .prefixedNo, help: "Shuffle the training data every epoch.") var shuffle = true
+  @Flag(inversion: .prefixedNo, help: "Shuffle the training data every epoch (default: on).") var shuffle: Bool?
   @Option(help: ArgumentHelp("Train on the first N examples only (quick trials).", valueName: "n")) var limit: Int?
   @OptionGroup var threads: ThreadOptions
   @Option(name: .shortAndLong, help: "The model file to write.") var output = "model.safetensors"
   @Option(help: ArgumentHelp("The reconstruction figure to write (default: <output>-reconstruction.png).", valueName: "png"))
   var reconstruction: String?
   @Flag(help: "Write no reconstruction figure.") var noReconstruction = false
+  @Option(help: ArgumentHelp("Where to save checkpoints to resume from (default: <output>-checkpoint.safetensors); removed when the run ends.",
+                             valueName: "file"))
+  var checkpoint: String?
+  @Option(help: ArgumentHelp("Save a checkpoint every N epochs (default: every epoch for runs over a minute; 0: only on Ctrl-C).", valueName: "n"))
+  var checkpointEvery: Int?
+  @Option(help: ArgumentHelp("Continue the run a checkpoint saved (after Ctrl-C, a crash or a kill), with its settings and data; the result is the uninterrupted run's, bit for bit.",
+                             valueName: "checkpoint"))
+  var resume: String?
   @Flag(name: .shortAndLong, help: "Print only the result, no progress.") var quiet = false
 
   var figurePath: String? {
     noReconstruction ? nil : reconstruction ?? (output.hasSuffix(".safetensors") ? String(output.dropLast(12)) : output) + "-reconstruction.png"
   }
 
+  var checkpointPath: String {
+    checkpoint ?? (output.hasSuffix(".safetensors") ? String(output.dropLast(12)) : output) + "-checkpoint.safetensors"
+  }
+
   func validate() throws {
-    guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
+    if let epochs, epochs < 1 { throw ValidationError("--epochs must be positive") }
+    if let checkpointEvery, checkpointEvery < 0 { throw ValidationError("--checkpoint-every \(checkpointEvery): give a non-negative number of epochs") }
     if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be positive") }
     if let learningRate, !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be a positive number") }
     if let momentum, !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must lie in [0, 1)") }
@@ -96,6 +109,22 @@ struct Train: ParsableCommand {
       guard earlyStopping != nil else { throw ValidationError("--min-delta applies to --early-stopping") }
     }
     try checkWritable(output, option: "--output")
+    try checkWritable(checkpointPath, option: "--checkpoint")
+    guard checkpointPath != output, checkpointPath != figurePath else { throw ValidationError("--checkpoint \(checkpointPath) is also an output file") }
+    if let resume {
+      let given = [("--model", model != nil), ("--latent", latent != nil), ("--beta", beta != nil), ("--kl-warmup", klWarmup != nil),
+                   ("--hidden", hidden != nil), ("--architecture", architecture != nil), ("--activation", activation != nil),
+                   ("--output-activation", outputActivation != nil), ("--batch-size", batchSize != nil), ("--optimizer", optimizer != nil),
+                   ("--learning-rate", learningRate != nil), ("--momentum", momentum != nil), ("--loss", loss != nil),
+                   ("--reduction", reduction != nil), ("--noise", noise != nil), ("--sparsity", sparsity != nil),
+                   ("--weight-penalty", weightPenalty != nil), ("--weight-decay", weightDecay != nil), ("--lr-schedule", lrSchedule != nil),
+                   ("--early-stopping", earlyStopping != nil), ("--min-delta", minDelta != nil), ("--seed", seed != nil),
+                   ("--validation-split", validationSplit != nil), ("--shuffle", shuffle != nil), ("--limit", limit != nil)]
+      if let (option, _) = given.first(where: \.1) {
+        throw ValidationError("\(option) with --resume \(resume): a resumed run keeps the settings its checkpoint holds (see autoencoder info \(resume)); "
+          + "only --epochs, --threads (the same), --data (the same) and the outputs may be given")
+      }
+    }
     if let figurePath {
       try checkWritable(figurePath, option: "--reconstruction")
       guard figurePath != output else { throw ValidationError("--reconstruction \(figurePath) is also the --output model file") }
@@ -112,13 +141,37 @@ struct Train: ParsableCommand {
             try parse("lr-schedule", lrSchedule, LearningRateSchedule.init(parsing:)))
   }
 
-  func run() throws {
-    try threads.prepare()
+  /// What to train: the settings, the architecture and the data; from the options, or from the
+  /// checkpoint to resume (which must agree with any --threads, --data and --epochs given).
+  func plan() throws -> (configuration: TrainingConfiguration, architecture: Architecture, sets: (training: ImageSet, validation: ImageSet?),
+                         resuming: Checkpoint?) {
+    if let resume {
+      let saved = try Checkpoint.read(resume)
+      var configuration = saved.training
+      if let threads = threads.threads, threads != configuration.threads {
+        throw ValidationError("--threads \(threads) with --resume \(resume): the run used \(configuration.threads) threads, and only the same threads give "
+          + "the same bits; give --threads \(configuration.threads)")
+      }
+      Parallel.threads = configuration.threads
+      if data.data != IDXFolder.fashionMNIST && data.data != configuration.data {
+        throw ValidationError("--data \(data.data) with --resume \(resume): the run trained on \(configuration.data)")
+      }
+      if let epochs {
+        if case .cosine(nil, _) = configuration.schedule, epochs != configuration.epochs {
+          throw ValidationError("--epochs \(epochs) with --resume \(resume): the run's cosine schedule decays over its \(configuration.epochs) epochs")
+        }
+        guard epochs > saved.snapshot.progress.epochsDone else {
+          throw ValidationError("--epochs \(epochs) with --resume \(resume): the checkpoint has done \(saved.snapshot.progress.epochsDone) epochs already")
+        }
+        configuration.epochs = epochs
+      }
+      return (configuration, saved.model.architecture, try TrainingRun.data(configuration), saved)
+    }
     let choice: ModelChoice = architecture.map { .architecture($0) } ?? hidden.map { .hiddenSizes($0.sizes) } ?? .preset((model ?? .dense).rawValue)
-    let batchSize = batchSize ?? choice.tutorialBatchSize
     var configuration = TrainingConfiguration(
-      epochs: epochs, batchSize: batchSize, shuffle: shuffle, seed: seed, loss: loss, reduction: reduction ?? .mean,
-      optimizer: OptimizerConfiguration(name: optimizer, learningRate: learningRate, momentum: momentum,
+      epochs: epochs ?? 50, batchSize: batchSize ?? choice.tutorialBatchSize, shuffle: shuffle ?? true, seed: seed ?? 0,
+      loss: loss ?? .binaryCrossEntropy, reduction: reduction ?? .mean,
+      optimizer: OptimizerConfiguration(name: optimizer ?? .adam, learningRate: learningRate, momentum: momentum,
                                         weightDecay: weightDecay.flatMap { $0 > 0 ? $0 : nil }),
       data: data.data, validation: validationSplit.map { "last \(Int(($0 * 100).rounded()))% of training" } ?? "test split",
       threads: Parallel.threads, noise: noise)
@@ -127,9 +180,11 @@ struct Train: ParsableCommand {
     configuration.weightPenalty = weights
     configuration.schedule = schedule
     configuration.earlyStopping = earlyStopping.map { EarlyStoppingSettings(patience: $0, minimumDelta: minDelta ?? 0) }
-    let sets = try TrainingRun.data(configuration, limit: limit, validationSplit: validationSplit)
-    let architecture = try choice.architecture(exampleShape: sets.training.exampleShape, activation: activation,
-                                               outputActivation: outputActivation, latent: latent)
+    configuration.limit = limit
+    configuration.validationSplit = validationSplit
+    let sets = try TrainingRun.data(configuration)
+    let architecture = try choice.architecture(exampleShape: sets.training.exampleShape, activation: activation ?? .relu,
+                                               outputActivation: outputActivation ?? .sigmoid, latent: latent)
     if architecture.isVariational {
       // The evidence lower bound sums the reconstruction over each image's pixels.
       guard reduction != .mean else {
@@ -145,23 +200,51 @@ struct Train: ParsableCommand {
       throw ValidationError("--sparsity \(self.sparsity!): the KL penalty needs a code in (0, 1); give the code layer a sigmoid activation "
         + "(e.g. --architecture \"dense 64 sigmoid | dense \(architecture.inputSize) sigmoid\"), or use l1")
     }
-    let run = TrainingRun(architecture: architecture, configuration: configuration, limit: limit, validationSplit: validationSplit)
+    return (configuration, architecture, sets, nil)
+  }
+
+  func run() throws {
+    try threads.prepare()
+    let (configuration, architecture, sets, resuming) = try plan()
+    let loss = configuration.loss, noise = configuration.noise
+    let run = TrainingRun(architecture: architecture, configuration: configuration)
     let parameters = try architecture.summary().reduce(0) { $0 + $1.parameters }
     if !quiet {
       let objective = architecture.isVariational
         ? "\(loss.name) summed per image + \(configuration.beta == 1 ? "" : "β·")KL\(configuration.beta == 1 ? "" : " (β \(configuration.beta!))")"
-          + (klWarmup.map { ", KL weight warmed up over \($0) epochs" } ?? "")
+          + (configuration.klWarmupEpochs.map { ", KL weight warmed up over \($0) epochs" } ?? "")
         : loss.name
-      let extras = [sparsity.map { "sparsity \($0)" }, weights.map { "weight penalty \($0)" }, schedule.map { "learning rate \($0)" },
-                    earlyStopping.map { "early stopping after \($0) epochs without improvement" }].compactMap { $0 }
+      let extras = [configuration.sparsity.map { "sparsity \($0)" }, configuration.weightPenalty.map { "weight penalty \($0)" },
+                    configuration.schedule.map { "learning rate \($0)" },
+                    configuration.earlyStopping.map { "early stopping after \($0.patience) epochs without improvement" }].compactMap { $0 }
+      if let resuming {
+        let progress = resuming.snapshot.progress
+        say("Resuming \(resume!): epoch \(progress.epochsDone + 1) of \(configuration.epochs)"
+          + (progress.batchesDone > 0 ? ", after its step \(progress.batchesDone)" : ""))
+      }
       say("Training \(architecture.description) (\(grouped(parameters)) parameters) with \(configuration.optimizer.description), "
-        + "\(objective), batch \(batchSize), \(epochs) epochs" + (noise.map { ", inputs corrupted by \($0) noise" } ?? "")
+        + "\(objective), batch \(configuration.batchSize), \(configuration.epochs) epochs" + (noise.map { ", inputs corrupted by \($0) noise" } ?? "")
         + extras.map { ", \($0)" }.joined())
-      say("Data: \(grouped(sets.training.count)) training and \(grouped(sets.validation?.count ?? 0)) validation images (\(configuration.validation)) from \(data.data)")
+      say("Data: \(grouped(sets.training.count)) training and \(grouped(sets.validation?.count ?? 0)) validation images (\(configuration.validation)) "
+        + "from \(configuration.data)")
     }
     let unit = loss.unit(configuration.reduction)
     let progress = ProgressBar(unit: unit, valuesPerExample: architecture.isVariational ? architecture.inputSize : nil)
-    let file = try run.run(data: sets, callbacks: quiet ? [] : [progress])
+    let checkpoints = TrainingRun.CheckpointSettings(path: checkpointPath, everyEpochs: checkpointEvery) { Interruption.requested != nil }
+    let file: ModelFile
+    do {
+      file = try Interruption.deferringExit {
+        try run.run(data: sets, callbacks: quiet ? [] : [progress], checkpoint: checkpoints, resuming: resuming)
+      }
+    } catch let stopped as TrainingRun.Interrupted {
+      // The checkpoint is saved; the model as it stands goes beside it, and the line says how to go on.
+      try stopped.file.write(to: output)
+      let signal = Interruption.requested ?? SIGINT
+      FileHandle.standardError.write(Data(("autoencoder: \(stopped.interruption); saved \(checkpointPath) and wrote \(output) "
+        + "(\(stopped.file.history?.epochs.count ?? 0) complete epochs). Resume with: autoencoder train --resume \(checkpointPath)"
+        + (output == "model.safetensors" ? "" : " -o \(output)") + "\n").utf8))
+      throw ExitCode(128 + signal)
+    }
     // The model file and the figure are written together, all or nothing.
     var outputs = [(path: output, data: try file.encode())]
     var figureNote: String?
@@ -180,9 +263,11 @@ struct Train: ParsableCommand {
       outputs.append((figurePath, Data(PNG.encode(figure))))
     }
     try FileIO.writeAtomically(outputs)
+    // The run is complete: its checkpoint has nothing left to resume.
+    if FileIO.exists(checkpointPath) { try? FileManager.default.removeItem(atPath: checkpointPath) }
     let epochs = file.history?.epochs ?? []
     let kept = file.history?.restoredEpoch.flatMap { restored in epochs.first { $0.epoch == restored } } ?? epochs.last
-    let stopped = epochs.count < self.epochs ? "; stopped early after epoch \(epochs.count) of \(self.epochs)" : ""
+    let stopped = epochs.count < configuration.epochs ? "; stopped early after epoch \(epochs.count) of \(configuration.epochs)" : ""
     let restored = file.history?.restoredEpoch.map { "; weights of epoch \($0), the best val_loss" } ?? ""
     say("Wrote \(output): \(architecture.description), loss \(String(format: "%.4f", kept?.loss ?? .nan))"
       + (kept?.validationLoss.map { ", val_loss \(String(format: "%.4f", $0))" } ?? "") + " \(unit)" + stopped + restored)
