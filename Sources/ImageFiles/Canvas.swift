@@ -27,16 +27,21 @@ public struct Canvas {
   /// Draws `text` with its top-left corner at (`x`, `y`), each font pixel a `scale`×`scale` block of
   /// `intensity`. Characters the font lacks are drawn as blanks.
   public mutating func draw(_ text: String, x: Int, y: Int, scale: Int = 1, intensity: Float = 0) {
+    Self.forEachPixel(of: text, x: x, y: y, scale: scale) { px, py in
+      if (0..<width).contains(px), (0..<height).contains(py) { intensities[py * width + px] = intensity }
+    }
+  }
+
+  /// Calls `body` with each pixel `draw` sets for `text` at (`x`, `y`) (unclipped), so other
+  /// surfaces (`LineChart`'s colour one) write text in the same font.
+  public static func forEachPixel(of text: String, x: Int, y: Int, scale: Int = 1, _ body: (Int, Int) -> Void) {
     for (index, character) in text.enumerated() {
-      guard let rows = Self.glyphs[character] else { continue }
-      let left = x + index * Self.advance * scale
+      guard let rows = glyphs[character] else { continue }
+      let left = x + index * advance * scale
       for (row, bits) in rows.enumerated() {
         for (column, bit) in bits.enumerated() where bit == "#" {
           for dy in 0..<scale {
-            for dx in 0..<scale {
-              let (px, py) = (left + column * scale + dx, y + row * scale + dy)
-              if (0..<width).contains(px), (0..<height).contains(py) { intensities[py * width + px] = intensity }
-            }
+            for dx in 0..<scale { body(left + column * scale + dx, y + row * scale + dy) }
           }
         }
       }
@@ -115,5 +120,6 @@ public struct Canvas {
     "y": [".....", "#...#", "#...#", "#...#", ".####", "....#", ".###."],
     "z": [".....", ".....", "#####", "...#.", "..#..", ".#...", "#####"],
     " ": [".....", ".....", ".....", ".....", ".....", ".....", "....."],
+    "_": [".....", ".....", ".....", ".....", ".....", ".....", "#####"],
   ]
 }

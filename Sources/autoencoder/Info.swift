@@ -9,10 +9,16 @@ struct Info: ParsableCommand {
   @Argument(help: "The model file.") var model: String?
   @Flag(help: "Describe the BLAS library, its kernels and threads, and the SIMD level instead.") var system = false
   @Flag(help: "Print one JSON object.") var json = false
+  @Option(help: ArgumentHelp("Also draw the training curves (loss and val_loss per epoch) to this PNG file.", valueName: "png"))
+  var plot: String?
   @OptionGroup var threads: ThreadOptions
 
   func validate() throws {
     guard (model != nil) != system else { throw ValidationError("give a model file or --system") }
+    if let plot {
+      guard !system else { throw ValidationError("--plot draws a model file's history; it does not apply to --system") }
+      try checkWritable(plot, option: "--plot")
+    }
   }
 
   func run() throws {
@@ -30,6 +36,13 @@ struct Info: ParsableCommand {
     // A checkpoint is described as the model it holds, after a line on where its run stands.
     let (file, checkpoint) = try ModelFile.readModelOrCheckpoint(model!)
     let architecture = file.model.architecture
+    if let plot {
+      let unit = file.training.map { $0.loss.unit($0.reduction) } ?? ""
+      guard let history = file.history, let chart = LossPlot(history: history, unit: unit).chart() else {
+        throw ValidationError("--plot \(plot): \(model!) has no training history to draw")
+      }
+      try FileIO.writeAtomically(Data(PNG.encode(chart.render())), to: plot)
+    }
     if json { return try printJSON(Report(file: file, checkpoint: checkpoint)) }
     say("\(model!): \(architecture.description)")
     if let progress = checkpoint {
@@ -85,6 +98,7 @@ struct Info: ParsableCommand {
       if let onset = history.overfittingOnset() {
         say("Overfitting: after epoch \(onset), val_loss rose for 3 epochs in a row while loss kept falling")
       }
+      if let plot { say("Wrote \(plot): loss and val_loss per epoch") }
     }
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ImageFiles
 import ModelFiles
 import TestSupport
 import Testing
@@ -104,5 +105,16 @@ import Testing
     let reference = try CLI.run(train(["--epochs", "300", "--threads", "2", "--sparsity", "l1:1e-4", "-o", work.path("reference.safetensors")]))
     #expect(reference.status == 0, "\(reference.error)")
     #expect(try weights(work.path("run.safetensors")) == weights(work.path("reference.safetensors")))
+  }
+}
+
+extension LongRunsTests {
+  @Test func infoPlotsTheTrainingCurves() throws {
+    #expect(try CLI.run(train(["--epochs", "3", "-o", work.path("m.safetensors")])).status == 0)
+    let info = try CLI.run(["info", work.path("m.safetensors"), "--plot", work.path("loss.png")])
+    #expect(info.status == 0 && info.output.contains("Wrote \(work.path("loss.png")): loss and val_loss per epoch"))
+    let image = try PNG.read(work.path("loss.png"))
+    #expect(image.width == 720 && image.height == 440 && image.channels == 3)
+    try CLI.expectFailure(["info", "--system", "--plot", work.path("x.png")], mentions: ["--plot"])
   }
 }
