@@ -12,7 +12,11 @@ import numpy as np
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 
 # Hidden sizes of the dense presets (the decoder mirrors them), as AutoencoderKit's --model.
-DENSE_PRESETS = {"dense": [64], "deep": [128, 64]}
+DENSE_PRESETS = {"dense": [64], "deep": [128, 64], "sparse": [32]}
+
+# The Keras blog's sparse autoencoder: 784-32-784 with an L1 activity penalty on the code,
+# written there as l1(10e-5), which is 1e-4 (AutoencoderKit: --hidden 32 --sparsity l1:1e-4).
+SPARSE_L1 = {"sparse": 1e-4}
 
 # Layers of the convolutional presets on 28x28x1 images, as AutoencoderKit's --model. Every conv is
 # 3x3: ("conv", filters, padding, activation) has stride 1, ("transpose", filters, padding,
@@ -48,7 +52,7 @@ IMAGE = (28, 28, 1)  # height, width, channels
 VAE_PRESETS = {"vae": ([512], 2), "vae-pytorch": ([400], 20), "conv-vae": (None, 2)}
 
 # Default batch size of each preset.
-BATCH_SIZES = {"dense": 256, "deep": 256, "conv": 128, "conv-transpose": 128, "vae": 128, "vae-pytorch": 128, "conv-vae": 128}
+BATCH_SIZES = {"dense": 256, "deep": 256, "sparse": 256, "conv": 128, "conv-transpose": 128, "vae": 128, "vae-pytorch": 128, "conv-vae": 128}
 
 
 def is_conv(model):

@@ -34,6 +34,9 @@ def fit_and_report(autoencoder, x, test, args):
     extra = {"parameters": autoencoder.count_params()}
     if args.quality:
         extra["history"] = timer.history
+        if hasattr(autoencoder, "encoder"):
+            codes = autoencoder.encoder.predict(test, batch_size=1024, verbose=0)
+            extra["mean_code_activation"] = float(codes.mean())
     common.report(f"TensorFlow {tf.__version__} / Keras {keras.__version__}", args, timed, x.shape[0],
                   timer.history[-1]["loss"], extra)
 
@@ -42,10 +45,16 @@ def build(model):
     sizes = common.layer_sizes(model)
     inputs = keras.Input(shape=(sizes[0],))
     h = inputs
+    code = None
     for index, units in enumerate(sizes[1:]):
-        h = keras.layers.Dense(units, activation="sigmoid" if index == len(sizes) - 2 else "relu")(h)
+        # The code layer of the sparse model carries the blog's L1 activity regularizer.
+        regularizer = keras.regularizers.L1(common.SPARSE_L1[model]) if model in common.SPARSE_L1 and index == len(sizes) // 2 - 1 else None
+        h = keras.layers.Dense(units, activation="sigmoid" if index == len(sizes) - 2 else "relu", activity_regularizer=regularizer)(h)
+        if index == len(sizes) // 2 - 1:
+            code = h
     autoencoder = keras.Model(inputs, h)
     autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
+    autoencoder.encoder = keras.Model(inputs, code)
     return autoencoder
 
 
