@@ -35,7 +35,7 @@ public struct TrainingRun {
 
   /// A run stopped on request: its checkpoint is saved, and `file` holds the model as it stood
   /// (the completed epochs' history).
-  public struct Interrupted: Error, CustomStringConvertible {
+  public struct Interrupted: Error, @unchecked Sendable, CustomStringConvertible {  // handed up once, never shared
     public var file: ModelFile
     public var interruption: TrainingInterrupted
     public var description: String { interruption.description }

@@ -113,18 +113,13 @@ public struct LineChart {
       }
     }
 
-    // The legend, top right inside the plot, on white.
+    // The legend, in the title's row at the right: a swatch and a name per series.
     let swatch = 8 * scale
-    let legendWidth = (series.map { textWidth($0.name) }.max() ?? 0) + swatch + 3 * gap
-    let legendHeight = series.count * (lineHeight + gap) + gap
-    let legendX = right - legendWidth - gap, legendY = top + gap
-    for y in legendY..<legendY + legendHeight { for x in legendX..<legendX + legendWidth { set(x, y, (255, 255, 255)) } }
-    for x in legendX..<legendX + legendWidth { set(x, legendY, grid); set(x, legendY + legendHeight - 1, grid) }
-    for y in legendY..<legendY + legendHeight { set(legendX, y, grid); set(legendX + legendWidth - 1, y, grid) }
-    for (index, series) in series.enumerated() {
-      let y = legendY + gap + index * (lineHeight + gap)
-      line((legendX + gap, y + lineHeight / 2), (legendX + gap + swatch, y + lineHeight / 2), series.color)
-      text(series.name, legendX + 2 * gap + swatch, y)
+    var legendX = right - series.reduce(0) { $0 + swatch + gap + textWidth($1.name) + 2 * gap } + 2 * gap
+    for series in series {
+      line((legendX, gap + lineHeight / 2), (legendX + swatch, gap + lineHeight / 2), series.color)
+      text(series.name, legendX + swatch + gap, gap)
+      legendX += swatch + gap + textWidth(series.name) + 2 * gap
     }
     return Image(width: width, height: height, channels: 3, pixels: pixels)
   }
