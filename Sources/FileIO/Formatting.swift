@@ -19,3 +19,26 @@ public func groupedDigits(_ value: Int) -> String {
   }
   return (value < 0 ? "-" : "") + String(result.reversed())
 }
+
+/// A setting written as one line of text (`l1:1e-05`, `plateau:0.1:10:0.0`): its `description`
+/// is what `init(parsing:)` reads back, and in JSON (a model file's metadata) it is that string.
+public protocol TextCodable: Codable, CustomStringConvertible {
+  /// Reads the text `description` writes; throws an error whose description names the text.
+  init(parsing text: String) throws
+}
+
+extension TextCodable {
+  public init(from decoder: any Decoder) throws {
+    let text = try decoder.singleValueContainer().decode(String.self)
+    do {
+      try self.init(parsing: text)
+    } catch {
+      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(description)
+  }
+}

@@ -39,9 +39,7 @@ public struct Checkpoint {
 
   /// The file's bytes.
   public func encode() throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    func json(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+    func json(_ value: some Encodable) throws -> String { try ModelFile.json(value) }
     let metadata = ["format": Self.format, "format_version": String(Self.formatVersion), "architecture": try json(model.architecture),
                     "training": try json(training), "progress": try json(snapshot.progress)]
     let order = snapshot.order
@@ -80,12 +78,8 @@ public struct Checkpoint {
       throw SafeTensors.Problem("checkpoint format version \(metadata["format_version"] ?? "?") is newer than this tool's \(formatVersion); update AutoencoderKit")
     }
     func decoded<T: Decodable>(_ type: T.Type, _ key: String) throws -> T {
-      guard let text = metadata[key] else { throw SafeTensors.Problem("no \(key) in the metadata") }
-      do {
-        return try JSONDecoder().decode(type, from: Data(text.utf8))
-      } catch {
-        throw SafeTensors.Problem("corrupt \(key) metadata: \(ModelFile.describe(error))")
-      }
+      guard let value = try ModelFile.decoded(type, key, in: metadata) else { throw SafeTensors.Problem("no \(key) in the metadata") }
+      return value
     }
     let architecture = try decoded(Architecture.self, "architecture")
     let training = try decoded(TrainingConfiguration.self, "training")

@@ -37,9 +37,7 @@ public struct ModelFile {
 
   /// The file's bytes.
   public func encode() throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    func json(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+    func json(_ value: some Encodable) throws -> String { try Self.json(value) }
     var metadata = ["format": "autoencoderkit", "format_version": String(Self.formatVersion),
                     "architecture": try json(model.architecture)]
     if let training { metadata["training"] = try json(training) }
@@ -72,15 +70,7 @@ public struct ModelFile {
     guard let version = metadata["format_version"].flatMap(Int.init), version <= formatVersion else {
       throw SafeTensors.Problem("model format version \(metadata["format_version"] ?? "?") is newer than this tool's \(formatVersion); update AutoencoderKit")
     }
-    let decoder = JSONDecoder()
-    func decoded<T: Decodable>(_ type: T.Type, _ key: String) throws -> T? {
-      guard let text = metadata[key] else { return nil }
-      do {
-        return try decoder.decode(type, from: Data(text.utf8))
-      } catch {
-        throw SafeTensors.Problem("corrupt \(key) metadata: \(describe(error))")
-      }
-    }
+    func decoded<T: Decodable>(_ type: T.Type, _ key: String) throws -> T? { try Self.decoded(type, key, in: metadata) }
     guard let architecture = try decoded(Architecture.self, "architecture") else {
       throw SafeTensors.Problem("no architecture in the metadata")
     }
@@ -99,6 +89,25 @@ public struct ModelFile {
     let training = try decoded(TrainingConfiguration.self, "training")
     if let problem = training?.problem { throw SafeTensors.Problem("corrupt training metadata: \(problem)") }
     return ModelFile(model: model, training: training, history: try decoded(History.self, "history"))
+  }
+
+  /// A metadata value: a value as sorted-key JSON text.
+  static func json(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+  }
+
+  /// The metadata value under `key` decoded, or nil where there is none.
+  ///
+  /// - Throws: `SafeTensors.Problem` naming the key and what is wrong.
+  static func decoded<T: Decodable>(_ type: T.Type, _ key: String, in metadata: [String: String]) throws -> T? {
+    guard let text = metadata[key] else { return nil }
+    do {
+      return try JSONDecoder().decode(type, from: Data(text.utf8))
+    } catch {
+      throw SafeTensors.Problem("corrupt \(key) metadata: \(describe(error))")
+    }
   }
 
   static func describe(_ error: any Error) -> String {

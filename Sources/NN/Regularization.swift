@@ -1,4 +1,5 @@
 import Autodiff
+import FileIO
 import Foundation
 import TensorCore
 
@@ -76,7 +77,7 @@ public enum ActivityPenalty: Equatable, Sendable {
   }
 }
 
-extension ActivityPenalty: CustomStringConvertible, Codable {
+extension ActivityPenalty: TextCodable {
   /// `l1:1e-05`, `kl:0.05:3.0`: what `init(parsing:)` reads back.
   public var description: String {
     switch self {
@@ -84,18 +85,6 @@ extension ActivityPenalty: CustomStringConvertible, Codable {
     case .l2(let weight): "l2:\(weight)"
     case .kl(let target, let weight): "kl:\(target):\(weight)"
     }
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let text = try decoder.singleValueContainer().decode(String.self)
-    do { try self.init(parsing: text) } catch let error as RegularizationError {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-    }
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(description)
   }
 }
 
@@ -145,24 +134,12 @@ public enum WeightPenalty: Equatable, Sendable {
   }
 }
 
-extension WeightPenalty: CustomStringConvertible, Codable {
+extension WeightPenalty: TextCodable {
   public var description: String {
     switch self {
     case .l1(let weight): "l1:\(weight)"
     case .l2(let weight): "l2:\(weight)"
     }
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let text = try decoder.singleValueContainer().decode(String.self)
-    do { try self.init(parsing: text) } catch let error as RegularizationError {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-    }
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(description)
   }
 }
 

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// How the learning rate changes over a run, each in Keras's definition. Step `t` counts updates
@@ -63,7 +64,7 @@ public enum LearningRateSchedule: Equatable, Sendable {
   }
 }
 
-extension LearningRateSchedule: CustomStringConvertible, Codable {
+extension LearningRateSchedule: TextCodable {
   /// `cosine:0.0`, `step:10:0.5`, `plateau:0.1:10:0.0`: what `init(parsing:)` reads back.
   public var description: String {
     switch self {
@@ -71,18 +72,6 @@ extension LearningRateSchedule: CustomStringConvertible, Codable {
     case .step(let every, let factor): "step:\(every):\(factor)"
     case .plateau(let factor, let patience, _, _, let minimum): "plateau:\(factor):\(patience):\(minimum)"
     }
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let text = try decoder.singleValueContainer().decode(String.self)
-    do { try self.init(parsing: text) } catch let error as ScheduleError {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-    }
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(description)
   }
 }
 
