@@ -185,7 +185,9 @@ public final class Trainer {
       }
     }
     var history = progress.history
-    guard epochs > progress.epochsDone else { return history }
+    // A snapshot from the run's last epoch, or from where early stopping stopped it, has no
+    // epochs left: the run only ends (restoring the best weights).
+    let firstEpoch = progress.earlyStopping?.stoppedEpoch != nil ? epochs + 1 : progress.epochsDone + 1
     let drawsSeeds = noise != nil || model.isVariational || model.architecture.hasDropout
     var checkpointEvery = checkpointing?.everyEpochs
 
@@ -203,7 +205,7 @@ public final class Trainer {
                          bestWeights: Dictionary(uniqueKeysWithValues: zip(names, stopping?.bestWeights ?? [])))
     }
 
-    for epoch in progress.epochsDone + 1...epochs {
+    for epoch in firstEpoch..<max(epochs + 1, firstEpoch) {
       // A snapshot taken within this epoch resumes after its last step, in its order.
       let resumed = epoch == progress.epochsDone + 1 && progress.batchesDone > 0
       if shuffle && !resumed { batches.shuffle(using: &generator) }

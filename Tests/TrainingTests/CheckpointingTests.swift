@@ -83,6 +83,20 @@ import Testing
     #expect(history.restoredEpoch == referenceHistory.restoredEpoch && history.epochs.map(\.learningRate) == referenceHistory.epochs.map(\.learningRate))
   }
 
+  @Test func aSnapshotWithNoEpochsLeftOnlyEndsTheRunRestoringTheBestWeights() throws {
+    // A minimum delta no loss can beat: early stopping stops after epoch 2 and keeps epoch 1's weights.
+    let stopping = EarlyStoppingSettings(patience: 1, minimumDelta: 10)
+    var saved: [Saved] = []
+    let (reference, history) = try train(.dense(inputSize: 64, hiddenSizes: [8]), earlyStopping: stopping, every: 1, saved: &saved)
+    #expect(history.epochs.count == 2 && history.restoredEpoch == 1 && saved.count == 2)
+    var unused: [Saved] = []
+    for snapshot in saved {  // from epoch 1, it trains epoch 2 and stops; from epoch 2, it only restores
+      let (resumed, again) = try train(.dense(inputSize: 64, hiddenSizes: [8]), earlyStopping: stopping, resuming: snapshot, saved: &unused)
+      expectSameWeights(resumed, reference)
+      #expect(again.epochs.count == 2 && again.restoredEpoch == 1)
+    }
+  }
+
   @Test func byDefaultShortRunsSaveOnlyWhenInterrupted() throws {
     var saved: [Saved] = []
     _ = try train(.dense(inputSize: 64, hiddenSizes: [8]), every: nil, saved: &saved)
