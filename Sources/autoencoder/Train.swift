@@ -42,7 +42,7 @@ struct Train: ParsableCommand {
     valueName: "noise"))
   var noise: Noise?
   @Option(help: ArgumentHelp(
-    "Penalize the code's activity (a sparse autoencoder), per example: l1:WEIGHT (the Keras blog's, e.g. l1:1e-5), l2:WEIGHT, or kl:TARGET:WEIGHT (Ng's KL penalty toward a mean activation, e.g. kl:0.05:3; needs a sigmoid code).",
+    "Penalize the code's activity (a sparse autoencoder), per example: l1:WEIGHT (the Keras blog's is l1:1e-4, its l1(10e-5)), l2:WEIGHT, or kl:TARGET:WEIGHT (Ng's KL penalty toward a mean activation, e.g. kl:0.05:3; needs a sigmoid code).",
     valueName: "penalty"))
   var sparsity: String?
   @Option(help: ArgumentHelp("Penalize the weights (kernels, as Keras's kernel_regularizer): l2:WEIGHT or l1:WEIGHT, e.g. l2:1e-4.", valueName: "penalty"))
