@@ -169,11 +169,12 @@ public final class Trainer {
     }
     var stopping = earlyStopping.map { EarlyStopping(patience: $0.patience, minimumDelta: $0.minimumDelta, restoringBestWeightsOf: model) }
     // Where the run starts: epoch 1, batch 0, or where a snapshot left it.
-    var progress = RunProgress(history: History(), optimizerStep: optimizer.step,
-                               dataFingerprint: saved != nil || checkpointing != nil ? training.fingerprint : "")
+    // The data's fingerprint is taken when a snapshot first needs it (a pass over the data).
+    var progress = RunProgress(history: History(), optimizerStep: optimizer.step, dataFingerprint: "")
     if let saved {
-      guard saved.progress.dataFingerprint == progress.dataFingerprint else {
-        throw DataError.changed(source: training.source, saved: saved.progress.dataFingerprint, now: progress.dataFingerprint)
+      let fingerprint = training.fingerprint
+      guard saved.progress.dataFingerprint == fingerprint else {
+        throw DataError.changed(source: training.source, saved: saved.progress.dataFingerprint, now: fingerprint)
       }
       try batches.restore(order: saved.order)
       try optimizer.restore(step: saved.progress.optimizerStep, state: saved.optimizerState)
@@ -193,6 +194,7 @@ public final class Trainer {
 
     /// The run's state now, `batchesDone` steps into the epoch after `epochsDone`.
     func currentSnapshot(epochsDone: Int, batchesDone: Int, partial: (names: [String], totals: [Double], examples: Int, seconds: Double)) -> RunSnapshot {
+      if progress.dataFingerprint.isEmpty { progress.dataFingerprint = training.fingerprint }
       var progress = progress
       (progress.epochsDone, progress.batchesDone, progress.history) = (epochsDone, batchesDone, history)
       (progress.epochTerms, progress.epochTotals, progress.epochExamples, progress.epochSeconds) = partial
