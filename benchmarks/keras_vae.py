@@ -76,9 +76,16 @@ class VAE(keras.Model):
         x = data[0] if isinstance(data, tuple) else data
         z_mean, z_log_var, z = self.encoder(x)
         reconstruction = self.decoder(z)
-        # Binary cross-entropy per pixel, summed over each image's pixels, mean over the batch.
-        per_pixel = keras.losses.binary_crossentropy(ops.expand_dims(x, -1), ops.expand_dims(reconstruction, -1))
-        reconstruction_loss = ops.mean(ops.sum(ops.reshape(per_pixel, (ops.shape(x)[0], -1)), axis=1))
+        # Binary cross-entropy per pixel, summed over each image's pixels, mean over the batch. The
+        # decoder's sigmoid output goes to the loss as it is, as keras-io's code passes it, so Keras
+        # computes the loss from its logits; any op in between (an expand_dims) makes Keras clip the
+        # probabilities to [1e-7, 1 - 1e-7] instead, capping each pixel's loss at 16.1 nats and
+        # zeroing its gradient there (an earlier version of this script did that).
+        if len(reconstruction.shape) == 2:  # dense: the loss averages over the 784 values; times 784 is their sum
+            per_image = reconstruction.shape[-1] * keras.losses.binary_crossentropy(x, reconstruction)
+        else:  # images (batch, 28, 28, 1): per pixel over the channel axis, summed over the image
+            per_image = ops.sum(keras.losses.binary_crossentropy(x, reconstruction), axis=(1, 2))
+        reconstruction_loss = ops.mean(per_image)
         kl = ops.mean(ops.sum(-0.5 * (1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var)), axis=1))
         return reconstruction_loss, kl
 
