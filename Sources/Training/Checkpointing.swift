@@ -127,23 +127,3 @@ public struct TrainingInterrupted: Error, Equatable, CustomStringConvertible {
 
   public var description: String { "training interrupted after step \(batch) of \(batches) of epoch \(epoch)" }
 }
-
-extension ImageSet {
-  /// `count:hash`: the number of examples and an FNV-1a hash of their values, to tell whether a
-  /// resumed run is given the data it started with.
-  public var fingerprint: String {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    let size = exampleSize
-    switch storage {
-    case .bytes(let bytes):
-      bytes.withUnsafeBufferPointer { buffer in
-        for byte in buffer[range.lowerBound * size..<range.upperBound * size] { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-      }
-    case .floats(let floats):
-      floats.withUnsafeBufferPointer { buffer in
-        for value in buffer[range.lowerBound * size..<range.upperBound * size] { hash = (hash ^ UInt64(value.bitPattern)) &* 0x100_0000_01b3 }
-      }
-    }
-    return "\(count):\(String(hash, radix: 16))"
-  }
-}

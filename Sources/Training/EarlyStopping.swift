@@ -11,11 +11,8 @@ import TensorCore
 public struct EarlyStopping: Callback {
   public let patience: Int
   public let minimumDelta: Float
-  /// The best loss seen, and its epoch.
-  public private(set) var best: (loss: Float, epoch: Int)?
-  /// The epoch training stopped after, if it stopped early.
-  public private(set) var stoppedEpoch: Int?
-  private var wait = 0
+  /// Where it stands: the best loss and its epoch, the epochs waited since, and where it stopped.
+  public private(set) var progress = Progress(bestLoss: nil, bestEpoch: nil, wait: 0, stoppedEpoch: nil)
   private let model: (any Module)?
   /// The best epoch's weights, in the order of the model's `namedParameters` (empty until an
   /// epoch ends, or without a model).
@@ -30,7 +27,7 @@ public struct EarlyStopping: Callback {
     self.model = model
   }
 
-  /// Where early stopping stands, for checkpoints.
+  /// Early stopping's state, which a checkpoint saves.
   public struct Progress: Codable, Equatable, Sendable {
     public var bestLoss: Float?
     public var bestEpoch: Int?
@@ -49,28 +46,32 @@ public struct EarlyStopping: Callback {
     }
   }
 
-  public var progress: Progress { Progress(bestLoss: best?.loss, bestEpoch: best?.epoch, wait: wait, stoppedEpoch: stoppedEpoch) }
+  /// The best loss seen, and its epoch.
+  public var best: (loss: Float, epoch: Int)? {
+    guard let loss = progress.bestLoss, let epoch = progress.bestEpoch else { return nil }
+    return (loss, epoch)
+  }
+
+  /// The epoch training stopped after, if it stopped early.
+  public var stoppedEpoch: Int? { progress.stoppedEpoch }
 
   /// Continues from a checkpoint's `progress` and best weights.
   public mutating func resume(from progress: Progress, bestWeights: [Tensor]) {
-    if let loss = progress.bestLoss, let epoch = progress.bestEpoch { best = (loss, epoch) } else { best = nil }
-    wait = progress.wait
-    stoppedEpoch = progress.stoppedEpoch
+    self.progress = progress
     self.bestWeights = bestWeights
   }
 
   public mutating func onEpochEnd(_ epoch: History.Epoch, of epochs: Int, state: inout TrainingState) throws {
     let loss = epoch.validationLoss ?? epoch.loss
     if best == nil || loss < best!.loss - minimumDelta {
-      best = (loss, epoch.epoch)
-      wait = 0
+      (progress.bestLoss, progress.bestEpoch, progress.wait) = (loss, epoch.epoch, 0)
       // Copies share storage until the optimizer next writes a parameter (copy on write).
       if let model { bestWeights = model.namedParameters.map(\.parameter.value) }
     } else {
-      wait += 1
-      if wait >= patience {
+      progress.wait += 1
+      if progress.wait >= patience {
         state.shouldStop = true
-        stoppedEpoch = epoch.epoch
+        progress.stoppedEpoch = epoch.epoch
       }
     }
   }
