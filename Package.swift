@@ -4,7 +4,7 @@
 //
 // Modules, in the one direction data and dependencies flow (Docs/Layout.md says more):
 //   CKernels, CZlib (C) -> FileIO -> ImageFiles, Datasets (readers) -> TensorCore -> Autodiff -> NN
-//   -> Optimizers -> Training -> ModelFiles -> AutoencoderKit (umbrella) -> autoencoder (CLI)
+//   -> Optimizers -> Training -> ModelFiles, Embeddings -> AutoencoderKit (umbrella) -> autoencoder (CLI)
 //
 // No target uses unsafeFlags, so the package can be a dependency of other packages. Fast code on
 // any x86-64 comes from runtime dispatch inside CKernels, not from build flags.
@@ -49,9 +49,11 @@ let package = Package(
     .target(name: "Optimizers", dependencies: ["NN"]),
     .target(name: "Training", dependencies: ["Optimizers", "Datasets"]),
     .target(name: "ModelFiles", dependencies: ["Training"]),
+    // What codes are for: PCA, t-SNE, nearest-neighbour and linear-probe accuracy, trustworthiness.
+    .target(name: "Embeddings", dependencies: ["TensorCore"]),
 
     // The umbrella module and the thin command-line tool.
-    .target(name: "AutoencoderKit", dependencies: ["ModelFiles", "ImageFiles"]),
+    .target(name: "AutoencoderKit", dependencies: ["ModelFiles", "ImageFiles", "Embeddings"]),
     .executableTarget(
       name: "autoencoder",
       dependencies: [
@@ -70,6 +72,7 @@ let package = Package(
     .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
     .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+    .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "TestSupport"]),
     .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "AutoencoderKitTests", dependencies: ["AutoencoderKit", "TestSupport"]),
     .testTarget(name: "autoencoderTests", dependencies: ["autoencoder", "ModelFiles", "ImageFiles", "TestSupport"]),

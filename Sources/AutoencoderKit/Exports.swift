@@ -1,6 +1,7 @@
 // AutoencoderKit: one import for the whole toolkit.
 @_exported import Autodiff
 @_exported import Datasets
+@_exported import Embeddings
 @_exported import FileIO
 @_exported import ImageFiles
 @_exported import ModelFiles
