@@ -26,7 +26,7 @@ public enum ImageInput {
   public static func idx(_ path: String, split: IDXFolder.Split) throws -> ImageSet {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw FileError(path, "no such file or folder") }
-    if isDirectory.boolValue { return try IDXFolder(path).load(split) }
+    if isDirectory.boolValue || !path.lowercased().contains("ubyte") { return try DataSource(path).load(split) }
     let images = try IDX.read(path, rank: 3)
     guard images.shape.allSatisfy({ $0 > 0 }) else { throw FileError(path, "holds no images (shape \(images.shape))") }
     return ImageSet(storage: .bytes(images.bytes), exampleShape: Array(images.shape.dropFirst()), source: path)

@@ -52,10 +52,12 @@ extension Architecture {
 
   /// A figure of `images` arranged as `rows` of indices into them.
   public func grid(rows: [[Int]], of images: Tensor, scale: Int = 2) throws -> Image {
-    guard let (height, width) = displayShape else { throw FigureError.notImages(inputShape) }
-    let size = height * width, values = images.scalars
-    precondition(values.count == (images.shape.first ?? 0) * size, "images of \(images.shape) for \(height)×\(width)")
-    return ImageGrid(width: width, height: height, padding: 2, scale: scale, background: 1)
+    let colour = imageShape.map { $0.count == 3 && $0[2] == 3 } ?? false
+    guard let (height, width) = colour ? (imageShape![0], imageShape![1]) : displayShape else { throw FigureError.notImages(inputShape) }
+    let channels = colour ? 3 : 1
+    let size = height * width * channels, values = images.scalars
+    precondition(values.count == (images.shape.first ?? 0) * size, "images of \(images.shape) for \(height)×\(width)×\(channels)")
+    return ImageGrid(width: width, height: height, padding: 2, scale: scale, background: 1, channels: channels)
       .tile(rows.map { $0.map { Array(values[($0 * size)..<(($0 + 1) * size)]) } })
   }
 }

@@ -41,23 +41,35 @@ public struct TrainingRun {
     public var description: String { interruption.description }
   }
 
-  /// The training and validation sets for `configuration`: the folder's train split (its first
-  /// `limit` examples) and either its test split or the last `validationSplit` of the training data.
+  /// The training and validation sets for `configuration`: the source's training examples (its
+  /// train split, or all of a single-set source; the first `limit`), and its test split or the last
+  /// `validationSplit` of the training examples (none for a single-set source without one). Tables
+  /// come scaled (standardized unless the reading options say otherwise), the scaling fitted to
+  /// the training examples alone and carried by both sets.
   public static func data(_ configuration: TrainingConfiguration) throws -> (training: ImageSet, validation: ImageSet?) {
-    let folder = IDXFolder(configuration.data)
-    var training = try folder.load(.train)
+    let source = try DataSource(configuration.data, options: configuration.reading ?? ReadingOptions())
+    var training = try source.load(source.hasSplits ? .train : nil, threads: Parallel.threads)
     if let limit = configuration.limit { training = training.prefix(limit) }
+    var validation: ImageSet?
     if let validationSplit = configuration.validationSplit {
       let (kept, heldOut) = training.split(validationFraction: validationSplit)
       guard kept.count > 0 else {
         throw DataError.empty(source: training.source, role: "training",
                               reason: "--validation-split \(validationSplit) of \(training.count) example\(training.count == 1 ? "" : "s") leaves none to train on")
       }
-      return (kept, heldOut)
+      (training, validation) = (kept, heldOut)
+    } else if source.hasSplits {
+      var test = try source.load(.test, classNames: training.classNames, threads: Parallel.threads)
+      if let limit = configuration.limit { test = test.prefix(limit) }
+      validation = test
     }
-    var test = try folder.load(.test)
-    if let limit = configuration.limit { test = test.prefix(limit) }
-    return (training, test)
+    let kind = configuration.reading?.scaling ?? source.defaultScaling(for: training)
+    if kind != .none {
+      let scaling = FeatureScaling(fitting: kind, to: training)
+      training = scaling.apply(to: training)
+      validation = validation.map(scaling.apply(to:))
+    }
+    return (training, validation)
   }
 
   /// Trains a new model, or continues `resuming`'s run, and returns the model with its history in
@@ -93,9 +105,10 @@ public struct TrainingRun {
       let history = try trainer.fit(on: training, validation: validation, epochs: configuration.epochs,
                                     batchSize: configuration.batchSize, shuffle: configuration.shuffle, using: &generator,
                                     callbacks: callbacks, resuming: resuming?.snapshot, checkpointing: checkpointing)
-      return ModelFile(model: model, training: configuration, history: history)
+      return ModelFile(model: model, training: configuration, history: history, data: DataDescription(training))
     } catch let interruption as TrainingInterrupted {
-      throw Interrupted(file: ModelFile(model: model, training: configuration, history: saved), interruption: interruption)
+      throw Interrupted(file: ModelFile(model: model, training: configuration, history: saved, data: DataDescription(training)),
+                        interruption: interruption)
     }
   }
 }

@@ -19,13 +19,20 @@ public struct ImageSet: Sendable {
   public let exampleShape: [Int]
   /// Labels of the underlying storage, if the data has them.
   public let allLabels: [UInt8]?
+  /// The classes' names, label `i` naming `classNames[i]` (class folders, a CSV's label texts,
+  /// a known dataset's classes), or nil.
+  public var classNames: [String]?
+  /// The values' names, one per value of an example (a CSV file's header), or nil.
+  public var columnNames: [String]?
+  /// The scaling that made these values from the data's (`FeatureScaling.apply`), or nil.
+  public var scaling: FeatureScaling?
   /// Where the examples came from (a path), for messages.
   public let source: String
   /// The examples of the storage this set covers.
   public let range: Range<Int>
 
   /// Creates a set of all examples in `storage`.
-  public init(storage: Storage, exampleShape: [Int], labels: [UInt8]? = nil, source: String) {
+  public init(storage: Storage, exampleShape: [Int], labels: [UInt8]? = nil, classNames: [String]? = nil, source: String) {
     let size = exampleShape.reduce(1, *)
     let total: Int
     switch storage {
@@ -37,6 +44,7 @@ public struct ImageSet: Sendable {
     self.storage = storage
     self.exampleShape = exampleShape
     self.allLabels = labels
+    self.classNames = classNames
     self.source = source
     range = 0..<(total / size)
   }
@@ -45,6 +53,9 @@ public struct ImageSet: Sendable {
     storage = base.storage
     exampleShape = base.exampleShape
     allLabels = base.allLabels
+    classNames = base.classNames
+    columnNames = base.columnNames
+    scaling = base.scaling
     source = base.source
     self.range = range
   }

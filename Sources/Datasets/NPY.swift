@@ -2,7 +2,7 @@ import FileIO
 import Foundation
 
 /// NumPy's `.npy` format (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html):
-/// float32 arrays out; float32, float64 and uint8 arrays in, C order, little-endian.
+/// float32 arrays out; float32, float64, integer and bool arrays in, C order, little-endian.
 public enum NPY {
   /// Writes a float32 array of `shape` to `path` atomically.
   public static func write(_ values: [Float], shape: [Int], to path: String) throws {
@@ -41,6 +41,34 @@ public enum NPY {
   /// - Throws: `NPY.Problem`: not NPY, an unsupported dtype or order, a shape whose sizes
   ///   overflow or disagree with the data.
   public static func decode(_ bytes: [UInt8]) throws -> (values: [Float], shape: [Int]) {
+    let contents = try decodeContents(bytes)
+    switch contents.elements {
+    case .bytes(let bytes): return (bytes.map(Float.init), contents.shape)
+    case .floats(let values): return (values, contents.shape)
+    }
+  }
+
+  /// An array's shape and elements: uint8 arrays stay bytes (images: scaled by 1/255 when used),
+  /// every other type becomes floats.
+  public struct Contents: Sendable {
+    public var shape: [Int]
+    public var elements: ImageSet.Storage
+  }
+
+  /// Reads the array in `path`, keeping uint8 arrays as bytes.
+  ///
+  /// - Throws: `FileError` naming the file (see `decode`).
+  public static func readContents(_ path: String) throws -> Contents {
+    let data = try FileIO.read(path)
+    do {
+      return try decodeContents([UInt8](data))
+    } catch let problem as Problem {
+      throw FileError(path, problem.description)
+    }
+  }
+
+  /// The array in an NPY file's bytes (see `decode`), uint8 kept as bytes.
+  public static func decodeContents(_ bytes: [UInt8]) throws -> Contents {
     guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
       throw Problem(description: "not an NPY file (bad magic string)")
     }
@@ -59,23 +87,61 @@ public enum NPY {
       .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     let shape = dimensions.compactMap { Int($0) }
     guard shape.count == dimensions.count, shape.allSatisfy({ $0 >= 0 }) else { throw Problem(description: "corrupt shape \(shapeText)") }
-    let itemSize = ["'<f4'": 4, "'<f8'": 8, "'|u1'": 1, "'<u1'": 1][descr]
-    guard let itemSize else { throw Problem(description: "dtype \(descr) is not supported (float32, float64 or uint8)") }
+    guard let type = ElementType(descr: descr) else {
+      throw Problem(description: "dtype \(descr) is not supported (float32, float64, little-endian integers, bool)")
+    }
     let start = headerStart + headerLength
-    guard let count = checkedProduct(shape), let needed = checkedProduct([count, itemSize]) else {
+    guard let count = checkedProduct(shape), let needed = checkedProduct([count, type.size]) else {
       throw Problem(description: "corrupt: shape \(shape) holds more values than any file can")
     }
     guard bytes.count - start == needed else {
       throw Problem(description: "\(bytes.count - start < needed ? "truncated" : "corrupt"): shape \(shape) of \(descr) needs \(needed) bytes of data, the file has \(bytes.count - start)")
     }
+    if type == .uint8 { return Contents(shape: shape, elements: .bytes(Array(bytes[start...]))) }
     let values: [Float] = bytes[start...].withUnsafeBytes { raw in
-      switch itemSize {
-      case 4: return (0..<count).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
-      case 8: return (0..<count).map { Float(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self)) }
-      default: return raw.map { Float($0) }
+      [Float](unsafeUninitializedCapacity: count) { out, initialized in
+        for index in 0..<count { out[index] = type.load(raw, index) }
+        initialized = count
       }
     }
-    return (values, shape)
+    return Contents(shape: shape, elements: .floats(values))
+  }
+
+  /// The element types read: floats, little-endian integers and bools, all as Float.
+  enum ElementType {
+    case float32, float64, uint8, int8, int16, uint16, int32, uint32, int64, uint64
+
+    init?(descr: String) {
+      let table: [String: ElementType] = ["<f4": .float32, "<f8": .float64, "|u1": .uint8, "<u1": .uint8, "|b1": .uint8, "|i1": .int8, "<i1": .int8,
+                                          "<i2": .int16, "<u2": .uint16, "<i4": .int32, "<u4": .uint32, "<i8": .int64, "<u8": .uint64]
+      guard let type = table[descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))] else { return nil }
+      self = type
+    }
+
+    var size: Int {
+      switch self {
+      case .uint8, .int8: 1
+      case .int16, .uint16: 2
+      case .float32, .int32, .uint32: 4
+      case .float64, .int64, .uint64: 8
+      }
+    }
+
+    @inline(__always)
+    func load(_ raw: UnsafeRawBufferPointer, _ index: Int) -> Float {
+      switch self {
+      case .float32: raw.loadUnaligned(fromByteOffset: 4 * index, as: Float.self)
+      case .float64: Float(raw.loadUnaligned(fromByteOffset: 8 * index, as: Double.self))
+      case .uint8: Float(raw[index])
+      case .int8: Float(Int8(bitPattern: raw[index]))
+      case .int16: Float(raw.loadUnaligned(fromByteOffset: 2 * index, as: Int16.self))
+      case .uint16: Float(raw.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self))
+      case .int32: Float(raw.loadUnaligned(fromByteOffset: 4 * index, as: Int32.self))
+      case .uint32: Float(raw.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self))
+      case .int64: Float(raw.loadUnaligned(fromByteOffset: 8 * index, as: Int64.self))
+      case .uint64: Float(raw.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self))
+      }
+    }
   }
 
   /// The text after `'key':` up to the next top-level comma, from a header dictionary.

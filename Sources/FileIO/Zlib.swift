@@ -37,9 +37,14 @@ public enum Zlib {
     try inflate(data, limit: Int.max, stopAfter: count)
   }
 
-  private static func inflate(_ data: Data, limit: Int, stopAfter prefix: Int?) throws(InflateError) -> [UInt8] {
+  /// Inflates a raw deflate stream (RFC 1951, no header), as ZIP archives (NumPy's `.npz`) hold.
+  public static func inflateRaw(_ data: Data, limit: Int = 1 << 31) throws(InflateError) -> [UInt8] {
+    try inflate(data, limit: limit, stopAfter: nil, raw: true)
+  }
+
+  private static func inflate(_ data: Data, limit: Int, stopAfter prefix: Int?, raw: Bool = false) throws(InflateError) -> [UInt8] {
     var stream = z_stream()
-    guard inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+    guard inflateInit2_(&stream, raw ? -15 : 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
       throw .corrupt("zlib could not start")
     }
     defer { inflateEnd(&stream) }
@@ -67,7 +72,7 @@ public enum Zlib {
         case Z_OK:
           continue
         case Z_STREAM_END:
-          if stream.avail_in == 0 { return .success(()) }
+          if stream.avail_in == 0 || raw { return .success(()) }
           // Another gzip member follows; anything else after the end is garbage.
           guard stream.next_in[0] == 0x1f else { return .failure(.corrupt("unexpected bytes after the end of the stream")) }
           inflateReset(&stream)

@@ -93,6 +93,46 @@ public enum PNG {
   /// - Throws: `PNG.Problem` saying what is wrong; images larger than `Image.maximumPixels` are
   ///   refused from their header, before any data is inflated.
   public static func decode(_ bytes: [UInt8]) throws -> Image {
+    let (rows, header, samplesPerPixel, palette, transparency) = try decodeRows(bytes)
+    return try expand(rows, header: header, samplesPerPixel: samplesPerPixel, palette: palette, transparency: transparency)
+  }
+
+  /// An image with 16-bit samples, as a 16-bit PNG holds them: `height · width · channels`
+  /// samples 0...65535, row-major, channels interleaved.
+  public struct WideImage: Equatable, Sendable {
+    public let width: Int
+    public let height: Int
+    public let channels: Int
+    public var samples: [UInt16]
+  }
+
+  /// The image in a PNG file's bytes at its own depth: 8-bit (and lower) images as `Image`,
+  /// 16-bit ones as `WideImage`, so no precision is lost.
+  public static func decodeKeepingDepth(_ bytes: [UInt8]) throws -> Result<Image, WideImage> {
+    let (rows, header, samplesPerPixel, palette, transparency) = try decodeRows(bytes)
+    guard header.depth == 16 else {
+      return .narrow(try expand(rows, header: header, samplesPerPixel: samplesPerPixel, palette: palette, transparency: transparency))
+    }
+    let stride = rows.count / header.height, count = header.width * samplesPerPixel
+    var samples = [UInt16](repeating: 0, count: count * header.height)
+    for row in 0..<header.height {
+      for index in 0..<count {
+        samples[row * count + index] = UInt16(rows[row * stride + 2 * index]) << 8 | UInt16(rows[row * stride + 2 * index + 1])
+      }
+    }
+    return .wide(WideImage(width: header.width, height: header.height, channels: samplesPerPixel, samples: samples))
+  }
+
+  /// An image at 8 bits (`narrow`) or 16 bits (`wide`) per sample.
+  public enum Result<Narrow, Wide> {
+    case narrow(Narrow)
+    case wide(Wide)
+  }
+
+  typealias Header = (width: Int, height: Int, depth: Int, colourType: Int)
+
+  /// The unfiltered rows of a PNG file's bytes, with what `expand` needs.
+  static func decodeRows(_ bytes: [UInt8]) throws -> (rows: [UInt8], header: Header, samplesPerPixel: Int, palette: [UInt8], transparency: [UInt8]) {
     guard bytes.count >= 8, Array(bytes[0..<8]) == signature else { throw Problem("not a PNG file (bad signature)") }
     var offset = 8
     var header: (width: Int, height: Int, depth: Int, colourType: Int)?
@@ -142,7 +182,7 @@ public enum PNG {
     }
     guard raw.count == expected else { throw Problem("truncated: image data holds \(raw.count) of \(expected) bytes") }
     let rows = try unfilter(raw, stride: stride, height: header.height, bytesPerPixel: max(1, bitsPerPixel / 8))
-    return try expand(rows, header: header, samplesPerPixel: samplesPerPixel, palette: palette, transparency: transparency)
+    return (rows, header, samplesPerPixel, palette, transparency)
   }
 
   static func readUInt32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {

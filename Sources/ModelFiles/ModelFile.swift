@@ -1,3 +1,4 @@
+import Datasets
 import FileIO
 import Foundation
 import NN
@@ -16,6 +17,7 @@ import Training
 /// | `architecture` | `Architecture` as JSON |
 /// | `training` | `TrainingConfiguration` as JSON (absent for untrained models) |
 /// | `history` | `History` as JSON (absent for untrained models) |
+/// | `data` | `DataDescription` as JSON: class names, column names, the scaling (absent for untrained models) |
 public struct ModelFile {
   /// The current format version; files of a later version are refused.
   public static let formatVersion = 1
@@ -23,11 +25,14 @@ public struct ModelFile {
   public var model: Autoencoder
   public var training: TrainingConfiguration?
   public var history: History?
+  /// What the model knows of the data it was trained on.
+  public var data: DataDescription?
 
-  public init(model: Autoencoder, training: TrainingConfiguration? = nil, history: History? = nil) {
+  public init(model: Autoencoder, training: TrainingConfiguration? = nil, history: History? = nil, data: DataDescription? = nil) {
     self.model = model
     self.training = training
     self.history = history
+    self.data = data
   }
 
   /// Writes the file atomically: a complete file at `path`, or none.
@@ -42,6 +47,7 @@ public struct ModelFile {
                     "architecture": try json(model.architecture)]
     if let training { metadata["training"] = try json(training) }
     if let history { metadata["history"] = try json(history) }
+    if let data { metadata["data"] = try json(data) }
     return try SafeTensors.encode(model.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: metadata)
   }
 
@@ -88,7 +94,9 @@ public struct ModelFile {
     }
     let training = try decoded(TrainingConfiguration.self, "training")
     if let problem = training?.problem { throw SafeTensors.Problem("corrupt training metadata: \(problem)") }
-    return ModelFile(model: model, training: training, history: try decoded(History.self, "history"))
+    let data = try decoded(DataDescription.self, "data")
+    if let problem = data?.problem(inputSize: model.architecture.inputSize) { throw SafeTensors.Problem("corrupt data metadata: \(problem)") }
+    return ModelFile(model: model, training: training, history: try decoded(History.self, "history"), data: data)
   }
 
   /// A metadata value: a value as sorted-key JSON text.

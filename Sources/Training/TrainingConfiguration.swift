@@ -1,3 +1,4 @@
+import Datasets
 import NN
 import Optimizers
 import TensorCore
@@ -38,6 +39,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// The fraction of the training data held out for validation (`--validation-split`), or nil
   /// for the test split.
   public var validationSplit: Double?
+  /// How the data was read (PNG folders' size and colour, a CSV's header and label column, an
+  /// array's labels, the scaling), or nil for the defaults.
+  public var reading: ReadingOptions?
 
   public init(epochs: Int, batchSize: Int, shuffle: Bool = true, seed: UInt64, loss: Loss, reduction: LossReduction,
               optimizer: OptimizerConfiguration, data: String, validation: String, threads: Int, noise: Noise? = nil,

@@ -16,6 +16,10 @@ struct Benchmark: ParsableCommand {
   @OptionGroup var threads: ThreadOptions
   @Flag(help: "Print one JSON object.") var json = false
   @Flag(help: "Time the element-wise kernels and matrix products of one step at each SIMD level instead.") var kernels = false
+  @Option(help: ArgumentHelp("Time reading this data (a CSV file, PNG folder, .npy, .npz or IDX folder) instead; benchmarks/reading.py compares it with pandas and Keras.",
+                             valueName: "path"))
+  var read: String?
+  @Option(help: "With --read: timed reads; the best is reported.") var runs = 3
 
   func validate() throws {
     guard epochs > 0, batchSize ?? 1 > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
@@ -24,6 +28,7 @@ struct Benchmark: ParsableCommand {
   func run() throws {
     try threads.prepare()
     if kernels { return try runKernels() }
+    if let read { return try runReading(read) }
     let training = try IDXFolder(data.data).load(.train)
     let choice = ModelChoice.preset(model.rawValue)
     let architecture = try choice.architecture(exampleShape: training.exampleShape, latent: latent)
@@ -36,6 +41,22 @@ struct Benchmark: ParsableCommand {
     say("  s/epoch   images/s   GFLOP/s   peak RSS   epochs")
     say(String(format: "  %7.3f   %8.0f   %7.1f   %5.0f MB   ", result.secondsPerEpoch, result.imagesPerSecond, result.gflopPerSecond,
                  result.peakRSSMegabytes) + result.epochSeconds.map { String(format: "%.3f", $0) }.joined(separator: " "))
+  }
+
+  func runReading(_ path: String) throws {
+    var options = data.reading
+    if path.lowercased().hasSuffix(".csv"), options.labelColumn == nil, try CSV.readHeader(path).contains("label") { options.labelColumn = "label" }
+    let source = try DataSource(path, options: options)
+    var best = Double.infinity
+    var set: ImageSet?
+    for _ in 0..<max(1, runs) {
+      let start = DispatchTime.now().uptimeNanoseconds
+      set = try source.load(source.hasSplits ? .train : nil, threads: Parallel.threads)
+      best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    say("Read \(path) (\(source.kind.rawValue)): \(grouped(set!.count)) examples of shape \(set!.exampleShape)"
+      + (set!.labels == nil ? "" : ", labelled") + ", best of \(max(1, runs)) reads, \(Parallel.threads) threads")
+    say(String(format: "seconds: %.4f", best))
   }
 
   func runKernels() throws {

@@ -28,7 +28,7 @@ struct Encode: ParsableCommand {
   func run() throws {
     try threads.prepare()
     let file = try ModelFile.read(model)
-    var set = try IDXFolder(data.data).load(split.split)
+    var set = try data.examples(for: file, split: split)
     if let limit { set = set.prefix(limit) }
     guard code == .mean || file.model.isVariational else {
       throw ValidationError("--code \(code.rawValue): \(model) is not a variational model; its codes are the encoder's outputs")

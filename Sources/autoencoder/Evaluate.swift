@@ -70,7 +70,7 @@ struct Evaluate: ParsableCommand {
   func run() throws {
     try threads.prepare()
     let file = try ModelFile.read(model)
-    let set = try IDXFolder(data.data).load(split.split)
+    let set = try data.examples(for: file, split: split)
     var evaluator = Evaluator(model: file.model, trainedWith: file.training)
     if let loss { evaluator.loss = loss }
     let metrics = try evaluator.metrics(on: set, batchSize: batchSize)

@@ -2,11 +2,48 @@ import ArgumentParser
 import AutoencoderKit
 import Foundation
 
-/// Where the data is.
+/// Where the data is, and how to read it.
 struct DataOptions: ParsableArguments {
-  @Option(help: ArgumentHelp("A folder of MNIST-format IDX files (MNIST, Fashion-MNIST, KMNIST).", valueName: "dir"))
+  @Option(help: ArgumentHelp(
+    "The data: a folder of MNIST-format IDX files (MNIST, Fashion-MNIST, KMNIST), a folder of PNG images (a subfolder per class gives labels; train and test subfolders give splits), a .csv file, a .npy array or a .npz of arrays (x and y, or x_train, y_train, x_test, y_test).",
+    valueName: "path"))
   var data = IDXFolder.fashionMNIST
+  @Option(help: ArgumentHelp("PNG folders: resize every image to this size (bilinear).", valueName: "WxH")) var resize: ImageSize?
+  @Option(help: "PNG folders: convert every image to gray or rgb (default: the first image's colour).") var color: ImageFolder.Colour?
+  @Flag(inversion: .prefixedNo, help: "CSV files: the first row is a header (default: detected: a first row with no numbers).") var header: Bool?
+  @Option(help: ArgumentHelp("CSV files: the column holding labels (a header name, or its number from 1); it may hold any text.", valueName: "column"))
+  var labelColumn: String?
+  @Option(help: ArgumentHelp(".npy arrays: a file of labels, one per example (.npy, or a one-column .csv).", valueName: "file")) var labels: String?
+
+  /// The reading options given.
+  var reading: ReadingOptions {
+    ReadingOptions(resize: resize.map { [$0.width, $0.height] }, colour: color, header: header, labelColumn: labelColumn, labels: labels)
+  }
+
+  /// The data source, read as `model`'s training read its data where no option says otherwise.
+  func source(for model: ModelFile? = nil) throws -> DataSource {
+    try DataSource(data, options: model?.readingOptions(given: reading) ?? reading)
+  }
+
+  /// The examples of `split` as `model` takes them (scaled, labels numbered by its classes).
+  func examples(for model: ModelFile, split: SplitOption?) throws -> ImageSet {
+    try model.examples(from: try source(for: model), split: split?.split)
+  }
 }
+
+/// `64x48`: a width and a height.
+struct ImageSize: ExpressibleByArgument {
+  let width: Int, height: Int
+  init?(argument: String) {
+    let parts = argument.lowercased().split(separator: "x").map { Int($0) }
+    guard parts.count == 2, let width = parts[0], let height = parts[1], (1...Image.maximumSide).contains(width), (1...Image.maximumSide).contains(height)
+    else { return nil }
+    (self.width, self.height) = (width, height)
+  }
+}
+
+extension ImageFolder.Colour: ExpressibleByArgument {}
+extension FeatureScaling.Kind: ExpressibleByArgument {}
 
 /// How many threads compute.
 struct ThreadOptions: ParsableArguments {

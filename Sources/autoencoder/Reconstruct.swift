@@ -22,7 +22,7 @@ struct Reconstruct: ParsableCommand {
   func run() throws {
     try threads.prepare()
     let file = try ModelFile.read(model)
-    let set = try IDXFolder(data.data).load(split.split)
+    let set = try data.examples(for: file, split: split)
     try PNG.write(try ReconstructionFigure(count: count, columns: columns, scale: scale).render(file.model, on: set), to: output)
     say("Wrote \(output): \(min(count, set.count)) \(split.rawValue) images above their reconstructions")
   }

@@ -27,7 +27,7 @@ struct Train: ParsableCommand {
     valueName: "spec-or-file"))
   var architecture: String?
   @Option(help: "Hidden-layer activation (default: relu).") var activation: Activation?
-  @Option(help: "Output activation (default: sigmoid).") var outputActivation: Activation?
+  @Option(help: "Output activation (default: sigmoid; identity for standardized tables).") var outputActivation: Activation?
   @Option(help: "Passes over the training data (default: 50; with --resume, the checkpoint's, or more to go on longer).") var epochs: Int?
   @Option(help: "Examples per step (default: the tutorial's, 256 for dense models and 128 for the convolutional presets).")
   var batchSize: Int?
@@ -35,7 +35,7 @@ struct Train: ParsableCommand {
   @Option(help: "Learning rate (default: Keras's for the optimizer: 0.001 for adam and rmsprop, 0.01 for sgd).")
   var learningRate: Float?
   @Option(help: "Momentum for sgd and rmsprop.") var momentum: Float?
-  @Option(help: "Loss: bce (binary cross-entropy, the default), mse or mae.") var loss: Loss?
+  @Option(help: "Loss: bce (binary cross-entropy, the default for images), mse (the default for tables) or mae.") var loss: Loss?
   @Option(help: "mean (per pixel, as Keras; the default) or sum (per image; a variational model's only one).") var reduction: LossReduction?
   @Option(help: ArgumentHelp(
     "Train a denoising autoencoder: corrupt each batch's inputs (targets stay clean) with gaussian[:STD] (default 0.5), salt-and-pepper[:FRACTION] (0.1) or masking[:FRACTION] (0.25), clipped to [0, 1].",
@@ -62,6 +62,10 @@ struct Train: ParsableCommand {
   @OptionGroup var data: DataOptions
   @Option(help: ArgumentHelp("Hold out this fraction of the training data for validation instead of the test split.", valueName: "fraction"))
   var validationSplit: Double?
+  @Option(help: ArgumentHelp(
+    "Scale each column of a table, fitted on the training data and stored in the model: standard (mean 0, deviation 1; the default for CSV files and float arrays of rows), minmax (to [0, 1]) or none (the default for images).",
+    valueName: "scaling"))
+  var scaling: FeatureScaling.Kind?
   @Flag(inversion: .prefixedNo, help: "Shuffle the training data every epoch (default: on).") var shuffle: Bool?
   @Option(help: ArgumentHelp("Train on the first N examples only (quick trials).", valueName: "n")) var limit: Int?
   @OptionGroup var threads: ThreadOptions
@@ -119,7 +123,9 @@ struct Train: ParsableCommand {
                    ("--reduction", reduction != nil), ("--noise", noise != nil), ("--sparsity", sparsity != nil),
                    ("--weight-penalty", weightPenalty != nil), ("--weight-decay", weightDecay != nil), ("--lr-schedule", lrSchedule != nil),
                    ("--early-stopping", earlyStopping != nil), ("--min-delta", minDelta != nil), ("--seed", seed != nil),
-                   ("--validation-split", validationSplit != nil), ("--shuffle", shuffle != nil), ("--limit", limit != nil)]
+                   ("--validation-split", validationSplit != nil), ("--shuffle", shuffle != nil), ("--limit", limit != nil),
+                   ("--scaling", scaling != nil), ("--resize", data.resize != nil), ("--color", data.color != nil), ("--header", data.header != nil),
+                   ("--label-column", data.labelColumn != nil), ("--labels", data.labels != nil)]
       if let (option, _) = given.first(where: \.1) {
         throw ValidationError("\(option) with --resume \(resume): a resumed run keeps the settings its checkpoint holds (see autoencoder info \(resume)); "
           + "only --epochs, --threads (the same), --data (the same) and the outputs may be given")
@@ -175,6 +181,11 @@ struct Train: ParsableCommand {
                                         weightDecay: weightDecay.flatMap { $0 > 0 ? $0 : nil }),
       data: data.data, validation: validationSplit.map { "last \(Int(($0 * 100).rounded()))% of training" } ?? "test split",
       threads: Parallel.threads, noise: noise)
+    var reading = data.reading
+    reading.scaling = scaling
+    if reading != ReadingOptions() { configuration.reading = reading }
+    let source = try data.source()
+    if validationSplit == nil, !source.hasSplits { configuration.validation = "none" }
     let (sparsity, weights, schedule) = try regularization()
     configuration.sparsity = sparsity
     configuration.weightPenalty = weights
@@ -183,8 +194,11 @@ struct Train: ParsableCommand {
     configuration.limit = limit
     configuration.validationSplit = validationSplit
     let sets = try TrainingRun.data(configuration)
+    // Standardized tables have no bounds: a linear output and squared error suit them.
+    let standardized = sets.training.scaling?.kind == .standard
+    configuration.loss = loss ?? (sets.training.scaling == nil ? .binaryCrossEntropy : .meanSquaredError)
     let architecture = try choice.architecture(exampleShape: sets.training.exampleShape, activation: activation ?? .relu,
-                                               outputActivation: outputActivation ?? .sigmoid, latent: latent)
+                                               outputActivation: outputActivation ?? (standardized ? .identity : .sigmoid), latent: latent)
     if architecture.isVariational {
       // The evidence lower bound sums the reconstruction over each image's pixels.
       guard reduction != .mean else {
@@ -225,8 +239,9 @@ struct Train: ParsableCommand {
       say("Training \(architecture.description) (\(grouped(parameters)) parameters) with \(configuration.optimizer.description), "
         + "\(objective), batch \(configuration.batchSize), \(configuration.epochs) epochs" + (noise.map { ", inputs corrupted by \($0) noise" } ?? "")
         + extras.map { ", \($0)" }.joined())
-      say("Data: \(grouped(sets.training.count)) training and \(grouped(sets.validation?.count ?? 0)) validation images (\(configuration.validation)) "
-        + "from \(configuration.data)")
+      let scaled = sets.training.scaling.map { ", columns scaled \($0.kind == .standard ? "to mean 0 and deviation 1" : "to [0, 1]") (fitted on the training examples)" } ?? ""
+      say("Data: \(grouped(sets.training.count)) training and \(grouped(sets.validation?.count ?? 0)) validation examples (\(configuration.validation)) "
+        + "of shape \(sets.training.exampleShape) from \(configuration.data)\(scaled)")
     }
     let unit = loss.unit(configuration.reduction)
     let progress = ProgressBar(unit: unit, valuesPerExample: architecture.isVariational ? architecture.inputSize : nil)
@@ -248,7 +263,7 @@ struct Train: ParsableCommand {
     // The model file and the figure are written together, all or nothing.
     var outputs = [(path: output, data: try file.encode())]
     var figureNote: String?
-    if let figurePath, let shown = sets.validation ?? Optional(sets.training) {
+    if let figurePath, sets.training.exampleShape.count >= 2, let shown = sets.validation ?? Optional(sets.training) {
       let which = sets.validation == nil ? "training" : "validation"
       let figure: Image
       if let noise {
@@ -272,5 +287,6 @@ struct Train: ParsableCommand {
     say("Wrote \(output): \(architecture.description), loss \(String(format: "%.4f", kept?.loss ?? .nan))"
       + (kept?.validationLoss.map { ", val_loss \(String(format: "%.4f", $0))" } ?? "") + " \(unit)" + stopped + restored)
     if let figurePath, let figureNote { say("Wrote \(figurePath): \(figureNote)") }
+    if figurePath != nil, figureNote == nil { say("No reconstruction figure: examples of shape \(sets.training.exampleShape) are not images") }
   }
 }
