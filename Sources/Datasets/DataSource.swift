@@ -20,7 +20,7 @@ public struct ReadingOptions: Codable, Equatable, Sendable {
   /// column, applied to new data), rather than refused. Not saved.
   public var labelColumnIsOptional = false
 
-  enum CodingKeys: String, CodingKey { case resize, colour, header, labelColumn, labels, scaling }
+  enum CodingKeys: String, CodingKey { case resize, colour, header, labelColumn = "label_column", labels, scaling }
 
   public init(resize: [Int]? = nil, colour: ImageFolder.Colour? = nil, header: Bool? = nil, labelColumn: String? = nil,
               labels: String? = nil, scaling: FeatureScaling.Kind? = nil) {
@@ -66,7 +66,7 @@ public struct DataSource: Sendable {
     if options.labels != nil, kind != .npy {
       throw FileError(path, "--labels goes with an .npy array; a \(kind.rawValue) carries its own labels")
     }
-    if options.labelColumn != nil, kind != .csv { throw FileError(path, "--label-column goes with a CSV file, not a \(kind.rawValue)") }
+    if options.labelColumn != nil, kind != .csv, !options.labelColumnIsOptional { throw FileError(path, "--label-column goes with a CSV file, not a \(kind.rawValue)") }
   }
 
   /// Whether the source holds a train and a test split (IDX folders; PNG folders with `train`

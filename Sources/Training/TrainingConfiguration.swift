@@ -87,7 +87,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case epochs, batchSize = "batch_size", shuffle, seed, loss, reduction, optimizer, data, validation, threads, noise, beta
     case klWarmupEpochs = "kl_warmup_epochs", sparsity, weightPenalty = "weight_penalty", schedule = "learning_rate_schedule"
-    case earlyStopping = "early_stopping", limit, validationSplit = "validation_split"
+    case earlyStopping = "early_stopping", limit, validationSplit = "validation_split", reading
   }
 }
 

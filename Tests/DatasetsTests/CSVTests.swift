@@ -15,9 +15,9 @@ import Testing
   @Test func errorsNameTheLine() throws {
     let directory = try TemporaryDirectory()
     let bad = try directory.write(Array("1,2\n3,x\n".utf8), to: "bad.csv")
-    #expect(throws: FileError(bad, "line 2: \"x\" is not a finite number")) { try CSV.read(bad) }
+    #expect(throws: FileError(bad, "line 2, column 2: \"x\" is not a finite number")) { try CSV.read(bad) }
     let ragged = try directory.write(Array("1,2\n3\n".utf8), to: "ragged.csv")
-    #expect(throws: FileError(ragged, "line 2 has 1 fields, earlier lines have 2")) { try CSV.read(ragged) }
+    #expect(throws: FileError(ragged, "line 2 has 1 field, the first row has 2")) { try CSV.read(ragged) }
   }
 }
 
@@ -35,14 +35,14 @@ import Testing
     #expect(decode("a,b\n1,2\n") == "header [\"a\", \"b\"], rows [[1.0, 2.0]]")
     #expect(decode("1,2\n3,4\n") == "header [], rows [[1.0, 2.0], [3.0, 4.0]]")
     // A first row with a bad field among numbers is data with an error, not a header.
-    #expect(decode("1,x\n3,4\n") == "line 1: \"x\" is not a finite number")
+    #expect(decode("1,x\n3,4\n") == "line 1, column 2: \"x\" is not a finite number")
   }
 
   @Test func nonFiniteNumbersBlankLinesAndWidths() {
-    #expect(decode("1,nan\n") == "line 1: \"nan\" is not a finite number")
-    #expect(decode("a,b\n1,2\n3,inf\n") == "line 3: \"inf\" is not a finite number")
+    #expect(decode("1,nan\n") == "line 1, column 2: \"nan\" is not a finite number")
+    #expect(decode("a,b\n1,2\n3,inf\n") == "line 3, column 2 (b): \"inf\" is not a finite number")
     #expect(decode("a,b\n\n1,2\n\n3,4\n") == "header [\"a\", \"b\"], rows [[1.0, 2.0], [3.0, 4.0]]")
-    #expect(decode("a,b\n\n1,2,3\n") == "line 3 has 3 fields, the header has 2")
-    #expect(decode("1,2\n\n\n1\n") == "line 4 has 1 fields, earlier lines have 2")
+    #expect(decode("a,b\n\n1,2,3\n") == "line 3 has more than 2 fields, the header has 2")
+    #expect(decode("1,2\n\n\n1\n") == "line 4 has 1 field, the first row has 2")
   }
 }

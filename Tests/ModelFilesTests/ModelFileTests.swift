@@ -1,3 +1,4 @@
+import Datasets
 import FileIO
 import Foundation
 import ModelFiles
@@ -31,6 +32,19 @@ import Training
     }
     let x = randomTensor([2, 12], in: 0..<1)
     #expect(read.model.reconstruct(x) == original.reconstruct(x))
+  }
+
+  @Test func roundTripsTheDataDescriptionAndChecksIt() throws {
+    let original = try model()
+    let directory = try TemporaryDirectory()
+    let description = DataDescription(classNames: ["a", "b"], columnNames: (0..<12).map { "c\($0)" },
+                                      scaling: FeatureScaling(kind: .standard, offset: Array(repeating: 1, count: 12), scale: Array(repeating: 2, count: 12)))
+    try ModelFile(model: original, training: training, history: history, data: description).write(to: directory.path("m.safetensors"))
+    #expect(try ModelFile.read(directory.path("m.safetensors")).data == description)
+    var wrong = description
+    wrong.scaling?.scale[3] = 0
+    let data = try ModelFile(model: original, data: wrong).encode()
+    #expect(problem(data) == "corrupt data metadata: scaling: offsets must be finite and scales positive")
   }
 
   @Test func roundTripsConvolutionalModelsAndTheirNoise() throws {

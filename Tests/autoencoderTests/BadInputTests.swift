@@ -19,7 +19,7 @@ import Testing
   var model: String { work.path("m.safetensors") }
 
   @Test func missingOrWrongDataFolders() throws {
-    try CLI.expectFailure(["train", "--data", work.path("nowhere"), "--output", model], mentions: [work.path("nowhere"), "no such folder"])
+    try CLI.expectFailure(["train", "--data", work.path("nowhere"), "--output", model], mentions: [work.path("nowhere"), "no such file or folder"])
     try CLI.expectFailure(["train", "--data", work.path, "--output", model], mentions: [work.path, "no train images"])
     #expect(try work.contents().isEmpty)
   }

@@ -174,9 +174,9 @@ import Glibc
   @Test func aCSVWithoutAHeaderWhoseFirstRowIsBadIsAnError() throws {
     let model = try trainedModel()
     let csv = try work.write(Array("0.1,x,0.3,0.4\n0.5,0.6,0.7,0.8\n".utf8), to: "codes.csv")
-    try CLI.expectFailure(["decode", model, csv, "--output", work.path("d.png")], mentions: [csv, "line 1: \"x\" is not a finite number"])
+    try CLI.expectFailure(["decode", model, csv, "--output", work.path("d.png")], mentions: [csv, "line 1, column 2: \"x\" is not a finite number"])
     let nan = try work.write(Array("z0,z1,z2,z3\n0.1,nan,0.3,0.4\n".utf8), to: "nan.csv")
-    try CLI.expectFailure(["decode", model, nan, "--output", work.path("d.png")], mentions: [nan, "line 2: \"nan\" is not a finite number"])
+    try CLI.expectFailure(["decode", model, nan, "--output", work.path("d.png")], mentions: [nan, "line 2, column 2 (z1): \"nan\" is not a finite number"])
     #expect(!FileIO.exists(work.path("d.png")))
   }
 
