@@ -3,16 +3,18 @@ import AutoencoderKit
 import Foundation
 
 struct Decode: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Decode codes (.npy or .csv) to images: a .png grid or a .npy array.")
+  static let configuration = CommandConfiguration(abstract: "Decode codes (.npy or .csv) to images (a .png grid or a .npy array) or table rows (.npy or .csv, in the data's units).")
 
   @Argument(help: "The model file.") var model: String
   @Argument(help: "The codes: .npy (one row per code) or .csv (a \"label\" column is ignored).") var codes: String
-  @Option(name: .shortAndLong, help: "Where to write: a .png grid or a .npy array of images.") var output = "decoded.png"
+  @Option(name: .shortAndLong, help: "Where to write: a .png grid, a .npy array, or a .csv table.") var output = "decoded.png"
   @Option(help: "Images per row of the grid.") var columns = 10
   @OptionGroup var threads: ThreadOptions
 
   func validate() throws {
-    guard output.hasSuffix(".png") || output.hasSuffix(".npy") else { throw ValidationError("--output \(output): must end in .png or .npy") }
+    guard output.hasSuffix(".png") || output.hasSuffix(".npy") || output.hasSuffix(".csv") else {
+      throw ValidationError("--output \(output): must end in .png, .npy or .csv")
+    }
     guard columns > 0 else { throw ValidationError("--columns must be positive") }
     try checkWritable(output, option: "--output")
   }
@@ -38,7 +40,7 @@ struct Decode: ParsableCommand {
     }
     guard values.allSatisfy(\.isFinite) else { throw FileError(codes, "holds NaN or infinite values") }
     let images = try file.model.decode(codes: Tensor(shape: [rows] + codeShape, scalars: values))
-    try writeImages(images, of: file.model.architecture, to: output, columns: columns, scale: 2)
-    say("Wrote \(output): \(grouped(rows)) decoded images")
+    try writeImages(images, of: file, to: output, columns: columns, scale: 2)
+    say("Wrote \(output): \(grouped(rows)) decoded \(file.data?.scaling == nil ? "images" : "rows, in the data's units")")
   }
 }

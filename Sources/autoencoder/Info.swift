@@ -72,6 +72,14 @@ struct Info: ParsableCommand {
                     training.earlyStopping.map { "early stopping (patience \($0.patience), min_delta \($0.minimumDelta))" }].compactMap { $0 }
       if !extras.isEmpty { say("Regularized: " + extras.joined(separator: ", ")) }
     }
+    if let data = file.data {
+      if let columns = data.columnNames { say("Columns: \(columns.prefix(12).joined(separator: ", "))\(columns.count > 12 ? ", ... (\(columns.count))" : "")") }
+      if let scaling = data.scaling {
+        say("Scaling: \(scaling.kind == .standard ? "standardized (x − mean) / deviation" : "min-max (x − min) / (max − min)") per column, "
+          + "fitted on the training data; later commands scale new data the same way and write outputs in the data's units")
+      }
+      if let classes = data.classNames { say("Classes: \(classes.prefix(20).joined(separator: ", "))\(classes.count > 20 ? ", ... (\(classes.count))" : "")") }
+    }
     if let history = file.history, !history.epochs.isEmpty {
       let unit = file.training.map { $0.loss.unit($0.reduction) } ?? ""
       let terms = history.termNames

@@ -40,7 +40,7 @@ struct Interpolate: ParsableCommand {
     let path = Autoencoder.interpolate(from: Array(values[..<width]), to: Array(values[width...]), steps: steps, spherical: spherical)
     let decoded = try file.model.decode(codes: Tensor(shape: [steps] + Array(codes.shape.dropFirst()), scalars: path.flatMap { $0 }))
     if output.hasSuffix(".npy") {
-      try writeImages(decoded, of: file.model.architecture, to: output, columns: steps, scale: scale)
+      try writeImages(decoded, of: file, to: output, columns: steps, scale: scale)
     } else {
       // The originals at both ends of the decoded path.
       let strip = Tensor(shape: [steps + 2, set.exampleSize], scalars: set.example(start) + decoded.scalars + set.example(end))

@@ -40,7 +40,7 @@ struct Manifold: ParsableCommand {
     let chosen: (Int, Int) = try pair(dimensions, "--dimensions")
     let (figure, images, values) = try ManifoldFigure(size: size, dimensions: chosen, quantiles: low...high, scale: scale).render(file.model)
     if output.hasSuffix(".npy") {
-      try writeImages(images, of: file.model.architecture, to: output, columns: size, scale: scale)
+      try writeImages(images, of: file, to: output, columns: size, scale: scale)
     } else {
       try PNG.write(figure, to: output)
     }
