@@ -1,6 +1,6 @@
 /// Limited-memory BFGS (Nocedal 1980; Liu and Nocedal 1989) for smooth unconstrained
-/// minimization, with a backtracking line search on the Armijo condition
-/// `f(x + t d) ≤ f(x) + 10⁻⁴ t ∇f·d`.
+/// minimization, with a line search for the weak Wolfe conditions
+/// `f(x + t d) ≤ f(x) + 10⁻⁴ t ∇f·d` (and below `f(x)`) and `∇f(x + t d)·d ≥ 0.9 ∇f·d`.
 ///
 /// The direction `d = −H ∇f` comes from the two-loop recursion over the last `memory` pairs
 /// `s = x₊ − x`, `y = ∇f₊ − ∇f` (pairs with `s·y ≤ 0` are skipped, keeping `H` positive definite),
@@ -57,31 +57,41 @@ struct LBFGS {
         for i in 0..<count { direction[i] = -gradient[i] }
         slope = dot(gradient, direction)
       }
+      // Weak Wolfe line search by bisection (Lewis and Overton 2013): shrink the step while the
+      // Armijo condition fails, grow it while the slope along d is still below 0.9 of the start's.
       var step = pairs.isEmpty ? min(1, 1 / dot(gradient, gradient).squareRoot()) : 1
-      var accepted = false
+      var (low, high) = (0.0, Double.infinity)
+      var best: (step: Double, value: Double)?
       for _ in 0..<60 {
         for i in 0..<count { trial[i] = x[i] + step * direction[i] }
         let trialValue = objective(trial, &trialGradient)
-        if trialValue <= value + 1e-4 * step * slope && trialValue < value {
-          accepted = true
-          let s = zip(trial, x).map { $0 - $1 }
-          let y = zip(trialGradient, gradient).map { $0 - $1 }
-          let sy = dot(s, y)
-          if sy > 1e-12 * dot(y, y).squareRoot() * dot(s, s).squareRoot() {
-            if pairs.count == memory { pairs.removeFirst() }
-            pairs.append((s, y, 1 / sy))
-          }
-          let decrease = value - trialValue
-          swap(&x, &trial)
-          swap(&gradient, &trialGradient)
-          value = trialValue
-          values.append(value)
-          if decrease <= relativeDecreaseTolerance * max(abs(value), 1) { return Outcome(x: x, values: values) }
-          break
+        if !(trialValue <= value + 1e-4 * step * slope && trialValue < value) {
+          high = step
+        } else {
+          if best == nil || trialValue < best!.value { best = (step, trialValue) }
+          if dot(trialGradient, direction) >= 0.9 * slope { break }
+          low = step
         }
-        step *= 0.5
+        step = high.isFinite ? (low + high) / 2 : 2 * low
       }
-      if !accepted { break }  // no decrease along the direction: as low as rounding allows
+      guard let accepted = best else { break }  // no decrease along d: as low as rounding allows
+      if accepted.step != step {  // the search ended elsewhere: go back to the best point seen
+        for i in 0..<count { trial[i] = x[i] + accepted.step * direction[i] }
+        _ = objective(trial, &trialGradient)
+      }
+      let s = zip(trial, x).map { $0 - $1 }
+      let y = zip(trialGradient, gradient).map { $0 - $1 }
+      let sy = dot(s, y)
+      if sy > 1e-12 * dot(y, y).squareRoot() * dot(s, s).squareRoot() {
+        if pairs.count == memory { pairs.removeFirst() }
+        pairs.append((s, y, 1 / sy))
+      }
+      let decrease = value - accepted.value
+      swap(&x, &trial)
+      swap(&gradient, &trialGradient)
+      value = accepted.value
+      values.append(value)
+      if decrease <= relativeDecreaseTolerance * max(abs(value), 1) { break }
     }
     return Outcome(x: x, values: values)
   }
