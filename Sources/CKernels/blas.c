@@ -43,6 +43,28 @@ void aek_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a,
               n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+int aek_dsyevd(int n, double *a, double *w) {
+  pthread_once(&once, load);
+  __LAPACK_int size = n, lwork = -1, liwork = -1, info = 0, iwork_query = 0;
+  double work_query = 0;
+  char jobz = 'V', uplo = 'U';
+  dsyevd_(&jobz, &uplo, &size, a, &size, w, &work_query, &lwork, &iwork_query, &liwork, &info);
+  if (info != 0) return (int)info;
+  lwork = (__LAPACK_int)work_query;
+  liwork = iwork_query;
+  double *work = malloc(sizeof(double) * (size_t)lwork);
+  __LAPACK_int *iwork = malloc(sizeof(__LAPACK_int) * (size_t)liwork);
+  if (!work || !iwork) {
+    free(work);
+    free(iwork);
+    return -2;
+  }
+  dsyevd_(&jobz, &uplo, &size, a, &size, w, work, &lwork, iwork, &liwork, &info);
+  free(work);
+  free(iwork);
+  return (int)info;
+}
+
 int aek_blas_threads(void) { return 0; }
 void aek_blas_set_threads(int threads) { (void)threads; }
 int aek_blas_split_products(void) { return 0; }
@@ -58,8 +80,12 @@ typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int
 typedef char *(*string_fn)(void);
 typedef int (*int_fn)(void);
 typedef void (*set_threads_fn)(int);
+// LAPACK's Fortran dsyevd (LP64: 32-bit integers, as Debian's OpenBLAS is built).
+typedef void (*dsyevd_fn)(const char *, const char *, const int *, double *, const int *, double *,
+                          double *, const int *, int *, const int *, int *);
 
 static sgemm_fn sgemm;
+static dsyevd_fn dsyevd;
 static int_fn get_threads;
 static set_threads_fn set_threads;
 
@@ -161,6 +187,7 @@ static void load(void) {
   if (get_config) snprintf(config, sizeof config, "%s", get_config());
   if (!corename) core_source = "";
   if (set_threads) set_threads(1);
+  dsyevd = (dsyevd_fn)dlsym(handle, "dsyevd_");  // absent from a BLAS-only library
   load_status = 0;
 }
 
@@ -168,6 +195,28 @@ void aek_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a,
                const float *b, int ldb, float beta, float *c, int ldc) {
   sgemm(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb,
         beta, c, ldc);
+}
+
+int aek_dsyevd(int n, double *a, double *w) {
+  pthread_once(&once, load);
+  if (load_status != 0 || !dsyevd) return -1;
+  int lwork = -1, liwork = -1, info = 0, iwork_query = 0;
+  double work_query = 0;
+  dsyevd("V", "U", &n, a, &n, w, &work_query, &lwork, &iwork_query, &liwork, &info);
+  if (info != 0) return info;
+  lwork = (int)work_query;
+  liwork = iwork_query;
+  double *work = malloc(sizeof(double) * (size_t)lwork);
+  int *iwork = malloc(sizeof(int) * (size_t)liwork);
+  if (!work || !iwork) {
+    free(work);
+    free(iwork);
+    return -2;
+  }
+  dsyevd("V", "U", &n, a, &n, w, work, &lwork, iwork, &liwork, &info);
+  free(work);
+  free(iwork);
+  return info;
 }
 
 int aek_blas_threads(void) { return get_threads ? get_threads() : 0; }

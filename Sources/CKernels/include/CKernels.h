@@ -98,6 +98,14 @@ int aek_blas_core_unsupported(const char *core);
 void aek_sgemm(int transpose_a, int transpose_b, int m, int n, int k, float alpha,
                const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
+/// Eigenvalues and eigenvectors of the symmetric n x n matrix `a` (double; the upper triangle of
+/// its column-major layout is read) through LAPACK's dsyevd (divide and conquer): `w` receives the
+/// n eigenvalues in ascending order and `a` is overwritten by the eigenvectors, eigenvector k in
+/// a[k * n ..< (k + 1) * n]. Loads BLAS first if needed. Returns 0 on success; -1 where the loaded
+/// library has no dsyevd_ (a BLAS-only library named by AUTOENCODERKIT_BLAS) or none loaded; -2
+/// where workspace could not be allocated; otherwise LAPACK's info (> 0: no convergence).
+int aek_dsyevd(int n, double *a, double *w);
+
 // MARK: - Element-wise kernels
 // Unary maps: y[i] = f(x[i]). `y` may equal `x`.
 

@@ -1,0 +1,69 @@
+@testable import Embeddings
+import TensorCore
+import Testing
+
+/// 400 points in the plane, clustered, with a few exact duplicates.
+private func planePoints() -> [Double] {
+  var positions = Tensor.randomNormal(rows: 400, columns: 2, seed: 21, firstRow: 0).scalars.enumerated().map { index, value in
+    Double(value) * (index % 4 == 0 ? 5 : 1) + (index % 6 < 2 ? 8 : 0)
+  }
+  for i in 0..<10 { positions[2 * (390 + i)] = positions[2 * i]; positions[2 * (390 + i) + 1] = positions[2 * i + 1] }
+  return positions
+}
+
+/// The Barnes-Hut sums for every point, and the exact ones.
+private func repulsions(_ positions: [Double], theta: Double) -> (tree: [Double], exact: [Double]) {
+  let n = positions.count / 2
+  var tree = QuadTree()
+  var (approximate, exact) = ([Double](), [Double]())
+  positions.withUnsafeBufferPointer { y in
+    tree.rebuild(positions: y.baseAddress!, count: n)
+    let stack = UnsafeMutablePointer<Int32>.allocate(capacity: 4 * QuadTree.maximumDepth + 4)
+    defer { stack.deallocate() }
+    for i in 0..<n {
+      let a = tree.repulsion(on: i, x: y[2 * i], y: y[2 * i + 1], thetaSquared: theta * theta, positions: y.baseAddress!, stack: stack)
+      let e = TSNE.exactRepulsion(on: i, positions: y.baseAddress!, count: n)
+      approximate += [a.forceX, a.forceY, a.z]
+      exact += [e.forceX, e.forceY, e.z]
+    }
+  }
+  return (approximate, exact)
+}
+
+@Test func treeCountsEveryPointOnceWithItsCentreOfMass() {
+  let positions = planePoints()
+  var tree = QuadTree()
+  positions.withUnsafeBufferPointer { tree.rebuild(positions: $0.baseAddress!, count: 400) }
+  let root = tree.cells[0]
+  #expect(root.count == 400)
+  #expect(abs(root.massX - (0..<400).reduce(0.0) { $0 + positions[2 * $1] } / 400) < 1e-12)
+  // Every point sits in exactly one leaf.
+  var seen = [Int](repeating: 0, count: 400)
+  for cell in tree.cells where cell.firstChild < 0 {
+    var j = cell.firstPoint
+    while j >= 0 { seen[Int(j)] += 1; j = tree.nextPoint[Int(j)] }
+  }
+  #expect(seen.allSatisfy { $0 == 1 })
+}
+
+@Test func barnesHutAtThetaZeroIsTheExactSum() {
+  let (tree, exact) = repulsions(planePoints(), theta: 0)
+  for i in tree.indices { #expect(abs(tree[i] - exact[i]) <= 1e-12 * max(abs(exact[i]), 1e-3), "value \(i)") }
+}
+
+@Test func barnesHutAtThetaOneHalfIsClose() {
+  let (tree, exact) = repulsions(planePoints(), theta: 0.5)
+  var (forceError, forceNorm, zError, zWorst, zNorm) = (0.0, 0.0, 0.0, 0.0, 0.0)
+  for i in 0..<400 {
+    for c in 0..<2 {
+      forceError += (tree[3 * i + c] - exact[3 * i + c]) * (tree[3 * i + c] - exact[3 * i + c])
+      forceNorm += exact[3 * i + c] * exact[3 * i + c]
+    }
+    zError += abs(tree[3 * i + 2] - exact[3 * i + 2])
+    zWorst = max(zWorst, abs(tree[3 * i + 2] - exact[3 * i + 2]) / exact[3 * i + 2])
+    zNorm += exact[3 * i + 2]
+  }
+  #expect((forceError / forceNorm).squareRoot() < 0.02, "relative force error")
+  #expect(zError / zNorm < 0.005, "relative error of Z")
+  #expect(zWorst < 0.05, "worst relative error of a point's Z")
+}
