@@ -106,8 +106,9 @@ public enum CodeMaps {
     }
     let (rawTrain, rawTest) = (try Self.codes(of: training, model: nil), try Self.codes(of: test, model: nil))
     let raw = try accuracies(rawTrain, rawTest, "raw values")
+    codeWidth = model == nil ? min(codeWidth, rawTrain.columns) : codeWidth
     let pca = try PCA(fitting: rawTrain, components: min(codeWidth, rawTrain.columns))
-    let pcaScores = try accuracies(pca.project(rawTrain), pca.project(rawTest), "PCA-\(codeWidth)")
+    let pcaScores = try accuracies(pca.project(rawTrain), pca.project(rawTest), "PCA-\(pca.components.rows)")
     return Separation(k: k, width: codeWidth, trainingExamples: training.count, testExamples: test.count, knnAccuracy: codes?.knn,
                       probeAccuracy: codes?.probe, rawKNNAccuracy: raw.knn, rawProbeAccuracy: raw.probe, pcaKNNAccuracy: pcaScores.knn,
                       pcaProbeAccuracy: pcaScores.probe)

@@ -92,6 +92,19 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
   }
 
   /// The unit of the reduced loss, for pixel intensities in [0, 1]: "nats/pixel", "intensity²/image".
+  ///
+  /// - Parameter scaled: Whether the values are a table's scaled columns rather than pixel
+  ///   intensities: the unit is then per value or per example, in scaled units.
+  public func unit(_ reduction: LossReduction, scaled: Bool) -> String {
+    guard scaled else { return unit(reduction) }
+    let per = reduction == .mean ? "value" : "example"
+    switch self {
+    case .binaryCrossEntropy: return "nats/\(per)"
+    case .meanSquaredError: return "scaled units²/\(per)"
+    case .meanAbsoluteError: return "scaled units/\(per)"
+    }
+  }
+
   public func unit(_ reduction: LossReduction) -> String {
     switch self {
     case .binaryCrossEntropy: "nats/\(reduction.per)"

@@ -88,15 +88,16 @@ struct Embed: ParsableCommand {
     try threads.prepare()
     let file = try model.map(ModelFile.read)
     let source = try data.source(for: file)
-    let (reference, query) = try sets(file: file, source: source)
+    let (reference, query, mapped) = try sets(file: file, source: source)
     let what = file == nil ? "values" : "codes"
-    var report = Report(examples: query.count, width: 0)
+    var report = Report(examples: mapped.count, width: 0)
     var map: PointSet?
     if output != nil || plot != nil || trustworthiness {
-      let codes = try CodeMaps.codes(of: query, model: file?.model)
+      let codes = try CodeMaps.codes(of: mapped, model: file?.model)
       report.width = codes.columns
-      let projection = resolvedProjection.map { codes.columns == 2 && projection == nil ? .none : $0 } ?? .none
-      if output != nil || plot != nil || trustworthiness, projection != .none || codes.columns == 2 {
+      let chosen: CodeMaps.Projection = codes.columns == 2 && projection == nil ? .none : resolvedProjection ?? CodeMaps.Projection.none
+      if chosen != .none || codes.columns == 2 {
+        let projection = chosen
         let tsne = TSNE(perplexity: perplexity, iterations: iterations, seed: seed)
         if projection == .tsne, !json { say("t-SNE of \(grouped(codes.rows)) \(what) of \(codes.columns) values: perplexity \(perplexity), \(iterations) iterations") }
         let start = Date()
@@ -109,12 +110,12 @@ struct Embed: ParsableCommand {
       if trustworthiness, let map {
         report.trustworthiness = try Embeddings.trustworthiness(of: map, original: codes, neighbors: 10)
       }
-      if let output { try write(map ?? codes, projected: report.projection != nil, labels: query.labels.map(Array.init), to: output) }
+      if let output { try write(map ?? codes, projected: report.projection != nil, labels: mapped.labels.map(Array.init), to: output) }
       if let plot, let map {
         let projectionName = ["pca": "PCA", "tsne": "t-SNE"][report.projection ?? ""].map { "\($0) of " } ?? ""
-        let title = "\(projectionName)\(grouped(query.count)) \(what) of \((source.path as NSString).lastPathComponent)"
+        let title = "\(projectionName)\(grouped(mapped.count)) \(what) of \((source.path as NSString).lastPathComponent)"
           + (file == nil ? "" : " from \((model! as NSString).lastPathComponent)")
-        let image = CodeMaps.figure(of: map, labels: query.labels.map { $0.map(Int.init) }, classNames: query.classNames, title: title,
+        let image = CodeMaps.figure(of: map, labels: mapped.labels.map { $0.map(Int.init) }, classNames: mapped.classNames, title: title,
                                     projection: report.projection.flatMap(CodeMaps.Projection.init) ?? .none)
         try PNG.write(image, to: plot)
       }
@@ -126,37 +127,39 @@ struct Embed: ParsableCommand {
       if report.width == 0 { report.width = report.separation!.width }
     }
     if json { return try printJSON(report) }
-    if let output { say("Wrote \(output): \(report.projection.map { "the \($0) map of " } ?? "")\(grouped(query.count)) \(what)" + " of \(report.width) values") }
-    if let plot { say("Wrote \(plot): the map of \(grouped(query.count)) \(what)\(query.labels == nil ? "" : ", coloured by label")") }
+    if let output { say("Wrote \(output): \(report.projection.map { "the \($0) map of " } ?? "")\(grouped(mapped.count)) \(what)" + " of \(report.width) values") }
+    if let plot { say("Wrote \(plot): the map of \(grouped(mapped.count)) \(what)\(mapped.labels == nil ? "" : ", coloured by label")") }
     if let trustworthiness = report.trustworthiness { say(String(format: "Trustworthiness (k = 10) of the map: %.4f", trustworthiness)) }
     if let separation = report.separation { printSeparation(separation, reference: reference, query: query) }
   }
 
-  /// The reference (training) and query examples: a source's train and test splits (the query
-  /// being `--split`'s), or a single set's start and its held-out end.
-  func sets(file: ModelFile?, source: DataSource) throws -> (reference: ImageSet, query: ImageSet) {
+  /// The reference (training) and query examples for --knn: a source's train and test splits,
+  /// or a single set's start and its held-out end; and the examples to map: `--split`'s, or the
+  /// whole of a single set (the first `--limit`).
+  func sets(file: ModelFile?, source: DataSource) throws -> (reference: ImageSet, query: ImageSet, mapped: ImageSet) {
     func load(_ split: IDXFolder.Split?) throws -> ImageSet {
       if let file { return try file.examples(from: source, split: split) }
       return try source.load(split, threads: Parallel.threads)
     }
-    var reference: ImageSet, query: ImageSet
+    var reference: ImageSet, query: ImageSet, mapped: ImageSet
     if source.hasSplits {
-      query = try load(split?.split ?? .test)
+      mapped = try load(split?.split ?? .test)
+      query = split == .train && knn != nil ? try load(.test) : mapped
       reference = knn == nil ? query : try load(.train)
     } else {
-      let all = try load(nil)
-      (reference, query) = knn == nil ? (all, all) : all.split(validationFraction: holdout)
+      mapped = try load(nil)
+      (reference, query) = knn == nil ? (mapped, mapped) : mapped.split(validationFraction: holdout)
     }
-    if let limit { query = query.prefix(limit) }
+    if let limit { mapped = mapped.prefix(limit) }
     // With no model, tables are standardized as training would, fitted on the reference examples.
     if file == nil {
       let kind = source.options.scaling ?? source.defaultScaling(for: reference)
       if kind != .none {
         let scaling = FeatureScaling(fitting: kind, to: reference)
-        (reference, query) = (scaling.apply(to: reference), scaling.apply(to: query))
+        (reference, query, mapped) = (scaling.apply(to: reference), scaling.apply(to: query), scaling.apply(to: mapped))
       }
     }
-    return (reference, query)
+    return (reference, query, mapped)
   }
 
   func write(_ points: PointSet, projected: Bool, labels: [UInt8]?, to path: String) throws {

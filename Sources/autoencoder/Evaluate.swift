@@ -78,7 +78,7 @@ struct Evaluate: ParsableCommand {
     let likelihood = variational && !noLikelihood && evaluator.loss == .binaryCrossEntropy
       ? try evaluator.negativeLogLikelihood(on: set, samples: importanceSamples) : nil
     let bitsPerDimension = { (nats: Float) in Double(nats) / (Double(set.exampleSize) * log(2.0)) }
-    let report = Report(model: model, data: data.data, split: split.rawValue, loss: metrics.loss, lossUnit: evaluator.loss.unit(evaluator.reduction),
+    let report = Report(model: model, data: data.data, split: split.rawValue, loss: metrics.loss, lossUnit: evaluator.loss.unit(evaluator.reduction, scaled: file.data?.scaling != nil),
                         lossName: evaluator.loss.name, reduction: evaluator.reduction.rawValue, mse: metrics.meanSquaredError, psnr: metrics.psnr,
                         ssim: metrics.ssim, noise: evaluator.noise?.description, noisyPSNR: metrics.noisyPSNR,
                         noisySSIM: metrics.noisySSIM, examples: metrics.examples, reconstruction: metrics.terms?["reconstruction"],

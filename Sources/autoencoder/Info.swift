@@ -37,7 +37,7 @@ struct Info: ParsableCommand {
     let (file, checkpoint) = try ModelFile.readModelOrCheckpoint(model!)
     let architecture = file.model.architecture
     if let plot {
-      let unit = file.training.map { $0.loss.unit($0.reduction) } ?? ""
+      let unit = file.training.map { $0.loss.unit($0.reduction, scaled: file.data?.scaling != nil) } ?? ""
       guard let history = file.history, let chart = LossPlot(history: history, unit: unit).chart() else {
         throw ValidationError("--plot \(plot): \(model!) has no training history to draw")
       }
@@ -81,7 +81,7 @@ struct Info: ParsableCommand {
       if let classes = data.classNames { say("Classes: \(classes.prefix(20).joined(separator: ", "))\(classes.count > 20 ? ", ... (\(classes.count))" : "")") }
     }
     if let history = file.history, !history.epochs.isEmpty {
-      let unit = file.training.map { $0.loss.unit($0.reduction) } ?? ""
+      let unit = file.training.map { $0.loss.unit($0.reduction, scaled: file.data?.scaling != nil) } ?? ""
       let terms = history.termNames
       let weights = history.epochs.contains { ($0.klWeight ?? 1) != 1 }
       let rates = history.epochs.contains { $0.learningRate != nil }

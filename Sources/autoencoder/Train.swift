@@ -243,7 +243,7 @@ struct Train: ParsableCommand {
       say("Data: \(grouped(sets.training.count)) training and \(grouped(sets.validation?.count ?? 0)) validation examples (\(configuration.validation)) "
         + "of shape \(sets.training.exampleShape) from \(configuration.data)\(scaled)")
     }
-    let unit = loss.unit(configuration.reduction)
+    let unit = loss.unit(configuration.reduction, scaled: sets.training.scaling != nil)
     let progress = ProgressBar(unit: unit, valuesPerExample: architecture.isVariational ? architecture.inputSize : nil)
     let checkpoints = TrainingRun.CheckpointSettings(path: checkpointPath, everyEpochs: checkpointEvery) { Interruption.requested != nil }
     let file: ModelFile
