@@ -96,7 +96,7 @@ struct Embed: ParsableCommand {
       let codes = try CodeMaps.codes(of: mapped, model: file?.model)
       report.width = codes.columns
       let chosen: CodeMaps.Projection = codes.columns == 2 && projection == nil ? .none : resolvedProjection ?? CodeMaps.Projection.none
-      if chosen != .none || codes.columns == 2 {
+      if plot != nil || trustworthiness || chosen != .none {
         let projection = chosen
         let tsne = TSNE(perplexity: perplexity, iterations: iterations, seed: seed)
         if projection == .tsne, !json { say("t-SNE of \(grouped(codes.rows)) \(what) of \(codes.columns) values: perplexity \(perplexity), \(iterations) iterations") }

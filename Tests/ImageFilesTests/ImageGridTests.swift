@@ -16,4 +16,10 @@ import Testing
     #expect(image.width == 3 && image.height == 3)
     #expect(Set(image.pixels) == [51])
   }
+
+  @Test func tilesColourImagesChannelByChannel() {
+    let image = ImageGrid(width: 1, height: 1, padding: 1, scale: 1, background: 1, channels: 3).tile([[[1, 0, 0.5]]])
+    #expect(image.channels == 3 && image.width == 3 && image.height == 3)
+    #expect(Array(image.pixels[12..<15]) == [255, 0, 128] && Array(image.pixels[0..<3]) == [255, 255, 255])
+  }
 }

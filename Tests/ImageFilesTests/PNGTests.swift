@@ -17,6 +17,16 @@ import Testing
     #expect(grayPalette.grayIntensities.map { Int(($0 * 255).rounded()) } ==
             [0, 64, 128, 192, 255, 10, 20, 30, 40, 50, 255, 0, 255, 0, 255])
     #expect(try PNG.read(try fixture("gray16.png")).pixels == [3, 156, 255])  // high bytes of 1000, 40000, 65535
+    guard case .wide(let wide) = try PNG.decodeKeepingDepth([UInt8](try FileIO.read(try fixture("gray16.png")))) else {
+      Issue.record("a 16-bit PNG decoded narrow")
+      return
+    }
+    #expect(wide.samples == [1000, 40000, 65535] && wide.channels == 1 && wide.width == 3)
+    guard case .narrow(let narrow) = try PNG.decodeKeepingDepth([UInt8](try FileIO.read(try fixture("rgb8.png")))) else {
+      Issue.record("an 8-bit PNG decoded wide")
+      return
+    }
+    #expect(narrow == (try PNG.read(try fixture("rgb8.png"))))
     #expect(try PNG.read(try fixture("gray2.png")).pixels == [0, 85, 170, 255, 0, 85, 85, 85, 85, 85, 255, 0, 255, 0, 255])
     let rgb: [UInt8] = [255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30]
     #expect(try PNG.read(try fixture("rgb8.png")) == Image(width: 2, height: 2, channels: 3, pixels: rgb))
