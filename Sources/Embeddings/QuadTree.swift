@@ -35,6 +35,8 @@ struct QuadTree {
   private(set) var order: [Int32] = []
   private var scratch: [Int32] = []
   private var quadrants: [UInt8] = []
+  /// A split's per-quadrant sums and extremes of x and y (24 values), reused by every split.
+  private var statistics = [Double](repeating: 0, count: 24)
 
   /// The deepest level a cell is split at.
   static let maximumDepth = 48
@@ -74,11 +76,12 @@ struct QuadTree {
   /// as a new group, splits each child holding more than one position, and returns the group.
   private mutating func split(_ range: Range<Int>, centerX: Double, centerY: Double, half: Double, depth: Int,
                               positions: UnsafePointer<Double>) -> Int32 {
-    // Per quadrant: the count, then the sums of x and y and the extremes of x and y.
+    // Per quadrant: the count, centre of mass and whether its points are at one position.
     var counts = (0, 0, 0, 0)
-    var stats = [Double](repeating: 0, count: 24)
-    for k in 0..<4 { stats[8 + k] = .infinity; stats[12 + k] = -.infinity; stats[16 + k] = .infinity; stats[20 + k] = -.infinity }
-    stats.withUnsafeMutableBufferPointer { stats in
+    var (meanX, meanY, onePosition) = (SIMD4<Double>.zero, SIMD4<Double>.zero, SIMD4<Int>.zero)
+    statistics.withUnsafeMutableBufferPointer { stats in
+      for k in 0..<4 { (stats[k], stats[4 + k]) = (0, 0) }
+      for k in 0..<4 { (stats[8 + k], stats[12 + k], stats[16 + k], stats[20 + k]) = (.infinity, -.infinity, .infinity, -.infinity) }
       order.withUnsafeMutableBufferPointer { order in
         scratch.withUnsafeMutableBufferPointer { scratch in
           quadrants.withUnsafeMutableBufferPointer { quadrants in
@@ -107,12 +110,17 @@ struct QuadTree {
                 }
               }
               for slot in range { order[slot] = scratch[slot] }
+              for k in 0..<4 where count[k] > 0 {
+                meanX[k] = sumX[k] / Double(count[k])
+                meanY[k] = sumY[k] / Double(count[k])
+                onePosition[k] = minX[k] == maxX[k] && minY[k] == maxY[k] ? 1 : 0
+              }
             }
           }
         }
       }
     }
-    let countList = [counts.0, counts.1, counts.2, counts.3]
+    let countList = SIMD4(counts.0, counts.1, counts.2, counts.3)
     let group = Int32(groups.count)
     groups.append(ChildGroup(x: .zero, y: .zero, sideSquared: .zero, count: .zero, children: SIMD4(repeating: -1)))
     var start = range.lowerBound
@@ -122,9 +130,8 @@ struct QuadTree {
       let childRange = start..<start + childCount
       start += childCount
       guard childCount > 0 else { continue }
-      let onePosition = stats[8 + k] == stats[12 + k] && stats[16 + k] == stats[20 + k]
-      var lane = (x: stats[k] / Double(childCount), y: stats[4 + k] / Double(childCount), sideSquared: 0.0, child: Int32(-1))
-      if onePosition {
+      var lane = (x: meanX[k], y: meanY[k], sideSquared: 0.0, child: Int32(-1))
+      if onePosition[k] == 1 {
         let point = Int(order[childRange.lowerBound])
         (lane.x, lane.y) = (positions[2 * point], positions[2 * point + 1])
       } else if depth + 1 < QuadTree.maximumDepth {
