@@ -172,31 +172,33 @@ struct QuadTree {
   /// walk alone waits on each group it loads before it knows which to load next.
   func forEachRepulsion(of points: UnsafeBufferPointer<Int32>, positions: UnsafePointer<Double>, thetaSquared: Double,
                         _ body: (Int, (forceX: Double, forceY: Double, z: Double, interactions: Int)) -> Void) {
+    guard rootGroup >= 0 else {  // no walk: the root is one leaf
+      for i in points.lazy.map({ Int($0) }) { body(i, repulsionFromOneLeaf(x: positions[2 * i], y: positions[2 * i + 1])!) }
+      return
+    }
     let stacks = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * QuadTree.stackCapacity)
     defer { stacks.deallocate() }
     let theta2 = SIMD4<Double>(repeating: thetaSquared)
     groups.withUnsafeBufferPointer { groupBuffer in
-      let groups = groupBuffer.baseAddress
+      let groups = groupBuffer.baseAddress!
       var next = 0
       while next < points.count {
         let i = Int(points[next])
-        if next + 1 == points.count || groups == nil {
-          if let single = repulsionFromOneLeaf(x: positions[2 * i], y: positions[2 * i + 1]) { body(i, single); next += 1; continue }
+        if next + 1 == points.count {
           var walk = Walk(x: positions[2 * i], y: positions[2 * i + 1], root: rootGroup, stack: stacks)
-          while walk.top > 0 { walk.step(groups!, theta2: theta2) }
+          while walk.top > 0 { walk.step(groups, theta2: theta2) }
           body(i, walk.result)
-          next += 1
-          continue
+          break
         }
         let j = Int(points[next + 1])
         var first = Walk(x: positions[2 * i], y: positions[2 * i + 1], root: rootGroup, stack: stacks)
         var second = Walk(x: positions[2 * j], y: positions[2 * j + 1], root: rootGroup, stack: stacks + QuadTree.stackCapacity)
         while first.top > 0 && second.top > 0 {
-          first.step(groups!, theta2: theta2)
-          second.step(groups!, theta2: theta2)
+          first.step(groups, theta2: theta2)
+          second.step(groups, theta2: theta2)
         }
-        while first.top > 0 { first.step(groups!, theta2: theta2) }
-        while second.top > 0 { second.step(groups!, theta2: theta2) }
+        while first.top > 0 { first.step(groups, theta2: theta2) }
+        while second.top > 0 { second.step(groups, theta2: theta2) }
         body(i, first.result)
         body(j, second.result)
         next += 2

@@ -15,8 +15,8 @@ struct TSNEWorkspace {
   var tree = QuadTree()
   /// The points in index order, the order they are processed in at θ = 0 (else the tree's).
   let indexOrder: [Int32]
-  /// The cells each point visited at the last evaluation (1 before the first), by which the
-  /// points are shared out so that each thread gets the same work.
+  /// The tree groups each point visited at the last evaluation (1 before the first), by which
+  /// the points are shared out so that each thread gets the same work.
   var cost: [Int32]
   /// Per point, three values: the repulsion `Σ_j w_ij² (y_i − y_j)` (two) and `Σ_{j≠i} w_ij`.
   var sums: [Double]
@@ -57,7 +57,7 @@ extension TSNE {
   ///
   /// Two passes over the points, each thread writing only its own points' results: the
   /// repulsion in the tree's spatial order, shared among the threads in runs of equal work
-  /// (cells visited at the last evaluation); then, once `Z` is summed in index order, the
+  /// (tree groups visited at the last evaluation); then, once `Z` is summed in index order, the
   /// attraction over the rows of P and the gradient, in index order. Neither the thread count
   /// nor the split changes a bit of the result.
   static func gradient(positions: UnsafePointer<Double>, affinities: Affinities, exaggeration: Double, theta: Double,

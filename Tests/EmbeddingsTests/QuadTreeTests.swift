@@ -59,6 +59,33 @@ private func repulsions(_ positions: [Double], theta: Double) -> (tree: [Double]
   defer { stack.deallocate() }
   let sums = tree.repulsion(on: 0, x: 3, y: 3, thetaSquared: 0.25, stack: stack)
   #expect(tree.rootGroup == -1 && sums.z == 4 && sums.forceX == 0)
+  var zs = [Double]()
+  positions.withUnsafeBufferPointer { y in
+    tree.order.withUnsafeBufferPointer { order in
+      tree.forEachRepulsion(of: order, positions: y.baseAddress!, thetaSquared: 0.25) { _, sums in zs.append(sums.z) }
+    }
+  }
+  #expect(zs == [4, 4, 4, 4, 4])
+}
+
+@Test func interleavedWalksGiveEachPointItsOwnSums() {
+  let positions = planePoints()
+  var tree = QuadTree()
+  positions.withUnsafeBufferPointer { tree.rebuild(positions: $0.baseAddress!, count: 400) }
+  let stack = UnsafeMutablePointer<Int32>.allocate(capacity: QuadTree.stackCapacity)
+  defer { stack.deallocate() }
+  var seen = [Int](repeating: 0, count: 400)
+  positions.withUnsafeBufferPointer { y in
+    let odd = Array(tree.order.prefix(399))  // an odd count: the last walk runs alone
+    odd.withUnsafeBufferPointer { points in
+      tree.forEachRepulsion(of: points, positions: y.baseAddress!, thetaSquared: 0.25) { i, sums in
+        let single = tree.repulsion(on: i, x: y[2 * i], y: y[2 * i + 1], thetaSquared: 0.25, stack: stack)
+        #expect(sums.forceX == single.forceX && sums.forceY == single.forceY && sums.z == single.z)
+        seen[i] += 1
+      }
+    }
+  }
+  #expect(seen.reduce(0, +) == 399 && seen.allSatisfy { $0 <= 1 })
 }
 
 @Test func barnesHutAtThetaZeroIsTheExactSum() {
