@@ -80,9 +80,11 @@ typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int
 typedef char *(*string_fn)(void);
 typedef int (*int_fn)(void);
 typedef void (*set_threads_fn)(int);
-// LAPACK's Fortran dsyevd (LP64: 32-bit integers, as Debian's OpenBLAS is built).
+// LAPACK's Fortran dsyevd (LP64: 32-bit integers, as Debian's OpenBLAS is built), with the
+// hidden lengths of its two character arguments that gfortran's calling convention adds at the
+// end (a C translation of LAPACK ignores them).
 typedef void (*dsyevd_fn)(const char *, const char *, const int *, double *, const int *, double *,
-                          double *, const int *, int *, const int *, int *);
+                          double *, const int *, int *, const int *, int *, size_t, size_t);
 
 static sgemm_fn sgemm;
 static dsyevd_fn dsyevd;
@@ -202,7 +204,7 @@ int aek_dsyevd(int n, double *a, double *w) {
   if (load_status != 0 || !dsyevd) return -1;
   int lwork = -1, liwork = -1, info = 0, iwork_query = 0;
   double work_query = 0;
-  dsyevd("V", "U", &n, a, &n, w, &work_query, &lwork, &iwork_query, &liwork, &info);
+  dsyevd("V", "U", &n, a, &n, w, &work_query, &lwork, &iwork_query, &liwork, &info, 1, 1);
   if (info != 0) return info;
   lwork = (int)work_query;
   liwork = iwork_query;
@@ -213,7 +215,7 @@ int aek_dsyevd(int n, double *a, double *w) {
     free(iwork);
     return -2;
   }
-  dsyevd("V", "U", &n, a, &n, w, work, &lwork, iwork, &liwork, &info);
+  dsyevd("V", "U", &n, a, &n, w, work, &lwork, iwork, &liwork, &info, 1, 1);
   free(work);
   free(iwork);
   return info;

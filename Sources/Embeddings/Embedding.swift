@@ -2,8 +2,11 @@
 ///
 /// Point `i` is `values[i * columns ..< (i + 1) * columns]`.
 public struct PointSet: Sendable, Equatable {
+  /// The coordinates, `rows · columns` of them, point after point.
   public var values: [Float]
+  /// The number of points.
   public let rows: Int
+  /// The number of coordinates of each point.
   public let columns: Int
 
   /// The points whose coordinates `values` holds, row after row.

@@ -18,10 +18,10 @@ private func repulsions(_ positions: [Double], theta: Double) -> (tree: [Double]
   var (approximate, exact) = ([Double](), [Double]())
   positions.withUnsafeBufferPointer { y in
     tree.rebuild(positions: y.baseAddress!, count: n)
-    let stack = UnsafeMutablePointer<Int32>.allocate(capacity: 4 * QuadTree.maximumDepth + 4)
+    let stack = UnsafeMutablePointer<Int32>.allocate(capacity: QuadTree.stackCapacity)
     defer { stack.deallocate() }
     for i in 0..<n {
-      let a = tree.repulsion(on: i, x: y[2 * i], y: y[2 * i + 1], thetaSquared: theta * theta, positions: y.baseAddress!, stack: stack)
+      let a = tree.repulsion(on: i, x: y[2 * i], y: y[2 * i + 1], thetaSquared: theta * theta, stack: stack)
       let e = TSNE.exactRepulsion(on: i, positions: y.baseAddress!, count: n)
       approximate += [a.forceX, a.forceY, a.z]
       exact += [e.forceX, e.forceY, e.z]
@@ -34,16 +34,58 @@ private func repulsions(_ positions: [Double], theta: Double) -> (tree: [Double]
   let positions = planePoints()
   var tree = QuadTree()
   positions.withUnsafeBufferPointer { tree.rebuild(positions: $0.baseAddress!, count: 400) }
-  let root = tree.cells[0]
-  #expect(root.count == 400)
-  #expect(abs(root.massX - (0..<400).reduce(0.0) { $0 + positions[2 * $1] } / 400) < 1e-12)
-  // Every point sits in exactly one leaf.
-  var seen = [Int](repeating: 0, count: 400)
-  for cell in tree.cells where cell.firstChild < 0 {
-    var j = cell.firstPoint
-    while j >= 0 { seen[Int(j)] += 1; j = tree.nextPoint[Int(j)] }
+  #expect(tree.rootCount == 400)
+  #expect(abs(tree.rootX - (0..<400).reduce(0.0) { $0 + positions[2 * $1] } / 400) < 1e-12)
+  #expect(tree.order.sorted() == (0..<400).map { Int32($0) }, "the spatial order lists every point once")
+  // Each group's lanes hold the counts and centres of mass of their children's lanes.
+  for group in tree.groups {
+    for k in 0..<4 where group.children[k] >= 0 {
+      let child = tree.groups[Int(group.children[k])]
+      #expect(child.count.sum() == group.count[k])
+      #expect(abs((child.x * child.count).sum() / child.count.sum() - group.x[k]) < 1e-9)
+    }
   }
-  #expect(seen.allSatisfy { $0 == 1 })
+  #expect(tree.groups[Int(tree.rootGroup)].count.sum() == 400)
+  // Leaves (lanes with no children) hold 400 points in all, the duplicates sharing a leaf.
+  let leaves = tree.groups.flatMap { group in (0..<4).filter { group.children[$0] < 0 && group.count[$0] > 0 }.map { group.count[$0] } }
+  #expect(leaves.reduce(0, +) == 400 && leaves.count == 390)
+}
+
+@Test func treeOfOnePositionIsALeaf() {
+  let positions = [Double](repeating: 3, count: 10)
+  var tree = QuadTree()
+  positions.withUnsafeBufferPointer { tree.rebuild(positions: $0.baseAddress!, count: 5) }
+  let stack = UnsafeMutablePointer<Int32>.allocate(capacity: QuadTree.stackCapacity)
+  defer { stack.deallocate() }
+  let sums = tree.repulsion(on: 0, x: 3, y: 3, thetaSquared: 0.25, stack: stack)
+  #expect(tree.rootGroup == -1 && sums.z == 4 && sums.forceX == 0)
+  var zs = [Double]()
+  positions.withUnsafeBufferPointer { y in
+    tree.order.withUnsafeBufferPointer { order in
+      tree.forEachRepulsion(of: order, positions: y.baseAddress!, thetaSquared: 0.25) { _, sums in zs.append(sums.z) }
+    }
+  }
+  #expect(zs == [4, 4, 4, 4, 4])
+}
+
+@Test func interleavedWalksGiveEachPointItsOwnSums() {
+  let positions = planePoints()
+  var tree = QuadTree()
+  positions.withUnsafeBufferPointer { tree.rebuild(positions: $0.baseAddress!, count: 400) }
+  let stack = UnsafeMutablePointer<Int32>.allocate(capacity: QuadTree.stackCapacity)
+  defer { stack.deallocate() }
+  var seen = [Int](repeating: 0, count: 400)
+  positions.withUnsafeBufferPointer { y in
+    let odd = Array(tree.order.prefix(399))  // an odd count: the last walk runs alone
+    odd.withUnsafeBufferPointer { points in
+      tree.forEachRepulsion(of: points, positions: y.baseAddress!, thetaSquared: 0.25) { i, sums in
+        let single = tree.repulsion(on: i, x: y[2 * i], y: y[2 * i + 1], thetaSquared: 0.25, stack: stack)
+        #expect(sums.forceX == single.forceX && sums.forceY == single.forceY && sums.z == single.z)
+        seen[i] += 1
+      }
+    }
+  }
+  #expect(seen.reduce(0, +) == 399 && seen.allSatisfy { $0 <= 1 })
 }
 
 @Test func barnesHutAtThetaZeroIsTheExactSum() {

@@ -50,6 +50,14 @@ let benchmarking = ProcessInfo.processInfo.environment["AUTOENCODERKIT_EMBEDDING
     #expect(nearestNeighborPurity(result.embedding, labels: labels) == 1.0)
   }
 
+  @Test func identicalPointsGiveAFiniteMap() throws {
+    let points = PointSet([Float](repeating: 2, count: 30), rows: 10, columns: 3)
+    for initialization in [TSNE.Initialization.pca, .random] {
+      let result = try TSNE(perplexity: 3, iterations: 60, exaggerationIterations: 30, initialization: initialization).embed(points)
+      #expect(result.embedding.values.allSatisfy(\.isFinite) && result.klDivergence.isFinite)
+    }
+  }
+
   @Test func optionsOutOfRangeAreRefused() {
     let points = normalPoints(rows: 20, columns: 3, seed: 1)
     #expect(throws: EmbeddingError.self) { try TSNE(perplexity: 20).embed(points) }
