@@ -50,7 +50,7 @@ let package = Package(
     .target(name: "Training", dependencies: ["Optimizers", "Datasets"]),
     .target(name: "ModelFiles", dependencies: ["Training"]),
     // What codes are for: PCA, t-SNE, nearest-neighbour and linear-probe accuracy, trustworthiness.
-    .target(name: "Embeddings", dependencies: ["TensorCore"]),
+    .target(name: "Embeddings", dependencies: ["CKernels", "TensorCore"]),
 
     // The umbrella module and the thin command-line tool.
     .target(name: "AutoencoderKit", dependencies: ["ModelFiles", "ImageFiles", "Embeddings"]),
