@@ -31,9 +31,8 @@ extension CSV {
   ///   is missing (line and column), rows of unequal length, no data rows, an unknown label column.
   public static func readTable(_ path: String, header: Bool? = nil, labelColumn: String? = nil,
                                threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Table {
-    let data = try FileIO.read(path)
     do {
-      return try data.withUnsafeBytes { try parseTable($0, header: header, labelColumn: labelColumn, threads: threads) }
+      return try FileIO.withMappedBytes(path) { try parseTable($0, header: header, labelColumn: labelColumn, threads: threads) }
     } catch let problem as Problem {
       throw FileError(path, problem.description)
     }
@@ -162,6 +161,24 @@ extension CSV {
     var index = start
     let end = line.range.upperBound
     while true {
+      // The common cell: an unsigned integer of up to 9 digits, straight up to its comma.
+      if index == start, column != labelIndex, column < width {
+        var value = 0, digits = 0, position = index
+        while position < end, case let digit = bytes[position] &- 0x30, digit < 10, digits < 9 {
+          value = value * 10 + Int(digit)
+          digits += 1
+          position += 1
+        }
+        if digits > 0, position == end || bytes[position] == 0x2C {
+          out[written] = Float(value)
+          written += 1
+          column += 1
+          if position >= end { break }
+          index = position + 1
+          start = index
+          continue
+        }
+      }
       if index < end, bytes[index] != 0x2C {
         index += 1
         continue

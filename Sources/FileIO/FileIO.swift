@@ -36,12 +36,45 @@ public enum FileIO {
 
   /// The contents of the regular file at `path` (symbolic links followed).
   ///
-  /// - Parameter limit: The most bytes accepted; a larger file is an error naming both sizes.
+  /// - Parameters:
+  ///   - limit: The most bytes accepted; a larger file is an error naming both sizes.
+  ///   - listedAsFile: The caller listed `path` in its folder as a regular file (a directory
+  ///     entry's type), so the check before opening is skipped; the one after opening stays.
   /// - Throws: `FileError` naming the file: missing, not a regular file, unreadable, too large.
-  public static func read(_ path: String, limit: Int = defaultReadLimit) throws -> Data {
+  public static func read(_ path: String, limit: Int = defaultReadLimit, listedAsFile: Bool = false) throws -> Data {
+    Data(try readBytes(path, limit: limit, listedAsFile: listedAsFile))
+  }
+
+  /// The contents of the regular file at `path` as bytes (see `read`), read straight into the array.
+  public static func readBytes(_ path: String, limit: Int = defaultReadLimit, listedAsFile: Bool = false) throws -> [UInt8] {
+    try withOpenFile(path, limit: limit, listedAsFile: listedAsFile) { descriptor, size in
+      var failure: Int32?
+      let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+        while initialized < size {
+          let count = systemRead(descriptor, buffer.baseAddress! + initialized, size - initialized)
+          if count < 0 {
+            if errno == EINTR || errno == EAGAIN { continue }
+            failure = errno
+            return
+          }
+          if count == 0 { break }  // the file shrank while being read
+          initialized += count
+        }
+      }
+      if let failure { throw FileError(path, "read failed: \(reason(failure))") }
+      return bytes
+    }
+  }
+
+  /// Opens the regular file at `path` (refusing anything else before and after opening, and
+  /// files over `limit` bytes) and calls `body` with its descriptor and size.
+  private static func withOpenFile<Result>(_ path: String, limit: Int, listedAsFile: Bool = false,
+                                           _ body: (Int32, Int) throws -> Result) throws -> Result {
     var status = stat()
-    guard stat(path, &status) == 0 else { throw FileError(path, reason(errno)) }
-    if let kind = nonRegularKind(status) { throw FileError(path, "is \(kind), not a file") }
+    if !listedAsFile {
+      guard stat(path, &status) == 0 else { throw FileError(path, reason(errno)) }
+      if let kind = nonRegularKind(status) { throw FileError(path, "is \(kind), not a file") }
+    }
     // O_NONBLOCK: should the path become a FIFO after the check, opening it does not wait for a writer.
     let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
     guard descriptor >= 0 else { throw FileError(path, reason(errno)) }
@@ -50,24 +83,26 @@ public enum FileIO {
     if let kind = nonRegularKind(status) { throw FileError(path, "is \(kind), not a file") }
     let size = Int(status.st_size)
     guard size <= limit else { throw FileError(path, "is \(formatBytes(size)), more than the \(formatBytes(limit)) limit for this file") }
-    var data = Data(count: size)
-    var offset = 0
-    var failure: Int32?
-    data.withUnsafeMutableBytes { buffer in
-      while offset < size {
-        let count = systemRead(descriptor, buffer.baseAddress! + offset, size - offset)
-        if count < 0 {
-          if errno == EINTR || errno == EAGAIN { continue }
-          failure = errno
-          return
-        }
-        if count == 0 { break }  // the file shrank while being read
-        offset += count
+    return try body(descriptor, size)
+  }
+
+  /// Calls `body` with the bytes of the regular file at `path`, mapped into memory read-only
+  /// rather than copied (for large inputs read once, such as a CSV table). The same checks as
+  /// `read(_:limit:)`; the mapping lasts for `body` only.
+  ///
+  /// - Throws: `FileError` naming the file (see `read`), or what `body` throws.
+  public static func withMappedBytes<Result>(_ path: String, limit: Int = defaultReadLimit,
+                                             _ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result {
+    try withOpenFile(path, limit: limit) { descriptor, size in
+      guard size > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+      guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
+        // Some file systems cannot map: read it instead.
+        return try readBytes(path, limit: limit).withUnsafeBytes { try body($0) }
       }
+      defer { munmap(address, size) }
+      _ = madvise(address, size, MADV_SEQUENTIAL)
+      return try body(UnsafeRawBufferPointer(start: address, count: size))
     }
-    if let failure { throw FileError(path, "read failed: \(reason(failure))") }
-    if offset < size { data.removeSubrange(offset...) }
-    return data
   }
 
   /// Checks, before any work, that `path` can be written by `writeAtomically(_:to:)`: its folder

@@ -50,7 +50,9 @@ public enum Zlib {
     defer { inflateEnd(&stream) }
     var output = [UInt8]()
     output.reserveCapacity(min(limit, prefix ?? Int.max, max(data.count * 4, 1 << 16)))
-    var chunk = [UInt8](repeating: 0, count: min(1 << 18, max(prefix ?? Int.max, 1)))
+    // A chunk no larger than the output can be (a PNG's rows are often under a kilobyte): zeroing
+    // a 256 KiB chunk per small file would cost more than inflating it.
+    var chunk = [UInt8](repeating: 0, count: min(1 << 18, max(prefix ?? Int.max, 1), limit < Int.max ? limit + 1 : Int.max))
     let result: Result<Void, InflateError> = data.withUnsafeBytes { (input: UnsafeRawBufferPointer) in
       guard let base = input.baseAddress, input.count > 0 else { return .failure(.truncated) }
       stream.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))

@@ -191,14 +191,30 @@ public enum PNG {
 
   static func unfilter(_ raw: [UInt8], stride: Int, height: Int, bytesPerPixel: Int) throws -> [UInt8] {
     var out = [UInt8](repeating: 0, count: stride * height)
-    for row in 0..<height {
-      let filter = Int(raw[row * (stride + 1)])
-      guard filter <= 4 else { throw Problem("corrupt: unknown filter type \(filter) in row \(row)") }
-      for i in 0..<stride {
-        let left = i >= bytesPerPixel ? out[row * stride + i - bytesPerPixel] : 0
-        let up = row > 0 ? out[(row - 1) * stride + i] : 0
-        let upperLeft = row > 0 && i >= bytesPerPixel ? out[(row - 1) * stride + i - bytesPerPixel] : 0
-        out[row * stride + i] = raw[row * (stride + 1) + 1 + i] &+ predictor(filter, left: left, up: up, upperLeft: upperLeft)
+    try raw.withUnsafeBufferPointer { raw in
+      try out.withUnsafeMutableBufferPointer { out in
+        let (source, target) = (raw.baseAddress!, out.baseAddress!)
+        for row in 0..<height {
+          let filter = Int(source[row * (stride + 1)])
+          guard filter <= 4 else { throw Problem("corrupt: unknown filter type \(filter) in row \(row)") }
+          let input = source + row * (stride + 1) + 1, line = target + row * stride
+          let previous: UnsafeMutablePointer<UInt8>? = row > 0 ? line - stride : nil
+          switch (filter, previous) {
+          case (0, _), (2, nil):
+            line.update(from: input, count: stride)
+          case (1, _), (4, nil):  // Paeth with no row above is Sub
+            for i in 0..<stride { line[i] = input[i] &+ (i >= bytesPerPixel ? line[i - bytesPerPixel] : 0) }
+          case (2, let up?):
+            for i in 0..<stride { line[i] = input[i] &+ up[i] }
+          default:
+            for i in 0..<stride {
+              let left = i >= bytesPerPixel ? line[i - bytesPerPixel] : 0
+              let up = previous?[i] ?? 0
+              let upperLeft = i >= bytesPerPixel ? previous?[i - bytesPerPixel] ?? 0 : 0
+              line[i] = input[i] &+ predictor(filter, left: left, up: up, upperLeft: upperLeft)
+            }
+          }
+        }
       }
     }
     return out
@@ -209,9 +225,10 @@ public enum PNG {
                      samplesPerPixel: Int, palette: [UInt8], transparency: [UInt8]) throws -> Image {
     let (width, height, depth) = (header.width, header.height, header.depth)
     let stride = rows.count / height
-    var samples = [UInt8]()
+    // 8-bit rows are the samples already (their stride is width · samples per pixel).
+    var samples = depth == 8 ? rows : []
     samples.reserveCapacity(width * height * samplesPerPixel)
-    for row in 0..<height {
+    for row in 0..<height where depth != 8 {
       let base = row * stride
       for index in 0..<(width * samplesPerPixel) {
         switch depth {
