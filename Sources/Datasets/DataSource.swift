@@ -86,8 +86,11 @@ public struct DataSource: Sendable {
     switch kind {
     case .csv: return .standard
     case .npy, .npz:
-      if case .floats = set.storage, set.exampleShape.count == 1 { return .standard }
-      return .none
+      switch set.storage {
+      case .floats where set.exampleShape.count == 1: return .standard
+      case .mapped(let array) where !array.holdsBytes && set.exampleShape.count == 1: return .standard
+      default: return .none
+      }
     case .idx, .images: return .none
     }
   }
@@ -204,6 +207,7 @@ extension NPY.Contents {
     switch contents.elements {
     case .bytes(let bytes): bytes.map(Float.init)
     case .floats(let values): values
+    case .mapped(let array): (0..<array.count).map { array.holdsBytes ? (array.value($0) * 255).rounded() : array.value($0) }
     }
   }
 }

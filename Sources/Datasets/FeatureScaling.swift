@@ -33,7 +33,7 @@ public struct FeatureScaling: Codable, Equatable, Sendable {
     case .standard:
       var sum = [Double](repeating: 0, count: columns), squares = [Double](repeating: 0, count: columns)
       for row in 0..<set.count {
-        for (column, value) in set.example(row).enumerated() {
+        for (column, value) in set.unscaledExample(row).enumerated() {
           sum[column] += Double(value)
           squares[column] += Double(value) * Double(value)
         }
@@ -48,7 +48,7 @@ public struct FeatureScaling: Codable, Equatable, Sendable {
     case .minMax:
       var low = [Float](repeating: .infinity, count: columns), high = [Float](repeating: -.infinity, count: columns)
       for row in 0..<set.count {
-        for (column, value) in set.example(row).enumerated() {
+        for (column, value) in set.unscaledExample(row).enumerated() {
           low[column] = min(low[column], value)
           high[column] = max(high[column], value)
         }
@@ -64,19 +64,32 @@ public struct FeatureScaling: Codable, Equatable, Sendable {
   /// The number of columns it scales.
   public var columns: Int { offset.count }
 
-  /// `set` scaled (its examples as floats).
+  /// `set` scaled: the same storage, its examples scaled as they are used (`ImageSet.example`,
+  /// batches), so nothing is copied, and data larger than memory stays on disk.
   public func apply(to set: ImageSet) -> ImageSet {
     precondition(set.exampleSize == columns, "scaling of \(columns) columns applied to examples of \(set.exampleSize)")
-    var values = [Float]()
-    values.reserveCapacity(set.count * columns)
-    for row in 0..<set.count {
-      for (column, value) in set.example(row).enumerated() { values.append((value - offset[column]) / scale[column]) }
-    }
-    var scaled = ImageSet(storage: .floats(values), exampleShape: set.exampleShape, labels: set.labels.map(Array.init),
-                          classNames: set.classNames, source: set.source)
-    scaled.columnNames = set.columnNames
+    var scaled = set
     scaled.scaling = self
     return scaled
+  }
+
+  /// Scales values in place: whole examples, one after another.
+  public func scale(_ values: inout ArraySlice<Float>) {
+    values.withUnsafeMutableBufferPointer { scale($0.baseAddress!, count: $0.count) }
+  }
+
+  /// Scales `count` values at `values` in place: whole examples, one after another.
+  public func scale(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    precondition(count % max(columns, 1) == 0, "\(count) values are not rows of \(columns) columns")
+    offset.withUnsafeBufferPointer { offset in
+      scale.withUnsafeBufferPointer { scale in
+        var index = 0
+        while index < count {
+          for column in 0..<columns { values[index + column] = (values[index + column] - offset[column]) / scale[column] }
+          index += columns
+        }
+      }
+    }
   }
 
   /// Scaled rows (`values.count` a multiple of the columns) back in the data's units.

@@ -11,6 +11,8 @@ public struct ImageSet: Sendable {
     case bytes([UInt8])
     /// Floats, used as they are.
     case floats([Float])
+    /// An array in a memory-mapped file, read as it is used (data larger than memory).
+    case mapped(NPY.MappedArray)
   }
 
   /// Every example of the underlying storage (shared by splits).
@@ -38,6 +40,7 @@ public struct ImageSet: Sendable {
     switch storage {
     case .bytes(let bytes): total = bytes.count
     case .floats(let floats): total = floats.count
+    case .mapped(let array): total = array.count
     }
     precondition(size > 0 && total % size == 0, "\(total) values do not divide into examples of shape \(exampleShape)")
     precondition(labels == nil || labels!.count == total / size, "\(labels!.count) labels for \(total / size) examples")
@@ -79,13 +82,22 @@ public struct ImageSet: Sendable {
     return (ImageSet(self, range: range.lowerBound..<boundary), ImageSet(self, range: boundary..<range.upperBound))
   }
 
-  /// Example `index` (0-based within this set) as floats in [0, 1].
+  /// Example `index` (0-based within this set) as the model sees it: bytes as floats in [0, 1],
+  /// scaled by `scaling` where the set has one.
   public func example(_ index: Int) -> [Float] {
+    var values = unscaledExample(index)
+    scaling?.scale(&values[...])
+    return values
+  }
+
+  /// Example `index` as read, before any `scaling` (bytes as floats in [0, 1]).
+  public func unscaledExample(_ index: Int) -> [Float] {
     precondition((0..<count).contains(index), "example \(index) of \(count)")
     let start = (range.lowerBound + index) * exampleSize
     switch storage {
     case .bytes(let bytes): return bytes[start..<(start + exampleSize)].map { Float($0) / 255 }
     case .floats(let floats): return Array(floats[start..<(start + exampleSize)])
+    case .mapped(let array): return (start..<(start + exampleSize)).map(array.value)
     }
   }
 }
@@ -105,6 +117,8 @@ extension ImageSet {
       floats.withUnsafeBufferPointer { buffer in
         for value in buffer[range.lowerBound * size..<range.upperBound * size] { hash = (hash ^ UInt64(value.bitPattern)) &* 0x100_0000_01b3 }
       }
+    case .mapped(let array):
+      for index in range.lowerBound * size..<range.upperBound * size { hash = (hash ^ UInt64(array.value(index).bitPattern)) &* 0x100_0000_01b3 }
     }
     return "\(count):\(String(hash, radix: 16))"
   }

@@ -45,6 +45,7 @@ public enum NPY {
     switch contents.elements {
     case .bytes(let bytes): return (bytes.map(Float.init), contents.shape)
     case .floats(let values): return (values, contents.shape)
+    case .mapped: preconditionFailure("decode never maps")
     }
   }
 
@@ -58,10 +59,16 @@ public enum NPY {
   /// Reads the array in `path`, keeping uint8 arrays as bytes.
   ///
   /// - Throws: `FileError` naming the file (see `decode`).
+  /// Arrays in files larger than `mappingThreshold` bytes are not read into memory: their examples
+  /// are read from the mapped file as they are used (`ImageSet.Storage.mapped`).
   public static func readContents(_ path: String) throws -> Contents {
-    let data = try FileIO.read(path)
     do {
-      return try decodeContents([UInt8](data))
+      let file = try FileIO.MappedFile(path)
+      if file.bytes.count > mappingThreshold {
+        let layout = try self.layout(file.bytes)
+        return Contents(shape: layout.shape, elements: .mapped(MappedArray(file: file, offset: layout.start, shape: layout.shape, type: layout.type)))
+      }
+      return try decodeContents(Array(file.bytes))
     } catch let problem as Problem {
       throw FileError(path, problem.description)
     }
@@ -69,6 +76,26 @@ public enum NPY {
 
   /// The array in an NPY file's bytes (see `decode`), uint8 kept as bytes.
   public static func decodeContents(_ bytes: [UInt8]) throws -> Contents {
+    let (shape, type, start, count) = try bytes.withUnsafeBytes { try layout($0) }
+    if type == .uint8 { return Contents(shape: shape, elements: .bytes(Array(bytes[start...]))) }
+    let values: [Float] = bytes[start...].withUnsafeBytes { raw in
+      [Float](unsafeUninitializedCapacity: count) { out, initialized in
+        for index in 0..<count { out[index] = type.load(raw, index) }
+        initialized = count
+      }
+    }
+    return Contents(shape: shape, elements: .floats(values))
+  }
+
+  /// Files larger than this are mapped, not read: a quarter of the machine's memory, or
+  /// `AUTOENCODERKIT_MAP_THRESHOLD` bytes.
+  public static var mappingThreshold: Int {
+    if let text = ProcessInfo.processInfo.environment["AUTOENCODERKIT_MAP_THRESHOLD"], let bytes = Int(text), bytes >= 0 { return bytes }
+    return Int(clamping: ProcessInfo.processInfo.physicalMemory / 4)
+  }
+
+  /// Where an NPY file's array lies: its shape, element type, first data byte and element count.
+  static func layout(_ bytes: UnsafeRawBufferPointer) throws -> (shape: [Int], type: ElementType, start: Int, count: Int) {
     guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
       throw Problem(description: "not an NPY file (bad magic string)")
     }
@@ -97,14 +124,7 @@ public enum NPY {
     guard bytes.count - start == needed else {
       throw Problem(description: "\(bytes.count - start < needed ? "truncated" : "corrupt"): shape \(shape) of \(descr) needs \(needed) bytes of data, the file has \(bytes.count - start)")
     }
-    if type == .uint8 { return Contents(shape: shape, elements: .bytes(Array(bytes[start...]))) }
-    let values: [Float] = bytes[start...].withUnsafeBytes { raw in
-      [Float](unsafeUninitializedCapacity: count) { out, initialized in
-        for index in 0..<count { out[index] = type.load(raw, index) }
-        initialized = count
-      }
-    }
-    return Contents(shape: shape, elements: .floats(values))
+    return (shape, type, start, count)
   }
 
   /// The element types read: floats, little-endian integers and bools, all as Float.

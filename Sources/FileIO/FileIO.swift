@@ -93,15 +93,44 @@ public enum FileIO {
   /// - Throws: `FileError` naming the file (see `read`), or what `body` throws.
   public static func withMappedBytes<Result>(_ path: String, limit: Int = defaultReadLimit,
                                              _ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result {
-    try withOpenFile(path, limit: limit) { descriptor, size in
-      guard size > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-      guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
-        // Some file systems cannot map: read it instead.
-        return try readBytes(path, limit: limit).withUnsafeBytes { try body($0) }
+    let file = try MappedFile(path, limit: limit)
+    return try withExtendedLifetime(file) { try body(file.bytes) }
+  }
+
+  /// A regular file mapped into memory read-only, for as long as the object lives: what a data
+  /// set larger than memory reads its examples from, page by page, as they are used.
+  public final class MappedFile: @unchecked Sendable {  // read-only after init
+    /// The file's bytes (empty for an empty file).
+    public let bytes: UnsafeRawBufferPointer
+    /// The file mapped.
+    public let path: String
+    /// Whether `bytes` is a copy this object allocated (rather than a mapping).
+    private let isCopy: Bool
+
+    /// - Throws: `FileError` naming the file (see `read`).
+    public init(_ path: String, limit: Int = defaultReadLimit) throws {
+      self.path = path
+      var mapped: UnsafeRawBufferPointer?
+      try withOpenFile(path, limit: limit) { descriptor, size in
+        guard size > 0, let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else { return }
+        _ = madvise(address, size, MADV_SEQUENTIAL)
+        mapped = UnsafeRawBufferPointer(start: address, count: size)
       }
-      defer { munmap(address, size) }
-      _ = madvise(address, size, MADV_SEQUENTIAL)
-      return try body(UnsafeRawBufferPointer(start: address, count: size))
+      isCopy = mapped == nil
+      if let mapped {
+        bytes = mapped
+      } else {
+        // An empty file, or a file system that cannot map: read it instead.
+        let contents = try readBytes(path, limit: limit)
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(contents.count, 1), alignment: 64)
+        copy.copyBytes(from: contents)
+        bytes = UnsafeRawBufferPointer(start: copy.baseAddress, count: contents.count)
+      }
+    }
+
+    deinit {
+      guard let address = bytes.baseAddress else { return }
+      if isCopy { UnsafeMutableRawPointer(mutating: address).deallocate() } else { munmap(UnsafeMutableRawPointer(mutating: address), bytes.count) }
     }
   }
 

@@ -107,7 +107,7 @@ extension Batches {
   }
 
   /// Writes the examples at `positions` of the current order to `out`, one after another, as
-  /// floats (bytes scaled to [0, 1]).
+  /// floats (bytes scaled to [0, 1]; a table's columns by the set's scaling).
   private func gather(_ positions: Range<Int>, into out: UnsafeMutablePointer<Float>) {
     let size = set.exampleSize
     order[positions].withUnsafeBufferPointer { indices in
@@ -120,7 +120,9 @@ extension Batches {
         switch set.storage {
         case .bytes(let bytes): bytes.withUnsafeBufferPointer { aek_gather_rows_u8(n, size, from, $0.baseAddress, 255, to) }
         case .floats(let floats): floats.withUnsafeBufferPointer { aek_gather_rows_f32(n, size, from, $0.baseAddress, to) }
+        case .mapped(let array): array.gather(rows: UnsafeBufferPointer(start: from, count: n), rowLength: size, into: to)
         }
+        set.scaling?.scale(to, count: n * size)
       }
     }
   }

@@ -17,7 +17,6 @@ struct Reconstruct: ParsableCommand {
 
   func validate() throws {
     guard count > 0, columns > 0, (1...16).contains(scale) else { throw ValidationError("--count and --columns must be positive, --scale 1 to 16") }
-    guard [".png", ".npy", ".csv"].contains(where: output.hasSuffix) else { throw ValidationError("--output \(output): must end in .png, .npy or .csv") }
     try checkWritable(output, option: "--output")
   }
 
@@ -25,7 +24,7 @@ struct Reconstruct: ParsableCommand {
     try threads.prepare()
     let file = try ModelFile.read(model)
     let set = try data.examples(for: file, split: split)
-    guard output.hasSuffix(".png") else {
+    guard !output.hasSuffix(".npy"), !output.hasSuffix(".csv") else {
       try writeImages(try file.model.reconstruct(set), of: file, to: output, columns: columns, scale: scale)
       return say("Wrote \(output): the reconstructions of \(grouped(set.count)) examples of \(set.source)\(file.data?.scaling == nil ? "" : ", in the data's units")")
     }

@@ -46,6 +46,12 @@ import Testing
     #expect(codes.status == 0, "\(codes.error)")
     let (header, rows) = try CSV.read(work.path("codes.csv"))
     #expect(header == ["label", "z0", "z1"] && rows.count == 200 && rows[0][0] == 1 && rows[1][0] == 0)
+    // Reconstructions come back in the table's units, under its column names: cluster 0 near 0-60, cluster 1 near 1000-1060.
+    let reconstructed = try CLI.run(["reconstruct", model, "--data", csv, "-o", work.path("rec.csv")])
+    #expect(reconstructed.status == 0, "\(reconstructed.error)")
+    let (names, values) = try CSV.read(work.path("rec.csv"))
+    #expect(names == ["a", "b", "c", "d", "e", "f"] && values.count == 200)
+    #expect(abs(values[0][0] - 5) < 100 && abs(values[1][0] - 1005) < 100, "\(values[0]) \(values[1])")
   }
 
   @Test func aPNGFolderOfClassesTrainsAConvolutionalModelInColour() throws {
@@ -73,6 +79,23 @@ import Testing
     #expect(try ModelFile.read(model).data?.classNames == ["circle", "square"])
     let evaluate = try CLI.run(["evaluate", model, "--data", folder, "--json"])
     #expect(evaluate.status == 0 && evaluate.output.contains("\"examples\":48"), "\(evaluate.error)")
+  }
+
+  @Test func arraysLargerThanMemoryAreMappedAndTrainToTheSameBits() throws {
+    var generator = SplitMix64(seed: 9)
+    let values = (0..<(120 * 10)).map { _ in generator.nextUnitFloat() * 4 - 2 }
+    let data = work.path("big.npy")
+    try NPY.write(values, shape: [120, 10], to: data)
+    func train(_ output: String, environment: [String: String]) throws -> Data {
+      let result = try CLI.run(["train", "--data", data, "--hidden", "4", "--epochs", "2", "--batch-size", "16", "--validation-split", "0.25",
+                                "--threads", "1", "-q", "-o", work.path(output)], environment: environment)
+      #expect(result.status == 0, "\(result.error)")
+      let bytes = try Data(contentsOf: URL(fileURLWithPath: work.path(output)))
+      let headerSize = bytes.prefix(8).reversed().reduce(0) { $0 << 8 | Int($1) }
+      return bytes.dropFirst(8 + headerSize)
+    }
+    // Every file counts as larger than memory with a threshold of 0 bytes: read through the mapping.
+    #expect(try train("mapped.safetensors", environment: ["AUTOENCODERKIT_MAP_THRESHOLD": "0"]) == train("read.safetensors", environment: [:]))
   }
 
   @Test func badOwnDataIsOneLineNamingTheFileAndPlace() throws {
