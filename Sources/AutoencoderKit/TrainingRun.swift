@@ -52,6 +52,9 @@ public struct TrainingRun {
     if let limit = configuration.limit { training = training.prefix(limit) }
     var validation: ImageSet?
     if let validationSplit = configuration.validationSplit {
+      // A single file's rows are often sorted (by class, by time): its validation examples are a
+      // seeded random draw, not its end. A source with splits holds out the end, as Keras does.
+      if !source.hasSplits { training = training.shuffledForSplit(seed: configuration.seed) }
       let (kept, heldOut) = training.split(validationFraction: validationSplit)
       guard kept.count > 0 else {
         throw DataError.empty(source: training.source, role: "training",
@@ -110,6 +113,17 @@ public struct TrainingRun {
       throw Interrupted(file: ModelFile(model: model, training: configuration, history: saved, data: DataDescription(training)),
                         interruption: interruption)
     }
+  }
+}
+
+extension ImageSet {
+  /// The examples in a seeded random order (memory-mapped sets stay in order), for a held-out
+  /// fraction that is a fair draw from a file whose rows are sorted.
+  public func shuffledForSplit(seed: UInt64) -> ImageSet {
+    var generator = SplitMix64(seed: seed ^ 0x5B11_7DA7_A5E7)
+    var order = Array(0..<count)
+    order.shuffle(using: &generator)
+    return reordered(by: order)
   }
 }
 

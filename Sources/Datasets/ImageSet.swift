@@ -82,6 +82,30 @@ public struct ImageSet: Sendable {
     return (ImageSet(self, range: range.lowerBound..<boundary), ImageSet(self, range: boundary..<range.upperBound))
   }
 
+  /// The examples in `order` (indices into this set, each once), copied into storage of their
+  /// own; a mapped set (larger than memory) is returned as it is.
+  public func reordered(by order: [Int]) -> ImageSet {
+    precondition(order.count == count && Set(order).count == count, "an order of \(order.count) for \(count) examples")
+    let size = exampleSize
+    func gather<Element>(_ values: [Element]) -> [Element] {
+      var out = [Element]()
+      out.reserveCapacity(count * size)
+      for index in order { out += values[((range.lowerBound + index) * size)..<((range.lowerBound + index + 1) * size)] }
+      return out
+    }
+    let storage: Storage
+    switch self.storage {
+    case .bytes(let bytes): storage = .bytes(gather(bytes))
+    case .floats(let floats): storage = .floats(gather(floats))
+    case .mapped: return self
+    }
+    var reordered = ImageSet(storage: storage, exampleShape: exampleShape, labels: labels.map { labels in order.map { labels[labels.startIndex + $0] } },
+                             classNames: classNames, source: source)
+    reordered.columnNames = columnNames
+    reordered.scaling = scaling
+    return reordered
+  }
+
   /// Example `index` (0-based within this set) as the model sees it: bytes as floats in [0, 1],
   /// scaled by `scaling` where the set has one.
   public func example(_ index: Int) -> [Float] {

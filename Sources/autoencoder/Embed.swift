@@ -30,7 +30,7 @@ struct Embed: ParsableCommand {
     valueName: "k"))
   var knn: Int?
   @Option(help: ArgumentHelp("With --knn and no model: the PCA width compared with the raw values (default: 64).", valueName: "n")) var width: Int?
-  @Option(help: ArgumentHelp("With --knn on a source without splits: the share of it held out as test examples (its end).", valueName: "fraction"))
+  @Option(help: ArgumentHelp("With --knn on a source without splits: the share of it held out as test examples (a seeded random draw).", valueName: "fraction"))
   var holdout = 0.2
   @Flag(help: "Print the figures as one JSON object.") var json = false
   @OptionGroup var threads: ThreadOptions
@@ -113,7 +113,8 @@ struct Embed: ParsableCommand {
       if let output { try write(map ?? codes, projected: report.projection != nil, labels: mapped.labels.map(Array.init), to: output) }
       if let plot, let map {
         let projectionName = ["pca": "PCA", "tsne": "t-SNE"][report.projection ?? ""].map { "\($0) of " } ?? ""
-        let title = "\(projectionName)\(grouped(mapped.count)) \(what) of \((source.path as NSString).lastPathComponent)"
+        let splitName = source.hasSplits ? "\((split ?? .test).rawValue) " : ""
+        let title = "\(projectionName)\(grouped(mapped.count)) \(splitName)\(what) of \((source.path as NSString).lastPathComponent)"
           + (file == nil ? "" : " from \((model! as NSString).lastPathComponent)")
         let image = CodeMaps.figure(of: map, labels: mapped.labels.map { $0.map(Int.init) }, classNames: mapped.classNames, title: title,
                                     projection: report.projection.flatMap(CodeMaps.Projection.init) ?? .none)
@@ -148,7 +149,8 @@ struct Embed: ParsableCommand {
       reference = knn == nil ? query : try load(.train)
     } else {
       mapped = try load(nil)
-      (reference, query) = knn == nil ? (mapped, mapped) : mapped.split(validationFraction: holdout)
+      // A seeded random holdout: a file's rows are often sorted by class.
+      (reference, query) = knn == nil ? (mapped, mapped) : mapped.shuffledForSplit(seed: 0).split(validationFraction: holdout)
     }
     if let limit { mapped = mapped.prefix(limit) }
     // With no model, tables are standardized as training would, fitted on the reference examples.

@@ -60,7 +60,7 @@ struct Train: ParsableCommand {
   var minDelta: Float?
   @Option(help: "Seed for initialization, shuffling and noise (default: 0).") var seed: UInt64?
   @OptionGroup var data: DataOptions
-  @Option(help: ArgumentHelp("Hold out this fraction of the training data for validation instead of the test split.", valueName: "fraction"))
+  @Option(help: ArgumentHelp("Hold out this fraction of the training data for validation instead of the test split: its end, as Keras, for sources with splits; a seeded random draw from a single file (CSV, NPY, PNG folder without train/test).", valueName: "fraction"))
   var validationSplit: Double?
   @Option(help: ArgumentHelp(
     "Scale each column of a table, fitted on the training data and stored in the model: standard (mean 0, deviation 1; the default for CSV files and float arrays of rows), minmax (to [0, 1]) or none (the default for images).",
@@ -186,6 +186,7 @@ struct Train: ParsableCommand {
     if reading != ReadingOptions() { configuration.reading = reading }
     let source = try data.source()
     if validationSplit == nil, !source.hasSplits { configuration.validation = "none" }
+    if let validationSplit, !source.hasSplits { configuration.validation = "a seeded random \(Int((validationSplit * 100).rounded()))% of the examples" }
     let (sparsity, weights, schedule) = try regularization()
     configuration.sparsity = sparsity
     configuration.weightPenalty = weights
