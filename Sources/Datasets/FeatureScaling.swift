@@ -116,6 +116,8 @@ public struct DataDescription: Codable, Equatable, Sendable {
   /// The scaling fitted to the training examples, or nil (values used as read; bytes / 255).
   public var scaling: FeatureScaling?
 
+  enum CodingKeys: String, CodingKey { case classNames = "class_names", columnNames = "column_names", scaling }
+
   public init(classNames: [String]? = nil, columnNames: [String]? = nil, scaling: FeatureScaling? = nil) {
     self.classNames = classNames
     self.columnNames = columnNames

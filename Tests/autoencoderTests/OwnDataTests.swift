@@ -87,7 +87,7 @@ import Testing
     let data = work.path("big.npy")
     try NPY.write(values, shape: [120, 10], to: data)
     func train(_ output: String, environment: [String: String]) throws -> Data {
-      let result = try CLI.run(["train", "--data", data, "--hidden", "4", "--epochs", "2", "--batch-size", "16", "--validation-split", "0.25",
+      let result = try CLI.run(["train", "--data", data, "--hidden", "4", "--epochs", "2", "--batch-size", "16",
                                 "--threads", "1", "-q", "-o", work.path(output)], environment: environment)
       #expect(result.status == 0, "\(result.error)")
       let bytes = try Data(contentsOf: URL(fileURLWithPath: work.path(output)))
