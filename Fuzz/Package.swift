@@ -6,7 +6,8 @@
 //   fuzz-idx            IDX files, raw or gzip'd (IDX.decode)
 //   fuzz-png            PNG files (PNG.decode, then re-encoded and decoded again)
 //   fuzz-npy            NumPy .npy files (NPY.decode)
-//   fuzz-csv            CSV code tables (CSV.decode)
+//   fuzz-npz            NumPy .npz archives (NPZ.decode: the ZIP reader, inflation, the NPY members)
+//   fuzz-csv            CSV tables (CSV.decode, CSV.parseTable on 1 and 3 threads, a label column)
 //   fuzz-spec           architecture spec strings (Architecture(spec:)), small ones built and run
 //   fuzz-architecture   architecture JSON files and metadata (Architecture(json:), Architecture Codable)
 //   fuzz-model          whole model files: safetensors, architecture, training and history metadata
@@ -16,7 +17,7 @@
 // `-sanitize=fuzzer,address` and runs each harness on its corpus (Fuzz/corpus/<name>).
 import PackageDescription
 
-let harnesses = ["fuzz-idx", "fuzz-png", "fuzz-npy", "fuzz-csv", "fuzz-spec", "fuzz-architecture", "fuzz-model"]
+let harnesses = ["fuzz-idx", "fuzz-png", "fuzz-npy", "fuzz-npz", "fuzz-csv", "fuzz-spec", "fuzz-architecture", "fuzz-model"]
 
 let package = Package(
   name: "AutoencoderKitFuzz",

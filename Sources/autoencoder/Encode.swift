@@ -65,6 +65,7 @@ struct Encode: ParsableCommand {
       try CSV.write(header: (labels == nil ? [] : ["label"]) + columns, rows: rows, to: output)
     }
     let kind = file.model.isVariational ? " (\(code == .sample ? "samples of q(z|x), seed \(seed)" : code.rawValue))" : ""
-    say("Wrote \(output): \(grouped(set.count)) codes of \(width) values\(kind) from the \(split.rawValue) split of \(data.data)")
+    let from = try data.source(for: file).hasSplits ? "the \(split.rawValue) split of \(data.data)" : data.data
+    say("Wrote \(output): \(grouped(set.count)) codes of \(width) values\(kind) from \(from)")
   }
 }

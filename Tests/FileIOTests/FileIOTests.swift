@@ -45,6 +45,24 @@ import Glibc
     #expect(try FileIO.read(file, limit: 2000).count == 2000)
   }
 
+  @Test func mappedAndByteReadsAreTheFileAndRefuseWhatReadRefuses() throws {
+    let directory = try TemporaryDirectory()
+    let bytes = (0..<5000).map { UInt8($0 % 251) }
+    let file = try directory.write(bytes, to: "data.bin")
+    #expect(try FileIO.readBytes(file) == bytes && FileIO.readBytes(file, listedAsFile: true) == bytes)
+    #expect(try FileIO.withMappedBytes(file) { Array($0) } == bytes)
+    let mapped = try FileIO.MappedFile(file)
+    #expect(Array(mapped.bytes) == bytes)
+    let empty = try directory.write([], to: "empty.bin")
+    #expect(try FileIO.MappedFile(empty).bytes.isEmpty && FileIO.withMappedBytes(empty) { $0.count } == 0)
+    let fifo = directory.path("fifo")
+    #expect(mkfifo(fifo, 0o644) == 0)
+    #expect(throws: FileError(fifo, "is a named pipe (FIFO), not a file")) { try FileIO.MappedFile(fifo) }
+    // Listed as a file but a FIFO by the time it is opened: refused after opening, without blocking.
+    #expect(throws: FileError(fifo, "is a named pipe (FIFO), not a file")) { try FileIO.readBytes(fifo, listedAsFile: true) }
+    #expect(throws: FileError(file, "is 5 KB, more than the 1000 bytes limit for this file")) { try FileIO.withMappedBytes(file, limit: 1000) { _ in } }
+  }
+
   @Test func outputsThatAreNotRegularFilesAreNeverReplaced() throws {
     let directory = try TemporaryDirectory()
     let fifo = directory.path("fifo")

@@ -5,6 +5,14 @@ import Testing
 @Suite struct ZlibTests {
   let text = Array(String(repeating: "autoencoder ", count: 1000).utf8)
 
+  @Test func rawDeflateStreamsAsZIPArchivesHoldThem() throws {
+    // A zlib stream is a 2-byte header, the raw deflate stream, and a 4-byte Adler-32.
+    let raw = Array(Zlib.deflate(text).dropFirst(2).dropLast(4))
+    #expect(try Zlib.inflateRaw(Data(raw)) == text)
+    #expect(throws: Zlib.InflateError.tooLarge(limit: 100)) { try Zlib.inflateRaw(Data(raw), limit: 100) }
+    #expect(throws: Zlib.InflateError.self) { try Zlib.inflateRaw(Data(raw.prefix(raw.count / 2))) }
+  }
+
   @Test func roundTripsAndDetectsTheFormat() throws {
     let compressed = Zlib.deflate(text)
     #expect(compressed.count < text.count / 10)
