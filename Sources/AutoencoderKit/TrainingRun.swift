@@ -49,6 +49,14 @@ public struct TrainingRun {
   public static func data(_ configuration: TrainingConfiguration) throws -> (training: ImageSet, validation: ImageSet?) {
     let source = try DataSource(configuration.data, options: configuration.reading ?? ReadingOptions())
     var training = try source.load(source.hasSplits ? .train : nil, threads: Parallel.threads)
+    let filtered = configuration.classes != nil || configuration.excludedClasses != nil
+    if filtered {
+      guard training.labels != nil else {
+        throw DataError.empty(source: training.source, role: "labelled", reason: "--classes and --exclude-classes need labels")
+      }
+      training = training.filtered(byLabel: configuration.includes(label:))
+      guard training.count > 0 else { throw DataError.empty(source: training.source, role: "training", reason: "no example is of the classes asked for") }
+    }
     if let limit = configuration.limit { training = training.prefix(limit) }
     var validation: ImageSet?
     if let validationSplit = configuration.validationSplit {
@@ -63,6 +71,7 @@ public struct TrainingRun {
       (training, validation) = (kept, heldOut)
     } else if source.hasSplits {
       var test = try source.load(.test, classNames: training.classNames, threads: Parallel.threads)
+      if filtered { test = test.filtered(byLabel: configuration.includes(label:)) }
       if let limit = configuration.limit { test = test.prefix(limit) }
       validation = test
     }
@@ -120,6 +129,7 @@ extension ImageSet {
   /// The examples in a seeded random order (memory-mapped sets stay in order), for a held-out
   /// fraction that is a fair draw from a file whose rows are sorted.
   public func shuffledForSplit(seed: UInt64) -> ImageSet {
+    if case .mapped = storage { return self }  // never copied
     var generator = SplitMix64(seed: seed ^ 0x5B11_7DA7_A5E7)
     var order = Array(0..<count)
     order.shuffle(using: &generator)

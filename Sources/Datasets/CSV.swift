@@ -6,12 +6,17 @@ import Foundation
 public enum CSV {
   /// Writes `rows` of numbers under `header` to `path` atomically.
   public static func write(header: [String], rows: [[Float]], to path: String) throws {
+    try FileIO.writeAtomically(Data(encode(header: header, rows: rows).utf8), to: path)
+  }
+
+  /// The text `write` writes: a header line, then one line per row (whole numbers without a point).
+  public static func encode(header: [String], rows: [[Float]]) -> String {
     var text = header.joined(separator: ",") + "\n"
     for row in rows {
       text += row.map { $0 == $0.rounded() && abs($0) < 1e7 ? String(Int($0)) : "\($0)" }.joined(separator: ",")
       text += "\n"
     }
-    try FileIO.writeAtomically(Data(text.utf8), to: path)
+    return text
   }
 
   /// Reads a matrix of numbers from `path`; a first row with no numbers in it is a header,

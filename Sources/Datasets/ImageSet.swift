@@ -73,6 +73,18 @@ public struct ImageSet: Sendable {
   /// The first `count` examples (all, if fewer).
   public func prefix(_ count: Int) -> ImageSet { ImageSet(self, range: range.lowerBound..<(range.lowerBound + min(count, self.count))) }
 
+  /// Examples `positions` (0-based within this set), sharing the storage.
+  public func slice(_ positions: Range<Int>) -> ImageSet {
+    precondition(positions.lowerBound >= 0 && positions.upperBound <= count, "examples \(positions) of \(count)")
+    return ImageSet(self, range: (range.lowerBound + positions.lowerBound)..<(range.lowerBound + positions.upperBound))
+  }
+
+  /// The examples whose label passes `include` (all, for a set without labels), copied in order.
+  public func filtered(byLabel include: (Int) -> Bool) -> ImageSet {
+    guard let labels else { return self }
+    return selecting(labels.indices.filter { include(Int(labels[$0])) }.map { $0 - labels.startIndex })
+  }
+
   /// Splits off the last `fraction` of the examples for validation, as Keras's
   /// `validation_split` does (before any shuffling).
   public func split(validationFraction fraction: Double) -> (training: ImageSet, validation: ImageSet) {
@@ -86,6 +98,13 @@ public struct ImageSet: Sendable {
   /// own; a mapped set (larger than memory) is returned as it is.
   public func reordered(by order: [Int]) -> ImageSet {
     precondition(order.count == count && Set(order).count == count, "an order of \(order.count) for \(count) examples")
+    return selecting(order)
+  }
+
+  /// The examples at `order` (indices into this set), copied into storage of their own; a
+  /// mapped set keeps its storage only when `order` is all of it in order.
+  public func selecting(_ order: [Int]) -> ImageSet {
+    precondition(order.allSatisfy { (0..<count).contains($0) }, "indices outside 0..<\(count)")
     let size = exampleSize
     func gather<Element>(_ values: [Element]) -> [Element] {
       var out = [Element]()
@@ -97,7 +116,9 @@ public struct ImageSet: Sendable {
     switch self.storage {
     case .bytes(let bytes): storage = .bytes(gather(bytes))
     case .floats(let floats): storage = .floats(gather(floats))
-    case .mapped: return self
+    case .mapped(let array):
+      if order == Array(0..<count) { return self }
+      storage = .floats(order.flatMap { index in (0..<size).map { array.value((range.lowerBound + index) * size + $0) } })
     }
     var reordered = ImageSet(storage: storage, exampleShape: exampleShape, labels: labels.map { labels in order.map { labels[labels.startIndex + $0] } },
                              classNames: classNames, source: source)

@@ -18,6 +18,7 @@ import Training
 /// | `training` | `TrainingConfiguration` as JSON (absent for untrained models) |
 /// | `history` | `History` as JSON (absent for untrained models) |
 /// | `data` | `DataDescription` as JSON: class names, column names, the scaling (absent for untrained models) |
+/// | `calibration` | `Calibration` as JSON: the anomaly threshold and its rule (after `autoencoder calibrate`) |
 public struct ModelFile {
   /// The current format version; files of a later version are refused.
   public static let formatVersion = 1
@@ -27,6 +28,8 @@ public struct ModelFile {
   public var history: History?
   /// What the model knows of the data it was trained on.
   public var data: DataDescription?
+  /// The anomaly threshold `calibrate` fitted, or nil.
+  public var calibration: Calibration?
 
   public init(model: Autoencoder, training: TrainingConfiguration? = nil, history: History? = nil, data: DataDescription? = nil) {
     self.model = model
@@ -48,6 +51,7 @@ public struct ModelFile {
     if let training { metadata["training"] = try json(training) }
     if let history { metadata["history"] = try json(history) }
     if let data { metadata["data"] = try json(data) }
+    if let calibration { metadata["calibration"] = try json(calibration) }
     return try SafeTensors.encode(model.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: metadata)
   }
 
@@ -96,7 +100,10 @@ public struct ModelFile {
     if let problem = training?.problem { throw SafeTensors.Problem("corrupt training metadata: \(problem)") }
     let data = try decoded(DataDescription.self, "data")
     if let problem = data?.problem(inputSize: model.architecture.inputSize) { throw SafeTensors.Problem("corrupt data metadata: \(problem)") }
-    return ModelFile(model: model, training: training, history: try decoded(History.self, "history"), data: data)
+    var file = ModelFile(model: model, training: training, history: try decoded(History.self, "history"), data: data)
+    file.calibration = try decoded(Calibration.self, "calibration")
+    if let problem = file.calibration?.problem { throw SafeTensors.Problem("corrupt calibration metadata: \(problem)") }
+    return file
   }
 
   /// A metadata value: a value as sorted-key JSON text.

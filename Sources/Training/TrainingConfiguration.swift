@@ -42,6 +42,15 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   /// How the data was read (PNG folders' size and colour, a CSV's header and label column, an
   /// array's labels, the scaling), or nil for the defaults.
   public var reading: ReadingOptions?
+  /// Trained (and validated) on examples of these classes only (`--classes`), or nil for all.
+  public var classes: [Int]?
+  /// Trained (and validated) without examples of these classes (`--exclude-classes`), or nil.
+  public var excludedClasses: [Int]?
+
+  /// Whether an example of class `label` is trained on.
+  public func includes(label: Int) -> Bool {
+    (classes?.contains(label) ?? true) && !(excludedClasses?.contains(label) ?? false)
+  }
 
   public init(epochs: Int, batchSize: Int, shuffle: Bool = true, seed: UInt64, loss: Loss, reduction: LossReduction,
               optimizer: OptimizerConfiguration, data: String, validation: String, threads: Int, noise: Noise? = nil,
@@ -87,7 +96,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case epochs, batchSize = "batch_size", shuffle, seed, loss, reduction, optimizer, data, validation, threads, noise, beta
     case klWarmupEpochs = "kl_warmup_epochs", sparsity, weightPenalty = "weight_penalty", schedule = "learning_rate_schedule"
-    case earlyStopping = "early_stopping", limit, validationSplit = "validation_split", reading
+    case earlyStopping = "early_stopping", limit, validationSplit = "validation_split", reading, classes
+    case excludedClasses = "excluded_classes"
   }
 }
 

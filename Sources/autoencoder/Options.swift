@@ -31,6 +31,16 @@ struct DataOptions: ParsableArguments {
   }
 }
 
+/// `3` or `3,5`: class numbers (labels).
+struct ClassList: ExpressibleByArgument {
+  let labels: [Int]
+  init?(argument: String) {
+    let labels = argument.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !labels.isEmpty, labels.allSatisfy({ (0...255).contains($0 ?? -1) }) else { return nil }
+    self.labels = labels.map { $0! }
+  }
+}
+
 /// `64x48`: a width and a height.
 struct ImageSize: ExpressibleByArgument {
   let width: Int, height: Int

@@ -67,6 +67,10 @@ struct Train: ParsableCommand {
     valueName: "scaling"))
   var scaling: FeatureScaling.Kind?
   @Flag(inversion: .prefixedNo, help: "Shuffle the training data every epoch (default: on).") var shuffle: Bool?
+  @Option(help: ArgumentHelp("Train and validate on examples of these classes only (label numbers), e.g. 0 or 0,2: a one-class model for anomaly detection.",
+                             valueName: "labels"))
+  var classes: ClassList?
+  @Option(help: ArgumentHelp("Train and validate without examples of these classes (label numbers).", valueName: "labels")) var excludeClasses: ClassList?
   @Option(help: ArgumentHelp("Train on the first N examples only (quick trials).", valueName: "n")) var limit: Int?
   @OptionGroup var threads: ThreadOptions
   @Option(name: .shortAndLong, help: "The model file to write.") var output = "model.safetensors"
@@ -124,7 +128,7 @@ struct Train: ParsableCommand {
                    ("--weight-penalty", weightPenalty != nil), ("--weight-decay", weightDecay != nil), ("--lr-schedule", lrSchedule != nil),
                    ("--early-stopping", earlyStopping != nil), ("--min-delta", minDelta != nil), ("--seed", seed != nil),
                    ("--validation-split", validationSplit != nil), ("--shuffle", shuffle != nil), ("--limit", limit != nil),
-                   ("--scaling", scaling != nil), ("--resize", data.resize != nil), ("--color", data.color != nil), ("--header", data.header != nil),
+                   ("--scaling", scaling != nil), ("--classes", classes != nil), ("--exclude-classes", excludeClasses != nil), ("--resize", data.resize != nil), ("--color", data.color != nil), ("--header", data.header != nil),
                    ("--label-column", data.labelColumn != nil), ("--labels", data.labels != nil)]
       if let (option, _) = given.first(where: \.1) {
         throw ValidationError("\(option) with --resume \(resume): a resumed run keeps the settings its checkpoint holds (see autoencoder info \(resume)); "
@@ -194,6 +198,8 @@ struct Train: ParsableCommand {
     configuration.earlyStopping = earlyStopping.map { EarlyStoppingSettings(patience: $0, minimumDelta: minDelta ?? 0) }
     configuration.limit = limit
     configuration.validationSplit = validationSplit
+    configuration.classes = classes?.labels
+    configuration.excludedClasses = excludeClasses?.labels
     let sets = try TrainingRun.data(configuration)
     // Standardized tables have no bounds: a linear output and squared error suit them.
     let standardized = sets.training.scaling?.kind == .standard
