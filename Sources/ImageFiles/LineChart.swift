@@ -25,6 +25,9 @@ public struct LineChart {
   public var markers: [(x: Double, label: String)]
   /// Pixels per font pixel.
   public var scale = 2
+  /// Whether x ticks are whole numbers and the x axis spans at least 1 (epochs); false for
+  /// continuous x values (rates, scores).
+  public var integerX = true
 
   public init(title: String, xLabel: String, series: [Series], markers: [(x: Double, label: String)] = []) {
     (self.title, self.xLabel, self.series, self.markers) = (title, xLabel, series, markers)
@@ -40,6 +43,12 @@ public struct LineChart {
     let first = (range.lowerBound / step).rounded(.up) * step
     let values = stride(from: first, through: range.upperBound + step * 1e-9, by: step).map { $0 }
     return (values, max(0, Int(-floor(log10(step)))))
+  }
+
+  /// A tick value with `decimals` decimals, rounded first so that a hair below zero reads "0", not "-0".
+  public static func tickLabel(_ value: Double, decimals: Int) -> String {
+    let scale = pow(10, Double(decimals))
+    return String(format: "%.\(decimals)f", (value * scale).rounded() / scale + 0)
   }
 
   /// The chart as an RGB image of `width`×`height` pixels.
@@ -58,12 +67,12 @@ public struct LineChart {
 
     let points = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
     let xs = points.map(\.x), ys = points.map(\.y)
-    let xRange = (xs.min() ?? 0)...max(xs.max() ?? 1, (xs.min() ?? 0) + 1)
+    let xRange = (xs.min() ?? 0)...max(xs.max() ?? 1, (xs.min() ?? 0) + (integerX ? 1 : 1e-9))
     let (low, high) = (ys.min() ?? 0, ys.max() ?? 1)
     let pad = max(high - low, abs(high) * 1e-3, 1e-9) * 0.08
     let yRange = (low - pad)...(high + pad)
-    let xTicks = Self.ticks(xRange, count: 8, integers: true), yTicks = Self.ticks(yRange)
-    let yLabels = yTicks.values.map { String(format: "%.\(yTicks.decimals)f", $0) }
+    let xTicks = Self.ticks(xRange, count: integerX ? 8 : 6, integers: integerX), yTicks = Self.ticks(yRange)
+    let yLabels = yTicks.values.map { Self.tickLabel($0, decimals: yTicks.decimals) }
 
     // The plot area, inside the margins for the title, the tick labels and the x label.
     let left = (yLabels.map(textWidth).max() ?? 0) + 2 * gap
@@ -81,7 +90,7 @@ public struct LineChart {
     }
     for value in xTicks.values where xRange.contains(value) {
       for y in top...bottom { set(px(value), y, grid) }
-      let label = String(format: "%.\(xTicks.decimals)f", value)
+      let label = Self.tickLabel(value, decimals: xTicks.decimals)
       text(label, px(value) - textWidth(label) / 2, bottom + gap)
     }
     text(xLabel, left + (right - left - textWidth(xLabel)) / 2, bottom + 2 * gap + lineHeight)

@@ -58,12 +58,7 @@ public struct ScatterPlot {
     }
     let xRange = range(finite.map(\.x)), yRange = range(finite.map(\.y))
     let xTicks = LineChart.ticks(xRange), yTicks = LineChart.ticks(yRange)
-        // Round to the ticks' decimals first, so a value a hair below zero is "0", not "-0".
-    func tickLabel(_ value: Double, _ decimals: Int) -> String {
-      let scale = pow(10, Double(decimals))
-      return String(format: "%.\(decimals)f", (value * scale).rounded() / scale + 0)
-    }
-    let yTickLabels = yTicks.values.map { tickLabel($0, yTicks.decimals) }
+        let yTickLabels = yTicks.values.map { LineChart.tickLabel($0, decimals: yTicks.decimals) }
 
     // The legend's column at the right: a swatch and a name per class.
     let used = labels.map { Set($0).sorted() } ?? []
@@ -86,7 +81,7 @@ public struct ScatterPlot {
     for value in xTicks.values where xRange.contains(value) {
       let x = px(Float(value))
       for y in top...bottom { set(x, y, grid) }
-      let label = tickLabel(value, xTicks.decimals)
+      let label = LineChart.tickLabel(value, decimals: xTicks.decimals)
       text(label, x - textWidth(label) / 2, bottom + gap)
     }
     text(xLabel, left + (right - left - textWidth(xLabel)) / 2, bottom + 2 * gap + lineHeight)

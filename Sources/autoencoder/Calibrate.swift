@@ -13,7 +13,7 @@ struct Calibrate: ParsableCommand {
   @Argument(help: "The model file; rewritten with the calibration unless --output is given.") var model: String
   @OptionGroup var data: DataOptions
   @Option(help: "Which split holds the normal examples (default: train).") var split: SplitOption = .train
-  @Option(help: "The score: loss (the default), mse or mae.") var score: AnomalyScore = .loss
+  @Option(help: "The score: mse (the default), mae or loss.") var score: AnomalyScore = .mse
   @Option(help: ArgumentHelp("The expected share of anomalies, in (0, 0.5]: the threshold is the normal scores' (1 − c) quantile (PyOD's rule).", valueName: "c"))
   var contamination: Double?
   @Option(help: ArgumentHelp("The threshold is this percentile of the normal scores.", valueName: "p")) var percentile: Double?

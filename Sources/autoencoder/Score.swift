@@ -13,7 +13,8 @@ struct Score: ParsableCommand {
   @Argument(help: "The model file.") var model: String
   @OptionGroup var data: DataOptions
   @Option(help: "Which split of a source with splits.") var split: SplitOption = .test
-  @Option(help: "The score: loss (the model's own loss per value; the default), mse or mae.") var score: AnomalyScore?
+  @Option(help: "The score: mse (mean squared error per value; the default, or the calibration's), mae, or loss (the model's own loss per value: binary cross-entropy ranks textured images as anomalous, so it scores worse).")
+  var score: AnomalyScore?
   @Option(name: .shortAndLong, help: "Write the scores to a .csv file (score, and label and anomalous where known), one row per example in data order.")
   var output: String?
   @Option(help: ArgumentHelp("Labels of these classes are anomalous (the rest normal).", valueName: "labels")) var anomalousClasses: ClassList?
@@ -47,9 +48,11 @@ struct Score: ParsableCommand {
     var calibration: Calibration?
     var flagged: Int?
     var atThreshold: DetectionMetrics.AtThreshold?
+    /// Seconds the scores took (the model over the examples; reading the data not counted).
+    var seconds: Double
 
     enum CodingKeys: String, CodingKey {
-      case examples, score, meanScore = "mean_score", anomalies, rocAUC = "roc_auc", averagePrecision = "average_precision", calibration
+      case seconds, examples, score, meanScore = "mean_score", anomalies, rocAUC = "roc_auc", averagePrecision = "average_precision", calibration
       case flagged, atThreshold = "at_threshold"
     }
   }
@@ -59,13 +62,15 @@ struct Score: ParsableCommand {
     let file = try ModelFile.read(model)
     var set = try data.examples(for: file, split: split)
     if let limit { set = set.prefix(limit) }
-    let kind = score ?? file.calibration?.score ?? .loss
+    let kind = score ?? file.calibration?.score ?? .mse
     if let calibration = file.calibration, calibration.score != kind {
       throw ValidationError("--score \(kind.rawValue): \(model) is calibrated on the \(calibration.score.rawValue) score; calibrate it again for another")
     }
     let anomalous = try anomalyLabels(set, file: file)
+    let start = Date()
     let scores = try file.model.anomalyScores(set, score: kind, loss: file.training?.loss ?? .binaryCrossEntropy)
-    var report = Report(examples: scores.count, score: kind.rawValue, meanScore: scores.reduce(0.0) { $0 + Double($1) } / Double(max(scores.count, 1)))
+    var report = Report(examples: scores.count, score: kind.rawValue, meanScore: scores.reduce(0.0) { $0 + Double($1) } / Double(max(scores.count, 1)),
+                        seconds: Date().timeIntervalSince(start))
     if let anomalous {
       report.anomalies = anomalous.filter { $0 }.count
       report.rocAUC = DetectionMetrics.rocAUC(scores: scores, anomalous: anomalous)
@@ -96,7 +101,8 @@ struct Score: ParsableCommand {
     }
     try FileIO.writeAtomically(outputs)
     if json { return try printJSON(report) }
-    say("Scored \(grouped(scores.count)) examples of \(set.source) by \(kind.rawValue) (mean \(String(format: "%.5f", report.meanScore)))")
+    say("Scored \(grouped(scores.count)) examples of \(set.source) by \(kind.rawValue) (mean \(String(format: "%.5f", report.meanScore))) in "
+      + String(format: "%.3f s", report.seconds))
     if let rocAUC = report.rocAUC, let ap = report.averagePrecision, let anomalies = report.anomalies {
       say(String(format: "%@ anomalous, %@ normal: ROC-AUC %.4f, average precision %.4f", grouped(anomalies), grouped(scores.count - anomalies), rocAUC, ap))
     }
