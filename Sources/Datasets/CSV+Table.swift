@@ -40,9 +40,8 @@ extension CSV {
 
   /// The names in the header of the CSV file at `path` (empty when it has none).
   public static func readHeader(_ path: String, header: Bool? = nil) throws -> [String] {
-    let data = try FileIO.read(path)
-    return data.withUnsafeBytes { bytes in
-      guard let first = dataLines(bytes).first else { return [] }
+    try FileIO.withMappedBytes(path) { bytes in
+      guard let first = dataLines(bytes, limit: 1).first else { return [] }
       let fields = fields(bytes, first.range)
       guard header ?? fields.allSatisfy({ parseNumber(bytes, $0) == nil }) else { return [] }
       return fields.map { text(bytes, $0) }
@@ -109,12 +108,12 @@ extension CSV {
   }
 
   /// The lines that are not blank, without their `\n` or `\r\n` (and a leading UTF-8 byte order mark).
-  static func dataLines(_ bytes: UnsafeRawBufferPointer) -> [Line] {
+  static func dataLines(_ bytes: UnsafeRawBufferPointer, limit: Int = .max) -> [Line] {
     var lines: [Line] = []
     var start = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
     var number = 1
     let base = bytes.baseAddress
-    while start < bytes.count {
+    while start < bytes.count, lines.count < limit {
       let found = memchr(base! + start, 0x0A, bytes.count - start)
       var end = found.map { base!.distance(to: UnsafeRawPointer($0)) } ?? bytes.count
       let next = end + 1

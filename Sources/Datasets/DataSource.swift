@@ -43,6 +43,9 @@ public struct DataSource: Sendable {
   public let path: String
   public let kind: Kind
   public var options: ReadingOptions
+  /// Whether the source holds a train and a test split (IDX folders; PNG folders with `train`
+  /// and `test` subfolders; `.npz` files with `x_train` and `x_test`, as Keras's `mnist.npz`).
+  public let hasSplits: Bool
 
   /// - Throws: `FileError` when the path is missing or not a kind of data this reads.
   public init(_ path: String, options: ReadingOptions = ReadingOptions()) throws {
@@ -67,16 +70,11 @@ public struct DataSource: Sendable {
       throw FileError(path, "--labels goes with an .npy array; a \(kind.rawValue) carries its own labels")
     }
     if options.labelColumn != nil, kind != .csv, !options.labelColumnIsOptional { throw FileError(path, "--label-column goes with a CSV file, not a \(kind.rawValue)") }
-  }
-
-  /// Whether the source holds a train and a test split (IDX folders; PNG folders with `train`
-  /// and `test` subfolders; `.npz` files with `x_train` and `x_test`, as Keras's `mnist.npz`).
-  public var hasSplits: Bool {
     switch kind {
-    case .idx: true
-    case .images: ImageFolder(path).splitFolders != nil
-    case .npz: (try? NPZ.read(path).map(\.name)).map { $0.contains("x_train") && $0.contains("x_test") } ?? false
-    case .csv, .npy: false
+    case .idx: hasSplits = true
+    case .images: hasSplits = ImageFolder(path).splitFolders != nil
+    case .npz: hasSplits = try Set(NPZ.names(path)).isSuperset(of: ["x_train", "x_test"])
+    case .csv, .npy: hasSplits = false
     }
   }
 

@@ -17,10 +17,61 @@ public enum NPZ {
     }
   }
 
+  /// The names of the arrays in the archive at `path`, from its directory alone (nothing inflated).
+  ///
+  /// - Throws: `FileError` naming the file (see `read`).
+  public static func names(_ path: String) throws -> [String] {
+    do {
+      return try FileIO.withMappedBytes(path) { bytes in try entries(bytes).map(\.name).filter { $0.hasSuffix(".npy") }.map { String($0.dropLast(4)) } }
+    } catch let problem as NPY.Problem {
+      throw FileError(path, problem.description)
+    }
+  }
+
   /// The arrays in an archive's bytes.
   ///
   /// - Throws: `NPY.Problem`.
   public static func decode(_ bytes: UnsafeRawBufferPointer) throws -> [(name: String, contents: NPY.Contents)] {
+    var arrays: [(name: String, contents: NPY.Contents)] = []
+    for entry in try entries(bytes) {
+      let stored = Data(UnsafeRawBufferPointer(rebasing: bytes[entry.data]))
+      let member: [UInt8]
+      switch entry.method {
+      case 0: member = [UInt8](stored)
+      case 8:
+        do {
+          member = try Zlib.inflateRaw(stored, limit: entry.size)
+        } catch {
+          throw NPY.Problem(description: "\(entry.name): \(error)")
+        }
+      default: throw NPY.Problem(description: "\(entry.name): ZIP compression method \(entry.method) is not supported (stored or deflated)")
+      }
+      guard member.count == entry.size, Zlib.crc32(member) == entry.crc else { throw NPY.Problem(description: "\(entry.name): corrupt (CRC or size mismatch)") }
+      guard entry.name.hasSuffix(".npy") else { continue }
+      do {
+        arrays.append((String(entry.name.dropLast(4)), try NPY.decodeContents(member)))
+      } catch let problem as NPY.Problem {
+        throw NPY.Problem(description: "\(entry.name): \(problem.description)")
+      }
+    }
+    guard !arrays.isEmpty else { throw NPY.Problem(description: "holds no .npy arrays") }
+    return arrays
+  }
+
+  /// A member of the archive: its name, compression method, where its stored bytes lie, and its
+  /// inflated size and CRC-32.
+  struct Entry {
+    var name: String
+    var method: Int
+    var data: Range<Int>
+    var size: Int
+    var crc: UInt32
+  }
+
+  /// The archive's members, from its central directory (ZIP64 records included).
+  ///
+  /// - Throws: `NPY.Problem`.
+  static func entries(_ bytes: UnsafeRawBufferPointer) throws -> [Entry] {
     func fail(_ text: String) -> NPY.Problem { NPY.Problem(description: text) }
     func u16(_ at: Int) throws -> Int {
       guard at >= 0, at + 2 <= bytes.count else { throw fail("truncated ZIP archive") }
@@ -51,7 +102,7 @@ public enum NPZ {
     guard directoryOffset <= bytes.count, directorySize <= bytes.count - directoryOffset, entries <= directorySize / 46 + 1 else {
       throw fail("corrupt ZIP archive (its directory lies outside the file)")
     }
-    var arrays: [(name: String, contents: NPY.Contents)] = []
+    var result: [Entry] = []
     var at = directoryOffset
     for _ in 0..<entries {
       guard try u32(at) == 0x0201_4B50 else { throw fail("corrupt ZIP directory entry at byte \(at)") }
@@ -77,27 +128,8 @@ public enum NPZ {
       guard try u32(local) == 0x0403_4B50 else { throw fail("\(name): corrupt ZIP local header") }
       let start = local + 30 + (try u16(local + 26)) + (try u16(local + 28))
       guard start <= bytes.count, compressed <= bytes.count - start else { throw fail("\(name): truncated (its data runs past the end of the file)") }
-      let stored = Data(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + compressed)]))
-      let member: [UInt8]
-      switch method {
-      case 0: member = [UInt8](stored)
-      case 8:
-        do {
-          member = try Zlib.inflateRaw(stored, limit: size)
-        } catch {
-          throw fail("\(name): \(error)")
-        }
-      default: throw fail("\(name): ZIP compression method \(method) is not supported (stored or deflated)")
-      }
-      guard member.count == size, Zlib.crc32(member) == crc else { throw fail("\(name): corrupt (CRC or size mismatch)") }
-      guard name.hasSuffix(".npy") else { continue }
-      do {
-        arrays.append((String(name.dropLast(4)), try NPY.decodeContents(member)))
-      } catch let problem as NPY.Problem {
-        throw fail("\(name): \(problem.description)")
-      }
+      result.append(Entry(name: name, method: method, data: start..<(start + compressed), size: size, crc: crc))
     }
-    guard !arrays.isEmpty else { throw fail("holds no .npy arrays") }
-    return arrays
+    return result
   }
 }
