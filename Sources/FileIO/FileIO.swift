@@ -42,28 +42,37 @@ public enum FileIO {
   ///     entry's type), so the check before opening is skipped; the one after opening stays.
   /// - Throws: `FileError` naming the file: missing, not a regular file, unreadable, too large.
   public static func read(_ path: String, limit: Int = defaultReadLimit, listedAsFile: Bool = false) throws -> Data {
-    Data(try readBytes(path, limit: limit, listedAsFile: listedAsFile))
+    try withOpenFile(path, limit: limit, listedAsFile: listedAsFile) { descriptor, size in
+      var data = Data(count: size)
+      let count = try data.withUnsafeMutableBytes { try readFully(descriptor, into: $0.baseAddress, size: size, path: path) }
+      if count < size { data.removeSubrange(count...) }
+      return data
+    }
   }
 
   /// The contents of the regular file at `path` as bytes (see `read`), read straight into the array.
   public static func readBytes(_ path: String, limit: Int = defaultReadLimit, listedAsFile: Bool = false) throws -> [UInt8] {
     try withOpenFile(path, limit: limit, listedAsFile: listedAsFile) { descriptor, size in
-      var failure: Int32?
-      let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-        while initialized < size {
-          let count = systemRead(descriptor, buffer.baseAddress! + initialized, size - initialized)
-          if count < 0 {
-            if errno == EINTR || errno == EAGAIN { continue }
-            failure = errno
-            return
-          }
-          if count == 0 { break }  // the file shrank while being read
-          initialized += count
-        }
+      try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+        initialized = try readFully(descriptor, into: buffer.baseAddress, size: size, path: path)
       }
-      if let failure { throw FileError(path, "read failed: \(reason(failure))") }
-      return bytes
     }
+  }
+
+  /// Reads up to `size` bytes of an open file into `buffer`, retrying interrupted reads; fewer
+  /// when the file shrank while being read. Returns the count read.
+  private static func readFully(_ descriptor: Int32, into buffer: UnsafeMutableRawPointer?, size: Int, path: String) throws -> Int {
+    var offset = 0
+    while offset < size {
+      let count = systemRead(descriptor, buffer! + offset, size - offset)
+      if count < 0 {
+        if errno == EINTR || errno == EAGAIN { continue }
+        throw FileError(path, "read failed: \(reason(errno))")
+      }
+      if count == 0 { break }  // the file shrank while being read
+      offset += count
+    }
+    return offset
   }
 
   /// Opens the regular file at `path` (refusing anything else before and after opening, and
