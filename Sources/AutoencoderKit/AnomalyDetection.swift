@@ -1,26 +1,38 @@
 /// Anomaly detection with a trained autoencoder: each example's score is how badly the model
-/// reconstructs it.
+/// reconstructs it, or for a variational model how unlikely it finds it.
 extension Autoencoder {
-  /// The anomaly score of every example of `set` (`AnomalyScore.score`), in order: batch by
-  /// batch, each batch's inputs and reconstructions compared where they lie, nothing copied.
+  /// The anomaly score of every example of `set`, in order: batch by batch, each batch's inputs and
+  /// reconstructions compared where they lie by `scorer`, examples split over the threads. A
+  /// variational model's `elbo` and `nll` scores come from `samples` importance samples each.
   ///
-  /// - Parameter loss: The model's training loss, which `.loss` scores with.
-  /// - Throws: `DataError` when the set does not fit the model; `NonFiniteOutputError` when a
+  /// - Parameters:
+  ///   - each: Called with every batch's first example, inputs and outputs (per-value scores only),
+  ///     for the error maps and per-feature errors of some examples.
+  /// - Throws: `DataError` when the set does not fit the model; `EvaluationError` for a variational
+  ///   score of a model that is not variational or not Bernoulli; `NonFiniteOutputError` when a
   ///   score is NaN or infinite.
-  public func anomalyScores(_ set: ImageSet, score: AnomalyScore, loss: Loss, batchSize: Int = 1024) throws -> [Float] {
-    var scores = [Float]()
-    scores.reserveCapacity(set.count)
-    var batches = try Batches(inferenceOn: set, batchSize: batchSize, for: architecture)
-    let size = set.exampleSize
-    for index in 0..<batches.count {
-      let input = batches.batch(index)
-      let output = reconstruct(input)
-      input.withUnsafeBufferPointer { x in
-        output.withUnsafeBufferPointer { y in
-          for row in 0..<input.shape[0] {
-            scores.append(AnomalyScore.score(score, loss: loss, input: x.baseAddress! + row * size, output: y.baseAddress! + row * size, count: size))
+  public func anomalyScores(_ set: ImageSet, scorer: AnomalyScorer, samples: Int = 64, batchSize: Int = 1024,
+                            each: ((_ first: Int, _ input: Tensor, _ output: Tensor) throws -> Void)? = nil) throws -> [Float] {
+    var scores: [Float]
+    if scorer.kind.isVariational {
+      let evaluator = Evaluator(model: self, loss: scorer.loss)
+      let (nll, elbo) = try evaluator.negativeLogLikelihoods(on: set, samples: samples, for: "the \(scorer.kind.rawValue) score")
+      scores = (scorer.kind == .nll ? nll : elbo).map(Float.init)
+    } else {
+      scores = [Float](repeating: 0, count: set.count)
+      var batches = try Batches(inferenceOn: set, batchSize: batchSize, for: architecture)
+      for index in 0..<batches.count {
+        let input = batches.batch(index)
+        let output = reconstruct(input)
+        let first = index * batches.batchSize
+        input.withUnsafeBufferPointer { x in
+          output.withUnsafeBufferPointer { y in
+            scores.withUnsafeMutableBufferPointer { out in
+              scorer.scores(input: x.baseAddress!, output: y.baseAddress!, rows: input.shape[0], into: out.baseAddress! + first)
+            }
           }
         }
+        try each?(first, input, output)
       }
     }
     if let bad = scores.firstIndex(where: { !$0.isFinite }) {

@@ -90,8 +90,13 @@ public struct TrainingRun {
   /// - Throws: data errors (naming the file), `ArchitectureError`, `DataError` (shapes, or data
   ///   other than a resumed run's), `TrainingError` (a NaN or infinite loss), `Interrupted`.
   ///   Nothing but the checkpoint is written.
+  ///
+  /// - Parameter calibrating: Calibrate the model's anomaly threshold on the training examples by
+  ///   this rule and score: from their scores in the last epoch's forward passes where the trainer
+  ///   can keep them (no second pass over the data), else from a pass after training.
   public func run(data: (training: ImageSet, validation: ImageSet?)? = nil, callbacks: [any Callback] = [],
-                  checkpoint: CheckpointSettings? = nil, resuming: Checkpoint? = nil) throws -> ModelFile {
+                  checkpoint: CheckpointSettings? = nil, resuming: Checkpoint? = nil,
+                  calibrating: (scorer: AnomalyScorer, rule: Calibration.Rule, samples: Int)? = nil) throws -> ModelFile {
     let (training, validation) = try data ?? Self.data(configuration)
     var architecture = resuming?.model.architecture ?? architecture
     if architecture.imageShape == nil, training.exampleShape.count >= 2 { architecture.imageShape = training.exampleShape }
@@ -106,6 +111,7 @@ public struct TrainingRun {
                           klWarmupEpochs: configuration.klWarmupEpochs ?? 0, sparsity: configuration.sparsity,
                           weightPenalty: configuration.weightPenalty, schedule: configuration.schedule,
                           earlyStopping: configuration.earlyStopping)
+    trainer.scoringTrainingExamples = calibrating?.scorer
     var saved = resuming?.snapshot.progress.history ?? History()
     let checkpointing = checkpoint.map { settings in
       Checkpointing(everyEpochs: settings.everyEpochs, interruptRequested: settings.interruptRequested) { snapshot in
@@ -117,7 +123,15 @@ public struct TrainingRun {
       let history = try trainer.fit(on: training, validation: validation, epochs: configuration.epochs,
                                     batchSize: configuration.batchSize, shuffle: configuration.shuffle, using: &generator,
                                     callbacks: callbacks, resuming: resuming?.snapshot, checkpointing: checkpointing)
-      return ModelFile(model: model, training: configuration, history: history, data: DataDescription(training))
+      var file = ModelFile(model: model, training: configuration, history: history, data: DataDescription(training))
+      if let (scorer, rule, samples) = calibrating {
+        let examples = "the \(groupedDigits(training.count)) training examples of \(training.source)"
+        let (scores, how) = try trainer.lastEpochScores.map { ($0, "\(examples), scored in the last epoch's forward passes") }
+          ?? (model.anomalyScores(training, scorer: scorer, samples: samples), "\(examples), scored after training")
+        file.calibration = Calibration(score: scorer.kind, smoothing: scorer.smoothing, samples: scorer.kind.isVariational ? samples : nil,
+                                       rule: rule, normalScores: scores, data: how)
+      }
+      return file
     } catch let interruption as TrainingInterrupted {
       throw Interrupted(file: ModelFile(model: model, training: configuration, history: saved, data: DataDescription(training)),
                         interruption: interruption)

@@ -477,3 +477,70 @@ static void K(transpose)(size_t rows, size_t cols, const float *x, float *out) {
         for (size_t c = c0; c < c1; c++) out[c * rows + r] = x[r * cols + c];
     }
 }
+
+// MARK: - Anomaly scores
+
+/// The sum over a `height × width × channels` example (channels last) of the squared (or absolute)
+/// residual x − y after a separable blur of each channel plane by the symmetric taps
+/// `half_taps[0]` (centre) … `half_taps[radius]`, zero outside the plane. `scratch` holds three
+/// planes; `map`, where not null, receives each value's term.
+///
+/// Each tap is one long axpy over the whole plane (vectorized, no per-row loops): along rows the
+/// shifted plane is added as if rows were joined end to end, and the few terms that crossed a row's
+/// end are taken back out.
+static double K(smoothed_residual)(size_t height, size_t width, size_t channels,
+                                   const float *x, const float *y,
+                                   const float *half_taps, size_t radius, int squares,
+                                   float *scratch, float *map) {
+  const size_t plane = height * width;
+  float *restrict residual = scratch, *restrict across = scratch + plane, *restrict smoothed = scratch + 2 * plane;
+  double total = 0;
+  for (size_t c = 0; c < channels; c++) {
+    if (channels == 1) {
+      for (size_t p = 0; p < plane; p++) residual[p] = x[p] - y[p];
+    } else {
+      for (size_t p = 0; p < plane; p++) residual[p] = x[p * channels + c] - y[p * channels + c];
+    }
+    // Along rows.
+    const float centre = half_taps[0];
+    for (size_t p = 0; p < plane; p++) across[p] = centre * residual[p];
+    for (size_t k = 1; k <= radius && k < width; k++) {
+      const float w = half_taps[k];
+      for (size_t p = k; p < plane; p++) across[p] += w * residual[p - k];
+      for (size_t p = 0; p + k < plane; p++) across[p] += w * residual[p + k];
+      for (size_t i = 0; i < height; i++) {
+        const size_t row = i * width;
+        for (size_t j = 0; j < k; j++) {
+          if (row + j >= k) across[row + j] -= w * residual[row + j - k];  // from the row above's end
+          if (row + width - 1 - j + k < plane) across[row + width - 1 - j] -= w * residual[row + width - 1 - j + k];  // from the next row's start
+        }
+      }
+    }
+    // Along columns: shifts by whole rows.
+    for (size_t p = 0; p < plane; p++) smoothed[p] = centre * across[p];
+    for (size_t k = 1; k <= radius && k < height; k++) {
+      const float w = half_taps[k];
+      const size_t shift = k * width;
+      for (size_t p = shift; p < plane; p++) smoothed[p] += w * across[p - shift];
+      for (size_t p = 0; p + shift < plane; p++) smoothed[p] += w * across[p + shift];
+    }
+    if (squares) {
+      for (size_t p = 0; p < plane; p++) smoothed[p] = smoothed[p] * smoothed[p];
+    } else {
+      for (size_t p = 0; p < plane; p++) smoothed[p] = fabsf(smoothed[p]);
+    }
+    // Eight partial sums (a reduction that vectorizes), then the tail.
+    float lanes[8] = {0};
+    size_t p = 0;
+    for (; p + 8 <= plane; p += 8)
+      for (size_t e = 0; e < 8; e++) lanes[e] += smoothed[p + e];
+    double sum = 0;
+    for (; p < plane; p++) sum += smoothed[p];
+    for (size_t e = 0; e < 8; e++) sum += lanes[e];
+    total += sum;
+    if (map) {
+      for (size_t q = 0; q < plane; q++) map[q * channels + c] = smoothed[q];
+    }
+  }
+  return total;
+}

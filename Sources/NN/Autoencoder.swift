@@ -116,6 +116,7 @@ extension Autoencoder {
       code = mean
     } else {
       let output = decoder(features)
+      context.observeReconstructions?(context, output.value, target)
       terms = [LossTerm("reconstruction", settings.loss(predicted: output, expected: target, reduction: settings.reduction,
                                                         batchSize: context.batchSize))]
       code = features

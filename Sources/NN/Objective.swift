@@ -51,11 +51,16 @@ public struct BatchContext: Sendable {
   public var batchSize: Int
   public var firstExample: Int
   public var seed: UInt64
+  /// Called with each forward pass's reconstructions and their targets (a plain model's), for
+  /// what the trainer measures as it goes (the anomaly scores of a calibration with no second pass).
+  public var observeReconstructions: (@Sendable (_ context: BatchContext, _ output: Tensor, _ target: Tensor) -> Void)?
 
-  public init(batchSize: Int, firstExample: Int = 0, seed: UInt64 = 0) {
+  public init(batchSize: Int, firstExample: Int = 0, seed: UInt64 = 0,
+              observeReconstructions: (@Sendable (_ context: BatchContext, _ output: Tensor, _ target: Tensor) -> Void)? = nil) {
     self.batchSize = batchSize
     self.firstExample = firstExample
     self.seed = seed
+    self.observeReconstructions = observeReconstructions
   }
 
   /// The seed of a variational model's latent samples: derived from `seed`, so they are not the

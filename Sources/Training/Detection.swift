@@ -1,51 +1,6 @@
 import Foundation
 import NN
 
-/// What an example's anomaly score is: how badly the model reconstructs it.
-public enum AnomalyScore: String, Codable, Sendable, CaseIterable {
-  /// The model's own loss per value (binary cross-entropy, squared or absolute error, as trained).
-  case loss
-  /// The mean squared error per value.
-  case mse
-  /// The mean absolute error per value.
-  case mae
-
-  /// The score of one example from its values `x` and reconstruction `x̂` (`n` values each):
-  /// the mean over values of the per-value error, BCE clipped to `[1e-7, 1 − 1e-7]` as Keras does.
-  public static func score(_ kind: AnomalyScore, loss: Loss, input: UnsafePointer<Float>, output: UnsafePointer<Float>, count: Int) -> Float {
-    let kind: AnomalyScore = kind == .loss ? (loss == .binaryCrossEntropy ? .loss : loss == .meanAbsoluteError ? .mae : .mse) : kind
-    // Eight float partial sums (vectorizable), then a double total.
-    var partial = SIMD8<Float>()
-    var index = 0
-    while index + 8 <= count {
-      let x = UnsafeRawPointer(input + index).loadUnaligned(as: SIMD8<Float>.self)
-      let y = UnsafeRawPointer(output + index).loadUnaligned(as: SIMD8<Float>.self)
-      switch kind {
-      case .mse: partial += (x - y) * (x - y)
-      case .mae: partial += (x - y).replacing(with: y - x, where: x .< y)
-      case .loss:
-        for lane in 0..<8 {
-          let p = min(max(y[lane], 1e-7), 1 - 1e-7)
-          partial[lane] -= x[lane] * log(p) + (1 - x[lane]) * log(1 - p)
-        }
-      }
-      index += 8
-    }
-    var sum = Double(partial.sum())
-    for tail in index..<count {
-      let (x, y) = (Double(input[tail]), Double(output[tail]))
-      switch kind {
-      case .loss:
-        let p = min(max(y, 1e-7), 1 - 1e-7)
-        sum -= x * log(p) + (1 - x) * log(1 - p)
-      case .mse: sum += (x - y) * (x - y)
-      case .mae: sum += abs(x - y)
-      }
-    }
-    return Float(sum / Double(max(count, 1)))
-  }
-}
-
 /// A threshold on anomaly scores and the rule that set it from normal data, stored in the model
 /// file: examples scoring above it are anomalous.
 public struct Calibration: Codable, Equatable, Sendable {
@@ -101,6 +56,10 @@ public struct Calibration: Codable, Equatable, Sendable {
   }
 
   public var score: AnomalyScore
+  /// The smoothing of the residual the scores used, in pixels (0 for none).
+  public var smoothing: Float
+  /// The importance samples of a variational score, or nil.
+  public var samples: Int?
   public var rule: Rule
   /// Scores above this are anomalous.
   public var threshold: Float
@@ -112,12 +71,12 @@ public struct Calibration: Codable, Equatable, Sendable {
   public var data: String
 
   enum CodingKeys: String, CodingKey {
-    case score, rule, threshold, normalExamples = "normal_examples", normalMean = "normal_mean"
+    case score, smoothing, samples = "importance_samples", rule, threshold, normalExamples = "normal_examples", normalMean = "normal_mean"
     case normalStandardDeviation = "normal_std", data
   }
 
   /// The calibration of `rule` fitted to normal examples' `scores`.
-  public init(score: AnomalyScore, rule: Rule, normalScores scores: [Float], data: String) {
+  public init(score: AnomalyScore, smoothing: Float = 0, samples: Int? = nil, rule: Rule, normalScores scores: [Float], data: String) {
     precondition(!scores.isEmpty, "calibration needs normal scores")
     let mean = scores.reduce(0.0) { $0 + Double($1) } / Double(scores.count)
     let variance = scores.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(scores.count)
@@ -128,12 +87,36 @@ public struct Calibration: Codable, Equatable, Sendable {
     case .sigma(let k): threshold = mean + k * variance.squareRoot()
     }
     self.score = score
+    self.smoothing = smoothing
+    self.samples = samples
     self.rule = rule
     self.threshold = Float(threshold)
     normalExamples = scores.count
     normalMean = Float(mean)
     normalStandardDeviation = Float(variance.squareRoot())
     self.data = data
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    score = try container.decode(AnomalyScore.self, forKey: .score)
+    smoothing = try container.decodeIfPresent(Float.self, forKey: .smoothing) ?? 0
+    samples = try container.decodeIfPresent(Int.self, forKey: .samples)
+    rule = try container.decode(Rule.self, forKey: .rule)
+    threshold = try container.decode(Float.self, forKey: .threshold)
+    normalExamples = try container.decode(Int.self, forKey: .normalExamples)
+    normalMean = try container.decode(Float.self, forKey: .normalMean)
+    normalStandardDeviation = try container.decode(Float.self, forKey: .normalStandardDeviation)
+    data = try container.decode(String.self, forKey: .data)
+  }
+
+  /// The score and its settings, as people read them: "mse of the residual smoothed by 1 px".
+  public var scoreDescription: String { Self.describe(score, smoothing: smoothing, samples: samples) }
+
+  /// A score and its settings in words.
+  public static func describe(_ score: AnomalyScore, smoothing: Float, samples: Int?) -> String {
+    if score.isVariational, let samples { return "\(score.rawValue) (\(samples) importance samples)" }
+    return smoothing > 0 ? "\(score.rawValue) of the residual smoothed by \(smoothing == smoothing.rounded() ? String(Int(smoothing)) : String(smoothing)) px" : score.rawValue
   }
 
   /// NumPy's default (linear) percentile: `q` in [0, 100].
@@ -148,6 +131,7 @@ public struct Calibration: Codable, Equatable, Sendable {
   public var problem: String? {
     if let problem = rule.problem { return problem }
     guard threshold.isFinite, normalExamples > 0 else { return "threshold \(threshold) of \(normalExamples) examples" }
+    guard smoothing.isFinite, smoothing >= 0, samples.map({ $0 >= 1 }) ?? true else { return "smoothing \(smoothing), samples \(samples ?? 0)" }
     return nil
   }
 }

@@ -53,7 +53,18 @@ extension Evaluator {
   /// - Throws: `EvaluationError` for a model that is not variational or not trained with binary
   ///   cross-entropy, or `samples < 1`; `DataError` when the set does not fit the model.
   public func negativeLogLikelihood(on set: ImageSet, samples: Int) throws -> LikelihoodEstimate {
-    guard let latent = model.latent else { throw EvaluationError.notVariational("the log-likelihood") }
+    let perExample = try negativeLogLikelihoods(on: set, samples: samples).nll
+    let nats = perExample.reduce(0, +) / Double(max(set.count, 1))
+    return LikelihoodEstimate(nats: nats, bitsPerDimension: nats / (Double(set.exampleSize) * Foundation.log(2.0)), samples: samples, examples: set.count)
+  }
+
+  /// Each example's importance-sampled negative log-likelihood (as `negativeLogLikelihood(on:samples:)`)
+  /// and, from the same draws, its negative evidence lower bound −(1/K) Σ_k log [p(x | z_k) p(z_k) / q(z_k | x)],
+  /// both in nats, in data order.
+  ///
+  /// - Parameter what: What the figures are for, in errors about the model.
+  public func negativeLogLikelihoods(on set: ImageSet, samples: Int, for what: String = "the log-likelihood") throws -> (nll: [Double], elbo: [Double]) {
+    guard let latent = model.latent else { throw EvaluationError.notVariational(what) }
     guard loss == .binaryCrossEntropy else { throw EvaluationError.notBernoulli(loss) }
     guard samples >= 1 else { throw EvaluationError.badSampleCount(samples) }
     // Each example's K samples are decoded together; as many examples per batch as keep the
@@ -61,8 +72,10 @@ extension Evaluator {
     let rows = try model.architecture.inferenceBatchSize(max(8192, samples))
     let examplesPerBatch = max(1, rows / samples)
     var batches = try Batches(set, batchSize: examplesPerBatch, for: model.architecture)
-    let (size, dimensions) = (set.exampleSize, latent.latentSize)
-    var total = 0.0
+    let dimensions = latent.latentSize
+    var nll = [Double](), elbo = [Double]()
+    nll.reserveCapacity(set.count)
+    elbo.reserveCapacity(set.count)
     for index in 0..<batches.count {
       let batch = batches.batch(index)
       let count = batch.shape[0], first = index * batches.batchSize
@@ -100,11 +113,11 @@ extension Evaluator {
         guard logMean.isFinite else {
           throw model.nonFinite("the log-likelihood of example \(first + example) of \(set.source) is \(Float(logMean).spelledOut)")
         }
-        total -= logMean
+        nll.append(-logMean)
+        elbo.append(-weights.reduce(0, +) / Double(samples))
       }
     }
-    let nats = total / Double(max(set.count, 1))
-    return LikelihoodEstimate(nats: nats, bitsPerDimension: nats / (Double(size) * Foundation.log(2.0)), samples: samples, examples: set.count)
+    return (nll, elbo)
   }
 
   /// `log p(x | z)` under the decoder's Bernoulli outputs for each code: the negative binary

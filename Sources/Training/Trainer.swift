@@ -48,6 +48,15 @@ public final class Trainer {
   public let schedule: LearningRateSchedule?
   /// Stop when the monitored loss stops falling, and keep the best epoch's weights; or nil.
   public let earlyStopping: EarlyStoppingSettings?
+  /// Scores every training example's reconstruction in the forward passes of training itself
+  /// (`lastEpochScores`), so a model can be calibrated with no second pass over the data; nil for none.
+  public var scoringTrainingExamples: AnomalyScorer?
+  /// The anomaly scores of the training examples (in data order) in the last epoch's forward
+  /// passes, when `scoringTrainingExamples` was set and they are the final weights' scores in all but
+  /// the last steps' updates: nil when the model is variational, denoising or has dropout (training
+  /// passes see other inputs or outputs than scoring), when the epoch was resumed part way, or when
+  /// early stopping restored an earlier epoch's weights.
+  public private(set) var lastEpochScores: [Float]?
 
   public init(model: Autoencoder, optimizer: any Optimizer, loss: Loss = .binaryCrossEntropy, reduction: LossReduction = .mean,
               noise: Noise? = nil, evaluationNoiseSeed: UInt64 = 0x5EED_0F_7E57, beta: Float = 1, klWarmupEpochs: Int = 0,
@@ -117,15 +126,16 @@ public final class Trainer {
 
   /// A step on a batch of `rows` examples whose shards `examples(rows)` gives as inputs and
   /// targets, called on the shard's own thread.
-  private func step(rows: Int, settings: ObjectiveSettings, seed: UInt64, _ examples: (Range<Int>) -> (input: Tensor, target: Tensor))
-    -> TermValues
+  private func step(rows: Int, settings: ObjectiveSettings, seed: UInt64,
+                    observing observe: (@Sendable (BatchContext, Tensor, Tensor) -> Void)? = nil,
+                    _ examples: (Range<Int>) -> (input: Tensor, target: Tensor)) -> TermValues
   {
     let shards = Parallel.shards(ofRows: rows, minimumRows: minimumShardRows)
     let (terms, gradients) = termsWithGradient(at: model, shards: shards) { model, shard in
       let (input, target) = examples(shard)
       // The shard's share of the batch's terms (each divides by the batch's size); layers that
       // act only in training (dropout) see the batch.
-      let context = BatchContext(batchSize: rows, firstExample: shard.lowerBound, seed: seed)
+      let context = BatchContext(batchSize: rows, firstExample: shard.lowerBound, seed: seed, observeReconstructions: observe)
       return BatchContext.$training.withValue(context) {
         model.terms(input: Variable(input), target: target, settings: settings, context: context)
       }
@@ -207,10 +217,18 @@ public final class Trainer {
                          bestWeights: Dictionary(uniqueKeysWithValues: zip(names, stopping?.bestWeights ?? [])))
     }
 
+    // Each example's score in this epoch's forward passes, where asked for (each shard writes its rows' own slots).
+    let scoring = scoringTrainingExamples.flatMap { model.isVariational || noise != nil || model.architecture.hasDropout ? nil : $0 }
+    let epochScores = UnsafeMutableBufferPointer<Float>.allocate(capacity: scoring == nil ? 0 : training.count)
+    defer { epochScores.deallocate() }
+    var scoredEpoch: Int?
+    lastEpochScores = nil
+
     for epoch in firstEpoch..<max(epochs + 1, firstEpoch) {
       // A snapshot taken within this epoch resumes after its last step, in its order.
       let resumed = epoch == progress.epochsDone + 1 && progress.batchesDone > 0
       if shuffle && !resumed { batches.shuffle(using: &generator) }
+      let order = UnsafeSendable(scoring == nil ? [] : batches.currentOrder)
       let start = DispatchTime.now().uptimeNanoseconds
       var (names, totals, examples) = resumed ? (progress.epochTerms, progress.epochTotals, progress.epochExamples) : ([], [], 0)
       let carried = resumed ? progress.epochSeconds : 0
@@ -221,7 +239,18 @@ public final class Trainer {
         klWeight = self.klWeight(afterSteps: step, stepsPerEpoch: batches.count)
         if let scheduler { optimizer.learningRate = scheduler.rate(atStep: step) }
         let rows = batches.positions(ofBatch: index).count
-        let terms = self.step(rows: rows, settings: settings(klWeight: klWeight), seed: seed) { shard in
+        var observe: (@Sendable (BatchContext, Tensor, Tensor) -> Void)?
+        if let scoring {
+          let (slots, first) = (UnsafeSendable(epochScores.baseAddress!), batches.positions(ofBatch: index).lowerBound)
+          observe = { context, output, target in
+            var scores = [Float](repeating: 0, count: output.shape[0])
+            target.withUnsafeBufferPointer { x in
+              output.withUnsafeBufferPointer { y in scoring.scores(input: x.baseAddress!, output: y.baseAddress!, rows: output.shape[0], into: &scores) }
+            }
+            for (row, score) in scores.enumerated() { slots.value[Int(order.value[first + context.firstExample + row])] = score }
+          }
+        }
+        let terms = self.step(rows: rows, settings: settings(klWeight: klWeight), seed: seed, observing: observe) { shard in
           // Each shard gathers (and corrupts) its own rows: example i's noise depends on i only.
           let clean = batches.batch(index, rows: shard)
           return (noise.map { $0.corrupt(clean, seed: seed, firstExample: shard.lowerBound) } ?? clean, clean)
@@ -244,6 +273,7 @@ public final class Trainer {
           throw TrainingInterrupted(epoch: epoch, batch: index + 1, batches: batches.count)
         }
       }
+      scoredEpoch = resumed ? nil : epoch
       let elapsed = carried + seconds(since: start)
       let validationTerms = try validation.map { try evaluator.terms(on: $0, batchSize: max(batchSize, 1024), klWeight: klWeight) }
       if let validationTerms, !validationTerms.total.isFinite {
@@ -274,6 +304,9 @@ public final class Trainer {
       if state.shouldStop { break }
     }
     try stopping?.onTrainEnd(&history)
+    if scoring != nil, let scoredEpoch, scoredEpoch == history.epochs.last?.epoch, stopping?.best.map({ $0.epoch == scoredEpoch }) ?? true {
+      lastEpochScores = Array(epochScores)
+    }
     for i in callbacks.indices { try callbacks[i].onTrainEnd(&history) }
     return history
   }

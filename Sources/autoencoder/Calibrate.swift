@@ -13,25 +13,15 @@ struct Calibrate: ParsableCommand {
   @Argument(help: "The model file; rewritten with the calibration unless --output is given.") var model: String
   @OptionGroup var data: DataOptions
   @Option(help: "Which split holds the normal examples (default: train).") var split: SplitOption = .train
-  @Option(help: "The score: mse (the default), mae or loss.") var score: AnomalyScore = .mse
-  @Option(help: ArgumentHelp("The expected share of anomalies, in (0, 0.5]: the threshold is the normal scores' (1 − c) quantile (PyOD's rule).", valueName: "c"))
-  var contamination: Double?
-  @Option(help: ArgumentHelp("The threshold is this percentile of the normal scores.", valueName: "p")) var percentile: Double?
-  @Option(help: ArgumentHelp("The threshold is the normal scores' mean plus this many standard deviations.", valueName: "k")) var sigma: Double?
+  @OptionGroup var scoring: ScoreOptions
+  @OptionGroup var rules: CalibrationOptions
   @Option(name: .shortAndLong, help: "Write the calibrated model here instead.") var output: String?
   @OptionGroup var threads: ThreadOptions
 
-  var rule: Calibration.Rule {
-    if let percentile { return .percentile(percentile) }
-    if let sigma { return .sigma(sigma) }
-    return .contamination(contamination ?? 0.01)
-  }
+  /// The rule given, else contamination 0.01.
+  var rule: Calibration.Rule { rules.givenRule ?? .contamination(0.01) }
 
   func validate() throws {
-    guard [contamination, percentile, sigma].compactMap({ $0 }).count <= 1 else {
-      throw ValidationError("give one of --contamination, --percentile and --sigma")
-    }
-    if let problem = rule.problem { throw ValidationError(problem) }
     try checkWritable(output ?? model, option: output == nil ? "the model" : "--output")
   }
 
@@ -43,12 +33,14 @@ struct Calibrate: ParsableCommand {
       set = set.filtered(byLabel: training.includes(label:))
     }
     guard set.count > 0 else { throw ValidationError("\(set.source): no normal examples to calibrate on") }
-    let scores = try file.model.anomalyScores(set, score: score, loss: file.training?.loss ?? .binaryCrossEntropy)
-    let calibration = Calibration(score: score, rule: rule, normalScores: scores, data: set.source)
+    let (scorer, samples, _) = try scoring.scorer(exampleShape: set.exampleShape, loss: file.training?.loss ?? .binaryCrossEntropy)
+    let scores = try file.model.anomalyScores(set, scorer: scorer, samples: samples)
+    let calibration = Calibration(score: scorer.kind, smoothing: scorer.smoothing, samples: scorer.kind.isVariational ? samples : nil,
+                                  rule: rule, normalScores: scores, data: set.source)
     file.calibration = calibration
     let path = output ?? model
     try file.write(to: path)
-    say("Calibrated on \(grouped(scores.count)) normal examples of \(set.source): \(score.rawValue) scores mean \(calibration.normalMean), "
+    say("Calibrated on \(grouped(scores.count)) normal examples of \(set.source): \(calibration.scoreDescription) scores mean \(calibration.normalMean), "
       + "std \(calibration.normalStandardDeviation); threshold \(calibration.threshold) (\(calibration.rule))")
     say("Wrote \(path)")
   }

@@ -178,3 +178,61 @@ func variationalModel(_ path: String, for what: String) throws -> ModelFile {
   }
   return file
 }
+
+/// How `score`, `calibrate` and `train --contamination` compute anomaly scores.
+struct ScoreOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("""
+    The anomaly score: mse (mean squared error per value; the default, or the calibration's), mae, ssim (1 − structural similarity, \
+    images), loss (the model's own loss per value), or for a variational model elbo (negative evidence lower bound) or nll \
+    (importance-sampled negative log-likelihood), in nats per example.
+    """, valueName: "score"))
+  var score: AnomalyScore?
+  @Option(help: ArgumentHelp("Smooth the residual by a Gaussian of this many pixels before mse or mae (default: 1 for images of at least 16×16, 0 for tables; or the calibration's).", valueName: "px"))
+  var smoothing: Float?
+  @Option(help: ArgumentHelp("Importance samples per example for the elbo and nll scores (default: 64, or the calibration's).", valueName: "k"))
+  var importanceSamples: Int?
+
+  func validate() throws {
+    if let importanceSamples, importanceSamples < 1 { throw ValidationError("--importance-samples \(importanceSamples): give at least 1") }
+  }
+
+  /// The scorer for examples of `exampleShape` of a model trained with `loss`: these options,
+  /// else those `calibration` used, else the defaults; and whether `calibration` applies to its
+  /// scores (the same score and settings).
+  func scorer(exampleShape: [Int], loss: Loss, calibration: Calibration? = nil) throws -> (scorer: AnomalyScorer, samples: Int, calibrated: Bool) {
+    let kind = score ?? calibration?.score ?? .mse
+    let same = calibration?.score == kind
+    let smoothing = smoothing ?? (same ? calibration?.smoothing : nil)
+    let samples = importanceSamples ?? (same ? calibration?.samples : nil) ?? 64
+    do {
+      let scorer = try AnomalyScorer(kind: kind, smoothing: smoothing, loss: loss, exampleShape: exampleShape)
+      let calibrated = same && scorer.smoothing == calibration?.smoothing && (!kind.isVariational || samples == calibration?.samples)
+      return (scorer, samples, calibrated)
+    } catch let error as DetectionError {
+      throw ValidationError(error.description)
+    }
+  }
+}
+
+/// The rule that sets an anomaly threshold from normal examples' scores (`calibrate`, and `train`
+/// calibrating as it trains).
+struct CalibrationOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("The expected share of anomalies, in (0, 0.5]: the threshold is the normal scores' (1 − c) quantile (PyOD's rule).", valueName: "c"))
+  var contamination: Double?
+  @Option(help: ArgumentHelp("The threshold is this percentile of the normal scores.", valueName: "p")) var percentile: Double?
+  @Option(help: ArgumentHelp("The threshold is the normal scores' mean plus this many standard deviations.", valueName: "k")) var sigma: Double?
+
+  /// The rule given, or nil.
+  var givenRule: Calibration.Rule? {
+    if let percentile { return .percentile(percentile) }
+    if let sigma { return .sigma(sigma) }
+    return contamination.map { .contamination($0) }
+  }
+
+  func validate() throws {
+    guard [contamination, percentile, sigma].compactMap({ $0 }).count <= 1 else {
+      throw ValidationError("give one of --contamination, --percentile and --sigma")
+    }
+    if let problem = givenRule?.problem { throw ValidationError(problem) }
+  }
+}

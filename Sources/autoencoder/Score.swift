@@ -13,10 +13,13 @@ struct Score: ParsableCommand {
   @Argument(help: "The model file.") var model: String
   @OptionGroup var data: DataOptions
   @Option(help: "Which split of a source with splits.") var split: SplitOption = .test
-  @Option(help: "The score: mse (mean squared error per value; the default, or the calibration's), mae, or loss (the model's own loss per value: binary cross-entropy ranks textured images as anomalous, so it scores worse).")
-  var score: AnomalyScore?
+  @OptionGroup var scoring: ScoreOptions
   @Option(name: .shortAndLong, help: "Write the scores to a .csv file (score, and label and anomalous where known), one row per example in data order.")
   var output: String?
+  @Flag(help: "Add each value's error to the --output rows, a column per feature (error_NAME, or error_N counted from 1).")
+  var perFeature = false
+  @Option(help: ArgumentHelp("Write each scored example's error map to this folder: NNNNN.png (data order) showing the image, its reconstruction and its errors in one heat scale.", valueName: "dir"))
+  var maps: String?
   @Option(help: ArgumentHelp("Labels of these classes are anomalous (the rest normal).", valueName: "labels")) var anomalousClasses: ClassList?
   @Option(help: ArgumentHelp("Labels of these classes are normal (the rest anomalous).", valueName: "labels")) var normalClasses: ClassList?
   @Option(help: ArgumentHelp("Draw the ROC and precision-recall curves and the two groups' score histograms to this PNG.", valueName: "png"))
@@ -36,11 +39,22 @@ struct Score: ParsableCommand {
     }
     if anomalousClasses != nil, normalClasses != nil { throw ValidationError("give --anomalous-classes or --normal-classes, not both") }
     if let limit, limit < 1 { throw ValidationError("--limit \(limit): give a positive number") }
+    if perFeature, output == nil { throw ValidationError("--per-feature adds columns to the --output file: give -o scores.csv") }
+    if let maps {
+      var isFolder: ObjCBool = false
+      if FileManager.default.fileExists(atPath: maps, isDirectory: &isFolder), !isFolder.boolValue {
+        throw ValidationError("--maps \(maps): is a file; give a folder (made if missing)")
+      }
+      if !isFolder.boolValue { try checkWritable(maps, option: "--maps") }
+      else if access(maps, W_OK) != 0 { throw ValidationError("--maps \(maps): folder is not writable") }
+    }
   }
 
   struct Report: Encodable {
     var examples: Int
     var score: String
+    var smoothing: Float
+    var importanceSamples: Int?
     var meanScore: Double
     var anomalies: Int?
     var rocAUC: Double?
@@ -52,7 +66,7 @@ struct Score: ParsableCommand {
     var seconds: Double
 
     enum CodingKeys: String, CodingKey {
-      case seconds, examples, score, meanScore = "mean_score", anomalies, rocAUC = "roc_auc", averagePrecision = "average_precision", calibration
+      case seconds, examples, score, smoothing, importanceSamples = "importance_samples", meanScore = "mean_score", anomalies, rocAUC = "roc_auc", averagePrecision = "average_precision", calibration
       case flagged, atThreshold = "at_threshold"
     }
   }
@@ -62,21 +76,48 @@ struct Score: ParsableCommand {
     let file = try ModelFile.read(model)
     var set = try data.examples(for: file, split: split)
     if let limit { set = set.prefix(limit) }
-    let kind = score ?? file.calibration?.score ?? .mse
-    if let calibration = file.calibration, calibration.score != kind {
-      throw ValidationError("--score \(kind.rawValue): \(model) is calibrated on the \(calibration.score.rawValue) score; calibrate it again for another")
+    let loss = file.training?.loss ?? .binaryCrossEntropy
+    let (scorer, samples, calibrated) = try scoring.scorer(exampleShape: set.exampleShape, loss: loss, calibration: file.calibration)
+    let kind = scorer.kind
+    // A calibration of another score does not apply: no normal/anomalous verdicts then.
+    let calibration = calibrated ? file.calibration : nil
+    if let other = file.calibration, !calibrated {
+      FileHandle.standardError.write(Data("autoencoder: note: \(model) is calibrated on the \(other.scoreDescription) score, not \(Calibration.describe(kind, smoothing: scorer.smoothing, samples: kind.isVariational ? samples : nil)): no threshold applies\n".utf8))
     }
+    if (perFeature || maps != nil), !kind.isPerValue {
+      throw ValidationError("--\(perFeature ? "per-feature" : "maps") shows per-value errors; the \(kind.rawValue) score has none: give --score mse, mae, ssim or loss")
+    }
+    if maps != nil, !scorer.isImage { throw ValidationError("--maps draws images; \(set.source) holds rows of \(set.exampleSize) values: give --per-feature") }
     let anomalous = try anomalyLabels(set, file: file)
+    // Error maps of every example, where asked for (--per-feature, --maps), and the reconstructions the figures need.
+    let keepsMaps = perFeature || maps != nil
+    var errorMaps = [Float](), reconstructions = [Float]()
+    if keepsMaps {
+      try checkMemory(set.count, set.exampleSize, maps == nil ? 1 : 2)
+      errorMaps.reserveCapacity(set.count * set.exampleSize)
+    }
     let start = Date()
-    let scores = try file.model.anomalyScores(set, score: kind, loss: file.training?.loss ?? .binaryCrossEntropy)
-    var report = Report(examples: scores.count, score: kind.rawValue, meanScore: scores.reduce(0.0) { $0 + Double($1) } / Double(max(scores.count, 1)),
+    let scores = try file.model.anomalyScores(set, scorer: scorer, samples: samples, each: keepsMaps ? { _, input, output in
+      input.withUnsafeBufferPointer { x in
+        output.withUnsafeBufferPointer { y in
+          for row in 0..<input.shape[0] {
+            errorMaps += scorer.errorMap(input: x.baseAddress! + row * scorer.size, output: y.baseAddress! + row * scorer.size)
+          }
+          if maps != nil { reconstructions += y }
+        }
+      }
+    } : nil)
+    var report = Report(examples: scores.count, score: kind.rawValue, smoothing: scorer.smoothing, importanceSamples: kind.isVariational ? samples : nil, meanScore: scores.reduce(0.0) { $0 + Double($1) } / Double(max(scores.count, 1)),
                         seconds: Date().timeIntervalSince(start))
     if let anomalous {
       report.anomalies = anomalous.filter { $0 }.count
-      report.rocAUC = DetectionMetrics.rocAUC(scores: scores, anomalous: anomalous)
-      report.averagePrecision = DetectionMetrics.averagePrecision(scores: scores, anomalous: anomalous)
+      // Both groups are needed for the ranking metrics.
+      if report.anomalies! > 0, report.anomalies! < scores.count {
+        report.rocAUC = DetectionMetrics.rocAUC(scores: scores, anomalous: anomalous)
+        report.averagePrecision = DetectionMetrics.averagePrecision(scores: scores, anomalous: anomalous)
+      }
     }
-    if let calibration = file.calibration {
+    if let calibration = calibration {
       report.calibration = calibration
       report.flagged = scores.filter { $0 > calibration.threshold }.count
       if let anomalous { report.atThreshold = DetectionMetrics.at(threshold: calibration.threshold, scores: scores, anomalous: anomalous) }
@@ -88,30 +129,64 @@ struct Score: ParsableCommand {
         header.append("label")
         for index in rows.indices { rows[index].append(Float(labels[index])) }
       }
-      if let threshold = file.calibration?.threshold {
+      if let threshold = calibration?.threshold {
         header.append("anomalous")
         for index in rows.indices { rows[index].append(scores[index] > threshold ? 1 : 0) }
+      }
+      if perFeature {
+        let size = set.exampleSize
+        let names = set.columnNames?.count == size ? set.columnNames! : (1...size).map(String.init)
+        header += names.map { "error_" + $0 }
+        for index in rows.indices { rows[index] += errorMaps[index * size..<(index + 1) * size] }
       }
       outputs.append((output, Data(CSV.encode(header: header, rows: rows).utf8)))
     }
     if let plot {
       guard let anomalous else { throw ValidationError("--plot needs to know which examples are anomalous: give --anomalous-classes or --normal-classes") }
-      outputs.append((plot, Data(PNG.encode(DetectionFigure.render(scores: scores, anomalous: anomalous, threshold: file.calibration?.threshold,
+      outputs.append((plot, Data(PNG.encode(DetectionFigure.render(scores: scores, anomalous: anomalous, threshold: calibration?.threshold,
                                                                      scoreName: kind.rawValue)))))
+    }
+    if let maps {
+      let ceiling = AnomalyMapFigure.ceiling(of: errorMaps)
+      let size = set.exampleSize, digits = max(5, String(set.count - 1).count)
+      try FileManager.default.createDirectory(atPath: maps, withIntermediateDirectories: true)
+      for index in 0..<scores.count {
+        let figure = AnomalyMapFigure.render(input: set.example(index), reconstruction: Array(reconstructions[index * size..<(index + 1) * size]),
+                                             errors: Array(errorMaps[index * size..<(index + 1) * size]),
+                                             height: scorer.height, width: scorer.width, channels: scorer.channels, score: scores[index],
+                                             ceiling: ceiling, anomalous: calibration.map { scores[index] > $0.threshold })
+        let name = String(repeating: "0", count: max(0, digits - String(index).count)) + String(index)
+        outputs.append(("\(maps)/\(name).png", Data(PNG.encode(figure))))
+        if outputs.count >= 256 { try FileIO.writeAtomically(outputs); outputs.removeAll() }
+      }
     }
     try FileIO.writeAtomically(outputs)
     if json { return try printJSON(report) }
-    say("Scored \(grouped(scores.count)) examples of \(set.source) by \(kind.rawValue) (mean \(String(format: "%.5f", report.meanScore))) in "
+    say("Scored \(grouped(scores.count)) examples of \(set.source) by \(Calibration.describe(kind, smoothing: scorer.smoothing, samples: samples)) (mean \(String(format: "%.5f", report.meanScore))) in "
       + String(format: "%.3f s", report.seconds))
+    if let anomalies = report.anomalies, report.rocAUC == nil {
+      say("\(grouped(anomalies)) anomalous, \(grouped(scores.count - anomalies)) normal: ROC-AUC and average precision need examples of both")
+    }
     if let rocAUC = report.rocAUC, let ap = report.averagePrecision, let anomalies = report.anomalies {
       say(String(format: "%@ anomalous, %@ normal: ROC-AUC %.4f, average precision %.4f", grouped(anomalies), grouped(scores.count - anomalies), rocAUC, ap))
     }
-    if let calibration = file.calibration, let flagged = report.flagged {
+    if let calibration = calibration, let flagged = report.flagged {
       say("Threshold \(calibration.threshold) (\(calibration.rule)): \(grouped(flagged)) flagged anomalous"
         + (report.atThreshold.map { String(format: "; precision %.4f, recall %.4f, F1 %.4f", $0.precision, $0.recall, $0.f1) } ?? ""))
     }
-    if let output { say("Wrote \(output): one row per example (score\(set.labels == nil ? "" : ", label")\(file.calibration == nil ? "" : ", anomalous"))") }
+    if let output {
+      say("Wrote \(output): one row per example (score\(set.labels == nil ? "" : ", label")\(calibration == nil ? "" : ", anomalous")\(perFeature ? ", each value's error" : ""))")
+    }
+    if let maps { say("Wrote \(grouped(scores.count)) error maps to \(maps)/ (image, reconstruction, errors; one heat scale)") }
     if let plot { say("Wrote \(plot): ROC and precision-recall curves, and the score histograms of the two groups") }
+  }
+
+  /// Refuses error maps that would not fit in memory.
+  func checkMemory(_ count: Int, _ size: Int, _ copies: Int) throws {
+    let bytes = count.multipliedReportingOverflow(by: size * copies * MemoryLayout<Float>.size)
+    guard !bytes.overflow, bytes.partialValue <= ProcessInfo.processInfo.physicalMemory / 2 else {
+      throw ValidationError("the error maps of \(grouped(count)) examples of \(size) values would not fit in memory: give --limit N")
+    }
   }
 
   /// Which examples are anomalous, where it can be known: from the class options, from a model

@@ -72,6 +72,9 @@ struct Train: ParsableCommand {
   var classes: ClassList?
   @Option(help: ArgumentHelp("Train and validate without examples of these classes (label numbers).", valueName: "labels")) var excludeClasses: ClassList?
   @Option(help: ArgumentHelp("Train on the first N examples only (quick trials).", valueName: "n")) var limit: Int?
+  @OptionGroup(title: "Anomaly threshold (calibrate as it trains: the training examples' scores in the last epoch, no second pass)")
+  var calibration: CalibrationOptions
+  @OptionGroup(title: "Anomaly score (with a calibration rule)") var scoring: ScoreOptions
   @OptionGroup var threads: ThreadOptions
   @Option(name: .shortAndLong, help: "The model file to write.") var output = "model.safetensors"
   @Option(help: ArgumentHelp("The reconstruction figure to write (default: <output>-reconstruction.png).", valueName: "png"))
@@ -97,6 +100,9 @@ struct Train: ParsableCommand {
 
   func validate() throws {
     if let epochs, epochs < 1 { throw ValidationError("--epochs must be positive") }
+    if calibration.givenRule == nil, scoring.score != nil || scoring.smoothing != nil || scoring.importanceSamples != nil {
+      throw ValidationError("--score, --smoothing and --importance-samples set the score of a calibration: give --contamination, --percentile or --sigma too")
+    }
     if let checkpointEvery, checkpointEvery < 0 { throw ValidationError("--checkpoint-every \(checkpointEvery): give a non-negative number of epochs") }
     if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be positive") }
     if let learningRate, !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be a positive number") }
@@ -252,11 +258,16 @@ struct Train: ParsableCommand {
     }
     let unit = loss.unit(configuration.reduction, scaled: sets.training.scaling != nil)
     let progress = ProgressBar(unit: unit, valuesPerExample: architecture.isVariational ? architecture.inputSize : nil)
+    var calibrating: (scorer: AnomalyScorer, rule: Calibration.Rule, samples: Int)?
+    if let rule = calibration.givenRule {
+      let (scorer, samples, _) = try scoring.scorer(exampleShape: sets.training.exampleShape, loss: loss)
+      calibrating = (scorer, rule, samples)
+    }
     let checkpoints = TrainingRun.CheckpointSettings(path: checkpointPath, everyEpochs: checkpointEvery) { Interruption.requested != nil }
     let file: ModelFile
     do {
       file = try Interruption.deferringExit {
-        try run.run(data: sets, callbacks: quiet ? [] : [progress], checkpoint: checkpoints, resuming: resuming)
+        try run.run(data: sets, callbacks: quiet ? [] : [progress], checkpoint: checkpoints, resuming: resuming, calibrating: calibrating)
       }
     } catch let stopped as TrainingRun.Interrupted {
       // The checkpoint is saved; the model as it stands goes beside it, and the line says how to go on.
@@ -294,6 +305,9 @@ struct Train: ParsableCommand {
     say("Wrote \(output): \(architecture.description), loss \(String(format: "%.4f", kept?.loss ?? .nan))"
       + (kept?.validationLoss.map { ", val_loss \(String(format: "%.4f", $0))" } ?? "") + " \(unit)" + stopped + restored)
     if let figurePath, let figureNote { say("Wrote \(figurePath): \(figureNote)") }
+    if let calibration = file.calibration {
+      say("Calibrated on \(calibration.data): \(calibration.scoreDescription) scores mean \(calibration.normalMean), threshold \(calibration.threshold) (\(calibration.rule))")
+    }
     if figurePath != nil, figureNote == nil { say("No reconstruction figure: examples of shape \(sets.training.exampleShape) are not images") }
   }
 }

@@ -40,16 +40,14 @@ import Training
     #expect(String(decoding: text, as: UTF8.self).contains("\"kind\":\"sigma\""))
   }
 
-  @Test func scoresAreTheMeanErrorPerValue() {
-    let input: [Float] = [0, 1, 0.5], output: [Float] = [0.5, 0.5, 0.5]
-    input.withUnsafeBufferPointer { x in
-      output.withUnsafeBufferPointer { y in
-        #expect(AnomalyScore.score(.mse, loss: .binaryCrossEntropy, input: x.baseAddress!, output: y.baseAddress!, count: 3) == Float(0.5 / 3))
-        #expect(AnomalyScore.score(.mae, loss: .binaryCrossEntropy, input: x.baseAddress!, output: y.baseAddress!, count: 3) == Float(1.0 / 3))
-        // BCE at p = 0.5 is log 2 for every target.
-        #expect(abs(AnomalyScore.score(.loss, loss: .binaryCrossEntropy, input: x.baseAddress!, output: y.baseAddress!, count: 3) - Float(log(2.0))) < 1e-6)
-        #expect(AnomalyScore.score(.loss, loss: .meanSquaredError, input: x.baseAddress!, output: y.baseAddress!, count: 3) == Float(0.5 / 3))
-      }
-    }
+  @Test func calibrationsKeepTheScoresSettingsAndReadOlderOnes() throws {
+    let calibration = Calibration(score: .nll, smoothing: 0, samples: 32, rule: .contamination(0.05), normalScores: [1, 2, 3], data: "normal")
+    #expect(try JSONDecoder().decode(Calibration.self, from: JSONEncoder().encode(calibration)) == calibration)
+    #expect(calibration.scoreDescription == "nll (32 importance samples)")
+    #expect(Calibration(score: .mse, smoothing: 1, rule: .sigma(3), normalScores: [1], data: "d").scoreDescription == "mse of the residual smoothed by 1 px")
+    // A calibration written before smoothing was stored: no smoothing.
+    let older = #"{"score":"mse","rule":{"kind":"sigma","value":3},"threshold":0.5,"normal_examples":10,"normal_mean":0.1,"normal_std":0.1,"data":"d"}"#
+    let read = try JSONDecoder().decode(Calibration.self, from: Data(older.utf8))
+    #expect(read.smoothing == 0 && read.samples == nil && read.threshold == 0.5)
   }
 }

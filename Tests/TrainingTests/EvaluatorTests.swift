@@ -33,6 +33,20 @@ import Training
     #expect(many.samples == 200 && many.examples == 60)
   }
 
+  @Test func perExampleLikelihoodsAndBoundsForAnomalyScores() throws {
+    let model = try trained()
+    let evaluator = Evaluator(model: model, reduction: .sum)
+    let test = data.prefix(40)
+    let (nll, elbo) = try evaluator.negativeLogLikelihoods(on: test, samples: 50)
+    #expect(nll.count == 40 && elbo.count == 40)
+    // Their mean is the estimate; each example's importance-weighted bound is below its ELBO
+    // (log of a mean ≥ mean of logs, Jensen), and the ELBO agrees with the objective's terms.
+    #expect(abs(nll.reduce(0, +) / 40 - (try evaluator.negativeLogLikelihood(on: test, samples: 50)).nats) < 1e-9)
+    #expect(zip(nll, elbo).allSatisfy { $0 <= $1 + 1e-9 })
+    let terms = try evaluator.terms(on: test).terms.reduce(0) { $0 + $1.value }
+    #expect(abs(elbo.reduce(0, +) / 40 - Double(terms)) < 0.02 * Double(terms))
+  }
+
   @Test func theLikelihoodNeedsAVariationalBernoulliModel() throws {
     var generator = SplitMix64(seed: 1)
     let plain = try Autoencoder(.dense(inputSize: 64, hiddenSizes: [4]), using: &generator)

@@ -185,6 +185,15 @@ void aek_sgd_update(size_t n, float learning_rate, float momentum, int nesterov,
 /// standard deviation: u[i] gives the radius and u[half + i] the angle of outputs i and half + i.
 void aek_normal_from_uniform(size_t half, const float *u, float mean, float std, float *out);
 
+// Anomaly scores.
+/// The sum over a `height × width × channels` example (channels last) of the squared (`squares`
+/// non-zero) or absolute residual x − y after a separable blur of each channel plane by the
+/// symmetric taps half_taps[0] (centre) … half_taps[radius], zero outside the plane. `scratch`
+/// holds 3·height·width floats; `map`, where not null, receives each value's term.
+double aek_smoothed_residual(size_t height, size_t width, size_t channels, const float *x,
+                             const float *y, const float *half_taps, size_t radius, int squares,
+                             float *scratch, float *map);
+
 // Data movement.
 /// For each of `count` rows: dst[r, :] = src[indices[r], :] / divisor, bytes to floats
 /// (divided, not multiplied by a reciprocal, so 51 / 255 is exactly NumPy's 0.2f).
