@@ -18,6 +18,27 @@ extension Autoencoder {
       let evaluator = Evaluator(model: self, loss: scorer.loss)
       let (nll, elbo) = try evaluator.negativeLogLikelihoods(on: set, samples: samples, for: "the \(scorer.kind.rawValue) score")
       scores = (scorer.kind == .nll ? nll : elbo).map(Float.init)
+    } else if each == nil {
+      // Each thread takes whole small batches (one in `threads`), from gathering the inputs to the
+      // scores: no barrier between the model's operations, and a batch's outputs stay in the core's
+      // cache for the scorer.
+      scores = [Float](repeating: 0, count: set.count)
+      let batches = try Batches(inferenceOn: set, batchSize: min(batchSize, 128), for: architecture)
+      let threads = min(Parallel.threads, batches.count)
+      scores.withUnsafeMutableBufferPointer { out in
+        let out = UnsafeSendable(out.baseAddress!)
+        Parallel.forEachShard(threads) { shard in
+          for index in stride(from: shard, to: batches.count, by: threads) {
+            let input = batches.batch(index, rows: 0..<batches.positions(ofBatch: index).count)
+            let output = reconstruct(input)
+            input.withUnsafeBufferPointer { x in
+              output.withUnsafeBufferPointer { y in
+                scorer.scores(input: x.baseAddress!, output: y.baseAddress!, rows: input.shape[0], into: out.value + index * batches.batchSize)
+              }
+            }
+          }
+        }
+      }
     } else {
       scores = [Float](repeating: 0, count: set.count)
       var batches = try Batches(inferenceOn: set, batchSize: batchSize, for: architecture)

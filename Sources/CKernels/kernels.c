@@ -152,8 +152,9 @@ DISPATCH(void, normal_from_uniform, (size_t half, const float *u, float mean, fl
          (half, u, mean, std, out))
 DISPATCH(double, smoothed_residual,
          (size_t height, size_t width, size_t channels, const float *x, const float *y,
-          const float *half_taps, size_t radius, int squares, float *scratch, float *map),
-         (height, width, channels, x, y, half_taps, radius, squares, scratch, map))
+          const float *half_taps, size_t radius, int squares, float *scratch, const float *mask,
+          float *map),
+         (height, width, channels, x, y, half_taps, radius, squares, scratch, mask, map))
 DISPATCH(void, gather_rows_u8,
          (size_t count, size_t row_length, const int64_t *indices, const uint8_t *src,
           float divisor, float *dst),

@@ -480,66 +480,114 @@ static void K(transpose)(size_t rows, size_t cols, const float *x, float *out) {
 
 // MARK: - Anomaly scores
 
+#ifndef AEK_V8_DEFINED
+#define AEK_V8_DEFINED
+/// Eight floats as one value (a ymm register under AVX2, two xmm under SSE2), loaded and stored
+/// unaligned.
+typedef float aek_v8 __attribute__((ext_vector_type(8)));
+// (Macros, not functions: a function outside this file's SIMD-level pragmas would pass the
+// vector by another ABI.)
+#define aek_load8(p) ({ aek_v8 aek_v8_value_; memcpy(&aek_v8_value_, (p), sizeof aek_v8_value_); aek_v8_value_; })
+#define aek_store8(p, v) do { aek_v8 aek_v8_value_ = (v); memcpy((p), &aek_v8_value_, sizeof aek_v8_value_); } while (0)
+#endif
+
+
 /// The sum over a `height × width × channels` example (channels last) of the squared (or absolute)
 /// residual x − y after a separable blur of each channel plane by the symmetric taps
-/// `half_taps[0]` (centre) … `half_taps[radius]`, zero outside the plane. `scratch` holds three
-/// planes; `map`, where not null, receives each value's term.
+/// `half_taps[0]` (centre) … `half_taps[radius]`, zero outside the plane. `map`, where not null,
+/// receives each value's term.
 ///
-/// Each tap is one long axpy over the whole plane (vectorized, no per-row loops): along rows the
-/// shifted plane is added as if rows were joined end to end, and the few terms that crossed a row's
-/// end are taken back out.
+/// The residual is laid in a plane padded by `radius` zeros on every side (rows of stride
+/// `width + 2·radius`), so both passes run over whole padded rows at once, every tap a shifted
+/// load, with no edge cases: along rows into a second padded plane, then along columns with the
+/// terms summed where `mask` (1 on the image's columns, 0 on the padding; `height` padded rows) says.
+/// `scratch` holds two padded planes, zero before the first call (their padding stays zero).
 static double K(smoothed_residual)(size_t height, size_t width, size_t channels,
                                    const float *x, const float *y,
                                    const float *half_taps, size_t radius, int squares,
-                                   float *scratch, float *map) {
-  const size_t plane = height * width;
-  float *restrict residual = scratch, *restrict across = scratch + plane, *restrict smoothed = scratch + 2 * plane;
+                                   float *scratch, const float *mask, float *map) {
+  const size_t stride = width + 2 * radius, padded = (height + 2 * radius) * stride;
+  const size_t first = radius * stride, span = height * stride;  // the image's rows, padding columns included
+  float *restrict residual = scratch, *restrict across = scratch + padded;
   double total = 0;
   for (size_t c = 0; c < channels; c++) {
-    if (channels == 1) {
-      for (size_t p = 0; p < plane; p++) residual[p] = x[p] - y[p];
-    } else {
-      for (size_t p = 0; p < plane; p++) residual[p] = x[p * channels + c] - y[p * channels + c];
-    }
-    // Along rows.
-    const float centre = half_taps[0];
-    for (size_t p = 0; p < plane; p++) across[p] = centre * residual[p];
-    for (size_t k = 1; k <= radius && k < width; k++) {
-      const float w = half_taps[k];
-      for (size_t p = k; p < plane; p++) across[p] += w * residual[p - k];
-      for (size_t p = 0; p + k < plane; p++) across[p] += w * residual[p + k];
-      for (size_t i = 0; i < height; i++) {
-        const size_t row = i * width;
-        for (size_t j = 0; j < k; j++) {
-          if (row + j >= k) across[row + j] -= w * residual[row + j - k];  // from the row above's end
-          if (row + width - 1 - j + k < plane) across[row + width - 1 - j] -= w * residual[row + width - 1 - j + k];  // from the next row's start
-        }
+    for (size_t i = 0; i < height; i++) {
+      float *row = residual + (radius + i) * stride + radius;
+      const float *xr = x + i * width * channels + c, *yr = y + i * width * channels + c;
+      if (channels == 1) {
+        for (size_t j = 0; j < width; j++) row[j] = xr[j] - yr[j];
+      } else {
+        for (size_t j = 0; j < width; j++) row[j] = xr[j * channels] - yr[j * channels];
       }
     }
-    // Along columns: shifts by whole rows.
-    for (size_t p = 0; p < plane; p++) smoothed[p] = centre * across[p];
-    for (size_t k = 1; k <= radius && k < height; k++) {
-      const float w = half_taps[k];
-      const size_t shift = k * width;
-      for (size_t p = shift; p < plane; p++) smoothed[p] += w * across[p - shift];
-      for (size_t p = 0; p + shift < plane; p++) smoothed[p] += w * across[p + shift];
+    // Along rows: a shift of up to `radius` stays within the row's own padding. Eight values at
+    // a time, the taps unrolled for the usual radii; then the tail.
+    const float *in = residual + first;
+    float *out = across + first;
+    size_t q = 0;
+#define AEK_ACROSS(R)                                                                                \
+  for (; q + 8 <= span; q += 8) {                                                                    \
+    aek_v8 value = half_taps[0] * aek_load8(in + q);                                                 \
+    for (size_t k = 1; k <= (R); k++) value += half_taps[k] * (aek_load8(in + q - k) + aek_load8(in + q + k)); \
+    aek_store8(out + q, value);                                                                      \
+  }
+    switch (radius) {
+      case 1: AEK_ACROSS(1) break;
+      case 2: AEK_ACROSS(2) break;
+      case 3: AEK_ACROSS(3) break;
+      case 4: AEK_ACROSS(4) break;
+      default: AEK_ACROSS(radius) break;
     }
+#undef AEK_ACROSS
+    for (; q < span; q++) {
+      float value = half_taps[0] * in[q];
+      for (size_t k = 1; k <= radius; k++) value += half_taps[k] * (in[q - k] + in[q + k]);
+      out[q] = value;
+    }
+    // Along columns (shifts by whole padded rows, zero above and below the image), squared or
+    // absolute, summed on the image's columns.
+    aek_v8 lanes = 0;
+    in = across + first;
+    q = 0;
+#define AEK_DOWN(R, TERM)                                                                            \
+  for (; q + 8 <= span; q += 8) {                                                                    \
+    aek_v8 value = half_taps[0] * aek_load8(in + q);                                                 \
+    for (size_t k = 1; k <= (R); k++)                                                                \
+      value += half_taps[k] * (aek_load8(in + q - k * stride) + aek_load8(in + q + k * stride));     \
+    lanes += aek_load8(mask + q) * (TERM);                                                           \
+  }
+#define AEK_DOWN_RADII(TERM)                  \
+  switch (radius) {                           \
+    case 1: AEK_DOWN(1, TERM) break;          \
+    case 2: AEK_DOWN(2, TERM) break;          \
+    case 3: AEK_DOWN(3, TERM) break;          \
+    case 4: AEK_DOWN(4, TERM) break;          \
+    default: AEK_DOWN(radius, TERM) break;    \
+  }
     if (squares) {
-      for (size_t p = 0; p < plane; p++) smoothed[p] = smoothed[p] * smoothed[p];
+      AEK_DOWN_RADII(value * value)
     } else {
-      for (size_t p = 0; p < plane; p++) smoothed[p] = fabsf(smoothed[p]);
+      AEK_DOWN_RADII(__builtin_elementwise_abs(value))
     }
-    // Eight partial sums (a reduction that vectorizes), then the tail.
-    float lanes[8] = {0};
-    size_t p = 0;
-    for (; p + 8 <= plane; p += 8)
-      for (size_t e = 0; e < 8; e++) lanes[e] += smoothed[p + e];
+#undef AEK_DOWN_RADII
+#undef AEK_DOWN
     double sum = 0;
-    for (; p < plane; p++) sum += smoothed[p];
-    for (size_t e = 0; e < 8; e++) sum += lanes[e];
+    for (; q < span; q++) {
+      float value = half_taps[0] * in[q];
+      for (size_t k = 1; k <= radius; k++) value += half_taps[k] * (in[q - k * stride] + in[q + k * stride]);
+      sum += mask[q] * (squares ? value * value : fabsf(value));
+    }
+    for (int e = 0; e < 8; e++) sum += lanes[e];
     total += sum;
     if (map) {
-      for (size_t q = 0; q < plane; q++) map[q * channels + c] = smoothed[q];
+      for (size_t i = 0; i < height; i++) {
+        for (size_t j = 0; j < width; j++) {
+          const size_t p = i * stride + radius + j;
+          float value = half_taps[0] * in[p];
+          for (size_t k = 1; k <= radius; k++) value += half_taps[k] * (in[p - k * stride] + in[p + k * stride]);
+          map[(i * width + j) * channels + c] = squares ? value * value : fabsf(value);
+        }
+      }
     }
   }
   return total;

@@ -50,6 +50,8 @@ public struct AnomalyScorer: Sendable {
   /// The smoothing's taps, from `-radius` to `radius`, summing to 1; and those from the centre out.
   let taps: [Float]
   let halfTaps: [Float]
+  /// For the smoothing: 1 on the image's columns of each row padded by the radius, 0 on the padding.
+  let columnMask: [Float]
   /// SSIM's window taps, and the window's mass inside the image at each pixel (its local means are
   /// means over the part of the window inside).
   let windowTaps: [Float]
@@ -93,6 +95,8 @@ public struct AnomalyScorer: Sendable {
     }
     taps = smoothing > 0 ? Self.gaussian(sigma: smoothing, radius: Int((3 * smoothing).rounded(.up))) : [1]
     halfTaps = Array(taps[(taps.count / 2)...])
+    let (radius, width) = (taps.count / 2, width)
+    columnMask = (0..<(height * (width + 2 * radius))).map { (radius..<(radius + width)).contains($0 % (width + 2 * radius)) ? 1 : 0 }
     if kind == .ssim {
       windowTaps = Self.gaussian(sigma: 1.5, radius: 5)
       let ones = [Float](repeating: 1, count: height * width), taps = windowTaps, (height, width) = (height, width)
@@ -115,7 +119,17 @@ public struct AnomalyScorer: Sendable {
   }
 
   /// Scratch floats one example's score needs.
-  var scratchCount: Int { (kind == .ssim ? 11 : 3) * height * width }
+  var scratchCount: Int {
+    let radius = halfTaps.count - 1
+    return kind == .ssim ? 11 * height * width : 2 * (height + 2 * radius) * (width + 2 * radius)
+  }
+
+  /// A scratch buffer for one thread's scores, zeroed (the smoothing's padding must start at zero).
+  func makeScratch() -> UnsafeMutablePointer<Float> {
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(scratchCount, 1))
+    scratch.initialize(repeating: 0, count: max(scratchCount, 1))
+    return scratch
+  }
 
   /// Every example's score, `rows` examples of `size` values each, written to `scores`.
   public func scores(input: UnsafePointer<Float>, output: UnsafePointer<Float>, rows: Int, into scores: UnsafeMutablePointer<Float>) {
@@ -124,7 +138,7 @@ public struct AnomalyScorer: Sendable {
     Parallel.forEachChunk(rows * size, minimumPerThread: 8 * size) { chunk in
       let first = (chunk.lowerBound + size - 1) / size, last = (chunk.upperBound + size - 1) / size
       guard first < last else { return }
-      let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+      let scratch = makeScratch()
       defer { scratch.deallocate() }
       for row in first..<last {
         scores.value[row] = score(input: input.value + row * size, output: output.value + row * size, map: nil, scratch: scratch)
@@ -134,7 +148,7 @@ public struct AnomalyScorer: Sendable {
 
   /// One example's error map: each value's error, whose mean is the score.
   public func errorMap(input: UnsafePointer<Float>, output: UnsafePointer<Float>) -> [Float] {
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+    let scratch = makeScratch()
     defer { scratch.deallocate() }
     return [Float](unsafeUninitializedCapacity: size) { map, count in
       _ = score(input: input, output: output, map: map.baseAddress!, scratch: scratch)
@@ -150,7 +164,10 @@ public struct AnomalyScorer: Sendable {
       if smoothing == 0 { return Self.meanOfMap(input, output, count: size, kind: kind, map: map) }
       // The residual, one channel plane at a time, smoothed; then the mean of its squares or magnitudes.
       let total = halfTaps.withUnsafeBufferPointer { taps in
-        aek_smoothed_residual(height, width, channels, input, output, taps.baseAddress!, taps.count - 1, squares ? 1 : 0, scratch, map)
+        columnMask.withUnsafeBufferPointer { mask in
+          aek_smoothed_residual(height, width, channels, input, output, taps.baseAddress!, taps.count - 1, squares ? 1 : 0,
+                                scratch, mask.baseAddress!, map)
+        }
       }
       return Float(total / Double(size))
     case .loss:

@@ -69,7 +69,8 @@ import Training
     let size = height * width * channels
     let input = (0..<(2 * size)).map { _ in Float.random(in: 0...1, using: &generator) }
     let output = (0..<(2 * size)).map { _ in Float.random(in: 0...1, using: &generator) }
-    for (kind, sigma) in [(AnomalyScore.mse, Float(1)), (.mae, 0.7), (.mse, 2.5)] {
+    // Radii 1 to 4 (unrolled in the kernel) and 8 (its general loop).
+    for (kind, sigma) in [(AnomalyScore.mse, Float(1)), (.mae, 0.7), (.mse, 0.3), (.mse, 0.5), (.mae, 1.2), (.mse, 2.5)] {
       let scorer = try AnomalyScorer(kind: kind, smoothing: sigma, loss: .binaryCrossEntropy, exampleShape: [height, width, channels])
       let computed = scores(scorer, input, output)
       for example in 0..<2 {

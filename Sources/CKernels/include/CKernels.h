@@ -189,10 +189,12 @@ void aek_normal_from_uniform(size_t half, const float *u, float mean, float std,
 /// The sum over a `height × width × channels` example (channels last) of the squared (`squares`
 /// non-zero) or absolute residual x − y after a separable blur of each channel plane by the
 /// symmetric taps half_taps[0] (centre) … half_taps[radius], zero outside the plane. `scratch`
-/// holds 3·height·width floats; `map`, where not null, receives each value's term.
+/// holds two planes padded by `radius` on every side, (height + 2r)·(width + 2r) floats each, zero
+/// before the first call; `mask` holds height·(width + 2r) floats, 1 where a padded row's value is
+/// in the image and 0 in its padding. `map`, where not null, receives each value's term.
 double aek_smoothed_residual(size_t height, size_t width, size_t channels, const float *x,
                              const float *y, const float *half_taps, size_t radius, int squares,
-                             float *scratch, float *map);
+                             float *scratch, const float *mask, float *map);
 
 // Data movement.
 /// For each of `count` rows: dst[r, :] = src[indices[r], :] / divisor, bytes to floats
