@@ -25,6 +25,8 @@ struct Score: ParsableCommand {
   @Option(help: ArgumentHelp("Draw the ROC and precision-recall curves and the two groups' score histograms to this PNG.", valueName: "png"))
   var plot: String?
   @Option(help: ArgumentHelp("Score the first N examples only.", valueName: "n")) var limit: Int?
+  @Flag(help: "Require the normal/anomalous verdicts: fail unless the model is calibrated on this score (they are given whenever it is).")
+  var flag = false
   @Flag(help: "Print one JSON object.") var json = false
   @OptionGroup var threads: ThreadOptions
 
@@ -81,6 +83,10 @@ struct Score: ParsableCommand {
     let kind = scorer.kind
     // A calibration of another score does not apply: no normal/anomalous verdicts then.
     let calibration = calibrated ? file.calibration : nil
+    if flag, calibration == nil {
+      throw ValidationError(file.calibration.map { "--flag: \(model) is calibrated on the \($0.scoreDescription) score, not this one; calibrate it again for this score" }
+        ?? "--flag: \(model) has no anomaly threshold: run autoencoder calibrate \(model), or train with --contamination, --percentile or --sigma")
+    }
     if let other = file.calibration, !calibrated {
       FileHandle.standardError.write(Data("autoencoder: note: \(model) is calibrated on the \(other.scoreDescription) score, not \(Calibration.describe(kind, smoothing: scorer.smoothing, samples: kind.isVariational ? samples : nil)): no threshold applies\n".utf8))
     }
@@ -144,7 +150,7 @@ struct Score: ParsableCommand {
     if let plot {
       guard let anomalous else { throw ValidationError("--plot needs to know which examples are anomalous: give --anomalous-classes or --normal-classes") }
       outputs.append((plot, Data(PNG.encode(DetectionFigure.render(scores: scores, anomalous: anomalous, threshold: calibration?.threshold,
-                                                                     scoreName: kind.rawValue)))))
+                                                                     scoreName: scorer.smoothing > 0 ? "smoothed \(kind.rawValue)" : kind.rawValue)))))
     }
     if let maps {
       let ceiling = AnomalyMapFigure.ceiling(of: errorMaps)

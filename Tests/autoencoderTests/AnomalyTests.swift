@@ -54,6 +54,7 @@ import Testing
     _ = try CLI.run(["train", "--data", data.path, "--hidden", "4", "--epochs", "1", "--no-reconstruction", "-q", "-o", plain])
     try CLI.expectFailure(["score", plain, "--data", data.path], mentions: ["not 0 (normal) and 1 (anomalous)"])
     try CLI.expectFailure(["score", plain, "--data", data.path, "--anomalous-classes", "1", "--normal-classes", "0"], mentions: ["not both"])
+    try CLI.expectFailure(["score", plain, "--data", data.path, "--normal-classes", "0", "--flag"], mentions: ["has no anomaly threshold", "calibrate"])
     try CLI.expectFailure(["train", "--data", data.path, "--classes", "300", "-o", work.path("x.safetensors")], mentions: ["--classes"])
     let csv = try work.write(Array("a,b\n1,2\n".utf8), to: "t.csv")
     try CLI.expectFailure(["score", plain, "--data", csv], mentions: ["do not fit the model's input"])
