@@ -149,6 +149,7 @@ struct Score: ParsableCommand {
     }
     if let plot {
       guard let anomalous else { throw ValidationError("--plot needs to know which examples are anomalous: give --anomalous-classes or --normal-classes") }
+      guard report.rocAUC != nil else { throw ValidationError("--plot needs normal and anomalous examples; \(set.source) has \(report.anomalies == 0 ? "no anomalous" : "no normal") ones here") }
       outputs.append((plot, Data(PNG.encode(DetectionFigure.render(scores: scores, anomalous: anomalous, threshold: calibration?.threshold,
                                                                      scoreName: scorer.smoothing > 0 ? "smoothed \(kind.rawValue)" : kind.rawValue)))))
     }

@@ -55,6 +55,8 @@ import Testing
     try CLI.expectFailure(["score", plain, "--data", data.path], mentions: ["not 0 (normal) and 1 (anomalous)"])
     try CLI.expectFailure(["score", plain, "--data", data.path, "--anomalous-classes", "1", "--normal-classes", "0"], mentions: ["not both"])
     try CLI.expectFailure(["score", plain, "--data", data.path, "--normal-classes", "0", "--flag"], mentions: ["has no anomaly threshold", "calibrate"])
+    try CLI.expectFailure(["score", plain, "--data", data.path, "--anomalous-classes", "0,1,2,3,4,5,6,7,8,9", "--plot", work.path("all.png")],
+                          mentions: ["--plot needs normal and anomalous examples", "no normal"])
     try CLI.expectFailure(["train", "--data", data.path, "--classes", "300", "-o", work.path("x.safetensors")], mentions: ["--classes"])
     let csv = try work.write(Array("a,b\n1,2\n".utf8), to: "t.csv")
     try CLI.expectFailure(["score", plain, "--data", csv], mentions: ["do not fit the model's input"])
