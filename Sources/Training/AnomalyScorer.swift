@@ -47,8 +47,7 @@ public struct AnomalyScorer: Sendable {
   /// The examples' geometry: `height × width × channels` values, channels last; a table is one
   /// row of `width` values.
   public let height: Int, width: Int, channels: Int
-  /// The smoothing's taps, from `-radius` to `radius`, summing to 1; and those from the centre out.
-  let taps: [Float]
+  /// The smoothing's Gaussian taps from the centre out (`[1]` for none; all `2·radius + 1` sum to 1).
   let halfTaps: [Float]
   /// For the smoothing: 1 on the image's columns of each row padded by the radius, 0 on the padding.
   let columnMask: [Float]
@@ -93,10 +92,10 @@ public struct AnomalyScorer: Sendable {
     if kind == .ssim, !isImage || height < 3 || width < 3 {
       throw DetectionError("the ssim score compares images; these examples are \(exampleShape.map(String.init).joined(separator: "×"))")
     }
-    taps = smoothing > 0 ? Self.gaussian(sigma: smoothing, radius: Int((3 * smoothing).rounded(.up))) : [1]
+    let taps = smoothing > 0 ? Self.gaussian(sigma: smoothing, radius: Int((3 * smoothing).rounded(.up))) : [1]
     halfTaps = Array(taps[(taps.count / 2)...])
     let (radius, width) = (taps.count / 2, width)
-    columnMask = (0..<(height * (width + 2 * radius))).map { (radius..<(radius + width)).contains($0 % (width + 2 * radius)) ? 1 : 0 }
+    columnMask = smoothing > 0 ? (0..<(height * (width + 2 * radius))).map { (radius..<(radius + width)).contains($0 % (width + 2 * radius)) ? 1 : 0 } : []
     if kind == .ssim {
       windowTaps = Self.gaussian(sigma: 1.5, radius: 5)
       let ones = [Float](repeating: 1, count: height * width), taps = windowTaps, (height, width) = (height, width)
