@@ -155,6 +155,11 @@ DISPATCH(double, smoothed_residual,
           const float *half_taps, size_t radius, int squares, float *scratch, const float *mask,
           float *map),
          (height, width, channels, x, y, half_taps, radius, squares, scratch, mask, map))
+DISPATCH(double, ssim_dissimilarity,
+         (size_t height, size_t width, size_t channels, const float *x, const float *y,
+          const float *half_taps, size_t radius, float c1, float c2, const float *inv_mass,
+          float *scratch, float *map),
+         (height, width, channels, x, y, half_taps, radius, c1, c2, inv_mass, scratch, map))
 DISPATCH(void, gather_rows_u8,
          (size_t count, size_t row_length, const int64_t *indices, const uint8_t *src,
           float divisor, float *dst),

@@ -592,3 +592,100 @@ static double K(smoothed_residual)(size_t height, size_t width, size_t channels,
   }
   return total;
 }
+
+/// Along rows of zero-padded planes (`span` values from `in`, rows padded by at least `radius`
+/// zeros on each side): out[q] = Σ_k taps · in[q ± k], eight values at a time.
+static void K(blur_padded_rows)(const float *in, float *out, size_t span, const float *half_taps,
+                                size_t radius) {
+  size_t q = 0;
+  for (; q + 8 <= span; q += 8) {
+    aek_v8 value = half_taps[0] * aek_load8(in + q);
+    for (size_t k = 1; k <= radius; k++) value += half_taps[k] * (aek_load8(in + q - k) + aek_load8(in + q + k));
+    aek_store8(out + q, value);
+  }
+  for (; q < span; q++) {
+    float value = half_taps[0] * in[q];
+    for (size_t k = 1; k <= radius; k++) value += half_taps[k] * (in[q - k] + in[q + k]);
+    out[q] = value;
+  }
+}
+
+/// Along columns of a plane padded by `radius` zero rows above and below: out[q] =
+/// Σ_k taps · in[q ± k·stride], eight values at a time.
+static void K(blur_padded_columns)(const float *in, float *out, size_t span, size_t stride,
+                                   const float *half_taps, size_t radius) {
+  size_t q = 0;
+  for (; q + 8 <= span; q += 8) {
+    aek_v8 value = half_taps[0] * aek_load8(in + q);
+    for (size_t k = 1; k <= radius; k++)
+      value += half_taps[k] * (aek_load8(in + q - k * stride) + aek_load8(in + q + k * stride));
+    aek_store8(out + q, value);
+  }
+  for (; q < span; q++) {
+    float value = half_taps[0] * in[q];
+    for (size_t k = 1; k <= radius; k++) value += half_taps[k] * (in[q - k * stride] + in[q + k * stride]);
+    out[q] = value;
+  }
+}
+
+/// The sum over a `height × width × channels` example of 1 − SSIM(x, y) at each value: local means,
+/// variances and covariance under a Gaussian window (symmetric taps `half_taps`, `radius`), each
+/// divided by the window's mass inside the image, `inv_mass` holding 1/mass on the image's
+/// columns of each row padded by `radius` and 0 on the padding (which then adds nothing).
+/// `scratch` holds ten planes padded by `radius` on every side, zero before the first call, and
+/// five of height·(width + 2·radius); `map`, where not null, receives each value's term.
+static double K(ssim_dissimilarity)(size_t height, size_t width, size_t channels, const float *x,
+                                    const float *y, const float *half_taps, size_t radius,
+                                    float c1, float c2, const float *inv_mass, float *scratch,
+                                    float *map) {
+  const size_t stride = width + 2 * radius, padded = (height + 2 * radius) * stride;
+  const size_t first = radius * stride, span = height * stride;
+  float *planes = scratch, *across = scratch + 5 * padded, *local = scratch + 10 * padded;
+  double total = 0;
+  for (size_t c = 0; c < channels; c++) {
+    for (size_t i = 0; i < height; i++) {
+      for (size_t j = 0; j < width; j++) {
+        const float a = x[(i * width + j) * channels + c], b = y[(i * width + j) * channels + c];
+        const size_t p = first + i * stride + radius + j;
+        planes[p] = a;
+        planes[padded + p] = b;
+        planes[2 * padded + p] = a * a;
+        planes[3 * padded + p] = b * b;
+        planes[4 * padded + p] = a * b;
+      }
+    }
+    for (size_t k = 0; k < 5; k++) {
+      K(blur_padded_rows)(planes + k * padded + first, across + k * padded + first, span, half_taps, radius);
+      K(blur_padded_columns)(across + k * padded + first, local + k * span, span, stride, half_taps, radius);
+    }
+    const float *mx = local, *my = local + span, *xx = local + 2 * span, *yy = local + 3 * span, *xy = local + 4 * span;
+    float lanes[8] = {0};
+    size_t q = 0;
+    for (; q + 8 <= span; q += 8) {
+      for (size_t e = 0; e < 8; e++) {
+        const float m = inv_mass[q + e], ax = mx[q + e] * m, ay = my[q + e] * m;
+        const float vx = xx[q + e] * m - ax * ax, vy = yy[q + e] * m - ay * ay, cxy = xy[q + e] * m - ax * ay;
+        lanes[e] += 1.0f - ((2 * ax * ay + c1) * (2 * cxy + c2)) / ((ax * ax + ay * ay + c1) * (vx + vy + c2));
+      }
+    }
+    double sum = 0;
+    for (; q < span; q++) {
+      const float m = inv_mass[q], ax = mx[q] * m, ay = my[q] * m;
+      const float vx = xx[q] * m - ax * ax, vy = yy[q] * m - ay * ay, cxy = xy[q] * m - ax * ay;
+      sum += 1.0f - ((2 * ax * ay + c1) * (2 * cxy + c2)) / ((ax * ax + ay * ay + c1) * (vx + vy + c2));
+    }
+    for (size_t e = 0; e < 8; e++) sum += lanes[e];
+    total += sum;
+    if (map) {
+      for (size_t i = 0; i < height; i++) {
+        for (size_t j = 0; j < width; j++) {
+          const size_t s = i * stride + radius + j;
+          const float m = inv_mass[s], ax = mx[s] * m, ay = my[s] * m;
+          const float vx = xx[s] * m - ax * ax, vy = yy[s] * m - ay * ay, cxy = xy[s] * m - ax * ay;
+          map[(i * width + j) * channels + c] = 1.0f - ((2 * ax * ay + c1) * (2 * cxy + c2)) / ((ax * ax + ay * ay + c1) * (vx + vy + c2));
+        }
+      }
+    }
+  }
+  return total;
+}

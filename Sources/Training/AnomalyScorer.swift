@@ -51,10 +51,11 @@ public struct AnomalyScorer: Sendable {
   let halfTaps: [Float]
   /// For the smoothing: 1 on the image's columns of each row padded by the radius, 0 on the padding.
   let columnMask: [Float]
-  /// SSIM's window taps, and the window's mass inside the image at each pixel (its local means are
-  /// means over the part of the window inside).
+  /// SSIM's window taps from the centre out, and 1 / the window's mass inside the image at each
+  /// value of the rows padded by the window's radius (0 on the padding): its local means are means
+  /// over the part of the window inside.
   let windowTaps: [Float]
-  let windowMass: [Float]
+  let inverseWindowMass: [Float]
 
   /// Whether examples of this geometry are images (both sides at least 2).
   public var isImage: Bool { height > 1 && width > 1 }
@@ -97,16 +98,18 @@ public struct AnomalyScorer: Sendable {
     let (radius, width) = (taps.count / 2, width)
     columnMask = smoothing > 0 ? (0..<(height * (width + 2 * radius))).map { (radius..<(radius + width)).contains($0 % (width + 2 * radius)) ? 1 : 0 } : []
     if kind == .ssim {
-      windowTaps = Self.gaussian(sigma: 1.5, radius: 5)
-      let ones = [Float](repeating: 1, count: height * width), taps = windowTaps, (height, width) = (height, width)
-      var scratch = [Float](repeating: 0, count: height * width)
-      windowMass = [Float](unsafeUninitializedCapacity: height * width) { mass, count in
-        Self.blur(ones, into: mass.baseAddress!, scratch: &scratch, height: height, width: width, taps: taps)
-        count = height * width
+      let window = Self.gaussian(sigma: 1.5, radius: 5), radius = 5
+      windowTaps = Array(window[radius...])
+      // The window is separable, so is its mass inside the image: a row's share times a column's.
+      func share(_ index: Int, _ count: Int) -> Float { (-radius...radius).reduce(0) { (0..<count).contains(index + $1) ? $0 + window[$1 + radius] : $0 } }
+      let stride = width + 2 * radius, (height, width) = (height, width)
+      inverseWindowMass = (0..<(height * stride)).map { q in
+        let (i, j) = (q / stride, q % stride - radius)
+        return (0..<width).contains(j) ? 1 / (share(i, height) * share(j, width)) : 0
       }
     } else {
       windowTaps = []
-      windowMass = []
+      inverseWindowMass = []
     }
   }
 
@@ -120,7 +123,11 @@ public struct AnomalyScorer: Sendable {
   /// Scratch floats one example's score needs.
   var scratchCount: Int {
     let radius = halfTaps.count - 1
-    return kind == .ssim ? 11 * height * width : 2 * (height + 2 * radius) * (width + 2 * radius)
+    if kind == .ssim {
+      let window = windowTaps.count - 1
+      return 10 * (height + 2 * window) * (width + 2 * window) + 5 * height * (width + 2 * window)
+    }
+    return 2 * (height + 2 * radius) * (width + 2 * radius)
   }
 
   /// A scratch buffer for one thread's scores, zeroed (the smoothing's padding must start at zero).
@@ -213,63 +220,13 @@ public struct AnomalyScorer: Sendable {
 
   /// 1 − SSIM at each pixel and channel; the score is its mean.
   private func ssim(input: UnsafePointer<Float>, output: UnsafePointer<Float>, map: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>) -> Float {
-    let plane = height * width
-    let (c1, c2): (Float, Float) = (0.01 * 0.01, 0.03 * 0.03)
-    // Five planes (x, y, x², y², xy), their local sums under the window, and a temporary.
-    let planes = scratch, blurred = scratch + 5 * plane, temporary = scratch + 10 * plane
-    var total = 0.0
-    windowMass.withUnsafeBufferPointer { mass in
-      for channel in 0..<channels {
-        for p in 0..<plane {
-          let (x, y) = (input[p * channels + channel], output[p * channels + channel])
-          planes[p] = x; planes[plane + p] = y; planes[2 * plane + p] = x * x; planes[3 * plane + p] = y * y; planes[4 * plane + p] = x * y
-        }
-        for k in 0..<5 {
-          Self.blur(planes + k * plane, into: blurred + k * plane, scratch: temporary, height: height, width: width, taps: windowTaps)
-        }
-        for p in 0..<plane {
-          let m = mass[p]
-          let (mx, my) = (blurred[p] / m, blurred[plane + p] / m)
-          let vx = blurred[2 * plane + p] / m - mx * mx, vy = blurred[3 * plane + p] / m - my * my
-          let cxy = blurred[4 * plane + p] / m - mx * my
-          let dissimilarity = 1 - ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
-          map?[p * channels + channel] = dissimilarity
-          total += Double(dissimilarity)
-        }
+    let total = windowTaps.withUnsafeBufferPointer { taps in
+      inverseWindowMass.withUnsafeBufferPointer { mass in
+        aek_ssim_dissimilarity(height, width, channels, input, output, taps.baseAddress!, taps.count - 1, 0.01 * 0.01, 0.03 * 0.03,
+                               mass.baseAddress!, scratch, map)
       }
     }
     return Float(total / Double(size))
-  }
-
-  /// A separable blur of a `height × width` plane by `taps` (centred), zero outside the plane:
-  /// along rows into `scratch`, then along columns into `output`.
-  static func blur(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                   height: Int, width: Int, taps: [Float]) {
-    let radius = taps.count / 2
-    taps.withUnsafeBufferPointer { w in
-      // Rows: scratch[i, j] = Σ_k w[k] · input[i, j + k − radius], each tap an axpy over a row's span.
-      for i in 0..<height {
-        let row = input + i * width, out = scratch + i * width
-        for j in 0..<width { out[j] = 0 }
-        for k in 0..<w.count {
-          let shift = k - radius, weight = w[k]
-          let from = max(0, -shift), to = min(width, width - shift)
-          guard from < to else { continue }
-          for j in from..<to { out[j] += weight * row[j + shift] }
-        }
-      }
-      // Columns: output[i, :] = Σ_k w[k] · scratch[i + k − radius, :].
-      for i in 0..<height {
-        let out = output + i * width
-        for j in 0..<width { out[j] = 0 }
-        for k in 0..<w.count {
-          let source = i + k - radius
-          guard source >= 0, source < height else { continue }
-          let weight = w[k], row = scratch + source * width
-          for j in 0..<width { out[j] += weight * row[j] }
-        }
-      }
-    }
   }
 }
 

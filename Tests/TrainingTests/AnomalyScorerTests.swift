@@ -103,6 +103,39 @@ import Training
     #expect(abs(scores(scorer, [Float](repeating: a, count: 36), [Float](repeating: b, count: 36))[0] - expected) < 1e-4)
   }
 
+  @Test func structuralDissimilarityMatchesTheDefinition() throws {
+    // RGB 7×9: at each value, local statistics under the 11×11 Gaussian window (σ 1.5) over the
+    // part of it inside the image, then 1 − SSIM.
+    let (height, width, channels) = (7, 9, 3)
+    let size = height * width * channels
+    var generator = SystemRandomNumberGenerator()
+    let x = (0..<size).map { _ in Float.random(in: 0...1, using: &generator) }
+    let y = x.map { min(1, max(0, $0 + Float.random(in: -0.3...0.3, using: &generator))) }
+    let weights = (-5...5).map { Foundation.exp(-Double($0 * $0) / (2 * 1.5 * 1.5)) }
+    var expected = [Double](repeating: 0, count: size)
+    for i in 0..<height {
+      for j in 0..<width {
+        for c in 0..<channels {
+          var (mass, sx, sy, sxx, syy, sxy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+          for di in -5...5 {
+            for dj in -5...5 where (0..<height).contains(i + di) && (0..<width).contains(j + dj) {
+              let w = weights[di + 5] * weights[dj + 5]
+              let (a, b) = (Double(x[((i + di) * width + j + dj) * channels + c]), Double(y[((i + di) * width + j + dj) * channels + c]))
+              mass += w; sx += w * a; sy += w * b; sxx += w * a * a; syy += w * b * b; sxy += w * a * b
+            }
+          }
+          let (mx, my) = (sx / mass, sy / mass)
+          let (vx, vy, cxy) = (sxx / mass - mx * mx, syy / mass - my * my, sxy / mass - mx * my)
+          expected[(i * width + j) * channels + c] = 1 - ((2 * mx * my + 1e-4) * (2 * cxy + 9e-4)) / ((mx * mx + my * my + 1e-4) * (vx + vy + 9e-4))
+        }
+      }
+    }
+    let scorer = try AnomalyScorer(kind: .ssim, loss: .binaryCrossEntropy, exampleShape: [height, width, channels])
+    #expect(abs(Double(scores(scorer, x, y)[0]) - expected.reduce(0, +) / Double(size)) < 1e-4)
+    let map = x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in scorer.errorMap(input: a.baseAddress!, output: b.baseAddress!) } }
+    #expect(zip(map, expected).allSatisfy { abs(Double($0) - $1) < 1e-3 })
+  }
+
   @Test func scoresThatDoNotApplyAreRefused() {
     #expect(throws: DetectionError("--smoothing applies to images; these examples are rows of 13 values: give --smoothing 0")) {
       try AnomalyScorer(kind: .mse, smoothing: 1, loss: .meanSquaredError, exampleShape: [13])

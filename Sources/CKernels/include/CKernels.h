@@ -196,6 +196,16 @@ double aek_smoothed_residual(size_t height, size_t width, size_t channels, const
                              const float *y, const float *half_taps, size_t radius, int squares,
                              float *scratch, const float *mask, float *map);
 
+/// The sum over a `height × width × channels` example of 1 − SSIM(x, y) at each value: local
+/// means, variances and covariance under a Gaussian window (symmetric taps half_taps[0] …
+/// half_taps[radius]), each divided by the window's mass inside the image: `inv_mass` holds
+/// height·(width + 2r) floats, 1/mass on the image's columns and 0 on the padding. `scratch`
+/// holds 10·(height + 2r)·(width + 2r) + 5·height·(width + 2r) floats, zero before the first
+/// call. `map`, where not null, receives each value's term.
+double aek_ssim_dissimilarity(size_t height, size_t width, size_t channels, const float *x,
+                              const float *y, const float *half_taps, size_t radius, float c1,
+                              float c2, const float *inv_mass, float *scratch, float *map);
+
 // Data movement.
 /// For each of `count` rows: dst[r, :] = src[indices[r], :] / divisor, bytes to floats
 /// (divided, not multiplied by a reciprocal, so 51 / 255 is exactly NumPy's 0.2f).
