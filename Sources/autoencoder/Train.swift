@@ -261,6 +261,11 @@ struct Train: ParsableCommand {
     var calibrating: (scorer: AnomalyScorer, rule: Calibration.Rule, samples: Int)?
     if let rule = calibration.givenRule {
       let (scorer, samples, _) = try scoring.scorer(exampleShape: sets.training.exampleShape, loss: loss)
+      // Refused now, not after the training.
+      if scorer.kind.isVariational, !architecture.isVariational || loss != .binaryCrossEntropy {
+        throw ValidationError("--score \(scorer.kind.rawValue): " + (architecture.isVariational ? EvaluationError.notBernoulli(loss).description
+          : EvaluationError.notVariational("the \(scorer.kind.rawValue) score").description))
+      }
       calibrating = (scorer, rule, samples)
     }
     let checkpoints = TrainingRun.CheckpointSettings(path: checkpointPath, everyEpochs: checkpointEvery) { Interruption.requested != nil }

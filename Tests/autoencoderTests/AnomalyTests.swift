@@ -84,6 +84,9 @@ import Testing
     try CLI.expectFailure(["score", model, "--data", data.path, "--score", "loss", "--smoothing", "1"], mentions: ["--smoothing applies to the mse and mae"])
     try CLI.expectFailure(["score", model, "--data", data.path, "--per-feature"], mentions: ["-o scores.csv"])
     try CLI.expectFailure(["train", "--data", data.path, "--score", "ssim", "-o", work.path("y.safetensors")], mentions: ["--contamination"])
+    try CLI.expectFailure(["train", "--data", data.path, "--hidden", "4", "--score", "nll", "--sigma", "3", "-o", work.path("y.safetensors")],
+                          mentions: ["--score nll", "needs a variational model"])
+    #expect(!FileIO.exists(work.path("y.safetensors")))
     let file = try work.write(Array("x".utf8), to: "a-file")
     try CLI.expectFailure(["score", model, "--data", data.path, "--maps", file], mentions: ["is a file"])
   }
