@@ -628,6 +628,14 @@ static void K(blur_padded_columns)(const float *in, float *out, size_t span, siz
   }
 }
 
+/// 1 − SSIM at one value from the window's sums of x, y, x², y² and xy and 1 / its mass.
+static inline float K(ssim_term)(float inv_mass, float sx, float sy, float sxx, float syy, float sxy,
+                                 float c1, float c2) {
+  const float ax = sx * inv_mass, ay = sy * inv_mass;
+  const float vx = sxx * inv_mass - ax * ax, vy = syy * inv_mass - ay * ay, cxy = sxy * inv_mass - ax * ay;
+  return 1.0f - ((2 * ax * ay + c1) * (2 * cxy + c2)) / ((ax * ax + ay * ay + c1) * (vx + vy + c2));
+}
+
 /// The sum over a `height × width × channels` example of 1 − SSIM(x, y) at each value: local means,
 /// variances and covariance under a Gaussian window (symmetric taps `half_taps`, `radius`), each
 /// divided by the window's mass inside the image, `inv_mass` holding 1/mass on the image's
@@ -662,27 +670,18 @@ static double K(ssim_dissimilarity)(size_t height, size_t width, size_t channels
     float lanes[8] = {0};
     size_t q = 0;
     for (; q + 8 <= span; q += 8) {
-      for (size_t e = 0; e < 8; e++) {
-        const float m = inv_mass[q + e], ax = mx[q + e] * m, ay = my[q + e] * m;
-        const float vx = xx[q + e] * m - ax * ax, vy = yy[q + e] * m - ay * ay, cxy = xy[q + e] * m - ax * ay;
-        lanes[e] += 1.0f - ((2 * ax * ay + c1) * (2 * cxy + c2)) / ((ax * ax + ay * ay + c1) * (vx + vy + c2));
-      }
+      for (size_t e = 0; e < 8; e++)
+        lanes[e] += K(ssim_term)(inv_mass[q + e], mx[q + e], my[q + e], xx[q + e], yy[q + e], xy[q + e], c1, c2);
     }
     double sum = 0;
-    for (; q < span; q++) {
-      const float m = inv_mass[q], ax = mx[q] * m, ay = my[q] * m;
-      const float vx = xx[q] * m - ax * ax, vy = yy[q] * m - ay * ay, cxy = xy[q] * m - ax * ay;
-      sum += 1.0f - ((2 * ax * ay + c1) * (2 * cxy + c2)) / ((ax * ax + ay * ay + c1) * (vx + vy + c2));
-    }
+    for (; q < span; q++) sum += K(ssim_term)(inv_mass[q], mx[q], my[q], xx[q], yy[q], xy[q], c1, c2);
     for (size_t e = 0; e < 8; e++) sum += lanes[e];
     total += sum;
     if (map) {
       for (size_t i = 0; i < height; i++) {
         for (size_t j = 0; j < width; j++) {
           const size_t s = i * stride + radius + j;
-          const float m = inv_mass[s], ax = mx[s] * m, ay = my[s] * m;
-          const float vx = xx[s] * m - ax * ax, vy = yy[s] * m - ay * ay, cxy = xy[s] * m - ax * ay;
-          map[(i * width + j) * channels + c] = 1.0f - ((2 * ax * ay + c1) * (2 * cxy + c2)) / ((ax * ax + ay * ay + c1) * (vx + vy + c2));
+          map[(i * width + j) * channels + c] = K(ssim_term)(inv_mass[s], mx[s], my[s], xx[s], yy[s], xy[s], c1, c2);
         }
       }
     }
