@@ -492,6 +492,34 @@ typedef float aek_v8 __attribute__((ext_vector_type(8)));
 #endif
 
 
+/// Along rows of zero-padded planes (`span` values from `in`, rows padded by at least `radius`
+/// zeros on each side, so a shift stays within the row's own padding): out[q] = Σ_k taps ·
+/// in[q ± k], eight values at a time, the taps unrolled for the usual radii; then the tail.
+static void K(blur_padded_rows)(const float *in, float *out, size_t span, const float *half_taps,
+                                size_t radius) {
+  size_t q = 0;
+#define AEK_ACROSS(R)                                                                                \
+  for (; q + 8 <= span; q += 8) {                                                                    \
+    aek_v8 value = half_taps[0] * aek_load8(in + q);                                                 \
+    for (size_t k = 1; k <= (R); k++) value += half_taps[k] * (aek_load8(in + q - k) + aek_load8(in + q + k)); \
+    aek_store8(out + q, value);                                                                      \
+  }
+  switch (radius) {
+    case 1: AEK_ACROSS(1) break;
+    case 2: AEK_ACROSS(2) break;
+    case 3: AEK_ACROSS(3) break;
+    case 4: AEK_ACROSS(4) break;
+    case 5: AEK_ACROSS(5) break;
+    default: AEK_ACROSS(radius) break;
+  }
+#undef AEK_ACROSS
+  for (; q < span; q++) {
+    float value = half_taps[0] * in[q];
+    for (size_t k = 1; k <= radius; k++) value += half_taps[k] * (in[q - k] + in[q + k]);
+    out[q] = value;
+  }
+}
+
 /// The sum over a `height × width × channels` example (channels last) of the squared (or absolute)
 /// residual x − y after a separable blur of each channel plane by the symmetric taps
 /// `half_taps[0]` (centre) … `half_taps[radius]`, zero outside the plane. `map`, where not null,
@@ -520,35 +548,12 @@ static double K(smoothed_residual)(size_t height, size_t width, size_t channels,
         for (size_t j = 0; j < width; j++) row[j] = xr[j * channels] - yr[j * channels];
       }
     }
-    // Along rows: a shift of up to `radius` stays within the row's own padding. Eight values at
-    // a time, the taps unrolled for the usual radii; then the tail.
-    const float *in = residual + first;
-    float *out = across + first;
-    size_t q = 0;
-#define AEK_ACROSS(R)                                                                                \
-  for (; q + 8 <= span; q += 8) {                                                                    \
-    aek_v8 value = half_taps[0] * aek_load8(in + q);                                                 \
-    for (size_t k = 1; k <= (R); k++) value += half_taps[k] * (aek_load8(in + q - k) + aek_load8(in + q + k)); \
-    aek_store8(out + q, value);                                                                      \
-  }
-    switch (radius) {
-      case 1: AEK_ACROSS(1) break;
-      case 2: AEK_ACROSS(2) break;
-      case 3: AEK_ACROSS(3) break;
-      case 4: AEK_ACROSS(4) break;
-      default: AEK_ACROSS(radius) break;
-    }
-#undef AEK_ACROSS
-    for (; q < span; q++) {
-      float value = half_taps[0] * in[q];
-      for (size_t k = 1; k <= radius; k++) value += half_taps[k] * (in[q - k] + in[q + k]);
-      out[q] = value;
-    }
-    // Along columns (shifts by whole padded rows, zero above and below the image), squared or
-    // absolute, summed on the image's columns.
+    // Along rows, then along columns (shifts by whole padded rows, zero above and below the
+    // image), squared or absolute, summed on the image's columns.
+    K(blur_padded_rows)(residual + first, across + first, span, half_taps, radius);
     aek_v8 lanes = 0;
-    in = across + first;
-    q = 0;
+    const float *in = across + first;
+    size_t q = 0;
 #define AEK_DOWN(R, TERM)                                                                            \
   for (; q + 8 <= span; q += 8) {                                                                    \
     aek_v8 value = half_taps[0] * aek_load8(in + q);                                                 \
@@ -591,23 +596,6 @@ static double K(smoothed_residual)(size_t height, size_t width, size_t channels,
     }
   }
   return total;
-}
-
-/// Along rows of zero-padded planes (`span` values from `in`, rows padded by at least `radius`
-/// zeros on each side): out[q] = Σ_k taps · in[q ± k], eight values at a time.
-static void K(blur_padded_rows)(const float *in, float *out, size_t span, const float *half_taps,
-                                size_t radius) {
-  size_t q = 0;
-  for (; q + 8 <= span; q += 8) {
-    aek_v8 value = half_taps[0] * aek_load8(in + q);
-    for (size_t k = 1; k <= radius; k++) value += half_taps[k] * (aek_load8(in + q - k) + aek_load8(in + q + k));
-    aek_store8(out + q, value);
-  }
-  for (; q < span; q++) {
-    float value = half_taps[0] * in[q];
-    for (size_t k = 1; k <= radius; k++) value += half_taps[k] * (in[q - k] + in[q + k]);
-    out[q] = value;
-  }
 }
 
 /// Along columns of a plane padded by `radius` zero rows above and below: out[q] =
