@@ -12,6 +12,7 @@
 #define K(name) k_##name##_baseline
 #include "kernels_body.h"
 #include "convolution_body.h"
+#include "direct_convolution_body.h"
 #undef K
 
 #if defined(__x86_64__)
@@ -19,6 +20,7 @@
 #define K(name) k_##name##_avx2
 #include "kernels_body.h"
 #include "convolution_body.h"
+#include "direct_convolution_body.h"
 #undef K
 #pragma clang attribute pop
 
@@ -28,6 +30,7 @@
 #define K(name) k_##name##_avx512
 #include "kernels_body.h"
 #include "convolution_body.h"
+#include "direct_convolution_body.h"
 #undef K
 #pragma clang attribute pop
 #endif
@@ -188,6 +191,15 @@ DISPATCH(void, upsample_nearest_backward,
           const float *dy, float *dx),
          (count, height, width, channels, factor_h, factor_w, dy, dx))
 DISPATCH(void, fill_rows, (size_t rows, size_t cols, const float *row, float *out), (rows, cols, row, out))
+DISPATCH(size_t, conv_direct_scratch, (const aek_conv_geometry *g, long filters), (g, filters))
+DISPATCH(void, conv_direct,
+         (const aek_conv_geometry *g, size_t count, long filters, const float *x, const float *w,
+          const float *bias, int relu, float *y, float *scratch),
+         (g, count, filters, x, w, bias, relu, y, scratch))
+DISPATCH(void, conv_direct_weight_gradient,
+         (const aek_conv_geometry *g, size_t count, long filters, const float *x, const float *dy,
+          int accumulate, float *dw, float *scratch),
+         (g, count, filters, x, dy, accumulate, dw, scratch))
 DISPATCH(void, window_gather, (const aek_conv_geometry *g, size_t count, long filters, const float *z, float *y),
          (g, count, filters, z, y))
 DISPATCH(void, window_scatter, (const aek_conv_geometry *g, size_t count, long filters, const float *dy, float *dz),

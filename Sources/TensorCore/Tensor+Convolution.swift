@@ -6,7 +6,8 @@ import CKernels
 // threads, each with its own unfolding buffer (pooled, so the same memory serves every batch),
 // and each thread walks its examples in blocks small enough for the buffer to stay in cache.
 // A layer with fewer filters than channels goes cell first instead (see below), and a relu after
-// a convolution can be fused into it (`rectified`).
+// a convolution can be fused into it (`rectified`). Layers of few channels take the direct kernels
+// instead (Tensor+DirectConvolution.swift); `convolutionKernels` chooses per pass.
 
 extension Tensor {
   /// The 2-D convolution (cross-correlation, as in every deep-learning framework) of the batch
@@ -25,6 +26,9 @@ extension Tensor {
                  "convolution weight \(weight.shape) for a \(g.kernelHeight)×\(g.kernelWidth) window over \(g.channels) channels")
     let filters = weight.shape[3]
     precondition(bias == nil || bias!.shape == [filters], "convolution bias \(bias!.shape) for \(filters) filters")
+    if Tensor.convolutionKernels(geometry: g, filters: filters).forward == .direct {
+      return directConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified)
+    }
     if g.cellFirstIsCheaper(filters: filters) { return cellFirstConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified) }
     var output = Tensor(shape: [n, g.outputHeight, g.outputWidth, filters]) { _ in }
     let unfold = !g.unfoldsToItself
@@ -61,6 +65,38 @@ extension Tensor {
     let filters = weight.shape[3]
     precondition(outputGradient.shape == [n, g.outputHeight, g.outputWidth, filters],
                  "convolution output gradient \(outputGradient.shape), expected \([n, g.outputHeight, g.outputWidth, filters])")
+    if Tensor.convolutionKernels(geometry: g, filters: filters).weightGradient == .direct {
+      return directConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g,
+                                          forInput: forInput, forWeight: forWeight, forBias: forBias, rectifiedOutput: rectifiedOutput)
+    }
+    return productConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g,
+                                         forInput: forInput, forWeight: forWeight, forBias: forBias, rectifiedOutput: rectifiedOutput)
+  }
+
+  /// `convolution2DGradients` by the direct kernels: the weight gradient, and the input gradient
+  /// where the stride is 1 (else by matrix products).
+  static func directConvolution2DGradients(input: Tensor, weight: Tensor, outputGradient: Tensor, geometry g: WindowGeometry,
+                                           forInput: Bool, forWeight: Bool, forBias: Bool, rectifiedOutput: Tensor?)
+    -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
+  {
+    let filters = weight.shape[3]
+    let dy = rectifiedOutput.map { Tensor.reluBackward(outputGradient, output: $0) } ?? outputGradient
+    let bias = forBias ? dy.reshaped(to: [dy.count / filters, filters]).sum(alongAxis: 0).reshaped(to: [filters]) : nil
+    let weightGradient = forWeight ? directConvolutionWeightGradient(input: input, outputGradient: dy, geometry: g) : nil
+    guard forInput else { return (nil, weightGradient, bias) }
+    let inputGradient = Tensor.convolutionKernels(geometry: g, filters: filters).inputGradient == .direct
+      ? dy.directAdjointConvolved2D(with: weight, geometry: g)
+      : productConvolution2DGradients(input: input, weight: weight, outputGradient: dy, geometry: g, forInput: true, forWeight: false,
+                                      forBias: false, rectifiedOutput: nil).input
+    return (inputGradient, weightGradient, bias)
+  }
+
+  /// `convolution2DGradients` by matrix products: unfolded or cell first.
+  static func productConvolution2DGradients(input: Tensor, weight: Tensor, outputGradient: Tensor, geometry g: WindowGeometry,
+                                            forInput: Bool, forWeight: Bool, forBias: Bool, rectifiedOutput: Tensor?)
+    -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
+  {
+    let n = input.shape[0], filters = weight.shape[3]
     if g.cellFirstIsCheaper(filters: filters) {
       return cellFirstConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g,
                                              forInput: forInput, forWeight: forWeight, forBias: forBias, rectifiedOutput: rectifiedOutput)
@@ -252,6 +288,9 @@ extension Tensor {
     precondition(weight.shape == [g.kernelHeight, g.kernelWidth, g.channels, inputChannels],
                  "transposed convolution weight \(weight.shape), expected \([g.kernelHeight, g.kernelWidth, g.channels, inputChannels])")
     precondition(bias == nil || bias!.shape == [g.channels], "transposed convolution bias \(bias!.shape) for \(g.channels) filters")
+    if Tensor.transposedConvolutionKernels(geometry: g, inputChannels: inputChannels).forward == .direct {
+      return directAdjointConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified)
+    }
     var output = Tensor(shape: [n, g.height, g.width, g.channels]) { _ in }
     withUnsafeBufferPointer { x in
       weight.withUnsafeBufferPointer { w in
@@ -287,6 +326,15 @@ extension Tensor {
     let n = input.shape[0], inputChannels = input.shape[3]
     precondition(outputGradient.shape == [n, g.height, g.width, g.channels],
                  "transposed convolution output gradient \(outputGradient.shape), expected \([n, g.height, g.width, g.channels])")
+    if Tensor.transposedConvolutionKernels(geometry: g, inputChannels: inputChannels).weightGradient == .direct {
+      // The input gradient is the convolution of ∂y over the geometry; the weight gradient that
+      // convolution's weight gradient with the roles of image and output gradient exchanged.
+      let dy = rectifiedOutput.map { Tensor.reluBackward(outputGradient, output: $0) } ?? outputGradient
+      let bias = forBias ? dy.reshaped(to: [dy.count / g.channels, g.channels]).sum(alongAxis: 0).reshaped(to: [g.channels]) : nil
+      let inputGradient = forInput ? dy.directConvolved2D(with: weight, bias: nil, geometry: g, rectified: false) : nil
+      let weightGradient = forWeight ? directConvolutionWeightGradient(input: dy, outputGradient: input, geometry: g) : nil
+      return (inputGradient, weightGradient, bias)
+    }
     let windowSize = g.windowSize
     var inputGradient: Tensor? = forInput ? Tensor(shape: input.shape) { _ in } : nil
     let work = n * g.positions * windowSize * inputChannels
@@ -431,8 +479,9 @@ extension Tensor {
 
   /// Calls `body(part, examples, buffer)` for blocks of `0..<count` examples: the examples are
   /// split into `parts(of:work:)` contiguous parts run concurrently, each walked in blocks, with a
-  /// buffer of `bufferPerExample` floats per example of a block, reused across its blocks.
-  static func forEachBlock(of count: Int, work: Int, bufferPerExample: Int,
+  /// buffer of `bufferPerExample` floats per example of a block plus `fixedBuffer` floats, reused
+  /// across its blocks.
+  static func forEachBlock(of count: Int, work: Int, bufferPerExample: Int, fixedBuffer: Int = 0,
                            _ body: (_ part: Int, _ examples: Range<Int>, _ buffer: UnsafeMutablePointer<Float>) -> Void) {
     guard count > 0 else { return }
     BLAS.ensureLoaded()
@@ -441,7 +490,7 @@ extension Tensor {
     Parallel.forEachPart(parts) { part in
       let examples = firstExample(ofPart: part, parts: parts, count: count)..<firstExample(ofPart: part + 1, parts: parts, count: count)
       let perBlock = min(blockSize, examples.count)
-      var buffer = Tensor(shape: [max(perBlock * bufferPerExample, 1)]) { _ in }
+      var buffer = Tensor(shape: [max(perBlock * bufferPerExample + fixedBuffer, 1)]) { _ in }
       buffer.withUnsafeMutableBufferPointer { buffer in
         for start in stride(from: examples.lowerBound, to: examples.upperBound, by: perBlock) {
           body(part, start..<min(start + perBlock, examples.upperBound), buffer.baseAddress!)
@@ -477,12 +526,6 @@ extension Tensor {
     bias.withUnsafeBufferPointer { aek_fill_rows(rows, $0.count, $0.baseAddress, out) }
     return 1
   }
-}
-
-/// Calls `body` with a pointer to the optional tensor's storage, or nil.
-private func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-  guard let tensor else { return body(nil) }
-  return tensor.withUnsafeBufferPointer { body($0.baseAddress) }
 }
 
 /// Calls `body` with a pointer to the optional tensor's mutable storage, or nil.

@@ -247,6 +247,19 @@ void aek_window_gather(const aek_conv_geometry *g, size_t count, long filters, c
 /// The adjoint of aek_window_gather: dz = 0, then each output's gradient copied to the (cell, offset)
 /// slots its window reads.
 void aek_window_scatter(const aek_conv_geometry *g, size_t count, long filters, const float *dy, float *dz);
+/// Direct convolution (direct_convolution_body.h), for few channels: y[n, oy, ox, f] = bias[f] +
+/// sum over (ky, kx, c) of x[n, oy*stride_h + ky - pad_top, ox*stride_w + kx - pad_left, c] *
+/// w[ky, kx, c, f] (zero outside the image), relu'd where `relu` is set. Needs filters % 8 == 0
+/// or channels % 8 == 0; `scratch` holds aek_conv_direct_scratch(g, filters) floats.
+void aek_conv_direct(const aek_conv_geometry *g, size_t count, long filters, const float *x,
+                     const float *w, const float *bias, int relu, float *y, float *scratch);
+/// dw[ky, kx, c, f] (= 0 first unless `accumulate`) += sum over the `count` images' outputs of
+/// x[n, window + (ky, kx), c] * dy[n, oy, ox, f]. The same conditions and scratch as aek_conv_direct.
+void aek_conv_direct_weight_gradient(const aek_conv_geometry *g, size_t count, long filters,
+                                     const float *x, const float *dy, int accumulate, float *dw,
+                                     float *scratch);
+/// The scratch floats aek_conv_direct and aek_conv_direct_weight_gradient need per thread.
+size_t aek_conv_direct_scratch(const aek_conv_geometry *g, long filters);
 /// out[c] += sum over the rows of x[r, c] (a bias gradient, block by block).
 void aek_add_column_sums(size_t rows, size_t cols, const float *x, float *out);
 /// out[r, :] = row for each of `rows` rows of `cols` floats (bias rows before a product adds to them).

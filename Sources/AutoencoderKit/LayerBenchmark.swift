@@ -1,0 +1,124 @@
+import Dispatch
+
+/// Times each layer of a model's training step on its own: the forward pass, the input gradient
+/// (but for the first layer's, which training never needs) and the weight gradient of every convolution (with the kernel that ran for each and its
+/// GFLOP/s), and the forward and backward passes of the other layers. The batch is split into
+/// one shard per thread, each shard's pass run single-threaded on its own thread, as a training
+/// step runs them. `autoencoder benchmark --kernels --model conv` prints it.
+public struct LayerBenchmark {
+  public var architecture: Architecture
+  public var batchSize: Int
+  /// The best of `rounds` timings is kept, each the mean of `repetitions` calls.
+  public var repetitions = 20, rounds = 5
+
+  public init(architecture: Architecture, batchSize: Int) {
+    self.architecture = architecture
+    self.batchSize = batchSize
+  }
+
+  /// One pass of one layer.
+  public struct Row: Codable, Sendable {
+    /// The layer's place (`encoder.0`) and description.
+    public var layer: String
+    /// `forward`, `input gradient`, `weight gradient` or `backward`.
+    public var pass: String
+    /// The kernel that ran, for a convolution (`direct`, `im2col + sgemm`, ...).
+    public var kernel: String
+    /// Microseconds per call for the whole batch.
+    public var microseconds: Double
+    /// Multiply-adds × 2 per second, for the passes that are products.
+    public var gflopPerSecond: Double?
+
+    enum CodingKeys: String, CodingKey { case layer, pass, kernel, microseconds, gflopPerSecond = "gflop_per_second" }
+  }
+
+  public func run() throws -> [Row] {
+    try BLAS.load()
+    var generator = SplitMix64(seed: 1)
+    let model = try Autoencoder(architecture, using: &generator)
+    let shards = Parallel.shards(ofRows: batchSize, minimumRows: Trainer.minimumShardRows)
+    var input = Tensor.randomUniform(shape: [batchSize] + architecture.inputShape, in: 0..<1, using: &generator)
+    var rows: [Row] = []
+    let layers = model.encoder.layers.enumerated().map { ("encoder.\($0)", $1) } + model.decoder.layers.enumerated().map { ("decoder.\($0)", $1) }
+    for (place, layer) in layers {
+      // A variational model's decoder starts from the codes' means.
+      if place == "decoder.0", let latent = model.latent { input = latent.mean.inferring(from: input) }
+      // Each shard's input, and the layer's output on it.
+      let shardInputs = shards.map { input.rows($0) }
+      let outputs = shardInputs.map { layer.inferring(from: $0) }
+      let gradients = outputs.map { Tensor.randomUniform(shape: $0.shape, in: -1..<1, using: &generator) }
+      let name = "\(place) \(layer)"
+      func time(_ pass: String, kernel: String, flops: Int?, _ body: @escaping (Int) -> Void) {
+        let seconds = best { Parallel.forEachShard(shards.count) { body($0) } }
+        rows.append(Row(layer: name, pass: pass, kernel: kernel, microseconds: seconds * 1e6,
+                        gflopPerSecond: flops.map { Double($0) / seconds / 1e9 }))
+      }
+      switch layer {
+      case let conv as Conv2D:
+        let g = conv.geometry, relu = conv.activation == .relu
+        let flops = 2 * batchSize * g.positions * g.windowSize * conv.filters
+        let kernels = Tensor.convolutionKernels(geometry: g, filters: conv.filters)
+        let w = conv.weight.value, b = conv.bias?.value
+        time("forward", kernel: kernels.forward.rawValue, flops: flops) { s in
+          _ = shardInputs[s].convolved2D(with: w, bias: b, geometry: g, rectified: relu)
+        }
+        if place != "encoder.0" {
+          time("input gradient", kernel: kernels.inputGradient.rawValue, flops: flops) { s in
+          _ = Tensor.convolution2DGradients(input: shardInputs[s], weight: w, outputGradient: gradients[s], geometry: g, forInput: true,
+                                            forWeight: false, forBias: false, rectifiedOutput: relu ? outputs[s] : nil)
+          }
+        }
+        time("weight gradient", kernel: kernels.weightGradient.rawValue, flops: flops) { s in
+          _ = Tensor.convolution2DGradients(input: shardInputs[s], weight: w, outputGradient: gradients[s], geometry: g, forInput: false,
+                                            forWeight: true, forBias: b != nil, rectifiedOutput: relu ? outputs[s] : nil)
+        }
+      case let conv as Conv2DTranspose:
+        let g = conv.geometry, relu = conv.activation == .relu
+        let inputChannels = conv.weight.value.shape[3]
+        let flops = 2 * batchSize * g.positions * g.windowSize * inputChannels
+        let kernels = Tensor.transposedConvolutionKernels(geometry: g, inputChannels: inputChannels)
+        let w = conv.weight.value, b = conv.bias?.value
+        time("forward", kernel: kernels.forward.rawValue, flops: flops) { s in
+          _ = shardInputs[s].transposedConvolved2D(with: w, bias: b, geometry: g, rectified: relu)
+        }
+        time("input gradient", kernel: kernels.inputGradient.rawValue, flops: flops) { s in
+          _ = Tensor.transposedConvolution2DGradients(input: shardInputs[s], weight: w, outputGradient: gradients[s], geometry: g,
+                                                      forInput: true, forWeight: false, forBias: false, rectifiedOutput: relu ? outputs[s] : nil)
+        }
+        time("weight gradient", kernel: kernels.weightGradient.rawValue, flops: flops) { s in
+          _ = Tensor.transposedConvolution2DGradients(input: shardInputs[s], weight: w, outputGradient: gradients[s], geometry: g,
+                                                      forInput: false, forWeight: true, forBias: b != nil, rectifiedOutput: relu ? outputs[s] : nil)
+        }
+      case let pool as MaxPool2D:
+        let g = pool.geometry
+        let winners = shardInputs.map { $0.maxPooled2D(geometry: g).winners }
+        time("forward", kernel: "", flops: nil) { s in _ = shardInputs[s].maxPooled2D(geometry: g) }
+        time("backward", kernel: "", flops: nil) { s in _ = Tensor.maxPool2DGradient(gradients[s], winners: winners[s], geometry: g) }
+      case let upsampling as UpSampling2D:
+        let factor = upsampling.factor
+        time("forward", kernel: "", flops: nil) { s in _ = shardInputs[s].upsampled2D(by: factor) }
+        time("backward", kernel: "", flops: nil) { s in _ = Tensor.upsampling2DGradient(gradients[s], factor: factor) }
+      default:
+        // Any other layer: its forward pass, then its backward pass to the input and parameters.
+        time("forward", kernel: "", flops: nil) { s in _ = layer.inferring(from: shardInputs[s]) }
+        time("backward", kernel: "", flops: nil) { s in
+          let x = Variable(shardInputs[s], requiresGradient: true)
+          let y = layer(x)
+          _ = (y * Variable(gradients[s])).sum().gradients(withRespectTo: [x] + layer.namedParameters.map(\.parameter))
+        }
+      }
+      input = layer.inferring(from: input)
+    }
+    return rows
+  }
+
+  /// The best over `rounds` of the mean seconds of `repetitions` calls of `body`.
+  private func best(_ body: () -> Void) -> Double {
+    body()
+    return (0..<rounds).map { _ in
+      let start = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<repetitions { body() }
+      return Double(DispatchTime.now().uptimeNanoseconds - start) / Double(repetitions) / 1e9
+    }.min()!
+  }
+}

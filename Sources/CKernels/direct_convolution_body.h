@@ -1,0 +1,325 @@
+// Direct convolutions over NHWC images of few channels, compiled once per SIMD level like
+// convolution_body.h (included from kernels.c with K defined, after kernels_body.h, which defines
+// aek_v8). No unfolding and no BLAS: each image is copied once into a zero-padded plane, so every
+// window lies inside it and the loops have no edge cases, and register tiles accumulate straight
+// from it. im2col + sgemm writes every window out (kh·kw times the image) and BLAS packs it again,
+// which costs more than the arithmetic when a layer has 1 to 16 channels; here the image is read
+// from L1.
+//
+// The plane. A window at output (oy, ox) starts at padded cell (oy·stride_h, ox·stride_w), and
+// offset (ky, kx) of it at cell (oy·stride_h + ky, ox·stride_w + kx). With stride 1 the plane is
+// exactly as wide as the windows reach (out_w + kernel_w - 1 cells), so output pixels can be
+// walked flat, q = oy·cols + ox, each window starting at cell q: tiles of consecutive q run across
+// row ends, and the few q with ox >= out_w (kernel_w - 1 per row) are computed and dropped. With a
+// larger stride, tiles run along each output row, and the plane is wide enough for the last tile
+// of a row to run past its end. The plane ends with zeros for the last tile to read.
+//
+// Forward, filters a multiple of 8: a tile is R output pixels × 8·V filters held in registers
+// (V = 2, R = 6 or V = 1, R = 12: 12 accumulators, enough to hide the FMA latency, and under the
+// 16 vector registers of AVX2 with the weights and one broadcast); for each kernel offset and
+// channel, V weight vectors are loaded and each pixel's input value broadcast into R·V FMAs.
+// Forward, other filter counts with channels a multiple of 8: a tile is 8 output pixels, each a
+// vector over channels, summed across lanes at the end; one filter at a time.
+// Weight gradient: dw[ky, kx, c, f] = Σ over outputs of x[window + (ky, kx), c] · dy[output, f].
+// Filters a multiple of 8: J (offset, channel) pairs × 8·V filters held in registers across an
+// image's outputs; otherwise (channels a multiple of 8) J vectors of 8 channels for one filter.
+
+#ifndef AEK_DIRECT_DEFINED
+#define AEK_DIRECT_DEFINED
+/// Output pixels per forward tile with 16 filters, and with 8 (or one filter over channels).
+#define AEK_DIRECT_R16 6
+#define AEK_DIRECT_R8 12
+/// (offset, channel) pairs per weight-gradient block with 16 filters, and with 8.
+#define AEK_DIRECT_J16 6
+#define AEK_DIRECT_J8 12
+/// The widest tile along an output row, for the plane's width in row mode.
+#define AEK_DIRECT_RMAX 12
+
+/// The padded plane one image is copied into: `rows` × `cols` cells of `channels`, then zeros.
+typedef struct {
+  long rows, cols, floats;
+  int flat;  // stride 1: output pixels are walked flat across rows
+} aek_direct_plane;
+
+static inline aek_direct_plane aek_direct_plane_of(const aek_conv_geometry *g) {
+  aek_direct_plane p;
+  p.flat = g->stride_h == 1 && g->stride_w == 1;
+  p.rows = (g->out_h - 1) * g->stride_h + g->kernel_h;
+  p.cols = p.flat ? g->out_w + g->kernel_w - 1
+                  : ((g->out_w + AEK_DIRECT_RMAX - 1) / AEK_DIRECT_RMAX) * AEK_DIRECT_RMAX * g->stride_w + g->kernel_w;
+  // The last flat tile reads up to RMAX + kernel_w cells past the plane's last row.
+  p.floats = (p.rows * p.cols + AEK_DIRECT_RMAX + g->kernel_w) * g->channels;
+  return p;
+}
+#endif
+
+/// Copies one image into its zero-padded plane.
+static AEK_NO_LIBC void K(direct_pad)(const aek_conv_geometry *g, aek_direct_plane p, const float *image, float *plane) {
+  const long C = g->channels, W = g->width;
+  const long inside = W < p.cols - g->pad_left ? W : p.cols - g->pad_left;  // image columns the plane holds
+  for (long py = 0; py < p.rows; py++) {
+    float *row = plane + py * p.cols * C;
+    const long iy = py - g->pad_top;
+    if (iy < 0 || iy >= g->height) {
+      K(zero_run)(row, p.cols * C);
+      continue;
+    }
+    K(zero_run)(row, g->pad_left * C);
+    K(copy_run)(row + g->pad_left * C, image + iy * W * C, inside * C);
+    K(zero_run)(row + (g->pad_left + inside) * C, (p.cols - g->pad_left - inside) * C);
+  }
+  K(zero_run)(plane + p.rows * p.cols * C, p.floats - p.rows * p.cols * C);
+}
+
+/// The tiles of one image's outputs: for tile t of `width` pixels, where its first window starts
+/// in the plane (in floats) and each pixel's output index (-1 past the image: dropped).
+typedef struct {
+  long tiles, per_row;
+} K(direct_walk);
+
+static inline K(direct_walk) K(direct_walk_of)(const aek_conv_geometry *g, aek_direct_plane p, long width) {
+  K(direct_walk) walk;
+  walk.per_row = (g->out_w + width - 1) / width;
+  walk.tiles = p.flat ? (g->out_h * p.cols + width - 1) / width : g->out_h * walk.per_row;
+  return walk;
+}
+
+/// Tile `t`'s first window's offset in the plane, and its pixels' output indices in `out`.
+static inline long K(direct_tile)(const aek_conv_geometry *g, aek_direct_plane p, K(direct_walk) walk, long width, long t,
+                                  long *out) {
+  if (p.flat) {
+    long q = t * width, oy = q / p.cols, ox = q - oy * p.cols;
+    for (long r = 0; r < width; r++) {
+      out[r] = oy < g->out_h && ox < g->out_w ? oy * g->out_w + ox : -1;
+      if (++ox == p.cols) { ox = 0; oy++; }
+    }
+    return q * g->channels;
+  }
+  const long oy = t / walk.per_row, ox0 = (t - oy * walk.per_row) * width;
+  for (long r = 0; r < width; r++) out[r] = ox0 + r < g->out_w ? oy * g->out_w + ox0 + r : -1;
+  return (oy * g->stride_h * p.cols + ox0 * g->stride_w) * g->channels;
+}
+
+/// The offsets in the plane (floats) of each kernel offset (ky, kx) from a window's start.
+static inline void K(direct_offsets)(const aek_conv_geometry *g, aek_direct_plane p, long *offsets) {
+  for (long ky = 0; ky < g->kernel_h; ky++)
+    for (long kx = 0; kx < g->kernel_w; kx++) offsets[ky * g->kernel_w + kx] = (ky * p.cols + kx) * g->channels;
+}
+
+/// Forward tile of R pixels × 8·V filters; `w` points at the tile's first filter, rows of `F`.
+#define AEK_DIRECT_FORWARD_TILE(NAME, V, R)                                                                          \
+  static inline void NAME(const float *x, long step, const long *offsets, long kernels, long C, const float *w, long F, \
+                          const float *bias, int relu, const long *out, float *y) {                                  \
+    aek_v8 acc[R][V];                                                                                                \
+    for (int v = 0; v < V; v++) {                                                                                    \
+      const aek_v8 b = bias ? aek_load8(bias + 8 * v) : (aek_v8)0.0f;                                                \
+      for (int r = 0; r < R; r++) acc[r][v] = b;                                                                     \
+    }                                                                                                                \
+    for (long k = 0; k < kernels; k++) {                                                                             \
+      const float *xk = x + offsets[k];                                                                              \
+      const float *wk = w + k * C * F;                                                                               \
+      for (long c = 0; c < C; c++) {                                                                                 \
+        aek_v8 wv[V];                                                                                                \
+        for (int v = 0; v < V; v++) wv[v] = aek_load8(wk + c * F + 8 * v);                                           \
+        for (int r = 0; r < R; r++) {                                                                                \
+          const aek_v8 s = (aek_v8)xk[r * step + c];                                                                 \
+          for (int v = 0; v < V; v++) acc[r][v] += s * wv[v];                                                        \
+        }                                                                                                            \
+      }                                                                                                              \
+    }                                                                                                                \
+    for (int r = 0; r < R; r++) {                                                                                    \
+      if (out[r] < 0) continue;                                                                                      \
+      for (int v = 0; v < V; v++) {                                                                                  \
+        const aek_v8 value = relu ? __builtin_elementwise_max(acc[r][v], (aek_v8)0.0f) : acc[r][v];                  \
+        aek_store8(y + out[r] * F + 8 * v, value);                                                                   \
+      }                                                                                                              \
+    }                                                                                                                \
+  }
+
+AEK_DIRECT_FORWARD_TILE(K(direct_forward_tile16), 2, AEK_DIRECT_R16)
+AEK_DIRECT_FORWARD_TILE(K(direct_forward_tile8), 1, AEK_DIRECT_R8)
+
+/// The sums of each of eight vectors' lanes, into sums[0..<8].
+static inline void K(lane_sums8)(const aek_v8 *a, float *sums) {
+  aek_v8 pairs[4], quads[2];
+  for (int i = 0; i < 4; i++)
+    pairs[i] = __builtin_shufflevector(a[2 * i], a[2 * i + 1], 0, 2, 4, 6, 8, 10, 12, 14) +
+               __builtin_shufflevector(a[2 * i], a[2 * i + 1], 1, 3, 5, 7, 9, 11, 13, 15);
+  for (int i = 0; i < 2; i++)
+    quads[i] = __builtin_shufflevector(pairs[2 * i], pairs[2 * i + 1], 0, 2, 4, 6, 8, 10, 12, 14) +
+               __builtin_shufflevector(pairs[2 * i], pairs[2 * i + 1], 1, 3, 5, 7, 9, 11, 13, 15);
+  aek_store8(sums, __builtin_shufflevector(quads[0], quads[1], 0, 2, 4, 6, 8, 10, 12, 14) +
+                       __builtin_shufflevector(quads[0], quads[1], 1, 3, 5, 7, 9, 11, 13, 15));
+}
+
+/// Forward tile of 8 pixels for one filter, vectors over channels (C a multiple of 8); `w` holds
+/// the filter's weights as [kernel offset][channel].
+static inline void K(direct_forward_channels_tile)(const float *x, long step, const long *offsets, long kernels, long C,
+                                                   const float *w, float bias, int relu, const long *out, long F, float *y) {
+  aek_v8 acc[8];
+  for (int r = 0; r < 8; r++) acc[r] = 0.0f;
+  for (long k = 0; k < kernels; k++) {
+    const float *xk = x + offsets[k];
+    for (long c = 0; c < C; c += 8) {
+      const aek_v8 wv = aek_load8(w + k * C + c);
+      for (int r = 0; r < 8; r++) acc[r] += aek_load8(xk + r * step + c) * wv;
+    }
+  }
+  float sums[8];
+  K(lane_sums8)(acc, sums);
+  for (int r = 0; r < 8; r++) {
+    if (out[r] < 0) continue;
+    const float value = sums[r] + bias;
+    y[out[r] * F] = relu ? (value > 0.0f ? value : 0.0f) : value;
+  }
+}
+
+static size_t K(conv_direct_scratch)(const aek_conv_geometry *g, long filters) {
+  return (size_t)(aek_direct_plane_of(g).floats + g->kernel_h * g->kernel_w * g->channels * filters + 16);
+}
+
+static void K(conv_direct)(const aek_conv_geometry *g, size_t count, long filters, const float *x, const float *w,
+                           const float *bias, int relu, float *y, float *scratch) {
+  const aek_direct_plane p = aek_direct_plane_of(g);
+  const long C = g->channels, F = filters, kernels = g->kernel_h * g->kernel_w;
+  const long step = g->stride_w * C;
+  float *plane = scratch, *repacked = scratch + p.floats;
+  long offsets[kernels];
+  K(direct_offsets)(g, p, offsets);
+  const int by_filters = F % 8 == 0;
+  if (!by_filters)  // one filter at a time: its weights as [offset][channel]
+    for (long f = 0; f < F; f++)
+      for (long i = 0; i < kernels * C; i++) repacked[f * kernels * C + i] = w[i * F + f];
+  for (size_t n = 0; n < count; n++) {
+    K(direct_pad)(g, p, x + n * (size_t)(g->height * g->width * C), plane);
+    float *image = y + n * (size_t)(g->out_h * g->out_w * F);
+    long out[AEK_DIRECT_RMAX];
+    if (by_filters) {
+      long f = 0;
+      for (; f + 16 <= F; f += 16) {
+        const K(direct_walk) walk = K(direct_walk_of)(g, p, AEK_DIRECT_R16);
+        for (long t = 0; t < walk.tiles; t++) {
+          const long start = K(direct_tile)(g, p, walk, AEK_DIRECT_R16, t, out);
+          K(direct_forward_tile16)(plane + start, step, offsets, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);
+        }
+      }
+      if (f < F) {
+        const K(direct_walk) walk = K(direct_walk_of)(g, p, AEK_DIRECT_R8);
+        for (long t = 0; t < walk.tiles; t++) {
+          const long start = K(direct_tile)(g, p, walk, AEK_DIRECT_R8, t, out);
+          K(direct_forward_tile8)(plane + start, step, offsets, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);
+        }
+      }
+    } else {
+      const K(direct_walk) walk = K(direct_walk_of)(g, p, 8);
+      for (long f = 0; f < F; f++)
+        for (long t = 0; t < walk.tiles; t++) {
+          const long start = K(direct_tile)(g, p, walk, 8, t, out);
+          K(direct_forward_channels_tile)(plane + start, step, offsets, kernels, C, repacked + f * kernels * C,
+                                          bias ? bias[f] : 0.0f, relu, out, F, image + f);
+        }
+    }
+  }
+}
+
+/// Weight-gradient block: J (offset, channel) pairs × 8·V filters, summed over one image's outputs
+/// into dw (rows of F, at the block's first filter). `pairs` holds each pair's plane offset and its
+/// row in dw; a row of -1 is padding (computed, not stored).
+#define AEK_DIRECT_WEIGHT_BLOCK(NAME, V, J)                                                                          \
+  static inline void NAME(const aek_conv_geometry *g, aek_direct_plane p, const float *plane, const long *offset,      \
+                          const long *row, const float *dy, long F, float *dw) {                                     \
+    aek_v8 acc[J][V];                                                                                                \
+    for (int j = 0; j < J; j++)                                                                                      \
+      for (int v = 0; v < V; v++) acc[j][v] = 0.0f;                                                                  \
+    const long C = g->channels, step = g->stride_w * C;                                                             \
+    for (long oy = 0; oy < g->out_h; oy++) {                                                                         \
+      const float *x = plane + oy * g->stride_h * p.cols * C;                                                        \
+      const float *d = dy + oy * g->out_w * F;                                                                       \
+      for (long ox = 0; ox < g->out_w; ox++, x += step, d += F) {                                                    \
+        aek_v8 dv[V];                                                                                                \
+        for (int v = 0; v < V; v++) dv[v] = aek_load8(d + 8 * v);                                                    \
+        for (int j = 0; j < J; j++) {                                                                                \
+          const aek_v8 s = (aek_v8)x[offset[j]];                                                                     \
+          for (int v = 0; v < V; v++) acc[j][v] += s * dv[v];                                                        \
+        }                                                                                                            \
+      }                                                                                                              \
+    }                                                                                                                \
+    for (int j = 0; j < J; j++) {                                                                                    \
+      if (row[j] < 0) continue;                                                                                      \
+      for (int v = 0; v < V; v++) aek_store8(dw + row[j] * F + 8 * v, aek_load8(dw + row[j] * F + 8 * v) + acc[j][v]); \
+    }                                                                                                                \
+  }
+
+AEK_DIRECT_WEIGHT_BLOCK(K(direct_weight_block16), 2, AEK_DIRECT_J16)
+AEK_DIRECT_WEIGHT_BLOCK(K(direct_weight_block8), 1, AEK_DIRECT_J8)
+
+/// Weight-gradient block over channels (C a multiple of 8), one filter `f`: J vectors of 8
+/// channels at (offset, first channel) pairs; each adds to dw[offset][channel..+8][f].
+static inline void K(direct_weight_channels_block)(const aek_conv_geometry *g, aek_direct_plane p, const float *plane,
+                                                   const long *offset, const long *row, const float *dy, long F, long f,
+                                                   float *dw) {
+  aek_v8 acc[AEK_DIRECT_J8];
+  for (int j = 0; j < AEK_DIRECT_J8; j++) acc[j] = 0.0f;
+  const long C = g->channels, step = g->stride_w * C;
+  for (long oy = 0; oy < g->out_h; oy++) {
+    const float *x = plane + oy * g->stride_h * p.cols * C;
+    const float *d = dy + oy * g->out_w * F + f;
+    for (long ox = 0; ox < g->out_w; ox++, x += step, d += F) {
+      const aek_v8 s = (aek_v8)d[0];
+      for (int j = 0; j < AEK_DIRECT_J8; j++) acc[j] += aek_load8(x + offset[j]) * s;
+    }
+  }
+  for (int j = 0; j < AEK_DIRECT_J8; j++) {
+    if (row[j] < 0) continue;
+    float sums[8];
+    aek_store8(sums, acc[j]);
+    for (int i = 0; i < 8; i++) dw[(row[j] + i) * F + f] += sums[i];
+  }
+}
+
+static void K(conv_direct_weight_gradient)(const aek_conv_geometry *g, size_t count, long filters, const float *x,
+                                           const float *dy, int accumulate, float *dw, float *scratch) {
+  const aek_direct_plane p = aek_direct_plane_of(g);
+  const long C = g->channels, F = filters, kernels = g->kernel_h * g->kernel_w;
+  float *plane = scratch;
+  long offsets[kernels];
+  K(direct_offsets)(g, p, offsets);
+  if (!accumulate) K(zero_run)(dw, kernels * C * F);
+  const int by_filters = F % 8 == 0;
+  // The (offset, channel) pairs, or (offset, 8 channels) pairs over channels, padded to whole blocks
+  // with pairs that read the window's start and are not stored.
+  const long block = by_filters ? (F >= 16 ? AEK_DIRECT_J16 : AEK_DIRECT_J8) : AEK_DIRECT_J8;
+  const long pairs = by_filters ? kernels * C : kernels * (C / 8);
+  const long padded = (pairs + AEK_DIRECT_J8 - 1) / AEK_DIRECT_J8 * AEK_DIRECT_J8;
+  long offset[padded], row[padded];
+  for (long i = 0; i < padded; i++) {
+    if (i >= pairs) {
+      offset[i] = 0;
+      row[i] = -1;
+    } else if (by_filters) {
+      offset[i] = offsets[i / C] + i % C;
+      row[i] = i;  // (k, c) is row k·C + c of dw
+    } else {
+      const long k = i / (C / 8), c = i % (C / 8) * 8;
+      offset[i] = offsets[k] + c;
+      row[i] = k * C + c;
+    }
+  }
+  for (size_t n = 0; n < count; n++) {
+    K(direct_pad)(g, p, x + n * (size_t)(g->height * g->width * C), plane);
+    const float *d = dy + n * (size_t)(g->out_h * g->out_w * F);
+    if (by_filters) {
+      long f = 0;
+      for (; f + 16 <= F; f += 16)
+        for (long i = 0; i < pairs; i += block)
+          K(direct_weight_block16)(g, p, plane, offset + i, row + i, d + f, F, dw + f);
+      if (f < F)
+        for (long i = 0; i < pairs; i += AEK_DIRECT_J8)
+          K(direct_weight_block8)(g, p, plane, offset + i, row + i, d + f, F, dw + f);
+    } else {
+      for (long f = 0; f < F; f++)
+        for (long i = 0; i < pairs; i += AEK_DIRECT_J8)
+          K(direct_weight_channels_block)(g, p, plane, offset + i, row + i, d, F, f, dw);
+    }
+  }
+}

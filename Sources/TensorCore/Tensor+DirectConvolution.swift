@@ -1,0 +1,182 @@
+import CKernels
+import Foundation
+
+// Which kernel computes each pass of a convolution, and the direct kernels' passes. The direct
+// kernels (direct_convolution_body.h) read each image from a zero-padded copy and accumulate
+// register tiles of outputs × filters, with no unfolding and no BLAS: for layers of few channels,
+// where im2col + sgemm spends more moving windows than multiplying. Every pass of a convolution
+// maps onto the two C kernels, a forward convolution and a weight gradient:
+//
+//   convolution           forward         direct forward over the geometry
+//                         input gradient  direct forward of ∂y with the kernel flipped and
+//                                         transposed, padded by kernel − 1 − padding (stride 1)
+//                         weight gradient direct weight gradient of (x, ∂y)
+//   transposed            forward         as the convolution's input gradient (stride 1)
+//                         input gradient  direct forward of ∂y over the geometry
+//                         weight gradient direct weight gradient of (∂y, x)
+//
+// A stride-2 convolution's input gradient and a stride-2 transposed convolution's forward pass
+// scatter windows onto a finer grid; they stay matrix products with col2im.
+
+/// How a convolution pass is computed; `Tensor.convolutionKernels` says which one each pass of a
+/// layer uses (`autoencoder benchmark --kernels` prints it per layer).
+public enum ConvolutionKernel: String, Codable, Sendable, CaseIterable {
+  /// Register tiles straight from a zero-padded copy of each image (no BLAS).
+  case direct
+  /// Windows unfolded into rows (im2col), one BLAS product, folded back (col2im) where needed.
+  case unfolded = "im2col + sgemm"
+  /// Each input cell times every kernel offset by BLAS, then gathered under the windows.
+  case cellFirst = "cell-first sgemm"
+  /// A 1×1 convolution: one BLAS product on the images as they are.
+  case product = "sgemm"
+}
+
+/// Which kernels convolutions may use: chosen by shape (the default), direct wherever it applies,
+/// or matrix products only. `AUTOENCODERKIT_CONVOLUTIONS=direct|products` sets it for a process
+/// (to compare the two on a model); `Tensor.withConvolutionKernels` for a scope of a thread.
+public enum ConvolutionPreference: String, Sendable, CaseIterable {
+  case byShape = "auto", direct, products
+}
+
+extension Tensor {
+  /// The preference convolutions on this thread follow.
+  public static var convolutionPreference: ConvolutionPreference { scopedConvolutionPreference ?? processConvolutionPreference }
+
+  /// Runs `body` with convolutions on this thread following `preference`.
+  public static func withConvolutionKernels<Result>(_ preference: ConvolutionPreference, _ body: () throws -> Result) rethrows -> Result {
+    try $scopedConvolutionPreference.withValue(preference, operation: body)
+  }
+
+  @TaskLocal private static var scopedConvolutionPreference: ConvolutionPreference?
+  private static let processConvolutionPreference: ConvolutionPreference =
+    ProcessInfo.processInfo.environment["AUTOENCODERKIT_CONVOLUTIONS"].flatMap { ConvolutionPreference(rawValue: $0.lowercased()) } ?? .byShape
+
+  /// The kernel each pass of a convolution over `geometry` to `filters` filters runs.
+  public static func convolutionKernels(geometry g: WindowGeometry, filters: Int)
+    -> (forward: ConvolutionKernel, inputGradient: ConvolutionKernel, weightGradient: ConvolutionKernel)
+  {
+    let products: ConvolutionKernel = g.cellFirstIsCheaper(filters: filters) ? .cellFirst : g.unfoldsToItself ? .product : .unfolded
+    guard g.directApplies(channels: g.channels, filters: filters) else { return (products, products, products) }
+    return (.direct, g.isStrideOne ? .direct : products, .direct)
+  }
+
+  /// The kernel each pass of a transposed convolution over `geometry` (from `WindowGeometry.transposed`)
+  /// from `inputChannels` channels runs.
+  public static func transposedConvolutionKernels(geometry g: WindowGeometry, inputChannels: Int)
+    -> (forward: ConvolutionKernel, inputGradient: ConvolutionKernel, weightGradient: ConvolutionKernel)
+  {
+    guard g.directApplies(channels: g.channels, filters: inputChannels) else { return (.unfolded, .unfolded, .unfolded) }
+    return (g.isStrideOne ? .direct : .unfolded, .direct, .direct)
+  }
+
+  // MARK: - The direct passes
+
+  /// `convolved2D` by the direct kernel: `self` is `[n, h, w, c]` of `g`, `weight` `[kh, kw, c, filters]`.
+  func directConvolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, rectified: Bool) -> Tensor {
+    let n = shape[0], filters = weight.shape[3]
+    var output = Tensor(shape: [n, g.outputHeight, g.outputWidth, filters]) { _ in }
+    withUnsafeBufferPointer { x in
+      weight.withUnsafeBufferPointer { w in
+        withOptionalPointer(bias) { b in
+          output.withUnsafeMutableBufferPointer { y in
+            Tensor.forEachDirectBlock(of: n, geometry: g, filters: filters) { _, block, scratch in
+              withUnsafePointer(to: g.c) {
+                aek_conv_direct($0, block.count, filters, x.baseAddress! + block.lowerBound * g.imageSize, w.baseAddress, b,
+                                rectified ? 1 : 0, y.baseAddress! + block.lowerBound * g.positions * filters, scratch)
+              }
+            }
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  /// The adjoint of a stride-1 convolution over `g` applied to `self` (`[n, outputHeight,
+  /// outputWidth, filters]`), by the direct kernel: a convolution of `self` with the kernel flipped
+  /// and transposed, padded by `kernel − 1 − padding`. `weight` is `[kh, kw, channels, filters]`;
+  /// gives `[n, height, width, channels]`: the convolution's input gradient, or a stride-1
+  /// transposed convolution (plus `bias`, relu'd where `rectified`).
+  func directAdjointConvolved2D(with weight: Tensor, bias: Tensor? = nil, geometry g: WindowGeometry, rectified: Bool = false) -> Tensor {
+    precondition(g.isStrideOne, "the direct adjoint needs stride 1, got \(g)")
+    let filters = weight.shape[3]
+    let adjoint = WindowGeometry(height: g.outputHeight, width: g.outputWidth, channels: filters, kernelHeight: g.kernelHeight,
+                                 kernelWidth: g.kernelWidth, strideHeight: 1, strideWidth: 1, padTop: g.kernelHeight - 1 - g.padTop,
+                                 padLeft: g.kernelWidth - 1 - g.padLeft, outputHeight: g.height, outputWidth: g.width)
+    return directConvolved2D(with: Tensor.flippedTransposedKernel(weight), bias: bias, geometry: adjoint, rectified: rectified)
+  }
+
+  /// The weight gradient of a convolution over `g` from `input` (`[n, h, w, c]`) and the output
+  /// gradient `outputGradient` (`[n, oh, ow, filters]`, already masked by any fused relu), by the
+  /// direct kernel: `[kh, kw, c, filters]`, summed in per-thread partials in a fixed order.
+  static func directConvolutionWeightGradient(input: Tensor, outputGradient: Tensor, geometry g: WindowGeometry) -> Tensor {
+    let n = input.shape[0], filters = outputGradient.shape[3]
+    let size = g.windowSize * filters
+    let parts = Tensor.parts(of: n, work: n * g.positions * size)
+    var partials = Tensor(shape: [parts, size]) { _ in }
+    input.withUnsafeBufferPointer { x in
+      outputGradient.withUnsafeBufferPointer { dy in
+        partials.withUnsafeMutableBufferPointer { dw in
+          Tensor.forEachDirectBlock(of: n, geometry: g, filters: filters) { part, block, scratch in
+            withUnsafePointer(to: g.c) {
+              aek_conv_direct_weight_gradient($0, block.count, filters, x.baseAddress! + block.lowerBound * g.imageSize,
+                                              dy.baseAddress! + block.lowerBound * g.positions * filters,
+                                              Tensor.accumulating(block, part: part, parts: parts, count: n) == 0 ? 0 : 1,
+                                              dw.baseAddress! + part * size, scratch)
+            }
+          }
+        }
+      }
+    }
+    return partials.sum(alongAxis: 0).reshaped(to: [g.kernelHeight, g.kernelWidth, g.channels, filters])
+  }
+
+  /// `[kh, kw, c, f]` to `[kh, kw, f, c]` with the window reversed: entry (ky, kx, f, c) is
+  /// (kh − 1 − ky, kw − 1 − kx, c, f).
+  static func flippedTransposedKernel(_ weight: Tensor) -> Tensor {
+    let (kh, kw, c, f) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+    return Tensor(shape: [kh, kw, f, c]) { out in
+      weight.withUnsafeBufferPointer { w in
+        for ky in 0..<kh {
+          for kx in 0..<kw {
+            let source = w.baseAddress! + ((kh - 1 - ky) * kw + kw - 1 - kx) * c * f, target = out.baseAddress! + (ky * kw + kx) * f * c
+            for channel in 0..<c {
+              for filter in 0..<f { target[filter * c + channel] = source[channel * f + filter] }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// `forEachBlock` with the direct kernels' scratch (a padded image and a repacked kernel) per thread.
+  static func forEachDirectBlock(of count: Int, geometry g: WindowGeometry, filters: Int,
+                                 _ body: (_ part: Int, _ examples: Range<Int>, _ scratch: UnsafeMutablePointer<Float>) -> Void) {
+    let scratch = withUnsafePointer(to: g.c) { aek_conv_direct_scratch($0, filters) }
+    forEachBlock(of: count, work: count * g.positions * g.windowSize * filters, bufferPerExample: 0, fixedBuffer: scratch) {
+      body($0, $1, $2)
+    }
+  }
+}
+
+extension WindowGeometry {
+  var isStrideOne: Bool { strideHeight == 1 && strideWidth == 1 }
+
+  /// Whether the direct kernels compute convolutions over this geometry from `channels` to
+  /// `filters` channels, and are the faster choice (see Docs/Layout.md).
+  func directApplies(channels: Int, filters: Int) -> Bool {
+    switch Tensor.convolutionPreference {
+    case .products: return false
+    case .direct, .byShape:
+      // The C kernels need whole vectors of filters or of channels, and keep per-pair tables on the stack.
+      guard filters % 8 == 0 || channels % 8 == 0, kernelHeight * kernelWidth * channels <= 4096 else { return false }
+      return true
+    }
+  }
+}
+
+/// Calls `body` with a pointer to the optional tensor's storage, or nil.
+func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+  guard let tensor else { return body(nil) }
+  return tensor.withUnsafeBufferPointer { body($0.baseAddress) }
+}
