@@ -53,8 +53,11 @@ static inline aek_direct_plane aek_direct_plane_of(const aek_conv_geometry *g) {
 }
 #endif
 
-/// Copies one image into its zero-padded plane.
-static AEK_NO_LIBC void K(direct_pad)(const aek_conv_geometry *g, aek_direct_plane p, const float *image, float *plane) {
+/// Copies one image into its zero-padded plane; where `mask` is given, a cell reads as zero
+/// unless its mask value is above zero (the output of a fused relu, whose gradient this is), and
+/// where `sums` is given, each channel's (masked) values are added to it.
+static AEK_NO_LIBC void K(direct_pad)(const aek_conv_geometry *g, aek_direct_plane p, const float *image, const float *mask,
+                                      float *sums, float *plane) {
   const long C = g->channels, W = g->width;
   const long inside = W < p.cols - g->pad_left ? W : p.cols - g->pad_left;  // image columns the plane holds
   for (long py = 0; py < p.rows; py++) {
@@ -65,10 +68,31 @@ static AEK_NO_LIBC void K(direct_pad)(const aek_conv_geometry *g, aek_direct_pla
       continue;
     }
     K(zero_run)(row, g->pad_left * C);
-    K(copy_run)(row + g->pad_left * C, image + iy * W * C, inside * C);
+    if (mask) {
+      const float *source = image + iy * W * C, *m = mask + iy * W * C;
+      float *target = row + g->pad_left * C;
+      for (long i = 0; i < inside * C; i++) {
+        const float value = source[i];  // read outside the select, as relu_backward
+        target[i] = m[i] > 0.0f ? value : 0.0f;
+      }
+    } else {
+      K(copy_run)(row + g->pad_left * C, image + iy * W * C, inside * C);
+    }
     K(zero_run)(row + (g->pad_left + inside) * C, (p.cols - g->pad_left - inside) * C);
   }
   K(zero_run)(plane + p.rows * p.cols * C, p.floats - p.rows * p.cols * C);
+  if (sums) {  // every image cell, also those no window reads
+    if (mask) {
+      const float *m = mask;
+      for (long i = 0; i < g->height * W; i++, image += C, m += C)
+        for (long c = 0; c < C; c++) {
+          const float value = image[c];
+          sums[c] += m[c] > 0.0f ? value : 0.0f;
+        }
+    } else {
+      for (long i = 0; i < g->height * W; i++, image += C) K(add_run)(sums, image, C);
+    }
+  }
 }
 
 /// The tiles of one image's outputs: for tile t of `width` pixels, where its first window starts
@@ -106,9 +130,11 @@ static inline void K(direct_offsets)(const aek_conv_geometry *g, aek_direct_plan
     for (long kx = 0; kx < g->kernel_w; kx++) offsets[ky * g->kernel_w + kx] = (ky * p.cols + kx) * g->channels;
 }
 
-/// Forward tile of R pixels × 8·V filters; `w` points at the tile's first filter, rows of `F`.
+/// Forward tile of R pixels × 8·V filters: for each kernel offset k (its input at `offset[k]`
+/// from a window's start) and channel c, weight row k·C + c of `w` (rows of `F`, from the tile's
+/// first filter). Channels innermost, so each pixel's input pointer is set once per offset.
 #define AEK_DIRECT_FORWARD_TILE(NAME, V, R)                                                                          \
-  static inline void NAME(const float *x, long step, const long *offsets, long kernels, long C, const float *w, long F, \
+  static inline void NAME(const float *x, long step, const long *offset, long kernels, long C, const float *w, long F, \
                           const float *bias, int relu, const long *out, float *y) {                                  \
     aek_v8 acc[R][V];                                                                                                \
     for (int v = 0; v < V; v++) {                                                                                    \
@@ -116,7 +142,7 @@ static inline void K(direct_offsets)(const aek_conv_geometry *g, aek_direct_plan
       for (int r = 0; r < R; r++) acc[r][v] = b;                                                                     \
     }                                                                                                                \
     for (long k = 0; k < kernels; k++) {                                                                             \
-      const float *xk = x + offsets[k];                                                                              \
+      const float *xk = x + offset[k];                                                                               \
       const float *wk = w + k * C * F;                                                                               \
       for (long c = 0; c < C; c++) {                                                                                 \
         aek_v8 wv[V];                                                                                                \
@@ -127,17 +153,47 @@ static inline void K(direct_offsets)(const aek_conv_geometry *g, aek_direct_plan
         }                                                                                                            \
       }                                                                                                              \
     }                                                                                                                \
-    for (int r = 0; r < R; r++) {                                                                                    \
-      if (out[r] < 0) continue;                                                                                      \
-      for (int v = 0; v < V; v++) {                                                                                  \
-        const aek_v8 value = relu ? __builtin_elementwise_max(acc[r][v], (aek_v8)0.0f) : acc[r][v];                  \
-        aek_store8(y + out[r] * F + 8 * v, value);                                                                   \
+    AEK_DIRECT_STORE_TILE(V, R)                                                                                      \
+  }
+
+/// The same for one channel and stride 1, where a tile's pixels are consecutive floats: one loop
+/// over the kernel offsets, every input at a constant distance from the offset's pointer.
+#define AEK_DIRECT_FORWARD_TILE_ONE_CHANNEL(NAME, V, R)                                                              \
+  static inline void NAME(const float *x, const long *offset, long kernels, const float *w, long F, const float *bias, \
+                          int relu, const long *out, float *y) {                                                     \
+    aek_v8 acc[R][V];                                                                                                \
+    for (int v = 0; v < V; v++) {                                                                                    \
+      const aek_v8 b = bias ? aek_load8(bias + 8 * v) : (aek_v8)0.0f;                                                \
+      for (int r = 0; r < R; r++) acc[r][v] = b;                                                                     \
+    }                                                                                                                \
+    for (long k = 0; k < kernels; k++) {                                                                             \
+      const float *xk = x + offset[k];                                                                               \
+      aek_v8 wv[V];                                                                                                  \
+      for (int v = 0; v < V; v++) wv[v] = aek_load8(w + k * F + 8 * v);                                             \
+      for (int r = 0; r < R; r++) {                                                                                  \
+        const aek_v8 s = (aek_v8)xk[r];                                                                              \
+        for (int v = 0; v < V; v++) acc[r][v] += s * wv[v];                                                          \
       }                                                                                                              \
     }                                                                                                                \
+    AEK_DIRECT_STORE_TILE(V, R)                                                                                      \
   }
+
+#ifndef AEK_DIRECT_STORE_TILE
+/// Stores a tile's pixels that lie in the image, relu'd where asked.
+#define AEK_DIRECT_STORE_TILE(V, R)                                                                                  \
+  for (int r = 0; r < R; r++) {                                                                                      \
+    if (out[r] < 0) continue;                                                                                        \
+    for (int v = 0; v < V; v++) {                                                                                    \
+      const aek_v8 value = relu ? __builtin_elementwise_max(acc[r][v], (aek_v8)0.0f) : acc[r][v];                    \
+      aek_store8(y + out[r] * F + 8 * v, value);                                                                     \
+    }                                                                                                                \
+  }
+#endif
 
 AEK_DIRECT_FORWARD_TILE(K(direct_forward_tile16), 2, AEK_DIRECT_R16)
 AEK_DIRECT_FORWARD_TILE(K(direct_forward_tile8), 1, AEK_DIRECT_R8)
+AEK_DIRECT_FORWARD_TILE_ONE_CHANNEL(K(direct_forward_one_channel_tile16), 2, AEK_DIRECT_R16)
+AEK_DIRECT_FORWARD_TILE_ONE_CHANNEL(K(direct_forward_one_channel_tile8), 1, AEK_DIRECT_R8)
 
 /// The sums of each of eight vectors' lanes, into sums[0..<8].
 static inline void K(lane_sums8)(const aek_v8 *a, float *sums) {
@@ -152,18 +208,17 @@ static inline void K(lane_sums8)(const aek_v8 *a, float *sums) {
                        __builtin_shufflevector(quads[0], quads[1], 1, 3, 5, 7, 9, 11, 13, 15));
 }
 
-/// Forward tile of 8 pixels for one filter, vectors over channels (C a multiple of 8); `w` holds
-/// the filter's weights as [kernel offset][channel].
-static inline void K(direct_forward_channels_tile)(const float *x, long step, const long *offsets, long kernels, long C,
-                                                   const float *w, float bias, int relu, const long *out, long F, float *y) {
+/// Forward tile of 8 pixels for one filter, vectors over channels (C a multiple of 8), over
+/// `pairs` (kernel offset, 8 channels) pairs at `offset[j]`; `w` holds the filter's weights as
+/// [kernel offset][channel], pair j's at 8·j.
+static inline void K(direct_forward_channels_tile)(const float *x, long step, const long *offset, long pairs, const float *w,
+                                                   float bias, int relu, const long *out, long F, float *y) {
   aek_v8 acc[8];
   for (int r = 0; r < 8; r++) acc[r] = 0.0f;
-  for (long k = 0; k < kernels; k++) {
-    const float *xk = x + offsets[k];
-    for (long c = 0; c < C; c += 8) {
-      const aek_v8 wv = aek_load8(w + k * C + c);
-      for (int r = 0; r < 8; r++) acc[r] += aek_load8(xk + r * step + c) * wv;
-    }
+  for (long j = 0; j < pairs; j++) {
+    const float *xj = x + offset[j];
+    const aek_v8 wv = aek_load8(w + 8 * j);
+    for (int r = 0; r < 8; r++) acc[r] += aek_load8(xj + r * step) * wv;
   }
   float sums[8];
   K(lane_sums8)(acc, sums);
@@ -175,23 +230,42 @@ static inline void K(direct_forward_channels_tile)(const float *x, long step, co
 }
 
 static size_t K(conv_direct_scratch)(const aek_conv_geometry *g, long filters) {
-  return (size_t)(aek_direct_plane_of(g).floats + g->kernel_h * g->kernel_w * g->channels * filters + 16);
+  // The plane, then a repacked kernel (forward) or an image's masked output gradient (weight gradient).
+  const long kernel = g->kernel_h * g->kernel_w * g->channels * filters, outputs = g->out_h * g->out_w * filters;
+  return (size_t)(aek_direct_plane_of(g).floats + (kernel > outputs ? kernel : outputs) + 16);
 }
 
-static void K(conv_direct)(const aek_conv_geometry *g, size_t count, long filters, const float *x, const float *w,
-                           const float *bias, int relu, float *y, float *scratch) {
+/// The (kernel offset, channel) pairs of a window, in the kernel's row order: each one's place in
+/// the plane from the window's start; over channel vectors (`by_channels`), one pair per 8 channels.
+static inline long K(direct_pairs)(const aek_conv_geometry *g, aek_direct_plane p, int by_channels, long *offset) {
+  const long C = g->channels, per = by_channels ? C / 8 : C, width = by_channels ? 8 : 1;
+  long j = 0;
+  for (long ky = 0; ky < g->kernel_h; ky++)
+    for (long kx = 0; kx < g->kernel_w; kx++)
+      for (long c = 0; c < per; c++) offset[j++] = (ky * p.cols + kx) * C + c * width;
+  return j;
+}
+
+static void K(conv_direct)(const aek_conv_geometry *g, size_t count, long filters, const float *x, const float *x_mask,
+                           float *x_sums, const float *w, const float *bias, int relu, float *y, float *scratch) {
   const aek_direct_plane p = aek_direct_plane_of(g);
   const long C = g->channels, F = filters, kernels = g->kernel_h * g->kernel_w;
   const long step = g->stride_w * C;
   float *plane = scratch, *repacked = scratch + p.floats;
-  long offsets[kernels];
-  K(direct_offsets)(g, p, offsets);
-  const int by_filters = F % 8 == 0;
+  const int by_filters = F % 8 == 0, one_channel = C == 1 && step == 1;
+  // By filters: each kernel offset's place from a window's start; over channels, each (offset, 8 channels) pair's.
+  long offset[kernels * C];
+  long pairs = kernels;
+  if (by_filters)
+    for (long k = 0; k < kernels; k++) offset[k] = (k / g->kernel_w * p.cols + k % g->kernel_w) * C;
+  else
+    pairs = K(direct_pairs)(g, p, 1, offset);
   if (!by_filters)  // one filter at a time: its weights as [offset][channel]
     for (long f = 0; f < F; f++)
       for (long i = 0; i < kernels * C; i++) repacked[f * kernels * C + i] = w[i * F + f];
   for (size_t n = 0; n < count; n++) {
-    K(direct_pad)(g, p, x + n * (size_t)(g->height * g->width * C), plane);
+    const size_t image_size = (size_t)(g->height * g->width * C);
+    K(direct_pad)(g, p, x + n * image_size, x_mask ? x_mask + n * image_size : 0, x_sums, plane);
     float *image = y + n * (size_t)(g->out_h * g->out_w * F);
     long out[AEK_DIRECT_RMAX];
     if (by_filters) {
@@ -200,14 +274,20 @@ static void K(conv_direct)(const aek_conv_geometry *g, size_t count, long filter
         const K(direct_walk) walk = K(direct_walk_of)(g, p, AEK_DIRECT_R16);
         for (long t = 0; t < walk.tiles; t++) {
           const long start = K(direct_tile)(g, p, walk, AEK_DIRECT_R16, t, out);
-          K(direct_forward_tile16)(plane + start, step, offsets, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);
+          if (one_channel)
+            K(direct_forward_one_channel_tile16)(plane + start, offset, kernels, w + f, F, bias ? bias + f : 0, relu, out, image + f);
+          else
+            K(direct_forward_tile16)(plane + start, step, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);
         }
       }
       if (f < F) {
         const K(direct_walk) walk = K(direct_walk_of)(g, p, AEK_DIRECT_R8);
         for (long t = 0; t < walk.tiles; t++) {
           const long start = K(direct_tile)(g, p, walk, AEK_DIRECT_R8, t, out);
-          K(direct_forward_tile8)(plane + start, step, offsets, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);
+          if (one_channel)
+            K(direct_forward_one_channel_tile8)(plane + start, offset, kernels, w + f, F, bias ? bias + f : 0, relu, out, image + f);
+          else
+            K(direct_forward_tile8)(plane + start, step, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);
         }
       }
     } else {
@@ -215,16 +295,16 @@ static void K(conv_direct)(const aek_conv_geometry *g, size_t count, long filter
       for (long f = 0; f < F; f++)
         for (long t = 0; t < walk.tiles; t++) {
           const long start = K(direct_tile)(g, p, walk, 8, t, out);
-          K(direct_forward_channels_tile)(plane + start, step, offsets, kernels, C, repacked + f * kernels * C,
-                                          bias ? bias[f] : 0.0f, relu, out, F, image + f);
+          K(direct_forward_channels_tile)(plane + start, step, offset, pairs, repacked + f * kernels * C, bias ? bias[f] : 0.0f,
+                                          relu, out, F, image + f);
         }
     }
   }
 }
 
 /// Weight-gradient block: J (offset, channel) pairs × 8·V filters, summed over one image's outputs
-/// into dw (rows of F, at the block's first filter). `pairs` holds each pair's plane offset and its
-/// row in dw; a row of -1 is padding (computed, not stored).
+/// into dw (rows of F, at the block's first filter). Pair j reads the plane at `offset[j]` from a
+/// window's start and adds to row `row[j]` of dw; a row of -1 is padding (computed, not stored).
 #define AEK_DIRECT_WEIGHT_BLOCK(NAME, V, J)                                                                          \
   static inline void NAME(const aek_conv_geometry *g, aek_direct_plane p, const float *plane, const long *offset,      \
                           const long *row, const float *dy, long F, float *dw) {                                     \
@@ -251,10 +331,12 @@ static void K(conv_direct)(const aek_conv_geometry *g, size_t count, long filter
   }
 
 AEK_DIRECT_WEIGHT_BLOCK(K(direct_weight_block16), 2, AEK_DIRECT_J16)
+AEK_DIRECT_WEIGHT_BLOCK(K(direct_weight_block16_half), 2, AEK_DIRECT_J16 / 2)
 AEK_DIRECT_WEIGHT_BLOCK(K(direct_weight_block8), 1, AEK_DIRECT_J8)
+AEK_DIRECT_WEIGHT_BLOCK(K(direct_weight_block8_half), 1, AEK_DIRECT_J8 / 2)
 
 /// Weight-gradient block over channels (C a multiple of 8), one filter `f`: J vectors of 8
-/// channels at (offset, first channel) pairs; each adds to dw[offset][channel..+8][f].
+/// channels at (offset, first channel) pairs; each adds to dw[row][channel..+8][f].
 static inline void K(direct_weight_channels_block)(const aek_conv_geometry *g, aek_direct_plane p, const float *plane,
                                                    const long *offset, const long *row, const float *dy, long F, long f,
                                                    float *dw) {
@@ -263,9 +345,9 @@ static inline void K(direct_weight_channels_block)(const aek_conv_geometry *g, a
   const long C = g->channels, step = g->stride_w * C;
   for (long oy = 0; oy < g->out_h; oy++) {
     const float *x = plane + oy * g->stride_h * p.cols * C;
-    const float *d = dy + oy * g->out_w * F + f;
-    for (long ox = 0; ox < g->out_w; ox++, x += step, d += F) {
-      const aek_v8 s = (aek_v8)d[0];
+    const long first = oy * g->out_w * F + f;
+    for (long ox = 0; ox < g->out_w; ox++, x += step) {
+      const aek_v8 s = (aek_v8)dy[first + ox * F];
       for (int j = 0; j < AEK_DIRECT_J8; j++) acc[j] += aek_load8(x + offset[j]) * s;
     }
   }
@@ -277,49 +359,59 @@ static inline void K(direct_weight_channels_block)(const aek_conv_geometry *g, a
   }
 }
 
+/// Runs `full`-pair blocks over the pairs while whole ones remain, then `half`-pair ones (the last
+/// padded), so at most half a block is padding.
+#define AEK_DIRECT_BLOCKS(FULL, HALF, J, ...)                                        \
+  do {                                                                               \
+    long i_ = 0;                                                                     \
+    for (; i_ + (J) <= pairs; i_ += (J)) FULL(g, p, plane, offset + i_, row + i_, __VA_ARGS__); \
+    for (; i_ < pairs; i_ += (J) / 2) HALF(g, p, plane, offset + i_, row + i_, __VA_ARGS__);    \
+  } while (0)
+
 static void K(conv_direct_weight_gradient)(const aek_conv_geometry *g, size_t count, long filters, const float *x,
-                                           const float *dy, int accumulate, float *dw, float *scratch) {
+                                           const float *x_mask, float *x_sums, const float *dy, const float *dy_mask,
+                                           int accumulate, float *dw, float *dy_sums, float *scratch) {
   const aek_direct_plane p = aek_direct_plane_of(g);
   const long C = g->channels, F = filters, kernels = g->kernel_h * g->kernel_w;
   float *plane = scratch;
-  long offsets[kernels];
-  K(direct_offsets)(g, p, offsets);
-  if (!accumulate) K(zero_run)(dw, kernels * C * F);
   const int by_filters = F % 8 == 0;
-  // The (offset, channel) pairs, or (offset, 8 channels) pairs over channels, padded to whole blocks
-  // with pairs that read the window's start and are not stored.
-  const long block = by_filters ? (F >= 16 ? AEK_DIRECT_J16 : AEK_DIRECT_J8) : AEK_DIRECT_J8;
-  const long pairs = by_filters ? kernels * C : kernels * (C / 8);
-  const long padded = (pairs + AEK_DIRECT_J8 - 1) / AEK_DIRECT_J8 * AEK_DIRECT_J8;
-  long offset[padded], row[padded];
-  for (long i = 0; i < padded; i++) {
-    if (i >= pairs) {
-      offset[i] = 0;
-      row[i] = -1;
-    } else if (by_filters) {
-      offset[i] = offsets[i / C] + i % C;
-      row[i] = i;  // (k, c) is row k·C + c of dw
-    } else {
-      const long k = i / (C / 8), c = i % (C / 8) * 8;
-      offset[i] = offsets[k] + c;
-      row[i] = k * C + c;
-    }
+  if (dw && !accumulate) K(zero_run)(dw, kernels * C * F);
+  // The pairs, and padding pairs up to a whole block that read the window's start and are not stored.
+  long offset[kernels * C + AEK_DIRECT_J8], row[kernels * C + AEK_DIRECT_J8];
+  const long pairs = K(direct_pairs)(g, p, !by_filters, offset);
+  for (long i = 0; i < pairs; i++) row[i] = by_filters ? i : i * 8;  // (k, c) is row k·C + c of dw
+  for (long i = pairs; i < pairs + AEK_DIRECT_J8; i++) {
+    offset[i] = 0;
+    row[i] = -1;
   }
+  const size_t outputs = (size_t)(g->out_h * g->out_w * F);
+  float *masked = scratch + p.floats;  // an image's masked output gradient
   for (size_t n = 0; n < count; n++) {
-    K(direct_pad)(g, p, x + n * (size_t)(g->height * g->width * C), plane);
-    const float *d = dy + n * (size_t)(g->out_h * g->out_w * F);
-    if (by_filters) {
-      long f = 0;
-      for (; f + 16 <= F; f += 16)
-        for (long i = 0; i < pairs; i += block)
-          K(direct_weight_block16)(g, p, plane, offset + i, row + i, d + f, F, dw + f);
-      if (f < F)
-        for (long i = 0; i < pairs; i += AEK_DIRECT_J8)
-          K(direct_weight_block8)(g, p, plane, offset + i, row + i, d + f, F, dw + f);
-    } else {
-      for (long f = 0; f < F; f++)
-        for (long i = 0; i < pairs; i += AEK_DIRECT_J8)
-          K(direct_weight_channels_block)(g, p, plane, offset + i, row + i, d, F, f, dw);
+    const size_t image_size = (size_t)(g->height * g->width * C);
+    const float *d = dy + n * outputs;
+    if (dy_mask) {  // once per image, not once per block of pairs
+      const float *m = dy_mask + n * outputs;
+      for (size_t i = 0; i < outputs; i++) {
+        const float value = d[i];
+        masked[i] = m[i] > 0.0f ? value : 0.0f;
+      }
+      d = masked;
+    }
+    if (dy_sums)  // the bias gradient, while the image's output gradient is in cache
+      for (long o = 0; o < g->out_h * g->out_w; o++) K(add_run)(dy_sums, d + o * F, F);
+    if (dw) {
+      K(direct_pad)(g, p, x + n * image_size, x_mask ? x_mask + n * image_size : 0, x_sums, plane);
+      if (by_filters) {
+        long f = 0;
+        for (; f + 16 <= F; f += 16)
+          AEK_DIRECT_BLOCKS(K(direct_weight_block16), K(direct_weight_block16_half), AEK_DIRECT_J16, d + f, F, dw + f);
+        if (f < F)
+          AEK_DIRECT_BLOCKS(K(direct_weight_block8), K(direct_weight_block8_half), AEK_DIRECT_J8, d + f, F, dw + f);
+      } else {
+        for (long f = 0; f < F; f++)
+          for (long i = 0; i < pairs; i += AEK_DIRECT_J8)
+            K(direct_weight_channels_block)(g, p, plane, offset + i, row + i, d, F, f, dw);
+      }
     }
   }
 }

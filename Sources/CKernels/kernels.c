@@ -193,13 +193,14 @@ DISPATCH(void, upsample_nearest_backward,
 DISPATCH(void, fill_rows, (size_t rows, size_t cols, const float *row, float *out), (rows, cols, row, out))
 DISPATCH(size_t, conv_direct_scratch, (const aek_conv_geometry *g, long filters), (g, filters))
 DISPATCH(void, conv_direct,
-         (const aek_conv_geometry *g, size_t count, long filters, const float *x, const float *w,
-          const float *bias, int relu, float *y, float *scratch),
-         (g, count, filters, x, w, bias, relu, y, scratch))
+         (const aek_conv_geometry *g, size_t count, long filters, const float *x, const float *x_mask,
+          float *x_sums, const float *w, const float *bias, int relu, float *y, float *scratch),
+         (g, count, filters, x, x_mask, x_sums, w, bias, relu, y, scratch))
 DISPATCH(void, conv_direct_weight_gradient,
-         (const aek_conv_geometry *g, size_t count, long filters, const float *x, const float *dy,
-          int accumulate, float *dw, float *scratch),
-         (g, count, filters, x, dy, accumulate, dw, scratch))
+         (const aek_conv_geometry *g, size_t count, long filters, const float *x, const float *x_mask,
+          float *x_sums, const float *dy, const float *dy_mask, int accumulate, float *dw,
+          float *dy_sums, float *scratch),
+         (g, count, filters, x, x_mask, x_sums, dy, dy_mask, accumulate, dw, dy_sums, scratch))
 DISPATCH(void, window_gather, (const aek_conv_geometry *g, size_t count, long filters, const float *z, float *y),
          (g, count, filters, z, y))
 DISPATCH(void, window_scatter, (const aek_conv_geometry *g, size_t count, long filters, const float *dy, float *dz),

@@ -79,16 +79,18 @@ extension Tensor {
                                            forInput: Bool, forWeight: Bool, forBias: Bool, rectifiedOutput: Tensor?)
     -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
   {
-    let filters = weight.shape[3]
-    let dy = rectifiedOutput.map { Tensor.reluBackward(outputGradient, output: $0) } ?? outputGradient
-    let bias = forBias ? dy.reshaped(to: [dy.count / filters, filters]).sum(alongAxis: 0).reshaped(to: [filters]) : nil
-    let weightGradient = forWeight ? directConvolutionWeightGradient(input: input, outputGradient: dy, geometry: g) : nil
-    guard forInput else { return (nil, weightGradient, bias) }
-    let inputGradient = Tensor.convolutionKernels(geometry: g, filters: filters).inputGradient == .direct
-      ? dy.directAdjointConvolved2D(with: weight, geometry: g)
-      : productConvolution2DGradients(input: input, weight: weight, outputGradient: dy, geometry: g, forInput: true, forWeight: false,
-                                      forBias: false, rectifiedOutput: nil).input
-    return (inputGradient, weightGradient, bias)
+    // The relu's mask and the bias gradient are taken inside the kernels, while each image is in cache.
+    let direct = forInput && g.isStrideOne
+    let adjoint = direct ? outputGradient.directAdjointConvolved2D(with: weight, geometry: g, mask: rectifiedOutput, summingChannels: forBias) : nil
+    let rest = forWeight || (forBias && adjoint == nil)
+      ? directConvolutionWeightGradient(input: input, outputGradient: outputGradient, outputMask: rectifiedOutput, geometry: g,
+                                        forWeight: forWeight, summingFilters: forBias && adjoint == nil)
+      : nil
+    let inputGradient = forInput && !direct
+      ? productConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g, forInput: true,
+                                      forWeight: false, forBias: false, rectifiedOutput: rectifiedOutput).input
+      : adjoint?.output
+    return (inputGradient, rest?.weight, adjoint?.channelSums ?? rest?.filterSums)
   }
 
   /// `convolution2DGradients` by matrix products: unfolded or cell first.
@@ -289,7 +291,7 @@ extension Tensor {
                  "transposed convolution weight \(weight.shape), expected \([g.kernelHeight, g.kernelWidth, g.channels, inputChannels])")
     precondition(bias == nil || bias!.shape == [g.channels], "transposed convolution bias \(bias!.shape) for \(g.channels) filters")
     if Tensor.transposedConvolutionKernels(geometry: g, inputChannels: inputChannels).forward == .direct {
-      return directAdjointConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified)
+      return directAdjointConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified).output
     }
     var output = Tensor(shape: [n, g.height, g.width, g.channels]) { _ in }
     withUnsafeBufferPointer { x in
@@ -328,12 +330,16 @@ extension Tensor {
                  "transposed convolution output gradient \(outputGradient.shape), expected \([n, g.height, g.width, g.channels])")
     if Tensor.transposedConvolutionKernels(geometry: g, inputChannels: inputChannels).weightGradient == .direct {
       // The input gradient is the convolution of ∂y over the geometry; the weight gradient that
-      // convolution's weight gradient with the roles of image and output gradient exchanged.
-      let dy = rectifiedOutput.map { Tensor.reluBackward(outputGradient, output: $0) } ?? outputGradient
-      let bias = forBias ? dy.reshaped(to: [dy.count / g.channels, g.channels]).sum(alongAxis: 0).reshaped(to: [g.channels]) : nil
-      let inputGradient = forInput ? dy.directConvolved2D(with: weight, bias: nil, geometry: g, rectified: false) : nil
-      let weightGradient = forWeight ? directConvolutionWeightGradient(input: dy, outputGradient: input, geometry: g) : nil
-      return (inputGradient, weightGradient, bias)
+      // convolution's weight gradient with the roles of image and output gradient exchanged. The
+      // relu's mask and the bias gradient (sums of ∂y) are taken inside the kernels.
+      let inputGradient = forInput
+        ? outputGradient.directConvolved2D(with: weight, bias: nil, geometry: g, rectified: false, mask: rectifiedOutput, summingChannels: forBias)
+        : nil
+      let rest = forWeight || (forBias && inputGradient == nil)
+        ? directConvolutionWeightGradient(input: outputGradient, inputMask: rectifiedOutput, outputGradient: input, geometry: g,
+                                          forWeight: true, summingChannels: forBias && inputGradient == nil)
+        : nil
+      return (inputGradient?.output, forWeight ? rest?.weight : nil, inputGradient?.channelSums ?? rest?.channelSums)
     }
     let windowSize = g.windowSize
     var inputGradient: Tensor? = forInput ? Tensor(shape: input.shape) { _ in } : nil
@@ -528,8 +534,3 @@ extension Tensor {
   }
 }
 
-/// Calls `body` with a pointer to the optional tensor's mutable storage, or nil.
-private func withOptionalMutablePointer<R>(_ tensor: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
-  guard tensor != nil else { return body(nil) }
-  return tensor!.withUnsafeMutableBufferPointer { body($0.baseAddress) }
-}

@@ -73,62 +73,97 @@ extension Tensor {
 
   /// `convolved2D` by the direct kernel: `self` is `[n, h, w, c]` of `g`, `weight` `[kh, kw, c, filters]`.
   func directConvolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, rectified: Bool) -> Tensor {
+    directConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified, mask: nil, summingChannels: false).output
+  }
+
+  /// The direct convolution of `self` read through `mask` (zero where the mask is not above zero:
+  /// `self` is then the gradient of a fused relu's output `mask`), and with `summingChannels` the
+  /// sums of each channel of (masked) `self`, added up per thread in a fixed order.
+  func directConvolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, rectified: Bool, mask: Tensor?,
+                         summingChannels: Bool) -> (output: Tensor, channelSums: Tensor?) {
     let n = shape[0], filters = weight.shape[3]
+    let parts = Tensor.directParts(of: n, geometry: g, filters: filters)
     var output = Tensor(shape: [n, g.outputHeight, g.outputWidth, filters]) { _ in }
+    var sums: Tensor? = summingChannels ? Tensor.zeros(shape: [parts, g.channels]) : nil
     withUnsafeBufferPointer { x in
       weight.withUnsafeBufferPointer { w in
         withOptionalPointer(bias) { b in
-          output.withUnsafeMutableBufferPointer { y in
-            Tensor.forEachDirectBlock(of: n, geometry: g, filters: filters) { _, block, scratch in
-              withUnsafePointer(to: g.c) {
-                aek_conv_direct($0, block.count, filters, x.baseAddress! + block.lowerBound * g.imageSize, w.baseAddress, b,
-                                rectified ? 1 : 0, y.baseAddress! + block.lowerBound * g.positions * filters, scratch)
+          withOptionalPointer(mask) { m in
+            withOptionalMutablePointer(&sums) { sums in
+              output.withUnsafeMutableBufferPointer { y in
+                Tensor.forEachDirectBlock(of: n, geometry: g, filters: filters) { part, block, scratch in
+                  withUnsafePointer(to: g.c) {
+                    aek_conv_direct($0, block.count, filters, x.baseAddress! + block.lowerBound * g.imageSize,
+                                    m.map { $0 + block.lowerBound * g.imageSize }, sums.map { $0 + part * g.channels }, w.baseAddress, b,
+                                    rectified ? 1 : 0, y.baseAddress! + block.lowerBound * g.positions * filters, scratch)
+                  }
+                }
               }
             }
           }
         }
       }
     }
-    return output
+    return (output, sums.map { $0.sum(alongAxis: 0).reshaped(to: [g.channels]) })
   }
 
   /// The adjoint of a stride-1 convolution over `g` applied to `self` (`[n, outputHeight,
   /// outputWidth, filters]`), by the direct kernel: a convolution of `self` with the kernel flipped
   /// and transposed, padded by `kernel − 1 − padding`. `weight` is `[kh, kw, channels, filters]`;
-  /// gives `[n, height, width, channels]`: the convolution's input gradient, or a stride-1
-  /// transposed convolution (plus `bias`, relu'd where `rectified`).
-  func directAdjointConvolved2D(with weight: Tensor, bias: Tensor? = nil, geometry g: WindowGeometry, rectified: Bool = false) -> Tensor {
+  /// gives `[n, height, width, channels]`: the convolution's input gradient (from `self` masked by
+  /// `mask`, with each filter's sum of it where asked), or a stride-1 transposed convolution (plus
+  /// `bias`, relu'd where `rectified`).
+  func directAdjointConvolved2D(with weight: Tensor, bias: Tensor? = nil, geometry g: WindowGeometry, rectified: Bool = false,
+                                mask: Tensor? = nil, summingChannels: Bool = false) -> (output: Tensor, channelSums: Tensor?) {
     precondition(g.isStrideOne, "the direct adjoint needs stride 1, got \(g)")
     let filters = weight.shape[3]
     let adjoint = WindowGeometry(height: g.outputHeight, width: g.outputWidth, channels: filters, kernelHeight: g.kernelHeight,
                                  kernelWidth: g.kernelWidth, strideHeight: 1, strideWidth: 1, padTop: g.kernelHeight - 1 - g.padTop,
                                  padLeft: g.kernelWidth - 1 - g.padLeft, outputHeight: g.height, outputWidth: g.width)
-    return directConvolved2D(with: Tensor.flippedTransposedKernel(weight), bias: bias, geometry: adjoint, rectified: rectified)
+    return directConvolved2D(with: Tensor.flippedTransposedKernel(weight), bias: bias, geometry: adjoint, rectified: rectified, mask: mask,
+                             summingChannels: summingChannels)
   }
 
   /// The weight gradient of a convolution over `g` from `input` (`[n, h, w, c]`) and the output
-  /// gradient `outputGradient` (`[n, oh, ow, filters]`, already masked by any fused relu), by the
-  /// direct kernel: `[kh, kw, c, filters]`, summed in per-thread partials in a fixed order.
-  static func directConvolutionWeightGradient(input: Tensor, outputGradient: Tensor, geometry g: WindowGeometry) -> Tensor {
+  /// gradient (`[n, oh, ow, filters]`), each read through its mask where given (see
+  /// `directConvolved2D`), by the direct kernel: `[kh, kw, c, filters]`, and where asked each
+  /// filter's sum of the output gradient and each channel's of the input (the bias gradient of a
+  /// convolution and of a transposed one). Summed in per-thread partials in a fixed order.
+  static func directConvolutionWeightGradient(input: Tensor, inputMask: Tensor? = nil, outputGradient: Tensor, outputMask: Tensor? = nil,
+                                              geometry g: WindowGeometry, forWeight: Bool = true, summingFilters: Bool = false,
+                                              summingChannels: Bool = false) -> (weight: Tensor?, filterSums: Tensor?, channelSums: Tensor?) {
     let n = input.shape[0], filters = outputGradient.shape[3]
     let size = g.windowSize * filters
-    let parts = Tensor.parts(of: n, work: n * g.positions * size)
-    var partials = Tensor(shape: [parts, size]) { _ in }
+    let parts = Tensor.directParts(of: n, geometry: g, filters: filters)
+    var partials: Tensor? = forWeight ? Tensor(shape: [parts, size]) { _ in } : nil
+    var filterSums: Tensor? = summingFilters ? Tensor.zeros(shape: [parts, filters]) : nil
+    var channelSums: Tensor? = summingChannels ? Tensor.zeros(shape: [parts, g.channels]) : nil
     input.withUnsafeBufferPointer { x in
       outputGradient.withUnsafeBufferPointer { dy in
-        partials.withUnsafeMutableBufferPointer { dw in
-          Tensor.forEachDirectBlock(of: n, geometry: g, filters: filters) { part, block, scratch in
-            withUnsafePointer(to: g.c) {
-              aek_conv_direct_weight_gradient($0, block.count, filters, x.baseAddress! + block.lowerBound * g.imageSize,
-                                              dy.baseAddress! + block.lowerBound * g.positions * filters,
-                                              Tensor.accumulating(block, part: part, parts: parts, count: n) == 0 ? 0 : 1,
-                                              dw.baseAddress! + part * size, scratch)
+        withOptionalPointer(inputMask) { xMask in
+          withOptionalPointer(outputMask) { dyMask in
+            withOptionalMutablePointer(&partials) { dw in
+              withOptionalMutablePointer(&filterSums) { filterSums in
+                withOptionalMutablePointer(&channelSums) { channelSums in
+                  Tensor.forEachDirectBlock(of: n, geometry: g, filters: filters) { part, block, scratch in
+                    let (inputs, outputs) = (block.lowerBound * g.imageSize, block.lowerBound * g.positions * filters)
+                    withUnsafePointer(to: g.c) {
+                      aek_conv_direct_weight_gradient($0, block.count, filters, x.baseAddress! + inputs, xMask.map { $0 + inputs },
+                                                      channelSums.map { $0 + part * g.channels }, dy.baseAddress! + outputs,
+                                                      dyMask.map { $0 + outputs },
+                                                      Tensor.accumulating(block, part: part, parts: parts, count: n) == 0 ? 0 : 1,
+                                                      dw.map { $0 + part * size }, filterSums.map { $0 + part * filters }, scratch)
+                    }
+                  }
+                }
+              }
             }
           }
         }
       }
     }
-    return partials.sum(alongAxis: 0).reshaped(to: [g.kernelHeight, g.kernelWidth, g.channels, filters])
+    return (partials.map { $0.sum(alongAxis: 0).reshaped(to: [g.kernelHeight, g.kernelWidth, g.channels, filters]) },
+            filterSums.map { $0.sum(alongAxis: 0).reshaped(to: [filters]) }, channelSums.map { $0.sum(alongAxis: 0).reshaped(to: [g.channels]) })
   }
 
   /// `[kh, kw, c, f]` to `[kh, kw, f, c]` with the window reversed: entry (ky, kx, f, c) is
@@ -157,6 +192,11 @@ extension Tensor {
       body($0, $1, $2)
     }
   }
+
+  /// The parts `forEachDirectBlock` splits `count` examples into.
+  static func directParts(of count: Int, geometry g: WindowGeometry, filters: Int) -> Int {
+    parts(of: count, work: count * g.positions * g.windowSize * filters)
+  }
 }
 
 extension WindowGeometry {
@@ -173,6 +213,12 @@ extension WindowGeometry {
       return true
     }
   }
+}
+
+/// Calls `body` with a pointer to the optional tensor's mutable storage, or nil.
+func withOptionalMutablePointer<R>(_ tensor: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+  guard tensor != nil else { return body(nil) }
+  return tensor!.withUnsafeMutableBufferPointer { body($0.baseAddress) }
 }
 
 /// Calls `body` with a pointer to the optional tensor's storage, or nil.

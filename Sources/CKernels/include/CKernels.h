@@ -249,15 +249,22 @@ void aek_window_gather(const aek_conv_geometry *g, size_t count, long filters, c
 void aek_window_scatter(const aek_conv_geometry *g, size_t count, long filters, const float *dy, float *dz);
 /// Direct convolution (direct_convolution_body.h), for few channels: y[n, oy, ox, f] = bias[f] +
 /// sum over (ky, kx, c) of x[n, oy*stride_h + ky - pad_top, ox*stride_w + kx - pad_left, c] *
-/// w[ky, kx, c, f] (zero outside the image), relu'd where `relu` is set. Needs filters % 8 == 0
-/// or channels % 8 == 0; `scratch` holds aek_conv_direct_scratch(g, filters) floats.
+/// w[ky, kx, c, f] (zero outside the image), relu'd where `relu` is set. Where `x_mask` (x's
+/// shape) is given, x reads as zero unless x_mask > 0 (x is the gradient of a fused relu's
+/// output); where `x_sums` is given, each channel's sum of (masked) x is added to it. Needs
+/// filters % 8 == 0 or channels % 8 == 0; `scratch` holds aek_conv_direct_scratch(g, filters) floats.
 void aek_conv_direct(const aek_conv_geometry *g, size_t count, long filters, const float *x,
-                     const float *w, const float *bias, int relu, float *y, float *scratch);
+                     const float *x_mask, float *x_sums, const float *w, const float *bias, int relu,
+                     float *y, float *scratch);
 /// dw[ky, kx, c, f] (= 0 first unless `accumulate`) += sum over the `count` images' outputs of
-/// x[n, window + (ky, kx), c] * dy[n, oy, ox, f]. The same conditions and scratch as aek_conv_direct.
+/// x[n, window + (ky, kx), c] * dy[n, oy, ox, f], each of x and dy masked as in aek_conv_direct
+/// where its mask is given. `x_sums` and `dy_sums` (where given) += each channel's sum of
+/// (masked) x and each filter's of (masked) dy; dw may be null, and then x_sums is not computed.
+/// The same conditions and scratch as aek_conv_direct.
 void aek_conv_direct_weight_gradient(const aek_conv_geometry *g, size_t count, long filters,
-                                     const float *x, const float *dy, int accumulate, float *dw,
-                                     float *scratch);
+                                     const float *x, const float *x_mask, float *x_sums,
+                                     const float *dy, const float *dy_mask, int accumulate,
+                                     float *dw, float *dy_sums, float *scratch);
 /// The scratch floats aek_conv_direct and aek_conv_direct_weight_gradient need per thread.
 size_t aek_conv_direct_scratch(const aek_conv_geometry *g, long filters);
 /// out[c] += sum over the rows of x[r, c] (a bias gradient, block by block).
