@@ -28,10 +28,13 @@
 #define AEK_DIRECT_DEFINED
 /// Output pixels per forward tile with 16 filters, and with 8 (or one filter over channels).
 #define AEK_DIRECT_R16 6
-#define AEK_DIRECT_R8 12
+#define AEK_DIRECT_R8 8
 /// (offset, channel) pairs per weight-gradient block with 16 filters, and with 8.
 #define AEK_DIRECT_J16 6
 #define AEK_DIRECT_J8 12
+/// Channel-vector pairs per weight-gradient block for fewer than 8 filters: a 3×3 kernel's pairs
+/// come in nines, and nine offsets stay in registers.
+#define AEK_DIRECT_JC 9
 /// The widest tile along an output row, for the plane's width in row mode.
 #define AEK_DIRECT_RMAX 12
 
@@ -335,23 +338,23 @@ AEK_DIRECT_WEIGHT_BLOCK(K(direct_weight_block16_half), 2, AEK_DIRECT_J16 / 2)
 AEK_DIRECT_WEIGHT_BLOCK(K(direct_weight_block8), 1, AEK_DIRECT_J8)
 AEK_DIRECT_WEIGHT_BLOCK(K(direct_weight_block8_half), 1, AEK_DIRECT_J8 / 2)
 
-/// Weight-gradient block over channels (C a multiple of 8), one filter `f`: J vectors of 8
+/// Weight-gradient block over channels (C a multiple of 8), one filter `f`: JC vectors of 8
 /// channels at (offset, first channel) pairs; each adds to dw[row][channel..+8][f].
 static inline void K(direct_weight_channels_block)(const aek_conv_geometry *g, aek_direct_plane p, const float *plane,
                                                    const long *offset, const long *row, const float *dy, long F, long f,
                                                    float *dw) {
-  aek_v8 acc[AEK_DIRECT_J8];
-  for (int j = 0; j < AEK_DIRECT_J8; j++) acc[j] = 0.0f;
+  aek_v8 acc[AEK_DIRECT_JC];
+  for (int j = 0; j < AEK_DIRECT_JC; j++) acc[j] = 0.0f;
   const long C = g->channels, step = g->stride_w * C;
   for (long oy = 0; oy < g->out_h; oy++) {
     const float *x = plane + oy * g->stride_h * p.cols * C;
     const long first = oy * g->out_w * F + f;
     for (long ox = 0; ox < g->out_w; ox++, x += step) {
       const aek_v8 s = (aek_v8)dy[first + ox * F];
-      for (int j = 0; j < AEK_DIRECT_J8; j++) acc[j] += aek_load8(x + offset[j]) * s;
+      for (int j = 0; j < AEK_DIRECT_JC; j++) acc[j] += aek_load8(x + offset[j]) * s;
     }
   }
-  for (int j = 0; j < AEK_DIRECT_J8; j++) {
+  for (int j = 0; j < AEK_DIRECT_JC; j++) {
     if (row[j] < 0) continue;
     float sums[8];
     aek_store8(sums, acc[j]);
@@ -409,7 +412,7 @@ static void K(conv_direct_weight_gradient)(const aek_conv_geometry *g, size_t co
           AEK_DIRECT_BLOCKS(K(direct_weight_block8), K(direct_weight_block8_half), AEK_DIRECT_J8, d + f, F, dw + f);
       } else {
         for (long f = 0; f < F; f++)
-          for (long i = 0; i < pairs; i += AEK_DIRECT_J8)
+          for (long i = 0; i < pairs; i += AEK_DIRECT_JC)
             K(direct_weight_channels_block)(g, p, plane, offset + i, row + i, d, F, f, dw);
       }
     }
