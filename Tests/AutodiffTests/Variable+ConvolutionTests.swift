@@ -29,6 +29,33 @@ import Testing
     expectGradientsMatchFiniteDifferences(at: [x, w]) { $0[0].transposedConvolved2D(with: $0[1], bias: nil, geometry: g) }
   }
 
+  /// The direct kernels' paths (8 or 16 filters, or channels in vectors of 8; stride 1 and 2)
+  /// against finite differences at every SIMD level the CPU runs; with a fused relu (whose kink
+  /// finite differences cannot cross) against relu after the convolution, values and gradients.
+  @Test(arguments: [(1, 16, 1, Padding.same), (2, 8, 2, .valid), (8, 3, 1, .valid), (8, 1, 2, .same)])
+  func directConvolutionGradientsAtEverySIMDLevel(channels: Int, filters: Int, stride: Int, padding: Padding) throws {
+    let g = try WindowGeometry(height: 5, width: 6, channels: channels, kernel: (3, 3), stride: (stride, stride), padding: padding)
+    let t = try WindowGeometry.transposed(height: 4, width: 3, channels: channels, kernel: (3, 3), stride: (stride, stride), padding: padding)
+    let x = randomTensor([2, 5, 6, channels], seed: 50), w = randomTensor([3, 3, channels, filters], seed: 51)
+    let xt = randomTensor([2, 4, 3, filters], seed: 52), b = randomTensor([filters], seed: 53), bt = randomTensor([channels], seed: 54)
+    #expect(Tensor.withConvolutionKernels(.direct) { Tensor.convolutionKernels(geometry: g, filters: filters).weightGradient } == .direct)
+    for level in SIMDLevel.allCases where level.rawValue <= SIMDLevel.supported.rawValue {
+      SIMDLevel.withKernels(at: level) {
+        Tensor.withConvolutionKernels(.direct) {
+          expectGradientsMatchFiniteDifferences(at: [x, w, b]) { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g) }
+          expectGradientsMatchFiniteDifferences(at: [xt, w, bt]) { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t) }
+          let fused = gradients(of: { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g, rectified: true) }, at: [x, w, b]).analytic
+          let composed = gradients(of: { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g).relu() }, at: [x, w, b]).analytic
+          let fusedTransposed = gradients(of: { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t, rectified: true) },
+                                          at: [xt, w, bt]).analytic
+          let composedTransposed = gradients(of: { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t).relu() },
+                                             at: [xt, w, bt]).analytic
+          for (a, b) in zip(fused + fusedTransposed, composed + composedTransposed) { expectClose(a, b, rtol: 1e-5, atol: 1e-5, "\(level.name)") }
+        }
+      }
+    }
+  }
+
   @Test(arguments: [(2, 2, Padding.valid), (2, 2, .same), (3, 2, .same), (3, 1, .valid)])
   func maxPoolingGradients(kernel: Int, stride: Int, padding: Padding) throws {
     let g = try WindowGeometry(height: 7, width: 6, channels: 2, kernel: (kernel, kernel), stride: (stride, stride), padding: padding)
@@ -80,3 +107,4 @@ import Testing
     for (a, b) in zip(fused, composed) { expectClose(a, b, rtol: 1e-5, atol: 1e-5) }
   }
 }
+
