@@ -155,8 +155,40 @@ static AEK_NO_LIBC void K(col2im)(const aek_conv_geometry *g, size_t count, cons
   }
 }
 
+/// 2×2 windows of stride 2 wholly inside the image (the usual pooling): four cells per window, in
+/// the generic kernel's order, each channel a straight vectorizable line.
+static void K(max_pool_2x2)(const aek_conv_geometry *g, size_t count, const float *x, float *y, int32_t *argmax) {
+  const long H = g->height, W = g->width, C = g->channels;
+  for (size_t n = 0; n < count; n++) {
+    const float *img = x + n * (size_t)(H * W * C);
+    for (long oy = 0; oy < g->out_h; oy++)
+      for (long ox = 0; ox < g->out_w; ox++, y += C, argmax += C) {
+        const int32_t first = (int32_t)((2 * oy * W + 2 * ox) * C), right = first + (int32_t)C;
+        const int32_t below = first + (int32_t)(W * C), diagonal = below + (int32_t)C;
+        for (long c = 0; c < C; c++) {
+          const float a = img[first + c], b = img[right + c], d = img[below + c], e = img[diagonal + c];
+          float best = a;
+          int32_t at = first + (int32_t)c;
+          at = b > best ? right + (int32_t)c : at;
+          best = b > best ? b : best;
+          at = d > best ? below + (int32_t)c : at;
+          best = d > best ? d : best;
+          at = e > best ? diagonal + (int32_t)c : at;
+          best = e > best ? e : best;
+          y[c] = best;
+          argmax[c] = at;
+        }
+      }
+  }
+}
+
 static void K(max_pool)(const aek_conv_geometry *g, size_t count, const float *x, float *y, int32_t *argmax) {
   const long H = g->height, W = g->width, C = g->channels;
+  if (g->kernel_h == 2 && g->kernel_w == 2 && g->stride_h == 2 && g->stride_w == 2 && g->pad_top == 0 && g->pad_left == 0 &&
+      2 * g->out_h <= H && 2 * g->out_w <= W) {
+    K(max_pool_2x2)(g, count, x, y, argmax);
+    return;
+  }
   for (size_t n = 0; n < count; n++) {
     const float *img = x + n * (size_t)(H * W * C);
     for (long oy = 0; oy < g->out_h; oy++) {

@@ -233,9 +233,9 @@ static inline void K(direct_forward_channels_tile)(const float *x, long step, co
 }
 
 static size_t K(conv_direct_scratch)(const aek_conv_geometry *g, long filters) {
-  // The plane, then a repacked kernel (forward) or an image's masked output gradient (weight gradient).
+  // The plane, an image's masked output gradient (weight gradient), a repacked kernel (forward).
   const long kernel = g->kernel_h * g->kernel_w * g->channels * filters, outputs = g->out_h * g->out_w * filters;
-  return (size_t)(aek_direct_plane_of(g).floats + (kernel > outputs ? kernel : outputs) + 16);
+  return (size_t)(aek_direct_plane_of(g).floats + outputs + kernel + 16);
 }
 
 /// The (kernel offset, channel) pairs of a window, in the kernel's row order: each one's place in
@@ -249,59 +249,81 @@ static inline long K(direct_pairs)(const aek_conv_geometry *g, aek_direct_plane 
   return j;
 }
 
+/// What the forward tiles need besides the plane: each kernel offset's place from a window's start
+/// (by filters) or each (offset, 8 channels) pair's (over channels), and over channels the weights
+/// repacked one filter at a time as [offset][channel] into `repacked`.
+typedef struct {
+  long pairs;  // kernel offsets (by filters) or channel-vector pairs
+  int by_filters, one_channel;
+} K(direct_forward_plan);
+
+static K(direct_forward_plan) K(direct_forward_setup)(const aek_conv_geometry *g, aek_direct_plane p, long F, const float *w,
+                                                       long *offset, float *repacked) {
+  K(direct_forward_plan) plan;
+  const long C = g->channels, kernels = g->kernel_h * g->kernel_w;
+  plan.by_filters = F % 8 == 0;
+  plan.one_channel = C == 1 && g->stride_w == 1;
+  plan.pairs = kernels;
+  if (plan.by_filters)
+    for (long k = 0; k < kernels; k++) offset[k] = (k / g->kernel_w * p.cols + k % g->kernel_w) * C;
+  else {
+    plan.pairs = K(direct_pairs)(g, p, 1, offset);
+    for (long f = 0; f < F; f++)
+      for (long i = 0; i < kernels * C; i++) repacked[f * kernels * C + i] = w[i * F + f];
+  }
+  return plan;
+}
+
+/// One image's forward pass from its padded plane into `image` ([out_h, out_w, F]).
+static void K(direct_forward_image)(const aek_conv_geometry *g, aek_direct_plane p, K(direct_forward_plan) plan, const float *plane,
+                                    const long *offset, long F, const float *w, const float *repacked, const float *bias, int relu,
+                                    float *image) {
+  const long C = g->channels, kernels = g->kernel_h * g->kernel_w, step = g->stride_w * C;
+  long out[AEK_DIRECT_RMAX];
+  if (plan.by_filters) {
+    long f = 0;
+    for (; f + 16 <= F; f += 16) {
+      const K(direct_walk) walk = K(direct_walk_of)(g, p, AEK_DIRECT_R16);
+      for (long t = 0; t < walk.tiles; t++) {
+        const long start = K(direct_tile)(g, p, walk, AEK_DIRECT_R16, t, out);
+        if (plan.one_channel)
+          K(direct_forward_one_channel_tile16)(plane + start, offset, kernels, w + f, F, bias ? bias + f : 0, relu, out, image + f);
+        else
+          K(direct_forward_tile16)(plane + start, step, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);
+      }
+    }
+    if (f < F) {
+      const K(direct_walk) walk = K(direct_walk_of)(g, p, AEK_DIRECT_R8);
+      for (long t = 0; t < walk.tiles; t++) {
+        const long start = K(direct_tile)(g, p, walk, AEK_DIRECT_R8, t, out);
+        if (plan.one_channel)
+          K(direct_forward_one_channel_tile8)(plane + start, offset, kernels, w + f, F, bias ? bias + f : 0, relu, out, image + f);
+        else
+          K(direct_forward_tile8)(plane + start, step, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);
+      }
+    }
+  } else {
+    const K(direct_walk) walk = K(direct_walk_of)(g, p, 8);
+    for (long f = 0; f < F; f++)
+      for (long t = 0; t < walk.tiles; t++) {
+        const long start = K(direct_tile)(g, p, walk, 8, t, out);
+        K(direct_forward_channels_tile)(plane + start, step, offset, plan.pairs, repacked + f * kernels * C, bias ? bias[f] : 0.0f,
+                                        relu, out, F, image + f);
+      }
+  }
+}
+
 static void K(conv_direct)(const aek_conv_geometry *g, size_t count, long filters, const float *x, const float *x_mask,
                            float *x_sums, const float *w, const float *bias, int relu, float *y, float *scratch) {
   const aek_direct_plane p = aek_direct_plane_of(g);
-  const long C = g->channels, F = filters, kernels = g->kernel_h * g->kernel_w;
-  const long step = g->stride_w * C;
+  const long C = g->channels, F = filters;
   float *plane = scratch, *repacked = scratch + p.floats;
-  const int by_filters = F % 8 == 0, one_channel = C == 1 && step == 1;
-  // By filters: each kernel offset's place from a window's start; over channels, each (offset, 8 channels) pair's.
-  long offset[kernels * C];
-  long pairs = kernels;
-  if (by_filters)
-    for (long k = 0; k < kernels; k++) offset[k] = (k / g->kernel_w * p.cols + k % g->kernel_w) * C;
-  else
-    pairs = K(direct_pairs)(g, p, 1, offset);
-  if (!by_filters)  // one filter at a time: its weights as [offset][channel]
-    for (long f = 0; f < F; f++)
-      for (long i = 0; i < kernels * C; i++) repacked[f * kernels * C + i] = w[i * F + f];
+  long offset[g->kernel_h * g->kernel_w * C];
+  const K(direct_forward_plan) plan = K(direct_forward_setup)(g, p, F, w, offset, repacked);
+  const size_t image_size = (size_t)(g->height * g->width * C), outputs = (size_t)(g->out_h * g->out_w * F);
   for (size_t n = 0; n < count; n++) {
-    const size_t image_size = (size_t)(g->height * g->width * C);
     K(direct_pad)(g, p, x + n * image_size, x_mask ? x_mask + n * image_size : 0, x_sums, plane);
-    float *image = y + n * (size_t)(g->out_h * g->out_w * F);
-    long out[AEK_DIRECT_RMAX];
-    if (by_filters) {
-      long f = 0;
-      for (; f + 16 <= F; f += 16) {
-        const K(direct_walk) walk = K(direct_walk_of)(g, p, AEK_DIRECT_R16);
-        for (long t = 0; t < walk.tiles; t++) {
-          const long start = K(direct_tile)(g, p, walk, AEK_DIRECT_R16, t, out);
-          if (one_channel)
-            K(direct_forward_one_channel_tile16)(plane + start, offset, kernels, w + f, F, bias ? bias + f : 0, relu, out, image + f);
-          else
-            K(direct_forward_tile16)(plane + start, step, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);
-        }
-      }
-      if (f < F) {
-        const K(direct_walk) walk = K(direct_walk_of)(g, p, AEK_DIRECT_R8);
-        for (long t = 0; t < walk.tiles; t++) {
-          const long start = K(direct_tile)(g, p, walk, AEK_DIRECT_R8, t, out);
-          if (one_channel)
-            K(direct_forward_one_channel_tile8)(plane + start, offset, kernels, w + f, F, bias ? bias + f : 0, relu, out, image + f);
-          else
-            K(direct_forward_tile8)(plane + start, step, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);
-        }
-      }
-    } else {
-      const K(direct_walk) walk = K(direct_walk_of)(g, p, 8);
-      for (long f = 0; f < F; f++)
-        for (long t = 0; t < walk.tiles; t++) {
-          const long start = K(direct_tile)(g, p, walk, 8, t, out);
-          K(direct_forward_channels_tile)(plane + start, step, offset, pairs, repacked + f * kernels * C, bias ? bias[f] : 0.0f,
-                                          relu, out, F, image + f);
-        }
-    }
+    K(direct_forward_image)(g, p, plan, plane, offset, F, w, repacked, bias, relu, y + n * outputs);
   }
 }
 
@@ -373,10 +395,17 @@ static inline void K(direct_weight_channels_block)(const aek_conv_geometry *g, a
 
 static void K(conv_direct_weight_gradient)(const aek_conv_geometry *g, size_t count, long filters, const float *x,
                                            const float *x_mask, float *x_sums, const float *dy, const float *dy_mask,
-                                           int accumulate, float *dw, float *dy_sums, float *scratch) {
+                                           int accumulate, float *dw, float *dy_sums, const float *w_forward,
+                                           float *y_forward, float *scratch) {
   const aek_direct_plane p = aek_direct_plane_of(g);
   const long C = g->channels, F = filters, kernels = g->kernel_h * g->kernel_w;
   float *plane = scratch;
+  // With y_forward, also the forward pass from the same planes (x is then an output gradient whose
+  // convolution is another gradient): one copy of each image for both.
+  long forward_offset[y_forward ? kernels * C : 1];
+  float *repacked = scratch + p.floats + g->out_h * g->out_w * F;
+  K(direct_forward_plan) plan = {0, 0, 0};
+  if (y_forward) plan = K(direct_forward_setup)(g, p, F, w_forward, forward_offset, repacked);
   const int by_filters = F % 8 == 0;
   if (dw && !accumulate) K(zero_run)(dw, kernels * C * F);
   // The pairs, and padding pairs up to a whole block that read the window's start and are not stored.
@@ -402,8 +431,11 @@ static void K(conv_direct_weight_gradient)(const aek_conv_geometry *g, size_t co
     }
     if (dy_sums)  // the bias gradient, while the image's output gradient is in cache
       for (long o = 0; o < g->out_h * g->out_w; o++) K(add_run)(dy_sums, d + o * F, F);
-    if (dw) {
+    if (dw || y_forward)
       K(direct_pad)(g, p, x + n * image_size, x_mask ? x_mask + n * image_size : 0, x_sums, plane);
+    if (y_forward)
+      K(direct_forward_image)(g, p, plan, plane, forward_offset, F, w_forward, repacked, 0, 0, y_forward + n * outputs);
+    if (dw) {
       if (by_filters) {
         long f = 0;
         for (; f + 16 <= F; f += 16)

@@ -199,8 +199,9 @@ DISPATCH(void, conv_direct,
 DISPATCH(void, conv_direct_weight_gradient,
          (const aek_conv_geometry *g, size_t count, long filters, const float *x, const float *x_mask,
           float *x_sums, const float *dy, const float *dy_mask, int accumulate, float *dw,
-          float *dy_sums, float *scratch),
-         (g, count, filters, x, x_mask, x_sums, dy, dy_mask, accumulate, dw, dy_sums, scratch))
+          float *dy_sums, const float *w_forward, float *y_forward, float *scratch),
+         (g, count, filters, x, x_mask, x_sums, dy, dy_mask, accumulate, dw, dy_sums, w_forward,
+          y_forward, scratch))
 DISPATCH(void, window_gather, (const aek_conv_geometry *g, size_t count, long filters, const float *z, float *y),
          (g, count, filters, z, y))
 DISPATCH(void, window_scatter, (const aek_conv_geometry *g, size_t count, long filters, const float *dy, float *dz),

@@ -80,6 +80,15 @@ extension Tensor {
     -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
   {
     // The relu's mask and the bias gradient are taken inside the kernels, while each image is in cache.
+    if forInput && forWeight && g.isStrideOne {
+      // Both from one copy of each (masked) output gradient, over the adjoint geometry: the input
+      // gradient is its convolution with the flipped kernel, and the weight gradient over it, with
+      // the input as the other side, is the kernel's gradient flipped and transposed.
+      let both = directConvolutionWeightGradient(input: outputGradient, inputMask: rectifiedOutput, outputGradient: input,
+                                                 geometry: g.adjoint(filters: weight.shape[3]), summingChannels: forBias,
+                                                 forwardWeight: Tensor.flippedTransposedKernel(weight))
+      return (both.forward, Tensor.flippedTransposedKernel(both.weight!), both.channelSums)
+    }
     let direct = forInput && g.isStrideOne
     let adjoint = direct ? outputGradient.directAdjointConvolved2D(with: weight, geometry: g, mask: rectifiedOutput, summingChannels: forBias) : nil
     let rest = forWeight || (forBias && adjoint == nil)
@@ -332,6 +341,11 @@ extension Tensor {
       // The input gradient is the convolution of ∂y over the geometry; the weight gradient that
       // convolution's weight gradient with the roles of image and output gradient exchanged. The
       // relu's mask and the bias gradient (sums of ∂y) are taken inside the kernels.
+      if forInput && forWeight {  // both from one copy of each (masked) output gradient
+        let both = directConvolutionWeightGradient(input: outputGradient, inputMask: rectifiedOutput, outputGradient: input, geometry: g,
+                                                   summingChannels: forBias, forwardWeight: weight)
+        return (both.forward, both.weight, both.channelSums)
+      }
       let inputGradient = forInput
         ? outputGradient.directConvolved2D(with: weight, bias: nil, geometry: g, rectified: false, mask: rectifiedOutput, summingChannels: forBias)
         : nil

@@ -115,13 +115,8 @@ extension Tensor {
   /// `bias`, relu'd where `rectified`).
   func directAdjointConvolved2D(with weight: Tensor, bias: Tensor? = nil, geometry g: WindowGeometry, rectified: Bool = false,
                                 mask: Tensor? = nil, summingChannels: Bool = false) -> (output: Tensor, channelSums: Tensor?) {
-    precondition(g.isStrideOne, "the direct adjoint needs stride 1, got \(g)")
-    let filters = weight.shape[3]
-    let adjoint = WindowGeometry(height: g.outputHeight, width: g.outputWidth, channels: filters, kernelHeight: g.kernelHeight,
-                                 kernelWidth: g.kernelWidth, strideHeight: 1, strideWidth: 1, padTop: g.kernelHeight - 1 - g.padTop,
-                                 padLeft: g.kernelWidth - 1 - g.padLeft, outputHeight: g.height, outputWidth: g.width)
-    return directConvolved2D(with: Tensor.flippedTransposedKernel(weight), bias: bias, geometry: adjoint, rectified: rectified, mask: mask,
-                             summingChannels: summingChannels)
+    directConvolved2D(with: Tensor.flippedTransposedKernel(weight), bias: bias, geometry: g.adjoint(filters: weight.shape[3]),
+                      rectified: rectified, mask: mask, summingChannels: summingChannels)
   }
 
   /// The weight gradient of a convolution over `g` from `input` (`[n, h, w, c]`) and the output
@@ -129,13 +124,19 @@ extension Tensor {
   /// `directConvolved2D`), by the direct kernel: `[kh, kw, c, filters]`, and where asked each
   /// filter's sum of the output gradient and each channel's of the input (the bias gradient of a
   /// convolution and of a transposed one). Summed in per-thread partials in a fixed order.
+  ///
+  /// With `forwardWeight`, also the direct convolution of (masked) `input` with it from the same
+  /// copy of each image (`forward`): a transposed convolution's two gradients in one pass.
   static func directConvolutionWeightGradient(input: Tensor, inputMask: Tensor? = nil, outputGradient: Tensor, outputMask: Tensor? = nil,
                                               geometry g: WindowGeometry, forWeight: Bool = true, summingFilters: Bool = false,
-                                              summingChannels: Bool = false) -> (weight: Tensor?, filterSums: Tensor?, channelSums: Tensor?) {
+                                              summingChannels: Bool = false, forwardWeight: Tensor? = nil)
+    -> (weight: Tensor?, filterSums: Tensor?, channelSums: Tensor?, forward: Tensor?)
+  {
     let n = input.shape[0], filters = outputGradient.shape[3]
     let size = g.windowSize * filters
     let parts = Tensor.directParts(of: n, geometry: g, filters: filters)
     var partials: Tensor? = forWeight ? Tensor(shape: [parts, size]) { _ in } : nil
+    var forward: Tensor? = forwardWeight != nil ? Tensor(shape: [n, g.outputHeight, g.outputWidth, filters]) { _ in } : nil
     var filterSums: Tensor? = summingFilters ? Tensor.zeros(shape: [parts, filters]) : nil
     var channelSums: Tensor? = summingChannels ? Tensor.zeros(shape: [parts, g.channels]) : nil
     input.withUnsafeBufferPointer { x in
@@ -145,6 +146,8 @@ extension Tensor {
             withOptionalMutablePointer(&partials) { dw in
               withOptionalMutablePointer(&filterSums) { filterSums in
                 withOptionalMutablePointer(&channelSums) { channelSums in
+                  withOptionalPointer(forwardWeight) { forwardWeight in
+                  withOptionalMutablePointer(&forward) { forward in
                   Tensor.forEachDirectBlock(of: n, geometry: g, filters: filters) { part, block, scratch in
                     let (inputs, outputs) = (block.lowerBound * g.imageSize, block.lowerBound * g.positions * filters)
                     withUnsafePointer(to: g.c) {
@@ -152,8 +155,11 @@ extension Tensor {
                                                       channelSums.map { $0 + part * g.channels }, dy.baseAddress! + outputs,
                                                       dyMask.map { $0 + outputs },
                                                       Tensor.accumulating(block, part: part, parts: parts, count: n) == 0 ? 0 : 1,
-                                                      dw.map { $0 + part * size }, filterSums.map { $0 + part * filters }, scratch)
+                                                      dw.map { $0 + part * size }, filterSums.map { $0 + part * filters }, forwardWeight,
+                                                      forward.map { $0 + outputs }, scratch)
                     }
+                  }
+                  }
                   }
                 }
               }
@@ -163,7 +169,8 @@ extension Tensor {
       }
     }
     return (partials.map { $0.sum(alongAxis: 0).reshaped(to: [g.kernelHeight, g.kernelWidth, g.channels, filters]) },
-            filterSums.map { $0.sum(alongAxis: 0).reshaped(to: [filters]) }, channelSums.map { $0.sum(alongAxis: 0).reshaped(to: [g.channels]) })
+            filterSums.map { $0.sum(alongAxis: 0).reshaped(to: [filters]) }, channelSums.map { $0.sum(alongAxis: 0).reshaped(to: [g.channels]) },
+            forward)
   }
 
   /// `[kh, kw, c, f]` to `[kh, kw, f, c]` with the window reversed: entry (ky, kx, f, c) is
@@ -201,6 +208,15 @@ extension Tensor {
 
 extension WindowGeometry {
   var isStrideOne: Bool { strideHeight == 1 && strideWidth == 1 }
+
+  /// The geometry of a stride-1 convolution's adjoint: windows over the outputs (`filters`
+  /// channels) padded by `kernel − 1 − padding`, one per input cell.
+  func adjoint(filters: Int) -> WindowGeometry {
+    precondition(isStrideOne, "the direct adjoint needs stride 1, got \(self)")
+    return WindowGeometry(height: outputHeight, width: outputWidth, channels: filters, kernelHeight: kernelHeight, kernelWidth: kernelWidth,
+                          strideHeight: 1, strideWidth: 1, padTop: kernelHeight - 1 - padTop, padLeft: kernelWidth - 1 - padLeft,
+                          outputHeight: height, outputWidth: width)
+  }
 
   /// Whether the direct kernels compute convolutions over this geometry from `channels` to
   /// `filters` channels, and are the faster choice (see Docs/Layout.md).

@@ -183,10 +183,13 @@ enum Reference {
     #expect(tied.scalars == [3, -1] && tiedWinners == [0, 1])
   }
 
-  @Test func maxPoolingOverManyChannelsMatchesTheDefinitionAtEverySIMDLevel() throws {
+  /// 5×5 pools with a padded last row and column (the general kernel); 6×8, every window inside
+  /// the image (the 2×2 kernel).
+  @Test(arguments: [(5, 5), (6, 8)])
+  func maxPoolingOverManyChannelsMatchesTheDefinitionAtEverySIMDLevel(h: Int, w: Int) throws {
     // 19 channels: full vectors and a remainder at each level. Values on a coarse grid tie often;
     // a NaN in a window's first cell wins its window, one in a later cell never does.
-    let (h, w, c) = (5, 5, 19)
+    let c = 19
     var scalars = randomTensor([2, h, w, c], seed: 7).scalars.map { ($0 * 4).rounded() }
     scalars[0] = .nan
     scalars[c + 1] = .nan

@@ -259,12 +259,16 @@ void aek_conv_direct(const aek_conv_geometry *g, size_t count, long filters, con
 /// dw[ky, kx, c, f] (= 0 first unless `accumulate`) += sum over the `count` images' outputs of
 /// x[n, window + (ky, kx), c] * dy[n, oy, ox, f], each of x and dy masked as in aek_conv_direct
 /// where its mask is given. `x_sums` and `dy_sums` (where given) += each channel's sum of
-/// (masked) x and each filter's of (masked) dy; dw may be null, and then x_sums is not computed.
-/// The same conditions and scratch as aek_conv_direct.
+/// (masked) x and each filter's of (masked) dy. Where `y_forward` is given, also
+/// y_forward = aek_conv_direct of (masked) x with `w_forward` (no bias, no relu) from the same
+/// copy of each image: the two gradients of a transposed convolution, or of a stride-1 one over
+/// its adjoint geometry. dw may be null; x_sums needs dw or y_forward. The same conditions and
+/// scratch as aek_conv_direct.
 void aek_conv_direct_weight_gradient(const aek_conv_geometry *g, size_t count, long filters,
                                      const float *x, const float *x_mask, float *x_sums,
                                      const float *dy, const float *dy_mask, int accumulate,
-                                     float *dw, float *dy_sums, float *scratch);
+                                     float *dw, float *dy_sums, const float *w_forward,
+                                     float *y_forward, float *scratch);
 /// The scratch floats aek_conv_direct and aek_conv_direct_weight_gradient need per thread.
 size_t aek_conv_direct_scratch(const aek_conv_geometry *g, long filters);
 /// out[c] += sum over the rows of x[r, c] (a bias gradient, block by block).
