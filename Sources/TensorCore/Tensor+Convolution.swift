@@ -80,7 +80,8 @@ extension Tensor {
     -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
   {
     // The relu's mask and the bias gradient are taken inside the kernels, while each image is in cache.
-    if forInput && forWeight && g.isStrideOne {
+    let direct = forInput && Tensor.convolutionKernels(geometry: g, filters: weight.shape[3]).inputGradient == .direct
+    if direct && forWeight {
       // Both from one copy of each (masked) output gradient, over the adjoint geometry: the input
       // gradient is its convolution with the flipped kernel, and the weight gradient over it, with
       // the input as the other side, is the kernel's gradient flipped and transposed.
@@ -89,7 +90,6 @@ extension Tensor {
                                                  forwardWeight: Tensor.flippedTransposedKernel(weight))
       return (both.forward, Tensor.flippedTransposedKernel(both.weight!), both.channelSums)
     }
-    let direct = forInput && g.isStrideOne
     let adjoint = direct ? outputGradient.directAdjointConvolved2D(with: weight, geometry: g, mask: rectifiedOutput, summingChannels: forBias) : nil
     let rest = forWeight || (forBias && adjoint == nil)
       ? directConvolutionWeightGradient(input: input, outputGradient: outputGradient, outputMask: rectifiedOutput, geometry: g,
@@ -341,20 +341,35 @@ extension Tensor {
       // The input gradient is the convolution of ∂y over the geometry; the weight gradient that
       // convolution's weight gradient with the roles of image and output gradient exchanged. The
       // relu's mask and the bias gradient (sums of ∂y) are taken inside the kernels.
-      if forInput && forWeight {  // both from one copy of each (masked) output gradient
+      let direct = forInput && Tensor.transposedConvolutionKernels(geometry: g, inputChannels: inputChannels).inputGradient == .direct
+      if direct && forWeight {  // both from one copy of each (masked) output gradient
         let both = directConvolutionWeightGradient(input: outputGradient, inputMask: rectifiedOutput, outputGradient: input, geometry: g,
                                                    summingChannels: forBias, forwardWeight: weight)
         return (both.forward, both.weight, both.channelSums)
       }
-      let inputGradient = forInput
+      let inputGradient = direct
         ? outputGradient.directConvolved2D(with: weight, bias: nil, geometry: g, rectified: false, mask: rectifiedOutput, summingChannels: forBias)
         : nil
       let rest = forWeight || (forBias && inputGradient == nil)
         ? directConvolutionWeightGradient(input: outputGradient, inputMask: rectifiedOutput, outputGradient: input, geometry: g,
                                           forWeight: true, summingChannels: forBias && inputGradient == nil)
         : nil
-      return (inputGradient?.output, forWeight ? rest?.weight : nil, inputGradient?.channelSums ?? rest?.channelSums)
+      let productInput = forInput && !direct
+        ? productTransposedConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g, forInput: true,
+                                                  forWeight: false, forBias: false, rectifiedOutput: rectifiedOutput).input
+        : inputGradient?.output
+      return (productInput, forWeight ? rest?.weight : nil, inputGradient?.channelSums ?? rest?.channelSums)
     }
+    return productTransposedConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g,
+                                                   forInput: forInput, forWeight: forWeight, forBias: forBias, rectifiedOutput: rectifiedOutput)
+  }
+
+  /// `transposedConvolution2DGradients` by matrix products.
+  static func productTransposedConvolution2DGradients(input: Tensor, weight: Tensor, outputGradient: Tensor, geometry g: WindowGeometry,
+                                                      forInput: Bool, forWeight: Bool, forBias: Bool, rectifiedOutput: Tensor?)
+    -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
+  {
+    let n = input.shape[0], inputChannels = input.shape[3]
     let windowSize = g.windowSize
     var inputGradient: Tensor? = forInput ? Tensor(shape: input.shape) { _ in } : nil
     let work = n * g.positions * windowSize * inputChannels

@@ -57,7 +57,8 @@ extension Tensor {
   {
     let products: ConvolutionKernel = g.cellFirstIsCheaper(filters: filters) ? .cellFirst : g.unfoldsToItself ? .product : .unfolded
     guard g.directApplies(channels: g.channels, filters: filters) else { return (products, products, products) }
-    return (.direct, g.isStrideOne ? .direct : products, .direct)
+    let few = g.directIsFaster(channels: g.channels, filters: filters)
+    return (few ? .direct : products, few && g.isStrideOne ? .direct : products, .direct)
   }
 
   /// The kernel each pass of a transposed convolution over `geometry` (from `WindowGeometry.transposed`)
@@ -66,7 +67,8 @@ extension Tensor {
     -> (forward: ConvolutionKernel, inputGradient: ConvolutionKernel, weightGradient: ConvolutionKernel)
   {
     guard g.directApplies(channels: g.channels, filters: inputChannels) else { return (.unfolded, .unfolded, .unfolded) }
-    return (g.isStrideOne ? .direct : .unfolded, .direct, .direct)
+    let few = g.directIsFaster(channels: g.channels, filters: inputChannels)
+    return (few && g.isStrideOne ? .direct : .unfolded, few ? .direct : .unfolded, .direct)
   }
 
   // MARK: - The direct passes
@@ -219,15 +221,22 @@ extension WindowGeometry {
   }
 
   /// Whether the direct kernels compute convolutions over this geometry from `channels` to
-  /// `filters` channels, and are the faster choice (see Docs/Layout.md).
+  /// `filters` channels (their weight gradients, which are faster than BLAS's at every size
+  /// measured; `directIsFaster` says when the other passes are too). See Docs/Layout.md.
   func directApplies(channels: Int, filters: Int) -> Bool {
     switch Tensor.convolutionPreference {
     case .products: return false
     case .direct, .byShape:
       // The C kernels need whole vectors of filters or of channels, and keep per-pair tables on the stack.
-      guard filters % 8 == 0 || channels % 8 == 0, kernelHeight * kernelWidth * channels <= 4096 else { return false }
-      return true
+      return (filters % 8 == 0 || channels % 8 == 0) && kernelHeight * kernelWidth * channels <= 4096
     }
+  }
+
+  /// Whether a convolution's forward pass and input gradient (a transposed one's too) are faster
+  /// direct: with at most 32 channels in and out (a 16-filter slice of the kernel then stays in L1
+  /// beside the image). With 64 (keras-io's conv VAE) im2col + sgemm matched or beat them.
+  func directIsFaster(channels: Int, filters: Int) -> Bool {
+    Tensor.convolutionPreference == .direct || (channels <= 32 && filters <= 32)
   }
 }
 
