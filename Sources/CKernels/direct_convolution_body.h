@@ -139,11 +139,7 @@ static inline void K(direct_offsets)(const aek_conv_geometry *g, aek_direct_plan
 #define AEK_DIRECT_FORWARD_TILE(NAME, V, R)                                                                          \
   static inline void NAME(const float *x, long step, const long *offset, long kernels, long C, const float *w, long F, \
                           const float *bias, int relu, const long *out, float *y) {                                  \
-    aek_v8 acc[R][V];                                                                                                \
-    for (int v = 0; v < V; v++) {                                                                                    \
-      const aek_v8 b = bias ? aek_load8(bias + 8 * v) : (aek_v8)0.0f;                                                \
-      for (int r = 0; r < R; r++) acc[r][v] = b;                                                                     \
-    }                                                                                                                \
+    AEK_DIRECT_START_TILE(V, R)                                                                                      \
     for (long k = 0; k < kernels; k++) {                                                                             \
       const float *xk = x + offset[k];                                                                               \
       const float *wk = w + k * C * F;                                                                               \
@@ -164,11 +160,7 @@ static inline void K(direct_offsets)(const aek_conv_geometry *g, aek_direct_plan
 #define AEK_DIRECT_FORWARD_TILE_ONE_CHANNEL(NAME, V, R)                                                              \
   static inline void NAME(const float *x, const long *offset, long kernels, const float *w, long F, const float *bias, \
                           int relu, const long *out, float *y) {                                                     \
-    aek_v8 acc[R][V];                                                                                                \
-    for (int v = 0; v < V; v++) {                                                                                    \
-      const aek_v8 b = bias ? aek_load8(bias + 8 * v) : (aek_v8)0.0f;                                                \
-      for (int r = 0; r < R; r++) acc[r][v] = b;                                                                     \
-    }                                                                                                                \
+    AEK_DIRECT_START_TILE(V, R)                                                                                      \
     for (long k = 0; k < kernels; k++) {                                                                             \
       const float *xk = x + offset[k];                                                                               \
       aek_v8 wv[V];                                                                                                  \
@@ -182,6 +174,14 @@ static inline void K(direct_offsets)(const aek_conv_geometry *g, aek_direct_plan
   }
 
 #ifndef AEK_DIRECT_STORE_TILE
+/// A tile's accumulators, each starting at its filters' bias.
+#define AEK_DIRECT_START_TILE(V, R)                                                                                  \
+  aek_v8 acc[R][V];                                                                                                  \
+  for (int v = 0; v < V; v++) {                                                                                      \
+    const aek_v8 b = bias ? aek_load8(bias + 8 * v) : (aek_v8)0.0f;                                                  \
+    for (int r = 0; r < R; r++) acc[r][v] = b;                                                                       \
+  }
+
 /// Stores a tile's pixels that lie in the image, relu'd where asked.
 #define AEK_DIRECT_STORE_TILE(V, R)                                                                                  \
   for (int r = 0; r < R; r++) {                                                                                      \
