@@ -15,7 +15,8 @@ struct Benchmark: ParsableCommand {
   @OptionGroup var data: DataOptions
   @OptionGroup var threads: ThreadOptions
   @Flag(help: "Print one JSON object.") var json = false
-  @Flag(help: "Time the element-wise kernels and matrix products of one step at each SIMD level instead.") var kernels = false
+  @Flag(help: "Time the element-wise kernels and matrix products of one step at each SIMD level instead; with another --model, each layer's passes, the convolution kernel each ran, and its GFLOP/s.")
+  var kernels = false
   @Option(help: ArgumentHelp("Time reading this data (a CSV file, PNG folder, .npy, .npz or IDX folder) instead; benchmarks/reading.py compares it with pandas and Keras.",
                              valueName: "path"))
   var read: String?
