@@ -71,13 +71,8 @@ static AEK_NO_LIBC void K(direct_pad)(const aek_conv_geometry *g, aek_direct_pla
       continue;
     }
     K(zero_run)(row, g->pad_left * C);
-    if (mask) {
-      const float *source = image + iy * W * C, *m = mask + iy * W * C;
-      float *target = row + g->pad_left * C;
-      for (long i = 0; i < inside * C; i++) {
-        const float value = source[i];  // read outside the select, as relu_backward
-        target[i] = m[i] > 0.0f ? value : 0.0f;
-      }
+    if (mask) {  // the gradient through a relu: kept where its output is above zero
+      K(relu_backward)((size_t)(inside * C), image + iy * W * C, mask + iy * W * C, row + g->pad_left * C);
     } else {
       K(copy_run)(row + g->pad_left * C, image + iy * W * C, inside * C);
     }
@@ -280,28 +275,25 @@ static void K(direct_forward_image)(const aek_conv_geometry *g, aek_direct_plane
                                     float *image) {
   const long C = g->channels, kernels = g->kernel_h * g->kernel_w, step = g->stride_w * C;
   long out[AEK_DIRECT_RMAX];
+  // Filters 16 at a time, then a last 8: each block walks the image's tiles of its width.
+#define AEK_DIRECT_FILTER_BLOCK(WIDTH, ONE_CHANNEL_TILE, TILE)                                                       \
+  {                                                                                                                  \
+    const K(direct_walk) walk = K(direct_walk_of)(g, p, WIDTH);                                                      \
+    for (long t = 0; t < walk.tiles; t++) {                                                                          \
+      const long start = K(direct_tile)(g, p, walk, WIDTH, t, out);                                                  \
+      if (plan.one_channel)                                                                                          \
+        ONE_CHANNEL_TILE(plane + start, offset, kernels, w + f, F, bias ? bias + f : 0, relu, out, image + f);       \
+      else                                                                                                           \
+        TILE(plane + start, step, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);          \
+    }                                                                                                                \
+  }
   if (plan.by_filters) {
     long f = 0;
-    for (; f + 16 <= F; f += 16) {
-      const K(direct_walk) walk = K(direct_walk_of)(g, p, AEK_DIRECT_R16);
-      for (long t = 0; t < walk.tiles; t++) {
-        const long start = K(direct_tile)(g, p, walk, AEK_DIRECT_R16, t, out);
-        if (plan.one_channel)
-          K(direct_forward_one_channel_tile16)(plane + start, offset, kernels, w + f, F, bias ? bias + f : 0, relu, out, image + f);
-        else
-          K(direct_forward_tile16)(plane + start, step, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);
-      }
-    }
-    if (f < F) {
-      const K(direct_walk) walk = K(direct_walk_of)(g, p, AEK_DIRECT_R8);
-      for (long t = 0; t < walk.tiles; t++) {
-        const long start = K(direct_tile)(g, p, walk, AEK_DIRECT_R8, t, out);
-        if (plan.one_channel)
-          K(direct_forward_one_channel_tile8)(plane + start, offset, kernels, w + f, F, bias ? bias + f : 0, relu, out, image + f);
-        else
-          K(direct_forward_tile8)(plane + start, step, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);
-      }
-    }
+    for (; f + 16 <= F; f += 16)
+      AEK_DIRECT_FILTER_BLOCK(AEK_DIRECT_R16, K(direct_forward_one_channel_tile16), K(direct_forward_tile16))
+    if (f < F)
+      AEK_DIRECT_FILTER_BLOCK(AEK_DIRECT_R8, K(direct_forward_one_channel_tile8), K(direct_forward_tile8))
+#undef AEK_DIRECT_FILTER_BLOCK
   } else {
     const K(direct_walk) walk = K(direct_walk_of)(g, p, 8);
     for (long f = 0; f < F; f++)
@@ -422,11 +414,7 @@ static void K(conv_direct_weight_gradient)(const aek_conv_geometry *g, size_t co
     const size_t image_size = (size_t)(g->height * g->width * C);
     const float *d = dy + n * outputs;
     if (dy_mask) {  // once per image, not once per block of pairs
-      const float *m = dy_mask + n * outputs;
-      for (size_t i = 0; i < outputs; i++) {
-        const float value = d[i];
-        masked[i] = m[i] > 0.0f ? value : 0.0f;
-      }
+      K(relu_backward)(outputs, d, dy_mask + n * outputs, masked);
       d = masked;
     }
     if (dy_sums)  // the bias gradient, while the image's output gradient is in cache
