@@ -4,7 +4,8 @@
 //
 // Modules, in the one direction data and dependencies flow (Docs/Layout.md says more):
 //   CKernels, CZlib (C) -> FileIO -> ImageFiles, Datasets (readers) -> TensorCore -> Autodiff -> NN
-//   -> Optimizers -> Training -> ModelFiles, Embeddings -> AutoencoderKit (umbrella) -> autoencoder (CLI)
+//   -> Optimizers -> Training -> ModelFiles -> Codec (with EntropyCoding), Embeddings -> AutoencoderKit (umbrella)
+//   -> autoencoder (CLI)
 //
 // No target uses unsafeFlags, so the package can be a dependency of other packages. Fast code on
 // any x86-64 comes from runtime dispatch inside CKernels, not from build flags.
@@ -49,11 +50,15 @@ let package = Package(
     .target(name: "Optimizers", dependencies: ["NN"]),
     .target(name: "Training", dependencies: ["Optimizers", "Datasets"]),
     .target(name: "ModelFiles", dependencies: ["Training"]),
+    // Entropy coding (rANS over integer probability tables); depends on nothing.
+    .target(name: "EntropyCoding"),
+    // Images to .aec files and back through a model's codes.
+    .target(name: "Codec", dependencies: ["ModelFiles", "EntropyCoding"]),
     // What codes are for: PCA, t-SNE, nearest-neighbour and linear-probe accuracy, trustworthiness.
     .target(name: "Embeddings", dependencies: ["CKernels", "TensorCore"]),
 
     // The umbrella module and the thin command-line tool.
-    .target(name: "AutoencoderKit", dependencies: ["ModelFiles", "ImageFiles", "Embeddings"]),
+    .target(name: "AutoencoderKit", dependencies: ["ModelFiles", "ImageFiles", "Embeddings", "Codec"]),
     .executableTarget(
       name: "autoencoder",
       dependencies: [
@@ -72,6 +77,8 @@ let package = Package(
     .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
     .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+    .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
+    .testTarget(name: "CodecTests", dependencies: ["Codec", "TestSupport"]),
     .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "TestSupport"]),
     .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "AutoencoderKitTests", dependencies: ["AutoencoderKit", "TestSupport"]),

@@ -2,24 +2,14 @@ import Foundation
 
 /// Images to run a model on, from PNG files or IDX data, as an `ImageSet`.
 public enum ImageInput {
-  /// PNG files as one set of `[height, width]` gray examples (colour by Rec. 601 luma, alpha
-  /// dropped), in the order given.
+  /// PNG files as one set of examples in the order given: `[height, width]` gray (colour by
+  /// Rec. 601 luma, alpha dropped), or `[height, width, 3]` for `.rgb`.
   ///
   /// - Throws: `FileError` naming the file that is missing, not a PNG, or a different size from
   ///   the first.
-  public static func pngs(_ paths: [String]) throws -> ImageSet {
+  public static func pngs(_ paths: [String], colour: ImageFolder.Colour = .gray) throws -> ImageSet {
     precondition(!paths.isEmpty, "no PNG files")
-    var values: [Float] = []
-    var size: (width: Int, height: Int)?
-    for path in paths {
-      let image = try PNG.read(path)
-      if let size, (image.width, image.height) != size {
-        throw FileError(path, "is \(image.width)×\(image.height), but \(paths[0]) is \(size.width)×\(size.height); give images of one size")
-      }
-      size = (image.width, image.height)
-      values += image.grayIntensities
-    }
-    return ImageSet(storage: .floats(values), exampleShape: [size!.height, size!.width], source: paths.count == 1 ? paths[0] : "\(paths[0]) and \(paths.count - 1) more PNG files")
+    return try ImageFolder(paths[0], colour: colour).load(files: paths, threads: Parallel.threads)
   }
 
   /// IDX images: a folder's `split` (as `--data`), or one images file (`…-images-idx3-ubyte[.gz]`).

@@ -1,7 +1,9 @@
 // AutoencoderKit: one import for the whole toolkit.
 @_exported import Autodiff
+@_exported import Codec
 @_exported import Datasets
 @_exported import Embeddings
+@_exported import EntropyCoding
 @_exported import FileIO
 @_exported import ImageFiles
 @_exported import ModelFiles

@@ -85,6 +85,16 @@ public struct ImageFolder: Sendable {
     return try assemble(images, paths: files.map(\.file.path), labels: labels, classNames: classes.isEmpty ? nil : (expected ?? classes), source: root)
   }
 
+  /// The PNG files at `paths`, in that order, as one set (colour and size converted as `load`
+  /// does, from this reader's options); its source is the first file.
+  ///
+  /// - Throws: `FileError` naming the file: missing, not PNG or corrupt, of another size.
+  public func load(files paths: [String], threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ImageSet {
+    guard !paths.isEmpty else { throw FileError(path, "no PNG files given") }
+    let images = try decode(paths.map { File(path: $0, listedAsFile: false) }, threads: threads)
+    return try assemble(images, paths: paths, labels: nil, classNames: nil, source: paths.count == 1 ? paths[0] : "\(paths[0]) and \(paths.count - 1) more")
+  }
+
   /// One decoded image: its size, channels (1 or 3) and samples scaled to 0...1 or kept as bytes.
   struct Decoded {
     var width: Int, height: Int, channels: Int

@@ -12,7 +12,8 @@ struct AutoencoderCommand: ParsableCommand {
       cross-entropy, batch 256) on Fashion-MNIST and writes model.safetensors and a reconstruction figure.
       """,
     version: autoencoderKitVersion,
-    subcommands: [Train.self, Evaluate.self, Encode.self, Embed.self, Score.self, Calibrate.self, Decode.self, Reconstruct.self, Denoise.self, Sample.self, Interpolate.self,
+    subcommands: [Train.self, Evaluate.self, Encode.self, Embed.self, Score.self, Calibrate.self, Decode.self, Reconstruct.self, Denoise.self, Compress.self,
+                  Decompress.self, Sample.self, Interpolate.self,
                   Manifold.self, Info.self, Benchmark.self])
 
   /// Runs the command; any error is one line on standard error and a non-zero exit.

@@ -1,3 +1,8 @@
+import Autodiff
+import Datasets
+import NN
+import TensorCore
+
 /// Running a trained model over whole data sets, batch by batch.
 extension Autoencoder {
   /// The codes of every example of `set`, `[count] + codeShape`.
@@ -81,7 +86,7 @@ public enum InferenceError: Error, Equatable, CustomStringConvertible {
 
 extension Tensor {
   /// The tensors joined along their first dimension.
-  static func concatenating(_ parts: [Tensor]) -> Tensor {
+  public static func concatenating(_ parts: [Tensor]) -> Tensor {
     guard let first = parts.first else { return Tensor.zeros(shape: [0]) }
     let rows = parts.reduce(0) { $0 + $1.shape[0] }
     return Tensor(shape: [rows] + first.shape.dropFirst()) { out in

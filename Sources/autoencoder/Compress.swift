@@ -1,0 +1,82 @@
+import ArgumentParser
+import AutoencoderKit
+import Foundation
+
+struct Compress: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Compress images into an .aec file through a model's codes (quantized, entropy-coded).",
+    discussion: """
+      Each image's code is quantized per channel (--bits levels between the channel's least and greatest value, or \
+      a fixed --step) and coded with rANS under probability tables fitted to these codes and stored in the file. \
+      `autoencoder decompress` with the same model writes the images back. --report decodes the file again and \
+      prints the rate (bits per pixel, whole file and payload), PSNR, SSIM and speed.
+      """)
+
+  @Argument(help: "The model file.") var model: String
+  @Argument(help: ArgumentHelp("PNG files, or one PNG folder, IDX folder or IDX images file.", valueName: "input")) var inputs: [String]
+  @Option(help: "Which split of an IDX folder or a PNG folder with train and test subfolders.") var split: SplitOption = .test
+  @Option(help: ArgumentHelp("Compress the first N images only.", valueName: "n")) var limit: Int?
+  @Option(help: ArgumentHelp("Quantize each code value to 2^bits levels between its channel's least and greatest value (1 to 16; default 8).", valueName: "bits"))
+  var bits: Int?
+  @Option(help: ArgumentHelp("Quantize each code value with this step instead (round(z / step)).", valueName: "step")) var step: Float?
+  @Flag(help: "Decode the file again and report bits per pixel, PSNR, SSIM and images per second.") var report = false
+  @Flag(help: "Print the report as one line of JSON.") var json = false
+  @Option(name: .shortAndLong, help: "The compressed file (.aec).") var output = "images.aec"
+  @OptionGroup var threads: ThreadOptions
+
+  var pngInputs: Bool { !inputs.isEmpty && inputs.allSatisfy { $0.lowercased().hasSuffix(".png") } }
+
+  var quantization: CodeQuantizer.Rule { step.map { .step($0) } ?? .bits(bits ?? 8) }
+
+  func validate() throws {
+    guard !inputs.isEmpty else { throw ValidationError("give PNG files, or a PNG or IDX folder, to compress") }
+    guard pngInputs || inputs.count == 1 else { throw ValidationError("give PNG files (named .png), or one PNG or IDX folder or IDX images file") }
+    guard bits == nil || step == nil else { throw ValidationError("give --bits or --step, not both") }
+    if let bits, !(1...16).contains(bits) { throw ValidationError("--bits \(bits): give 1 to 16") }
+    if let step, !(step > 0 && step.isFinite) { throw ValidationError("--step \(step): give a positive number") }
+    if let limit, limit < 1 { throw ValidationError("--limit \(limit): give a positive number") }
+    if json && !report { throw ValidationError("--json goes with --report") }
+    guard output.hasSuffix(".aec") else { throw ValidationError("--output \(output): must end in .aec") }
+    try checkWritable(output, option: "--output")
+  }
+
+  func run() throws {
+    try threads.prepare()
+    let file = try ModelFile.read(model)
+    var names: [String]?
+    var set: ImageSet
+    if pngInputs {
+      let colour: ImageFolder.Colour = file.model.architecture.inputShape.count == 3 && file.model.architecture.inputShape[2] == 3 ? .rgb : .gray
+      set = try ImageInput.pngs(inputs, colour: colour)
+      names = inputs.map { ($0 as NSString).lastPathComponent }
+      if let repeated = names!.first(where: { name in names!.filter { $0 == name }.count > 1 }) {
+        throw ValidationError("two inputs are named \(repeated); decompressed files would share the name")
+      }
+    } else if FileIO.isDirectory(inputs[0]) {
+      set = try file.examples(from: try DataSource(inputs[0], options: file.readingOptions(given: ReadingOptions())), split: split.split)
+    } else {
+      set = try ImageInput.idx(inputs[0], split: split.split)
+    }
+    if let limit {
+      set = set.prefix(limit)
+      names = names.map { Array($0.prefix(limit)) }
+    }
+    let codec = ImageCodec(model: file.model, modelName: (model as NSString).lastPathComponent)
+    let (_, bytes, seconds) = try codec.compressTimed(set, quantization: quantization, names: names)
+    try FileIO.writeAtomically(Data(bytes), to: output)
+    let pixels = set.count * set.exampleShape.prefix(2).reduce(1, *)
+    if !json {
+      say("Wrote \(output): \(grouped(set.count)) image\(set.count == 1 ? "" : "s") of \(set.source) in \(grouped(bytes.count)) bytes, "
+        + "\(String(format: "%.3f", Double(bytes.count * 8) / Double(max(pixels, 1)))) bits per pixel (codes quantized to \(quantization))")
+    }
+    guard report else { return }
+    let measured = try codec.report(originals: set, bytes: bytes, encodeSeconds: seconds)
+    if json {
+      try printJSON(measured)
+    } else {
+      say(String(format: "bits per pixel %.4f (payload %.4f) · PSNR %.2f dB · SSIM %.4f · encode %@ images/s · decode %@ images/s",
+                 measured.bitsPerPixel, measured.payloadBitsPerPixel, measured.psnr, measured.ssim,
+                 grouped(Int(measured.encodeImagesPerSecond.rounded())), grouped(Int(measured.decodeImagesPerSecond.rounded()))))
+    }
+  }
+}
