@@ -1,0 +1,94 @@
+import EntropyCoding
+import FileIO
+import Foundation
+import Testing
+
+@testable import Codec
+
+struct CompressedFileTests {
+  func sample(names: [String]? = ["a.png", "b.png"]) throws -> CompressedFile {
+    let header = CompressedFile.Header(model: "m.safetensors", fingerprint: "0123456789abcdef", count: 2, imageShape: [4, 4, 1], names: names,
+                                       codeShape: [3], quantization: "8 bits per value")
+    let tables = try [SymbolTable(lowest: -2, counts: [0, 4, 0, 0, 9, 1]), SymbolTable(lowest: 7, counts: [1, 0]),
+                      SymbolTable(lowest: .min, counts: [0, 0, 3, 0])]
+    return CompressedFile(header: header, quantizer: CodeQuantizer(origins: [0, -1.5, 2], steps: [0.25, 1, 3e-5]), tables: tables,
+                          payload: [0x00, 0x80, 0x00, 0x00, 7, 9])
+  }
+
+  /// `bytes` with a checksum that fits them again (so a test reaches the check after it).
+  func resealed(_ bytes: [UInt8]) -> [UInt8] {
+    var body = Array(bytes.dropLast(4))
+    body.appendLittleEndian(UInt64(Zlib.crc32(body)), count: 4)
+    return body
+  }
+
+  @Test func roundTripsEveryField() throws {
+    for file in [try sample(), try sample(names: nil)] {
+      let bytes = try file.encoded()
+      #expect(Array(bytes.prefix(10)) == [0x89, 0x41, 0x45, 0x43, 0x0D, 0x0A, 0x1A, 0x0A, 1, 0])
+      #expect(try CompressedFile.decode(bytes) == file)
+    }
+  }
+
+  @Test func theLayoutIsAsDocumented() throws {
+    let bytes = try sample(names: nil).encoded()
+    let headerLength = Int(bytes[10]) | Int(bytes[11]) << 8
+    let json = try JSONSerialization.jsonObject(with: Data(bytes[14..<(14 + headerLength)])) as! [String: Any]
+    #expect(json["model"] as? String == "m.safetensors" && json["count"] as? Int == 2 && json["image_shape"] as? [Int] == [4, 4, 1])
+    var position = 14 + headerLength
+    #expect(Array(bytes[position..<(position + 4)]) == [3, 0, 0, 0])
+    position += 4 + 3 * 8
+    // Table 0: lowest −2 (zigzag 3), 5 values, 1 escape, 2 occurring: index 1 (gap 2) ×4, index 4 (gap 3) ×9.
+    #expect(Array(bytes[position..<(position + 8)]) == [3, 5, 1, 2, 2, 4, 3, 9])
+    // The payload and its length sit before the checksum.
+    #expect(Array(bytes[(bytes.count - 18)..<(bytes.count - 4)]) == [6, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x80, 0x00, 0x00, 7, 9])
+    let crc = bytes.suffix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    #expect(crc == Zlib.crc32(bytes.dropLast(4)))
+  }
+
+  @Test func everyTruncationAndFlippedByteIsCaught() throws {
+    let bytes = try sample().encoded()
+    for length in 0..<bytes.count {
+      #expect(throws: CompressedFile.Problem.self) { try CompressedFile.decode(Array(bytes[..<length])) }
+    }
+    for index in bytes.indices {
+      var damaged = bytes
+      damaged[index] ^= 0x10
+      #expect(throws: CompressedFile.Problem.self) { try CompressedFile.decode(damaged) }
+    }
+  }
+
+  @Test func problemsAreNamed() throws {
+    let bytes = try sample().encoded()
+    func problem(_ bytes: [UInt8]) -> String {
+      do {
+        _ = try CompressedFile.decode(bytes)
+        return "none"
+      } catch {
+        return error.description
+      }
+    }
+    #expect(problem(Array("PNG and more".utf8)) == "not a compressed image file (no .aec magic number at its start)")
+    var newer = bytes
+    newer[8] = 2
+    #expect(problem(newer) == "format version 2 is newer than this tool's 1; update AutoencoderKit")
+    var corrupt = bytes
+    corrupt[bytes.count - 6] ^= 1
+    #expect(problem(corrupt).hasPrefix("checksum mismatch (stored "))
+    #expect(problem(corrupt).hasSuffix("the file is truncated or corrupt"))
+    // Past the checksum: a declared payload longer than what follows, a header that lies.
+    var long = bytes
+    long[bytes.count - 4 - 6 - 8] = 7
+    #expect(problem(resealed(long)) == "the payload is declared as 7 bytes but 6 follow")
+    let lying = try sample(names: ["a.png", "../b.png"]).encoded()
+    #expect(problem(lying) == "corrupt header: a file name \"../b.png\" that is not a plain name")
+    var header = try sample()
+    header.header.count = 3
+    #expect(problem(try header.encoded()) == "corrupt header: 2 file names for 3 images")
+    header.header.count = 1 << 25
+    #expect(problem(try header.encoded()) == "corrupt header: an image count of 33554432")
+    var shapes = try sample(names: nil)
+    shapes.header.imageShape = [4, 4, 2]
+    #expect(problem(try shapes.encoded()) == "corrupt header: an image shape of [4, 4, 2]")
+  }
+}

@@ -1,0 +1,96 @@
+import Datasets
+import EntropyCoding
+import NN
+import TensorCore
+import TestSupport
+import Testing
+import Training
+
+@testable import Codec
+
+struct ImageCodecTests {
+  let images = syntheticImages(count: 40, side: 8)
+
+  func model(_ architecture: Architecture = .dense(inputSize: 64, hiddenSizes: [6])) throws -> Autoencoder {
+    var generator = SplitMix64(seed: 3)
+    return try Autoencoder(architecture, using: &generator)
+  }
+
+  @Test func decompressingGivesTheDecoderOutputOfTheQuantizedCodes() throws {
+    let model = try model()
+    let codec = ImageCodec(model: model, modelName: "dense.safetensors")
+    for rule in [CodeQuantizer.Rule.bits(5), .step(0.01)] {
+      let file = try CompressedFile.decode(try codec.compress(images, quantization: rule).encoded())
+      #expect(file.header.count == 40 && file.header.imageShape == [8, 8, 1] && file.header.codeShape == [6])
+      #expect(file.header.fingerprint == model.fingerprint && file.header.model == "dense.safetensors")
+      let codes = try model.encode(images).scalars
+      let expectedSymbols = try file.quantizer.symbols(codes).get()
+      #expect(try codec.symbols(of: file, path: "f.aec") == expectedSymbols)
+      let expected = try model.decode(codes: Tensor(shape: [40, 6], scalars: file.quantizer.values(expectedSymbols)))
+      let decoded = try codec.decompress(file, path: "f.aec")
+      #expect(decoded.shape == [40, 8, 8, 1] && decoded.scalars == expected.scalars)
+      // Quantization to 5 bits moves each code by at most half a step.
+      if case .bits = rule {
+        for (index, value) in file.quantizer.values(expectedSymbols).enumerated() {
+          #expect(abs(value - codes[index]) <= file.quantizer.steps[index % 6] / 2 * 1.0001)
+        }
+      }
+    }
+  }
+
+  @Test func convolutionalCodesShareATablePerChannel() throws {
+    let model = try model(try Architecture(spec: "conv 4 3 relu, pool 2 | up 2, conv 1 3 sigmoid", exampleShape: [8, 8]))
+    let codeShape = try model.architecture.codeShape()
+    let file = try ImageCodec(model: model, modelName: "conv").compress(images, quantization: .bits(6))
+    #expect(file.tables.count == codeShape.last! && file.quantizer.channels == codeShape.last!)
+    #expect(try ImageCodec(model: model, modelName: "conv").decompress(file, path: "f").shape == [40, 8, 8, 1])
+  }
+
+  @Test func theSameFileAndSymbolsAtEveryThreadCountAndSIMDLevel() throws {
+    let model = try model(try Architecture(spec: "conv 4 3 relu, pool 2 | up 2, conv 1 3 sigmoid", exampleShape: [8, 8]))
+    let codec = ImageCodec(model: model, modelName: "conv")
+    let reference = try codec.compress(images, quantization: .bits(8)).encoded()
+    let symbols = try codec.symbols(of: try CompressedFile.decode(reference), path: "f")
+    let levels = SIMDLevel.allCases.filter { $0.rawValue <= SIMDLevel.supported.rawValue }
+    for threads in [1, 2, 3] {
+      for level in levels {
+        try Parallel.withThreads(threads) {
+          try SIMDLevel.withKernels(at: level) {
+            let file = try CompressedFile.decode(reference)
+            #expect(try codec.symbols(of: file, path: "f") == symbols, "\(threads) threads, \(level)")
+            // Decoded pixels written as bytes agree too (the decoder's float rounding stays far from a byte's edge here).
+            let bytes = try codec.decompress(file, path: "f").scalars.map { Int(($0 * 255).rounded()) }
+            let first = try Parallel.withThreads(1) { try SIMDLevel.withKernels(at: .baseline) { try codec.decompress(file, path: "f") } }
+            #expect(bytes == first.scalars.map { Int(($0 * 255).rounded()) })
+          }
+        }
+      }
+    }
+  }
+
+  @Test func anotherModelsFileIsRefusedByName() throws {
+    let file = try ImageCodec(model: try model(), modelName: "a.safetensors").compress(images, quantization: .bits(8))
+    var generator = SplitMix64(seed: 4)
+    let other = ImageCodec(model: try Autoencoder(.dense(inputSize: 64, hiddenSizes: [6]), using: &generator), modelName: "b.safetensors")
+    #expect(throws: CodecError.self) { try other.decompress(file, path: "x.aec") }
+    do {
+      _ = try other.decompress(file, path: "x.aec")
+    } catch {
+      #expect("\(error)".hasPrefix("x.aec: made by the model a.safetensors (fingerprint \(file.header.fingerprint)), not by b.safetensors"))
+    }
+  }
+
+  @Test func imagesTheModelCannotTakeAreRefused() throws {
+    let codec = ImageCodec(model: try model(), modelName: "dense")
+    #expect(throws: DataError.self) { try codec.compress(syntheticImages(count: 3, side: 9), quantization: .bits(8)) }
+    let table = ImageSet(storage: .floats([Float](repeating: 0.5, count: 128)), exampleShape: [64], source: "table.csv")
+    #expect(throws: CodecError.notImages(source: "table.csv", shape: [64])) { try codec.compress(table, quantization: .bits(8)) }
+  }
+
+  @Test func aCorruptPayloadIsNamed() throws {
+    let codec = ImageCodec(model: try model(), modelName: "dense")
+    var file = try codec.compress(images, quantization: .bits(8))
+    file.payload.removeLast()
+    #expect(throws: CodecError.corrupt(path: "f.aec", problem: "the coded data ends early")) { try codec.symbols(of: file, path: "f.aec") }
+  }
+}

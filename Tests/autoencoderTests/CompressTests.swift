@@ -1,0 +1,100 @@
+import Datasets
+import FileIO
+import Foundation
+import ImageFiles
+import ModelFiles
+import TestSupport
+import Testing
+
+/// `compress` and `decompress` end to end: IDX and PNG inputs, PNG and IDX outputs, the report,
+/// and every bad input getting one line and no output.
+@Suite(.serialized) struct CompressTests {
+  let data: TemporaryDirectory
+  let work: TemporaryDirectory
+  let model: String
+
+  init() throws {
+    data = try CLI.dataFolder()
+    work = try TemporaryDirectory()
+    model = work.path("dense.safetensors")
+    let trained = try CLI.run(["train", "--data", data.path, "--hidden", "8", "--epochs", "2", "--batch-size", "32", "--no-reconstruction", "-o", model])
+    #expect(trained.status == 0, "\(trained.error)")
+  }
+
+  @Test func anIDXSplitRoundTripsThroughTheFile() throws {
+    let compressed = try CLI.run(["compress", model, data.path, "--bits", "6", "--report", "--json", "-o", work.path("test.aec")])
+    #expect(compressed.status == 0, "\(compressed.error)")
+    let report = try JSONSerialization.jsonObject(with: Data(compressed.output.utf8)) as! [String: Any]
+    let size = try FileManager.default.attributesOfItem(atPath: work.path("test.aec"))[.size] as! Int
+    #expect(report["images"] as? Int == 60 && report["bytes"] as? Int == size && report["quantization"] as? String == "6 bits per value")
+    #expect(abs((report["bits_per_pixel"] as! Double) - Double(size * 8) / Double(60 * 64)) < 1e-12)
+    let psnr = try #require(report["psnr"] as? Double)
+    #expect(psnr > 10 && psnr < 60)
+    // Back as PNG files and as one IDX file, equal to each other.
+    let folder = try CLI.run(["decompress", model, work.path("test.aec"), "-o", work.path("out")])
+    #expect(folder.status == 0 && folder.output.contains("Wrote 60 PNG files of 8×8"), "\(folder.error)")
+    let idx = try CLI.run(["decompress", model, work.path("test.aec"), "-o", work.path("out-idx3-ubyte")])
+    #expect(idx.status == 0, "\(idx.error)")
+    let images = try IDX.read(work.path("out-idx3-ubyte"), rank: 3)
+    #expect(images.shape == [60, 8, 8])
+    #expect(try PNG.read(work.path("out/00059.png")).pixels == Array(images.bytes[(59 * 64)...]))
+    // The PSNR reported is the decoded images' against the originals.
+    let originals = try IDXFolder(data.path).load(.test)
+    var total = 0.0
+    for index in 0..<60 {
+      let original = originals.example(index)
+      let mse = (0..<64).reduce(0.0) { sum, pixel in
+        let difference = Double(images.bytes[index * 64 + pixel]) / 255 - Double(original[pixel])
+        return sum + difference * difference
+      } / 64
+      total += 10 * log10(1 / mse)
+    }
+    #expect(abs(total / 60 - psnr) < 1e-4)
+  }
+
+  @Test func pngFilesKeepTheirNames() throws {
+    for (index, name) in ["b.png", "a.png"].enumerated() {
+      let pixels = (0..<64).map { UInt8(($0 * 3 + index * 50) % 256) }
+      try PNG.write(Image(width: 8, height: 8, channels: 1, pixels: pixels), to: work.path(name))
+    }
+    let compressed = try CLI.run(["compress", model, work.path("b.png"), work.path("a.png"), "--step", "0.05", "-o", work.path("two.aec")])
+    #expect(compressed.status == 0 && compressed.output.contains("2 images"), "\(compressed.error)")
+    let decompressed = try CLI.run(["decompress", model, work.path("two.aec"), "-o", work.path("named")])
+    #expect(decompressed.status == 0, "\(decompressed.error)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: work.path("named")).sorted() == ["a.png", "b.png"])
+  }
+
+  @Test func badInputGetsOneLineAndNoOutput() throws {
+    let good = work.path("good.aec")
+    #expect(try CLI.run(["compress", model, data.path, "--limit", "5", "-o", good]).status == 0)
+    let bytes = try FileIO.readBytes(good)
+    let truncated = try work.write(Array(bytes.dropLast(9)), to: "truncated.aec")
+    var flipped = bytes
+    flipped[bytes.count / 2] ^= 0xFF
+    let corrupt = try work.write(flipped, to: "corrupt.aec")
+    let png = try work.write(PNG.encode(Image(width: 2, height: 2, channels: 1, pixels: [0, 1, 2, 3])), to: "not.aec")
+    let small = try work.write(PNG.encode(Image(width: 2, height: 2, channels: 1, pixels: [0, 1, 2, 3])), to: "small.png")
+    let other = work.path("other.safetensors")
+    #expect(try CLI.run(["train", "--data", data.path, "--hidden", "4", "--epochs", "1", "--no-reconstruction", "-o", other]).status == 0)
+    let out = work.path("never")
+    let cases: [([String], [String])] = [
+      (["decompress", model, truncated, "-o", out], [truncated, "checksum mismatch"]),
+      (["decompress", model, corrupt, "-o", out], [corrupt, "checksum mismatch"]),
+      (["decompress", model, png, "-o", out], [png, "not a compressed image file"]),
+      (["decompress", model, work.path("missing.aec"), "-o", out], ["missing.aec", "no such file"]),
+      (["decompress", other, good, "-o", out], [good, "made by the model dense.safetensors", "not by other.safetensors"]),
+      (["compress", model, data.path, "--bits", "0", "-o", work.path("x.aec")], ["--bits 0", "1 to 16"]),
+      (["compress", model, data.path, "--bits", "4", "--step", "1", "-o", work.path("x.aec")], ["--bits or --step"]),
+      (["compress", model, data.path, "--step", "-1", "-o", work.path("x.aec")], ["--step"]),
+      (["compress", model, data.path, "-o", work.path("x.png")], ["must end in .aec"]),
+      (["compress", model, data.path, "-o", "/nonexistent/x.aec"], ["/nonexistent"]),
+      (["compress", model, small, "-o", work.path("x.aec")], [small, "[2, 2]", "do not fit"]),
+      (["compress", model, png, "-o", work.path("x.aec")], [png, "is not data this tool reads"]),
+    ]
+    for (arguments, fragments) in cases {
+      try CLI.expectFailure(arguments, mentions: fragments)
+    }
+    #expect(!FileIO.exists(out) && !FileIO.exists(work.path("x.aec")))
+    #expect(try work.contents().allSatisfy { !$0.contains(".tmp") })
+  }
+}
