@@ -49,7 +49,7 @@ let package = Package(
     .target(name: "NN", dependencies: ["Autodiff"]),
     .target(name: "Optimizers", dependencies: ["NN"]),
     .target(name: "Training", dependencies: ["Optimizers", "Datasets"]),
-    .target(name: "ModelFiles", dependencies: ["Training"]),
+    .target(name: "ModelFiles", dependencies: ["Training", "EntropyCoding"]),
     // Entropy coding (rANS over integer probability tables); depends on nothing.
     .target(name: "EntropyCoding"),
     // Images to .aec files and back through a model's codes.

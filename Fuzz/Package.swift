@@ -10,6 +10,7 @@
 //   fuzz-csv            CSV tables (CSV.decode, CSV.parseTable on 1 and 3 threads, a label column)
 //   fuzz-spec           architecture spec strings (Architecture(spec:)), small ones built and run
 //   fuzz-architecture   architecture JSON files and metadata (Architecture(json:), Architecture Codable)
+//   fuzz-aec            compressed image files (CompressedFile.decode, re-encoded; the rANS payload decoded)
 //   fuzz-model          whole model files: safetensors, architecture, training and history metadata
 //                       (ModelFile.decode), then inference, metrics, figures and codes
 //
@@ -17,7 +18,7 @@
 // `-sanitize=fuzzer,address` and runs each harness on its corpus (Fuzz/corpus/<name>).
 import PackageDescription
 
-let harnesses = ["fuzz-idx", "fuzz-png", "fuzz-npy", "fuzz-npz", "fuzz-csv", "fuzz-spec", "fuzz-architecture", "fuzz-model"]
+let harnesses = ["fuzz-idx", "fuzz-png", "fuzz-npy", "fuzz-npz", "fuzz-csv", "fuzz-spec", "fuzz-architecture", "fuzz-model", "fuzz-aec"]
 
 let package = Package(
   name: "AutoencoderKitFuzz",

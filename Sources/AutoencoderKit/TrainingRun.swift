@@ -108,7 +108,8 @@ public struct TrainingRun {
     let trainer = Trainer(model: model, optimizer: configuration.optimizer.makeOptimizer(), loss: configuration.loss,
                           reduction: configuration.reduction, noise: configuration.noise,
                           evaluationNoiseSeed: configuration.evaluationNoiseSeed, beta: configuration.beta ?? 1,
-                          klWarmupEpochs: configuration.klWarmupEpochs ?? 0, sparsity: configuration.sparsity,
+                          klWarmupEpochs: configuration.klWarmupEpochs ?? 0, rateWeight: configuration.lambda ?? 1,
+                          sparsity: configuration.sparsity,
                           weightPenalty: configuration.weightPenalty, schedule: configuration.schedule,
                           earlyStopping: configuration.earlyStopping)
     trainer.scoringTrainingExamples = calibrating?.scorer

@@ -12,7 +12,7 @@ import Foundation
 /// | H | header: JSON (`Header`): the model's name and fingerprint, the image count and shape, file names, the code shape, the quantization rule |
 /// | 4 | channel count `C`, little-endian |
 /// | 8 C | quantization: each channel's origin and step, float32 little-endian |
-/// | … | probability tables, one per channel, as the occurrence counts `SymbolTable(lowest:counts:)` makes it from: lowest value (zigzag varint), value count `n` (varint), escape count (varint), the number `k` of values that occur (varint), then `k` pairs (varints): the gap from the previous such value's index (the first from −1) and its count |
+/// | … | probability tables (none when the header's `tables` is `"model"`: a codec's own, stored in its model file), one per channel, as the occurrence counts `SymbolTable(lowest:counts:)` makes it from: lowest value (zigzag varint), value count `n` (varint), escape count (varint), the number `k` of values that occur (varint), then `k` pairs (varints): the gap from the previous such value's index (the first from −1) and its count |
 /// | 8 | payload length `P`, little-endian |
 /// | P | payload: one rANS stream (`RANSEncoder`) of every image's code symbols, image by image, channel `i mod C` coded under table `i mod C` |
 /// | 4 | CRC-32 of every byte before it, little-endian |
@@ -38,15 +38,22 @@ public struct CompressedFile: Equatable, Sendable {
     public var codeShape: [Int]
     /// How the codes were quantized (`CodeQuantizer.Rule.description`), for people.
     public var quantization: String
+    /// `"model"` when the payload is coded under the model file's own tables (a rate-trained
+    /// codec's); nil when the tables are in this file.
+    public var tables: String?
 
     enum CodingKeys: String, CodingKey {
-      case model, fingerprint, count, imageShape = "image_shape", names, codeShape = "code_shape", quantization
+      case model, fingerprint, count, imageShape = "image_shape", names, codeShape = "code_shape", quantization, tables
     }
 
-    public init(model: String, fingerprint: String, count: Int, imageShape: [Int], names: [String]?, codeShape: [Int], quantization: String) {
-      (self.model, self.fingerprint, self.count, self.imageShape, self.names, self.codeShape, self.quantization) =
-        (model, fingerprint, count, imageShape, names, codeShape, quantization)
+    public init(model: String, fingerprint: String, count: Int, imageShape: [Int], names: [String]?, codeShape: [Int], quantization: String,
+                tables: String? = nil) {
+      (self.model, self.fingerprint, self.count, self.imageShape, self.names, self.codeShape, self.quantization, self.tables) =
+        (model, fingerprint, count, imageShape, names, codeShape, quantization, tables)
     }
+
+    /// Whether the model file's tables code the payload.
+    public var tablesInModel: Bool { tables == "model" }
 
     /// What is wrong with the header's values, or nil.
     var problem: String? {
@@ -61,6 +68,7 @@ public struct CompressedFile: Equatable, Sendable {
         return "\(count) images of \(imageShape) (codes \(codeShape)): more than this tool decodes at once"
       }
       if let names, names.count != count { return "\(names.count) file names for \(count) images" }
+      if let tables, tables != "model" { return "tables \"\(tables)\" (only \"model\" is known)" }
       if let names, let bad = names.first(where: { $0.isEmpty || $0.contains("/") || $0 == "." || $0 == ".." || $0.utf8.count > 255 }) {
         return "a file name \"\(bad)\" that is not a plain name"
       }
@@ -74,7 +82,7 @@ public struct CompressedFile: Equatable, Sendable {
   public var payload: [UInt8]
 
   public init(header: Header, quantizer: CodeQuantizer, tables: [SymbolTable], payload: [UInt8]) {
-    precondition(tables.count == quantizer.channels)
+    precondition(tables.count == (header.tablesInModel ? 0 : quantizer.channels))
     (self.header, self.quantizer, self.tables, self.payload) = (header, quantizer, tables, payload)
   }
 
@@ -178,7 +186,7 @@ public struct CompressedFile: Equatable, Sendable {
       throw Problem("corrupt quantization: a step that is not positive or a value that is not finite")
     }
     var tables: [SymbolTable] = []
-    for channel in 0..<channels {
+    for channel in 0..<(header.tablesInModel ? 0 : channels) {
       let what = "probability table \(channel)"
       let lowest = try reader.varint(what), count = try reader.varint(what), escapes = try reader.varint(what)
       let occurring = try reader.varint(what)

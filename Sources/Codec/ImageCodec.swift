@@ -1,12 +1,15 @@
 import Datasets
 import EntropyCoding
+import ModelFiles
 import NN
 import TensorCore
 import Training
 
 /// Images to `.aec` files and back through a trained autoencoder: the encoder's codes,
-/// quantized (`CodeQuantizer`), coded with rANS under one probability table per code channel
-/// fitted to the codes being compressed (stored in the file), and decoded by the decoder.
+/// quantized (`CodeQuantizer`), coded with rANS under one probability table per code channel,
+/// and decoded by the decoder. A rate-trained codec (an entropy bottleneck) rounds its code and
+/// codes it under the tables its model file holds; any other model's codes are quantized as asked
+/// and coded under tables fitted to the codes being compressed, stored in the file.
 ///
 /// Entropy coding uses integers only, so the symbols decoded are the symbols coded on any CPU,
 /// thread count or SIMD level; only the decoder network's float arithmetic remains.
@@ -14,11 +17,22 @@ public struct ImageCodec {
   public let model: Autoencoder
   /// The model file's name, written into files and named in errors.
   public let modelName: String
+  /// A codec's probability tables (its model file's), or nil.
+  public let tables: [SymbolTable]?
 
-  public init(model: Autoencoder, modelName: String) {
+  public init(model: Autoencoder, modelName: String, tables: [SymbolTable]? = nil) {
     self.model = model
     self.modelName = modelName
+    self.tables = tables ?? model.bottleneck?.symbolTables()
   }
+
+  /// The codec of a model file: its model, and a codec's tables.
+  public init(file: ModelFile, name: String) {
+    self.init(model: file.model, modelName: name, tables: file.entropyTables)
+  }
+
+  /// Whether the model is a rate-trained codec, whose code is rounded and coded under its own tables.
+  public var isRateTrained: Bool { model.bottleneck != nil }
 
   /// The channels of the model's code: the last dimension of a convolutional code, every value
   /// of a flat one.
@@ -41,6 +55,7 @@ public struct ImageCodec {
     let codeShape = try model.architecture.codeShape()
     let channels = try codeChannels
     let codes = try model.encode(images).scalars
+    let quantization = isRateTrained ? .step(1) : quantization
     let quantizer = CodeQuantizer(quantization, codes: codes, channels: channels)
     let symbols: [Int32]
     switch quantizer.symbols(codes) {
@@ -48,16 +63,18 @@ public struct ImageCodec {
     case .failure(let problem): throw CodecError.nonFiniteCode(source: images.source, example: problem.index / max(codes.count / max(images.count, 1), 1))
     }
     var channelSymbols = [Int32](repeating: 0, count: symbols.count / channels)
-    let tables = (0..<channels).map { channel in
+    let fitted: [SymbolTable] = isRateTrained ? [] : (0..<channels).map { channel in
       for row in channelSymbols.indices { channelSymbols[row] = symbols[row * channels + channel] }
       return SymbolTable(fitting: channelSymbols)
     }
+    let tables = isRateTrained ? self.tables! : fitted
     var encoder = RANSEncoder()
     for (index, symbol) in symbols.enumerated() { encoder.encode(symbol, with: tables[index % channels]) }
     let header = CompressedFile.Header(model: modelName, fingerprint: model.fingerprint, count: images.count,
                                        imageShape: shape.count == 2 ? shape + [1] : shape, names: names, codeShape: codeShape,
-                                       quantization: quantization.description)
-    return CompressedFile(header: header, quantizer: quantizer, tables: tables, payload: encoder.finish())
+                                       quantization: isRateTrained ? "rounded (a rate-trained codec)" : quantization.description,
+                                       tables: isRateTrained ? "model" : nil)
+    return CompressedFile(header: header, quantizer: quantizer, tables: fitted, payload: encoder.finish())
   }
 
   /// The code symbols of `file`, image by image.
@@ -76,10 +93,14 @@ public struct ImageCodec {
     try model.architecture.check(exampleShape: imageShape[2] == 1 ? Array(imageShape.prefix(2)) : imageShape, source: path)
     let count = file.header.count * codeShape.reduce(1, *)
     var symbols = [Int32](repeating: 0, count: count)
+    let tables = file.header.tablesInModel ? self.tables ?? [] : file.tables
+    guard tables.count == file.quantizer.channels else {
+      throw CodecError.corrupt(path: path, problem: "coded under the model's own tables, but \(modelName) has none")
+    }
     do {
       var decoder = try RANSDecoder(file.payload)
-      let channels = file.tables.count
-      for index in 0..<count { symbols[index] = try decoder.decode(with: file.tables[index % channels]) }
+      let channels = tables.count
+      for index in 0..<count { symbols[index] = try decoder.decode(with: tables[index % channels]) }
       try decoder.finish()
     } catch {
       throw CodecError.corrupt(path: path, problem: "\(error)")

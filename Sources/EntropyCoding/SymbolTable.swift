@@ -129,6 +129,50 @@ public struct SymbolTable: Equatable, Sendable {
   }
 }
 
+extension SymbolTable: Codable {
+  enum CodingKeys: String, CodingKey { case lowest, counts }
+
+  /// `{"lowest": -3, "counts": [...]}`: the counts, the escapes' last; decoding checks them as
+  /// `init(lowest:counts:)` does.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let counts = try container.decode([Int].self, forKey: .counts)
+    do {
+      try self.init(lowest: try container.decode(Int32.self, forKey: .lowest), counts: counts)
+    } catch let error as EntropyCodingError {
+      throw DecodingError.dataCorruptedError(forKey: .counts, in: container, debugDescription: error.description)
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(lowest, forKey: .lowest)
+    try container.encode(counts, forKey: .counts)
+  }
+}
+
+extension SymbolTable {
+  /// The table of a distribution over the integers given by its probabilities: counts of
+  /// `probability(v) · 2³²` (rounded) for `v` in `lowest ... highest`, the mass outside as the
+  /// escapes'. The probabilities are computed once, so a table stored with its model is what
+  /// every encoder and decoder reads.
+  ///
+  /// - Precondition: `highest - lowest < maximumCount`.
+  public init(lowest: Int32, highest: Int32, probability: (Int32) -> Double) {
+    precondition(lowest <= highest && Int64(highest) - Int64(lowest) < Int64(Self.maximumCount))
+    let scale = 4_294_967_296.0
+    var counts: [Int] = []
+    var total = 0.0
+    for value in lowest...highest {
+      let p = max(0, min(1, probability(value)))
+      total += p
+      counts.append(Int((p * scale).rounded()))
+    }
+    counts.append(Int((max(0, 1 - total) * scale).rounded()))
+    try! self.init(lowest: lowest, counts: counts)
+  }
+}
+
 /// Why a table or a coded stream cannot be read.
 public enum EntropyCodingError: Error, Equatable, CustomStringConvertible {
   case table(String)

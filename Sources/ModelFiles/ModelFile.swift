@@ -1,4 +1,5 @@
 import Datasets
+import EntropyCoding
 import FileIO
 import Foundation
 import NN
@@ -19,6 +20,7 @@ import Training
 /// | `history` | `History` as JSON (absent for untrained models) |
 /// | `data` | `DataDescription` as JSON: class names, column names, the scaling (absent for untrained models) |
 /// | `calibration` | `Calibration` as JSON: the anomaly threshold and its rule (after `autoencoder calibrate`) |
+/// | `entropy_tables` | a codec's probability table per code channel (`SymbolTable` as JSON), computed once from its density when the file is first written |
 public struct ModelFile {
   /// The current format version; files of a later version are refused.
   public static let formatVersion = 1
@@ -30,6 +32,9 @@ public struct ModelFile {
   public var data: DataDescription?
   /// The anomaly threshold `calibrate` fitted, or nil.
   public var calibration: Calibration?
+  /// A codec's probability tables as read from its file; nil for other models and for a codec
+  /// not yet written (`encode` computes them then from its density).
+  public var entropyTables: [SymbolTable]?
 
   public init(model: Autoencoder, training: TrainingConfiguration? = nil, history: History? = nil, data: DataDescription? = nil) {
     self.model = model
@@ -52,6 +57,7 @@ public struct ModelFile {
     if let history { metadata["history"] = try json(history) }
     if let data { metadata["data"] = try json(data) }
     if let calibration { metadata["calibration"] = try json(calibration) }
+    if let tables = entropyTables ?? model.bottleneck?.symbolTables() { metadata["entropy_tables"] = try json(tables) }
     return try SafeTensors.encode(model.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: metadata)
   }
 
@@ -103,6 +109,10 @@ public struct ModelFile {
     var file = ModelFile(model: model, training: training, history: try decoded(History.self, "history"), data: data)
     file.calibration = try decoded(Calibration.self, "calibration")
     if let problem = file.calibration?.problem { throw SafeTensors.Problem("corrupt calibration metadata: \(problem)") }
+    file.entropyTables = try decoded([SymbolTable].self, "entropy_tables")
+    if let tables = file.entropyTables, tables.count != model.bottleneck?.channels {
+      throw SafeTensors.Problem("corrupt entropy_tables metadata: \(tables.count) tables for \(model.bottleneck.map { "\($0.channels) code channels" } ?? "a model with no bottleneck")")
+    }
     return file
   }
 

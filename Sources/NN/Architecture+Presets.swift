@@ -88,11 +88,35 @@ extension Architecture {
       latent: latent)
   }
 
+  /// A rate-trained image codec after Ballé, Laparra and Simoncelli (2017), for images whose sides
+  /// divide by 4: analysis by 5×5 convolutions of `filters` with stride 2 (relu) twice and a 3×3
+  /// convolution to `codeChannels` (identity), the entropy bottleneck; synthesis by a 3×3
+  /// transposed convolution of `filters` (relu) and 5×5 transposed convolutions with stride 2 back
+  /// to the image (relu, then sigmoid). Relu stands in for the paper's GDN. Every layer is a
+  /// convolution, so the code of an h×w image is h/4×w/4×`codeChannels`.
+  public static func codec(height: Int = 28, width: Int = 28, channels: Int = 1, filters: Int = 32, codeChannels: Int = 16,
+                           activation: Activation = .relu, outputActivation: Activation = .sigmoid) -> Architecture {
+    Architecture(
+      inputShape: [height, width, channels],
+      encoder: [
+        .conv2D(filters: filters, kernelSize: 5, stride: 2, activation: activation),
+        .conv2D(filters: filters, kernelSize: 5, stride: 2, activation: activation),
+        .conv2D(filters: codeChannels, kernelSize: 3, activation: .identity),
+      ],
+      decoder: [
+        .conv2DTranspose(filters: filters, kernelSize: 3, activation: activation),
+        .conv2DTranspose(filters: filters, kernelSize: 5, stride: 2, activation: activation),
+        .conv2DTranspose(filters: channels, kernelSize: 5, stride: 2, activation: outputActivation),
+      ],
+      bottleneck: Bottleneck())
+  }
+
   /// The named presets for examples of `exampleShape` (`[28, 28]` or `[784]`): "dense"
   /// (784-64-784, the Keras tutorial's single-layer model), "deep" (784-128-64-128-784), "conv"
   /// (the Keras blog's convolutional model), "conv-transpose" (keras-io's denoising model), and
   /// the variational "vae" (the Keras blog's, 784-512-2), "vae-pytorch" (PyTorch's example,
-  /// 784-400-20) and "conv-vae" (keras-io's), whose latent size `latent` overrides.
+  /// 784-400-20) and "conv-vae" (keras-io's), whose latent size `latent` overrides, and "codec"
+  /// (a rate-trained image codec, `codec(height:width:channels:)`).
   /// Dense models flatten images; convolutional ones need images (`[h, w]` or `[h, w, c]`).
   public static func preset(named name: String, exampleShape: [Int], activation: Activation = .relu,
                             outputActivation: Activation = .sigmoid, latent: Int? = nil) throws -> Architecture? {
@@ -109,6 +133,10 @@ extension Architecture {
       guard image[0] % 4 == 0, image[1] % 4 == 0 else { throw ArchitectureError.notImages(model: "conv-vae (sides divisible by 4)", exampleShape: exampleShape) }
       return convolutionalVariational(height: image[0], width: image[1], channels: image[2], latent: latent ?? 2, activation: activation,
                                       outputActivation: outputActivation)
+    case "codec":
+      let image = try imageShape(of: exampleShape, for: name)
+      guard image[0] % 4 == 0, image[1] % 4 == 0 else { throw ArchitectureError.notImages(model: "codec (sides divisible by 4)", exampleShape: exampleShape) }
+      return codec(height: image[0], width: image[1], channels: image[2], activation: activation, outputActivation: outputActivation)
     case "conv", "conv-transpose":
       let image = try imageShape(of: exampleShape, for: name)
       return name == "conv"
@@ -120,11 +148,13 @@ extension Architecture {
   }
 
   /// The names `preset(named:exampleShape:)` knows.
-  public static let presetNames = ["dense", "deep", "conv", "conv-transpose", "vae", "vae-pytorch", "conv-vae"]
+  public static let presetNames = ["dense", "deep", "conv", "conv-transpose", "vae", "vae-pytorch", "conv-vae", "codec"]
 
-  /// The batch size each preset's tutorial trains with: 128 for the convolutional and variational
-  /// ones, else 256.
-  public static func tutorialBatchSize(forPreset name: String) -> Int { name.hasPrefix("conv") || name.contains("vae") ? 128 : 256 }
+  /// The batch size each preset's tutorial trains with: 128 for the convolutional, variational and
+  /// codec ones, else 256.
+  public static func tutorialBatchSize(forPreset name: String) -> Int {
+    name.hasPrefix("conv") || name.contains("vae") || name == "codec" ? 128 : 256
+  }
 
   /// `[h, w]` or `[h, w, c]` examples as `[h, w, c]`.
   static func imageShape(of exampleShape: [Int], for model: String) throws -> [Int] {

@@ -22,17 +22,30 @@ public struct Architecture: Codable, Equatable, Sendable {
   /// the encoder (whose output must be flat) and the decoder gives the code's mean and
   /// log-variance. Nil for a plain autoencoder.
   public var latent: Int?
+  /// For a rate-trained codec, its entropy bottleneck: the code is quantized (plus uniform noise in
+  /// training, rounded otherwise) and costs bits under a learned density per channel
+  /// (`FactorizedDensity`). Nil for other models.
+  public var bottleneck: Bottleneck?
 
-  public init(inputShape: [Int], encoder: [LayerSpec], decoder: [LayerSpec], imageShape: [Int]? = nil, latent: Int? = nil) {
+  /// The settings of an entropy bottleneck.
+  public struct Bottleneck: Codable, Equatable, Sendable {
+    /// Logistics in each channel's mixture.
+    public var components: Int
+    public init(components: Int = 3) { self.components = components }
+  }
+
+  public init(inputShape: [Int], encoder: [LayerSpec], decoder: [LayerSpec], imageShape: [Int]? = nil, latent: Int? = nil,
+              bottleneck: Bottleneck? = nil) {
     self.inputShape = inputShape
     self.encoder = encoder
     self.decoder = decoder
     self.imageShape = imageShape
     self.latent = latent
+    self.bottleneck = bottleneck
   }
 
   enum CodingKeys: String, CodingKey {
-    case inputShape = "input_shape", encoder, decoder, imageShape = "image_shape", latent
+    case inputShape = "input_shape", encoder, decoder, imageShape = "image_shape", latent, bottleneck
   }
 
   /// Whether the model is a variational autoencoder.
@@ -69,7 +82,7 @@ public struct Architecture: Codable, Equatable, Sendable {
   }
 
   /// A model's parts: the encoder, a variational model's latent head, and the decoder.
-  public typealias Parts = (encoder: Sequential, latent: GaussianLatent?, decoder: Sequential)
+  public typealias Parts = (encoder: Sequential, latent: GaussianLatent?, bottleneck: FactorizedDensity?, decoder: Sequential)
 
   /// Builds the parts with freshly initialized parameters, after checking that the parameters fit
   /// `budget`.
@@ -116,7 +129,17 @@ public struct Architecture: Codable, Equatable, Sendable {
       }
     }
     let decoderLayers = try Self.layers(decoder, from: codeShape, half: "decoder", parameters: parameters, using: &generator)
-    return (Sequential(encoderLayers), head, Sequential(decoderLayers))
+    // Built last and with no random draws: a bottleneck leaves every other initial weight as it was.
+    var density: FactorizedDensity?
+    if let bottleneck {
+      if let parameters {
+        density = FactorizedDensity(logits: parameters["bottleneck.logits"]!, means: parameters["bottleneck.means"]!,
+                                    logScales: parameters["bottleneck.log_scales"]!)
+      } else {
+        density = FactorizedDensity(channels: codeShape.last!, components: bottleneck.components)
+      }
+    }
+    return (Sequential(encoderLayers), head, density, Sequential(decoderLayers))
   }
 
   /// Checks every layer's fit and that the decoder's output has the input's shape; returns the
@@ -147,6 +170,12 @@ public struct Architecture: Codable, Equatable, Sendable {
           + "end the encoder with a dense layer or flatten")
       }
       codes.append([latent])
+    }
+    if let bottleneck {
+      guard latent == nil else { throw ArchitectureError.latent("a model has a latent head or an entropy bottleneck, not both") }
+      guard (1...16).contains(bottleneck.components) else {
+        throw ArchitectureError.latent("the bottleneck's mixtures have \(bottleneck.components) components; give 1 to 16")
+      }
     }
     let outputs = try shapes(of: decoder, from: codes.last!, in: "decoder")
     guard outputs.last! == inputShape else {
@@ -193,6 +222,9 @@ public struct Architecture: Codable, Equatable, Sendable {
         }
         for part in ["mean", "log_variance"] { result += [("latent.\(part).weight", [features, latent]), ("latent.\(part).bias", [latent])] }
         current = [latent]
+      }
+      if half == "decoder", let bottleneck {
+        for part in ["logits", "means", "log_scales"] { result.append(("bottleneck.\(part)", [current.last!, bottleneck.components])) }
       }
       for (index, spec) in specs.enumerated() {
         do {
@@ -297,6 +329,9 @@ public struct Architecture: Codable, Equatable, Sendable {
         rows.append(("latent", "GaussianLatent(\(latent): mean and log-variance)", [latent], 2 * (current.reduce(1, *) * latent + latent)))
         current = [latent]
       }
+      if half == "decoder", let bottleneck {
+        rows.append(("bottleneck", "FactorizedDensity(\(bottleneck.components) logistics per channel)", current, 3 * current.last! * bottleneck.components))
+      }
       for (index, spec) in specs.enumerated() {
         let parameters = try spec.parameterCount(inputShape: current)
         current = try spec.outputShape(for: current)
@@ -309,6 +344,7 @@ public struct Architecture: Codable, Equatable, Sendable {
   /// `784 → 64 relu → 784 sigmoid`.
   public var description: String {
     ([inputShape.map(String.init).joined(separator: "x")] + encoder.map(\.shortDescription) + (latent.map { ["latent \($0)"] } ?? [])
+      + (bottleneck == nil ? [] : ["bottleneck"])
       + decoder.map(\.shortDescription)).joined(separator: " → ")
   }
 }

@@ -17,6 +17,7 @@ import TensorCore
 //   reshape HxWxC
 //   dropout RATE    (inverted dropout in training, RATE in [0, 1); nothing at inference)
 //   latent N        (the encoder's last: a variational autoencoder's Gaussian latent head of N dimensions)
+//   bottleneck      (the encoder's last: a codec's entropy bottleneck; the code is quantized and costs bits)
 //
 // Convolutions default to `same` padding and pooling to `valid`; activations default to identity
 // (Keras's "linear"). ACTIVATION is any name `Activation` parses (relu, sigmoid, tanh,
@@ -35,6 +36,13 @@ extension Architecture {
     }
     var encoderText = String(halves[0])
     var latent: Int?
+    var bottleneck: Bottleneck?
+    // A codec's entropy bottleneck closes the encoder: "..., conv 8 3, bottleneck | ...".
+    if let comma = encoderText.lastIndex(of: ","),
+       encoderText[comma...].drop(while: { $0 == "," }).trimmingCharacters(in: .whitespaces).lowercased() == "bottleneck" {
+      bottleneck = Bottleneck()
+      encoderText = String(encoderText[..<comma])
+    }
     // A variational model's latent head closes the encoder: "..., dense 512 relu, latent 2 | ...".
     if let comma = encoderText.lastIndex(of: ",") ?? Optional(encoderText.startIndex) {
       let last = encoderText[comma...].drop { $0 == "," }.trimmingCharacters(in: .whitespaces).lowercased()
@@ -50,7 +58,8 @@ extension Architecture {
     let encoder = try Self.layers(encoderText, half: "encoder")
     let decoder = try Self.layers(String(halves[1]), half: "decoder")
     let input = try Self.inputShape(for: exampleShape, startingWith: encoder.first { !$0.isDropout })
-    self.init(inputShape: input, encoder: encoder, decoder: decoder, imageShape: exampleShape.count >= 2 ? exampleShape : nil, latent: latent)
+    self.init(inputShape: input, encoder: encoder, decoder: decoder, imageShape: exampleShape.count >= 2 ? exampleShape : nil, latent: latent,
+              bottleneck: bottleneck)
     try validated()
   }
 
@@ -66,6 +75,7 @@ extension Architecture {
       var encoder: [LayerSpec]
       var decoder: [LayerSpec]
       var latent: Int?
+      var bottleneck: Architecture.Bottleneck?
     }
     let file: File
     do {
@@ -77,7 +87,7 @@ extension Architecture {
     }
     let input = try file.input_shape ?? Self.inputShape(for: exampleShape, startingWith: file.encoder.first { !$0.isDropout })
     self.init(inputShape: input, encoder: file.encoder, decoder: file.decoder, imageShape: exampleShape.count >= 2 ? exampleShape : nil,
-              latent: file.latent)
+              latent: file.latent, bottleneck: file.bottleneck)
     try validated()
   }
 

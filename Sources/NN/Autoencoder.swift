@@ -17,6 +17,8 @@ public final class Autoencoder: Layer {
   public let encoder: Sequential
   /// A variational model's latent head, or nil.
   public let latent: GaussianLatent?
+  /// A rate-trained codec's entropy bottleneck (the density its quantized code is coded under), or nil.
+  public let bottleneck: FactorizedDensity?
   /// Maps a batch of codes to a batch of reconstructions.
   public let decoder: Sequential
   /// The architecture this model was built from.
@@ -42,6 +44,7 @@ public final class Autoencoder: Layer {
   init(_ parts: Architecture.Parts, architecture: Architecture) {
     encoder = parts.encoder
     latent = parts.latent
+    bottleneck = parts.bottleneck
     decoder = parts.decoder
     self.architecture = architecture
   }
@@ -49,8 +52,12 @@ public final class Autoencoder: Layer {
   /// Whether this is a variational autoencoder.
   public var isVariational: Bool { latent != nil }
 
-  /// The reconstruction `decoder(code(input))` (for a variational model, of the code's mean).
-  public func callAsFunction(_ input: Variable) -> Variable { decoder(code(of: input)) }
+  /// The reconstruction `decoder(code(input))` (for a variational model, of the code's mean; for a
+  /// codec, of the rounded code, as its files decode).
+  public func callAsFunction(_ input: Variable) -> Variable {
+    let code = code(of: input)
+    return decoder(bottleneck == nil ? code : Variable(code.value.rounded()))
+  }
 
   /// The code of a batch: the encoder's output, or a variational model's mean.
   func code(of input: Variable) -> Variable {
@@ -60,7 +67,7 @@ public final class Autoencoder: Layer {
 
   public var namedParameters: [(name: String, parameter: Variable)] {
     prefixed("encoder", encoder.namedParameters) + (latent.map { prefixed("latent", $0.namedParameters) } ?? [])
-      + prefixed("decoder", decoder.namedParameters)
+      + (bottleneck.map { prefixed("bottleneck", $0.namedParameters) } ?? []) + prefixed("decoder", decoder.namedParameters)
   }
 
   /// The codes of a batch of inputs (a variational model's means), without recording gradients.
@@ -83,7 +90,7 @@ public final class Autoencoder: Layer {
   public func reconstruct(_ input: Tensor) -> Tensor { inferring(from: input) }
 
   public var description: String {
-    "Autoencoder(encoder: \(encoder), \(latent.map { "latent: \($0), " } ?? "")decoder: \(decoder))"
+    "Autoencoder(encoder: \(encoder), \(latent.map { "latent: \($0), " } ?? "")\(bottleneck.map { "bottleneck: \($0), " } ?? "")decoder: \(decoder))"
   }
 }
 
@@ -97,6 +104,11 @@ extension Autoencoder {
   /// summed per image (the evidence lower bound's two terms, in nats per image for binary
   /// cross-entropy). Example `i`'s noise ε comes from stream `context.firstExample + i` of
   /// `context.samplingSeed`.
+  ///
+  /// A codec (an entropy bottleneck) has `reconstruction`, of the code plus uniform noise in
+  /// training (example `i`'s from stream `context.firstExample + i` of `context.samplingSeed`) and
+  /// of the rounded code otherwise, and `rate`, the code's bits under the bottleneck's density per
+  /// pixel of the input, weighted by `settings.rateWeight` (λ in D + λ R).
   ///
   /// Regularizers add their terms: `sparsity`, a penalty on the code's activity (the encoder's
   /// output; a variational model's mean), and `weight_penalty`, on the kernels (each shard adds its
@@ -114,6 +126,18 @@ extension Autoencoder {
         LossTerm("kl", mean.klDivergenceFromStandardNormal(logVariance: logVariance, batchSize: context.batchSize), weight: settings.klWeight),
       ]
       code = mean
+    } else if let bottleneck {
+      let rows = features.shape[0], columns = features.value.count / max(rows, 1)
+      let quantized = BatchContext.training == nil ? Variable(features.value.rounded())
+        : features + Tensor.randomUniform(rows: rows, columns: columns, seed: context.samplingSeed, firstRow: context.firstExample)
+          .reshaped(to: features.shape)
+      let output = decoder(quantized)
+      let pixels = architecture.displayShape.map { $0.height * $0.width } ?? architecture.inputSize
+      terms = [
+        LossTerm("reconstruction", settings.loss(predicted: output, expected: target, reduction: settings.reduction, batchSize: context.batchSize)),
+        LossTerm("rate", bottleneck.bits(of: quantized) * (1 / Float(context.batchSize * pixels)), weight: settings.rateWeight),
+      ]
+      code = features
     } else {
       let output = decoder(features)
       context.observeReconstructions?(context, output.value, target)

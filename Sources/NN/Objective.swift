@@ -29,16 +29,19 @@ public struct ObjectiveSettings: Sendable, Equatable {
   public var reduction: LossReduction
   /// The weight of the KL term (β, times the warm-up's factor this epoch).
   public var klWeight: Float
+  /// The weight of a codec's rate term (λ in D + λ R, R in bits per pixel).
+  public var rateWeight: Float
   /// A penalty on the code's activity (the term `sparsity`), or nil.
   public var sparsity: ActivityPenalty?
   /// A penalty on the weights (the term `weight_penalty`), or nil.
   public var weightPenalty: WeightPenalty?
 
-  public init(loss: Loss = .binaryCrossEntropy, reduction: LossReduction = .mean, klWeight: Float = 1,
+  public init(loss: Loss = .binaryCrossEntropy, reduction: LossReduction = .mean, klWeight: Float = 1, rateWeight: Float = 1,
               sparsity: ActivityPenalty? = nil, weightPenalty: WeightPenalty? = nil) {
     self.loss = loss
     self.reduction = reduction
     self.klWeight = klWeight
+    self.rateWeight = rateWeight
     self.sparsity = sparsity
     self.weightPenalty = weightPenalty
   }

@@ -81,3 +81,17 @@ extension Tensor {
     }
   }
 }
+
+extension Tensor {
+  /// `rows` × `columns` draws from the uniform distribution on [−½, ½), row `r` from stream
+  /// `firstRow + r` of `seed`, as `randomNormal(rows:columns:seed:firstRow:)` (a codec's training
+  /// noise, standing in for rounding).
+  public static func randomUniform(rows: Int, columns: Int, seed: UInt64, firstRow: Int) -> Tensor {
+    Tensor(shape: [rows, columns]) { out in
+      for row in 0..<rows {
+        var generator = SplitMix64(seed: seed, stream: firstRow + row)
+        for column in 0..<columns { out[row * columns + column] = generator.nextUnitFloat() - 0.5 }
+      }
+    }
+  }
+}

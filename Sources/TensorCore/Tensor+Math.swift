@@ -54,6 +54,10 @@ extension Tensor {
   public func clamped(to range: ClosedRange<Float>) -> Tensor {
     mapped { aek_clamp($0, range.lowerBound, range.upperBound, $1, $2) }
   }
+  /// Each element rounded to the nearest integer, halves to even (a codec's quantization).
+  public func rounded() -> Tensor {
+    Tensor(shape: shape) { out in withUnsafeBufferPointer { values in for i in values.indices { out[i] = values[i].rounded(.toNearestOrEven) } } }
+  }
   /// The element-wise maximum of two tensors, broadcasting.
   public func maximum(_ other: Tensor) -> Tensor { applying(.maximum, other) }
   /// The element-wise minimum of two tensors, broadcasting.

@@ -21,19 +21,23 @@ public struct Evaluator {
   public var seed: UInt64
   /// A variational model's weight on its KL term in `loss`.
   public var beta: Float
+  /// A codec's weight on its rate term in `loss`.
+  public var rateWeight: Float
   /// The regularizers the model was trained with: terms of its objective here too, as Keras
   /// counts them in `val_loss`.
   public var sparsity: ActivityPenalty?
   public var weightPenalty: WeightPenalty?
 
   public init(model: Autoencoder, loss: Loss = .binaryCrossEntropy, reduction: LossReduction = .mean, noise: Noise? = nil,
-              seed: UInt64 = 0x5EED_0F_7E57, beta: Float = 1, sparsity: ActivityPenalty? = nil, weightPenalty: WeightPenalty? = nil) {
+              seed: UInt64 = 0x5EED_0F_7E57, beta: Float = 1, rateWeight: Float = 1, sparsity: ActivityPenalty? = nil,
+              weightPenalty: WeightPenalty? = nil) {
     self.model = model
     self.loss = loss
     self.reduction = reduction
     self.noise = noise
     self.seed = seed
     self.beta = beta
+    self.rateWeight = rateWeight
     self.sparsity = sparsity
     self.weightPenalty = weightPenalty
   }
@@ -43,7 +47,7 @@ public struct Evaluator {
   public init(model: Autoencoder, trainedWith training: TrainingConfiguration?) {
     self.init(model: model, loss: training?.loss ?? .binaryCrossEntropy,
               reduction: training?.reduction ?? (model.isVariational ? .sum : .mean), noise: training?.noise,
-              seed: training?.evaluationNoiseSeed ?? 0, beta: training?.beta ?? 1, sparsity: training?.sparsity,
+              seed: training?.evaluationNoiseSeed ?? 0, beta: training?.beta ?? 1, rateWeight: training?.lambda ?? 1, sparsity: training?.sparsity,
               weightPenalty: training?.weightPenalty)
   }
 
@@ -52,7 +56,8 @@ public struct Evaluator {
   /// (default `beta`) in the total.
   public func terms(on set: ImageSet, batchSize: Int = 1024, klWeight: Float? = nil) throws -> TermValues {
     var batches = try Batches(inferenceOn: set, batchSize: batchSize, for: model.architecture)
-    let settings = ObjectiveSettings(loss: loss, reduction: reduction, klWeight: klWeight ?? beta, sparsity: sparsity, weightPenalty: weightPenalty)
+    let settings = ObjectiveSettings(loss: loss, reduction: reduction, klWeight: klWeight ?? beta, rateWeight: rateWeight, sparsity: sparsity,
+                                     weightPenalty: weightPenalty)
     var totals: [(name: String, value: Double, weight: Float)] = []
     for index in 0..<batches.count {
       let batch = batches.batch(index)

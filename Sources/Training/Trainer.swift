@@ -40,6 +40,8 @@ public final class Trainer {
   public let beta: Float
   /// Epochs over which the KL term's weight rises linearly from 0 to `beta`, step by step (0: none).
   public let klWarmupEpochs: Int
+  /// A codec's weight on its rate term (λ in D + λ R).
+  public let rateWeight: Float
   /// A penalty on the code's activity (the term `sparsity`), or nil.
   public let sparsity: ActivityPenalty?
   /// A penalty on the weights (the term `weight_penalty`), or nil.
@@ -60,7 +62,7 @@ public final class Trainer {
 
   public init(model: Autoencoder, optimizer: any Optimizer, loss: Loss = .binaryCrossEntropy, reduction: LossReduction = .mean,
               noise: Noise? = nil, evaluationNoiseSeed: UInt64 = 0x5EED_0F_7E57, beta: Float = 1, klWarmupEpochs: Int = 0,
-              sparsity: ActivityPenalty? = nil, weightPenalty: WeightPenalty? = nil, schedule: LearningRateSchedule? = nil,
+              rateWeight: Float = 1, sparsity: ActivityPenalty? = nil, weightPenalty: WeightPenalty? = nil, schedule: LearningRateSchedule? = nil,
               earlyStopping: EarlyStoppingSettings? = nil) {
     precondition(beta >= 0 && beta.isFinite && klWarmupEpochs >= 0, "β must be a non-negative number and the warm-up non-negative")
     precondition(sparsity?.problem == nil && weightPenalty?.problem == nil && schedule?.problem == nil, "a regularizer or schedule out of range")
@@ -72,6 +74,7 @@ public final class Trainer {
     self.evaluationNoiseSeed = evaluationNoiseSeed
     self.beta = beta
     self.klWarmupEpochs = klWarmupEpochs
+    self.rateWeight = rateWeight
     self.sparsity = sparsity
     self.weightPenalty = weightPenalty
     self.schedule = schedule
@@ -96,7 +99,8 @@ public final class Trainer {
 
   /// The objective's settings with the KL term weighted by `klWeight`.
   public func settings(klWeight: Float? = nil) -> ObjectiveSettings {
-    ObjectiveSettings(loss: loss, reduction: reduction, klWeight: klWeight ?? beta, sparsity: sparsity, weightPenalty: weightPenalty)
+    ObjectiveSettings(loss: loss, reduction: reduction, klWeight: klWeight ?? beta, rateWeight: rateWeight, sparsity: sparsity,
+                      weightPenalty: weightPenalty)
   }
 
   /// The KL term's weight after `steps` of `stepsPerEpoch`: `beta`, ramped up linearly over the
@@ -199,7 +203,7 @@ public final class Trainer {
     // A snapshot from the run's last epoch, or from where early stopping stopped it, has no
     // epochs left: the run only ends (restoring the best weights).
     let firstEpoch = progress.earlyStopping?.stoppedEpoch != nil ? epochs + 1 : progress.epochsDone + 1
-    let drawsSeeds = noise != nil || model.isVariational || model.architecture.hasDropout
+    let drawsSeeds = noise != nil || model.isVariational || model.bottleneck != nil || model.architecture.hasDropout
     var checkpointEvery = checkpointing?.everyEpochs
 
     /// The run's state now, `batchesDone` steps into the epoch after `epochsDone`.
@@ -218,7 +222,7 @@ public final class Trainer {
     }
 
     // Each example's score in this epoch's forward passes, where asked for (each shard writes its rows' own slots).
-    let scoring = scoringTrainingExamples.flatMap { model.isVariational || noise != nil || model.architecture.hasDropout ? nil : $0 }
+    let scoring = scoringTrainingExamples.flatMap { model.isVariational || model.bottleneck != nil || noise != nil || model.architecture.hasDropout ? nil : $0 }
     let epochScores = UnsafeMutableBufferPointer<Float>.allocate(capacity: scoring == nil ? 0 : training.count)
     defer { epochScores.deallocate() }
     var scoredEpoch: Int?
@@ -314,8 +318,8 @@ public final class Trainer {
   /// The evaluator with this trainer's settings: the validation loss `fit` reports is its
   /// `terms(on:)`.
   public var evaluator: Evaluator {
-    Evaluator(model: model, loss: loss, reduction: reduction, noise: noise, seed: evaluationNoiseSeed, beta: beta, sparsity: sparsity,
-              weightPenalty: weightPenalty)
+    Evaluator(model: model, loss: loss, reduction: reduction, noise: noise, seed: evaluationNoiseSeed, beta: beta, rateWeight: rateWeight,
+              sparsity: sparsity, weightPenalty: weightPenalty)
   }
 
   /// The mean loss over every example of `set` (weighted by batch size), without training; for a

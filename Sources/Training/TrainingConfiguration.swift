@@ -25,6 +25,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
   public var beta: Float?
   /// Epochs over which a variational model's KL weight rose linearly from 0 to β, or nil.
   public var klWarmupEpochs: Int?
+  /// A codec's weight on its rate term (λ in D + λ R, R in bits per pixel), or nil for other models.
+  public var lambda: Float?
   /// A penalty on the code's activity (sparse autoencoders), or nil.
   public var sparsity: ActivityPenalty?
   /// A penalty on the weights, or nil.
@@ -78,6 +80,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     guard (1...Limits.maximumThreads).contains(threads) else { return "threads \(threads) does not lie in 1...\(Limits.maximumThreads)" }
     if let beta, !(beta >= 0 && beta.isFinite) { return "beta \(beta) is not a non-negative number" }
     if let klWarmupEpochs, klWarmupEpochs < 0 { return "the KL warm-up \(klWarmupEpochs) is negative" }
+    if let lambda, !(lambda >= 0 && lambda.isFinite) { return "lambda \(lambda) is not a non-negative number" }
     if let problem = sparsity?.problem { return "sparsity: \(problem)" }
     if let problem = weightPenalty?.problem { return "weight penalty: \(problem)" }
     if let problem = schedule?.problem { return "learning-rate schedule: \(problem)" }
@@ -95,7 +98,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case epochs, batchSize = "batch_size", shuffle, seed, loss, reduction, optimizer, data, validation, threads, noise, beta
-    case klWarmupEpochs = "kl_warmup_epochs", sparsity, weightPenalty = "weight_penalty", schedule = "learning_rate_schedule"
+    case klWarmupEpochs = "kl_warmup_epochs", lambda, sparsity, weightPenalty = "weight_penalty", schedule = "learning_rate_schedule"
     case earlyStopping = "early_stopping", limit, validationSplit = "validation_split", reading, classes
     case excludedClasses = "excluded_classes"
   }

@@ -61,13 +61,17 @@ struct Compress: ParsableCommand {
       set = set.prefix(limit)
       names = names.map { Array($0.prefix(limit)) }
     }
-    let codec = ImageCodec(model: file.model, modelName: (model as NSString).lastPathComponent)
+    let codec = ImageCodec(file: file, name: (model as NSString).lastPathComponent)
+    if codec.isRateTrained, bits != nil || step != nil {
+      throw ValidationError("\(bits != nil ? "--bits" : "--step"): \(model) is a rate-trained codec; its code is rounded and coded under its own tables")
+    }
     let (_, bytes, seconds) = try codec.compressTimed(set, quantization: quantization, names: names)
     try FileIO.writeAtomically(Data(bytes), to: output)
     let pixels = set.count * set.exampleShape.prefix(2).reduce(1, *)
     if !json {
       say("Wrote \(output): \(grouped(set.count)) image\(set.count == 1 ? "" : "s") of \(set.source) in \(grouped(bytes.count)) bytes, "
-        + "\(String(format: "%.3f", Double(bytes.count * 8) / Double(max(pixels, 1)))) bits per pixel (codes quantized to \(quantization))")
+        + "\(String(format: "%.3f", Double(bytes.count * 8) / Double(max(pixels, 1)))) bits per pixel "
+        + (codec.isRateTrained ? "(its rate-trained code, rounded)" : "(codes quantized to \(quantization))"))
     }
     guard report else { return }
     let measured = try codec.report(originals: set, bytes: bytes, encodeSeconds: seconds)

@@ -29,7 +29,7 @@ struct Decompress: ParsableCommand {
     try threads.prepare()
     let file = try ModelFile.read(model)
     let compressed = try CompressedFile.read(input)
-    let codec = ImageCodec(model: file.model, modelName: (model as NSString).lastPathComponent)
+    let codec = ImageCodec(file: file, name: (model as NSString).lastPathComponent)
     let images = try codec.decompress(compressed, path: input)
     let header = compressed.header
     let (height, width, channels) = (header.imageShape[0], header.imageShape[1], header.imageShape[2])

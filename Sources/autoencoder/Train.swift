@@ -8,11 +8,11 @@ struct Train: ParsableCommand {
     discussion: "With no options: Keras's tutorial model (784-64-784, relu/sigmoid), Adam, binary cross-entropy, 50 epochs of batch 256 on Fashion-MNIST.")
 
   enum Preset: String, ExpressibleByArgument, CaseIterable {
-    case dense, deep, conv, convTranspose = "conv-transpose", vae, vaePyTorch = "vae-pytorch", convVAE = "conv-vae"
+    case dense, deep, conv, convTranspose = "conv-transpose", vae, vaePyTorch = "vae-pytorch", convVAE = "conv-vae", codec
   }
 
   @Option(help: ArgumentHelp(
-    "A preset: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's convolutional model, 4x4x8 code), conv-transpose (keras-io's denoising model), or the variational vae (the Keras blog's, 784-512-2), vae-pytorch (PyTorch's example, 784-400-20) and conv-vae (keras-io's). The input size follows the data."))
+    "A preset: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's convolutional model, 4x4x8 code), conv-transpose (keras-io's denoising model), or the variational vae (the Keras blog's, 784-512-2), vae-pytorch (PyTorch's example, 784-400-20) and conv-vae (keras-io's), or codec (a rate-trained image codec: convolutions, a quantized 7x7x16 code and its learned density; trained on mse + λ·rate). The input size follows the data."))
   var model: Preset?
   @Option(help: ArgumentHelp("The latent size of a variational model (vae: 2, vae-pytorch: 20, conv-vae: 2); with --hidden, makes the dense model variational.",
                              valueName: "n"))
@@ -20,6 +20,9 @@ struct Train: ParsableCommand {
   @Option(help: "A variational model's weight on the KL term (β-VAE; 1 gives the evidence lower bound).") var beta: Float?
   @Option(help: ArgumentHelp("Raise a variational model's KL weight linearly from 0 to β over this many epochs.", valueName: "epochs"))
   var klWarmup: Int?
+  @Option(help: ArgumentHelp("A codec's weight on its rate in bits per pixel (λ in distortion + λ·rate; default 0.01): larger gives smaller files.",
+                             valueName: "λ"))
+  var lambda: Float?
   @Option(help: ArgumentHelp("Hidden sizes down to the code, e.g. 256 or 128,64; the decoder mirrors them.", valueName: "sizes"))
   var hidden: HiddenSizes?
   @Option(help: ArgumentHelp(
@@ -115,6 +118,7 @@ struct Train: ParsableCommand {
     if let latent, !(1...Limits.maximumDimension).contains(latent) { throw ValidationError("--latent \(latent): give 1 to \(Limits.maximumDimension)") }
     if let beta, !(beta >= 0 && beta.isFinite) { throw ValidationError("--beta \(beta): give a non-negative number") }
     if let klWarmup, klWarmup < 0 { throw ValidationError("--kl-warmup \(klWarmup): give a non-negative number of epochs") }
+    if let lambda, !(lambda >= 0 && lambda.isFinite) { throw ValidationError("--lambda \(lambda): give a non-negative number") }
     _ = try regularization()
     if let weightDecay, !(weightDecay >= 0 && weightDecay.isFinite) { throw ValidationError("--weight-decay \(weightDecay): give a non-negative number") }
     if let earlyStopping, earlyStopping < 0 { throw ValidationError("--early-stopping \(earlyStopping): give a non-negative number of epochs") }
@@ -126,7 +130,7 @@ struct Train: ParsableCommand {
     try checkWritable(checkpointPath, option: "--checkpoint")
     guard checkpointPath != output, checkpointPath != figurePath else { throw ValidationError("--checkpoint \(checkpointPath) is also an output file") }
     if let resume {
-      let given = [("--model", model != nil), ("--latent", latent != nil), ("--beta", beta != nil), ("--kl-warmup", klWarmup != nil),
+      let given = [("--model", model != nil), ("--latent", latent != nil), ("--beta", beta != nil), ("--kl-warmup", klWarmup != nil), ("--lambda", lambda != nil),
                    ("--hidden", hidden != nil), ("--architecture", architecture != nil), ("--activation", activation != nil),
                    ("--output-activation", outputActivation != nil), ("--batch-size", batchSize != nil), ("--optimizer", optimizer != nil),
                    ("--learning-rate", learningRate != nil), ("--momentum", momentum != nil), ("--loss", loss != nil),
@@ -223,6 +227,13 @@ struct Train: ParsableCommand {
     } else if beta != nil || klWarmup != nil {
       throw ValidationError("--beta and --kl-warmup apply to variational models (--model vae, vae-pytorch, conv-vae, --latent, or latent N in a spec)")
     }
+    if architecture.bottleneck != nil {
+      // A codec's distortion is the squared error, unless another loss is asked for.
+      configuration.loss = loss ?? .meanSquaredError
+      configuration.lambda = lambda ?? 0.01
+    } else if lambda != nil {
+      throw ValidationError("--lambda applies to codecs (--model codec, or bottleneck in a spec)")
+    }
     if case .kl = sparsity, architecture.codeActivation != .sigmoid {
       throw ValidationError("--sparsity \(self.sparsity!): the KL penalty needs a code in (0, 1); give the code layer a sigmoid activation "
         + "(e.g. --architecture \"dense 64 sigmoid | dense \(architecture.inputSize) sigmoid\"), or use l1")
@@ -240,7 +251,7 @@ struct Train: ParsableCommand {
       let objective = architecture.isVariational
         ? "\(loss.name) summed per image + \(configuration.beta == 1 ? "" : "β·")KL\(configuration.beta == 1 ? "" : " (β \(configuration.beta!))")"
           + (configuration.klWarmupEpochs.map { ", KL weight warmed up over \($0) epochs" } ?? "")
-        : loss.name
+        : configuration.lambda.map { "\(loss.name) + λ·rate in bits per pixel (λ \($0))" } ?? loss.name
       let extras = [configuration.sparsity.map { "sparsity \($0)" }, configuration.weightPenalty.map { "weight penalty \($0)" },
                     configuration.schedule.map { "learning rate \($0)" },
                     configuration.earlyStopping.map { "early stopping after \($0.patience) epochs without improvement" }].compactMap { $0 }

@@ -1,4 +1,5 @@
 import Datasets
+import Autodiff
 import EntropyCoding
 import NN
 import TensorCore
@@ -92,5 +93,20 @@ struct ImageCodecTests {
     var file = try codec.compress(images, quantization: .bits(8))
     file.payload.removeLast()
     #expect(throws: CodecError.corrupt(path: "f.aec", problem: "the coded data ends early")) { try codec.symbols(of: file, path: "f.aec") }
+  }
+
+  @Test func aRateTrainedCodecRoundsItsCodeAndCodesItUnderItsOwnTables() throws {
+    let model = try model(try Architecture(spec: "conv 4 3 stride 2 relu, conv 3 3, bottleneck | convt 4 3 stride 2 relu, conv 1 3 sigmoid",
+                                           exampleShape: [8, 8]))
+    let codec = ImageCodec(model: model, modelName: "codec")
+    #expect(codec.isRateTrained && codec.tables == model.bottleneck!.symbolTables())
+    let file = try CompressedFile.decode(try codec.compress(images, quantization: .bits(3)).encoded())  // the rule does not apply
+    #expect(file.header.tablesInModel && file.tables.isEmpty && file.quantizer.steps == [1, 1, 1] && file.quantizer.origins == [0, 0, 0])
+    let codes = try model.encode(images)
+    #expect(try codec.symbols(of: file, path: "f") == codes.scalars.map { Int32($0.rounded(.toNearestOrEven)) })
+    #expect(try codec.decompress(file, path: "f").scalars == model.reconstruct(images).scalars)
+    // The payload costs about what the density says the rounded codes cost.
+    let bits = Double(model.bottleneck!.bits(of: Variable(codes.rounded())).value.scalar)
+    #expect(Double(file.payload.count * 8) < bits * 1.02 + 64)
   }
 }

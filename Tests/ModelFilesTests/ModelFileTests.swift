@@ -176,4 +176,22 @@ import Training
       #expect(history.epochs.allSatisfy { $0.terms.isEmpty && $0.validationTerms == nil && $0.klWeight == nil })
     }
   }
+
+  @Test func aCodecsFileHoldsItsTablesComputedOnce() throws {
+    var generator = SplitMix64(seed: 2)
+    let model = try Autoencoder(try Architecture(spec: "conv 3 3 stride 2, bottleneck | convt 1 3 stride 2 sigmoid", exampleShape: [4, 4]),
+                                using: &generator)
+    let bytes = try ModelFile(model: model).encode()
+    let read = try ModelFile.decode(bytes)
+    let tables = try #require(read.entropyTables)
+    #expect(tables == model.bottleneck!.symbolTables() && tables.count == 3)
+    // Tables read are kept as read, not recomputed: a file written again holds the same ones.
+    var edited = read
+    edited.entropyTables = [tables[0], tables[0], tables[0]]
+    #expect(try ModelFile.decode(try edited.encode()).entropyTables == edited.entropyTables)
+    // Other models have none, and a count that does not fit the code is refused.
+    #expect(try ModelFile.decode(try ModelFile(model: try self.model()).encode()).entropyTables == nil)
+    edited.entropyTables = [tables[0]]
+    #expect(throws: (any Error).self) { try ModelFile.decode(try edited.encode()) }
+  }
 }

@@ -116,4 +116,21 @@ import Testing
     let json = Data(#"{"encoder": [{"type": "dense", "units": 8}], "latent": 2, "decoder": [{"type": "dense", "units": 64}]}"#.utf8)
     #expect(try Architecture(json: json, source: "test", exampleShape: [8, 8]).latent == 2)
   }
+
+  @Test func bottleneckClosesACodecsEncoder() throws {
+    let architecture = try Architecture(spec: "conv 8 3 stride 2 relu, conv 4 3, bottleneck | convt 1 3 stride 2 sigmoid", exampleShape: [8, 8])
+    #expect(architecture.bottleneck == Architecture.Bottleneck(components: 3) && architecture.latent == nil)
+    #expect(architecture.description == "8x8x1 → conv 8 3×3 /2 relu → conv 4 3×3 identity → bottleneck → convT 1 3×3 ×2 sigmoid")
+    #expect(try architecture.parameterShapes().filter { $0.name.hasPrefix("bottleneck") }.map(\.shape) == [[4, 3], [4, 3], [4, 3]])
+    // The JSON form keeps it; plain models' JSON has no such key.
+    let json = try JSONEncoder().encode(architecture)
+    #expect(try JSONDecoder().decode(Architecture.self, from: json) == architecture)
+    #expect(String(decoding: json, as: UTF8.self).contains("\"bottleneck\":{\"components\":3}"))
+    #expect(!String(decoding: try JSONEncoder().encode(Architecture.dense(hiddenSizes: [64])), as: UTF8.self).contains("bottleneck"))
+    #expect(throws: ArchitectureError.self) { try Architecture(spec: "dense 4, latent 2, bottleneck | dense 64 sigmoid", exampleShape: [8, 8]) }
+    // The preset: a 7×7×16 code for 28×28 images.
+    let codec = try #require(try Architecture.preset(named: "codec", exampleShape: [28, 28]))
+    #expect(try codec.codeShape() == [7, 7, 16] && codec.bottleneck != nil)
+    #expect(throws: ArchitectureError.self) { try Architecture.preset(named: "codec", exampleShape: [30, 30]) }
+  }
 }

@@ -40,6 +40,71 @@ import Testing
     #expect(again[0].value.value == terms[0].value.value && other[0].value.value != terms[0].value.value)
   }
 
+  @Test func aCodecsObjectiveIsDistortionPlusWeightedRateOfItsNoisyOrRoundedCode() throws {
+    var generator = SplitMix64(seed: 5)
+    let image = randomTensor([3, 4, 4, 1], in: 0..<1, seed: 8)
+    let model = try Autoencoder(try Architecture(spec: "conv 2 3 stride 2, bottleneck | convt 1 3 stride 2 sigmoid", exampleShape: [4, 4]),
+                                using: &generator)
+    let settings = ObjectiveSettings(loss: .meanSquaredError, rateWeight: 0.25)
+    let context = BatchContext(batchSize: 3, seed: 4)
+    let code = model.encoder(Variable(image)).value  // [3, 2, 2, 2]
+    func expected(_ quantized: Tensor) -> (Float, Float) {
+      let distortion = meanSquaredError(predicted: model.decoder(Variable(quantized)), expected: image).value.scalar
+      let rate = model.bottleneck!.bits(of: Variable(quantized)).value.scalar / Float(3 * 16)  // bits per pixel of the 4×4 input
+      return (distortion, rate)
+    }
+    // Outside training: the rounded code.
+    let evaluated = model.terms(input: Variable(image), target: image, settings: settings, context: context)
+    #expect(evaluated.map(\.name) == ["reconstruction", "rate"] && evaluated.map(\.weight) == [1, 0.25])
+    let (distortion, rate) = expected(code.rounded())
+    #expect(abs(evaluated[0].value.value.scalar - distortion) < 1e-6 && abs(evaluated[1].value.value.scalar - rate) < 1e-5)
+    // In training: the code plus uniform noise on [−½, ½), example i's from stream i of the sampling seed.
+    let noisy = code + Tensor.randomUniform(rows: 3, columns: 8, seed: context.samplingSeed, firstRow: 0).reshaped(to: code.shape)
+    let trained = BatchContext.$training.withValue(context) {
+      model.terms(input: Variable(image), target: image, settings: settings, context: context)
+    }
+    let (noisyDistortion, noisyRate) = expected(noisy)
+    #expect(abs(trained[0].value.value.scalar - noisyDistortion) < 1e-6 && abs(trained[1].value.value.scalar - noisyRate) < 1e-5)
+    #expect(trained[1].value.value.scalar != evaluated[1].value.value.scalar)
+    // Inference decodes the rounded code, as the codec's files do.
+    #expect(model.reconstruct(image).scalars == model.decoder(Variable(code.rounded())).value.scalars)
+  }
+
+  @Test func aCodecsObjectiveGradientsMatchFiniteDifferences() throws {
+    // Through the whole model in training: the noisy code's distortion and its rate, weighted.
+    var generator = SplitMix64(seed: 6)
+    let image = randomTensor([2, 4, 4, 1], in: 0..<1, seed: 9)
+    let model = try Autoencoder(try Architecture(spec: "conv 2 3 stride 2, bottleneck | convt 1 3 stride 2 sigmoid", exampleShape: [4, 4]),
+                                using: &generator)
+    let settings = ObjectiveSettings(loss: .meanSquaredError, rateWeight: 0.5)
+    let context = BatchContext(batchSize: 2, seed: 1)
+    func terms(_ model: Autoencoder) -> [LossTerm] {
+      BatchContext.$training.withValue(context) { model.terms(input: Variable(image), target: image, settings: settings, context: context) }
+    }
+    let (values, gradients) = termsWithGradient(at: model, shards: [0..<2]) { model, _ in terms(model) }
+    func objective() -> Float {
+      withoutGradients {
+        let terms = terms(model)
+        return terms[0].value.value.scalar + 0.5 * terms[1].value.value.scalar
+      }
+    }
+    #expect(abs(objective() - values.total) < 1e-5)
+    for name in ["encoder.0.weight", "bottleneck.logits", "bottleneck.means", "bottleneck.log_scales", "decoder.0.weight"] {
+      let parameter = model.parameter(named: name)!
+      let original = parameter.value
+      for element in [0, 3] {
+        func value(_ delta: Float) -> Float {
+          parameter.updateValue { $0 = original; $0.withUnsafeMutableBufferPointer { $0[element] += delta } }
+          return objective()
+        }
+        let numeric = (value(1e-2) - value(-1e-2)) / 2e-2
+        parameter.updateValue { $0 = original }
+        let analytic = gradients[name]!.scalars[element]
+        #expect(abs(numeric - analytic) < 2e-3 + 0.03 * abs(numeric), "\(name)[\(element)]: \(analytic) vs \(numeric)")
+      }
+    }
+  }
+
   @Test func shardsOfABatchDrawTheSameSamplesAsTheWhole() throws {
     let model = try model(latent: 2)
     let context = BatchContext(batchSize: 6, seed: 3)

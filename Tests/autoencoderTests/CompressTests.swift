@@ -64,6 +64,24 @@ import Testing
     #expect(try FileManager.default.contentsOfDirectory(atPath: work.path("named")).sorted() == ["a.png", "b.png"])
   }
 
+  @Test func aRateTrainedCodecCompressesUnderItsOwnTables() throws {
+    let codec = work.path("codec.safetensors")
+    let trained = try CLI.run(["train", "--data", data.path, "--model", "codec", "--lambda", "0.05", "--epochs", "2", "--batch-size", "32",
+                               "--no-reconstruction", "-o", codec])
+    #expect(trained.status == 0 && trained.output.contains("mean squared error + λ·rate in bits per pixel (λ 0.05)"), "\(trained.error)")
+    #expect(trained.output.contains(" rate ") && trained.output.contains("val_rate"))
+    let file = try ModelFile.read(codec)
+    #expect(file.training?.lambda == 0.05 && file.entropyTables?.count == 16 && file.history?.epochs.compactMap { $0.validationTerms?["rate"] }.count == 2)
+    let compressed = try CLI.run(["compress", codec, data.path, "--report", "--json", "-o", work.path("codec.aec")])
+    #expect(compressed.status == 0, "\(compressed.error)")
+    let report = try JSONSerialization.jsonObject(with: Data(compressed.output.utf8)) as! [String: Any]
+    #expect(report["quantization"] as? String == "rounded (a rate-trained codec)")
+    let decompressed = try CLI.run(["decompress", codec, work.path("codec.aec"), "-o", work.path("codec-out")])
+    #expect(decompressed.status == 0, "\(decompressed.error)")
+    try CLI.expectFailure(["compress", codec, data.path, "--bits", "6", "-o", work.path("x.aec")], mentions: ["--bits", "rate-trained codec"])
+    try CLI.expectFailure(["train", "--data", data.path, "--lambda", "0.1", "-o", work.path("x.safetensors")], mentions: ["--lambda applies to codecs"])
+  }
+
   @Test func badInputGetsOneLineAndNoOutput() throws {
     let good = work.path("good.aec")
     #expect(try CLI.run(["compress", model, data.path, "--limit", "5", "-o", good]).status == 0)
