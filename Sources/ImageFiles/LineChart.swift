@@ -7,7 +7,8 @@ public struct LineChart {
   /// An RGB colour.
   public typealias Color = (red: UInt8, green: UInt8, blue: UInt8)
   /// matplotlib's first colours, which readers know: blue, orange, green, red.
-  public static let palette: [Color] = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40)]
+  public static let palette: [Color] = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
+                                       (227, 119, 194), (127, 127, 127)]
 
   public struct Series {
     public var name: String
@@ -74,10 +75,31 @@ public struct LineChart {
     let xTicks = Self.ticks(xRange, count: integerX ? 8 : 6, integers: integerX), yTicks = Self.ticks(yRange)
     let yLabels = yTicks.values.map { Self.tickLabel($0, decimals: yTicks.decimals) }
 
-    // The plot area, inside the margins for the title, the tick labels and the x label.
-    let left = (yLabels.map(textWidth).max() ?? 0) + 2 * gap
+    // The legend: a swatch and a name per series, in the title's row at the right where it fits
+    // there, else in rows of their own under the x label.
+    let swatch = 8 * scale
+    func entryWidth(_ series: Series) -> Int { swatch + gap + textWidth(series.name) + 2 * gap }
+    let rowWidth = series.reduce(0) { $0 + entryWidth($1) } - 2 * gap
+    let left0 = (yLabels.map(textWidth).max() ?? 0) + 2 * gap  // the plot's left edge
+    let legendInTitleRow = left0 + textWidth(title) + 3 * gap + rowWidth <= width - 3 * gap
+    var legendRows: [[Series]] = [[]]
+    if !legendInTitleRow {
+      var used = 0
+      for entry in series {
+        if left0 + used + entryWidth(entry) - 2 * gap > width - 3 * gap, !legendRows[legendRows.count - 1].isEmpty {
+          legendRows.append([])
+          used = 0
+        }
+        legendRows[legendRows.count - 1].append(entry)
+        used += entryWidth(entry)
+      }
+    }
+    let legendHeight = legendInTitleRow ? 0 : legendRows.count * (lineHeight + scale) + gap
+
+    // The plot area, inside the margins for the title, the tick labels, the x label and the legend.
+    let left = left0
     let top = lineHeight + 3 * gap
-    let right = width - 3 * gap, bottom = height - 2 * lineHeight - 3 * gap
+    let right = width - 3 * gap, bottom = height - 2 * lineHeight - 3 * gap - legendHeight
     func px(_ x: Double) -> Int { left + Int(((x - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * Double(right - left)).rounded()) }
     func py(_ y: Double) -> Int { bottom - Int(((y - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound) * Double(bottom - top)).rounded()) }
 
@@ -122,13 +144,23 @@ public struct LineChart {
       }
     }
 
-    // The legend, in the title's row at the right: a swatch and a name per series.
-    let swatch = 8 * scale
-    var legendX = right - series.reduce(0) { $0 + swatch + gap + textWidth($1.name) + 2 * gap } + 2 * gap
-    for series in series {
-      line((legendX, gap + lineHeight / 2), (legendX + swatch, gap + lineHeight / 2), series.color)
-      text(series.name, legendX + swatch + gap, gap)
-      legendX += swatch + gap + textWidth(series.name) + 2 * gap
+    if legendInTitleRow {
+      var legendX = right - rowWidth
+      for series in series {
+        line((legendX, gap + lineHeight / 2), (legendX + swatch, gap + lineHeight / 2), series.color)
+        text(series.name, legendX + swatch + gap, gap)
+        legendX += entryWidth(series)
+      }
+    } else {
+      for (row, entries) in legendRows.enumerated() {
+        let y = bottom + 3 * gap + 2 * lineHeight + row * (lineHeight + scale)
+        var legendX = left
+        for series in entries {
+          line((legendX, y + lineHeight / 2), (legendX + swatch, y + lineHeight / 2), series.color)
+          text(series.name, legendX + swatch + gap, y)
+          legendX += entryWidth(series)
+        }
+      }
     }
     return Image(width: width, height: height, channels: 3, pixels: pixels)
   }

@@ -29,4 +29,23 @@ import Testing
     let chart = LineChart(title: "t", xLabel: "x", series: [.init(name: "a", points: [(1, 0.5), (2, .nan), (3, .infinity)], color: (0, 0, 255))])
     #expect(chart.render(width: 200, height: 150).pixels.count == 200 * 150 * 3)
   }
+
+  @Test func aLegendTooWideForTheTitleRowGetsRowsUnderTheChart() {
+    let names = ["a codec with a long name", "another codec", "a third codec with a long name", "jpeg (file per image)"]
+    let series = names.enumerated().map { index, name in
+      LineChart.Series(name: name, points: [(0.5, Double(index)), (2, Double(index) + 3)], color: LineChart.palette[index])
+    }
+    var chart = LineChart(title: "PSNR (dB) of the test images", xLabel: "bits per pixel", series: series)
+    chart.integerX = false
+    let image = chart.render(width: 600, height: 400)
+    // Every series' colour appears in the bottom band, under the x label: its legend swatch.
+    let band = (image.height - 60)..<image.height
+    for color in LineChart.palette.prefix(4) {
+      let found = band.contains { y in (0..<image.width).contains { x in
+        let i = (y * image.width + x) * 3
+        return image.pixels[i] == color.red && image.pixels[i + 1] == color.green && image.pixels[i + 2] == color.blue
+      } }
+      #expect(found, "no swatch of \(color) under the chart")
+    }
+  }
 }

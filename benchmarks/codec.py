@@ -1,0 +1,189 @@
+"""Image compression, rate against distortion, on the Fashion-MNIST test set (10,000 images of 28x28):
+AutoencoderKit's rate-trained codec (`train --model codec --lambda L` for each L, then `compress --report`), the
+baseline path (a dense 784-64-784 autoencoder's codes quantized to B bits and entropy-coded), and the codecs people
+use, through Pillow: JPEG (libjpeg-turbo) and WebP, at a sweep of qualities.
+
+Every codec compresses the same 10,000 images. Ours write one .aec file for all of them; JPEG and WebP are measured
+two ways: the 10,000 images tiled into one 2800x2800 image (headers amortized, as in one file: the fair rate for
+the codec itself) and one file per image (what storing them apart costs). Rates are bits per pixel of the whole
+files; PSNR is the mean of each image's (peak 1), SSIM the mean of each image's (11x11 Gaussian window of 1.5,
+as `ImageQuality.ssim`; the script checks its SSIM against the tool's on our decoded images).
+
+Writes <work>/points.csv (codec, bits_per_pixel, psnr, ssim, encode/decode images per second), draws the plot
+with `autoencoder rate-distortion` (the project's own figure) and prints the Bjontegaard delta rates against JPEG,
+and writes a strip of the first 10 test images at matched rates (<work>/strip.png: original, ours, JPEG, WebP).
+
+    benchmarks/codec.py [--epochs 8] [--lambdas 0.0005,0.001,0.0025,0.005,0.01,0.02] [--bits 3,4,5,6,8] [--work /tmp/aek-codec]
+"""
+import argparse
+import csv
+import io
+import json
+import os
+import subprocess
+import time
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from common import FASHION_MNIST, read_idx
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(REPO, ".build", "release", "autoencoder")
+
+
+def gaussian_ssim(a, b):
+    """Mean SSIM of each pair of images (n x h x w in [0, 1]), as ImageQuality.ssim: 11x11 Gaussian window of 1.5
+    at every position where it fits, K1 0.01, K2 0.03, range 1."""
+    size, sigma = 11, 1.5
+    x = np.arange(size) - (size - 1) / 2
+    g = np.exp(-x * x / (2 * sigma * sigma))
+    w = np.outer(g, g) / np.outer(g, g).sum()
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    out = []
+    for start in range(0, len(a), 500):
+        pa = np.lib.stride_tricks.sliding_window_view(a[start:start + 500].astype(np.float64), (size, size), axis=(1, 2))
+        pb = np.lib.stride_tricks.sliding_window_view(b[start:start + 500].astype(np.float64), (size, size), axis=(1, 2))
+        mu_a, mu_b = (pa * w).sum((-1, -2)), (pb * w).sum((-1, -2))
+        var_a = (pa * pa * w).sum((-1, -2)) - mu_a ** 2
+        var_b = (pb * pb * w).sum((-1, -2)) - mu_b ** 2
+        cov = (pa * pb * w).sum((-1, -2)) - mu_a * mu_b
+        s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
+        out.append(s.mean((1, 2)))
+    return np.concatenate(out)
+
+
+def quality(decoded, images):
+    """Mean PSNR (per image, capped at 100 dB) and mean SSIM of decoded uint8 images against the originals."""
+    a, b = decoded.astype(np.float64) / 255, images.astype(np.float64) / 255
+    mse = ((a - b) ** 2).mean((1, 2))
+    psnr = np.where(mse > 0, np.minimum(100, 10 * np.log10(1 / np.maximum(mse, 1e-30))), 100)
+    return float(psnr.mean()), float(gaussian_ssim(a, b).mean())
+
+
+def tiled(images, columns=100):
+    n, h, w = images.shape
+    rows = n // columns
+    return images[:rows * columns].reshape(rows, columns, h, w).transpose(0, 2, 1, 3).reshape(rows * h, columns * w)
+
+
+def untiled(mosaic, h=28, w=28, columns=100):
+    rows = mosaic.shape[0] // h
+    return mosaic.reshape(rows, h, columns, w).transpose(0, 2, 1, 3).reshape(rows * columns, h, w)
+
+
+def pillow(images, fmt, q, mosaic):
+    """Bytes and decoded images of `images` through Pillow at quality q: one tiled image, or one file per image."""
+    options = {"quality": q, "optimize": True} if fmt == "JPEG" else {"quality": q, "method": 6}
+    start = time.perf_counter()
+    if mosaic:
+        buffer = io.BytesIO()
+        Image.fromarray(tiled(images)).save(buffer, fmt, **options)
+        blobs = [buffer.getvalue()]
+    else:
+        blobs = []
+        for image in images:
+            buffer = io.BytesIO()
+            Image.fromarray(image).save(buffer, fmt, **options)
+            blobs.append(buffer.getvalue())
+    encode = time.perf_counter() - start
+    start = time.perf_counter()
+    decoded = [np.asarray(Image.open(io.BytesIO(blob)).convert("L")) for blob in blobs]
+    decode = time.perf_counter() - start
+    decoded = untiled(decoded[0]) if mosaic else np.stack(decoded)
+    return sum(map(len, blobs)), decoded, len(images) / encode, len(images) / decode
+
+
+def ours(model, args, extra, images):
+    output = os.path.join(args.work, os.path.basename(model).replace(".safetensors", ".aec"))
+    report = json.loads(subprocess.run([BINARY, "compress", model, args.data, "--report", "--json", "--threads", str(args.threads), "-o", output]
+                                       + extra, check=True, capture_output=True, text=True).stdout)
+    folder = output.replace(".aec", "-idx3-ubyte")
+    subprocess.run([BINARY, "decompress", model, output, "-o", folder, "--threads", str(args.threads)], check=True, capture_output=True)
+    decoded = read_idx(folder)
+    psnr, ssim = quality(decoded, images)
+    assert abs(ssim - report["ssim"]) < 1e-4 and abs(psnr - report["psnr"]) < 1e-3, (psnr, ssim, report)  # the same measures
+    return report, decoded
+
+
+def train(path, options, args):
+    if os.path.exists(path) and not args.retrain:
+        return
+    subprocess.run([BINARY, "train", "--data", args.data, "--epochs", str(args.epochs), "--seed", "0", "--threads", str(args.threads),
+                    "--no-reconstruction", "-q", "-o", path] + options, check=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default=FASHION_MNIST)
+    parser.add_argument("--epochs", type=int, default=8, help="epochs per codec (and for the baseline's dense model)")
+    parser.add_argument("--lambdas", default="0.0005,0.001,0.0025,0.005,0.01,0.02")
+    parser.add_argument("--bits", default="3,4,5,6,8", help="the baseline's quantization depths")
+    parser.add_argument("--jpeg", default="2,5,10,20,30,50,70,90")
+    parser.add_argument("--webp", default="0,5,10,20,40,60,80")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--work", default="/tmp/aek-codec")
+    parser.add_argument("--retrain", action="store_true", help="train again even where a model file exists in --work")
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    images = read_idx(os.path.join(args.data, "t10k-images-idx3-ubyte.gz"))
+    rows, decoded_by = [], {}
+
+    def add(codec, bpp, psnr, ssim, enc, dec, setting):
+        rows.append({"codec": codec, "bits_per_pixel": bpp, "psnr": psnr, "ssim": ssim,
+                     "encode_images_per_second": enc, "decode_images_per_second": dec})
+        print(f"{codec:24s} {setting:>12s} {bpp:8.4f} bpp  PSNR {psnr:6.2f} dB  SSIM {ssim:.4f}  encode {enc:9.0f}/s  decode {dec:9.0f}/s", flush=True)
+
+    for lam in args.lambdas.split(","):
+        model = os.path.join(args.work, f"codec-{lam}.safetensors")
+        train(model, ["--model", "codec", "--lambda", lam], args)
+        report, decoded = ours(model, args, [], images)
+        decoded_by[("ours", report["bits_per_pixel"])] = decoded
+        add("autoencoderkit codec", report["bits_per_pixel"], report["psnr"], report["ssim"], report["encode_images_per_second"],
+            report["decode_images_per_second"], f"λ {lam}")
+    dense = os.path.join(args.work, "dense.safetensors")
+    train(dense, [], args)
+    for bits in args.bits.split(","):
+        report, _ = ours(dense, args, ["--bits", bits], images)
+        add("dense + quantization", report["bits_per_pixel"], report["psnr"], report["ssim"], report["encode_images_per_second"],
+            report["decode_images_per_second"], f"{bits} bits")
+    for fmt, name, qualities in [("JPEG", "jpeg", args.jpeg), ("WEBP", "webp", args.webp)]:
+        for mosaic in [True, False]:
+            for q in map(int, qualities.split(",")):
+                size, decoded, enc, dec = pillow(images, fmt, q, mosaic)
+                psnr, ssim = quality(decoded, images)
+                bpp = size * 8 / images.size
+                if mosaic:
+                    decoded_by[(name, bpp)] = decoded
+                add(name if mosaic else f"{name} (file per image)", bpp, psnr, ssim, enc, dec, f"q {q}")
+
+    points = os.path.join(args.work, "points.csv")
+    with open(points, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    figure = os.path.join(args.work, "rate-distortion.png")
+    result = subprocess.run([BINARY, "rate-distortion", points, "--anchor", "jpeg", "-o", figure], check=True, capture_output=True, text=True)
+    print(result.stdout, end="")
+
+    # The first 10 test images at matched rates: our middle codec, and JPEG and WebP at the rates nearest it.
+    ours_rates = sorted(rate for codec, rate in decoded_by if codec == "ours")
+    target = ours_rates[len(ours_rates) // 2]
+    strip_rows = [("original", images[:10])]
+    for codec in ["ours", "jpeg", "webp"]:
+        rate = min((r for c, r in decoded_by if c == codec), key=lambda r: abs(r - target))
+        label = {"ours": "AutoencoderKit codec", "jpeg": "JPEG", "webp": "WebP"}[codec]
+        strip_rows.append((f"{label}, {rate:.2f} bpp", decoded_by[(codec, rate)][:10]))
+    scale, label_width = 3, 260
+    strip = Image.new("L", (label_width + 10 * 28 * scale, len(strip_rows) * 28 * scale), 255)
+    draw = ImageDraw.Draw(strip)
+    for row, (label, tiles) in enumerate(strip_rows):
+        draw.text((8, row * 28 * scale + 36), label, fill=0)
+        for column, tile in enumerate(tiles):
+            strip.paste(Image.fromarray(tile).resize((28 * scale, 28 * scale), Image.NEAREST), (label_width + column * 28 * scale, row * 28 * scale))
+    strip.save(os.path.join(args.work, "strip.png"))
+    print(f"Wrote {points}, {figure} and {os.path.join(args.work, 'strip.png')}")
+
+
+if __name__ == "__main__":
+    main()
