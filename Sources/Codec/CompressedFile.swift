@@ -41,9 +41,14 @@ public struct CompressedFile: Equatable, Sendable {
     /// `"model"` when the payload is coded under the model file's own tables (a rate-trained
     /// codec's); nil when the tables are in this file.
     public var tables: String?
+    /// For a fully convolutional model given images of another size than it was trained on: the
+    /// `[height, width]` the images were padded to (by repeating their edges) so its strides
+    /// divide them; decoding crops back to `imageShape`. Nil otherwise.
+    public var paddedShape: [Int]?
 
     enum CodingKeys: String, CodingKey {
       case model, fingerprint, count, imageShape = "image_shape", names, codeShape = "code_shape", quantization, tables
+      case paddedShape = "padded_shape"
     }
 
     public init(model: String, fingerprint: String, count: Int, imageShape: [Int], names: [String]?, codeShape: [Int], quantization: String,
@@ -69,6 +74,12 @@ public struct CompressedFile: Equatable, Sendable {
       }
       if let names, names.count != count { return "\(names.count) file names for \(count) images" }
       if let tables, tables != "model" { return "tables \"\(tables)\" (only \"model\" is known)" }
+      if let paddedShape {
+        guard paddedShape.count == 2, paddedShape[0] >= imageShape[0], paddedShape[1] >= imageShape[1], paddedShape.allSatisfy({ $0 <= 1 << 14 }),
+              paddedShape[0] * paddedShape[1] <= 1 << 24, let values = checkedProduct([count, paddedShape[0], paddedShape[1], imageShape[2]]),
+              values <= CompressedFile.maximumValues
+        else { return "a padded shape of \(paddedShape) for images of \(imageShape)" }
+      }
       if let names, let bad = names.first(where: { $0.isEmpty || $0.contains("/") || $0 == "." || $0 == ".." || $0.utf8.count > 255 }) {
         return "a file name \"\(bad)\" that is not a plain name"
       }

@@ -34,13 +34,32 @@ public struct ImageCodec {
   /// Whether the model is a rate-trained codec, whose code is rounded and coded under its own tables.
   public var isRateTrained: Bool { model.bottleneck != nil }
 
-  /// The channels of the model's code: the last dimension of a convolutional code, every value
-  /// of a flat one.
-  var codeChannels: Int {
-    get throws { try model.architecture.codeShape().last! }
+  /// The model that runs `height`×`width` images: the model itself at its own size; a fully
+  /// convolutional one rebuilt for another size with the same parameters (its strides must divide
+  /// the size: `paddedSize`).
+  ///
+  /// - Throws: `ArchitectureError` when the layers do not fit that size.
+  func model(forHeight height: Int, width: Int) throws -> Autoencoder {
+    let architecture = model.architecture
+    guard architecture.isFullyConvolutional, [height, width] != Array(architecture.inputShape.prefix(2)) else { return model }
+    let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter.value) })
+    return try Autoencoder(try architecture.forImages(height: height, width: width), parameters: parameters)
   }
 
-  /// `images` (as the model takes them, pixels in [0, 1]) compressed.
+  /// `height`×`width` rounded up to what a fully convolutional model's strides divide (its input
+  /// side over its code's side, 4 for the codec preset); unchanged for other models.
+  func paddedSize(height: Int, width: Int) throws -> (height: Int, width: Int) {
+    let architecture = model.architecture
+    guard architecture.isFullyConvolutional else { return (height, width) }
+    let code = try architecture.codeShape()
+    func factor(_ side: Int, _ codeSide: Int) -> Int { side % codeSide == 0 && side >= codeSide ? side / codeSide : 1 }
+    let (fy, fx) = (factor(architecture.inputShape[0], code[0]), factor(architecture.inputShape[1], code[1]))
+    return ((height + fy - 1) / fy * fy, (width + fx - 1) / fx * fx)
+  }
+
+  /// `images` (as the model takes them, pixels in [0, 1]) compressed. A fully convolutional model
+  /// takes images of any size its strides divide; others it pads by repeating their edges (the
+  /// file records the padded size, and decoding crops it away).
   ///
   /// - Parameter names: The images' file names, stored so `decompress` writes them back.
   /// - Throws: `DataError` when the images do not fit the model; `CodecError` when they are not
@@ -51,10 +70,24 @@ public struct ImageCodec {
       throw CodecError.notImages(source: images.source, shape: shape)
     }
     guard images.scaling == nil else { throw CodecError.notImages(source: images.source, shape: shape) }
-    try model.architecture.check(exampleShape: shape, source: images.source)
+    let imageShape = shape.count == 2 ? shape + [1] : shape
+    var set = images, model = self.model, paddedShape: [Int]?
+    if self.model.architecture.isFullyConvolutional, imageShape[2] == self.model.architecture.inputShape[2] {
+      let padded = try paddedSize(height: imageShape[0], width: imageShape[1])
+      do {
+        model = try self.model(forHeight: padded.height, width: padded.width)
+      } catch {
+        throw DataError.shapeMismatch(source: images.source, examples: shape, model: self.model.architecture.inputShape)
+      }
+      if padded != (imageShape[0], imageShape[1]) {
+        set = Self.padded(images, height: padded.height, width: padded.width)
+        paddedShape = [padded.height, padded.width]
+      }
+    }
+    try model.architecture.check(exampleShape: set.exampleShape, source: images.source)
     let codeShape = try model.architecture.codeShape()
-    let channels = try codeChannels
-    let codes = try model.encode(images).scalars
+    let channels = codeShape.last!
+    let codes = try model.encode(set).scalars
     let quantization = isRateTrained ? .step(1) : quantization
     let quantizer = CodeQuantizer(quantization, codes: codes, channels: channels)
     let symbols: [Int32]
@@ -70,28 +103,60 @@ public struct ImageCodec {
     let tables = isRateTrained ? self.tables! : fitted
     var encoder = RANSEncoder()
     for (index, symbol) in symbols.enumerated() { encoder.encode(symbol, with: tables[index % channels]) }
-    let header = CompressedFile.Header(model: modelName, fingerprint: model.fingerprint, count: images.count,
-                                       imageShape: shape.count == 2 ? shape + [1] : shape, names: names, codeShape: codeShape,
+    var header = CompressedFile.Header(model: modelName, fingerprint: self.model.fingerprint, count: images.count, imageShape: imageShape,
+                                       names: names, codeShape: codeShape,
                                        quantization: isRateTrained ? "rounded (a rate-trained codec)" : quantization.description,
                                        tables: isRateTrained ? "model" : nil)
+    header.paddedShape = paddedShape
     return CompressedFile(header: header, quantizer: quantizer, tables: fitted, payload: encoder.finish())
+  }
+
+  /// `images` grown to `height`×`width` by repeating their last row and column.
+  static func padded(_ images: ImageSet, height: Int, width: Int) -> ImageSet {
+    let shape = images.exampleShape
+    let (h, w, c) = (shape[0], shape[1], shape.count == 3 ? shape[2] : 1)
+    var values = [Float](repeating: 0, count: images.count * height * width * c)
+    for index in 0..<images.count {
+      let image = images.example(index)
+      for y in 0..<height {
+        for x in 0..<width {
+          for channel in 0..<c {
+            values[((index * height + y) * width + x) * c + channel] = image[(min(y, h - 1) * w + min(x, w - 1)) * c + channel]
+          }
+        }
+      }
+    }
+    return ImageSet(storage: .floats(values), exampleShape: c == 1 ? [height, width] : [height, width, c], source: images.source)
+  }
+
+  /// The model that decodes `file`: checked to be the one that made it, at the file's size.
+  func model(for file: CompressedFile, path: String) throws -> Autoencoder {
+    guard file.header.fingerprint == model.fingerprint else {
+      throw CodecError.otherModel(path: path, made: file.header.model, fingerprint: file.header.fingerprint, given: modelName,
+                                  givenFingerprint: model.fingerprint)
+    }
+    let size = file.header.paddedShape ?? Array(file.header.imageShape.prefix(2))
+    let model: Autoencoder
+    do {
+      model = try self.model(forHeight: size[0], width: size[1])
+      let imageShape = [size[0], size[1], file.header.imageShape[2]]
+      try model.architecture.check(exampleShape: imageShape[2] == 1 ? Array(imageShape.prefix(2)) : imageShape, source: path)
+    } catch {
+      throw CodecError.corrupt(path: path, problem: "images of \(file.header.imageShape) that the model cannot have made (\(error))")
+    }
+    let codeShape = try model.architecture.codeShape()
+    guard file.header.codeShape == codeShape, file.quantizer.channels == codeShape.last! else {
+      throw CodecError.corrupt(path: path, problem: "codes of shape \(file.header.codeShape) for a model whose codes are \(codeShape)")
+    }
+    return model
   }
 
   /// The code symbols of `file`, image by image.
   ///
   /// - Throws: `CodecError` when another model made the file or its payload is corrupt.
   public func symbols(of file: CompressedFile, path: String) throws -> [Int32] {
-    guard file.header.fingerprint == model.fingerprint else {
-      throw CodecError.otherModel(path: path, made: file.header.model, fingerprint: file.header.fingerprint, given: modelName,
-                                  givenFingerprint: model.fingerprint)
-    }
-    let codeShape = try model.architecture.codeShape()
-    guard file.header.codeShape == codeShape, file.quantizer.channels == (try codeChannels) else {
-      throw CodecError.corrupt(path: path, problem: "codes of shape \(file.header.codeShape) for a model whose codes are \(codeShape)")
-    }
-    let imageShape = file.header.imageShape
-    try model.architecture.check(exampleShape: imageShape[2] == 1 ? Array(imageShape.prefix(2)) : imageShape, source: path)
-    let count = file.header.count * codeShape.reduce(1, *)
+    _ = try model(for: file, path: path)
+    let count = file.header.count * file.header.codeShape.reduce(1, *)
     var symbols = [Int32](repeating: 0, count: count)
     let tables = file.header.tablesInModel ? self.tables ?? [] : file.tables
     guard tables.count == file.quantizer.channels else {
@@ -110,10 +175,22 @@ public struct ImageCodec {
 
   /// The images of `file` (read from `path`), `[count, height, width, channels]`, in [0, 1].
   public func decompress(_ file: CompressedFile, path: String) throws -> Tensor {
+    let model = try model(for: file, path: path)
     let symbols = try symbols(of: file, path: path)
     let codes = Tensor(shape: [file.header.count] + file.header.codeShape, scalars: file.quantizer.values(symbols))
-    let images = try model.decode(codes: codes)
-    return Tensor(shape: [file.header.count] + file.header.imageShape, scalars: images.scalars)
+    let decoded = try model.decode(codes: codes).scalars
+    let shape = file.header.imageShape
+    guard let padded = file.header.paddedShape else { return Tensor(shape: [file.header.count] + shape, scalars: decoded) }
+    // Crop the padding away.
+    let (h, w, c) = (shape[0], shape[1], shape[2])
+    return Tensor(shape: [file.header.count] + shape) { out in
+      for index in 0..<file.header.count {
+        for y in 0..<h {
+          let source = ((index * padded[0] + y) * padded[1]) * c, target = ((index * h + y) * w) * c
+          for value in 0..<(w * c) { out[target + value] = decoded[source + value] }
+        }
+      }
+    }
   }
 }
 

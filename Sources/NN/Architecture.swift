@@ -74,6 +74,26 @@ public struct Architecture: Codable, Equatable, Sendable {
   /// The number of scalars in one example.
   public var inputSize: Int { inputShape.reduce(1, *) }
 
+  /// Whether every layer works on images of any size (convolutions, pooling, upsampling,
+  /// dropout) and there is no latent head: the same parameters then fit other image sizes.
+  public var isFullyConvolutional: Bool {
+    inputShape.count == 3 && latent == nil && (encoder + decoder).allSatisfy { $0.takesImages || $0.isDropout }
+  }
+
+  /// This fully convolutional architecture for `height`×`width` images, its parameters' shapes
+  /// unchanged.
+  ///
+  /// - Throws: `ArchitectureError` when a layer does not fit the size or the output is not the
+  ///   input's shape (a size the strides do not divide).
+  public func forImages(height: Int, width: Int) throws -> Architecture {
+    precondition(isFullyConvolutional, "\(description) is not fully convolutional")
+    var resized = self
+    resized.inputShape = [height, width, inputShape[2]]
+    resized.imageShape = imageShape.map { $0.count == 2 ? [height, width] : [height, width, inputShape[2]] }
+    try resized.validated()
+    return resized
+  }
+
   /// The shape of one example's code: the latent size of a variational autoencoder, else the
   /// encoder's output.
   public func codeShape() throws -> [Int] {

@@ -6,7 +6,8 @@ struct Compress: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Compress images into an .aec file through a model's codes (quantized, entropy-coded).",
     discussion: """
-      Each image's code is quantized per channel (--bits levels between the channel's least and greatest value, or \
+      A fully convolutional model (the codec preset) takes images of any size, padded by repeating their edges \
+      to a multiple of its strides; the file records the original size. Each image's code is quantized per channel (--bits levels between the channel's least and greatest value, or \
       a fixed --step) and coded with rANS under probability tables fitted to these codes and stored in the file. \
       `autoencoder decompress` with the same model writes the images back. --report decodes the file again and \
       prints the rate (bits per pixel, whole file and payload), PSNR, SSIM and speed.
@@ -53,7 +54,10 @@ struct Compress: ParsableCommand {
         throw ValidationError("two inputs are named \(repeated); decompressed files would share the name")
       }
     } else if FileIO.isDirectory(inputs[0]) {
-      set = try file.examples(from: try DataSource(inputs[0], options: file.readingOptions(given: ReadingOptions())), split: split.split)
+      let source = try DataSource(inputs[0], options: file.readingOptions(given: ReadingOptions()))
+      // A fully convolutional model takes images of other sizes (the codec pads them as its strides need).
+      set = file.model.architecture.isFullyConvolutional ? try source.load(split.split, threads: Parallel.threads)
+        : try file.examples(from: source, split: split.split)
     } else {
       set = try ImageInput.idx(inputs[0], split: split.split)
     }

@@ -109,4 +109,31 @@ struct ImageCodecTests {
     let bits = Double(model.bottleneck!.bits(of: Variable(codes.rounded())).value.scalar)
     #expect(Double(file.payload.count * 8) < bits * 1.02 + 64)
   }
+
+  @Test func aFullyConvolutionalModelTakesOtherSizesPaddedToItsStrides() throws {
+    let model = try model(try Architecture(spec: "conv 4 3 stride 2 relu, conv 3 3, bottleneck | convt 4 3 stride 2 relu, conv 1 3 sigmoid",
+                                           exampleShape: [8, 8]))
+    let codec = ImageCodec(model: model, modelName: "codec")
+    let small = syntheticImages(count: 5, side: 10, seed: 7)  // 10×10: its stride of 2 divides it
+    let file = try CompressedFile.decode(try codec.compress(small, quantization: .bits(8)).encoded())
+    #expect(file.header.imageShape == [10, 10, 1] && file.header.paddedShape == nil && file.header.codeShape == [5, 5, 3])
+    let odd = ImageSet(storage: .floats((0..<(3 * 9 * 7)).map { Float($0 % 13) / 13 }), exampleShape: [9, 7], source: "odd")
+    let oddFile = try CompressedFile.decode(try codec.compress(odd, quantization: .bits(8)).encoded())
+    #expect(oddFile.header.imageShape == [9, 7, 1] && oddFile.header.paddedShape == [10, 8] && oddFile.header.codeShape == [5, 4, 3])
+    // Decoding crops the model's output for the edge-padded images.
+    let padded = ImageCodec.padded(odd, height: 10, width: 8)
+    #expect(padded.example(0)[9 * 8 + 7] == odd.example(0)[8 * 7 + 6])  // the corner repeated
+    let wide = try codec.model(forHeight: 10, width: 8)
+    let expected = wide.reconstruct(Tensor(shape: [3, 10, 8, 1], scalars: (0..<3).flatMap { padded.example($0) })).scalars
+    let decoded = try codec.decompress(oddFile, path: "f")
+    #expect(decoded.shape == [3, 9, 7, 1])
+    for index in 0..<3 {
+      for y in 0..<9 {
+        for x in 0..<7 { #expect(decoded.scalars[(index * 9 + y) * 7 + x] == expected[(index * 10 + y) * 8 + x]) }
+      }
+    }
+    // A model with dense layers takes only its own size.
+    let dense = ImageCodec(model: try self.model(), modelName: "dense")
+    #expect(throws: DataError.self) { try dense.compress(odd, quantization: .bits(8)) }
+  }
 }
