@@ -21,13 +21,15 @@ public struct CompressionReport: Codable, Equatable, Sendable {
   public var psnr: Double
   /// Mean SSIM (`ImageQuality.ssim`).
   public var ssim: Double
+  /// Mean MS-SSIM (`ImageQuality.multiscaleSSIM`), for images of at least 176 pixels a side; else nil.
+  public var multiscaleSSIM: Double?
   /// Images per second through encoder, quantizer and entropy coder; and back.
   public var encodeImagesPerSecond: Double
   public var decodeImagesPerSecond: Double
   public var quantization: String
 
   enum CodingKeys: String, CodingKey {
-    case images, pixels, bytes, quantization, psnr, ssim
+    case images, pixels, bytes, quantization, psnr, ssim, multiscaleSSIM = "ms_ssim"
     case payloadBytes = "payload_bytes", bitsPerPixel = "bits_per_pixel", payloadBitsPerPixel = "payload_bits_per_pixel"
     case encodeImagesPerSecond = "encode_images_per_second", decodeImagesPerSecond = "decode_images_per_second"
   }
@@ -53,7 +55,7 @@ extension ImageCodec {
     let decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     let shape = file.header.imageShape
     let size = shape.reduce(1, *)
-    var psnr = 0.0, ssim = 0.0
+    var psnr = 0.0, ssim = 0.0, multiscale: Double? = min(shape[0], shape[1]) >= ImageQuality.multiscaleMinimumSide ? 0 : nil
     decoded.withUnsafeBufferPointer { values in
       var written = [Float](repeating: 0, count: size)
       for index in 0..<file.header.count {
@@ -65,6 +67,9 @@ extension ImageCodec {
             ssim += ImageQuality.ssim(image, reference, height: shape[0], width: shape[1], channels: shape[2])
           }
         }
+        if let total = multiscale {
+          multiscale = total + (ImageQuality.multiscaleSSIM(written, original, height: shape[0], width: shape[1], channels: shape[2]) ?? 0)
+        }
       }
     }
     let count = max(file.header.count, 1)
@@ -72,7 +77,7 @@ extension ImageCodec {
     return CompressionReport(images: file.header.count, pixels: pixels, bytes: bytes.count, payloadBytes: file.payload.count,
                              bitsPerPixel: Double(bytes.count * 8) / Double(max(pixels, 1)),
                              payloadBitsPerPixel: Double(file.payload.count * 8) / Double(max(pixels, 1)),
-                             psnr: psnr / Double(count), ssim: ssim / Double(count),
+                             psnr: psnr / Double(count), ssim: ssim / Double(count), multiscaleSSIM: multiscale.map { $0 / Double(count) },
                              encodeImagesPerSecond: Double(file.header.count) / max(encodeSeconds, 1e-9),
                              decodeImagesPerSecond: Double(file.header.count) / max(decodeSeconds, 1e-9),
                              quantization: file.header.quantization)

@@ -33,6 +33,14 @@ public enum ImageQuality {
   /// - Parameters: `height`×`width`×`channels` images, stored NHWC (channels innermost).
   public static func ssim(_ image: UnsafeBufferPointer<Float>, _ reference: UnsafeBufferPointer<Float>, height: Int, width: Int,
                           channels: Int) -> Double {
+    let parts = ssimParts(image, reference, height: height, width: width, channels: channels)
+    return parts.reduce(0) { $0 + $1.ssim } / Double(channels)
+  }
+
+  /// Each channel's SSIM and its contrast-structure part `(2σxy + C₂) / (σx² + σy² + C₂)`, each
+  /// averaged over the window's positions.
+  static func ssimParts(_ image: UnsafeBufferPointer<Float>, _ reference: UnsafeBufferPointer<Float>, height: Int, width: Int,
+                        channels: Int) -> [(ssim: Double, contrastStructure: Double)] {
     precondition(image.count == height * width * channels && reference.count == image.count, "SSIM of mismatched images")
     let size = min(ssimWindow.size, height, width)
     let weights = gaussian(size: size, sigma: ssimWindow.sigma)
@@ -40,7 +48,7 @@ public enum ImageQuality {
     let outH = height - size + 1, outW = width - size + 1
     // Five maps filtered separably: x, y, x², y², xy.
     var rows = [Double](repeating: 0, count: 5 * height * outW)
-    var total = 0.0
+    var parts: [(ssim: Double, contrastStructure: Double)] = []
     for c in 0..<channels {
       for y in 0..<height {
         for ox in 0..<outW {
@@ -58,7 +66,7 @@ public enum ImageQuality {
           (rows[base], rows[plane + base], rows[2 * plane + base], rows[3 * plane + base], rows[4 * plane + base]) = sums
         }
       }
-      var channelTotal = 0.0
+      var ssimTotal = 0.0, csTotal = 0.0
       let plane = height * outW
       for oy in 0..<outH {
         for ox in 0..<outW {
@@ -73,12 +81,58 @@ public enum ImageQuality {
           }
           let (mx, my) = (m.0, m.1)
           let (vx, vy, cxy) = (m.2 - mx * mx, m.3 - my * my, m.4 - mx * my)
-          channelTotal += ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+          let cs = (2 * cxy + c2) / (vx + vy + c2)
+          ssimTotal += (2 * mx * my + c1) / (mx * mx + my * my + c1) * cs
+          csTotal += cs
         }
       }
-      total += channelTotal / Double(outH * outW)
+      parts.append((ssimTotal / Double(outH * outW), csTotal / Double(outH * outW)))
     }
-    return total / Double(channels)
+    return parts
+  }
+
+  /// The weights of MS-SSIM's five scales (Wang, Simoncelli and Bovik, 2003).
+  public static let multiscaleWeights = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333]
+  /// The smallest side MS-SSIM takes: the window must fit at the fifth scale (11 · 2⁴).
+  public static let multiscaleMinimumSide = 176
+
+  /// Multi-scale SSIM as `tf.image.ssim_multiscale` computes it: SSIM's contrast-structure part at
+  /// four scales and the whole SSIM at the fifth, each clipped at 0, raised to its weight and
+  /// multiplied, per channel, then averaged over channels; between scales, 2×2 averages (an odd
+  /// side first repeats its last row or column). Nil for images under `multiscaleMinimumSide`.
+  public static func multiscaleSSIM(_ image: [Float], _ reference: [Float], height: Int, width: Int, channels: Int) -> Double? {
+    guard min(height, width) >= multiscaleMinimumSide else { return nil }
+    var (a, b, h, w) = (image, reference, height, width)
+    var products = [Double](repeating: 1, count: channels)
+    for (scale, weight) in multiscaleWeights.enumerated() {
+      if scale > 0 {
+        b = halved(b, height: h, width: w, channels: channels).values
+        (a, h, w) = halved(a, height: h, width: w, channels: channels)
+      }
+      let parts = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in ssimParts(x, y, height: h, width: w, channels: channels) } }
+      for channel in 0..<channels {
+        let value = scale == multiscaleWeights.count - 1 ? parts[channel].ssim : parts[channel].contrastStructure
+        products[channel] *= pow(max(value, 0), weight)
+      }
+    }
+    return products.reduce(0, +) / Double(channels)
+  }
+
+  /// `values` (`height`×`width`×`channels`) averaged over 2×2 blocks, an odd side first grown by
+  /// repeating its last row or column.
+  static func halved(_ values: [Float], height: Int, width: Int, channels: Int) -> (values: [Float], height: Int, width: Int) {
+    let (h, w) = ((height + 1) / 2, (width + 1) / 2)
+    var out = [Float](repeating: 0, count: h * w * channels)
+    for y in 0..<h {
+      for x in 0..<w {
+        for c in 0..<channels {
+          var sum: Float = 0
+          for dy in 0..<2 { for dx in 0..<2 { sum += values[(min(2 * y + dy, height - 1) * width + min(2 * x + dx, width - 1)) * channels + c] } }
+          out[(y * w + x) * channels + c] = sum / 4
+        }
+      }
+    }
+    return (out, h, w)
   }
 
   /// Normalized 1-D Gaussian weights.

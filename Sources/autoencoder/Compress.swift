@@ -10,7 +10,8 @@ struct Compress: ParsableCommand {
       to a multiple of its strides; the file records the original size. Each image's code is quantized per channel (--bits levels between the channel's least and greatest value, or \
       a fixed --step) and coded with rANS under probability tables fitted to these codes and stored in the file. \
       `autoencoder decompress` with the same model writes the images back. --report decodes the file again and \
-      prints the rate (bits per pixel, whole file and payload), PSNR, SSIM and speed.
+      prints the rate (bits per pixel, whole file and payload), PSNR, SSIM (and MS-SSIM for images of 176 pixels a side or \
+      more) and speed.
       """)
 
   @Argument(help: "The model file.") var model: String
@@ -82,8 +83,9 @@ struct Compress: ParsableCommand {
     if json {
       try printJSON(measured)
     } else {
-      say(String(format: "bits per pixel %.4f (payload %.4f) · PSNR %.2f dB · SSIM %.4f · encode %@ images/s · decode %@ images/s",
+      say(String(format: "bits per pixel %.4f (payload %.4f) · PSNR %.2f dB · SSIM %.4f%@ · encode %@ images/s · decode %@ images/s",
                  measured.bitsPerPixel, measured.payloadBitsPerPixel, measured.psnr, measured.ssim,
+                 measured.multiscaleSSIM.map { String(format: " · MS-SSIM %.4f", $0) } ?? "",
                  grouped(Int(measured.encodeImagesPerSecond.rounded())), grouped(Int(measured.decodeImagesPerSecond.rounded()))))
     }
   }

@@ -33,4 +33,22 @@ struct CompressionReportTests {
     #expect(abs(report.psnr - psnr / 12) < 1e-6, "\(report.psnr) \(psnr / 12)")
     #expect(abs(report.ssim - ssim / 12) < 1e-9, "\(report.ssim) \(ssim / 12)")
   }
+
+  @Test func largeImagesGetMSSSIM() throws {
+    var generator = SplitMix64(seed: 6)
+    let model = try Autoencoder(try Architecture(spec: "conv 2 3 stride 2 relu, bottleneck | convt 1 3 stride 2 sigmoid", exampleShape: [8, 8]),
+                                using: &generator)
+    let codec = ImageCodec(model: model, modelName: "m")
+    let images = syntheticImages(count: 2, side: 180, seed: 2)
+    let (file, bytes, seconds) = try codec.compressTimed(images, quantization: .bits(8))
+    let report = try codec.report(originals: images, bytes: bytes, encodeSeconds: seconds)
+    let decoded = try codec.decompress(file, path: "f").scalars.map { Float(Image.byte($0)) / 255 }
+    let expected = (0..<2).map { index in
+      ImageQuality.multiscaleSSIM(Array(decoded[(index * 180 * 180)..<((index + 1) * 180 * 180)]), images.example(index), height: 180, width: 180, channels: 1)!
+    }.reduce(0, +) / 2
+    #expect(abs(try #require(report.multiscaleSSIM) - expected) < 1e-9)
+    // Small images have none.
+    let small = try codec.compressTimed(syntheticImages(count: 2, side: 8), quantization: .bits(8))
+    #expect(try codec.report(originals: syntheticImages(count: 2, side: 8), bytes: small.bytes, encodeSeconds: 1).multiscaleSSIM == nil)
+  }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Training
 
@@ -37,5 +38,35 @@ import Training
         #expect(abs(ImageQuality.psnr(a, b) - 23.0103) < 1e-3)
       }
     }
+  }
+
+  @Test func multiscaleSSIMMatchesTensorFlows() throws {
+    // References from tf.image.ssim_multiscale and tf.image.ssim (TensorFlow 2.21, max_val 1) on
+    // the same two images: a pattern and the pattern plus a clipped ripple, gray and RGB, with odd
+    // sides at some scales.
+    func pair(_ h: Int, _ w: Int, _ c: Int) -> ([Float], [Float]) {
+      var a: [Float] = [], b: [Float] = []
+      for y in 0..<h {
+        for x in 0..<w {
+          for ch in 0..<c {
+            let wave: Double = sin(Double(x) / 7 + Double(ch)) * cos(Double(y) / 11)
+            let value: Double = 0.5 + 0.4 * wave
+            let ripple: Double = 0.1 * sin(Double(x * y) / 17 + Double(ch))
+            a.append(Float(value))
+            b.append(Float(min(1, max(0, value + ripple))))
+          }
+        }
+      }
+      return (a, b)
+    }
+    for (h, w, c, multiscale, single) in [(200, 180, 1, 0.9527642726898193, 0.5064599514007568), (177, 190, 3, 0.9533413052558899, 0.5109874606132507)] {
+      let (a, b) = pair(h, w, c)
+      let found = try #require(ImageQuality.multiscaleSSIM(a, b, height: h, width: w, channels: c))
+      #expect(abs(found - multiscale) < 2e-4, "\(h)×\(w)×\(c): \(found) against \(multiscale)")
+      let ssim = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { ImageQuality.ssim(x, $0, height: h, width: w, channels: c) } }
+      #expect(abs(ssim - single) < 2e-4)
+      #expect(ImageQuality.multiscaleSSIM(a, a, height: h, width: w, channels: c).map { abs($0 - 1) < 1e-9 } == true)
+    }
+    #expect(ImageQuality.multiscaleSSIM([Float](repeating: 0, count: 175 * 200), [Float](repeating: 0, count: 175 * 200), height: 175, width: 200, channels: 1) == nil)
   }
 }
