@@ -11,7 +11,7 @@ import Foundation
 /// | 4 | header length `H`, little-endian |
 /// | H | header: JSON (`Header`): the model's name and fingerprint, the image count and shape, file names, the code shape, the quantization rule |
 /// | 4 | channel count `C`, little-endian |
-/// | 8 C | quantization: each channel's origin and step, float32 little-endian |
+/// | 8 C | quantization: each channel's origin and step, float32 little-endian (none when `tables` is `"model"`: a codec's code is rounded, origin 0 and step 1) |
 /// | … | probability tables (none when the header's `tables` is `"model"`: a codec's own, stored in its model file), one per channel, as the occurrence counts `SymbolTable(lowest:counts:)` makes it from: lowest value (zigzag varint), value count `n` (varint), escape count (varint), the number `k` of values that occur (varint), then `k` pairs (varints): the gap from the previous such value's index (the first from −1) and its count |
 /// | 8 | payload length `P`, little-endian |
 /// | P | payload: one rANS stream (`RANSEncoder`) of every image's code symbols, image by image, channel `i mod C` coded under table `i mod C` |
@@ -94,6 +94,8 @@ public struct CompressedFile: Equatable, Sendable {
 
   public init(header: Header, quantizer: CodeQuantizer, tables: [SymbolTable], payload: [UInt8]) {
     precondition(tables.count == (header.tablesInModel ? 0 : quantizer.channels))
+    precondition(!header.tablesInModel || (quantizer.origins.allSatisfy { $0 == 0 } && quantizer.steps.allSatisfy { $0 == 1 }),
+                 "a codec's code is rounded: origin 0, step 1")
     (self.header, self.quantizer, self.tables, self.payload) = (header, quantizer, tables, payload)
   }
 
@@ -107,7 +109,7 @@ public struct CompressedFile: Equatable, Sendable {
     bytes.appendLittleEndian(UInt64(json.count), count: 4)
     bytes += json
     bytes.appendLittleEndian(UInt64(quantizer.channels), count: 4)
-    for channel in 0..<quantizer.channels {
+    for channel in 0..<(header.tablesInModel ? 0 : quantizer.channels) {  // a codec's rounding is implied
       bytes.appendLittleEndian(UInt64(quantizer.origins[channel].bitPattern), count: 4)
       bytes.appendLittleEndian(UInt64(quantizer.steps[channel].bitPattern), count: 4)
     }
@@ -188,10 +190,10 @@ public struct CompressedFile: Equatable, Sendable {
     guard channels >= 1, channels <= 1 << 20, header.codeShape.reduce(1, *) % channels == 0 else {
       throw Problem("corrupt quantization: \(channels) channels for codes of shape \(header.codeShape)")
     }
-    var origins: [Float] = [], steps: [Float] = []
-    for _ in 0..<channels {
-      origins.append(Float(bitPattern: UInt32(try reader.littleEndian(4, "the quantization"))))
-      steps.append(Float(bitPattern: UInt32(try reader.littleEndian(4, "the quantization"))))
+    var origins = [Float](repeating: 0, count: channels), steps = [Float](repeating: 1, count: channels)
+    for channel in 0..<(header.tablesInModel ? 0 : channels) {
+      origins[channel] = Float(bitPattern: UInt32(try reader.littleEndian(4, "the quantization")))
+      steps[channel] = Float(bitPattern: UInt32(try reader.littleEndian(4, "the quantization")))
     }
     guard origins.allSatisfy(\.isFinite), steps.allSatisfy({ $0 > 0 && $0.isFinite }) else {
       throw Problem("corrupt quantization: a step that is not positive or a value that is not finite")

@@ -1,3 +1,4 @@
+import Autodiff
 import Datasets
 import Dispatch
 import ImageFiles
@@ -17,6 +18,9 @@ public struct CompressionReport: Codable, Equatable, Sendable {
   /// File bits per pixel (a pixel is one position of all its channels).
   public var bitsPerPixel: Double
   public var payloadBitsPerPixel: Double
+  /// A rate-trained codec's own estimate of the rate: its density's bits for the rounded codes,
+  /// per pixel (what `val_rate` reports in training); nil for other models.
+  public var estimatedBitsPerPixel: Double?
   /// Mean PSNR in dB of the decoded images (peak 1).
   public var psnr: Double
   /// Mean SSIM (`ImageQuality.ssim`).
@@ -31,6 +35,7 @@ public struct CompressionReport: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case images, pixels, bytes, quantization, psnr, ssim, multiscaleSSIM = "ms_ssim"
     case payloadBytes = "payload_bytes", bitsPerPixel = "bits_per_pixel", payloadBitsPerPixel = "payload_bits_per_pixel"
+    case estimatedBitsPerPixel = "estimated_bits_per_pixel"
     case encodeImagesPerSecond = "encode_images_per_second", decodeImagesPerSecond = "decode_images_per_second"
   }
 }
@@ -74,9 +79,15 @@ extension ImageCodec {
     }
     let count = max(file.header.count, 1)
     let pixels = file.header.count * shape[0] * shape[1]
+    var estimate: Double?
+    if let density = model.bottleneck {
+      let symbols = try self.symbols(of: file, path: "the compressed images")
+      let codes = Tensor(shape: [file.header.count] + file.header.codeShape, scalars: symbols.map(Float.init))
+      estimate = withoutGradients { Double(density.bits(of: Variable(codes)).value.scalar) } / Double(max(pixels, 1))
+    }
     return CompressionReport(images: file.header.count, pixels: pixels, bytes: bytes.count, payloadBytes: file.payload.count,
                              bitsPerPixel: Double(bytes.count * 8) / Double(max(pixels, 1)),
-                             payloadBitsPerPixel: Double(file.payload.count * 8) / Double(max(pixels, 1)),
+                             payloadBitsPerPixel: Double(file.payload.count * 8) / Double(max(pixels, 1)), estimatedBitsPerPixel: estimate,
                              psnr: psnr / Double(count), ssim: ssim / Double(count), multiscaleSSIM: multiscale.map { $0 / Double(count) },
                              encodeImagesPerSecond: Double(file.header.count) / max(encodeSeconds, 1e-9),
                              decodeImagesPerSecond: Double(file.header.count) / max(decodeSeconds, 1e-9),

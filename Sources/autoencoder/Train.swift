@@ -267,7 +267,8 @@ struct Train: ParsableCommand {
       say("Data: \(grouped(sets.training.count)) training and \(grouped(sets.validation?.count ?? 0)) validation examples (\(configuration.validation)) "
         + "of shape \(sets.training.exampleShape) from \(configuration.data)\(scaled)")
     }
-    let unit = loss.unit(configuration.reduction, scaled: sets.training.scaling != nil)
+    var unit = loss.unit(configuration.reduction, scaled: sets.training.scaling != nil)
+    if configuration.lambda != nil { unit = "\(unit) + λ·bits/pixel; rate in bits/pixel" }  // a codec's two terms have two units
     let progress = ProgressBar(unit: unit, valuesPerExample: architecture.isVariational ? architecture.inputSize : nil)
     var calibrating: (scorer: AnomalyScorer, rule: Calibration.Rule, samples: Int)?
     if let rule = calibration.givenRule {

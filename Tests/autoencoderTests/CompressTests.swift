@@ -27,6 +27,7 @@ import Testing
     let report = try JSONSerialization.jsonObject(with: Data(compressed.output.utf8)) as! [String: Any]
     let size = try FileManager.default.attributesOfItem(atPath: work.path("test.aec"))[.size] as! Int
     #expect(report["images"] as? Int == 60 && report["bytes"] as? Int == size && report["quantization"] as? String == "6 bits per value")
+    #expect(report["estimated_bits_per_pixel"] == nil)  // only a rate-trained codec estimates its rate
     #expect(abs((report["bits_per_pixel"] as! Double) - Double(size * 8) / Double(60 * 64)) < 1e-12)
     let psnr = try #require(report["psnr"] as? Double)
     #expect(psnr > 10 && psnr < 60)
@@ -76,6 +77,9 @@ import Testing
     #expect(compressed.status == 0, "\(compressed.error)")
     let report = try JSONSerialization.jsonObject(with: Data(compressed.output.utf8)) as! [String: Any]
     #expect(report["quantization"] as? String == "rounded (a rate-trained codec)")
+    // The file costs about what the density estimates (the rANS state and escapes aside).
+    let estimate = try #require(report["estimated_bits_per_pixel"] as? Double), payload = try #require(report["payload_bits_per_pixel"] as? Double)
+    #expect(payload >= estimate * 0.98 && payload <= estimate * 1.1 + 0.1, "payload \(payload) against the estimate \(estimate)")
     let decompressed = try CLI.run(["decompress", codec, work.path("codec.aec"), "-o", work.path("codec-out")])
     #expect(decompressed.status == 0, "\(decompressed.error)")
     try CLI.expectFailure(["compress", codec, data.path, "--bits", "6", "-o", work.path("x.aec")], mentions: ["--bits", "rate-trained codec"])
