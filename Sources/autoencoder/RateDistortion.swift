@@ -41,8 +41,9 @@ struct RateDistortion: ParsableCommand {
       return
     }
     say("Wrote \(output): PSNR and SSIM against bits per pixel for \(figure.curves.map(\.codec).joined(separator: ", "))")
-    func percent(_ value: Double?) -> String { value.map { String(format: "%+.1f%%", 100 * $0) } ?? "n/a (no overlap)" }
+    func percent(_ value: Double?) -> String { value.map { String(format: "%+.1f%%", 100 * $0) } ?? "n/a (under two points, or no common range)" }
+    let width = deltas.map(\.codec.count).max() ?? 0
     say("Bjøntegaard delta rate against \(anchor) (negative: fewer bits for the same quality):")
-    for delta in deltas { say("  \(delta.codec.padding(toLength: 22, withPad: " ", startingAt: 0)) PSNR \(percent(delta.psnr))   SSIM \(percent(delta.ssim))") }
+    for delta in deltas { say("  \(delta.codec.padding(toLength: width, withPad: " ", startingAt: 0))  PSNR \(percent(delta.psnr))   SSIM \(percent(delta.ssim))") }
   }
 }
