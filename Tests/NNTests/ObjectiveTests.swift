@@ -7,6 +7,26 @@ import Testing
 @Suite struct ObjectiveTests {
   let x = randomTensor([6, 8], in: 0..<1, seed: 21)
 
+  /// Checks each named parameter's `gradients` at `elements` against central differences of
+  /// `objective` (steps of 0.01), within `atol + 3%`.
+  func expectGradientsMatch(_ model: Autoencoder, _ gradients: Gradients, names: [String], elements: (Tensor) -> [Int], atol: Float,
+                            objective: () -> Double, sourceLocation: SourceLocation = #_sourceLocation) {
+    for name in names {
+      let parameter = model.parameter(named: name)!
+      let original = parameter.value
+      for element in elements(original) {
+        func value(_ delta: Float) -> Double {
+          parameter.updateValue { $0 = original; $0.withUnsafeMutableBufferPointer { $0[element] += delta } }
+          return objective()
+        }
+        let numeric = Float((value(1e-2) - value(-1e-2)) / 2e-2)
+        parameter.updateValue { $0 = original }
+        let analytic = gradients[name]!.scalars[element]
+        #expect(abs(numeric - analytic) < atol + 0.03 * abs(numeric), "\(name)[\(element)]: \(analytic) vs \(numeric)", sourceLocation: sourceLocation)
+      }
+    }
+  }
+
   func model(latent: Int?) throws -> Autoencoder {
     var generator = SplitMix64(seed: 5)
     let architecture = latent.map { Architecture.variational(inputSize: 8, hiddenSizes: [5], latent: $0) }
@@ -82,27 +102,15 @@ import Testing
       BatchContext.$training.withValue(context) { model.terms(input: Variable(image), target: image, settings: settings, context: context) }
     }
     let (values, gradients) = termsWithGradient(at: model, shards: [0..<2]) { model, _ in terms(model) }
-    func objective() -> Float {
+    func objective() -> Double {
       withoutGradients {
         let terms = terms(model)
-        return terms[0].value.value.scalar + 0.5 * terms[1].value.value.scalar
+        return Double(terms[0].value.value.scalar) + 0.5 * Double(terms[1].value.value.scalar)
       }
     }
-    #expect(abs(objective() - values.total) < 1e-5)
-    for name in ["encoder.0.weight", "bottleneck.logits", "bottleneck.means", "bottleneck.log_scales", "decoder.0.weight"] {
-      let parameter = model.parameter(named: name)!
-      let original = parameter.value
-      for element in [0, 3] {
-        func value(_ delta: Float) -> Float {
-          parameter.updateValue { $0 = original; $0.withUnsafeMutableBufferPointer { $0[element] += delta } }
-          return objective()
-        }
-        let numeric = (value(1e-2) - value(-1e-2)) / 2e-2
-        parameter.updateValue { $0 = original }
-        let analytic = gradients[name]!.scalars[element]
-        #expect(abs(numeric - analytic) < 2e-3 + 0.03 * abs(numeric), "\(name)[\(element)]: \(analytic) vs \(numeric)")
-      }
-    }
+    #expect(abs(objective() - Double(values.total)) < 1e-5)
+    expectGradientsMatch(model, gradients, names: ["encoder.0.weight", "bottleneck.logits", "bottleneck.means", "bottleneck.log_scales", "decoder.0.weight"],
+                         elements: { _ in [0, 3] }, atol: 2e-3, objective: objective)
   }
 
   @Test func shardsOfABatchDrawTheSameSamplesAsTheWhole() throws {
@@ -128,27 +136,15 @@ import Testing
     let (terms, gradients) = termsWithGradient(at: model, shards: [0..<6]) { model, _ in
       model.terms(input: Variable(x), target: x, settings: settings, context: BatchContext(batchSize: 6, seed: 1))
     }
-    func objective() -> Float {
+    func objective() -> Double {
       withoutGradients {
         let terms = model.terms(input: Variable(x), target: x, settings: settings, context: BatchContext(batchSize: 6, seed: 1))
-        return terms[0].value.value.scalar + 0.7 * terms[1].value.value.scalar
+        return Double(terms[0].value.value.scalar + 0.7 * terms[1].value.value.scalar)
       }
     }
-    #expect(abs(objective() - terms.total) < 1e-4)
-    for name in ["latent.log_variance.weight", "encoder.0.weight", "decoder.1.bias"] {
-      let parameter = model.parameter(named: name)!
-      let original = parameter.value
-      for element in [0, 3] {
-        func value(_ delta: Float) -> Float {
-          parameter.updateValue { $0 = original; $0.withUnsafeMutableBufferPointer { $0[element] += delta } }
-          return objective()
-        }
-        let numeric = (value(1e-2) - value(-1e-2)) / 2e-2
-        parameter.updateValue { $0 = original }
-        let analytic = gradients[name]!.scalars[element]
-        #expect(abs(numeric - analytic) < 2e-2 + 0.03 * abs(numeric), "\(name)[\(element)]: \(analytic) vs \(numeric)")
-      }
-    }
+    #expect(abs(objective() - Double(terms.total)) < 1e-4)
+    expectGradientsMatch(model, gradients, names: ["latent.log_variance.weight", "encoder.0.weight", "decoder.1.bias"],
+                         elements: { _ in [0, 3] }, atol: 2e-2, objective: objective)
   }
 
   @Test func aConvolutionalVAEsObjectiveGradientsMatchFiniteDifferences() throws {
@@ -167,18 +163,7 @@ import Testing
     let (_, gradients) = termsWithGradient(at: model, shards: [0..<3]) { model, _ in
       model.terms(input: Variable(x), target: x, settings: settings, context: BatchContext(batchSize: 3, seed: 2))
     }
-    for (name, parameter) in model.namedParameters {
-      let original = parameter.value
-      for element in [0, original.count / 2, original.count - 1] {
-        func value(_ delta: Float) -> Double {
-          parameter.updateValue { $0 = original; $0.withUnsafeMutableBufferPointer { $0[element] += delta } }
-          return objective()
-        }
-        let numeric = Float((value(1e-2) - value(-1e-2)) / 2e-2)
-        parameter.updateValue { $0 = original }
-        let analytic = gradients[name]!.scalars[element]
-        #expect(abs(numeric - analytic) < 5e-2 + 0.03 * abs(numeric), "\(name)[\(element)]: \(analytic) vs \(numeric)")
-      }
-    }
+    expectGradientsMatch(model, gradients, names: model.namedParameters.map(\.name), elements: { [0, $0.count / 2, $0.count - 1] },
+                         atol: 5e-2, objective: objective)
   }
 }
