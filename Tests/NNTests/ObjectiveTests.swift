@@ -60,11 +60,15 @@ import Testing
     #expect(again[0].value.value == terms[0].value.value && other[0].value.value != terms[0].value.value)
   }
 
+  /// A small codec for 4×4 images: a 2×2×2 code, its entropy bottleneck, a sigmoid output.
+  func codec(seed: UInt64) throws -> Autoencoder {
+    var generator = SplitMix64(seed: seed)
+    return try Autoencoder(try Architecture(spec: "conv 2 3 stride 2, bottleneck | convt 1 3 stride 2 sigmoid", exampleShape: [4, 4]), using: &generator)
+  }
+
   @Test func aCodecsObjectiveIsDistortionPlusWeightedRateOfItsNoisyOrRoundedCode() throws {
-    var generator = SplitMix64(seed: 5)
     let image = randomTensor([3, 4, 4, 1], in: 0..<1, seed: 8)
-    let model = try Autoencoder(try Architecture(spec: "conv 2 3 stride 2, bottleneck | convt 1 3 stride 2 sigmoid", exampleShape: [4, 4]),
-                                using: &generator)
+    let model = try codec(seed: 5)
     let settings = ObjectiveSettings(loss: .meanSquaredError, rateWeight: 0.25)
     let context = BatchContext(batchSize: 3, seed: 4)
     let code = model.encoder(Variable(image)).value  // [3, 2, 2, 2]
@@ -92,10 +96,8 @@ import Testing
 
   @Test func aCodecsObjectiveGradientsMatchFiniteDifferences() throws {
     // Through the whole model in training: the noisy code's distortion and its rate, weighted.
-    var generator = SplitMix64(seed: 6)
     let image = randomTensor([2, 4, 4, 1], in: 0..<1, seed: 9)
-    let model = try Autoencoder(try Architecture(spec: "conv 2 3 stride 2, bottleneck | convt 1 3 stride 2 sigmoid", exampleShape: [4, 4]),
-                                using: &generator)
+    let model = try codec(seed: 6)
     let settings = ObjectiveSettings(loss: .meanSquaredError, rateWeight: 0.5)
     let context = BatchContext(batchSize: 2, seed: 1)
     func terms(_ model: Autoencoder) -> [LossTerm] {
