@@ -17,13 +17,15 @@ public struct ImageCodec {
   public let model: Autoencoder
   /// The model file's name, written into files and named in errors.
   public let modelName: String
-  /// A codec's probability tables (its model file's), or nil.
+  /// A codec's probability tables as its model file holds them, or nil. A codec whose file has
+  /// none (written before they were stored) computes them from its density and stores them in
+  /// each file it writes instead, so no decoder ever recomputes them.
   public let tables: [SymbolTable]?
 
   public init(model: Autoencoder, modelName: String, tables: [SymbolTable]? = nil) {
     self.model = model
     self.modelName = modelName
-    self.tables = tables ?? model.bottleneck?.symbolTables()
+    self.tables = model.bottleneck == nil ? nil : tables
   }
 
   /// The codec of a model file: its model, and a codec's tables.
@@ -96,19 +98,20 @@ public struct ImageCodec {
     case .failure(let problem): throw CodecError.nonFiniteCode(source: images.source, example: problem.index / max(codes.count / max(images.count, 1), 1))
     }
     var channelSymbols = [Int32](repeating: 0, count: symbols.count / channels)
-    let fitted: [SymbolTable] = isRateTrained ? [] : (0..<channels).map { channel in
+    let inModel = isRateTrained && self.tables != nil
+    let inFile: [SymbolTable] = inModel ? [] : isRateTrained ? model.bottleneck!.symbolTables() : (0..<channels).map { channel in
       for row in channelSymbols.indices { channelSymbols[row] = symbols[row * channels + channel] }
       return SymbolTable(fitting: channelSymbols)
     }
-    let tables = isRateTrained ? self.tables! : fitted
+    let tables = inModel ? self.tables! : inFile
     var encoder = RANSEncoder()
     for (index, symbol) in symbols.enumerated() { encoder.encode(symbol, with: tables[index % channels]) }
     var header = CompressedFile.Header(model: modelName, fingerprint: self.model.fingerprint, count: images.count, imageShape: imageShape,
                                        names: names, codeShape: codeShape,
                                        quantization: isRateTrained ? "rounded (a rate-trained codec)" : quantization.description,
-                                       tables: isRateTrained ? "model" : nil)
+                                       tables: inModel ? "model" : nil)
     header.paddedShape = paddedShape
-    return CompressedFile(header: header, quantizer: quantizer, tables: fitted, payload: encoder.finish())
+    return CompressedFile(header: header, quantizer: quantizer, tables: inFile, payload: encoder.finish())
   }
 
   /// `images` grown to `height`×`width` by repeating their last row and column.

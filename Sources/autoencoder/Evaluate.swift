@@ -30,10 +30,12 @@ struct Evaluate: ParsableCommand {
     // A variational model's.
     var reconstruction: Float?, kl: Float?, beta: Float?, negativeELBO: Float?, negativeELBOBitsPerDimension: Double?
     var likelihood: LikelihoodEstimate?
+    // A codec's: its density's estimate of the rounded codes' bits per pixel, and its λ.
+    var rate: Float?, lambda: Float?
     enum CodingKeys: String, CodingKey {
       case model, data, split, loss, lossUnit = "loss_unit", lossName = "loss_name", reduction, mse, psnr = "psnr_db", ssim, noise
       case noisyPSNR = "noisy_psnr_db", noisySSIM = "noisy_ssim", examples, reconstruction, kl, beta, negativeELBO = "negative_elbo"
-      case negativeELBOBitsPerDimension = "negative_elbo_bits_per_dim"
+      case negativeELBOBitsPerDimension = "negative_elbo_bits_per_dim", rate = "rate_bits_per_pixel", lambda
     }
     func encode(to encoder: any Encoder) throws {
       var container = encoder.container(keyedBy: CodingKeys.self)
@@ -56,6 +58,8 @@ struct Evaluate: ParsableCommand {
       try container.encodeIfPresent(beta, forKey: .beta)
       try container.encodeIfPresent(negativeELBO, forKey: .negativeELBO)
       try container.encodeIfPresent(negativeELBOBitsPerDimension, forKey: .negativeELBOBitsPerDimension)
+      try container.encodeIfPresent(rate, forKey: .rate)
+      try container.encodeIfPresent(lambda, forKey: .lambda)
       try likelihood?.encode(to: encoder)  // nll, nll_bits_per_dim, importance_samples beside the rest
     }
   }
@@ -78,12 +82,14 @@ struct Evaluate: ParsableCommand {
     let likelihood = variational && !noLikelihood && evaluator.loss == .binaryCrossEntropy
       ? try evaluator.negativeLogLikelihood(on: set, samples: importanceSamples) : nil
     let bitsPerDimension = { (nats: Float) in Double(nats) / (Double(set.exampleSize) * log(2.0)) }
+    let rate = file.model.bottleneck == nil ? nil : try evaluator.terms(on: set, batchSize: batchSize)["rate"]
     let report = Report(model: model, data: data.data, split: split.rawValue, loss: metrics.loss, lossUnit: evaluator.loss.unit(evaluator.reduction, scaled: file.data?.scaling != nil),
                         lossName: evaluator.loss.name, reduction: evaluator.reduction.rawValue, mse: metrics.meanSquaredError, psnr: metrics.psnr,
                         ssim: metrics.ssim, noise: evaluator.noise?.description, noisyPSNR: metrics.noisyPSNR,
                         noisySSIM: metrics.noisySSIM, examples: metrics.examples, reconstruction: metrics.terms?["reconstruction"],
                         kl: metrics.terms?["kl"], beta: variational ? evaluator.beta : nil, negativeELBO: metrics.negativeELBO,
-                        negativeELBOBitsPerDimension: metrics.negativeELBO.map(bitsPerDimension), likelihood: likelihood)
+                        negativeELBOBitsPerDimension: metrics.negativeELBO.map(bitsPerDimension), likelihood: likelihood,
+                        rate: rate, lambda: rate == nil ? nil : evaluator.rateWeight)
     if json { return try printJSON(report) }
     let source = "\(grouped(metrics.examples)) \(split.rawValue) images of \(data.data)"
     let ssim = metrics.ssim.map { ", SSIM \(String(format: "%.4f", $0))" } ?? ""
@@ -100,6 +106,10 @@ struct Evaluate: ParsableCommand {
       return
     }
     let noise = evaluator.noise
+    if let rate {
+      say(String(format: "rate %.4f bits/pixel: the density's estimate for the rounded codes (compress --report gives a file's), λ %g", rate,
+                 evaluator.rateWeight))
+    }
     say("\(evaluator.loss.name) \(String(format: "%.4f", metrics.loss)) \(report.lossUnit) on \(source)"
       + (noise.map { ", inputs corrupted by \($0) noise" } ?? ""))
     if let noise, let noisyPSNR = metrics.noisyPSNR {

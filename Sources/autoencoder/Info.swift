@@ -63,6 +63,11 @@ struct Info: ParsableCommand {
       say("Variational: a \(latent)-dimensional Gaussian latent q(z|x) (mean and log-variance), prior N(0, I), KL weight β \(file.training?.beta ?? 1)"
         + (file.training?.klWarmupEpochs.map { ", warmed up over \($0) epochs" } ?? ""))
     }
+    if architecture.bottleneck != nil {
+      say("Codec: an entropy bottleneck over the \(try architecture.codeShape().map(String.init).joined(separator: "×")) code (rounded; uniform noise in training), "
+        + "trained on \(file.training?.loss.name ?? "the distortion") + λ·rate, λ \(file.training?.lambda.map { "\($0)" } ?? "?"); "
+        + (file.entropyTables == nil ? "no probability tables stored" : "\(file.entropyTables!.count) probability tables stored"))
+    }
     if let training = file.training {
       say("Trained: \(training.epochs) epochs, batch \(training.batchSize), \(training.optimizer.description), \(training.loss.name) "
         + "(\(training.reduction.rawValue)), seed \(training.seed), \(training.threads) threads, data \(training.data), validation \(training.validation)"

@@ -98,10 +98,16 @@ struct ImageCodecTests {
   @Test func aRateTrainedCodecRoundsItsCodeAndCodesItUnderItsOwnTables() throws {
     let model = try model(try Architecture(spec: "conv 4 3 stride 2 relu, conv 3 3, bottleneck | convt 4 3 stride 2 relu, conv 1 3 sigmoid",
                                            exampleShape: [8, 8]))
-    let codec = ImageCodec(model: model, modelName: "codec")
-    #expect(codec.isRateTrained && codec.tables == model.bottleneck!.symbolTables())
+    let codec = ImageCodec(model: model, modelName: "codec", tables: model.bottleneck!.symbolTables())  // as its model file holds them
+    #expect(codec.isRateTrained)
     let file = try CompressedFile.decode(try codec.compress(images, quantization: .bits(3)).encoded())  // the rule does not apply
     #expect(file.header.tablesInModel && file.tables.isEmpty && file.quantizer.steps == [1, 1, 1] && file.quantizer.origins == [0, 0, 0])
+    // A model file without tables (written before they were stored): the file carries them.
+    let untabled = ImageCodec(model: model, modelName: "codec")
+    let carried = try CompressedFile.decode(try untabled.compress(images, quantization: .bits(3)).encoded())
+    #expect(!carried.header.tablesInModel && carried.tables == model.bottleneck!.symbolTables() && carried.payload == file.payload)
+    #expect(try untabled.decompress(carried, path: "f").scalars == codec.decompress(file, path: "f").scalars)
+    #expect(throws: CodecError.self) { try untabled.decompress(file, path: "f") }  // "model" tables it does not have
     let codes = try model.encode(images)
     #expect(try codec.symbols(of: file, path: "f") == codes.scalars.map { Int32($0.rounded(.toNearestOrEven)) })
     #expect(try codec.decompress(file, path: "f").scalars == model.reconstruct(images).scalars)
