@@ -10,9 +10,12 @@ public struct CodeQuantizer: Equatable, Sendable {
     case step(Float)
     /// `2^bits` levels from each channel's least to its greatest value over the codes coded.
     case bits(Int)
+    /// Rounded to integers (origin 0, step 1): a rate-trained codec's code.
+    case rounded
 
     public var description: String {
       switch self {
+      case .rounded: "rounded (a rate-trained codec)"
       case .step(let step): "step \(step)"
       case .bits(let bits): "\(bits) bits per value"
       }
@@ -33,6 +36,8 @@ public struct CodeQuantizer: Equatable, Sendable {
   /// The quantizer `rule` gives for `codes` (`count · channels` values, finite).
   public init(_ rule: Rule, codes: [Float], channels: Int) {
     switch rule {
+    case .rounded:
+      self.init(origins: Array(repeating: 0, count: channels), steps: Array(repeating: 1, count: channels))
     case .step(let step):
       self.init(origins: Array(repeating: 0, count: channels), steps: Array(repeating: step, count: channels))
     case .bits(let bits):

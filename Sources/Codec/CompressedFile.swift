@@ -2,29 +2,32 @@ import EntropyCoding
 import FileIO
 import Foundation
 
-/// An `.aec` file: images compressed by a model's codes, entropy-coded.
+/// An `.aec` file: images compressed by a model's codes, entropy-coded. Binary and small, so a file
+/// of one 28×28 image costs tens of bytes beside its payload (varints are LEB128).
 ///
 /// | bytes | field |
 /// |---|---|
 /// | 8 | magic `89 41 45 43 0D 0A 1A 0A` (`\x89AEC\r\n\x1a\n`: a text-mode copy breaks it) |
-/// | 2 | format version, little-endian (1) |
-/// | 4 | header length `H`, little-endian |
-/// | H | header: JSON (`Header`): the model's name and fingerprint, the image count and shape, file names, the code shape, the quantization rule |
-/// | 4 | channel count `C`, little-endian |
-/// | 8 C | quantization: each channel's origin and step, float32 little-endian (none when `tables` is `"model"`: a codec's code is rounded, origin 0 and step 1) |
-/// | … | probability tables (none when the header's `tables` is `"model"`: a codec's own, stored in its model file), one per channel, as the occurrence counts `SymbolTable(lowest:counts:)` makes it from: lowest value (zigzag varint), value count `n` (varint), escape count (varint), the number `k` of values that occur (varint), then `k` pairs (varints): the gap from the previous such value's index (the first from −1) and its count |
-/// | 8 | payload length `P`, little-endian |
-/// | P | payload: one rANS stream (`RANSEncoder`) of every image's code symbols, image by image, channel `i mod C` coded under table `i mod C` |
+/// | 1 | format version (1) |
+/// | 8 | the model's fingerprint (`Autoencoder.fingerprint`), little-endian |
+/// | varint n, n | the model file's name (UTF-8, at most 255 bytes), for messages |
+/// | 1 | flags: 1 the model file's own tables code the payload (none follow), 2 file names follow, 4 a padded size follows |
+/// | 1 (+4 or +1) | quantization rule: 0 rounded (a codec: origin 0, step 1), 1 a step (float32 follows), 2 bits per value (1 byte follows; each channel's origin and step follow the shapes) |
+/// | varints | image count, height, width, channels, code rank, the code's dimensions; with flag 4 the padded height and width |
+/// | varints | with flag 2: each image's file name (length, UTF-8) |
+/// | varint C, 8 C | code channels; with rule 2 each channel's origin and step, float32 little-endian |
+/// | … | without flag 1: one probability table per channel, as the occurrence counts `SymbolTable(lowest:counts:)` makes it from: lowest value (zigzag varint), value count `n` (varint), escape count (varint), the number `k` of values that occur (varint), then `k` pairs (varints): the gap from the previous such value's index (the first from −1) and its count |
+/// | varint P, P | payload: one rANS stream (`RANSEncoder`) of every image's code symbols, image by image, channel `i mod C` coded under table `i mod C` |
 /// | 4 | CRC-32 of every byte before it, little-endian |
 public struct CompressedFile: Equatable, Sendable {
   public static let magic: [UInt8] = [0x89, 0x41, 0x45, 0x43, 0x0D, 0x0A, 0x1A, 0x0A]
-  public static let version: UInt16 = 1
+  public static let version: UInt8 = 1
   /// Bounds a file's declarations are held to before anything is allocated from them.
   public static let maximumImages = 1 << 24
   public static let maximumValues = 1 << 28
 
   /// What the header says.
-  public struct Header: Codable, Equatable, Sendable {
+  public struct Header: Equatable, Sendable {
     /// The model file's name when the file was made, for messages.
     public var model: String
     /// `Autoencoder.fingerprint` of the model that made the file.
@@ -36,29 +39,24 @@ public struct CompressedFile: Equatable, Sendable {
     public var names: [String]?
     /// One image's code shape.
     public var codeShape: [Int]
-    /// How the codes were quantized (`CodeQuantizer.Rule.description`), for people.
-    public var quantization: String
-    /// `"model"` when the payload is coded under the model file's own tables (a rate-trained
-    /// codec's); nil when the tables are in this file.
-    public var tables: String?
+    /// How the codes were quantized.
+    public var rule: CodeQuantizer.Rule
+    /// Whether the payload is coded under the model file's own tables (a rate-trained codec's);
+    /// else the tables are in this file.
+    public var tablesInModel: Bool
     /// For a fully convolutional model given images of another size than it was trained on: the
     /// `[height, width]` the images were padded to (by repeating their edges) so its strides
     /// divide them; decoding crops back to `imageShape`. Nil otherwise.
     public var paddedShape: [Int]?
 
-    enum CodingKeys: String, CodingKey {
-      case model, fingerprint, count, imageShape = "image_shape", names, codeShape = "code_shape", quantization, tables
-      case paddedShape = "padded_shape"
+    public init(model: String, fingerprint: String, count: Int, imageShape: [Int], names: [String]?, codeShape: [Int],
+                rule: CodeQuantizer.Rule, tablesInModel: Bool = false, paddedShape: [Int]? = nil) {
+      (self.model, self.fingerprint, self.count, self.imageShape, self.names, self.codeShape) = (model, fingerprint, count, imageShape, names, codeShape)
+      (self.rule, self.tablesInModel, self.paddedShape) = (rule, tablesInModel, paddedShape)
     }
 
-    public init(model: String, fingerprint: String, count: Int, imageShape: [Int], names: [String]?, codeShape: [Int], quantization: String,
-                tables: String? = nil) {
-      (self.model, self.fingerprint, self.count, self.imageShape, self.names, self.codeShape, self.quantization, self.tables) =
-        (model, fingerprint, count, imageShape, names, codeShape, quantization, tables)
-    }
-
-    /// Whether the model file's tables code the payload.
-    public var tablesInModel: Bool { tables == "model" }
+    /// How the codes were quantized, for people (`CodeQuantizer.Rule.description`).
+    public var quantization: String { rule.description }
 
     /// What is wrong with the header's values, or nil.
     var problem: String? {
@@ -73,7 +71,6 @@ public struct CompressedFile: Equatable, Sendable {
         return "\(count) images of \(imageShape) (codes \(codeShape)): more than this tool decodes at once"
       }
       if let names, names.count != count { return "\(names.count) file names for \(count) images" }
-      if let tables, tables != "model" { return "tables \"\(tables)\" (only \"model\" is known)" }
       if let paddedShape {
         guard paddedShape.count == 2, paddedShape[0] >= imageShape[0], paddedShape[1] >= imageShape[1], paddedShape.allSatisfy({ $0 <= 1 << 14 }),
               paddedShape[0] * paddedShape[1] <= 1 << 24, let values = checkedProduct([count, paddedShape[0], paddedShape[1], imageShape[2]]),
@@ -94,24 +91,40 @@ public struct CompressedFile: Equatable, Sendable {
 
   public init(header: Header, quantizer: CodeQuantizer, tables: [SymbolTable], payload: [UInt8]) {
     precondition(tables.count == (header.tablesInModel ? 0 : quantizer.channels))
-    precondition(!header.tablesInModel || (quantizer.origins.allSatisfy { $0 == 0 } && quantizer.steps.allSatisfy { $0 == 1 }),
-                 "a codec's code is rounded: origin 0, step 1")
+    precondition(header.rule != .rounded || (quantizer.origins.allSatisfy { $0 == 0 } && quantizer.steps.allSatisfy { $0 == 1 }),
+                 "a rounded code has origin 0 and step 1")
     (self.header, self.quantizer, self.tables, self.payload) = (header, quantizer, tables, payload)
   }
 
   /// The file's bytes.
   public func encoded() throws -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let json = Array(try encoder.encode(header))
     var bytes = Self.magic
-    bytes.appendLittleEndian(UInt64(Self.version), count: 2)
-    bytes.appendLittleEndian(UInt64(json.count), count: 4)
-    bytes += json
-    bytes.appendLittleEndian(UInt64(quantizer.channels), count: 4)
-    for channel in 0..<(header.tablesInModel ? 0 : quantizer.channels) {  // a codec's rounding is implied
-      bytes.appendLittleEndian(UInt64(quantizer.origins[channel].bitPattern), count: 4)
-      bytes.appendLittleEndian(UInt64(quantizer.steps[channel].bitPattern), count: 4)
+    bytes.append(Self.version)
+    bytes.appendLittleEndian(UInt64(header.fingerprint, radix: 16) ?? 0, count: 8)
+    let name = Array(header.model.utf8.prefix(255))
+    bytes.appendVarint(UInt64(name.count))
+    bytes += name
+    bytes.append((header.tablesInModel ? 1 : 0) | (header.names == nil ? 0 : 2) | (header.paddedShape == nil ? 0 : 4))
+    switch header.rule {
+    case .rounded: bytes.append(0)
+    case .step(let step):
+      bytes.append(1)
+      bytes.appendLittleEndian(UInt64(step.bitPattern), count: 4)
+    case .bits(let bits): bytes += [2, UInt8(bits)]
+    }
+    for value in [header.count] + header.imageShape + [header.codeShape.count] + header.codeShape + (header.paddedShape ?? []) {
+      bytes.appendVarint(UInt64(value))
+    }
+    for name in header.names ?? [] {
+      bytes.appendVarint(UInt64(name.utf8.count))
+      bytes += Array(name.utf8)
+    }
+    bytes.appendVarint(UInt64(quantizer.channels))
+    if case .bits = header.rule {  // the other rules' origins and steps follow from the rule
+      for channel in 0..<quantizer.channels {
+        bytes.appendLittleEndian(UInt64(quantizer.origins[channel].bitPattern), count: 4)
+        bytes.appendLittleEndian(UInt64(quantizer.steps[channel].bitPattern), count: 4)
+      }
     }
     for table in tables {
       bytes.appendVarint(UInt64(zigzag(table.lowest)))
@@ -126,7 +139,7 @@ public struct CompressedFile: Equatable, Sendable {
         previous = index
       }
     }
-    bytes.appendLittleEndian(UInt64(payload.count), count: 8)
+    bytes.appendVarint(UInt64(payload.count))
     bytes += payload
     bytes.appendLittleEndian(UInt64(Zlib.crc32(bytes)), count: 4)
     return bytes
@@ -163,37 +176,72 @@ public struct CompressedFile: Equatable, Sendable {
     guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
       throw Problem("not a compressed image file (no .aec magic number at its start)")
     }
-    var reader = ByteReader(bytes: bytes, position: magic.count)
-    let version = try reader.littleEndian(2, "the version")
-    guard version == UInt64(Self.version) else {
-      throw Problem(version > UInt64(Self.version) ? "format version \(version) is newer than this tool's \(Self.version); update AutoencoderKit"
-                                                  : "unknown format version \(version)")
+    guard bytes.count > magic.count else { throw Problem("the file ends after its magic number") }
+    let version = bytes[magic.count]
+    guard version == Self.version else {
+      throw Problem(version > Self.version ? "format version \(version) is newer than this tool's \(Self.version); update AutoencoderKit"
+                                          : "unknown format version \(version)")
     }
-    guard bytes.count >= magic.count + 2 + 4 else { throw Problem("the file ends inside its header (\(bytes.count) bytes)") }
+    guard bytes.count >= magic.count + 1 + 4 else { throw Problem("the file ends inside its header (\(bytes.count) bytes)") }
     let stored = UInt32(bytes[bytes.count - 4]) | UInt32(bytes[bytes.count - 3]) << 8 | UInt32(bytes[bytes.count - 2]) << 16
       | UInt32(bytes[bytes.count - 1]) << 24
     let computed = Zlib.crc32(bytes[..<(bytes.count - 4)])
     guard stored == computed else {
       throw Problem("checksum mismatch (stored \(hex(stored)), computed \(hex(computed))): the file is truncated or corrupt")
     }
+    var reader = ByteReader(bytes: bytes, position: magic.count + 1)
     reader.end = bytes.count - 4
-    let headerLength = Int(try reader.littleEndian(4, "the header length"))
-    let json = try reader.take(headerLength, "the header")
-    let header: Header
-    do {
-      header = try JSONDecoder().decode(Header.self, from: Data(json))
-    } catch {
-      throw Problem("corrupt header: \(error is DecodingError ? "not the expected JSON" : "\(error)")")
+    func size(_ what: String, limit: Int = 1 << 28) throws(Problem) -> Int {
+      let value = try reader.varint(what)
+      guard value <= UInt64(limit) else { throw Problem("corrupt header: \(what) \(value)") }
+      return Int(value)
     }
+    func text(_ what: String) throws(Problem) -> String {
+      let length = try size("the length of \(what)", limit: 255)
+      guard let text = String(validating: try reader.take(length, what), as: UTF8.self) else { throw Problem("corrupt header: \(what) is not UTF-8") }
+      return text
+    }
+    let fingerprintValue = try reader.littleEndian(8, "the fingerprint")
+    let digits = String(fingerprintValue, radix: 16)
+    let model = try text("the model's name")
+    let flags = try reader.take(1, "the flags")[0]
+    guard flags & ~7 == 0 else { throw Problem("corrupt header: unknown flags \(flags)") }
+    let rule: CodeQuantizer.Rule
+    switch try reader.take(1, "the quantization rule")[0] {
+    case 0: rule = .rounded
+    case 1:
+      let step = Float(bitPattern: UInt32(try reader.littleEndian(4, "the step")))
+      guard step > 0, step.isFinite else { throw Problem("corrupt quantization: a step of \(step)") }
+      rule = .step(step)
+    case 2:
+      let bits = Int(try reader.take(1, "the bits")[0])
+      guard (1...16).contains(bits) else { throw Problem("corrupt quantization: \(bits) bits") }
+      rule = .bits(bits)
+    case let other: throw Problem("corrupt quantization: an unknown rule \(other)")
+    }
+    let count = try size("the image count")
+    let imageShape = [try size("the height"), try size("the width"), try size("the channels")]
+    let rank = try size("the code's rank", limit: 3)
+    let codeShape = try (0..<rank).map { _ throws(Problem) in try size("a code dimension") }
+    let paddedShape = flags & 4 == 0 ? nil : [try size("the padded height"), try size("the padded width")]
+    var header = Header(model: model, fingerprint: String(repeating: "0", count: 16 - digits.count) + digits, count: count, imageShape: imageShape,
+                        names: nil, codeShape: codeShape, rule: rule, tablesInModel: flags & 1 != 0, paddedShape: paddedShape)
     if let problem = header.problem { throw Problem("corrupt header: \(problem)") }
-    let channels = Int(try reader.littleEndian(4, "the channel count"))
-    guard channels >= 1, channels <= 1 << 20, header.codeShape.reduce(1, *) % channels == 0 else {
+    if flags & 2 != 0 { header.names = try (0..<count).map { index throws(Problem) in try text("file name \(index)") } }
+    if let problem = header.problem { throw Problem("corrupt header: \(problem)") }
+    let channels = try size("the channel count", limit: 1 << 20)
+    guard channels >= 1, header.codeShape.reduce(1, *) % channels == 0 else {
       throw Problem("corrupt quantization: \(channels) channels for codes of shape \(header.codeShape)")
     }
     var origins = [Float](repeating: 0, count: channels), steps = [Float](repeating: 1, count: channels)
-    for channel in 0..<(header.tablesInModel ? 0 : channels) {
-      origins[channel] = Float(bitPattern: UInt32(try reader.littleEndian(4, "the quantization")))
-      steps[channel] = Float(bitPattern: UInt32(try reader.littleEndian(4, "the quantization")))
+    switch rule {
+    case .rounded: break
+    case .step(let step): steps = Array(repeating: step, count: channels)
+    case .bits:
+      for channel in 0..<channels {
+        origins[channel] = Float(bitPattern: UInt32(try reader.littleEndian(4, "the quantization")))
+        steps[channel] = Float(bitPattern: UInt32(try reader.littleEndian(4, "the quantization")))
+      }
     }
     guard origins.allSatisfy(\.isFinite), steps.allSatisfy({ $0 > 0 && $0.isFinite }) else {
       throw Problem("corrupt quantization: a step that is not positive or a value that is not finite")
@@ -223,7 +271,7 @@ public struct CompressedFile: Equatable, Sendable {
         throw Problem("corrupt \(what): \(error)")
       }
     }
-    let payloadLength = try reader.littleEndian(8, "the payload length")
+    let payloadLength = try reader.varint("the payload length")
     guard payloadLength == UInt64(reader.end - reader.position) else {
       throw Problem("the payload is declared as \(payloadLength) bytes but \(reader.end - reader.position) follow")
     }

@@ -90,7 +90,7 @@ public struct ImageCodec {
     let codeShape = try model.architecture.codeShape()
     let channels = codeShape.last!
     let codes = try model.encode(set).scalars
-    let quantization = isRateTrained ? .step(1) : quantization
+    let quantization = isRateTrained ? .rounded : quantization
     let quantizer = CodeQuantizer(quantization, codes: codes, channels: channels)
     let symbols: [Int32]
     switch quantizer.symbols(codes) {
@@ -106,11 +106,8 @@ public struct ImageCodec {
     let tables = inModel ? self.tables! : inFile
     var encoder = RANSEncoder()
     for (index, symbol) in symbols.enumerated() { encoder.encode(symbol, with: tables[index % channels]) }
-    var header = CompressedFile.Header(model: modelName, fingerprint: self.model.fingerprint, count: images.count, imageShape: imageShape,
-                                       names: names, codeShape: codeShape,
-                                       quantization: isRateTrained ? "rounded (a rate-trained codec)" : quantization.description,
-                                       tables: inModel ? "model" : nil)
-    header.paddedShape = paddedShape
+    let header = CompressedFile.Header(model: modelName, fingerprint: self.model.fingerprint, count: images.count, imageShape: imageShape,
+                                       names: names, codeShape: codeShape, rule: quantization, tablesInModel: inModel, paddedShape: paddedShape)
     return CompressedFile(header: header, quantizer: quantizer, tables: inFile, payload: encoder.finish())
   }
 

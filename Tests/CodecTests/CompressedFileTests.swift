@@ -8,7 +8,7 @@ import Testing
 struct CompressedFileTests {
   func sample(names: [String]? = ["a.png", "b.png"]) throws -> CompressedFile {
     let header = CompressedFile.Header(model: "m.safetensors", fingerprint: "0123456789abcdef", count: 2, imageShape: [4, 4, 1], names: names,
-                                       codeShape: [3], quantization: "8 bits per value")
+                                       codeShape: [3], rule: .bits(8))
     let tables = try [SymbolTable(lowest: -2, counts: [0, 4, 0, 0, 9, 1]), SymbolTable(lowest: 7, counts: [1, 0]),
                       SymbolTable(lowest: .min, counts: [0, 0, 3, 0])]
     return CompressedFile(header: header, quantizer: CodeQuantizer(origins: [0, -1.5, 2], steps: [0.25, 1, 3e-5]), tables: tables,
@@ -25,25 +25,34 @@ struct CompressedFileTests {
   @Test func roundTripsEveryField() throws {
     for file in [try sample(), try sample(names: nil)] {
       let bytes = try file.encoded()
-      #expect(Array(bytes.prefix(10)) == [0x89, 0x41, 0x45, 0x43, 0x0D, 0x0A, 0x1A, 0x0A, 1, 0])
+      #expect(Array(bytes.prefix(9)) == [0x89, 0x41, 0x45, 0x43, 0x0D, 0x0A, 0x1A, 0x0A, 1])
       #expect(try CompressedFile.decode(bytes) == file)
     }
   }
 
   @Test func theLayoutIsAsDocumented() throws {
     let bytes = try sample(names: nil).encoded()
-    let headerLength = Int(bytes[10]) | Int(bytes[11]) << 8
-    let json = try JSONSerialization.jsonObject(with: Data(bytes[14..<(14 + headerLength)])) as! [String: Any]
-    #expect(json["model"] as? String == "m.safetensors" && json["count"] as? Int == 2 && json["image_shape"] as? [Int] == [4, 4, 1])
-    var position = 14 + headerLength
-    #expect(Array(bytes[position..<(position + 4)]) == [3, 0, 0, 0])
-    position += 4 + 3 * 8
+    var expected: [UInt8] = [0x89, 0x41, 0x45, 0x43, 0x0D, 0x0A, 0x1A, 0x0A, 1]
+    expected += [0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01]  // the fingerprint 0123456789abcdef
+    expected += [13] + Array("m.safetensors".utf8) + [0, 2, 8]  // the name; no flags; 8 bits
+    expected += [2, 4, 4, 1, 1, 3, 3]  // 2 images of 4×4×1, codes of rank 1: [3]; 3 channels
+    #expect(Array(bytes.prefix(expected.count)) == expected)
+    var position = expected.count + 3 * 8  // each channel's origin and step
     // Table 0: lowest −2 (zigzag 3), 5 values, 1 escape, 2 occurring: index 1 (gap 2) ×4, index 4 (gap 3) ×9.
     #expect(Array(bytes[position..<(position + 8)]) == [3, 5, 1, 2, 2, 4, 3, 9])
+    position += 8
     // The payload and its length sit before the checksum.
-    #expect(Array(bytes[(bytes.count - 18)..<(bytes.count - 4)]) == [6, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x80, 0x00, 0x00, 7, 9])
+    #expect(Array(bytes[(bytes.count - 11)..<(bytes.count - 4)]) == [6, 0x00, 0x80, 0x00, 0x00, 7, 9])
     let crc = bytes.suffix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
     #expect(crc == Zlib.crc32(bytes.dropLast(4)))
+    // A codec's file of one image: no quantization block, no tables: 45 bytes beside its payload.
+    var codec = try sample(names: nil)
+    (codec.header.rule, codec.header.tablesInModel, codec.header.count) = (.rounded, true, 1)
+    codec.quantizer = CodeQuantizer(origins: [0, 0, 0], steps: [1, 1, 1])
+    codec.tables = []
+    let small = try codec.encoded()
+    #expect(small.count == 9 + 8 + 14 + 2 + 6 + 1 + (1 + 6) + 4 && small[31] == 1 && small[32] == 0)  // flags 1, rule 0
+    #expect(try CompressedFile.decode(small) == codec)
   }
 
   @Test func everyTruncationAndFlippedByteIsCaught() throws {
@@ -72,19 +81,21 @@ struct CompressedFileTests {
     var newer = bytes
     newer[8] = 2
     #expect(problem(newer) == "format version 2 is newer than this tool's 1; update AutoencoderKit")
+    newer[8] = 0
+    #expect(problem(newer) == "unknown format version 0")
     var corrupt = bytes
     corrupt[bytes.count - 6] ^= 1
     #expect(problem(corrupt).hasPrefix("checksum mismatch (stored "))
     #expect(problem(corrupt).hasSuffix("the file is truncated or corrupt"))
     // Past the checksum: a declared payload longer than what follows, a header that lies.
     var long = bytes
-    long[bytes.count - 4 - 6 - 8] = 7
+    long[bytes.count - 4 - 6 - 1] = 7
     #expect(problem(resealed(long)) == "the payload is declared as 7 bytes but 6 follow")
     let lying = try sample(names: ["a.png", "../b.png"]).encoded()
     #expect(problem(lying) == "corrupt header: a file name \"../b.png\" that is not a plain name")
     var header = try sample()
     header.header.count = 3
-    #expect(problem(try header.encoded()) == "corrupt header: 2 file names for 3 images")
+    #expect(problem(try header.encoded()) != "none")  // a third name read from what follows
     header.header.count = 1 << 25
     #expect(problem(try header.encoded()) == "corrupt header: an image count of 33554432")
     var shapes = try sample(names: nil)
