@@ -156,6 +156,11 @@ public struct ImageCodec {
   /// - Throws: `CodecError` when another model made the file or its payload is corrupt.
   public func symbols(of file: CompressedFile, path: String) throws -> [Int32] {
     _ = try model(for: file, path: path)
+    return try decodedSymbols(of: file, path: path)
+  }
+
+  /// The payload's symbols, under the file's tables or the model's (the model already checked).
+  private func decodedSymbols(of file: CompressedFile, path: String) throws -> [Int32] {
     let count = file.header.count * file.header.codeShape.reduce(1, *)
     var symbols = [Int32](repeating: 0, count: count)
     let tables = file.header.tablesInModel ? self.tables ?? [] : file.tables
@@ -176,7 +181,7 @@ public struct ImageCodec {
   /// The images of `file` (read from `path`), `[count, height, width, channels]`, in [0, 1].
   public func decompress(_ file: CompressedFile, path: String) throws -> Tensor {
     let model = try model(for: file, path: path)
-    let symbols = try symbols(of: file, path: path)
+    let symbols = try decodedSymbols(of: file, path: path)
     let codes = Tensor(shape: [file.header.count] + file.header.codeShape, scalars: file.quantizer.values(symbols))
     let decoded = try model.decode(codes: codes).scalars
     let shape = file.header.imageShape
