@@ -157,8 +157,8 @@ public struct CompressedFile: Equatable, Sendable {
     let bytes = try FileIO.readBytes(path)
     do {
       return try decode(bytes)
-    } catch let problem as Problem {
-      throw FileError(path, problem.description)
+    } catch {  // decode throws only Problem
+      throw FileError(path, error.description)
     }
   }
 
