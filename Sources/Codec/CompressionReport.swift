@@ -56,7 +56,7 @@ extension ImageCodec {
   public func report(originals: ImageSet, bytes: [UInt8], encodeSeconds: Double) throws -> CompressionReport {
     let start = DispatchTime.now().uptimeNanoseconds
     let file = try CompressedFile.decode(bytes)
-    let decoded = try decompress(file, path: "the compressed images")
+    let (decoded, symbols) = try decompressWithSymbols(file, path: "the compressed images")
     let decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     let shape = file.header.imageShape
     let size = shape.reduce(1, *)
@@ -81,7 +81,6 @@ extension ImageCodec {
     let pixels = file.header.count * shape[0] * shape[1]
     var estimate: Double?
     if let density = model.bottleneck {
-      let symbols = try self.symbols(of: file, path: "the compressed images")
       let codes = Tensor(shape: [file.header.count] + file.header.codeShape, scalars: symbols.map(Float.init))
       estimate = withoutGradients { Double(density.bits(of: Variable(codes)).value.scalar) } / Double(max(pixels, 1))
     }

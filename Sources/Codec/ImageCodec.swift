@@ -179,16 +179,19 @@ public struct ImageCodec {
   }
 
   /// The images of `file` (read from `path`), `[count, height, width, channels]`, in [0, 1].
-  public func decompress(_ file: CompressedFile, path: String) throws -> Tensor {
+  public func decompress(_ file: CompressedFile, path: String) throws -> Tensor { try decompressWithSymbols(file, path: path).images }
+
+  /// `decompress`, and the code symbols it decoded on the way.
+  func decompressWithSymbols(_ file: CompressedFile, path: String) throws -> (images: Tensor, symbols: [Int32]) {
     let model = try model(for: file, path: path)
     let symbols = try decodedSymbols(of: file, path: path)
     let codes = Tensor(shape: [file.header.count] + file.header.codeShape, scalars: file.quantizer.values(symbols))
     let decoded = try model.decode(codes: codes).scalars
     let shape = file.header.imageShape
-    guard let padded = file.header.paddedShape else { return Tensor(shape: [file.header.count] + shape, scalars: decoded) }
+    guard let padded = file.header.paddedShape else { return (Tensor(shape: [file.header.count] + shape, scalars: decoded), symbols) }
     // Crop the padding away.
     let (h, w, c) = (shape[0], shape[1], shape[2])
-    return Tensor(shape: [file.header.count] + shape) { out in
+    let images = Tensor(shape: [file.header.count] + shape) { out in
       for index in 0..<file.header.count {
         for y in 0..<h {
           let source = ((index * padded[0] + y) * padded[1]) * c, target = ((index * h + y) * w) * c
@@ -196,6 +199,7 @@ public struct ImageCodec {
         }
       }
     }
+    return (images, symbols)
   }
 }
 
