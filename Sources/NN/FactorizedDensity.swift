@@ -103,7 +103,18 @@ public final class FactorizedDensity: Module {
   /// The integers where `channel`'s logistics hold their mass: 40 scales either side of each
   /// location (beyond, under e⁻⁴⁰ of it), at most `limit` of them around the mixture's mean.
   public func support(channel: Int, limit: Int) -> ClosedRange<Int> {
+    Self.support(channel: channel, limit: limit, components: components, table: mixtureTable())
+  }
+
+  /// The probability of each integer of `channel`'s support (`support(channel:limit:)`), the
+  /// mixture evaluated once for them all: what a codec's stored table is made from.
+  public func integerProbabilities(channel: Int, limit: Int) -> (lowest: Int, probabilities: [Double]) {
     let table = mixtureTable()
+    let range = Self.support(channel: channel, limit: limit, components: components, table: table)
+    return (range.lowerBound, range.map { Self.probability(Double($0), channel: channel, components: components, table: table) })
+  }
+
+  static func support(channel: Int, limit: Int, components: Int, table: MixtureTable) -> ClosedRange<Int> {
     let slots = (channel * components)..<((channel + 1) * components)
     var low = slots.map { table.means[$0] - 40 * table.scales[$0] }.min()!.rounded(.down)
     var high = slots.map { table.means[$0] + 40 * table.scales[$0] }.max()!.rounded(.up)

@@ -51,7 +51,7 @@ struct Compress: ParsableCommand {
       let colour: ImageFolder.Colour = file.model.architecture.inputShape.count == 3 && file.model.architecture.inputShape[2] == 3 ? .rgb : .gray
       set = try ImageInput.pngs(inputs, colour: colour)
       names = inputs.map { ($0 as NSString).lastPathComponent }
-      if let repeated = names!.first(where: { name in names!.filter { $0 == name }.count > 1 }) {
+      if let repeated = repeatedFileName(inputs) {
         throw ValidationError("two inputs are named \(repeated); decompressed files would share the name")
       }
     } else if FileIO.isDirectory(inputs[0]) {

@@ -33,8 +33,7 @@ struct Denoise: ParsableCommand {
       if let output, FileIO.exists(output), !FileIO.isDirectory(output) {
         throw ValidationError("--output \(output): for PNG inputs, give a folder")
       }
-      let names = inputs.map { ($0 as NSString).lastPathComponent }
-      if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+      if let repeated = repeatedFileName(inputs) {
         throw ValidationError("two inputs are named \(repeated); their outputs would share a name in --output")
       }
     } else {

@@ -116,6 +116,12 @@ func checkWritable(_ path: String, option: String) throws {
   }
 }
 
+/// The first file name that two of `paths` share (outputs named after inputs would collide), or nil.
+func repeatedFileName(_ paths: [String]) -> String? {
+  var seen = Set<String>()
+  return paths.map { ($0 as NSString).lastPathComponent }.first { !seen.insert($0).inserted }
+}
+
 /// `101,200`.
 func grouped(_ value: Int) -> String { groupedDigits(value) }
 
