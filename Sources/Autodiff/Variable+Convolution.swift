@@ -21,6 +21,21 @@ extension Variable {
     }
   }
 
+  /// `upsampled2D(by: factor).convolved2D(with: weight, bias:, geometry:, rectified:)` in one
+  /// operation (the upsampled batch is never written out), `geometry` being the convolution's:
+  /// the gradients are those of the two apart, the input's summed over each cell's block.
+  public func upsampledConvolved2D(by factor: (height: Int, width: Int), with weight: Variable, bias: Variable?, geometry: WindowGeometry,
+                                   rectified: Bool = false) -> Variable {
+    let output = value.upsampledConvolved2D(by: factor, with: weight.value, bias: bias?.value, geometry: geometry, rectified: rectified)
+    let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+    return Variable.record(output, operation: rectified ? "upSampling2DConv2DRelu" : "upSampling2DConv2D", inputs: inputs) { g in
+      let gradients = Tensor.upsampledConvolution2DGradients(
+        input: self.value, factor: factor, weight: weight.value, outputGradient: g, geometry: geometry, forInput: self.requiresGradient,
+        forWeight: weight.requiresGradient, forBias: bias?.requiresGradient == true, rectifiedOutput: rectified ? output : nil)
+      return [gradients.input, gradients.weight, gradients.bias]
+    }
+  }
+
   /// The transposed convolution of the batch `self` with `weight` (`[kh, kw, filters, c]`), plus
   /// `bias`, over `geometry` from `WindowGeometry.transposed`: `∂/∂input = unfold(g)·weight`,
   /// `∂/∂weight = Σ unfold(g)ᵀ·input`, `∂/∂bias = Σ g`.

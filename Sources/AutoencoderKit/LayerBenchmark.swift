@@ -2,7 +2,9 @@ import Dispatch
 
 /// Times each layer of a model's training step on its own: the forward pass, the input gradient
 /// (but for the first layer's, which training never needs) and the weight gradient of every convolution (with the kernel that ran for each and its
-/// GFLOP/s), and the forward and backward passes of the other layers. The batch is split into
+/// GFLOP/s), and the forward and backward passes of the other layers; an upsampling and the
+/// convolution after it as the one operation training runs (its forward pass, and both gradients
+/// in one pass). The batch is split into
 /// one shard per thread, each shard's pass run single-threaded on its own thread, as a training
 /// step runs them. `autoencoder benchmark --kernels --model conv` prints it.
 public struct LayerBenchmark {
@@ -39,75 +41,117 @@ public struct LayerBenchmark {
     let shards = Parallel.shards(ofRows: batchSize, minimumRows: Trainer.minimumShardRows)
     var input = Tensor.randomUniform(shape: [batchSize] + architecture.inputShape, in: 0..<1, using: &generator)
     var rows: [Row] = []
-    let layers = model.encoder.layers.enumerated().map { ("encoder.\($0)", $1) } + model.decoder.layers.enumerated().map { ("decoder.\($0)", $1) }
-    for (place, layer) in layers {
+    let halves = [("encoder", model.encoder.layers), ("decoder", model.decoder.layers)]
+    for (half, layers) in halves {
       // A variational model's decoder starts from the codes' means.
-      if place == "decoder.0", let latent = model.latent { input = latent.mean.inferring(from: input) }
-      // Each shard's input, and the layer's output on it.
-      let shardInputs = shards.map { input.rows($0) }
-      let outputs = shardInputs.map { layer.inferring(from: $0) }
-      let gradients = outputs.map { Tensor.randomUniform(shape: $0.shape, in: -1..<1, using: &generator) }
-      let name = "\(place) \(layer)"
-      func time(_ pass: String, kernel: String, flops: Int?, _ body: @escaping (Int) -> Void) {
-        let seconds = best { Parallel.forEachShard(shards.count) { body($0) } }
-        rows.append(Row(layer: name, pass: pass, kernel: kernel, microseconds: seconds * 1e6,
-                        gflopPerSecond: flops.map { Double($0) / seconds / 1e9 }))
-      }
-      switch layer {
-      case let conv as Conv2D:
-        let g = conv.geometry, relu = conv.activation == .relu
-        let flops = 2 * batchSize * g.positions * g.windowSize * conv.filters
-        let kernels = Tensor.convolutionKernels(geometry: g, filters: conv.filters)
-        let w = conv.weight.value, b = conv.bias?.value
-        time("forward", kernel: kernels.forward.rawValue, flops: flops) { s in
-          _ = shardInputs[s].convolved2D(with: w, bias: b, geometry: g, rectified: relu)
+      if half == "decoder", let latent = model.latent { input = latent.mean.inferring(from: input) }
+      var index = 0
+      while index < layers.count {
+        let (place, layer) = ("\(half).\(index)", layers[index])
+        // An upsampling and the convolution after it run as one operation (as Sequential runs them).
+        if let upsampling = layer as? UpSampling2D, index + 1 < layers.count, let conv = layers[index + 1] as? Conv2D {
+          let shardInputs = shards.map { input.rows($0) }
+          rows += timeUpsampledConvolution(upsampling, conv, name: "\(place)+\(index + 1) \(layer) + \(conv)", shardInputs: shardInputs,
+                                           using: &generator)
+          input = conv.inferring(from: layer.inferring(from: input))
+          index += 2
+          continue
         }
-        if place != "encoder.0" {
+        // Each shard's input, and the layer's output on it.
+        let shardInputs = shards.map { input.rows($0) }
+        let outputs = shardInputs.map { layer.inferring(from: $0) }
+        let gradients = outputs.map { Tensor.randomUniform(shape: $0.shape, in: -1..<1, using: &generator) }
+        let name = "\(place) \(layer)"
+        func time(_ pass: String, kernel: String, flops: Int?, _ body: @escaping (Int) -> Void) {
+          let seconds = best { Parallel.forEachShard(shards.count) { body($0) } }
+          rows.append(Row(layer: name, pass: pass, kernel: kernel, microseconds: seconds * 1e6,
+                          gflopPerSecond: flops.map { Double($0) / seconds / 1e9 }))
+        }
+        switch layer {
+        case let conv as Conv2D:
+          let g = conv.geometry, relu = conv.activation == .relu
+          let flops = 2 * batchSize * g.positions * g.windowSize * conv.filters
+          let kernels = Tensor.convolutionKernels(geometry: g, filters: conv.filters)
+          let w = conv.weight.value, b = conv.bias?.value
+          time("forward", kernel: kernels.forward.rawValue, flops: flops) { s in
+            _ = shardInputs[s].convolved2D(with: w, bias: b, geometry: g, rectified: relu)
+          }
+          if place != "encoder.0" {
+            time("input gradient", kernel: kernels.inputGradient.rawValue, flops: flops) { s in
+            _ = Tensor.convolution2DGradients(input: shardInputs[s], weight: w, outputGradient: gradients[s], geometry: g, forInput: true,
+                                              forWeight: false, forBias: false, rectifiedOutput: relu ? outputs[s] : nil)
+            }
+          }
+          time("weight gradient", kernel: kernels.weightGradient.rawValue, flops: flops) { s in
+            _ = Tensor.convolution2DGradients(input: shardInputs[s], weight: w, outputGradient: gradients[s], geometry: g, forInput: false,
+                                              forWeight: true, forBias: b != nil, rectifiedOutput: relu ? outputs[s] : nil)
+          }
+        case let conv as Conv2DTranspose:
+          let g = conv.geometry, relu = conv.activation == .relu
+          let inputChannels = conv.weight.value.shape[3]
+          let flops = 2 * batchSize * g.positions * g.windowSize * inputChannels
+          let kernels = Tensor.transposedConvolutionKernels(geometry: g, inputChannels: inputChannels)
+          let w = conv.weight.value, b = conv.bias?.value
+          time("forward", kernel: kernels.forward.rawValue, flops: flops) { s in
+            _ = shardInputs[s].transposedConvolved2D(with: w, bias: b, geometry: g, rectified: relu)
+          }
           time("input gradient", kernel: kernels.inputGradient.rawValue, flops: flops) { s in
-          _ = Tensor.convolution2DGradients(input: shardInputs[s], weight: w, outputGradient: gradients[s], geometry: g, forInput: true,
-                                            forWeight: false, forBias: false, rectifiedOutput: relu ? outputs[s] : nil)
+            _ = Tensor.transposedConvolution2DGradients(input: shardInputs[s], weight: w, outputGradient: gradients[s], geometry: g,
+                                                        forInput: true, forWeight: false, forBias: false, rectifiedOutput: relu ? outputs[s] : nil)
+          }
+          time("weight gradient", kernel: kernels.weightGradient.rawValue, flops: flops) { s in
+            _ = Tensor.transposedConvolution2DGradients(input: shardInputs[s], weight: w, outputGradient: gradients[s], geometry: g,
+                                                        forInput: false, forWeight: true, forBias: b != nil, rectifiedOutput: relu ? outputs[s] : nil)
+          }
+        case let pool as MaxPool2D:
+          let g = pool.geometry
+          let winners = shardInputs.map { $0.maxPooled2D(geometry: g).winners }
+          time("forward", kernel: "", flops: nil) { s in _ = shardInputs[s].maxPooled2D(geometry: g) }
+          time("backward", kernel: "", flops: nil) { s in _ = Tensor.maxPool2DGradient(gradients[s], winners: winners[s], geometry: g) }
+        case let upsampling as UpSampling2D:
+          let factor = upsampling.factor
+          time("forward", kernel: "", flops: nil) { s in _ = shardInputs[s].upsampled2D(by: factor) }
+          time("backward", kernel: "", flops: nil) { s in _ = Tensor.upsampling2DGradient(gradients[s], factor: factor) }
+        default:
+          // Any other layer: its forward pass, then its backward pass to the input and parameters.
+          time("forward", kernel: "", flops: nil) { s in _ = layer.inferring(from: shardInputs[s]) }
+          time("backward", kernel: "", flops: nil) { s in
+            let x = Variable(shardInputs[s], requiresGradient: true)
+            let y = layer(x)
+            _ = (y * Variable(gradients[s])).sum().gradients(withRespectTo: [x] + layer.namedParameters.map(\.parameter))
           }
         }
-        time("weight gradient", kernel: kernels.weightGradient.rawValue, flops: flops) { s in
-          _ = Tensor.convolution2DGradients(input: shardInputs[s], weight: w, outputGradient: gradients[s], geometry: g, forInput: false,
-                                            forWeight: true, forBias: b != nil, rectifiedOutput: relu ? outputs[s] : nil)
-        }
-      case let conv as Conv2DTranspose:
-        let g = conv.geometry, relu = conv.activation == .relu
-        let inputChannels = conv.weight.value.shape[3]
-        let flops = 2 * batchSize * g.positions * g.windowSize * inputChannels
-        let kernels = Tensor.transposedConvolutionKernels(geometry: g, inputChannels: inputChannels)
-        let w = conv.weight.value, b = conv.bias?.value
-        time("forward", kernel: kernels.forward.rawValue, flops: flops) { s in
-          _ = shardInputs[s].transposedConvolved2D(with: w, bias: b, geometry: g, rectified: relu)
-        }
-        time("input gradient", kernel: kernels.inputGradient.rawValue, flops: flops) { s in
-          _ = Tensor.transposedConvolution2DGradients(input: shardInputs[s], weight: w, outputGradient: gradients[s], geometry: g,
-                                                      forInput: true, forWeight: false, forBias: false, rectifiedOutput: relu ? outputs[s] : nil)
-        }
-        time("weight gradient", kernel: kernels.weightGradient.rawValue, flops: flops) { s in
-          _ = Tensor.transposedConvolution2DGradients(input: shardInputs[s], weight: w, outputGradient: gradients[s], geometry: g,
-                                                      forInput: false, forWeight: true, forBias: b != nil, rectifiedOutput: relu ? outputs[s] : nil)
-        }
-      case let pool as MaxPool2D:
-        let g = pool.geometry
-        let winners = shardInputs.map { $0.maxPooled2D(geometry: g).winners }
-        time("forward", kernel: "", flops: nil) { s in _ = shardInputs[s].maxPooled2D(geometry: g) }
-        time("backward", kernel: "", flops: nil) { s in _ = Tensor.maxPool2DGradient(gradients[s], winners: winners[s], geometry: g) }
-      case let upsampling as UpSampling2D:
-        let factor = upsampling.factor
-        time("forward", kernel: "", flops: nil) { s in _ = shardInputs[s].upsampled2D(by: factor) }
-        time("backward", kernel: "", flops: nil) { s in _ = Tensor.upsampling2DGradient(gradients[s], factor: factor) }
-      default:
-        // Any other layer: its forward pass, then its backward pass to the input and parameters.
-        time("forward", kernel: "", flops: nil) { s in _ = layer.inferring(from: shardInputs[s]) }
-        time("backward", kernel: "", flops: nil) { s in
-          let x = Variable(shardInputs[s], requiresGradient: true)
-          let y = layer(x)
-          _ = (y * Variable(gradients[s])).sum().gradients(withRespectTo: [x] + layer.namedParameters.map(\.parameter))
-        }
+        input = layer.inferring(from: input)
+        index += 1
       }
-      input = layer.inferring(from: input)
+    }
+    return rows
+  }
+
+  /// The rows of an upsampling fused into the convolution after it: the forward pass, and the
+  /// input and weight gradients, which the fused operation computes in one pass.
+  private func timeUpsampledConvolution(_ upsampling: UpSampling2D, _ conv: Conv2D, name: String, shardInputs: [Tensor],
+                                        using generator: inout SplitMix64) -> [Row] {
+    let g = conv.geometry, relu = conv.activation == .relu, factor = upsampling.factor
+    let w = conv.weight.value, b = conv.bias?.value
+    let outputs = shardInputs.map { conv.inferring(from: $0.upsampled2D(by: factor)) }
+    let gradients = outputs.map { Tensor.randomUniform(shape: $0.shape, in: -1..<1, using: &generator) }
+    let flops = 2 * batchSize * g.positions * g.windowSize * conv.filters
+    let kernels = Tensor.convolutionKernels(geometry: g, filters: conv.filters)
+    let fused = kernels.forward == .direct ? "direct, upsampling fused" : "upsampled, \(kernels.forward.rawValue)"
+    let both = kernels.inputGradient == .direct && kernels.weightGradient == .direct
+      ? "direct, one pass" : "\(kernels.inputGradient.rawValue), \(kernels.weightGradient.rawValue)"
+    var rows: [Row] = []
+    func time(_ pass: String, kernel: String, flops: Int, _ body: @escaping (Int) -> Void) {
+      let seconds = best { Parallel.forEachShard(shardInputs.count) { body($0) } }
+      rows.append(Row(layer: name, pass: pass, kernel: kernel, microseconds: seconds * 1e6, gflopPerSecond: Double(flops) / seconds / 1e9))
+    }
+    time("forward", kernel: fused, flops: flops) { s in
+      _ = shardInputs[s].upsampledConvolved2D(by: factor, with: w, bias: b, geometry: g, rectified: relu)
+    }
+    time("both gradients", kernel: both, flops: 2 * flops) { s in
+      _ = Tensor.upsampledConvolution2DGradients(input: shardInputs[s], factor: factor, weight: w, outputGradient: gradients[s], geometry: g,
+                                                 forInput: true, forWeight: true, forBias: b != nil, rectifiedOutput: relu ? outputs[s] : nil)
     }
     return rows
   }

@@ -182,10 +182,15 @@ static void K(max_pool_2x2)(const aek_conv_geometry *g, size_t count, const floa
   }
 }
 
+/// Whether every window is a 2×2 one of stride 2 wholly inside the image.
+static inline int K(max_pool_is_2x2)(const aek_conv_geometry *g) {
+  return g->kernel_h == 2 && g->kernel_w == 2 && g->stride_h == 2 && g->stride_w == 2 && g->pad_top == 0 && g->pad_left == 0 &&
+         2 * g->out_h <= g->height && 2 * g->out_w <= g->width;
+}
+
 static void K(max_pool)(const aek_conv_geometry *g, size_t count, const float *x, float *y, int32_t *argmax) {
   const long H = g->height, W = g->width, C = g->channels;
-  if (g->kernel_h == 2 && g->kernel_w == 2 && g->stride_h == 2 && g->stride_w == 2 && g->pad_top == 0 && g->pad_left == 0 &&
-      2 * g->out_h <= H && 2 * g->out_w <= W) {
+  if (K(max_pool_is_2x2)(g)) {
     K(max_pool_2x2)(g, count, x, y, argmax);
     return;
   }
@@ -224,10 +229,43 @@ static void K(max_pool)(const aek_conv_geometry *g, size_t count, const float *x
   }
 }
 
+/// The 2×2 windows' gradient, every cell written once (no zeroing pass first): each window's
+/// winner gets its output's gradient, the other three zero, and cells outside every window zero.
+/// `+ 0.0f` turns a -0 gradient into +0, as adding it to zero does in the general kernel.
+static void K(max_pool_2x2_backward)(const aek_conv_geometry *g, size_t count, const float *dy, const int32_t *argmax,
+                                     float *dx) {
+  const long H = g->height, W = g->width, C = g->channels, covered = 2 * g->out_w * C;
+  for (size_t n = 0; n < count; n++, dx += H * W * C) {
+    for (long oy = 0; oy < g->out_h; oy++) {
+      for (long ox = 0; ox < g->out_w; ox++, dy += C, argmax += C) {
+        const int32_t first = (int32_t)((2 * oy * W + 2 * ox) * C), right = first + (int32_t)C;
+        const int32_t below = first + (int32_t)(W * C), diagonal = below + (int32_t)C;
+        for (long c = 0; c < C; c++) {
+          const float value = dy[c] + 0.0f;
+          const int32_t at = argmax[c] - (int32_t)c;
+          dx[first + c] = at == first ? value : 0.0f;
+          dx[right + c] = at == right ? value : 0.0f;
+          dx[below + c] = at == below ? value : 0.0f;
+          dx[diagonal + c] = at == diagonal ? value : 0.0f;
+        }
+      }
+      if (covered < W * C) {
+        memset(dx + 2 * oy * W * C + covered, 0, sizeof(float) * (size_t)(W * C - covered));
+        memset(dx + (2 * oy + 1) * W * C + covered, 0, sizeof(float) * (size_t)(W * C - covered));
+      }
+    }
+    if (2 * g->out_h < H) memset(dx + 2 * g->out_h * W * C, 0, sizeof(float) * (size_t)((H - 2 * g->out_h) * W * C));
+  }
+}
+
 static void K(max_pool_backward)(const aek_conv_geometry *g, size_t count, const float *dy, const int32_t *argmax,
                                  float *dx) {
   const size_t image = (size_t)(g->height * g->width * g->channels);
   const size_t outputs = (size_t)(g->out_h * g->out_w * g->channels);
+  if (K(max_pool_is_2x2)(g)) {
+    K(max_pool_2x2_backward)(g, count, dy, argmax, dx);
+    return;
+  }
   memset(dx, 0, sizeof(float) * image * count);
   for (size_t n = 0; n < count; n++, dx += image, dy += outputs, argmax += outputs)
     for (size_t i = 0; i < outputs; i++) dx[argmax[i]] += dy[i];

@@ -59,9 +59,13 @@ static inline aek_direct_plane aek_direct_plane_of(const aek_conv_geometry *g) {
 /// Copies one image into its zero-padded plane; where `mask` is given, a cell reads as zero
 /// unless its mask value is above zero (the output of a fused relu, whose gradient this is), and
 /// where `sums` is given, each channel's (masked) values are added to it.
+///
+/// With `up_h`, `up_w` above 1 (no mask, no sums), `image` is stored `up_h`×`up_w` times smaller
+/// than the geometry's and read upsampled (nearest neighbour): an upsampling fused into the
+/// convolution after it, so the upsampled image is never written out.
 static AEK_NO_LIBC void K(direct_pad)(const aek_conv_geometry *g, aek_direct_plane p, const float *image, const float *mask,
-                                      float *sums, float *plane) {
-  const long C = g->channels, W = g->width;
+                                      float *sums, long up_h, long up_w, float *plane) {
+  const long C = g->channels, W = g->width, stored_w = W / up_w;
   const long inside = W < p.cols - g->pad_left ? W : p.cols - g->pad_left;  // image columns the plane holds
   for (long py = 0; py < p.rows; py++) {
     float *row = plane + py * p.cols * C;
@@ -70,11 +74,24 @@ static AEK_NO_LIBC void K(direct_pad)(const aek_conv_geometry *g, aek_direct_pla
       K(zero_run)(row, p.cols * C);
       continue;
     }
+    if (iy % up_h != 0) {  // the rows of one stored row are equal: the plane row above, again
+      K(copy_run)(row, row - p.cols * C, p.cols * C);
+      continue;
+    }
     K(zero_run)(row, g->pad_left * C);
     if (mask) {  // the gradient through a relu: kept where its output is above zero
       K(relu_backward)((size_t)(inside * C), image + iy * W * C, mask + iy * W * C, row + g->pad_left * C);
+    } else if (up_w > 1) {
+      const float *stored = image + iy / up_h * stored_w * C;
+      float *cells = row + g->pad_left * C;
+      if (C % 8 == 0) {
+        for (long ix = 0; ix < inside; ix++)
+          for (long v = 0; v < C; v += 8) aek_store8(cells + ix * C + v, aek_load8(stored + ix / up_w * C + v));
+      } else {
+        for (long ix = 0; ix < inside; ix++) K(copy_run)(cells + ix * C, stored + ix / up_w * C, C);
+      }
     } else {
-      K(copy_run)(row + g->pad_left * C, image + iy * W * C, inside * C);
+      K(copy_run)(row + g->pad_left * C, image + iy / up_h * W * C, inside * C);
     }
     K(zero_run)(row + (g->pad_left + inside) * C, (p.cols - g->pad_left - inside) * C);
   }
@@ -228,9 +245,11 @@ static inline void K(direct_forward_channels_tile)(const float *x, long step, co
 }
 
 static size_t K(conv_direct_scratch)(const aek_conv_geometry *g, long filters) {
-  // The plane, an image's masked output gradient (weight gradient), a repacked kernel (forward).
+  // The plane, an image's masked or upsampled output gradient (weight gradient), a repacked kernel
+  // (forward).
   const long kernel = g->kernel_h * g->kernel_w * g->channels * filters, outputs = g->out_h * g->out_w * filters;
-  return (size_t)(aek_direct_plane_of(g).floats + outputs + kernel + 16);
+  // Also a full-size output image for block sums (aek_direct_resampling's y_sum).
+  return (size_t)(aek_direct_plane_of(g).floats + 2 * outputs + kernel + 16);
 }
 
 /// The (kernel offset, channel) pairs of a window, in the kernel's row order: each one's place in
@@ -305,17 +324,47 @@ static void K(direct_forward_image)(const aek_conv_geometry *g, aek_direct_plane
   }
 }
 
+/// out[sy, sx, f] = the sum of image[sy·sum_h + fy, sx·sum_w + fx, f] over the block, from zero in
+/// (fy, fx) order (the order aek_upsample_nearest_backward adds in, so the bits are the same).
+static AEK_NO_LIBC void K(direct_block_sums)(const float *image, long out_h, long out_w, long F, long sum_h, long sum_w, float *out) {
+  const long rows = out_h / sum_h, cols = out_w / sum_w;
+  if (F % 8 == 0) {  // a block's vectors summed in registers, in the same order
+    for (long sy = 0; sy < rows; sy++)
+      for (long sx = 0; sx < cols; sx++, out += F)
+        for (long v = 0; v < F; v += 8) {
+          aek_v8 sum = 0.0f;
+          for (long fy = 0; fy < sum_h; fy++) {
+            const float *cell = image + ((sy * sum_h + fy) * out_w + sx * sum_w) * F + v;
+            for (long fx = 0; fx < sum_w; fx++) sum += aek_load8(cell + fx * F);
+          }
+          aek_store8(out + v, sum);
+        }
+    return;
+  }
+  for (long sy = 0; sy < rows; sy++)
+    for (long sx = 0; sx < cols; sx++, out += F) {
+      K(zero_run)(out, F);
+      for (long fy = 0; fy < sum_h; fy++)
+        for (long fx = 0; fx < sum_w; fx++) K(add_run)(out, image + ((sy * sum_h + fy) * out_w + sx * sum_w + fx) * F, F);
+    }
+}
+
 static void K(conv_direct)(const aek_conv_geometry *g, size_t count, long filters, const float *x, const float *x_mask,
-                           float *x_sums, const float *w, const float *bias, int relu, float *y, float *scratch) {
+                           float *x_sums, const float *w, const float *bias, int relu, const aek_direct_resampling *r,
+                           float *y, float *scratch) {
   const aek_direct_plane p = aek_direct_plane_of(g);
-  const long C = g->channels, F = filters;
-  float *plane = scratch, *repacked = scratch + p.floats;
+  const long C = g->channels, F = filters, kernel = g->kernel_h * g->kernel_w * C * F;
+  const long up_h = r ? r->x_up_h : 1, up_w = r ? r->x_up_w : 1, sum_h = r ? r->y_sum_h : 1, sum_w = r ? r->y_sum_w : 1;
+  const int sums_blocks = sum_h * sum_w > 1;
+  float *plane = scratch, *repacked = scratch + p.floats, *full = scratch + p.floats + kernel;
   long offset[g->kernel_h * g->kernel_w * C];
   const K(direct_forward_plan) plan = K(direct_forward_setup)(g, p, F, w, offset, repacked);
-  const size_t image_size = (size_t)(g->height * g->width * C), outputs = (size_t)(g->out_h * g->out_w * F);
+  const size_t image_size = (size_t)(g->height * g->width * C / (up_h * up_w));
+  const size_t outputs = (size_t)(g->out_h * g->out_w * F / (sum_h * sum_w));
   for (size_t n = 0; n < count; n++) {
-    K(direct_pad)(g, p, x + n * image_size, x_mask ? x_mask + n * image_size : 0, x_sums, plane);
-    K(direct_forward_image)(g, p, plan, plane, offset, F, w, repacked, bias, relu, y + n * outputs);
+    K(direct_pad)(g, p, x + n * image_size, x_mask ? x_mask + n * image_size : 0, x_sums, up_h, up_w, plane);
+    K(direct_forward_image)(g, p, plan, plane, offset, F, w, repacked, bias, relu, sums_blocks ? full : y + n * outputs);
+    if (sums_blocks) K(direct_block_sums)(full, g->out_h, g->out_w, F, sum_h, sum_w, y + n * outputs);
   }
 }
 
@@ -388,9 +437,12 @@ static inline void K(direct_weight_channels_block)(const aek_conv_geometry *g, a
 static void K(conv_direct_weight_gradient)(const aek_conv_geometry *g, size_t count, long filters, const float *x,
                                            const float *x_mask, float *x_sums, const float *dy, const float *dy_mask,
                                            int accumulate, float *dw, float *dy_sums, const float *w_forward,
-                                           float *y_forward, float *scratch) {
+                                           float *y_forward, const aek_direct_resampling *r, float *scratch) {
   const aek_direct_plane p = aek_direct_plane_of(g);
   const long C = g->channels, F = filters, kernels = g->kernel_h * g->kernel_w;
+  const long up_h = r ? r->x_up_h : 1, up_w = r ? r->x_up_w : 1, sum_h = r ? r->y_sum_h : 1, sum_w = r ? r->y_sum_w : 1;
+  const long dy_up_h = r ? r->dy_up_h : 1, dy_up_w = r ? r->dy_up_w : 1;
+  const int sums_blocks = sum_h * sum_w > 1, upsamples_dy = dy_up_h * dy_up_w > 1;
   float *plane = scratch;
   // With y_forward, also the forward pass from the same planes (x is then an output gradient whose
   // convolution is another gradient): one copy of each image for both.
@@ -409,20 +461,28 @@ static void K(conv_direct_weight_gradient)(const aek_conv_geometry *g, size_t co
     row[i] = -1;
   }
   const size_t outputs = (size_t)(g->out_h * g->out_w * F);
-  float *masked = scratch + p.floats;  // an image's masked output gradient
+  const size_t dy_size = outputs / (size_t)(dy_up_h * dy_up_w), y_size = outputs / (size_t)(sum_h * sum_w);
+  float *masked = scratch + p.floats;  // an image's masked or upsampled output gradient
+  float *full = repacked + kernels * C * F;  // an image's forward output before its block sums
   for (size_t n = 0; n < count; n++) {
-    const size_t image_size = (size_t)(g->height * g->width * C);
-    const float *d = dy + n * outputs;
+    const size_t image_size = (size_t)(g->height * g->width * C / (up_h * up_w));
+    const float *d = dy + n * dy_size;
     if (dy_mask) {  // once per image, not once per block of pairs
       K(relu_backward)(outputs, d, dy_mask + n * outputs, masked);
+      d = masked;
+    } else if (upsamples_dy) {
+      K(upsample_nearest)(1, (size_t)(g->out_h / dy_up_h), (size_t)(g->out_w / dy_up_w), (size_t)F, (size_t)dy_up_h,
+                          (size_t)dy_up_w, d, masked);
       d = masked;
     }
     if (dy_sums)  // the bias gradient, while the image's output gradient is in cache
       for (long o = 0; o < g->out_h * g->out_w; o++) K(add_run)(dy_sums, d + o * F, F);
     if (dw || y_forward)
-      K(direct_pad)(g, p, x + n * image_size, x_mask ? x_mask + n * image_size : 0, x_sums, plane);
-    if (y_forward)
-      K(direct_forward_image)(g, p, plan, plane, forward_offset, F, w_forward, repacked, 0, 0, y_forward + n * outputs);
+      K(direct_pad)(g, p, x + n * image_size, x_mask ? x_mask + n * image_size : 0, x_sums, up_h, up_w, plane);
+    if (y_forward) {
+      K(direct_forward_image)(g, p, plan, plane, forward_offset, F, w_forward, repacked, 0, 0, sums_blocks ? full : y_forward + n * y_size);
+      if (sums_blocks) K(direct_block_sums)(full, g->out_h, g->out_w, F, sum_h, sum_w, y_forward + n * y_size);
+    }
     if (dw) {
       if (by_filters) {
         long f = 0;

@@ -194,14 +194,16 @@ DISPATCH(void, fill_rows, (size_t rows, size_t cols, const float *row, float *ou
 DISPATCH(size_t, conv_direct_scratch, (const aek_conv_geometry *g, long filters), (g, filters))
 DISPATCH(void, conv_direct,
          (const aek_conv_geometry *g, size_t count, long filters, const float *x, const float *x_mask,
-          float *x_sums, const float *w, const float *bias, int relu, float *y, float *scratch),
-         (g, count, filters, x, x_mask, x_sums, w, bias, relu, y, scratch))
+          float *x_sums, const float *w, const float *bias, int relu, const aek_direct_resampling *r, float *y,
+          float *scratch),
+         (g, count, filters, x, x_mask, x_sums, w, bias, relu, r, y, scratch))
 DISPATCH(void, conv_direct_weight_gradient,
          (const aek_conv_geometry *g, size_t count, long filters, const float *x, const float *x_mask,
           float *x_sums, const float *dy, const float *dy_mask, int accumulate, float *dw,
-          float *dy_sums, const float *w_forward, float *y_forward, float *scratch),
+          float *dy_sums, const float *w_forward, float *y_forward, const aek_direct_resampling *r,
+          float *scratch),
          (g, count, filters, x, x_mask, x_sums, dy, dy_mask, accumulate, dw, dy_sums, w_forward,
-          y_forward, scratch))
+          y_forward, r, scratch))
 DISPATCH(void, window_gather, (const aek_conv_geometry *g, size_t count, long filters, const float *z, float *y),
          (g, count, filters, z, y))
 DISPATCH(void, window_scatter, (const aek_conv_geometry *g, size_t count, long filters, const float *dy, float *dz),

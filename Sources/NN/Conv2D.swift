@@ -47,6 +47,14 @@ public final class Conv2D: Layer {
       : activation(input.convolved2D(with: weight, bias: bias, geometry: geometry))
   }
 
+  /// The layer applied to `input` upsampled by `factor` (nearest neighbour), in one operation: an
+  /// `UpSampling2D` layer and this one, as `Sequential` runs them.
+  public func callAsFunction(_ input: Variable, upsampledBy factor: (height: Int, width: Int)) -> Variable {
+    activation == .relu
+      ? input.upsampledConvolved2D(by: factor, with: weight, bias: bias, geometry: geometry, rectified: true)
+      : activation(input.upsampledConvolved2D(by: factor, with: weight, bias: bias, geometry: geometry))
+  }
+
   public var namedParameters: [(name: String, parameter: Variable)] {
     [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
   }

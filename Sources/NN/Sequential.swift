@@ -2,7 +2,9 @@ import Autodiff
 
 /// Layers applied in order: `layers[n-1](…layers[1](layers[0](input)))`.
 ///
-/// Parameters are named by the layer's index: "0.weight", "1.bias".
+/// Parameters are named by the layer's index: "0.weight", "1.bias". An `UpSampling2D` followed by
+/// a `Conv2D` runs as one operation (`Conv2D.callAsFunction(_:upsampledBy:)`): the same values,
+/// without writing the upsampled batch out.
 public final class Sequential: Layer {
   /// The layers, first applied first.
   public let layers: [any Layer]
@@ -10,7 +12,17 @@ public final class Sequential: Layer {
   public init(_ layers: [any Layer]) { self.layers = layers }
 
   public func callAsFunction(_ input: Variable) -> Variable {
-    layers.reduce(input) { $1($0) }
+    var output = input, index = layers.startIndex
+    while index < layers.endIndex {
+      if let upsampling = layers[index] as? UpSampling2D, index + 1 < layers.endIndex, let convolution = layers[index + 1] as? Conv2D {
+        output = convolution(output, upsampledBy: upsampling.factor)
+        index += 2
+      } else {
+        output = layers[index](output)
+        index += 1
+      }
+    }
+    return output
   }
 
   public var namedParameters: [(name: String, parameter: Variable)] {

@@ -81,11 +81,19 @@ extension Tensor {
   /// The direct convolution of `self` read through `mask` (zero where the mask is not above zero:
   /// `self` is then the gradient of a fused relu's output `mask`), and with `summingChannels` the
   /// sums of each channel of (masked) `self`, added up per thread in a fixed order.
+  ///
+  /// With `upsampling` (no mask, no sums), `self` is the geometry's input stored that many times
+  /// smaller and read upsampled (nearest neighbour); with `blockSums`, each output image is
+  /// written as the sums of its blocks of that size (the output is that many times smaller).
   func directConvolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, rectified: Bool, mask: Tensor?,
-                         summingChannels: Bool) -> (output: Tensor, channelSums: Tensor?) {
+                         summingChannels: Bool, upsampling: Resampling = .none, blockSums: Resampling = .none)
+    -> (output: Tensor, channelSums: Tensor?)
+  {
     let n = shape[0], filters = weight.shape[3]
+    precondition(upsampling == .none || (mask == nil && !summingChannels), "an upsampled input is neither masked nor summed")
     let parts = Tensor.directParts(of: n, geometry: g, filters: filters)
-    var output = Tensor(shape: [n, g.outputHeight, g.outputWidth, filters]) { _ in }
+    let (imageSize, outputSize) = (g.imageSize / upsampling.cells, g.positions * filters / blockSums.cells)
+    var output = Tensor(shape: [n, g.outputHeight / blockSums.height, g.outputWidth / blockSums.width, filters]) { _ in }
     var sums: Tensor? = summingChannels ? Tensor.zeros(shape: [parts, g.channels]) : nil
     withUnsafeBufferPointer { x in
       weight.withUnsafeBufferPointer { w in
@@ -93,11 +101,13 @@ extension Tensor {
           withOptionalPointer(mask) { m in
             withOptionalMutablePointer(&sums) { sums in
               output.withUnsafeMutableBufferPointer { y in
-                Tensor.forEachDirectBlock(of: n, geometry: g, filters: filters) { part, block, scratch in
-                  withUnsafePointer(to: g.c) {
-                    aek_conv_direct($0, block.count, filters, x.baseAddress! + block.lowerBound * g.imageSize,
-                                    m.map { $0 + block.lowerBound * g.imageSize }, sums.map { $0 + part * g.channels }, w.baseAddress, b,
-                                    rectified ? 1 : 0, y.baseAddress! + block.lowerBound * g.positions * filters, scratch)
+                Resampling.withPointer(x: upsampling, y: blockSums) { r in
+                  Tensor.forEachDirectBlock(of: n, geometry: g, filters: filters) { part, block, scratch in
+                    withUnsafePointer(to: g.c) {
+                      aek_conv_direct($0, block.count, filters, x.baseAddress! + block.lowerBound * imageSize,
+                                      m.map { $0 + block.lowerBound * imageSize }, sums.map { $0 + part * g.channels }, w.baseAddress, b,
+                                      rectified ? 1 : 0, r, y.baseAddress! + block.lowerBound * outputSize, scratch)
+                    }
                   }
                 }
               }
@@ -129,16 +139,26 @@ extension Tensor {
   ///
   /// With `forwardWeight`, also the direct convolution of (masked) `input` with it from the same
   /// copy of each image (`forward`): a transposed convolution's two gradients in one pass.
+  ///
+  /// `inputUpsampling` and `outputGradientUpsampling` read those stored smaller and upsampled (not
+  /// masked, not summed); `forwardBlockSums` writes `forward` as the sums of its blocks.
   static func directConvolutionWeightGradient(input: Tensor, inputMask: Tensor? = nil, outputGradient: Tensor, outputMask: Tensor? = nil,
                                               geometry g: WindowGeometry, forWeight: Bool = true, summingFilters: Bool = false,
-                                              summingChannels: Bool = false, forwardWeight: Tensor? = nil)
+                                              summingChannels: Bool = false, forwardWeight: Tensor? = nil,
+                                              inputUpsampling: Resampling = .none, outputGradientUpsampling: Resampling = .none,
+                                              forwardBlockSums: Resampling = .none)
     -> (weight: Tensor?, filterSums: Tensor?, channelSums: Tensor?, forward: Tensor?)
   {
     let n = input.shape[0], filters = outputGradient.shape[3]
+    precondition(inputUpsampling == .none || (inputMask == nil && !summingChannels), "an upsampled input is neither masked nor summed")
+    precondition(outputGradientUpsampling == .none || outputMask == nil, "an upsampled output gradient is not masked")
     let size = g.windowSize * filters
     let parts = Tensor.directParts(of: n, geometry: g, filters: filters)
+    let imageSize = g.imageSize / inputUpsampling.cells
+    let (gradientSize, forwardSize) = (g.positions * filters / outputGradientUpsampling.cells, g.positions * filters / forwardBlockSums.cells)
     var partials: Tensor? = forWeight ? Tensor(shape: [parts, size]) { _ in } : nil
-    var forward: Tensor? = forwardWeight != nil ? Tensor(shape: [n, g.outputHeight, g.outputWidth, filters]) { _ in } : nil
+    var forward: Tensor? = forwardWeight != nil
+      ? Tensor(shape: [n, g.outputHeight / forwardBlockSums.height, g.outputWidth / forwardBlockSums.width, filters]) { _ in } : nil
     var filterSums: Tensor? = summingFilters ? Tensor.zeros(shape: [parts, filters]) : nil
     var channelSums: Tensor? = summingChannels ? Tensor.zeros(shape: [parts, g.channels]) : nil
     input.withUnsafeBufferPointer { x in
@@ -150,16 +170,19 @@ extension Tensor {
                 withOptionalMutablePointer(&channelSums) { channelSums in
                   withOptionalPointer(forwardWeight) { forwardWeight in
                   withOptionalMutablePointer(&forward) { forward in
+                  Resampling.withPointer(x: inputUpsampling, dy: outputGradientUpsampling, y: forwardBlockSums) { r in
                   Tensor.forEachDirectBlock(of: n, geometry: g, filters: filters) { part, block, scratch in
-                    let (inputs, outputs) = (block.lowerBound * g.imageSize, block.lowerBound * g.positions * filters)
+                    let inputs = block.lowerBound * imageSize
+                    let (gradients, outputs) = (block.lowerBound * gradientSize, block.lowerBound * forwardSize)
                     withUnsafePointer(to: g.c) {
                       aek_conv_direct_weight_gradient($0, block.count, filters, x.baseAddress! + inputs, xMask.map { $0 + inputs },
-                                                      channelSums.map { $0 + part * g.channels }, dy.baseAddress! + outputs,
-                                                      dyMask.map { $0 + outputs },
+                                                      channelSums.map { $0 + part * g.channels }, dy.baseAddress! + gradients,
+                                                      dyMask.map { $0 + gradients },
                                                       Tensor.accumulating(block, part: part, parts: parts, count: n) == 0 ? 0 : 1,
                                                       dw.map { $0 + part * size }, filterSums.map { $0 + part * filters }, forwardWeight,
-                                                      forward.map { $0 + outputs }, scratch)
+                                                      forward.map { $0 + outputs }, r, scratch)
                     }
+                  }
                   }
                   }
                   }
@@ -237,6 +260,22 @@ extension WindowGeometry {
   /// beside the image). With 64 (keras-io's conv VAE) im2col + sgemm matched or beat them.
   func directIsFaster(channels: Int, filters: Int) -> Bool {
     Tensor.convolutionPreference == .direct || (channels <= 32 && filters <= 32)
+  }
+}
+
+/// A nearest-neighbour resampling by whole factors down and across: an upsampling read inside a
+/// direct convolution, or the block sums of its output (the upsampling's gradient).
+struct Resampling: Equatable {
+  var height: Int, width: Int
+  static let none = Resampling(height: 1, width: 1)
+  var cells: Int { height * width }
+
+  /// Calls `body` with the C kernels' description of these resamplings, or nil where all are none.
+  static func withPointer<R>(x: Resampling = .none, dy: Resampling = .none, y: Resampling = .none,
+                             _ body: (UnsafePointer<aek_direct_resampling>?) -> R) -> R {
+    guard x != .none || dy != .none || y != .none else { return body(nil) }
+    let r = aek_direct_resampling(x_up_h: x.height, x_up_w: x.width, dy_up_h: dy.height, dy_up_w: dy.width, y_sum_h: y.height, y_sum_w: y.width)
+    return withUnsafePointer(to: r) { body($0) }
   }
 }
 

@@ -84,19 +84,19 @@ struct Benchmark: ParsableCommand {
     let rows = try LayerBenchmark(architecture: architecture, batchSize: batch).run()
     if json { return try printJSON(rows) }
     say("One training step of \(model.rawValue), batch \(batch), \(Parallel.threads) threads (a shard per thread), \(SIMDLevel.current.name) kernels")
-    let width = rows.map(\.layer.count).max()! + 2
+    let width = rows.map(\.layer.count).max()! + 2, kernelWidth = max(18, rows.map(\.kernel.count).max()! + 2)
     say("layer".padding(toLength: width, withPad: " ", startingAt: 0) + "pass".padding(toLength: 17, withPad: " ", startingAt: 0)
-      + "kernel".padding(toLength: 18, withPad: " ", startingAt: 0) + "µs".leftPadded(9) + "GFLOP/s".leftPadded(10) + "share".leftPadded(8))
+      + "kernel".padding(toLength: kernelWidth, withPad: " ", startingAt: 0) + "µs".leftPadded(9) + "GFLOP/s".leftPadded(10) + "share".leftPadded(8))
     let total = rows.map(\.microseconds).reduce(0, +)
     var previous = ""
     for row in rows {
       say((row.layer == previous ? "" : row.layer).padding(toLength: width, withPad: " ", startingAt: 0)
-        + row.pass.padding(toLength: 17, withPad: " ", startingAt: 0) + row.kernel.padding(toLength: 18, withPad: " ", startingAt: 0)
+        + row.pass.padding(toLength: 17, withPad: " ", startingAt: 0) + row.kernel.padding(toLength: kernelWidth, withPad: " ", startingAt: 0)
         + String(format: "%9.0f", row.microseconds) + (row.gflopPerSecond.map { String(format: "%10.1f", $0) } ?? "".leftPadded(10))
         + String(format: "%7.1f%%", 100 * row.microseconds / total))
       previous = row.layer
     }
     let flops = rows.compactMap { row in row.gflopPerSecond.map { $0 * row.microseconds / 1e6 } }.reduce(0, +)
-    say("total".padding(toLength: width + 35, withPad: " ", startingAt: 0) + String(format: "%9.0f%10.1f", total, flops / (total / 1e6)))
+    say("total".padding(toLength: width + 17 + kernelWidth, withPad: " ", startingAt: 0) + String(format: "%9.0f%10.1f", total, flops / (total / 1e6)))
   }
 }

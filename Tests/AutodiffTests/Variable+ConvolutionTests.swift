@@ -66,6 +66,20 @@ import Testing
     expectGradientsMatchFiniteDifferences(at: [x], step: 1e-2) { $0[0].maxPooled2D(geometry: g) }
   }
 
+  /// An upsampling fused into the convolution after it, on the direct kernels' paths (16 filters,
+  /// one channel; one filter over channel vectors) and on matrix products, with its fused relu.
+  @Test(arguments: [(1, 16, ConvolutionPreference.direct), (8, 1, .direct), (8, 8, .products)])
+  func upsampledConvolutionGradients(channels: Int, filters: Int, preference: ConvolutionPreference) throws {
+    let g = try WindowGeometry(height: 6, width: 4, channels: channels, kernel: (3, 3), stride: (1, 1), padding: .same)
+    let x = randomTensor([2, 3, 2, channels], seed: 55), w = randomTensor([3, 3, channels, filters], seed: 56), b = randomTensor([filters], seed: 57)
+    Tensor.withConvolutionKernels(preference) {
+      expectGradientsMatchFiniteDifferences(at: [x, w, b]) { $0[0].upsampledConvolved2D(by: (2, 2), with: $0[1], bias: $0[2], geometry: g) }
+      let fused = gradients(of: { $0[0].upsampledConvolved2D(by: (2, 2), with: $0[1], bias: $0[2], geometry: g, rectified: true) }, at: [x, w, b]).analytic
+      let composed = gradients(of: { $0[0].upsampled2D(by: (2, 2)).convolved2D(with: $0[1], bias: $0[2], geometry: g).relu() }, at: [x, w, b]).analytic
+      for (a, b) in zip(fused, composed) { expectClose(a, b, rtol: 1e-5, atol: 1e-5) }
+    }
+  }
+
   @Test func upsamplingGradients() {
     expectGradientsMatchFiniteDifferences(at: [randomTensor([2, 3, 2, 2], seed: 28)]) { $0[0].upsampled2D(by: (2, 3)) }
   }

@@ -204,6 +204,28 @@ enum Reference {
     }
   }
 
+  /// The gradient sends each output's to its window's winner and zero elsewhere, on the 2×2 path
+  /// (valid windows leaving a last row and column outside every window, and 6×8 all inside) and
+  /// the general one (same padding), at every SIMD level; a -0 gradient lands as +0 on both.
+  @Test(arguments: [(7, 9, Padding.valid), (6, 8, .valid), (5, 5, .same)])
+  func maxPoolingGradientMatchesTheDefinitionAtEverySIMDLevel(h: Int, w: Int, padding: Padding) throws {
+    let c = 11
+    let x = Tensor(shape: [2, h, w, c], scalars: randomTensor([2, h, w, c], seed: 8).scalars.map { ($0 * 4).rounded() })
+    let g = try WindowGeometry(height: h, width: w, channels: c, kernel: (2, 2), stride: (2, 2), padding: padding)
+    var dyScalars = randomTensor([2, g.outputHeight, g.outputWidth, c], seed: 9).scalars
+    dyScalars[0] = -0.0
+    let dy = Tensor(shape: [2, g.outputHeight, g.outputWidth, c], scalars: dyScalars)
+    let (_, winners) = Reference.maxPooling(x, g)
+    var expected = [Float](repeating: 0, count: x.count)
+    for (i, at) in winners.enumerated() { expected[i / (g.positions * c) * g.imageSize + Int(at)] += dy.scalars[i] }
+    for level in SIMDLevel.allCases where level.rawValue <= SIMDLevel.supported.rawValue {
+      let gradient = SIMDLevel.withKernels(at: level) {
+        Tensor.maxPool2DGradient(dy, winners: x.maxPooled2D(geometry: g).winners, geometry: g)
+      }
+      #expect(gradient.scalars.map(\.bitPattern) == expected.map(\.bitPattern), "\(level.name)")
+    }
+  }
+
   @Test func upsamplingRepeatsAndItsGradientSums() {
     let x = Tensor(shape: [1, 2, 2, 1], scalars: [1, 2, 3, 4])
     #expect(x.upsampled2D(by: (2, 3)).scalars == [1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4])

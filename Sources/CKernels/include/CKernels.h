@@ -247,15 +247,24 @@ void aek_window_gather(const aek_conv_geometry *g, size_t count, long filters, c
 /// The adjoint of aek_window_gather: dz = 0, then each output's gradient copied to the (cell, offset)
 /// slots its window reads.
 void aek_window_scatter(const aek_conv_geometry *g, size_t count, long filters, const float *dy, float *dz);
+/// A nearest-neighbour upsampling fused into a direct convolution (an UpSampling2D layer and the
+/// convolution after it): x is stored x_up_h × x_up_w times smaller than the geometry's input and
+/// read upsampled, dy (the weight gradient's) dy_up_h × dy_up_w times smaller than its outputs, and
+/// each output image is written as the sums of its y_sum_h × y_sum_w blocks (the upsampling's
+/// gradient). 1 leaves a side as it is; upsampled x or dy are never masked or summed.
+typedef struct {
+  long x_up_h, x_up_w, dy_up_h, dy_up_w, y_sum_h, y_sum_w;
+} aek_direct_resampling;
 /// Direct convolution (direct_convolution_body.h), for few channels: y[n, oy, ox, f] = bias[f] +
 /// sum over (ky, kx, c) of x[n, oy*stride_h + ky - pad_top, ox*stride_w + kx - pad_left, c] *
 /// w[ky, kx, c, f] (zero outside the image), relu'd where `relu` is set. Where `x_mask` (x's
 /// shape) is given, x reads as zero unless x_mask > 0 (x is the gradient of a fused relu's
 /// output); where `x_sums` is given, each channel's sum of (masked) x is added to it. Needs
 /// filters % 8 == 0 or channels % 8 == 0; `scratch` holds aek_conv_direct_scratch(g, filters) floats.
+/// Where `r` is given, x is read upsampled and y written as block sums (see aek_direct_resampling).
 void aek_conv_direct(const aek_conv_geometry *g, size_t count, long filters, const float *x,
                      const float *x_mask, float *x_sums, const float *w, const float *bias, int relu,
-                     float *y, float *scratch);
+                     const aek_direct_resampling *r, float *y, float *scratch);
 /// dw[ky, kx, c, f] (= 0 first unless `accumulate`) += sum over the `count` images' outputs of
 /// x[n, window + (ky, kx), c] * dy[n, oy, ox, f], each of x and dy masked as in aek_conv_direct
 /// where its mask is given. `x_sums` and `dy_sums` (where given) += each channel's sum of
@@ -263,12 +272,14 @@ void aek_conv_direct(const aek_conv_geometry *g, size_t count, long filters, con
 /// y_forward = aek_conv_direct of (masked) x with `w_forward` (no bias, no relu) from the same
 /// copy of each image: the two gradients of a transposed convolution, or of a stride-1 one over
 /// its adjoint geometry. dw may be null; x_sums needs dw or y_forward. The same conditions and
-/// scratch as aek_conv_direct.
+/// scratch as aek_conv_direct; where `r` is given, x and dy are read upsampled and y_forward
+/// written as block sums.
 void aek_conv_direct_weight_gradient(const aek_conv_geometry *g, size_t count, long filters,
                                      const float *x, const float *x_mask, float *x_sums,
                                      const float *dy, const float *dy_mask, int accumulate,
                                      float *dw, float *dy_sums, const float *w_forward,
-                                     float *y_forward, float *scratch);
+                                     float *y_forward, const aek_direct_resampling *r,
+                                     float *scratch);
 /// The scratch floats aek_conv_direct and aek_conv_direct_weight_gradient need per thread.
 size_t aek_conv_direct_scratch(const aek_conv_geometry *g, long filters);
 /// out[c] += sum over the rows of x[r, c] (a bias gradient, block by block).
