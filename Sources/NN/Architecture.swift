@@ -57,10 +57,7 @@ public struct Architecture: Codable, Equatable, Sendable {
   /// The activation of the code: the encoder's last layer's (skipping dropout), if it has one.
   public var codeActivation: Activation? {
     guard latent == nil else { return .identity }
-    switch encoder.last(where: { !$0.isDropout }) {
-    case .dense(_, let activation, _), .conv2D(_, _, _, _, let activation, _), .conv2DTranspose(_, _, _, _, let activation, _): return activation
-    default: return nil
-    }
+    return encoder.last(where: { !$0.isDropout })?.kind.outputActivation
   }
 
   /// The image shape, or a square one where the input size is a perfect square (784 → 28×28).
@@ -218,10 +215,10 @@ public struct Architecture: Codable, Equatable, Sendable {
       do {
         current = try spec.outputShape(for: input)
         guard let values = checkedProduct(current), values <= Limits.maximumValuesPerExample else {
-          throw LayerSpec.Misfit(description: "its output \(current) exceeds the limit of "
+          throw LayerMisfit("its output \(current) exceeds the limit of "
             + "\(groupedDigits(Limits.maximumValuesPerExample)) values per example")
         }
-      } catch let reason as LayerSpec.Misfit {
+      } catch let reason as LayerMisfit {
         throw ArchitectureError.layerDoesNotFit(layer: "\(half).\(index) \(spec)", input: input, reason: reason.description)
       }
       result.append(current)
@@ -249,7 +246,7 @@ public struct Architecture: Codable, Equatable, Sendable {
       for (index, spec) in specs.enumerated() {
         do {
           _ = try spec.parameterCount(inputShape: current)
-        } catch let reason as LayerSpec.Misfit {
+        } catch let reason as LayerMisfit {
           throw ArchitectureError.layerDoesNotFit(layer: "\(half).\(index) \(spec)", input: current, reason: reason.description)
         }
         result += spec.parameterShapes(inputShape: current).map { ("\(half).\(index).\($0.name)", $0.shape) }

@@ -97,104 +97,11 @@ extension Architecture {
     guard !(items.count == 1 && items[0].isEmpty) else { throw SpecError("the \(half) has no layers") }
     return try items.enumerated().map { index, item in
       do {
-        return try layer(item)
+        return try LayerSpec.parsing(item)
       } catch let reason as SpecError {
         throw SpecError("\(half) layer \(index + 1) \"\(item)\": \(reason.description)")
       }
     }
-  }
-
-  /// One layer: a kind and its settings.
-  static func layer(_ text: String) throws -> LayerSpec {
-    var words = text.lowercased().split(whereSeparator: \.isWhitespace).map(String.init)
-    guard !words.isEmpty else { throw SpecError("empty layer (two commas in a row?)") }
-    let kind = words.removeFirst()
-    if kind == "dropout" {
-      guard words.count == 1, let rate = Float(words[0]), rate >= 0 && rate < 1 else {
-        throw SpecError("expected dropout RATE, a fraction in [0, 1), e.g. dropout 0.2")
-      }
-      return .dropout(rate: rate)
-    }
-    var numbers: [Int] = [], padding: Padding?, activation: Activation?, stride: Int?, useBias = true, shape: [Int]?
-    var index = 0
-    while index < words.count {
-      let word = words[index]
-      index += 1
-      if let number = Int(word) {
-        guard number > 0 else { throw SpecError("\(word) must be positive") }
-        numbers.append(number)
-      } else if let parsed = Padding(rawValue: word) {
-        padding = parsed
-      } else if word == "nobias" || word == "no-bias" {
-        useBias = false
-      } else if word == "stride" || word.hasPrefix("stride=") {
-        let value = word == "stride" ? (index < words.count ? words[index] : "") : String(word.dropFirst(7))
-        if word == "stride" { index += 1 }
-        guard let parsed = Int(value), parsed > 0 else { throw SpecError("stride needs a positive number, got \"\(value)\"") }
-        stride = parsed
-      } else if let parsed = Self.sizes(word) {
-        if parsed.count == 2 && kind != "reshape" {  // a kernel written 3x3
-          guard parsed[0] == parsed[1] else { throw SpecError("kernel \(word): only square kernels are supported") }
-          numbers.append(parsed[0])
-        } else {
-          shape = parsed
-        }
-      } else if let parsed = Activation(word) {
-        activation = parsed
-      } else {
-        throw SpecError("unknown word \"\(word)\" (expected a number, same or valid, stride N, nobias, or an activation: "
-          + "\(Activation.names.joined(separator: ", ")))")
-      }
-    }
-    func expect(_ counts: ClosedRange<Int>, _ usage: String) throws {
-      guard counts.contains(numbers.count) else { throw SpecError("expected \(usage)") }
-    }
-    func unused(_ settings: [(Bool, String)]) throws {
-      if let (_, name) = settings.first(where: \.0) { throw SpecError("\(kind) takes no \(name)") }
-    }
-    switch kind {
-    case "dense":
-      try expect(1...1, "dense UNITS [ACTIVATION]")
-      try unused([(padding != nil, "padding"), (stride != nil, "stride"), (shape != nil, "shape")])
-      return .dense(units: numbers[0], activation: activation ?? .identity, useBias: useBias)
-    case "conv", "conv2d", "convt", "conv2dtranspose", "conv-transpose", "deconv":
-      try expect(2...2, "\(kind) FILTERS KERNEL, e.g. \(kind) 16 3")
-      try unused([(shape != nil, "shape")])
-      let transposed = !["conv", "conv2d"].contains(kind)
-      return transposed
-        ? .conv2DTranspose(filters: numbers[0], kernelSize: numbers[1], stride: stride ?? 1, padding: padding ?? .same,
-                           activation: activation ?? .identity, useBias: useBias)
-        : .conv2D(filters: numbers[0], kernelSize: numbers[1], stride: stride ?? 1, padding: padding ?? .same,
-                  activation: activation ?? .identity, useBias: useBias)
-    case "pool", "maxpool", "max_pool", "maxpool2d":
-      try expect(0...1, "pool [SIZE]")
-      try unused([(activation != nil, "activation"), (!useBias, "bias"), (shape != nil, "shape")])
-      return .maxPool2D(size: numbers.first ?? 2, stride: stride, padding: padding ?? .valid)
-    case "up", "upsample", "upsampling", "upsampling2d":
-      try expect(0...1, "up [SIZE]")
-      try unused([(activation != nil, "activation"), (padding != nil, "padding"), (stride != nil, "stride"), (shape != nil, "shape")])
-      return .upSampling2D(size: numbers.first ?? 2)
-    case "flatten":
-      try expect(0...0, "flatten with no settings")
-      try unused([(activation != nil, "activation"), (padding != nil, "padding"), (stride != nil, "stride"), (shape != nil, "shape")])
-      return .flatten
-    case "latent":
-      throw SpecError("latent N must be the encoder's last layer, just before '|'")
-    case "reshape":
-      let target = shape ?? (numbers.count == 1 ? numbers : nil)
-      guard let target, numbers.isEmpty || shape == nil else { throw SpecError("expected reshape HxWxC, e.g. reshape 7x7x32") }
-      try unused([(activation != nil, "activation"), (padding != nil, "padding"), (stride != nil, "stride")])
-      return .reshape(target)
-    default:
-      throw SpecError("unknown layer \"\(kind)\" (known: dense, conv, convt, pool, up, flatten, reshape, dropout, latent)")
-    }
-  }
-
-  /// `7x7x32` as `[7, 7, 32]`, or nil.
-  private static func sizes(_ word: String) -> [Int]? {
-    let parts = word.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-    guard parts.count >= 2, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
-    return parts.map { $0! }
   }
 
   /// One line for a JSON decoding error: where and what.

@@ -1,4 +1,5 @@
 import Autodiff
+import FileIO
 import TensorCore
 
 /// A transposed 2-D convolution layer (Keras's `Conv2DTranspose`, sometimes called a
@@ -55,5 +56,75 @@ public final class Conv2DTranspose: Layer {
   public var description: String {
     let g = geometry
     return "Conv2DTranspose(\(weight.value.shape[3]) => \(filters), \(g.kernelHeight)×\(g.kernelWidth), stride \(g.strideHeight), \(activation))"
+  }
+}
+
+extension Conv2DTranspose {
+  /// `convt FILTERS KERNEL [stride N] [same|valid] [ACTIVATION] [nobias]` on images, upsampling by
+  /// its stride; JSON type `conv2d_transpose`.
+  public struct Kind: LayerKind {
+    public var settings: ConvolutionSettings
+
+    public static let typeName = "conv2d_transpose", words = ["convt", "conv2dtranspose", "conv-transpose", "deconv"]
+
+    public init(settings: LayerSettings) throws {
+      try settings.expectNoOtherWords()
+      self.settings = try ConvolutionSettings(settings: settings)
+    }
+
+    init(_ settings: ConvolutionSettings) { self.settings = settings }
+
+    public init(from decoder: any Decoder) throws { settings = try ConvolutionSettings(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try settings.encode(to: encoder) }
+
+    /// The geometry of the convolution it transposes, whose image is this layer's output.
+    func geometry(for input: [Int]) throws -> WindowGeometry {
+      let (h, w, _) = try LayerMisfit.image(input, "Conv2DTranspose"), (k, s) = (settings.kernelSize, settings.stride)
+      return try LayerMisfit.geometry {
+        try WindowGeometry.transposed(height: h, width: w, channels: settings.filters, kernel: (k, k), stride: (s, s), padding: settings.padding)
+      }
+    }
+
+    public func outputShape(for input: [Int]) throws -> [Int] {
+      guard settings.filters > 0 else { throw LayerMisfit("filters must be positive, got \(settings.filters)") }
+      let g = try geometry(for: input)
+      return [g.height, g.width, settings.filters]
+    }
+
+    public var sizes: [(name: String, value: Int)] { settings.sizes }
+
+    public func parameterShapes(inputShape input: [Int]) -> [(name: String, shape: [Int])] {
+      let s = settings
+      return Self.weightAndBias([s.kernelSize, s.kernelSize, s.filters, input.last ?? 0], bias: s.useBias ? s.filters : nil)
+    }
+
+    /// Counted over its input cells, each spreading a whole window.
+    public func multiplyAddsPerExample(inputShape input: [Int]) -> Int {
+      checkedProduct(input + [settings.kernelSize, settings.kernelSize, settings.filters]) ?? Int.max
+    }
+
+    public func makeLayer(inputShape: [Int], parameters: [String: Tensor]?, salt: UInt64, using generator: inout some RandomNumberGenerator) throws
+      -> any Layer
+    {
+      let geometry = try geometry(for: inputShape)
+      if let parameters {
+        return Conv2DTranspose(weight: parameters["weight"]!, bias: parameters["bias"], activation: settings.activation, geometry: geometry)
+      }
+      return Conv2DTranspose(channels: inputShape[2], geometry: geometry, activation: settings.activation, useBias: settings.useBias, using: &generator)
+    }
+
+    public var takesImages: Bool { true }
+    public var outputActivation: Activation? { settings.activation }
+    public var shortDescription: String { settings.shortDescription("convT", strideMark: "×") }
+    public var description: String { settings.description("Conv2DTranspose") }
+  }
+}
+
+extension LayerSpec {
+  /// `Conv2DTranspose(filters, kernelSize×kernelSize, stride, padding, activation)`: upsamples by its stride.
+  public static func conv2DTranspose(filters: Int, kernelSize: Int, stride: Int = 1, padding: Padding = .same, activation: Activation,
+                                     useBias: Bool = true) -> LayerSpec {
+    LayerSpec(Conv2DTranspose.Kind(ConvolutionSettings(filters: filters, kernelSize: kernelSize, stride: stride, padding: padding,
+                                                       activation: activation, useBias: useBias)))
   }
 }

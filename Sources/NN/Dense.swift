@@ -1,4 +1,5 @@
 import Autodiff
+import FileIO
 import TensorCore
 
 /// A fully connected layer: `activation(input · weight + bias)`.
@@ -53,4 +54,72 @@ public final class Dense: Layer {
 
   /// `Dense(784 => 64, relu)`.
   public var description: String { "Dense(\(inputSize) => \(outputSize), \(activation))" }
+}
+
+extension Dense {
+  /// `dense UNITS [ACTIVATION] [nobias]` on flat input `[features]`; JSON type `dense`.
+  public struct Kind: LayerKind {
+    public var units: Int
+    public var activation: Activation
+    public var useBias: Bool
+
+    public init(units: Int, activation: Activation, useBias: Bool = true) {
+      (self.units, self.activation, self.useBias) = (units, activation, useBias)
+    }
+
+    public static let typeName = "dense", words = ["dense"]
+
+    public init(settings: LayerSettings) throws {
+      let numbers = try settings.numbers(1...1, "dense UNITS [ACTIVATION]")
+      try settings.refuse([.padding, .stride])
+      self.init(units: numbers[0], activation: settings.activation ?? .identity, useBias: settings.useBias)
+    }
+
+    public func outputShape(for input: [Int]) throws -> [Int] {
+      guard units > 0 else { throw LayerMisfit("units must be positive, got \(units)") }
+      guard input.count == 1 else { throw LayerMisfit("Dense needs flat input of shape [features]; flatten it first") }
+      return [units]
+    }
+
+    public var sizes: [(name: String, value: Int)] { [("units", units)] }
+
+    public func parameterShapes(inputShape input: [Int]) -> [(name: String, shape: [Int])] {
+      Self.weightAndBias([input.reduce(1, *), units], bias: useBias ? units : nil)
+    }
+
+    public func multiplyAddsPerExample(inputShape input: [Int]) -> Int { checkedProduct(input + [units]) ?? Int.max }
+
+    public func makeLayer(inputShape: [Int], parameters: [String: Tensor]?, salt: UInt64, using generator: inout some RandomNumberGenerator)
+      -> any Layer
+    {
+      if let parameters { return Dense(weight: parameters["weight"]!, bias: parameters["bias"], activation: activation) }
+      return Dense(inputSize: inputShape[0], outputSize: units, activation: activation, useBias: useBias, using: &generator)
+    }
+
+    public var outputActivation: Activation? { activation }
+    public var shortDescription: String { "\(units) \(activation)" }
+    public var description: String { "Dense(\(units), \(activation)\(useBias ? "" : ", no bias"))" }
+
+    private enum Keys: String, CodingKey { case units, activation, useBias = "use_bias" }
+
+    public init(from decoder: any Decoder) throws {
+      let container = try decoder.container(keyedBy: Keys.self)
+      self.init(units: try container.decodePositive(.units), activation: try container.decodeIfPresent(Activation.self, forKey: .activation) ?? .identity,
+                useBias: try container.decodeIfPresent(Bool.self, forKey: .useBias) ?? true)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: Keys.self)
+      try container.encode(units, forKey: .units)
+      try container.encode(activation, forKey: .activation)
+      try container.encode(useBias, forKey: .useBias)
+    }
+  }
+}
+
+extension LayerSpec {
+  /// `Dense(units, activation)` on flat input of shape `[features]`.
+  public static func dense(units: Int, activation: Activation, useBias: Bool = true) -> LayerSpec {
+    LayerSpec(Dense.Kind(units: units, activation: activation, useBias: useBias))
+  }
 }

@@ -43,3 +43,59 @@ public final class Dropout: Layer {
   /// `Dropout(0.2)`.
   public var description: String { "Dropout(\(rate))" }
 }
+
+extension Dropout {
+  /// `dropout RATE`, RATE in [0, 1): inverted dropout in training, nothing at inference; any
+  /// shape. JSON type `dropout`.
+  public struct Kind: LayerKind {
+    public var rate: Float
+
+    public init(rate: Float) { self.rate = rate }
+
+    public static let typeName = "dropout", words = ["dropout"]
+
+    public init(settings: LayerSettings) throws {
+      guard settings.words.count == 1, let rate = Float(settings.words[0]), rate >= 0 && rate < 1 else {
+        throw SpecError("expected dropout RATE, a fraction in [0, 1), e.g. dropout 0.2")
+      }
+      self.init(rate: rate)
+    }
+
+    public func outputShape(for input: [Int]) throws -> [Int] {
+      guard rate >= 0 && rate < 1 else { throw LayerMisfit("the dropout rate \(rate) must lie in [0, 1)") }
+      return input
+    }
+
+    public func makeLayer(inputShape: [Int], parameters: [String: Tensor]?, salt: UInt64, using generator: inout some RandomNumberGenerator)
+      -> any Layer
+    {
+      Dropout(rate: rate, salt: salt)
+    }
+
+    public var isDropout: Bool { true }
+    public var shortDescription: String { "dropout \(rate)" }
+    public var description: String { "Dropout(\(rate))" }
+
+    private enum Keys: String, CodingKey { case rate }
+
+    public init(from decoder: any Decoder) throws {
+      let container = try decoder.container(keyedBy: Keys.self)
+      let rate = try container.decode(Float.self, forKey: .rate)
+      guard rate >= 0 && rate < 1 else {
+        throw DecodingError.dataCorruptedError(forKey: .rate, in: container, debugDescription: "must lie in [0, 1), got \(rate)")
+      }
+      self.rate = rate
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: Keys.self)
+      try container.encode(rate, forKey: .rate)
+    }
+  }
+}
+
+extension LayerSpec {
+  /// `Dropout(rate)`: in training, zeroes each value with probability `rate` (and scales the rest
+  /// by `1 / (1 - rate)`); at inference, passes its input through. Any shape.
+  public static func dropout(rate: Float) -> LayerSpec { LayerSpec(Dropout.Kind(rate: rate)) }
+}
