@@ -166,9 +166,17 @@ extension Architecture {
   }
 
   /// The input shape for layers that start with `first`, given examples of `exampleShape`:
-  /// images (`[h, w, 1]` for grayscale) for image layers, else flat vectors.
+  /// images (`[h, w, 1]` for grayscale) for image layers, sequences (`[length, 1]` for one
+  /// channel) for sequence layers, else flat vectors.
   public static func inputShape(for exampleShape: [Int], startingWith first: LayerSpec?, model: String = "the architecture") throws -> [Int] {
     if let first, first.takesImages { return try imageShape(of: exampleShape, for: model) }
+    if let first, first.takesSequences {
+      switch exampleShape.count {
+      case 1: return exampleShape + [1]
+      case 2: return exampleShape
+      default: throw ArchitectureError.notSequences(model: model, exampleShape: exampleShape)
+      }
+    }
     return [exampleShape.reduce(1, *)]
   }
 }

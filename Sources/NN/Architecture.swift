@@ -373,6 +373,7 @@ public enum ArchitectureError: Error, Equatable, CustomStringConvertible {
   case layerDoesNotFit(layer: String, input: [Int], reason: String)
   case outputMismatch(output: [Int], input: [Int], trace: String)
   case notImages(model: String, exampleShape: [Int])
+  case notSequences(model: String, exampleShape: [Int])
   case tooLarge(String)
   case tooManyParameters(Int)
   case imageShape([Int], inputShape: [Int])
@@ -387,6 +388,8 @@ public enum ArchitectureError: Error, Equatable, CustomStringConvertible {
     case .outputMismatch(let output, let input, let trace):
       "the decoder outputs shape \(output), but the input shape is \(input); a reconstruction must match its input (shapes: \(trace))"
     case .notImages(let model, let shape): "\(model) takes images ([height, width] or [height, width, channels]), but the examples have shape \(shape)"
+    case .notSequences(let model, let shape):
+      "\(model) takes sequences ([length] or [length, channels]), but the examples have shape \(shape)"
     case .tooLarge(let what):
       "\(what) is too large: at most 3 dimensions of up to \(groupedDigits(Limits.maximumDimension)) each and "
         + "\(groupedDigits(Limits.maximumValuesPerExample)) values per example"

@@ -13,6 +13,10 @@ import TensorCore
 //   convt FILTERS KERNEL [stride N] [same|valid] [ACTIVATION] [nobias]     (transposed)
 //   pool [SIZE] [stride N] [same|valid]                                    (max pooling; SIZE 2)
 //   up [SIZE]                                                              (nearest; SIZE 2)
+//   conv1d FILTERS KERNEL [stride N] [same|valid] [ACTIVATION] [nobias]    (over sequences [length, channels])
+//   convt1d FILTERS KERNEL [stride N] [same|valid] [ACTIVATION] [nobias]   (transposed, over sequences)
+//   pool1d [SIZE] [stride N] [same|valid]                                  (max pooling over steps; SIZE 2)
+//   up1d [SIZE]                                                            (each step repeated; SIZE 2)
 //   flatten
 //   reshape HxWxC
 //   dropout RATE    (inverted dropout in training, RATE in [0, 1); nothing at inference)

@@ -39,6 +39,8 @@ public protocol LayerKind: Codable, Equatable, Sendable, CustomStringConvertible
   /// Whether it takes images (`[height, width, channels]`) of any size: convolutions, pooling,
   /// upsampling. A model of such layers takes any image size the strides divide.
   var takesImages: Bool { get }
+  /// Whether it takes sequences (`[length, channels]`): 1-D convolutions, pooling, upsampling.
+  var takesSequences: Bool { get }
   /// Whether it takes any shape and keeps it, drawing at random in training (dropout): skipped
   /// where the model's first layer or its code's activation is looked for.
   var isDropout: Bool { get }
@@ -53,6 +55,7 @@ extension LayerKind {
   public func parameterShapes(inputShape input: [Int]) -> [(name: String, shape: [Int])] { [] }
   public func multiplyAddsPerExample(inputShape input: [Int]) -> Int { 0 }
   public var takesImages: Bool { false }
+  public var takesSequences: Bool { false }
   public var isDropout: Bool { false }
   public var outputActivation: Activation? { nil }
 
@@ -83,6 +86,15 @@ public struct LayerMisfit: Error, CustomStringConvertible {
         + (input.count == 1 ? "; reshape the flat input first (e.g. reshape 28x28x1)" : ""))
     }
     return (input[0], input[1], input[2])
+  }
+
+  /// `input` as a sequence, or a misfit naming the layer.
+  static func sequence(_ input: [Int], _ layer: String) throws -> (length: Int, channels: Int) {
+    guard input.count == 2 else {
+      throw LayerMisfit("\(layer) needs sequences of shape [length, channels]"
+        + (input.count == 1 ? "; reshape the flat input first (e.g. reshape \(input[0])x1)" : ""))
+    }
+    return (input[0], input[1])
   }
 
   /// The window geometry `make` gives, or its error as a misfit.

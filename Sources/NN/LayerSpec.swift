@@ -20,6 +20,7 @@ public struct LayerSpec: Equatable, Sendable {
   public static let kinds: [any LayerKind.Type] = [
     Dense.Kind.self, Conv2D.Kind.self, Conv2DTranspose.Kind.self, MaxPool2D.Kind.self, UpSampling2D.Kind.self,
     Reshape.FlattenKind.self, Reshape.Kind.self, Dropout.Kind.self,
+    Conv1D.Kind.self, Conv1DTranspose.Kind.self, MaxPool1D.Kind.self, UpSampling1D.Kind.self,
   ]
 
   public static func == (a: LayerSpec, b: LayerSpec) -> Bool { a.kind.isEqual(to: b.kind) }
@@ -66,6 +67,9 @@ public struct LayerSpec: Equatable, Sendable {
 
   /// Whether the layer takes images (`[height, width, channels]`) rather than flat vectors.
   var takesImages: Bool { kind.takesImages }
+
+  /// Whether the layer takes sequences (`[length, channels]`).
+  var takesSequences: Bool { kind.takesSequences }
 
   /// Whether this is a dropout layer, which takes any shape.
   var isDropout: Bool { kind.isDropout }
