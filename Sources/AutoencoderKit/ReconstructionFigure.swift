@@ -15,6 +15,7 @@ public struct ReconstructionFigure {
   ///
   /// - Throws: `FigureError` when the model's examples cannot be shown as images.
   public func render(_ model: Autoencoder, on set: ImageSet) throws -> Image {
+    if let windowing = set.windowing { return try renderSeries(model, on: set, windowing: windowing) }
     let shown = set.prefix(count)
     let reconstructions = try model.reconstruct(shown)
     // Originals first, then reconstructions: image i's reconstruction is image count + i.
@@ -25,6 +26,43 @@ public struct ReconstructionFigure {
       return [indices, indices.map { shown.count + $0 }]
     }
     return try model.architecture.grid(rows: rows, of: images, scale: scale)
+  }
+}
+
+extension ReconstructionFigure {
+  /// Windows of a time series the series figure shows: back to back from the set's first, at most
+  /// `windowCount`.
+  public static let windowCount = 4
+
+  /// What `render` draws for a time series' windows: its first steps (`windowCount` windows back to
+  /// back) and the model's reconstruction of them, in the data's units, one chart per channel
+  /// (at most 3) stacked.
+  func renderSeries(_ model: Autoencoder, on set: ImageSet, windowing: Windowing) throws -> Image {
+    let (length, channels) = (set.exampleShape[0], set.exampleShape.count > 1 ? set.exampleShape[1] : 1)
+    let apart = max(1, length / windowing.stride)  // windows this far apart follow each other
+    let picked = Array(Swift.stride(from: 0, to: set.count, by: apart).prefix(Self.windowCount))
+    let shown = set.selecting(picked)
+    let originals = picked.flatMap { set.unscaledExample($0) }
+    var outputs = try model.reconstruct(shown).scalars
+    if let scaling = set.scaling { outputs = scaling.restore(outputs) }
+    // Window k starts at step (first + picked[k]) · stride of the series.
+    let first = windowing.inOrder ? set.range.lowerBound : 0
+    let charts = (0..<min(channels, 3)).map { channel -> Image in
+      func points(_ values: [Float]) -> [(x: Double, y: Double)] {
+        picked.enumerated().flatMap { k, window in
+          (0..<length).map { t in (Double((first + window) * windowing.stride + t), Double(values[(k * length + t) * channels + channel])) }
+        }
+      }
+      let name = set.columnNames.map { $0.count == channels ? " (\($0[channel]))" : "" } ?? (channels > 1 ? " (channel \(channel + 1))" : "")
+      var chart = LineChart(title: "\(picked.count) window\(picked.count == 1 ? "" : "s") of \(length) steps\(name) and their reconstruction",
+                            xLabel: "time step", series: [
+                              LineChart.Series(name: "data", points: points(originals), color: LineChart.palette[0]),
+                              LineChart.Series(name: "reconstruction", points: points(outputs), color: LineChart.palette[1]),
+                            ])
+      chart.scale = scale
+      return chart.render(width: 480 * scale, height: 220 * scale)
+    }
+    return Image.stacked(charts)
   }
 }
 

@@ -61,8 +61,9 @@ public struct TrainingRun {
     var validation: ImageSet?
     if let validationSplit = configuration.validationSplit {
       // A single file's rows are often sorted (by class, by time): its validation examples are a
-      // seeded random draw, not its end. A source with splits holds out the end, as Keras does.
-      if !source.hasSplits { training = training.shuffledForSplit(seed: configuration.seed) }
+      // seeded random draw, not its end. A source with splits holds out the end, as Keras does,
+      // and so does a time series (its last windows: the future is not drawn into training).
+      if !source.hasSplits, training.windowing == nil { training = training.shuffledForSplit(seed: configuration.seed) }
       let (kept, heldOut) = training.split(validationFraction: validationSplit)
       guard kept.count > 0 else {
         throw DataError.empty(source: training.source, role: "training",

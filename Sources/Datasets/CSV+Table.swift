@@ -26,13 +26,16 @@ extension CSV {
   ///     is a number).
   ///   - labelColumn: The column holding labels: a header name, or a column number counting
   ///     from 1; its cells may be any text.
+  ///   - columns: The columns read as numbers (header names, or numbers counting from 1), in the
+  ///     file's order; nil reads every column but the label column. The others may hold any text
+  ///     (a time series' timestamps).
   ///   - threads: Threads that parse rows (the result does not depend on it).
   /// - Throws: `FileError` naming the file and the place: a cell that is not a finite number or
   ///   is missing (line and column), rows of unequal length, no data rows, an unknown label column.
-  public static func readTable(_ path: String, header: Bool? = nil, labelColumn: String? = nil,
+  public static func readTable(_ path: String, header: Bool? = nil, labelColumn: String? = nil, columns: [String]? = nil,
                                threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Table {
     do {
-      return try FileIO.withMappedBytes(path) { try parseTable($0, header: header, labelColumn: labelColumn, threads: threads) }
+      return try FileIO.withMappedBytes(path) { try parseTable($0, header: header, labelColumn: labelColumn, columns: columns, threads: threads) }
     } catch let problem as Problem {
       throw FileError(path, problem.description)
     }
@@ -51,7 +54,7 @@ extension CSV {
   /// The table in a CSV file's bytes (see `readTable`).
   ///
   /// - Throws: `CSV.Problem`.
-  public static func parseTable(_ bytes: UnsafeRawBufferPointer, header: Bool? = nil, labelColumn: String? = nil,
+  public static func parseTable(_ bytes: UnsafeRawBufferPointer, header: Bool? = nil, labelColumn: String? = nil, columns selection: [String]? = nil,
                                 threads: Int = 1) throws -> Table {
     let lines = dataLines(bytes)
     guard let first = lines.first else { throw Problem(description: "holds no rows") }
@@ -61,17 +64,21 @@ extension CSV {
     let rowLines = hasHeader ? lines.dropFirst() : lines[...]
     guard !rowLines.isEmpty else { throw Problem(description: "holds a header and no data rows") }
     let width = names.count
-    var labelIndex: Int?
-    if let labelColumn {
-      if let index = names.firstIndex(of: labelColumn) {
-        labelIndex = index
-      } else if let number = Int(labelColumn), (1...width).contains(number) {
-        labelIndex = number - 1
-      } else {
-        throw Problem(description: "no column \"\(labelColumn)\" for the labels (columns: \(names.prefix(8).joined(separator: ", "))\(width > 8 ? ", ..." : ""))")
-      }
+    func index(of column: String, for role: String) throws -> Int {
+      if let index = names.firstIndex(of: column) { return index }
+      if let number = Int(column), (1...width).contains(number) { return number - 1 }
+      throw Problem(description: "no column \"\(column)\" for \(role) (columns: \(names.prefix(8).joined(separator: ", "))\(width > 8 ? ", ..." : ""))")
     }
-    let numericNames = names.enumerated().filter { $0.offset != labelIndex }.map(\.element)
+    let labelIndex = try labelColumn.map { try index(of: $0, for: "the labels") }
+    // Which columns are numbers: the selection (in the file's order), or all but the labels.
+    var numeric = [Bool](repeating: selection == nil, count: width)
+    for column in selection ?? [] { numeric[try index(of: column, for: "--value-columns")] = true }
+    if let labelIndex {
+      guard !numeric[labelIndex] || selection == nil else { throw Problem(description: "column \"\(names[labelIndex])\" is both the labels and a value") }
+      numeric[labelIndex] = false
+    }
+    guard numeric.contains(true) else { throw Problem(description: "has no column of values besides the labels") }
+    let numericNames = names.enumerated().filter { numeric[$0.offset] }.map(\.element)
     let rows = rowLines.count, columns = numericNames.count
     var values = [Float](repeating: 0, count: rows * columns)
     var labelCells = [String](repeating: "", count: labelIndex == nil ? 0 : rows)
@@ -86,7 +93,7 @@ extension CSV {
             let (bytes, out, labelsOut, problemsOut) = shared.value
             do {
               for row in rows * chunk / chunks..<rows * (chunk + 1) / chunks {
-                try parseRow(bytes, rowLines[rowLines.startIndex + row], width: width, labelIndex: label, names: names,
+                try parseRow(bytes, rowLines[rowLines.startIndex + row], width: width, labelIndex: label, numeric: numeric, names: names,
                              into: out! + row * columns, label: labelsOut.map { $0 + row })
               }
             } catch {
@@ -153,7 +160,7 @@ extension CSV {
   }
 
   /// Parses one data line's cells into `out` (and its label cell into `label`).
-  private static func parseRow(_ bytes: UnsafeRawBufferPointer, _ line: Line, width: Int, labelIndex: Int?, names: [String],
+  private static func parseRow(_ bytes: UnsafeRawBufferPointer, _ line: Line, width: Int, labelIndex: Int?, numeric: [Bool], names: [String],
                                into out: UnsafeMutablePointer<Float>, label: UnsafeMutablePointer<String>?) throws {
     var column = 0, written = 0
     var start = line.range.lowerBound
@@ -161,7 +168,7 @@ extension CSV {
     let end = line.range.upperBound
     while true {
       // The common cell: an unsigned integer of up to 9 digits, straight up to its comma.
-      if index == start, column != labelIndex, column < width {
+      if index == start, column < width, numeric[column] {
         var value = 0, digits = 0, position = index
         while position < end, case let digit = bytes[position] &- 0x30, digit < 10, digits < 9 {
           value = value * 10 + Int(digit)
@@ -186,7 +193,7 @@ extension CSV {
       let field = trimmed(bytes, start..<index)
       if column == labelIndex {
         label!.pointee = text(bytes, field)
-      } else {
+      } else if numeric[column] {
         guard let value = parseNumber(bytes, field), value.isFinite else {
           let where_ = "line \(line.number), column \(column + 1)\(names[column] == "column \(column + 1)" ? "" : " (\(names[column]))")"
           if field.isEmpty { throw Problem(description: "\(where_): the cell is empty") }

@@ -16,14 +16,27 @@ public struct ReadingOptions: Codable, Equatable, Sendable {
   public var labels: String?
   /// The scaling fitted to the training data (nil: the source's default, `defaultScaling`).
   public var scaling: FeatureScaling.Kind?
+  /// CSV files: the columns read as values (header names or numbers from 1); nil: all but the
+  /// label column.
+  public var columns: [String]?
+  /// A time series (a CSV file's rows, or an `.npy` array's first dimension, as time steps): the
+  /// examples are its sliding windows of this many steps.
+  public var window: Int?
+  /// The steps between one window's start and the next (nil: 1).
+  public var windowStride: Int?
   /// Whether data without the label column is read without labels (a model's saved label
   /// column, applied to new data), rather than refused. Not saved.
   public var labelColumnIsOptional = false
 
-  enum CodingKeys: String, CodingKey { case resize, colour, header, labelColumn = "label_column", labels, scaling }
+  enum CodingKeys: String, CodingKey {
+    case resize, colour, header, labelColumn = "label_column", labels, scaling, columns, window, windowStride = "window_stride"
+  }
 
   public init(resize: [Int]? = nil, colour: ImageFolder.Colour? = nil, header: Bool? = nil, labelColumn: String? = nil,
-              labels: String? = nil, scaling: FeatureScaling.Kind? = nil) {
+              labels: String? = nil, scaling: FeatureScaling.Kind? = nil, columns: [String]? = nil, window: Int? = nil, windowStride: Int? = nil) {
+    self.columns = columns
+    self.window = window
+    self.windowStride = windowStride
     self.resize = resize
     self.colour = colour
     self.header = header
@@ -70,6 +83,13 @@ public struct DataSource: Sendable {
       throw FileError(path, "--labels goes with an .npy array; a \(kind.rawValue) carries its own labels")
     }
     if options.labelColumn != nil, kind != .csv, !options.labelColumnIsOptional { throw FileError(path, "--label-column goes with a CSV file, not a \(kind.rawValue)") }
+    if options.columns != nil, kind != .csv { throw FileError(path, "--value-columns goes with a CSV file, not a \(kind.rawValue)") }
+    if options.window != nil || options.windowStride != nil {
+      guard kind == .csv || kind == .npy else { throw FileError(path, "--window cuts a time series from a CSV or .npy file, not a \(kind.rawValue)") }
+      guard let window = options.window, window > 0, (options.windowStride ?? 1) > 0 else {
+        throw FileError(path, "--window-stride goes with --window LENGTH, and both must be positive")
+      }
+    }
     switch kind {
     case .idx: hasSplits = true
     case .images: hasSplits = ImageFolder(path).splitFolders != nil
@@ -111,20 +131,28 @@ public struct DataSource: Sendable {
     case .csv:
       var labelColumn = options.labelColumn
       if options.labelColumnIsOptional, let column = labelColumn, try !CSV.readHeader(path, header: options.header).contains(column) { labelColumn = nil }
-      let table = try CSV.readTable(path, header: options.header, labelColumn: labelColumn, threads: threads)
+      let table = try CSV.readTable(path, header: options.header, labelColumn: labelColumn, columns: options.columns, threads: threads)
       let labels = try table.labels.map { try Self.labels(fromCells: $0.cells, classNames: classNames, column: $0.name, file: path) }
       var set = ImageSet(storage: .floats(table.values), exampleShape: [table.columns], labels: labels?.labels,
                          classNames: labels?.names, source: path)
       set.columnNames = table.columnNames
-      return set
+      return try windowed(set)
     case .npy:
-      let contents = try NPY.readContents(path)
+      var contents = try NPY.readContents(path)
+      // A one-dimensional series is one channel.
+      if options.window != nil, contents.shape.count == 1 { contents.shape.append(1) }
       var labels: [UInt8]?
       if let labelsPath = options.labels { labels = try Self.labels(from: labelsPath, count: contents.shape.first ?? 0, data: path) }
-      return try Self.set(contents, labels: labels, classNames: classNames, source: path)
+      return try windowed(try Self.set(contents, labels: labels, classNames: classNames, source: path))
     case .npz:
       return try loadArchive(split, classNames: classNames)
     }
+  }
+
+  /// `set`, a series of time steps, cut into the windows `options` asks for; `set` itself without.
+  private func windowed(_ set: ImageSet) throws -> ImageSet {
+    guard let window = options.window else { return set }
+    return try set.windows(length: window, stride: options.windowStride ?? 1)
   }
 
   private func loadArchive(_ split: IDXFolder.Split, classNames: [String]?) throws -> ImageSet {

@@ -24,21 +24,25 @@ public struct FeatureScaling: Codable, Equatable, Sendable {
     self.scale = scale
   }
 
-  /// The scaling of `kind` fitted to the examples of `set` (each value a column).
+  /// The scaling of `kind` fitted to the examples of `set` (each value a column); for the windows
+  /// of a time series, to its steps (each channel a column, each step counted once).
   public init(fitting kind: Kind, to set: ImageSet) {
-    let columns = set.exampleSize
+    let columns = set.windowing != nil ? set.exampleShape.last! : set.exampleSize
     var offset = [Float](repeating: 0, count: columns), scale = [Float](repeating: 1, count: columns)
     switch kind {
     case .none: break
     case .standard:
       var sum = [Double](repeating: 0, count: columns), squares = [Double](repeating: 0, count: columns)
-      for row in 0..<set.count {
-        for (column, value) in set.unscaledExample(row).enumerated() {
-          sum[column] += Double(value)
-          squares[column] += Double(value) * Double(value)
+      var rows = 0
+      for example in 0..<set.count {
+        let values = set.unscaledExample(example), counted = Self.valuesCounted(of: example, in: set, columns: columns)
+        for (index, value) in values.prefix(counted).enumerated() {
+          sum[index % columns] += Double(value)
+          squares[index % columns] += Double(value) * Double(value)
         }
+        rows += counted / columns
       }
-      let count = Double(max(set.count, 1))
+      let count = Double(max(rows, 1))
       for column in 0..<columns {
         let mean = sum[column] / count
         let deviation = (max(0, squares[column] / count - mean * mean)).squareRoot()
@@ -47,10 +51,10 @@ public struct FeatureScaling: Codable, Equatable, Sendable {
       }
     case .minMax:
       var low = [Float](repeating: .infinity, count: columns), high = [Float](repeating: -.infinity, count: columns)
-      for row in 0..<set.count {
-        for (column, value) in set.unscaledExample(row).enumerated() {
-          low[column] = min(low[column], value)
-          high[column] = max(high[column], value)
+      for example in 0..<set.count {
+        for (index, value) in set.unscaledExample(example).enumerated() {
+          low[index % columns] = min(low[index % columns], value)
+          high[index % columns] = max(high[index % columns], value)
         }
       }
       for column in 0..<columns where set.count > 0 {
@@ -61,13 +65,22 @@ public struct FeatureScaling: Codable, Equatable, Sendable {
     self.init(kind: kind, offset: offset, scale: scale)
   }
 
+  /// The values of example `example` of `set` that count towards the statistics: all, but of a
+  /// time series' windows in order only the steps up to the next window's start (the last
+  /// window's all), so each step counts once.
+  private static func valuesCounted(of example: Int, in set: ImageSet, columns: Int) -> Int {
+    guard let windowing = set.windowing, windowing.inOrder, example < set.count - 1 else { return set.exampleSize }
+    return min(windowing.stride, windowing.length) * columns
+  }
+
   /// The number of columns it scales.
   public var columns: Int { offset.count }
 
   /// `set` scaled: the same storage, its examples scaled as they are used (`ImageSet.example`,
-  /// batches), so nothing is copied, and data larger than memory stays on disk.
+  /// batches), so nothing is copied, and data larger than memory stays on disk. Examples of
+  /// several rows (a time series' windows) are scaled row by row.
   public func apply(to set: ImageSet) -> ImageSet {
-    precondition(set.exampleSize == columns, "scaling of \(columns) columns applied to examples of \(set.exampleSize)")
+    precondition(set.exampleSize % max(columns, 1) == 0, "scaling of \(columns) columns applied to examples of \(set.exampleSize)")
     var scaled = set
     scaled.scaling = self
     return scaled
@@ -134,9 +147,12 @@ public struct DataDescription: Codable, Equatable, Sendable {
   public func problem(inputSize: Int) -> String? {
     if let scaling {
       if let problem = scaling.problem { return "scaling: \(problem)" }
-      guard scaling.columns == inputSize else { return "a scaling of \(scaling.columns) columns for a model of \(inputSize) inputs" }
+      // Rows of the columns: one example, or a time series' window of steps.
+      guard scaling.columns > 0, inputSize % scaling.columns == 0 else { return "a scaling of \(scaling.columns) columns for a model of \(inputSize) inputs" }
     }
-    if let columnNames, columnNames.count != inputSize { return "\(columnNames.count) column names for a model of \(inputSize) inputs" }
+    if let columnNames, columnNames.isEmpty || inputSize % columnNames.count != 0 {
+      return "\(columnNames.count) column names for a model of \(inputSize) inputs"
+    }
     if let classNames, classNames.count > 256 { return "\(classNames.count) class names; at most 256" }
     return nil
   }

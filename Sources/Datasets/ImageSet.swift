@@ -28,6 +28,8 @@ public struct ImageSet: Sendable {
   public var columnNames: [String]?
   /// The scaling that made these values from the data's (`FeatureScaling.apply`), or nil.
   public var scaling: FeatureScaling?
+  /// For the sliding windows of a time series (`windows(length:stride:)`), how they were cut.
+  public var windowing: Windowing?
   /// Where the examples came from (a path), for messages.
   public let source: String
   /// The examples of the storage this set covers.
@@ -59,6 +61,7 @@ public struct ImageSet: Sendable {
     classNames = base.classNames
     columnNames = base.columnNames
     scaling = base.scaling
+    windowing = base.windowing
     source = base.source
     self.range = range
   }
@@ -124,6 +127,7 @@ public struct ImageSet: Sendable {
                              classNames: classNames, source: source)
     reordered.columnNames = columnNames
     reordered.scaling = scaling
+    reordered.windowing = windowing.map { Windowing(length: $0.length, stride: $0.stride, steps: $0.steps, inOrder: false) }
     return reordered
   }
 

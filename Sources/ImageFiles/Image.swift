@@ -55,3 +55,20 @@ public struct Image: Equatable, Sendable {
     return UInt8(max(0, min(255, (intensity * 255).rounded())))
   }
 }
+
+extension Image {
+  /// `images` (of one channel count) one above the other, left-aligned, on white.
+  public static func stacked(_ images: [Image]) -> Image {
+    precondition(!images.isEmpty && Set(images.map(\.channels)).count == 1, "images to stack need one channel count")
+    let width = images.map(\.width).max()!, channels = images[0].channels
+    var pixels = [UInt8]()
+    pixels.reserveCapacity(width * images.map(\.height).reduce(0, +) * channels)
+    for image in images {
+      for row in 0..<image.height {
+        pixels += image.pixels[(row * image.width * channels)..<((row + 1) * image.width * channels)]
+        pixels += [UInt8](repeating: 255, count: (width - image.width) * channels)
+      }
+    }
+    return Image(width: width, height: pixels.count / (width * channels), channels: channels, pixels: pixels)
+  }
+}

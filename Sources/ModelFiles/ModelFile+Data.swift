@@ -22,6 +22,10 @@ extension ModelFile {
     options.resize = given.resize ?? saved.resize
     options.colour = given.colour ?? saved.colour
     options.header = given.header ?? saved.header
+    options.columns = given.columns ?? saved.columns
+    // A series is cut into windows of the model's length; the stride as given, else as in training.
+    options.window = given.window ?? saved.window
+    options.windowStride = given.windowStride ?? (given.window == nil ? saved.windowStride : nil)
     if given.labelColumn == nil, let column = saved.labelColumn {
       options.labelColumn = column
       options.labelColumnIsOptional = true

@@ -111,12 +111,33 @@ extension Architecture {
       bottleneck: Bottleneck())
   }
 
+  /// keras-io's Conv1D autoencoder for time-series anomaly detection, for windows of `length` steps
+  /// (divisible by 4) of `channels`: 1-D convolutions of 32 and 16 filters, kernel 7, stride 2,
+  /// relu, with dropout 0.2 after the first; transposed ones of 16 and 32 back, dropout 0.2 after
+  /// the first; a transposed convolution of kernel 7 to the channels (`outputActivation`,
+  /// identity in keras-io's: the windows are standardized).
+  public static func timeSeries(length: Int = 288, channels: Int = 1, activation: Activation = .relu,
+                                outputActivation: Activation = .identity) -> Architecture {
+    Architecture(
+      inputShape: [length, channels],
+      encoder: [
+        .conv1D(filters: 32, kernelSize: 7, stride: 2, activation: activation), .dropout(rate: 0.2),
+        .conv1D(filters: 16, kernelSize: 7, stride: 2, activation: activation),
+      ],
+      decoder: [
+        .conv1DTranspose(filters: 16, kernelSize: 7, stride: 2, activation: activation), .dropout(rate: 0.2),
+        .conv1DTranspose(filters: 32, kernelSize: 7, stride: 2, activation: activation),
+        .conv1DTranspose(filters: channels, kernelSize: 7, activation: outputActivation),
+      ])
+  }
+
   /// The named presets for examples of `exampleShape` (`[28, 28]` or `[784]`): "dense"
   /// (784-64-784, the Keras tutorial's single-layer model), "deep" (784-128-64-128-784), "conv"
   /// (the Keras blog's convolutional model), "conv-transpose" (keras-io's denoising model), and
   /// the variational "vae" (the Keras blog's, 784-512-2), "vae-pytorch" (PyTorch's example,
-  /// 784-400-20) and "conv-vae" (keras-io's), whose latent size `latent` overrides, and "codec"
-  /// (a rate-trained image codec, `codec(height:width:channels:)`).
+  /// 784-400-20) and "conv-vae" (keras-io's), whose latent size `latent` overrides, "codec"
+  /// (a rate-trained image codec, `codec(height:width:channels:)`) and "conv1d" (keras-io's
+  /// time-series model, `timeSeries(length:channels:)`, for windows `[length]` or `[length, channels]`).
   /// Dense models flatten images; convolutional ones need images (`[h, w]` or `[h, w, c]`).
   public static func preset(named name: String, exampleShape: [Int], activation: Activation = .relu,
                             outputActivation: Activation = .sigmoid, latent: Int? = nil) throws -> Architecture? {
@@ -143,12 +164,18 @@ extension Architecture {
         ? convolutional(height: image[0], width: image[1], channels: image[2], activation: activation, outputActivation: outputActivation)
         : convolutionalTranspose(height: image[0], width: image[1], channels: image[2], activation: activation,
                                  outputActivation: outputActivation)
+    case "conv1d":
+      guard (1...2).contains(exampleShape.count), exampleShape[0] % 4 == 0 else {
+        throw ArchitectureError.notSequences(model: "conv1d (windows of a length divisible by 4; give --window)", exampleShape: exampleShape)
+      }
+      return timeSeries(length: exampleShape[0], channels: exampleShape.count == 2 ? exampleShape[1] : 1, activation: activation,
+                        outputActivation: outputActivation)
     default: return nil
     }
   }
 
   /// The names `preset(named:exampleShape:)` knows.
-  public static let presetNames = ["dense", "deep", "conv", "conv-transpose", "vae", "vae-pytorch", "conv-vae", "codec"]
+  public static let presetNames = ["dense", "deep", "conv", "conv-transpose", "vae", "vae-pytorch", "conv-vae", "codec", "conv1d"]
 
   /// The batch size each preset's tutorial trains with: 128 for the convolutional, variational and
   /// codec ones, else 256.

@@ -14,10 +14,18 @@ struct DataOptions: ParsableArguments {
   @Option(help: ArgumentHelp("CSV files: the column holding labels (a header name, or its number from 1); it may hold any text.", valueName: "column"))
   var labelColumn: String?
   @Option(help: ArgumentHelp(".npy arrays: a file of labels, one per example (.npy, or a one-column .csv).", valueName: "file")) var labels: String?
+  @Option(help: ArgumentHelp("CSV files: the columns to read as values, comma-separated (header names or numbers from 1); the others may hold any text, as a time series' timestamps (default: all but the label column).",
+                             valueName: "columns"))
+  var valueColumns: ColumnList?
+  @Option(help: ArgumentHelp("A time series (a CSV file's rows, an .npy array's first dimension, as time steps): train on and score its sliding windows of this many steps (standardized per channel with the training series' statistics).",
+                             valueName: "steps"))
+  var window: Int?
+  @Option(help: ArgumentHelp("With --window: the steps from one window's start to the next (default 1).", valueName: "steps")) var windowStride: Int?
 
   /// The reading options given.
   var reading: ReadingOptions {
-    ReadingOptions(resize: resize.map { [$0.width, $0.height] }, colour: color, header: header, labelColumn: labelColumn, labels: labels)
+    ReadingOptions(resize: resize.map { [$0.width, $0.height] }, colour: color, header: header, labelColumn: labelColumn, labels: labels,
+                   columns: valueColumns?.names, window: window, windowStride: windowStride)
   }
 
   /// The data source, read as `model`'s training read its data where no option says otherwise.
@@ -28,6 +36,15 @@ struct DataOptions: ParsableArguments {
   /// The examples of `split` as `model` takes them (scaled, labels numbered by its classes).
   func examples(for model: ModelFile, split: SplitOption?) throws -> ImageSet {
     try model.examples(from: try source(for: model), split: split?.split)
+  }
+}
+
+/// `value` or `temp,humidity` or `2,3`: CSV columns by header name or number.
+struct ColumnList: ExpressibleByArgument {
+  let names: [String]
+  init?(argument: String) {
+    names = argument.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty }) else { return nil }
   }
 }
 

@@ -8,11 +8,11 @@ struct Train: ParsableCommand {
     discussion: "With no options: Keras's tutorial model (784-64-784, relu/sigmoid), Adam, binary cross-entropy, 50 epochs of batch 256 on Fashion-MNIST.")
 
   enum Preset: String, ExpressibleByArgument, CaseIterable {
-    case dense, deep, conv, convTranspose = "conv-transpose", vae, vaePyTorch = "vae-pytorch", convVAE = "conv-vae", codec
+    case dense, deep, conv, convTranspose = "conv-transpose", vae, vaePyTorch = "vae-pytorch", convVAE = "conv-vae", codec, conv1d
   }
 
   @Option(help: ArgumentHelp(
-    "A preset: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's convolutional model, 4x4x8 code), conv-transpose (keras-io's denoising model), or the variational vae (the Keras blog's, 784-512-2), vae-pytorch (PyTorch's example, 784-400-20) and conv-vae (keras-io's), or codec (a rate-trained image codec: convolutions, a quantized 7x7x16 code and its learned density; trained on mse + λ·rate). The input size follows the data."))
+    "A preset: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's convolutional model, 4x4x8 code), conv-transpose (keras-io's denoising model), or the variational vae (the Keras blog's, 784-512-2), vae-pytorch (PyTorch's example, 784-400-20) and conv-vae (keras-io's), or codec (a rate-trained image codec: convolutions, a quantized 7x7x16 code and its learned density; trained on mse + λ·rate), or conv1d (keras-io's time-series model: 1-D convolutions over --window steps). The input size follows the data."))
   var model: Preset?
   @Option(help: ArgumentHelp("The latent size of a variational model (vae: 2, vae-pytorch: 20, conv-vae: 2); with --hidden, makes the dense model variational.",
                              valueName: "n"))
@@ -139,7 +139,8 @@ struct Train: ParsableCommand {
                    ("--early-stopping", earlyStopping != nil), ("--min-delta", minDelta != nil), ("--seed", seed != nil),
                    ("--validation-split", validationSplit != nil), ("--shuffle", shuffle != nil), ("--limit", limit != nil),
                    ("--scaling", scaling != nil), ("--classes", classes != nil), ("--exclude-classes", excludeClasses != nil), ("--resize", data.resize != nil), ("--color", data.color != nil), ("--header", data.header != nil),
-                   ("--label-column", data.labelColumn != nil), ("--labels", data.labels != nil)]
+                   ("--label-column", data.labelColumn != nil), ("--labels", data.labels != nil), ("--value-columns", data.valueColumns != nil),
+                   ("--window", data.window != nil), ("--window-stride", data.windowStride != nil)]
       if let (option, _) = given.first(where: \.1) {
         throw ValidationError("\(option) with --resume \(resume): a resumed run keeps the settings its checkpoint holds (see autoencoder info \(resume)); "
           + "only --epochs, --threads (the same), --data (the same) and the outputs may be given")
@@ -199,8 +200,13 @@ struct Train: ParsableCommand {
     reading.scaling = scaling
     if reading != ReadingOptions() { configuration.reading = reading }
     let source = try data.source()
+    if model == .conv1d, [.idx, .images].contains(source.kind) {
+      throw ValidationError("--model conv1d takes a time series' windows (a CSV or .npy series with --window STEPS), not the images of \(source.path)")
+    }
     if validationSplit == nil, !source.hasSplits { configuration.validation = "none" }
-    if let validationSplit, !source.hasSplits { configuration.validation = "a seeded random \(Int((validationSplit * 100).rounded()))% of the examples" }
+    if let validationSplit, !source.hasSplits, data.window == nil {
+      configuration.validation = "a seeded random \(Int((validationSplit * 100).rounded()))% of the examples"
+    }
     let (sparsity, weights, schedule) = try regularization()
     configuration.sparsity = sparsity
     configuration.weightPenalty = weights
@@ -263,7 +269,8 @@ struct Train: ParsableCommand {
       say("Training \(architecture.description) (\(grouped(parameters)) parameters) with \(configuration.optimizer.description), "
         + "\(objective), batch \(configuration.batchSize), \(configuration.epochs) epochs" + (noise.map { ", inputs corrupted by \($0) noise" } ?? "")
         + extras.map { ", \($0)" }.joined())
-      let scaled = sets.training.scaling.map { ", columns scaled \($0.kind == .standard ? "to mean 0 and deviation 1" : "to [0, 1]") (fitted on the training examples)" } ?? ""
+      let fitted = sets.training.windowing == nil ? "fitted on the training examples" : "fitted on the training windows' steps"
+      let scaled = sets.training.scaling.map { ", columns scaled \($0.kind == .standard ? "to mean 0 and deviation 1" : "to [0, 1]") (\(fitted))" } ?? ""
       say("Data: \(grouped(sets.training.count)) training and \(grouped(sets.validation?.count ?? 0)) validation examples (\(configuration.validation)) "
         + "of shape \(sets.training.exampleShape) from \(configuration.data)\(scaled)")
     }
@@ -308,7 +315,9 @@ struct Train: ParsableCommand {
         figureNote = "the first 10 \(which) images, clean, with \(noise) noise, and denoised"
       } else {
         figure = try ReconstructionFigure().render(file.model, on: shown)
-        figureNote = "the first 10 \(which) images above their reconstructions"
+        figureNote = shown.windowing == nil
+          ? "the first 10 \(which) images above their reconstructions"
+          : "the first \(ReconstructionFigure.windowCount) \(which) windows back to back and their reconstruction"
       }
       outputs.append((figurePath, Data(PNG.encode(figure))))
     }

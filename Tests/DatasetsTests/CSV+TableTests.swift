@@ -84,3 +84,20 @@ import Testing
   }
 }
 
+
+@Suite struct CSVColumnSelectionTests {
+  @Test func selectedColumnsAreReadAndTheOthersMayHoldAnyText() throws {
+    let text = "date,temp,wind\n2010/01/01 00:00,39.4,3\n2010/01/01 01:00,39.2,4\n"
+    let table = try Array(text.utf8).withUnsafeBytes { try CSV.parseTable($0, columns: ["temp"]) }
+    #expect(table.columnNames == ["temp"] && table.values == [39.4, 39.2])
+    let both = try Array(text.utf8).withUnsafeBytes { try CSV.parseTable($0, columns: ["3", "temp"]) }
+    #expect(both.columnNames == ["temp", "wind"] && both.values == [39.4, 3, 39.2, 4])
+    #expect {
+      try Array(text.utf8).withUnsafeBytes { try CSV.parseTable($0, columns: ["rain"]) }
+    } throws: { error in
+      "\(error)".contains(#"no column "rain" for --value-columns (columns: date, temp, wind)"#)
+    }
+    // Without a selection the timestamps are not numbers.
+    #expect(throws: CSV.Problem.self) { try Array(text.utf8).withUnsafeBytes { try CSV.parseTable($0) } }
+  }
+}

@@ -82,3 +82,31 @@ import Testing
     #expect(IDXFolder.knownClassNames("/data/mine") == nil)
   }
 }
+
+@Suite struct DataSourceWindowsTests {
+  @Test func aCSVTimeSeriesIsReadAsItsWindows() throws {
+    let directory = try TemporaryDirectory()
+    let csv = try directory.write(Array(("time,value\n" + (0..<10).map { "t\($0),\($0)" }.joined(separator: "\n")).utf8), to: "series.csv")
+    let set = try DataSource(csv, options: ReadingOptions(columns: ["value"], window: 4, windowStride: 3)).load()
+    #expect(set.count == 3 && set.exampleShape == [4, 1] && set.example(2) == [6, 7, 8, 9] && set.columnNames == ["value"])
+    #expect(throws: FileError(csv, "a window of 11 steps is longer than the series of 10 steps")) {
+      try DataSource(csv, options: ReadingOptions(columns: ["value"], window: 11)).load()
+    }
+    #expect(throws: FileError(csv, "--window-stride goes with --window LENGTH, and both must be positive")) {
+      try DataSource(csv, options: ReadingOptions(columns: ["value"], windowStride: 2))
+    }
+  }
+
+  @Test func aOneDimensionalNPYSeriesIsOneChannel() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path("series.npy")
+    try NPY.write((0..<6).map(Float.init), shape: [6], to: path)
+    let set = try DataSource(path, options: ReadingOptions(window: 5)).load()
+    #expect(set.count == 2 && set.exampleShape == [5, 1] && set.example(1) == [1, 2, 3, 4, 5])
+    #expect(throws: FileError.self) { try DataSource(path).load() }
+  }
+
+  @Test func windowsAreForSeriesFiles() throws {
+    #expect(throws: FileError.self) { try DataSource(IDXFolder.fashionMNIST, options: ReadingOptions(window: 4)) }
+  }
+}

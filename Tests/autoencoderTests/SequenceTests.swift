@@ -1,0 +1,47 @@
+import Datasets
+import Foundation
+import ModelFiles
+import TestSupport
+import Testing
+
+/// Time series from the command line: a CSV of timestamps and values cut into windows, the 1-D
+/// convolution preset, and later commands reading a series as the model's training did.
+@Suite(.serialized) struct SequenceTests {
+  let work: TemporaryDirectory
+
+  init() throws { work = try TemporaryDirectory() }
+
+  /// A daily cycle of 24 steps over 40 days, with a timestamp column: `time,load`.
+  func series() throws -> String {
+    var lines = ["time,load"]
+    for t in 0..<960 { lines.append("2010-01-\(t / 24 + 1) \(t % 24):00,\(String(format: "%.3f", 50 + 20 * sin(Double(t) * 2 * .pi / 24) + Double(t % 7) * 0.1))") }
+    return try work.write(Array(lines.joined(separator: "\n").utf8), to: "load.csv")
+  }
+
+  @Test func aSeriesTrainsOnItsWindowsAndLaterCommandsReadItTheSameWay() throws {
+    let csv = try series(), model = work.path("s.safetensors"), figure = work.path("s.png")
+    let result = try CLI.run(["train", "--data", csv, "--value-columns", "load", "--window", "48", "--window-stride", "2", "--model", "conv1d",
+                              "--epochs", "6", "--validation-split", "0.1", "-o", model, "--reconstruction", figure])
+    #expect(result.status == 0, "\(result.error)")
+    #expect(result.output.contains("411 training and 46 validation examples (last 10% of training) of shape [48, 1]"), "\(result.output)")
+    #expect(result.output.contains("48x1 → conv1d 32 7 /2 relu → dropout 0.2 → conv1d 16 7 /2 relu → convt1d 16 7 ×2 relu"))
+    let file = try ModelFile.read(model)
+    #expect(file.training?.reading?.window == 48 && file.training?.reading?.windowStride == 2 && file.training?.reading?.columns == ["load"])
+    #expect(file.data?.scaling?.columns == 1 && file.training?.loss == .meanSquaredError)
+    let history = try #require(file.history?.epochs)
+    #expect(history.last!.loss < 0.5 * history.first!.loss, "\(history.map(\.loss))")
+    #expect(FileManager.default.fileExists(atPath: figure))
+    // evaluate reads the series as training did: its columns, windows of 48 (stride as trained).
+    let evaluated = try CLI.run(["evaluate", model, "--data", csv, "--json"])
+    #expect(evaluated.status == 0, "\(evaluated.error)")
+    #expect(evaluated.output.contains("\"examples\" : 457") || evaluated.output.contains("\"examples\":457"), "\(evaluated.output)")
+  }
+
+  @Test func aWindowLongerThanTheSeriesOrAnImageModelIsRefused() throws {
+    let csv = try series()
+    let long = try CLI.run(["train", "--data", csv, "--value-columns", "load", "--window", "2000", "--model", "conv1d", "-o", work.path("x.safetensors")])
+    #expect(long.status != 0 && long.error.contains("a window of 2,000 steps is longer than the series of 960 steps"), "\(long.error)")
+    let images = try CLI.run(["train", "--model", "conv1d", "--limit", "10", "-o", work.path("y.safetensors")])
+    #expect(images.status != 0 && images.error.contains("conv1d"), "\(images.error)")
+  }
+}
