@@ -8,12 +8,28 @@ public struct Windowing: Equatable, Sendable {
   public var steps: Int
   /// Whether the set's examples are still the windows in series order (so example `i` is window `i`).
   public var inOrder = true
+  /// The series' labels, one per step (a label column, an .npy's labels), or nil.
+  public var stepLabels: [UInt8]?
 
-  public init(length: Int, stride: Int, steps: Int, inOrder: Bool = true) {
-    (self.length, self.stride, self.steps, self.inOrder) = (length, stride, steps, inOrder)
+  public init(length: Int, stride: Int, steps: Int, inOrder: Bool = true, stepLabels: [UInt8]? = nil) {
+    (self.length, self.stride, self.steps, self.inOrder, self.stepLabels) = (length, stride, steps, inOrder, stepLabels)
   }
 
-  /// The windows that cover step `t`: `i` with `i·stride ≤ t < i·stride + length`, among `count`.
+  /// The steps the first `count` windows cover: `0 ..< (count − 1)·stride + length`.
+  public func stepsCovered(byWindows count: Int) -> Int { count == 0 ? 0 : (count - 1) * stride + length }
+
+  /// Each step's score from the scores of the windows in order: the lowest of the windows covering
+  /// it, so a step scores above a threshold exactly when every window covering it does (keras-io's
+  /// rule: a step is anomalous when all its windows are); nil where no window covers it (steps a
+  /// stride longer than the window skips).
+  public func stepScores(windowScores: [Float]) -> [Float?] {
+    (0..<stepsCovered(byWindows: windowScores.count)).map { t in
+      windows(covering: t, count: windowScores.count).map { windowScores[$0].min()! }
+    }
+  }
+
+  /// The windows that cover step `t`: `i` with `i·stride ≤ t < i·stride + length`, among `count`
+  /// (the first `count` of the series).
   public func windows(covering t: Int, count: Int) -> ClosedRange<Int>? {
     let first = max(0, (t - length + stride) / stride), last = min(count - 1, t / stride)
     return first <= last ? first...last : nil
@@ -56,7 +72,7 @@ extension ImageSet {
     }
     var set = ImageSet(storage: .floats(values), exampleShape: [length, channels], source: source)
     set.columnNames = columnNames
-    set.windowing = Windowing(length: length, stride: stride, steps: count)
+    set.windowing = Windowing(length: length, stride: stride, steps: count, stepLabels: labels.map(Array.init))
     return set
   }
 }

@@ -127,7 +127,7 @@ public struct ImageSet: Sendable {
                              classNames: classNames, source: source)
     reordered.columnNames = columnNames
     reordered.scaling = scaling
-    reordered.windowing = windowing.map { Windowing(length: $0.length, stride: $0.stride, steps: $0.steps, inOrder: false) }
+    reordered.windowing = windowing.map { Windowing(length: $0.length, stride: $0.stride, steps: $0.steps, inOrder: false, stepLabels: $0.stepLabels) }
     return reordered
   }
 

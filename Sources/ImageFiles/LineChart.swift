@@ -1,7 +1,8 @@
 import Foundation
 
 /// A line chart drawn by the project, for figures the tool writes (training curves): axes with
-/// round tick values, light grid lines, each series a coloured polyline with a dot per point, a
+/// round tick values, light grid lines, each series a coloured polyline with a dot per point (a
+/// NaN point breaks the line; no dots past 100 points), a
 /// legend, and labelled vertical markers (an epoch of note). Text uses `Canvas`'s font.
 public struct LineChart {
   /// An RGB colour.
@@ -138,7 +139,10 @@ public struct LineChart {
     }
     for series in series {
       let drawn = series.points.filter { $0.x.isFinite && $0.y.isFinite }.map { (px($0.x), py($0.y)) }
-      for (a, b) in zip(drawn, drawn.dropFirst()) { line(a, b, series.color) }
+      // A point that is not finite breaks the line: segments apart.
+      for (a, b) in zip(series.points, series.points.dropFirst()) where a.x.isFinite && a.y.isFinite && b.x.isFinite && b.y.isFinite {
+        line((px(a.x), py(a.y)), (px(b.x), py(b.y)), series.color)
+      }
       if drawn.count <= 100 {
         for point in drawn { for dy in -scale...scale { for dx in -scale...scale { set(point.0 + dx, point.1 + dy, series.color) } } }
       }

@@ -8,7 +8,7 @@ public struct Calibration: Codable, Equatable, Sendable {
   public enum Rule: Codable, Equatable, Sendable, CustomStringConvertible {
     /// The expected share of anomalies: the threshold is the `(1 − c)` quantile (PyOD's `contamination`).
     case contamination(Double)
-    /// The `p`-th percentile of the normal scores.
+    /// The `p`-th percentile of the normal scores (100: the largest).
     case percentile(Double)
     /// The normal scores' mean plus `k` standard deviations (Keras's and TensorFlow's tutorials).
     case sigma(Double)
@@ -49,7 +49,7 @@ public struct Calibration: Codable, Equatable, Sendable {
     public var problem: String? {
       switch self {
       case .contamination(let c): c > 0 && c <= 0.5 ? nil : "--contamination \(c): give a share in (0, 0.5]"
-      case .percentile(let p): p > 0 && p < 100 ? nil : "--percentile \(p): give a percentile in (0, 100)"
+      case .percentile(let p): p > 0 && p <= 100 ? nil : "--percentile \(p): give a percentile in (0, 100] (100: the largest, keras-io's time-series threshold)"
       case .sigma(let k): k.isFinite && k >= 0 ? nil : "--sigma \(k): give a non-negative number of standard deviations"
       }
     }

@@ -33,7 +33,7 @@ struct Calibrate: ParsableCommand {
       set = set.filtered(byLabel: training.includes(label:))
     }
     guard set.count > 0 else { throw ValidationError("\(set.source): no normal examples to calibrate on") }
-    let (scorer, samples, _) = try scoring.scorer(exampleShape: set.exampleShape, loss: file.training?.loss ?? .binaryCrossEntropy)
+    let (scorer, samples, _) = try scoring.scorer(for: set, loss: file.training?.loss ?? .binaryCrossEntropy)
     let scores = try file.model.anomalyScores(set, scorer: scorer, samples: samples)
     let calibration = Calibration(score: scorer.kind, smoothing: scorer.smoothing, samples: scorer.kind.isVariational ? samples : nil,
                                   rule: rule, normalScores: scores, data: set.source)

@@ -219,10 +219,11 @@ struct ScoreOptions: ParsableArguments {
     if let importanceSamples, importanceSamples < 1 { throw ValidationError("--importance-samples \(importanceSamples): give at least 1") }
   }
 
-  /// The scorer for examples of `exampleShape` of a model trained with `loss`: these options,
-  /// else those `calibration` used, else the defaults; and whether `calibration` applies to its
-  /// scores (the same score and settings).
-  func scorer(exampleShape: [Int], loss: Loss, calibration: Calibration? = nil) throws -> (scorer: AnomalyScorer, samples: Int, calibrated: Bool) {
+  /// The scorer for the examples of `set` (a time series' windows as rows of values: they are
+  /// not images) of a model trained with `loss`: these options, else those `calibration` used,
+  /// else the defaults; and whether `calibration` applies to its scores (the same score and settings).
+  func scorer(for set: ImageSet, loss: Loss, calibration: Calibration? = nil) throws -> (scorer: AnomalyScorer, samples: Int, calibrated: Bool) {
+    let exampleShape = set.windowing == nil ? set.exampleShape : [set.exampleSize]
     let kind = score ?? calibration?.score ?? .mse
     let same = calibration?.score == kind
     let smoothing = smoothing ?? (same ? calibration?.smoothing : nil)
@@ -242,7 +243,7 @@ struct ScoreOptions: ParsableArguments {
 struct CalibrationOptions: ParsableArguments {
   @Option(help: ArgumentHelp("The expected share of anomalies, in (0, 0.5]: the threshold is the normal scores' (1 − c) quantile (PyOD's rule).", valueName: "c"))
   var contamination: Double?
-  @Option(help: ArgumentHelp("The threshold is this percentile of the normal scores.", valueName: "p")) var percentile: Double?
+  @Option(help: ArgumentHelp("The threshold is this percentile of the normal scores, in (0, 100]; 100 is the largest (keras-io's time-series rule).", valueName: "p")) var percentile: Double?
   @Option(help: ArgumentHelp("The threshold is the normal scores' mean plus this many standard deviations.", valueName: "k")) var sigma: Double?
 
   /// The rule given, or nil.

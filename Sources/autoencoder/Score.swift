@@ -64,12 +64,14 @@ struct Score: ParsableCommand {
     var calibration: Calibration?
     var flagged: Int?
     var atThreshold: DetectionMetrics.AtThreshold?
+    /// For a time series: the windows scored (`examples` counts its steps).
+    var windows: Int?
     /// Seconds the scores took (the model over the examples; reading the data not counted).
     var seconds: Double
 
     enum CodingKeys: String, CodingKey {
       case seconds, examples, score, smoothing, importanceSamples = "importance_samples", meanScore = "mean_score", anomalies, rocAUC = "roc_auc", averagePrecision = "average_precision", calibration
-      case flagged, atThreshold = "at_threshold"
+      case flagged, atThreshold = "at_threshold", windows
     }
   }
 
@@ -79,7 +81,7 @@ struct Score: ParsableCommand {
     var set = try data.examples(for: file, split: split)
     if let limit { set = set.prefix(limit) }
     let loss = file.training?.loss ?? .binaryCrossEntropy
-    let (scorer, samples, calibrated) = try scoring.scorer(exampleShape: set.exampleShape, loss: loss, calibration: file.calibration)
+    let (scorer, samples, calibrated) = try scoring.scorer(for: set, loss: loss, calibration: file.calibration)
     let kind = scorer.kind
     // A calibration of another score does not apply: no normal/anomalous verdicts then.
     let calibration = calibrated ? file.calibration : nil
@@ -94,6 +96,12 @@ struct Score: ParsableCommand {
       throw ValidationError("--\(perFeature ? "per-feature" : "maps") shows per-value errors; the \(kind.rawValue) score has none: give --score mse, mae, ssim or loss")
     }
     if maps != nil, !scorer.isImage { throw ValidationError("--maps draws images; \(set.source) holds rows of \(set.exampleSize) values: give --per-feature") }
+    if let windowing = set.windowing {
+      guard !perFeature, maps == nil else {
+        throw ValidationError("--\(perFeature ? "per-feature" : "maps") shows one example's errors; \(set.source) is a time series, scored step by step: leave it out")
+      }
+      return try scoreSeries(set, windowing: windowing, file: file, scorer: scorer, samples: samples, calibration: calibration)
+    }
     let anomalous = try anomalyLabels(set, file: file)
     // Error maps of every example, where asked for (--per-feature, --maps), and the reconstructions the figures need.
     let keepsMaps = perFeature || maps != nil
@@ -196,19 +204,98 @@ struct Score: ParsableCommand {
     }
   }
 
+  /// A time series' windows scored, and the scores mapped back to its steps (a step's score is
+  /// the lowest of the windows covering it: above the threshold exactly when all of them are);
+  /// the metrics, verdicts, rows and figure are then per step.
+  func scoreSeries(_ set: ImageSet, windowing: Windowing, file: ModelFile, scorer: AnomalyScorer, samples: Int,
+                   calibration: Calibration?) throws {
+    let start = Date()
+    let windowScores = try file.model.anomalyScores(set, scorer: scorer, samples: samples)
+    let seconds = Date().timeIntervalSince(start)
+    // The set's first window starts at this step of the series.
+    let first = set.range.lowerBound * windowing.stride
+    let stepScores = windowing.stepScores(windowScores: windowScores)
+    let steps = stepScores.indices.filter { stepScores[$0] != nil }
+    let scores = steps.map { stepScores[$0]! }
+    let labels = windowing.stepLabels.map { all in stepScores.indices.map { Int(all[first + $0]) } }
+    let anomalous = try anomalyLabels(labels, source: set.source, file: file)
+    let covered = anomalous.map { flags in steps.map { flags[$0] } }
+    var report = Report(examples: scores.count, score: scorer.kind.rawValue, smoothing: scorer.smoothing,
+                        importanceSamples: scorer.kind.isVariational ? samples : nil,
+                        meanScore: scores.reduce(0.0) { $0 + Double($1) } / Double(max(scores.count, 1)), seconds: seconds)
+    report.windows = windowScores.count
+    if let covered {
+      report.anomalies = covered.filter { $0 }.count
+      if report.anomalies! > 0, report.anomalies! < scores.count {
+        report.rocAUC = DetectionMetrics.rocAUC(scores: scores, anomalous: covered)
+        report.averagePrecision = DetectionMetrics.averagePrecision(scores: scores, anomalous: covered)
+      }
+    }
+    if let calibration {
+      report.calibration = calibration
+      report.flagged = scores.filter { $0 > calibration.threshold }.count
+      if let covered { report.atThreshold = DetectionMetrics.at(threshold: calibration.threshold, scores: scores, anomalous: covered) }
+    }
+    var outputs: [(path: String, data: Data)] = []
+    if let output {
+      var header = ["step", "score"]
+      var rows = steps.map { [Float(first + $0), stepScores[$0]!] }
+      if let labels {
+        header.append("label")
+        for (row, step) in steps.enumerated() { rows[row].append(Float(labels[step])) }
+      }
+      if let threshold = calibration?.threshold {
+        header.append("anomalous")
+        for index in rows.indices { rows[index].append(rows[index][1] > threshold ? 1 : 0) }
+      }
+      outputs.append((output, Data(CSV.encode(header: header, rows: rows).utf8)))
+    }
+    if let plot {
+      // The series in its units (the first channel): step t from the window that starts nearest before it.
+      let values = stepScores.indices.map { t -> Float in
+        let window = min(t / windowing.stride, set.count - 1)
+        return set.unscaledExample(window)[(t - window * windowing.stride) * (set.exampleShape.last ?? 1)]
+      }
+      let name = set.columnNames?.first ?? "the series"
+      outputs.append((plot, Data(PNG.encode(SeriesAnomalyFigure.render(
+        values: values, firstStep: first, scores: stepScores, threshold: calibration?.threshold, anomalous: anomalous,
+        valueName: name, scoreName: "\(scorer.kind.rawValue) score")))))
+    }
+    try FileIO.writeAtomically(outputs)
+    if json { return try printJSON(report) }
+    say("Scored \(grouped(windowScores.count)) windows of \(windowing.length) steps of \(set.source) by \(Calibration.describe(scorer.kind, smoothing: scorer.smoothing, samples: samples)) in "
+      + String(format: "%.3f s", seconds) + "; \(grouped(scores.count)) steps, each scored by its windows' lowest (mean \(String(format: "%.5f", report.meanScore)))")
+    if let rocAUC = report.rocAUC, let ap = report.averagePrecision, let anomalies = report.anomalies {
+      say(String(format: "%@ anomalous, %@ normal steps: ROC-AUC %.4f, average precision %.4f", grouped(anomalies), grouped(scores.count - anomalies), rocAUC, ap))
+    } else if let anomalies = report.anomalies {
+      say("\(grouped(anomalies)) anomalous, \(grouped(scores.count - anomalies)) normal steps: ROC-AUC and average precision need steps of both")
+    }
+    if let calibration, let flagged = report.flagged {
+      say("Threshold \(calibration.threshold) (\(calibration.rule)): \(grouped(flagged)) steps flagged anomalous (every window covering them is)"
+        + (report.atThreshold.map { String(format: "; precision %.4f, recall %.4f, F1 %.4f", $0.precision, $0.recall, $0.f1) } ?? ""))
+    }
+    if let output { say("Wrote \(output): one row per step (step, score\(labels == nil ? "" : ", label")\(calibration == nil ? "" : ", anomalous"))") }
+    if let plot { say("Wrote \(plot): the series with the flagged steps, and each step's score\(calibration == nil ? "" : " against the threshold")") }
+  }
+
   /// Which examples are anomalous, where it can be known: from the class options, from a model
   /// trained on some classes, or from 0/1 labels.
   func anomalyLabels(_ set: ImageSet, file: ModelFile) throws -> [Bool]? {
+    try anomalyLabels(set.labels.map { $0.map(Int.init) }, source: set.source, file: file)
+  }
+
+  /// Which of the examples with `labels` (from `source`) are anomalous, as `anomalyLabels(_:file:)`.
+  func anomalyLabels(_ labels: [Int]?, source: String, file: ModelFile) throws -> [Bool]? {
     let normal = normalClasses?.labels ?? (anomalousClasses == nil ? file.training?.classes : nil)
-    guard anomalousClasses != nil || normal != nil || set.labels != nil else { return nil }
-    guard let labels = set.labels.map({ $0.map(Int.init) }) else {
-      throw ValidationError("\(set.source) has no labels to tell anomalies by: give labels (a label column, --labels, class folders)")
+    guard anomalousClasses != nil || normal != nil || labels != nil else { return nil }
+    guard let labels else {
+      throw ValidationError("\(source) has no labels to tell anomalies by: give labels (a label column, --labels, class folders)")
     }
     if let anomalousClasses { return labels.map(anomalousClasses.labels.contains) }
     if let normal { return labels.map { !normal.contains($0) } }
     guard labels.allSatisfy({ $0 == 0 || $0 == 1 }) else {
       let seen = Array(Set(labels)).sorted().prefix(6).map(String.init).joined(separator: ", ")
-      throw ValidationError("\(set.source): labels \(seen)... are not 0 (normal) and 1 (anomalous); give --anomalous-classes or --normal-classes")
+      throw ValidationError("\(source): labels \(seen)... are not 0 (normal) and 1 (anomalous); give --anomalous-classes or --normal-classes")
     }
     return labels.map { $0 == 1 }
   }

@@ -279,7 +279,7 @@ struct Train: ParsableCommand {
     let progress = ProgressBar(unit: unit, valuesPerExample: architecture.isVariational ? architecture.inputSize : nil)
     var calibrating: (scorer: AnomalyScorer, rule: Calibration.Rule, samples: Int)?
     if let rule = calibration.givenRule {
-      let (scorer, samples, _) = try scoring.scorer(exampleShape: sets.training.exampleShape, loss: loss)
+      let (scorer, samples, _) = try scoring.scorer(for: sets.training, loss: loss)
       // Refused now, not after the training.
       if scorer.kind.isVariational, !architecture.isVariational || loss != .binaryCrossEntropy {
         throw ValidationError("--score \(scorer.kind.rawValue): " + (architecture.isVariational ? EvaluationError.notBernoulli(loss).description

@@ -26,6 +26,16 @@ import Testing
     #expect(throws: FileError.self) { try images.windows(length: 1, stride: 1) }
   }
 
+  @Test func aStepScoresTheLowestOfItsWindows() throws {
+    let windowing = Windowing(length: 3, stride: 2, steps: 7)  // windows 0: 0-2, 1: 2-4, 2: 4-6
+    #expect(windowing.stepScores(windowScores: [5, 1, 3]) == [5, 5, 1, 1, 1, 3, 3])
+    // A stride past the window leaves steps no window covers.
+    #expect(Windowing(length: 2, stride: 3, steps: 8).stepScores(windowScores: [4, 6]) == [4, 4, nil, 6, 6])
+    // Labels of the steps ride along with the windows.
+    let labelled = ImageSet(storage: .floats([0, 1, 2, 3]), exampleShape: [1], labels: [0, 0, 1, 0], source: "s")
+    #expect(try labelled.windows(length: 2, stride: 1).windowing?.stepLabels == [0, 0, 1, 0])
+  }
+
   @Test func theWindowsCoveringAStep() {
     let windowing = Windowing(length: 3, stride: 2, steps: 7)  // windows 0: 0-2, 1: 2-4, 2: 4-6
     #expect(windowing.windows(covering: 0, count: 3) == 0...0)

@@ -37,6 +37,40 @@ import Testing
     #expect(evaluated.output.contains("\"examples\" : 457") || evaluated.output.contains("\"examples\":457"), "\(evaluated.output)")
   }
 
+  /// `series()` with a column of 0/1 labels and the load raised by 25 over `anomalies` (step ranges).
+  func labelledSeries(_ name: String, steps: Int, anomalies: [Range<Int>]) throws -> String {
+    var lines = ["time,load,anomaly"]
+    for t in 0..<steps {
+      let anomalous = anomalies.contains { $0.contains(t) }
+      let load = 50 + 20 * sin(Double(t) * 2 * .pi / 24) + Double(t % 7) * 0.1 + (anomalous ? 25 : 0)
+      lines.append("t\(t),\(String(format: "%.3f", load)),\(anomalous ? 1 : 0)")
+    }
+    return try work.write(Array(lines.joined(separator: "\n").utf8), to: name)
+  }
+
+  /// keras-io's recipe: train on a normal series, threshold at the largest training window's
+  /// MAE, flag the steps whose every window is above it; here through train, score and the
+  /// series' own labels.
+  @Test func stepsOfAnInjectedAnomalyAreFlaggedAtTheCalibratedThreshold() throws {
+    let normal = try labelledSeries("normal.csv", steps: 960, anomalies: []), test = try labelledSeries("test.csv", steps: 480, anomalies: [100..<112, 300..<306])
+    let model = work.path("a.safetensors"), steps = work.path("steps.csv"), plot = work.path("steps.png")
+    let trained = try CLI.run(["train", "--data", normal, "--value-columns", "load", "--label-column", "anomaly", "--window", "48", "--model", "conv1d",
+                               "--epochs", "10", "--validation-split", "0.1", "--score", "mae", "--percentile", "100", "-o", model])
+    #expect(trained.status == 0, "\(trained.error)")
+    let scored = try CLI.run(["score", model, "--data", test, "--json", "-o", steps, "--plot", plot])
+    #expect(scored.status == 0, "\(scored.error)")
+    let report = try #require(try JSONSerialization.jsonObject(with: Data(scored.output.utf8)) as? [String: Any])
+    #expect(report["examples"] as? Int == 480 && report["windows"] as? Int == 433 && report["anomalies"] as? Int == 18)
+    #expect((report["roc_auc"] as? Double ?? 0) > 0.95, "\(report)")
+    let atThreshold = try #require(report["at_threshold"] as? [String: Any])
+    #expect((atThreshold["precision"] as? Double ?? 0) > 0.8 && (atThreshold["recall"] as? Double ?? 0) > 0.3, "\(atThreshold)")
+    let (header, rows) = try CSV.read(steps)
+    #expect(header == ["step", "score", "label", "anomalous"] && rows.count == 480 && rows[105][2] == 1 && rows[0][2] == 0)
+    #expect(FileManager.default.fileExists(atPath: plot))
+    let maps = try CLI.run(["score", model, "--data", test, "--per-feature", "-o", work.path("x.csv")])
+    #expect(maps.status != 0 && maps.error.contains("is a time series, scored step by step"), "\(maps.error)")
+  }
+
   @Test func aWindowLongerThanTheSeriesOrAnImageModelIsRefused() throws {
     let csv = try series()
     let long = try CLI.run(["train", "--data", csv, "--value-columns", "load", "--window", "2000", "--model", "conv1d", "-o", work.path("x.safetensors")])
