@@ -1,6 +1,6 @@
 /// A time series scored step by step: above, the series with the steps flagged anomalous drawn
 /// over it in red; below, each step's score (the lowest of its windows') and the threshold; a
-/// dashed marker where each labelled anomaly starts (up to 12).
+/// dashed marker, numbered, where each labelled anomaly starts (up to 12).
 public enum SeriesAnomalyFigure {
   /// - Parameters:
   ///   - values: The series (one channel, data units), one per step from `firstStep`.
@@ -14,13 +14,14 @@ public enum SeriesAnomalyFigure {
     if let anomalous {
       for t in anomalous.indices where anomalous[t] && (t == 0 || !anomalous[t - 1]) { starts.append(t) }
     }
-    let markers = starts.count <= 12 ? starts.map { (x: steps[$0], label: "labelled anomaly") } : []
+    let markers = starts.count <= 12 ? starts.enumerated().map { (x: steps[$1], label: String($0 + 1)) } : []
     var top = [LineChart.Series(name: valueName, points: zip(steps, values).map { ($0, Double($1)) }, color: LineChart.palette[0])]
     if let flagged {
       top.append(LineChart.Series(name: "flagged anomalous", points: zip(steps, zip(values, flagged)).map { ($0, $1.1 ? Double($1.0) : .nan) },
                                   color: LineChart.palette[3]))
     }
-    var series = LineChart(title: "The series and the steps flagged anomalous", xLabel: "time step", series: top, markers: markers)
+    let title = "The series and the steps flagged anomalous" + (markers.isEmpty ? "" : " (dashed: labelled anomalies)")
+    var series = LineChart(title: title, xLabel: "time step", series: top, markers: markers)
     series.scale = scale
     var bottom = [LineChart.Series(name: scoreName, points: zip(steps, scores).map { ($0, $1.map(Double.init) ?? .nan) }, color: LineChart.palette[0])]
     if let threshold {
