@@ -131,13 +131,24 @@ extension Architecture {
       ])
   }
 
+  /// The LSTM autoencoder of Keras's tutorials for windows of `steps` steps of `features`: an LSTM
+  /// of `code` units reads the window to its last state, which is repeated over the steps, read by
+  /// an LSTM of `code` units back to every step, and a dense layer at each step gives the features
+  /// (Keras's `TimeDistributed(Dense)`; the blog's one-unit output LSTM cannot follow a cycle).
+  public static func recurrent(steps: Int, features: Int = 1, code: Int = 64, outputActivation: Activation = .identity) -> Architecture {
+    Architecture(inputShape: [steps, features], encoder: [.lstm(units: code)],
+                 decoder: [.repeatVector(steps: steps), .lstm(units: code, returnsSequences: true),
+                           .dense(units: features, activation: outputActivation)])
+  }
+
   /// The named presets for examples of `exampleShape` (`[28, 28]` or `[784]`): "dense"
   /// (784-64-784, the Keras tutorial's single-layer model), "deep" (784-128-64-128-784), "conv"
   /// (the Keras blog's convolutional model), "conv-transpose" (keras-io's denoising model), and
   /// the variational "vae" (the Keras blog's, 784-512-2), "vae-pytorch" (PyTorch's example,
   /// 784-400-20) and "conv-vae" (keras-io's), whose latent size `latent` overrides, "codec"
   /// (a rate-trained image codec, `codec(height:width:channels:)`) and "conv1d" (keras-io's
-  /// time-series model, `timeSeries(length:channels:)`, for windows `[length]` or `[length, channels]`).
+  /// time-series model, `timeSeries(length:channels:)`, for windows `[length]` or `[length, channels]`)
+  /// and "lstm" (the LSTM autoencoder of Keras's tutorials, `recurrent(steps:features:)`).
   /// Dense models flatten images; convolutional ones need images (`[h, w]` or `[h, w, c]`).
   public static func preset(named name: String, exampleShape: [Int], activation: Activation = .relu,
                             outputActivation: Activation = .sigmoid, latent: Int? = nil) throws -> Architecture? {
@@ -170,17 +181,22 @@ extension Architecture {
       }
       return timeSeries(length: exampleShape[0], channels: exampleShape.count == 2 ? exampleShape[1] : 1, activation: activation,
                         outputActivation: outputActivation)
+    case "lstm":
+      guard (1...2).contains(exampleShape.count) else {
+        throw ArchitectureError.notSequences(model: "lstm (windows of a series; give --window)", exampleShape: exampleShape)
+      }
+      return recurrent(steps: exampleShape[0], features: exampleShape.count == 2 ? exampleShape[1] : 1, outputActivation: outputActivation)
     default: return nil
     }
   }
 
   /// The names `preset(named:exampleShape:)` knows.
-  public static let presetNames = ["dense", "deep", "conv", "conv-transpose", "vae", "vae-pytorch", "conv-vae", "codec", "conv1d"]
+  public static let presetNames = ["dense", "deep", "conv", "conv-transpose", "vae", "vae-pytorch", "conv-vae", "codec", "conv1d", "lstm"]
 
-  /// The batch size each preset's tutorial trains with: 128 for the convolutional, variational and
-  /// codec ones, else 256.
+  /// The batch size each preset's tutorial trains with: 128 for the convolutional, variational,
+  /// codec and recurrent ones, else 256.
   public static func tutorialBatchSize(forPreset name: String) -> Int {
-    name.hasPrefix("conv") || name.contains("vae") || name == "codec" ? 128 : 256
+    name.hasPrefix("conv") || name.contains("vae") || name == "codec" || name == "lstm" ? 128 : 256
   }
 
   /// `[h, w]` or `[h, w, c]` examples as `[h, w, c]`.

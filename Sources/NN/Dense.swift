@@ -41,11 +41,15 @@ public final class Dense: Layer {
   /// The number of output features.
   public var outputSize: Int { weight.value.shape[1] }
 
-  /// `activation(input · weight + bias)` for `input` of shape `[batchSize, inputSize]`.
+  /// `activation(input · weight + bias)` for `input` of shape `[batchSize, inputSize]`, or for
+  /// sequences `[batchSize, steps, inputSize]` at every step (as Keras's `Dense` on a 3-D input,
+  /// its `TimeDistributed(Dense)`): one product over all steps.
   public func callAsFunction(_ input: Variable) -> Variable {
-    precondition(input.shape.count == 2 && input.shape[1] == inputSize,
+    precondition((input.shape.count == 2 || input.shape.count == 3) && input.shape.last == inputSize,
                  "Dense(\(inputSize) => \(outputSize)) got input of shape \(input.shape)")
-    return activation(input.linear(weight: weight, bias: bias))
+    guard input.shape.count == 3 else { return activation(input.linear(weight: weight, bias: bias)) }
+    let (n, steps) = (input.shape[0], input.shape[1])
+    return activation(input.reshaped(to: [n * steps, inputSize]).linear(weight: weight, bias: bias)).reshaped(to: [n, steps, outputSize])
   }
 
   public var namedParameters: [(name: String, parameter: Variable)] {
@@ -57,7 +61,8 @@ public final class Dense: Layer {
 }
 
 extension Dense {
-  /// `dense UNITS [ACTIVATION] [nobias]` on flat input `[features]`; JSON type `dense`.
+  /// `dense UNITS [ACTIVATION] [nobias]` on flat input `[features]`, or at every step of sequences
+  /// `[steps, features]`; JSON type `dense`.
   public struct Kind: LayerKind {
     public var units: Int
     public var activation: Activation
@@ -77,14 +82,15 @@ extension Dense {
 
     public func outputShape(for input: [Int]) throws -> [Int] {
       guard units > 0 else { throw LayerMisfit("units must be positive, got \(units)") }
-      guard input.count == 1 else { throw LayerMisfit("Dense needs flat input of shape [features]; flatten it first") }
-      return [units]
+      // Sequences [steps, features] take it at every step, as Keras's Dense on sequences.
+      guard input.count <= 2 else { throw LayerMisfit("Dense needs flat input of shape [features] (or sequences [steps, features]); flatten it first") }
+      return input.count == 2 ? [input[0], units] : [units]
     }
 
     public var sizes: [(name: String, value: Int)] { [("units", units)] }
 
     public func parameterShapes(inputShape input: [Int]) -> [(name: String, shape: [Int])] {
-      Self.weightAndBias([input.reduce(1, *), units], bias: useBias ? units : nil)
+      Self.weightAndBias([input.last ?? 0, units], bias: useBias ? units : nil)
     }
 
     public func multiplyAddsPerExample(inputShape input: [Int]) -> Int { checkedProduct(input + [units]) ?? Int.max }
@@ -93,7 +99,7 @@ extension Dense {
       -> any Layer
     {
       if let parameters { return Dense(weight: parameters["weight"]!, bias: parameters["bias"], activation: activation) }
-      return Dense(inputSize: inputShape[0], outputSize: units, activation: activation, useBias: useBias, using: &generator)
+      return Dense(inputSize: inputShape.last!, outputSize: units, activation: activation, useBias: useBias, using: &generator)
     }
 
     public var outputActivation: Activation? { activation }

@@ -8,11 +8,11 @@ struct Train: ParsableCommand {
     discussion: "With no options: Keras's tutorial model (784-64-784, relu/sigmoid), Adam, binary cross-entropy, 50 epochs of batch 256 on Fashion-MNIST.")
 
   enum Preset: String, ExpressibleByArgument, CaseIterable {
-    case dense, deep, conv, convTranspose = "conv-transpose", vae, vaePyTorch = "vae-pytorch", convVAE = "conv-vae", codec, conv1d
+    case dense, deep, conv, convTranspose = "conv-transpose", vae, vaePyTorch = "vae-pytorch", convVAE = "conv-vae", codec, conv1d, lstm
   }
 
   @Option(help: ArgumentHelp(
-    "A preset: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's convolutional model, 4x4x8 code), conv-transpose (keras-io's denoising model), or the variational vae (the Keras blog's, 784-512-2), vae-pytorch (PyTorch's example, 784-400-20) and conv-vae (keras-io's), or codec (a rate-trained image codec: convolutions, a quantized 7x7x16 code and its learned density; trained on mse + λ·rate), or conv1d (keras-io's time-series model: 1-D convolutions over --window steps). The input size follows the data."))
+    "A preset: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's convolutional model, 4x4x8 code), conv-transpose (keras-io's denoising model), or the variational vae (the Keras blog's, 784-512-2), vae-pytorch (PyTorch's example, 784-400-20) and conv-vae (keras-io's), or codec (a rate-trained image codec: convolutions, a quantized 7x7x16 code and its learned density; trained on mse + λ·rate), or conv1d (keras-io's time-series model: 1-D convolutions over --window steps), or lstm (the LSTM autoencoder of Keras's tutorials: an LSTM of 64 to its last state, repeated, an LSTM of 64 back and a dense layer at each step). The input size follows the data."))
   var model: Preset?
   @Option(help: ArgumentHelp("The latent size of a variational model (vae: 2, vae-pytorch: 20, conv-vae: 2); with --hidden, makes the dense model variational.",
                              valueName: "n"))
@@ -200,8 +200,8 @@ struct Train: ParsableCommand {
     reading.scaling = scaling
     if reading != ReadingOptions() { configuration.reading = reading }
     let source = try data.source()
-    if model == .conv1d, [.idx, .images].contains(source.kind) {
-      throw ValidationError("--model conv1d takes a time series' windows (a CSV or .npy series with --window STEPS), not the images of \(source.path)")
+    if let model, [.conv1d, .lstm].contains(model), [.idx, .images].contains(source.kind) {
+      throw ValidationError("--model \(model.rawValue) takes a time series' windows (a CSV or .npy series with --window STEPS), not the images of \(source.path)")
     }
     if validationSplit == nil, !source.hasSplits { configuration.validation = "none" }
     if let validationSplit, !source.hasSplits, data.window == nil {

@@ -29,12 +29,12 @@ import Testing
       guard case ArchitectureError.outputMismatch(let output, let input, let trace) = error else { return false }
       return output == [100] && input == [784] && trace == "input 784, encoder.0 32, decoder.0 100"
     }
-    let image = Architecture(inputShape: [28, 28], encoder: [.dense(units: 32, activation: .relu)],
+    let image = Architecture(inputShape: [28, 28, 1], encoder: [.dense(units: 32, activation: .relu)],
                              decoder: [.dense(units: 784, activation: .sigmoid)])
     #expect {
       try image.validated()
     } throws: { error in
-      "\(error)".contains("encoder.0 Dense(32, relu)") && "\(error)".contains("[28, 28]")
+      "\(error)".contains("encoder.0 Dense(32, relu)") && "\(error)".contains("[28, 28, 1]")
     }
     let zeroUnits = Architecture.dense(hiddenSizes: [0])
     #expect(throws: ArchitectureError.self) { try zeroUnits.validated() }

@@ -37,3 +37,19 @@ import Testing
     #expect(Dense(inputSize: 2, outputSize: 3, useBias: false, using: &generator).namedParameters.map(\.name) == ["weight"])
   }
 }
+
+@Suite struct DenseOnSequencesTests {
+  /// On sequences `[n, steps, features]` the layer applies at every step (Keras's Dense on a 3-D
+  /// input): each step's output is the layer of that step alone.
+  @Test func appliesAtEveryStep() throws {
+    let layer = Dense(weight: randomTensor([3, 2], seed: 11), bias: randomTensor([2], seed: 12), activation: .tanh)
+    let x = randomTensor([2, 4, 3], seed: 13)
+    let y = layer(Variable(x)).value
+    #expect(y.shape == [2, 4, 2])
+    let stepwise = layer(Variable(x.reshaped(to: [8, 3]))).value
+    #expect(y.scalars == stepwise.scalars)
+    #expect(try Dense.Kind(units: 2, activation: .tanh).outputShape(for: [4, 3]) == [4, 2])
+    #expect(Dense.Kind(units: 2, activation: .tanh).parameterShapes(inputShape: [4, 3]).map(\.shape) == [[3, 2], [2]])
+    expectLayerGradientsMatchFiniteDifferences(layer, input: x)
+  }
+}

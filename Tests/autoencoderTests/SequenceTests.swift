@@ -71,6 +71,18 @@ import Testing
     #expect(maps.status != 0 && maps.error.contains("is a time series, scored step by step"), "\(maps.error)")
   }
 
+  /// The LSTM autoencoder on the windows: an LSTM to its last state, repeated over the steps, an
+  /// LSTM back and a dense layer at each step.
+  @Test func theLSTMAutoencoderLearnsTheWindows() throws {
+    let csv = try series(), model = work.path("l.safetensors")
+    let result = try CLI.run(["train", "--data", csv, "--value-columns", "load", "--window", "24", "--window-stride", "2", "--model", "lstm",
+                              "--epochs", "8", "--learning-rate", "0.01", "-o", model])
+    #expect(result.status == 0, "\(result.error)")
+    #expect(result.output.contains("24x1 → lstm 64 → repeat 24 → lstm 64 sequences → 1 identity"), "\(result.output)")
+    let history = try #require(try ModelFile.read(model).history?.epochs)
+    #expect(history.last!.loss < 0.3 * history.first!.loss, "\(history.map(\.loss))")
+  }
+
   @Test func aWindowLongerThanTheSeriesOrAnImageModelIsRefused() throws {
     let csv = try series()
     let long = try CLI.run(["train", "--data", csv, "--value-columns", "load", "--window", "2000", "--model", "conv1d", "-o", work.path("x.safetensors")])

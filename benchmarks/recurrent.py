@@ -1,0 +1,92 @@
+"""The Keras blog's LSTM autoencoder (or its GRU twin) trained by AutoencoderKit and PyTorch side by
+side: seconds per epoch, same windows, same threads, one run.
+
+The model: a recurrent layer of 64 units reads a window to its last state, the state is repeated
+over the window's steps, and a recurrent layer of one unit per channel returns every step (tanh).
+MSE, Adam 1e-3, batch 128, windows of `--window` steps (stride 1) of Seattle's hourly temperatures
+(`seattle-temps.csv`, Debian's python3-vega-datasets), standardized with their mean and deviation.
+PyTorch runs `nn.LSTM`/`nn.GRU` (batch_first) in a tight loop over a random permutation each epoch.
+
+    ~/bench-venv/bin/python benchmarks/recurrent.py [--cell lstm|gru] [--window 72] [--epochs 3] [--threads 2]
+"""
+import argparse
+import os
+import re
+import subprocess
+import time
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(REPO, ".build", "release", "autoencoder")
+SERIES = "/usr/lib/python3/dist-packages/vega_datasets/_data/seattle-temps.csv"
+
+
+def ours(args):
+    spec = f"{args.cell} 64 | repeat {args.window}, {args.cell} 1 sequences"
+    model = os.path.join(args.work, f"{args.cell}.safetensors")
+    command = [BINARY, "train", "--data", SERIES, "--value-columns", "temp", "--window", str(args.window), "--architecture", spec,
+               "--epochs", str(args.epochs + 1), "--batch-size", "128", "--threads", str(args.threads), "--loss", "mse", "-o", model]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    seconds = [float(s) for s in re.findall(r"Epoch \d+/\d+\s+([\d.]+)s", out)]
+    losses = [float(v) for v in re.findall(r"Epoch \d+/\d+\s+[\d.]+s\s+loss ([\d.]+)", out)]
+    return float(np.median(seconds[1:])), losses[-1]
+
+
+def pytorch(args):
+    import torch
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    values = np.loadtxt(SERIES, delimiter=",", skiprows=1, usecols=1)
+    scaled = ((values - values.mean()) / values.std()).astype(np.float32)
+    windows = torch.from_numpy(np.stack([scaled[i:i + args.window] for i in range(len(scaled) - args.window + 1)])[..., None])
+    cell = torch.nn.LSTM if args.cell == "lstm" else torch.nn.GRU
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder, self.decoder = cell(1, 64, batch_first=True), cell(64, 1, batch_first=True)
+        def forward(self, x):
+            _, state = self.encoder(x)
+            last = (state[0] if isinstance(state, tuple) else state)[-1]
+            out, _ = self.decoder(last[:, None, :].expand(-1, x.shape[1], -1).contiguous())
+            return out
+    model = Model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    seconds, loss = [], 0.0
+    for epoch in range(args.epochs + 1):
+        start = time.perf_counter()
+        order = torch.randperm(len(windows))
+        for first in range(0, len(windows), 128):
+            batch = windows[order[first:first + 128]]
+            optimizer.zero_grad()
+            error = torch.mean((model(batch) - batch) ** 2)
+            error.backward()
+            optimizer.step()
+            loss = float(error)
+        seconds.append(time.perf_counter() - start)
+    return float(np.median(seconds[1:])), loss, torch.__version__
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cell", choices=["lstm", "gru"], default="lstm")
+    parser.add_argument("--window", type=int, default=72)
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs, after one warm-up epoch")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--work", default="/tmp/aek-recurrent")
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    for name in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
+        os.environ[name] = str(args.threads)
+    ours_seconds, ours_loss = ours(args)
+    torch_seconds, torch_loss, version = pytorch(args)
+    print(f"{args.cell.upper()} autoencoder (64 units, repeat, 1 unit back), windows of {args.window} steps of seattle-temps.csv, batch 128, "
+          f"{args.threads} threads, median of {args.epochs} epochs after a warm-up")
+    print(f"{'framework':<22}{'s/epoch':>9}{'last loss':>11}{'vs ours':>9}")
+    print(f"{'AutoencoderKit':<22}{ours_seconds:>9.3f}{ours_loss:>11.4f}{1:>8.2f}x")
+    print(f"{'PyTorch ' + version:<22}{torch_seconds:>9.3f}{torch_loss:>11.4f}{torch_seconds / ours_seconds:>8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
