@@ -1,8 +1,10 @@
-"""The Keras blog's LSTM autoencoder (or its GRU twin) trained by AutoencoderKit and PyTorch side by
-side: seconds per epoch, same windows, same threads, one run.
+"""The `--model lstm` preset (the LSTM autoencoder of Keras's tutorials), or its GRU twin, trained by
+AutoencoderKit and PyTorch side by side: seconds per epoch, same windows, same threads, one run.
 
 The model: a recurrent layer of 64 units reads a window to its last state, the state is repeated
-over the window's steps, and a recurrent layer of one unit per channel returns every step (tanh).
+over the window's steps, a recurrent layer of 64 units returns every step, and a dense layer at
+each step gives the channel (`--decoder one-unit`: the Keras blog's snippet, a recurrent layer of
+one unit back, tanh).
 MSE, Adam 1e-3, batch 128, windows of `--window` steps (stride 1) of Seattle's hourly temperatures
 (`seattle-temps.csv`, Debian's python3-vega-datasets), standardized with their mean and deviation.
 PyTorch runs `nn.LSTM`/`nn.GRU` (batch_first) in a tight loop over a random permutation each epoch.
@@ -10,8 +12,8 @@ PyTorch runs `nn.LSTM`/`nn.GRU` (batch_first) in a tight loop over a random perm
     ~/bench-venv/bin/python benchmarks/recurrent.py [--cell lstm|gru] [--window 72] [--epochs 3] [--threads 2]
 """
 import argparse
+import json
 import os
-import re
 import subprocess
 import time
 
@@ -23,14 +25,17 @@ SERIES = "/usr/lib/python3/dist-packages/vega_datasets/_data/seattle-temps.csv"
 
 
 def ours(args):
-    spec = f"{args.cell} 64 | repeat {args.window}, {args.cell} 1 sequences"
+    spec = (f"{args.cell} 64 | repeat {args.window}, {args.cell} 64 sequences, dense 1" if args.decoder == "preset"
+            else f"{args.cell} 64 | repeat {args.window}, {args.cell} 1 sequences")
     model = os.path.join(args.work, f"{args.cell}.safetensors")
     command = [BINARY, "train", "--data", SERIES, "--value-columns", "temp", "--window", str(args.window), "--architecture", spec,
                "--epochs", str(args.epochs + 1), "--batch-size", "128", "--threads", str(args.threads), "--loss", "mse", "-o", model]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    seconds = [float(s) for s in re.findall(r"Epoch \d+/\d+\s+([\d.]+)s", out)]
-    losses = [float(v) for v in re.findall(r"Epoch \d+/\d+\s+[\d.]+s\s+loss ([\d.]+)", out)]
-    return float(np.median(seconds[1:])), losses[-1]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    # The model file's history: each epoch's seconds (the training steps) and loss.
+    with open(model, "rb") as f:
+        header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+    epochs = json.loads(header["__metadata__"]["history"])["epochs"]
+    return float(np.median([e["seconds"] for e in epochs[1:]])), epochs[-1]["loss"]
 
 
 def pytorch(args):
@@ -45,12 +50,14 @@ def pytorch(args):
     class Model(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.encoder, self.decoder = cell(1, 64, batch_first=True), cell(64, 1, batch_first=True)
+            preset = args.decoder == "preset"
+            self.encoder, self.decoder = cell(1, 64, batch_first=True), cell(64, 64 if preset else 1, batch_first=True)
+            self.dense = torch.nn.Linear(64, 1) if preset else None
         def forward(self, x):
             _, state = self.encoder(x)
             last = (state[0] if isinstance(state, tuple) else state)[-1]
             out, _ = self.decoder(last[:, None, :].expand(-1, x.shape[1], -1).contiguous())
-            return out
+            return self.dense(out) if self.dense is not None else out
     model = Model()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     seconds, loss = [], 0.0
@@ -72,6 +79,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cell", choices=["lstm", "gru"], default="lstm")
     parser.add_argument("--window", type=int, default=72)
+    parser.add_argument("--decoder", choices=["preset", "one-unit"], default="preset")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs, after one warm-up epoch")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", default="/tmp/aek-recurrent")
@@ -81,7 +89,8 @@ def main():
         os.environ[name] = str(args.threads)
     ours_seconds, ours_loss = ours(args)
     torch_seconds, torch_loss, version = pytorch(args)
-    print(f"{args.cell.upper()} autoencoder (64 units, repeat, 1 unit back), windows of {args.window} steps of seattle-temps.csv, batch 128, "
+    decoder = "64 units back, a dense layer at each step" if args.decoder == "preset" else "1 unit back"
+    print(f"{args.cell.upper()} autoencoder (64 units, repeat, {decoder}), windows of {args.window} steps of seattle-temps.csv, batch 128, "
           f"{args.threads} threads, median of {args.epochs} epochs after a warm-up")
     print(f"{'framework':<22}{'s/epoch':>9}{'last loss':>11}{'vs ours':>9}")
     print(f"{'AutoencoderKit':<22}{ours_seconds:>9.3f}{ours_loss:>11.4f}{1:>8.2f}x")

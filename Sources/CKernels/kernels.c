@@ -104,6 +104,17 @@ DISPATCH(void, relu_backward, (size_t n, const float *g, const float *y, float *
 DISPATCH(void, leaky_relu_backward,
          (size_t n, float slope, const float *g, const float *x, float *out),
          (n, slope, g, x, out))
+DISPATCH(void, lstm_cell, (size_t units, float *gates, const float *c_prev, float *c, float *c_tanh, float *h),
+         (units, gates, c_prev, c, c_tanh, h))
+DISPATCH(void, lstm_cell_backward,
+         (size_t units, const float *gates, const float *c_prev, const float *c_tanh, const float *dy, const float *dh_next, float *dc,
+          float *dz),
+         (units, gates, c_prev, c_tanh, dy, dh_next, dc, dz))
+DISPATCH(void, gru_cell, (size_t units, float *a, const float *m, const float *h_prev, float *h), (units, a, m, h_prev, h))
+DISPATCH(void, gru_cell_backward,
+         (size_t units, const float *gates, const float *m, const float *h_prev, const float *dy, const float *dh_next, float *da,
+          float *dm, float *carried),
+         (units, gates, m, h_prev, dy, dh_next, da, dm, carried))
 DISPATCH(void, sigmoid_backward, (size_t n, const float *g, const float *y, float *out),
          (n, g, y, out))
 DISPATCH(void, tanh_backward, (size_t n, const float *g, const float *y, float *out),

@@ -162,6 +162,62 @@ UNARY(tanh, K(tanh1)(v))
 UNARY(softplus, (v > 0.0f ? v : 0.0f) + K(log1p_exp_neg_abs)(v))
 #undef UNARY
 
+// MARK: - Recurrent cells, one example's step (Tensor+Recurrent.swift holds the loops over time)
+
+/// An LSTM step: `gates` (i, f, g, o pre-activations, 4·units) activated in place; c = f·c_prev +
+/// i·g, its tanh, and h = o·tanh(c).
+static void K(lstm_cell)(size_t units, float *gates, const float *c_prev, float *c, float *c_tanh, float *h) {
+  for (size_t u = 0; u < units; u++) {
+    float i = K(sigmoid1)(gates[u]), f = K(sigmoid1)(gates[units + u]), g = K(tanh1)(gates[2 * units + u]);
+    float o = K(sigmoid1)(gates[3 * units + u]);
+    gates[u] = i; gates[units + u] = f; gates[2 * units + u] = g; gates[3 * units + u] = o;
+    float cell = f * c_prev[u] + i * g, t = K(tanh1)(cell);
+    c[u] = cell; c_tanh[u] = t; h[u] = o * t;
+  }
+}
+
+/// The LSTM step's gradients: from dh = dy + dh_next and dc (the next step's, updated in place to
+/// this step's dc·f), the pre-activation gradients `dz` (4·units).
+static void K(lstm_cell_backward)(size_t units, const float *gates, const float *c_prev, const float *c_tanh, const float *dy,
+                                  const float *dh_next, float *dc, float *dz) {
+  for (size_t u = 0; u < units; u++) {
+    float i = gates[u], f = gates[units + u], g = gates[2 * units + u], o = gates[3 * units + u], t = c_tanh[u];
+    float h = dy[u] + dh_next[u], cell = dc[u] + h * o * (1.0f - t * t);
+    dz[u] = cell * g * i * (1.0f - i);
+    dz[units + u] = cell * c_prev[u] * f * (1.0f - f);
+    dz[2 * units + u] = cell * i * (1.0f - g * g);
+    dz[3 * units + u] = h * t * o * (1.0f - o);
+    dc[u] = cell * f;
+  }
+}
+
+/// A GRU step (reset after): `a` (the input parts z, r, h, 3·units) becomes the activated z, r
+/// and candidate from it and the recurrent parts `m`; h = z·h_prev + (1 − z)·candidate.
+static void K(gru_cell)(size_t units, float *a, const float *m, const float *h_prev, float *h) {
+  for (size_t u = 0; u < units; u++) {
+    float z = K(sigmoid1)(a[u] + m[u]), r = K(sigmoid1)(a[units + u] + m[units + u]);
+    float candidate = K(tanh1)(a[2 * units + u] + r * m[2 * units + u]);
+    a[u] = z; a[units + u] = r; a[2 * units + u] = candidate;
+    h[u] = z * h_prev[u] + (1.0f - z) * candidate;
+  }
+}
+
+/// The GRU step's gradients: from dh = dy + dh_next, those of the input parts `da` and recurrent
+/// parts `dm` (3·units each), and the gradient carried to h_prev through z (`carried`).
+static void K(gru_cell_backward)(size_t units, const float *gates, const float *m, const float *h_prev, const float *dy,
+                                 const float *dh_next, float *da, float *dm, float *carried) {
+  for (size_t u = 0; u < units; u++) {
+    float z = gates[u], r = gates[units + u], candidate = gates[2 * units + u];
+    float h = dy[u] + dh_next[u];
+    float d_candidate = h * (1.0f - z) * (1.0f - candidate * candidate);
+    float d_z = h * (h_prev[u] - candidate) * z * (1.0f - z);
+    float d_r = d_candidate * m[2 * units + u] * r * (1.0f - r);
+    da[u] = d_z; da[units + u] = d_r; da[2 * units + u] = d_candidate;
+    dm[u] = d_z; dm[units + u] = d_r; dm[2 * units + u] = d_candidate * r;
+    carried[u] = h * z;
+  }
+}
+
 static void K(leaky_relu)(size_t n, float slope, const float *x, float *y) {
   for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : slope * x[i];
 }

@@ -1,5 +1,4 @@
 import CKernels
-import Foundation
 
 // The LSTM over a batch of sequences, forward and backward through time, as Keras computes it:
 // gates in the order input, forget, cell, output; sigmoid gates, tanh cell and output; zero
@@ -18,8 +17,8 @@ import Foundation
 public struct LSTMTape: Sendable {
   /// The gates after their activations, `[n, T, 4U]` (i, f, g, o).
   public let gates: Tensor
-  /// The cell states `[n, T, U]`, and the hidden states (the outputs) `[n, T, U]`.
-  public let cells: Tensor, hidden: Tensor
+  /// The cell states `[n, T, U]`, their tanh, and the hidden states (the outputs) `[n, T, U]`.
+  public let cells: Tensor, cellTanh: Tensor, hidden: Tensor
 }
 
 extension Tensor {
@@ -37,27 +36,26 @@ extension Tensor {
       else { out.initialize(repeating: 0) }
     }
     matmul(input.reshaped(to: [n * steps, features]), kernel, accumulatingInto: &gates, beta: 1)
-    var cells = Tensor(shape: [n, steps, units]) { _ in }, hidden = Tensor(shape: [n, steps, units]) { _ in }
+    var cells = Tensor(shape: [n, steps, units]) { _ in }, cellTanh = Tensor(shape: [n, steps, units]) { _ in }
+    var hidden = Tensor(shape: [n, steps, units]) { _ in }
+    let zeros = [Float](repeating: 0, count: units)
     BLAS.ensureLoaded()
     gates.withUnsafeMutableBufferPointer { z in
       cells.withUnsafeMutableBufferPointer { c in
-        hidden.withUnsafeMutableBufferPointer { h in
-          recurrentKernel.withUnsafeBufferPointer { r in
-            for t in 0..<steps {
-              if t > 0 {  // z_t += h_{t−1}·R, over the batch's rows of step t
-                aek_sgemm(0, 0, Int32(n), Int32(width), Int32(units), 1, h.baseAddress! + (t - 1) * units, Int32(steps * units),
-                          r.baseAddress, Int32(width), 1, z.baseAddress! + t * width, Int32(steps * width))
-              }
-              for example in 0..<n {
-                let gate = z.baseAddress! + (example * steps + t) * width, row = (example * steps + t) * units
-                let previous: UnsafeMutablePointer<Float>? = t > 0 ? c.baseAddress! + row - units : nil
-                for unit in 0..<units {
-                  let i = sigmoid(gate[unit]), f = sigmoid(gate[units + unit]), g = Foundation.tanh(gate[2 * units + unit])
-                  let o = sigmoid(gate[3 * units + unit])
-                  (gate[unit], gate[units + unit], gate[2 * units + unit], gate[3 * units + unit]) = (i, f, g, o)
-                  let cell = f * (previous?[unit] ?? 0) + i * g
-                  c[row + unit] = cell
-                  h[row + unit] = o * Foundation.tanh(cell)
+        cellTanh.withUnsafeMutableBufferPointer { tc in
+          hidden.withUnsafeMutableBufferPointer { h in
+            recurrentKernel.withUnsafeBufferPointer { r in
+              zeros.withUnsafeBufferPointer { zeros in
+                for t in 0..<steps {
+                  if t > 0 {  // z_t += h_{t−1}·R, over the batch's rows of step t
+                    recurrentProduct(n, units, width, h.baseAddress! + (t - 1) * units, steps * units, r.baseAddress!, z.baseAddress! + t * width,
+                                     steps * width)
+                  }
+                  for example in 0..<n {
+                    let row = (example * steps + t) * units
+                    aek_lstm_cell(units, z.baseAddress! + (example * steps + t) * width, t > 0 ? UnsafePointer(c.baseAddress! + row - units) : zeros.baseAddress,
+                                  c.baseAddress! + row, tc.baseAddress! + row, h.baseAddress! + row)
+                  }
                 }
               }
             }
@@ -65,7 +63,7 @@ extension Tensor {
         }
       }
     }
-    return (hidden, LSTMTape(gates: gates.reshaped(to: [n, steps, width]), cells: cells, hidden: hidden))
+    return (hidden, LSTMTape(gates: gates.reshaped(to: [n, steps, width]), cells: cells, cellTanh: cellTanh, hidden: hidden))
   }
 
   /// The gradients of `lstm` given the gradient of every step's hidden state (`[n, T, U]`; zero
@@ -81,32 +79,29 @@ extension Tensor {
     var dz = Tensor(shape: [n * steps, width]) { _ in }
     BLAS.ensureLoaded()
     var dh = [Float](repeating: 0, count: n * units), dc = [Float](repeating: 0, count: n * units)
+    let zeros = [Float](repeating: 0, count: units)
     dz.withUnsafeMutableBufferPointer { dz in
       tape.gates.withUnsafeBufferPointer { gates in
         tape.cells.withUnsafeBufferPointer { c in
-          outputGradient.withUnsafeBufferPointer { dy in
-            recurrentKernel.withUnsafeBufferPointer { r in
-              for t in (0..<steps).reversed() {
-                for example in 0..<n {
-                  let gate = gates.baseAddress! + (example * steps + t) * width, d = dz.baseAddress! + (example * steps + t) * width
-                  let row = (example * steps + t) * units
-                  for unit in 0..<units {
-                    let (i, f, g, o) = (gate[unit], gate[units + unit], gate[2 * units + unit], gate[3 * units + unit])
-                    let cell = c[row + unit], previous = t > 0 ? c[row - units + unit] : 0, tanhCell = Foundation.tanh(cell)
-                    let h = dy[row + unit] + dh[example * units + unit]
-                    let dCell = dc[example * units + unit] + h * o * (1 - tanhCell * tanhCell)
-                    d[unit] = dCell * g * i * (1 - i)
-                    d[units + unit] = dCell * previous * f * (1 - f)
-                    d[2 * units + unit] = dCell * i * (1 - g * g)
-                    d[3 * units + unit] = h * tanhCell * o * (1 - o)
-                    dc[example * units + unit] = dCell * f
-                  }
-                }
-                // dh_{t−1} = dz_t·Rᵀ, over the batch's rows of step t.
-                if t > 0 {
-                  dh.withUnsafeMutableBufferPointer { dh in
-                    aek_sgemm(0, 1, Int32(n), Int32(units), Int32(width), 1, dz.baseAddress! + t * width, Int32(steps * width),
-                              r.baseAddress, Int32(width), 0, dh.baseAddress, Int32(units))
+          tape.cellTanh.withUnsafeBufferPointer { tc in
+            outputGradient.withUnsafeBufferPointer { dy in
+              recurrentKernel.withUnsafeBufferPointer { r in
+                dh.withUnsafeMutableBufferPointer { dh in
+                  dc.withUnsafeMutableBufferPointer { dc in
+                    zeros.withUnsafeBufferPointer { zeros in
+                      for t in (0..<steps).reversed() {
+                        for example in 0..<n {
+                          let offset = (example * steps + t) * width, row = (example * steps + t) * units
+                          aek_lstm_cell_backward(units, gates.baseAddress! + offset, t > 0 ? UnsafePointer(c.baseAddress! + row - units) : zeros.baseAddress,
+                                                 tc.baseAddress! + row, dy.baseAddress! + row, dh.baseAddress! + example * units,
+                                                 dc.baseAddress! + example * units, dz.baseAddress! + offset)
+                        }
+                        // dh_{t−1} = dz_t·Rᵀ, over the batch's rows of step t.
+                        if t > 0 {
+                          stateGradient(n, units, width, dz.baseAddress! + t * width, steps * width, r.baseAddress!, dh.baseAddress!, accumulate: false)
+                        }
+                      }
+                    }
                   }
                 }
               }
@@ -122,7 +117,6 @@ extension Tensor {
     return (inputGradient, kernelGradient, recurrentGradient, biasGradient)
   }
 
-  private static func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
 }
 
 // The GRU as Keras computes it by default (`reset_after=True`, as cuDNN and PyTorch): gates in
@@ -157,26 +151,24 @@ extension Tensor {
     var gates = biasRows(0, count: n * steps)
     matmul(input.reshaped(to: [n * steps, features]), kernel, accumulatingInto: &gates, beta: 1)
     var recurrent = biasRows(1, count: n * steps), hidden = Tensor(shape: [n, steps, units]) { _ in }
+    let zeroStates = [Float](repeating: 0, count: units)
     BLAS.ensureLoaded()
     gates.withUnsafeMutableBufferPointer { a in
       recurrent.withUnsafeMutableBufferPointer { m in
         hidden.withUnsafeMutableBufferPointer { h in
           recurrentKernel.withUnsafeBufferPointer { r in
+            zeroStates.withUnsafeBufferPointer { zeros in
             for t in 0..<steps {
               if t > 0 {  // m_t += h_{t−1}·R over the batch's rows of step t
-                aek_sgemm(0, 0, Int32(n), Int32(width), Int32(units), 1, h.baseAddress! + (t - 1) * units, Int32(steps * units),
-                          r.baseAddress, Int32(width), 1, m.baseAddress! + t * width, Int32(steps * width))
+                recurrentProduct(n, units, width, h.baseAddress! + (t - 1) * units, steps * units, r.baseAddress!, m.baseAddress! + t * width,
+                                 steps * width)
               }
               for example in 0..<n {
-                let gate = a.baseAddress! + (example * steps + t) * width, product = m.baseAddress! + (example * steps + t) * width
-                let row = (example * steps + t) * units
-                for unit in 0..<units {
-                  let z = sigmoid(gate[unit] + product[unit]), reset = sigmoid(gate[units + unit] + product[units + unit])
-                  let candidate = Foundation.tanh(gate[2 * units + unit] + reset * product[2 * units + unit])
-                  (gate[unit], gate[units + unit], gate[2 * units + unit]) = (z, reset, candidate)
-                  h[row + unit] = z * (t > 0 ? h[row - units + unit] : 0) + (1 - z) * candidate
-                }
+                let offset = (example * steps + t) * width, row = (example * steps + t) * units
+                aek_gru_cell(units, a.baseAddress! + offset, m.baseAddress! + offset, t > 0 ? UnsafePointer(h.baseAddress! + row - units) : zeros.baseAddress,
+                             h.baseAddress! + row)
               }
+            }
             }
           }
         }
@@ -196,6 +188,7 @@ extension Tensor {
     // The gradients of every step's input part a and recurrent part m, [n·T, 3U] each.
     var da = Tensor(shape: [n * steps, width]) { _ in }, dm = Tensor(shape: [n * steps, width]) { _ in }
     var dh = [Float](repeating: 0, count: n * units), carried = [Float](repeating: 0, count: n * units)
+    let zeros = [Float](repeating: 0, count: units)
     BLAS.ensureLoaded()
     da.withUnsafeMutableBufferPointer { da in
       dm.withUnsafeMutableBufferPointer { dm in
@@ -207,26 +200,22 @@ extension Tensor {
                   for t in (0..<steps).reversed() {
                     for example in 0..<n {
                       let offset = (example * steps + t) * width, row = (example * steps + t) * units
-                      let gate = gates.baseAddress! + offset, product = m.baseAddress! + offset
-                      let dA = da.baseAddress! + offset, dM = dm.baseAddress! + offset
-                      for unit in 0..<units {
-                        let (z, reset, candidate) = (gate[unit], gate[units + unit], gate[2 * units + unit])
-                        let previous = t > 0 ? h[row - units + unit] : 0
-                        let total = dy[row + unit] + dh[example * units + unit]
-                        let dCandidate = total * (1 - z) * (1 - candidate * candidate)
-                        let dZ = total * (previous - candidate) * z * (1 - z)
-                        let dReset = dCandidate * product[2 * units + unit] * reset * (1 - reset)
-                        (dA[unit], dA[units + unit], dA[2 * units + unit]) = (dZ, dReset, dCandidate)
-                        (dM[unit], dM[units + unit], dM[2 * units + unit]) = (dZ, dReset, dCandidate * reset)
-                        carried[example * units + unit] = total * z
+                      dh.withUnsafeBufferPointer { dh in
+                        carried.withUnsafeMutableBufferPointer { carried in
+                          zeros.withUnsafeBufferPointer { zeros in
+                            aek_gru_cell_backward(units, gates.baseAddress! + offset, m.baseAddress! + offset,
+                                                  t > 0 ? UnsafePointer(h.baseAddress! + row - units) : zeros.baseAddress, dy.baseAddress! + row,
+                                                  dh.baseAddress! + example * units, da.baseAddress! + offset, dm.baseAddress! + offset,
+                                                  carried.baseAddress! + example * units)
+                          }
+                        }
                       }
                     }
                     // dh_{t−1} = dh through z, plus dm_t·Rᵀ.
                     if t > 0 {
                       dh.withUnsafeMutableBufferPointer { dh in
                         carried.withUnsafeBufferPointer { dh.baseAddress!.update(from: $0.baseAddress!, count: n * units) }
-                        aek_sgemm(0, 1, Int32(n), Int32(units), Int32(width), 1, dm.baseAddress! + t * width, Int32(steps * width),
-                                  r.baseAddress, Int32(width), 1, dh.baseAddress, Int32(units))
+                        stateGradient(n, units, width, dm.baseAddress! + t * width, steps * width, r.baseAddress!, dh.baseAddress!, accumulate: true)
                       }
                     }
                   }
@@ -243,6 +232,43 @@ extension Tensor {
     let biasGradient = forBias
       ? Tensor(shape: [2, width], scalars: da.sum(alongAxis: 0).scalars + dm.sum(alongAxis: 0).scalars) : nil
     return (inputGradient, kernelGradient, recurrentGradient, biasGradient)
+  }
+
+  /// `out[row] += h[row]·R` for the `n` rows of one step (`h` rows `hStride` apart, `out` rows
+  /// `outStride` apart; R `[units, width]`): BLAS, or a plain loop for a few units, where a BLAS
+  /// call's packing costs more than the arithmetic (the one-unit output layer of an LSTM autoencoder).
+  static func recurrentProduct(_ n: Int, _ units: Int, _ width: Int, _ h: UnsafePointer<Float>, _ hStride: Int, _ r: UnsafePointer<Float>,
+                               _ out: UnsafeMutablePointer<Float>, _ outStride: Int) {
+    guard units < 8 else {
+      aek_sgemm(0, 0, Int32(n), Int32(width), Int32(units), 1, h, Int32(hStride), r, Int32(width), 1, out, Int32(outStride))
+      return
+    }
+    for row in 0..<n {
+      let state = h + row * hStride, target = out + row * outStride
+      for k in 0..<units {
+        let value = state[k], weights = r + k * width
+        for j in 0..<width { target[j] += value * weights[j] }
+      }
+    }
+  }
+
+  /// `dh[row] (= or +=) d[row]·Rᵀ` for the `n` rows of one step (`d` rows `dStride` apart; dh
+  /// `[n, units]`): BLAS, or a plain loop for a few units.
+  static func stateGradient(_ n: Int, _ units: Int, _ width: Int, _ d: UnsafePointer<Float>, _ dStride: Int, _ r: UnsafePointer<Float>,
+                                _ dh: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    guard units < 8 else {
+      aek_sgemm(0, 1, Int32(n), Int32(units), Int32(width), 1, d, Int32(dStride), r, Int32(width), accumulate ? 1 : 0, dh, Int32(units))
+      return
+    }
+    for row in 0..<n {
+      let gradient = d + row * dStride
+      for k in 0..<units {
+        let weights = r + k * width
+        var sum: Float = 0
+        for j in 0..<width { sum += gradient[j] * weights[j] }
+        dh[row * units + k] = accumulate ? dh[row * units + k] + sum : sum
+      }
+    }
   }
 
   /// Each step's previous hidden state beside it, `[n·T, U]` from `[n, T, U]` (zero before the first step).

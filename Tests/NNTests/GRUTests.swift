@@ -35,6 +35,14 @@ enum PyTorchGRU {
     expectClose(layer.bias!.gradient!.scalars, PyTorchGRU.biasGradient, rtol: 1e-5, atol: 1e-6)
   }
 
+  /// Eight units and more take BLAS for the recurrent products (fewer, a plain loop).
+  @Test func gradientsThroughTheBLASRecurrenceMatchFiniteDifferences() {
+    expectGradientsMatchFiniteDifferences(at: [randomTensor([2, 3, 2], seed: 21), randomTensor([2, 24], seed: 22),
+                                               randomTensor([8, 24], in: -0.3..<0.3, seed: 23), randomTensor([2, 24], seed: 24)]) {
+      $0[0].gru(kernel: $0[1], recurrentKernel: $0[2], bias: $0[3], returningSequences: true)
+    }
+  }
+
   @Test(arguments: [true, false]) func gradientsMatchFiniteDifferences(sequences: Bool) {
     expectGradientsMatchFiniteDifferences(at: [randomTensor([2, 4, 3], seed: 5), randomTensor([3, 6], seed: 6), randomTensor([2, 6], seed: 7),
                                                randomTensor([2, 6], seed: 8)]) {

@@ -35,6 +35,14 @@ enum PyTorchLSTM {
     expectClose(layer.bias!.gradient!.scalars, PyTorchLSTM.biasGradient, rtol: 1e-5, atol: 1e-6)
   }
 
+  /// Eight units and more take BLAS for the recurrent products (fewer, a plain loop).
+  @Test func gradientsThroughTheBLASRecurrenceMatchFiniteDifferences() {
+    expectGradientsMatchFiniteDifferences(at: [randomTensor([2, 3, 2], seed: 21), randomTensor([2, 32], seed: 22),
+                                               randomTensor([8, 32], in: -0.3..<0.3, seed: 23), randomTensor([32], seed: 24)]) {
+      $0[0].lstm(kernel: $0[1], recurrentKernel: $0[2], bias: $0[3], returningSequences: true)
+    }
+  }
+
   @Test(arguments: [true, false]) func gradientsMatchFiniteDifferences(sequences: Bool) {
     expectGradientsMatchFiniteDifferences(at: [randomTensor([2, 4, 3], seed: 1), randomTensor([3, 8], seed: 2), randomTensor([2, 8], seed: 3),
                                                randomTensor([8], seed: 4)]) {

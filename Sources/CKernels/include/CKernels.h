@@ -130,6 +130,19 @@ void aek_relu_backward(size_t n, const float *g, const float *y, float *out);
 void aek_leaky_relu_backward(size_t n, float slope, const float *g, const float *x, float *out);
 /// out = g * y * (1 - y)
 void aek_sigmoid_backward(size_t n, const float *g, const float *y, float *out);
+/// One example's LSTM step (Keras's gate order i, f, c, o): `gates` (4·units pre-activations)
+/// activated in place, c = f·c_prev + i·g, c_tanh = tanh(c), h = o·c_tanh.
+void aek_lstm_cell(size_t units, float *gates, const float *c_prev, float *c, float *c_tanh, float *h);
+/// Its gradients: with dh = dy + dh_next and dc the next step's cell gradient (replaced by this
+/// step's times f), the gates' pre-activation gradients dz (4·units).
+void aek_lstm_cell_backward(size_t units, const float *gates, const float *c_prev, const float *c_tanh, const float *dy,
+                            const float *dh_next, float *dc, float *dz);
+/// One example's GRU step (Keras's z, r, h, reset after): `a` (the input parts) becomes the
+/// activated z, r and candidate with the recurrent parts `m`; h = z·h_prev + (1 − z)·candidate.
+void aek_gru_cell(size_t units, float *a, const float *m, const float *h_prev, float *h);
+/// Its gradients: da and dm (input and recurrent parts), and `carried` = dh·z for h_prev.
+void aek_gru_cell_backward(size_t units, const float *gates, const float *m, const float *h_prev, const float *dy,
+                           const float *dh_next, float *da, float *dm, float *carried);
 /// out = g * (1 - y * y)
 void aek_tanh_backward(size_t n, const float *g, const float *y, float *out);
 /// out = g where low <= x <= high, else 0
