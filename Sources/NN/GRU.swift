@@ -50,70 +50,43 @@ public final class GRU: Layer {
   /// `gru UNITS [sequences] [nobias]` over sequences `[steps, features]`: the last state `[UNITS]`,
   /// or with `sequences` every step's `[steps, UNITS]`; JSON type `gru` (`reset_after` always).
   public struct Kind: LayerKind {
-    public var units: Int
-    public var returnsSequences: Bool
-    public var useBias: Bool
+    public var settings: RecurrentSettings
 
-    public init(units: Int, returnsSequences: Bool, useBias: Bool = true) { (self.units, self.returnsSequences, self.useBias) = (units, returnsSequences, useBias) }
+    public init(units: Int, returnsSequences: Bool, useBias: Bool = true) {
+      settings = RecurrentSettings(units: units, returnsSequences: returnsSequences, useBias: useBias)
+    }
 
     public static let typeName = "gru", words = ["gru"]
 
-    public init(settings: LayerSettings) throws {
-      let sequences = settings.otherWords == ["sequences"] || settings.otherWords == ["return_sequences"]
-      if !sequences { try settings.expectNoOtherWords() }
-      guard settings.items.count == 1, case .number(let units) = settings.items[0], units > 0 else {
-        throw SpecError("expected gru UNITS [sequences], e.g. gru 64 or gru 1 sequences")
-      }
-      try settings.refuse([.padding, .stride, .activation])
-      self.init(units: units, returnsSequences: sequences, useBias: settings.useBias)
-    }
+    public init(settings: LayerSettings) throws { self.settings = try RecurrentSettings(settings: settings) }
+    public init(from decoder: any Decoder) throws { settings = try RecurrentSettings(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try settings.encode(to: encoder) }
 
-    public func outputShape(for input: [Int]) throws -> [Int] {
-      guard units > 0 else { throw LayerMisfit("units must be positive, got \(units)") }
-      let (steps, _) = try LayerMisfit.sequence(input, "GRU")
-      return returnsSequences ? [steps, units] : [units]
-    }
-
-    public var sizes: [(name: String, value: Int)] { [("units", units)] }
+    public func outputShape(for input: [Int]) throws -> [Int] { try settings.outputShape(for: input, layer: "GRU") }
+    public var sizes: [(name: String, value: Int)] { [("units", settings.units)] }
 
     public func parameterShapes(inputShape input: [Int]) -> [(name: String, shape: [Int])] {
-      [("weight", [input.last ?? 0, 3 * units]), ("recurrent_weight", [units, 3 * units])] + (useBias ? [("bias", [2, 3 * units])] : [])
+      let units = settings.units
+      return [("weight", [input.last ?? 0, 3 * units]), ("recurrent_weight", [units, 3 * units])] + (settings.useBias ? [("bias", [2, 3 * units])] : [])
     }
 
-    /// Every step's input and recurrent products.
-    public func multiplyAddsPerExample(inputShape input: [Int]) -> Int {
-      checkedProduct([input.first ?? 0, (input.last ?? 0) + units, 3 * units]) ?? Int.max
-    }
+    public func multiplyAddsPerExample(inputShape input: [Int]) -> Int { settings.multiplyAddsPerExample(inputShape: input, gates: 3) }
 
     public func makeLayer(inputShape: [Int], parameters: [String: Tensor]?, salt: UInt64, using generator: inout some RandomNumberGenerator)
       -> any Layer
     {
       if let parameters {
         return GRU(weight: parameters["weight"]!, recurrentWeight: parameters["recurrent_weight"]!, bias: parameters["bias"],
-                    returnsSequences: returnsSequences)
+                    returnsSequences: settings.returnsSequences)
       }
-      return GRU(features: inputShape[1], units: units, returnsSequences: returnsSequences, useBias: useBias, using: &generator)
+      return GRU(features: inputShape[1], units: settings.units, returnsSequences: settings.returnsSequences, useBias: settings.useBias,
+                  using: &generator)
     }
 
     public var takesSequences: Bool { true }
     public var outputActivation: Activation? { .tanh }
-    public var shortDescription: String { "gru \(units)\(returnsSequences ? " sequences" : "")" }
-    public var description: String { "GRU(\(units), \(returnsSequences ? "sequences" : "last state")\(useBias ? "" : ", no bias"))" }
-
-    private enum Keys: String, CodingKey { case units, returnSequences = "return_sequences", useBias = "use_bias" }
-
-    public init(from decoder: any Decoder) throws {
-      let container = try decoder.container(keyedBy: Keys.self)
-      self.init(units: try container.decodePositive(.units), returnsSequences: try container.decodeIfPresent(Bool.self, forKey: .returnSequences) ?? false,
-                useBias: try container.decodeIfPresent(Bool.self, forKey: .useBias) ?? true)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: Keys.self)
-      try container.encode(units, forKey: .units)
-      try container.encode(returnsSequences, forKey: .returnSequences)
-      try container.encode(useBias, forKey: .useBias)
-    }
+    public var shortDescription: String { settings.shortDescription("gru") }
+    public var description: String { settings.description("GRU") }
   }
 }
 

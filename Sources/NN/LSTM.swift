@@ -51,70 +51,94 @@ public final class LSTM: Layer {
   /// `lstm UNITS [sequences] [nobias]` over sequences `[steps, features]`: the last state `[UNITS]`,
   /// or with `sequences` every step's `[steps, UNITS]`; JSON type `lstm`.
   public struct Kind: LayerKind {
-    public var units: Int
-    public var returnsSequences: Bool
-    public var useBias: Bool
+    public var settings: RecurrentSettings
 
-    public init(units: Int, returnsSequences: Bool, useBias: Bool = true) { (self.units, self.returnsSequences, self.useBias) = (units, returnsSequences, useBias) }
+    public init(units: Int, returnsSequences: Bool, useBias: Bool = true) {
+      settings = RecurrentSettings(units: units, returnsSequences: returnsSequences, useBias: useBias)
+    }
 
     public static let typeName = "lstm", words = ["lstm"]
 
-    public init(settings: LayerSettings) throws {
-      let sequences = settings.otherWords == ["sequences"] || settings.otherWords == ["return_sequences"]
-      if !sequences { try settings.expectNoOtherWords() }
-      guard settings.items.count == 1, case .number(let units) = settings.items[0], units > 0 else {
-        throw SpecError("expected lstm UNITS [sequences], e.g. lstm 64 or lstm 1 sequences")
-      }
-      try settings.refuse([.padding, .stride, .activation])
-      self.init(units: units, returnsSequences: sequences, useBias: settings.useBias)
-    }
+    public init(settings: LayerSettings) throws { self.settings = try RecurrentSettings(settings: settings) }
+    public init(from decoder: any Decoder) throws { settings = try RecurrentSettings(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try settings.encode(to: encoder) }
 
-    public func outputShape(for input: [Int]) throws -> [Int] {
-      guard units > 0 else { throw LayerMisfit("units must be positive, got \(units)") }
-      let (steps, _) = try LayerMisfit.sequence(input, "LSTM")
-      return returnsSequences ? [steps, units] : [units]
-    }
-
-    public var sizes: [(name: String, value: Int)] { [("units", units)] }
+    public func outputShape(for input: [Int]) throws -> [Int] { try settings.outputShape(for: input, layer: "LSTM") }
+    public var sizes: [(name: String, value: Int)] { [("units", settings.units)] }
 
     public func parameterShapes(inputShape input: [Int]) -> [(name: String, shape: [Int])] {
-      [("weight", [input.last ?? 0, 4 * units]), ("recurrent_weight", [units, 4 * units])] + (useBias ? [("bias", [4 * units])] : [])
+      let units = settings.units
+      return [("weight", [input.last ?? 0, 4 * units]), ("recurrent_weight", [units, 4 * units])] + (settings.useBias ? [("bias", [4 * units])] : [])
     }
 
-    /// Every step's input and recurrent products.
-    public func multiplyAddsPerExample(inputShape input: [Int]) -> Int {
-      checkedProduct([input.first ?? 0, (input.last ?? 0) + units, 4 * units]) ?? Int.max
-    }
+    public func multiplyAddsPerExample(inputShape input: [Int]) -> Int { settings.multiplyAddsPerExample(inputShape: input, gates: 4) }
 
     public func makeLayer(inputShape: [Int], parameters: [String: Tensor]?, salt: UInt64, using generator: inout some RandomNumberGenerator)
       -> any Layer
     {
       if let parameters {
         return LSTM(weight: parameters["weight"]!, recurrentWeight: parameters["recurrent_weight"]!, bias: parameters["bias"],
-                    returnsSequences: returnsSequences)
+                    returnsSequences: settings.returnsSequences)
       }
-      return LSTM(features: inputShape[1], units: units, returnsSequences: returnsSequences, useBias: useBias, using: &generator)
+      return LSTM(features: inputShape[1], units: settings.units, returnsSequences: settings.returnsSequences, useBias: settings.useBias,
+                  using: &generator)
     }
 
     public var takesSequences: Bool { true }
     public var outputActivation: Activation? { .tanh }
-    public var shortDescription: String { "lstm \(units)\(returnsSequences ? " sequences" : "")" }
-    public var description: String { "LSTM(\(units), \(returnsSequences ? "sequences" : "last state")\(useBias ? "" : ", no bias"))" }
+    public var shortDescription: String { settings.shortDescription("lstm") }
+    public var description: String { settings.description("LSTM") }
+  }
+}
 
-    private enum Keys: String, CodingKey { case units, returnSequences = "return_sequences", useBias = "use_bias" }
 
-    public init(from decoder: any Decoder) throws {
-      let container = try decoder.container(keyedBy: Keys.self)
-      self.init(units: try container.decodePositive(.units), returnsSequences: try container.decodeIfPresent(Bool.self, forKey: .returnSequences) ?? false,
-                useBias: try container.decodeIfPresent(Bool.self, forKey: .useBias) ?? true)
+/// What a recurrent layer is set by, read and stored the same way for the LSTM and the GRU:
+/// `UNITS [sequences] [nobias]` in spec strings, Keras's keys in model files.
+public struct RecurrentSettings: Codable, Equatable, Sendable {
+  public var units: Int, returnsSequences: Bool, useBias: Bool
+
+  public init(units: Int, returnsSequences: Bool, useBias: Bool = true) {
+    (self.units, self.returnsSequences, self.useBias) = (units, returnsSequences, useBias)
+  }
+
+  init(settings: LayerSettings) throws {
+    let sequences = settings.otherWords == ["sequences"] || settings.otherWords == ["return_sequences"]
+    if !sequences { try settings.expectNoOtherWords() }
+    guard settings.items.count == 1, case .number(let units) = settings.items[0], units > 0 else {
+      throw SpecError("expected \(settings.name) UNITS [sequences], e.g. \(settings.name) 64 or \(settings.name) 1 sequences")
     }
+    try settings.refuse([.padding, .stride, .activation])
+    self.init(units: units, returnsSequences: sequences, useBias: settings.useBias)
+  }
 
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: Keys.self)
-      try container.encode(units, forKey: .units)
-      try container.encode(returnsSequences, forKey: .returnSequences)
-      try container.encode(useBias, forKey: .useBias)
-    }
+  /// `[steps, units]` or `[units]` for sequences `input`, or a misfit naming `layer`.
+  func outputShape(for input: [Int], layer: String) throws -> [Int] {
+    guard units > 0 else { throw LayerMisfit("units must be positive, got \(units)") }
+    let (steps, _) = try LayerMisfit.sequence(input, layer)
+    return returnsSequences ? [steps, units] : [units]
+  }
+
+  /// Every step's input and recurrent products, for `gates` gates.
+  func multiplyAddsPerExample(inputShape input: [Int], gates: Int) -> Int {
+    checkedProduct([input.first ?? 0, (input.last ?? 0) + units, gates * units]) ?? Int.max
+  }
+
+  func shortDescription(_ name: String) -> String { "\(name) \(units)\(returnsSequences ? " sequences" : "")" }
+  func description(_ name: String) -> String { "\(name)(\(units), \(returnsSequences ? "sequences" : "last state")\(useBias ? "" : ", no bias"))" }
+
+  private enum Keys: String, CodingKey { case units, returnSequences = "return_sequences", useBias = "use_bias" }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: Keys.self)
+    self.init(units: try container.decodePositive(.units), returnsSequences: try container.decodeIfPresent(Bool.self, forKey: .returnSequences) ?? false,
+              useBias: try container.decodeIfPresent(Bool.self, forKey: .useBias) ?? true)
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: Keys.self)
+    try container.encode(units, forKey: .units)
+    try container.encode(returnsSequences, forKey: .returnSequences)
+    try container.encode(useBias, forKey: .useBias)
   }
 }
 
