@@ -28,6 +28,9 @@ let package = Package(
     // macOS) and the element-wise kernels, each compiled for baseline, AVX2 and AVX-512.
     .target(
       name: "CKernels",
+      // The kernels are optimized (vectorized) in debug builds too, so `swift test` checks the code
+      // that release builds run, and debug runs are not slowed by -O0 arithmetic.
+      cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))],
       linkerSettings: [
         .linkedLibrary("dl", .when(platforms: [.linux])),
         .linkedLibrary("m", .when(platforms: [.linux])),

@@ -251,10 +251,17 @@ struct Score: ParsableCommand {
       outputs.append((output, Data(CSV.encode(header: header, rows: rows).utf8)))
     }
     if let plot {
-      // The series in its units (the first channel): step t from the window that starts nearest before it.
-      let values = stepScores.indices.map { t -> Float in
-        let window = min(t / windowing.stride, set.count - 1)
-        return set.unscaledExample(window)[(t - window * windowing.stride) * (set.exampleShape.last ?? 1)]
+      // The series in its units (the first channel): each window's steps up to the next window's
+      // start, the last window's all.
+      let channels = set.exampleShape.last ?? 1
+      var values: [Float] = []
+      values.reserveCapacity(stepScores.count)
+      for window in 0..<set.count {
+        let example = set.unscaledExample(window)
+        let taken = window == set.count - 1 ? windowing.length : min(windowing.stride, windowing.length)
+        for step in 0..<taken { values.append(example[step * channels]) }
+        // A stride past the window leaves steps no window covers.
+        if window < set.count - 1 { for _ in taken..<windowing.stride { values.append(.nan) } }
       }
       let name = set.columnNames?.first ?? "the series"
       outputs.append((plot, Data(PNG.encode(SeriesAnomalyFigure.render(

@@ -148,11 +148,13 @@ import Training
   /// the file format that moves a bit fails here. The losses and the file's header are the same on
   /// every machine; the weights' last bits depend on the element-wise kernels' SIMD level (an
   /// AVX-512 Xeon and an AVX2 EPYC give different files), so whole-file hashes are pinned per level.
+  /// The C kernels are compiled at -O2 in debug builds too, as release builds compile them: that
+  /// moved the noisy run's first validation loss by 2 ulp (…965 at -O0), and nothing else.
   @Test(arguments: [(1, false, [UInt32(1_060_235_982), 1_060_194_173], [UInt32(1_060_204_537), 1_060_171_766],
                      ["avx512": UInt64(17_209_257_081_826_122_074), "avx2": 3_566_563_635_486_994_421]),
                     (2, false, [1_060_235_982, 1_060_194_173], [1_060_204_537, 1_060_171_766],
                      ["avx512": 16_586_765_090_238_957_545, "avx2": 5_831_952_654_025_353_403]),
-                    (2, true, [1_060_269_817, 1_060_232_991], [1_060_246_965, 1_060_211_565],
+                    (2, true, [1_060_269_817, 1_060_232_991], [1_060_246_967, 1_060_211_565],
                      ["avx512": 10_825_482_336_834_397_949, "avx2": 5_125_483_967_484_388_057])])
   func plainAutoencodersKeepTheirNumbersAndFilesBitForBit(threads: Int, noise: Bool, loss: [UInt32], validation: [UInt32],
                                                           file: [String: UInt64]) throws {
