@@ -61,17 +61,12 @@ public final class Conv1D: Layer {
 
   /// `conv1d FILTERS KERNEL [stride N] [same|valid] [ACTIVATION] [nobias]` on sequences; JSON type
   /// `conv1d`.
-  public struct Kind: LayerKind {
+  public struct Kind: ConvolutionKind {
     public var settings: ConvolutionSettings
 
     public static let typeName = "conv1d", words = ["conv1d"]
 
-    public init(settings: LayerSettings) throws {
-      try settings.expectNoOtherWords()
-      self.settings = try ConvolutionSettings(settings: settings)
-    }
-
-    init(_ settings: ConvolutionSettings) { self.settings = settings }
+    public init(_ settings: ConvolutionSettings) { self.settings = settings }
 
     public init(from decoder: any Decoder) throws { settings = try ConvolutionSettings(from: decoder) }
     public func encode(to encoder: any Encoder) throws { try settings.encode(to: encoder) }
@@ -89,7 +84,6 @@ public final class Conv1D: Layer {
       return [try geometry(for: input).outputWidth, settings.filters]
     }
 
-    public var sizes: [(name: String, value: Int)] { settings.sizes }
 
     public func parameterShapes(inputShape input: [Int]) -> [(name: String, shape: [Int])] {
       Self.weightAndBias([settings.kernelSize, input.last ?? 0, settings.filters], bias: settings.useBias ? settings.filters : nil)
@@ -108,7 +102,6 @@ public final class Conv1D: Layer {
     }
 
     public var takesSequences: Bool { true }
-    public var outputActivation: Activation? { settings.activation }
     public var shortDescription: String {
       let s = settings
       return "conv1d \(s.filters) \(s.kernelSize)\(s.stride == 1 ? "" : " /\(s.stride)")\(s.padding == .valid ? " valid" : "") \(s.activation)"

@@ -60,17 +60,12 @@ public final class Conv1DTranspose: Layer {
 
   /// `convt1d FILTERS KERNEL [stride N] [same|valid] [ACTIVATION] [nobias]` on sequences,
   /// upsampling by its stride; JSON type `conv1d_transpose`.
-  public struct Kind: LayerKind {
+  public struct Kind: ConvolutionKind {
     public var settings: ConvolutionSettings
 
     public static let typeName = "conv1d_transpose", words = ["convt1d", "conv1dtranspose"]
 
-    public init(settings: LayerSettings) throws {
-      try settings.expectNoOtherWords()
-      self.settings = try ConvolutionSettings(settings: settings)
-    }
-
-    init(_ settings: ConvolutionSettings) { self.settings = settings }
+    public init(_ settings: ConvolutionSettings) { self.settings = settings }
 
     public init(from decoder: any Decoder) throws { settings = try ConvolutionSettings(from: decoder) }
     public func encode(to encoder: any Encoder) throws { try settings.encode(to: encoder) }
@@ -88,7 +83,6 @@ public final class Conv1DTranspose: Layer {
       return [try geometry(for: input).width, settings.filters]
     }
 
-    public var sizes: [(name: String, value: Int)] { settings.sizes }
 
     public func parameterShapes(inputShape input: [Int]) -> [(name: String, shape: [Int])] {
       Self.weightAndBias([settings.kernelSize, settings.filters, input.last ?? 0], bias: settings.useBias ? settings.filters : nil)
@@ -110,7 +104,6 @@ public final class Conv1DTranspose: Layer {
     }
 
     public var takesSequences: Bool { true }
-    public var outputActivation: Activation? { settings.activation }
     public var shortDescription: String {
       let s = settings
       return "convt1d \(s.filters) \(s.kernelSize)\(s.stride == 1 ? "" : " ×\(s.stride)")\(s.padding == .valid ? " valid" : "") \(s.activation)"

@@ -116,19 +116,31 @@ public struct ConvolutionSettings: Codable, Equatable, Sendable {
   }
 }
 
+/// A kind set by `ConvolutionSettings` (the 2-D and 1-D convolutions and their transposes): its
+/// spec reading, sizes and activation come from them.
+public protocol ConvolutionKind: LayerKind {
+  var settings: ConvolutionSettings { get }
+  init(_ settings: ConvolutionSettings)
+}
+
+extension ConvolutionKind {
+  public init(settings: LayerSettings) throws {
+    try settings.expectNoOtherWords()
+    self.init(try ConvolutionSettings(settings: settings))
+  }
+
+  public var sizes: [(name: String, value: Int)] { settings.sizes }
+  public var outputActivation: Activation? { settings.activation }
+}
+
 extension Conv2D {
   /// `conv FILTERS KERNEL [stride N] [same|valid] [ACTIVATION] [nobias]` on images; JSON type `conv2d`.
-  public struct Kind: LayerKind {
+  public struct Kind: ConvolutionKind {
     public var settings: ConvolutionSettings
 
     public static let typeName = "conv2d", words = ["conv", "conv2d"]
 
-    public init(settings: LayerSettings) throws {
-      try settings.expectNoOtherWords()
-      self.settings = try ConvolutionSettings(settings: settings)
-    }
-
-    init(_ settings: ConvolutionSettings) { self.settings = settings }
+    public init(_ settings: ConvolutionSettings) { self.settings = settings }
 
     public init(from decoder: any Decoder) throws { settings = try ConvolutionSettings(from: decoder) }
     public func encode(to encoder: any Encoder) throws { try settings.encode(to: encoder) }
@@ -145,7 +157,6 @@ extension Conv2D {
       return [g.outputHeight, g.outputWidth, settings.filters]
     }
 
-    public var sizes: [(name: String, value: Int)] { settings.sizes }
 
     public func parameterShapes(inputShape input: [Int]) -> [(name: String, shape: [Int])] {
       let s = settings
@@ -166,7 +177,6 @@ extension Conv2D {
     }
 
     public var takesImages: Bool { true }
-    public var outputActivation: Activation? { settings.activation }
     public var shortDescription: String { settings.shortDescription("conv", strideMark: "/") }
     public var description: String { settings.description("Conv2D") }
   }

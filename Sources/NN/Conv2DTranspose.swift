@@ -62,17 +62,12 @@ public final class Conv2DTranspose: Layer {
 extension Conv2DTranspose {
   /// `convt FILTERS KERNEL [stride N] [same|valid] [ACTIVATION] [nobias]` on images, upsampling by
   /// its stride; JSON type `conv2d_transpose`.
-  public struct Kind: LayerKind {
+  public struct Kind: ConvolutionKind {
     public var settings: ConvolutionSettings
 
     public static let typeName = "conv2d_transpose", words = ["convt", "conv2dtranspose", "conv-transpose", "deconv"]
 
-    public init(settings: LayerSettings) throws {
-      try settings.expectNoOtherWords()
-      self.settings = try ConvolutionSettings(settings: settings)
-    }
-
-    init(_ settings: ConvolutionSettings) { self.settings = settings }
+    public init(_ settings: ConvolutionSettings) { self.settings = settings }
 
     public init(from decoder: any Decoder) throws { settings = try ConvolutionSettings(from: decoder) }
     public func encode(to encoder: any Encoder) throws { try settings.encode(to: encoder) }
@@ -91,7 +86,6 @@ extension Conv2DTranspose {
       return [g.height, g.width, settings.filters]
     }
 
-    public var sizes: [(name: String, value: Int)] { settings.sizes }
 
     public func parameterShapes(inputShape input: [Int]) -> [(name: String, shape: [Int])] {
       let s = settings
@@ -114,7 +108,6 @@ extension Conv2DTranspose {
     }
 
     public var takesImages: Bool { true }
-    public var outputActivation: Activation? { settings.activation }
     public var shortDescription: String { settings.shortDescription("convT", strideMark: "×") }
     public var description: String { settings.description("Conv2DTranspose") }
   }
