@@ -72,21 +72,12 @@ public final class MaxPool1D: Layer {
     public var shortDescription: String { "pool1d \(size)\(stride.map { " stride \($0)" } ?? "")\(padding == .same ? " same" : "")" }
     public var description: String { "MaxPool1D(\(size)\(stride.map { ", stride \($0)" } ?? ""), \(padding))" }
 
-    private enum Keys: String, CodingKey { case poolSize = "pool_size", strides, padding }
-
     public init(from decoder: any Decoder) throws {
-      let container = try decoder.container(keyedBy: Keys.self)
-      let size = try container.decodePositive(.poolSize)
-      self.init(size: size, stride: try container.contains(.strides) ? container.decodePositive(.strides) : size,
-                padding: try container.decodeIfPresent(Padding.self, forKey: .padding) ?? .valid)
+      let keys = try PoolKeys(from: decoder)
+      self.init(size: keys.size, stride: keys.stride, padding: keys.padding)
     }
 
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: Keys.self)
-      try container.encode(size, forKey: .poolSize)
-      try container.encode(stride ?? size, forKey: .strides)
-      try container.encode(padding, forKey: .padding)
-    }
+    public func encode(to encoder: any Encoder) throws { try PoolKeys(size: size, stride: stride ?? size, padding: padding).encode(to: encoder) }
   }
 }
 

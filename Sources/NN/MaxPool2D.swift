@@ -67,21 +67,36 @@ extension MaxPool2D {
     public var shortDescription: String { "pool \(size)\(stride.map { " stride \($0)" } ?? "")\(padding == .same ? " same" : "")" }
     public var description: String { "MaxPool2D(\(size)×\(size)\(stride.map { ", stride \($0)" } ?? ""), \(padding))" }
 
-    private enum Keys: String, CodingKey { case poolSize = "pool_size", strides, padding }
-
     public init(from decoder: any Decoder) throws {
-      let container = try decoder.container(keyedBy: Keys.self)
-      let size = try container.decodePositive(.poolSize)
-      self.init(size: size, stride: try container.contains(.strides) ? container.decodePositive(.strides) : size,
-                padding: try container.decodeIfPresent(Padding.self, forKey: .padding) ?? .valid)
+      let keys = try PoolKeys(from: decoder)
+      self.init(size: keys.size, stride: keys.stride, padding: keys.padding)
     }
 
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: Keys.self)
-      try container.encode(size, forKey: .poolSize)
-      try container.encode(stride ?? size, forKey: .strides)
-      try container.encode(padding, forKey: .padding)
-    }
+    public func encode(to encoder: any Encoder) throws { try PoolKeys(size: size, stride: stride ?? size, padding: padding).encode(to: encoder) }
+  }
+}
+
+/// A pooling layer's settings under Keras's keys, as model files store them for the 2-D and 1-D
+/// kinds: `pool_size`, `strides` (the size when absent), `padding` (`valid` when absent).
+struct PoolKeys: Codable {
+  var size: Int, stride: Int, padding: Padding
+
+  init(size: Int, stride: Int, padding: Padding) { (self.size, self.stride, self.padding) = (size, stride, padding) }
+
+  private enum Keys: String, CodingKey { case poolSize = "pool_size", strides, padding }
+
+  init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: Keys.self)
+    size = try container.decodePositive(.poolSize)
+    stride = try container.contains(.strides) ? container.decodePositive(.strides) : size
+    padding = try container.decodeIfPresent(Padding.self, forKey: .padding) ?? .valid
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: Keys.self)
+    try container.encode(size, forKey: .poolSize)
+    try container.encode(stride, forKey: .strides)
+    try container.encode(padding, forKey: .padding)
   }
 }
 
