@@ -102,6 +102,10 @@ public struct TrainingRun {
     var architecture = resuming?.model.architecture ?? architecture
     if architecture.imageShape == nil, training.exampleShape.count >= 2 { architecture.imageShape = training.exampleShape }
     guard training.count > 0 else { throw DataError.empty(source: training.source, role: "training", reason: "") }
+    if let vocabulary = architecture.vocabulary {
+      try training.checkTokens(vocabulary: vocabulary)
+      try validation?.checkTokens(vocabulary: vocabulary)
+    }
     try architecture.checkTrainingMemory(batchSize: min(configuration.batchSize, training.count), threads: Parallel.threads,
                                          optimizerSlots: configuration.optimizer.stateSlots)
     var generator = SplitMix64(seed: configuration.seed)

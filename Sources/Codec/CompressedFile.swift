@@ -280,7 +280,7 @@ public struct CompressedFile: Equatable, Sendable {
   }
 }
 
-private func hex(_ value: UInt32) -> String {
+func hex(_ value: UInt32) -> String {
   let digits = String(value, radix: 16)
   return String(repeating: "0", count: 8 - digits.count) + digits
 }
@@ -304,7 +304,7 @@ extension [UInt8] {
 }
 
 /// Reads fields in order, each read checked against the end.
-private struct ByteReader {
+struct ByteReader {
   let bytes: [UInt8]
   var position: Int
   var end: Int

@@ -22,18 +22,26 @@ public struct ReadingOptions: Codable, Equatable, Sendable {
   /// A time series (a CSV file's rows, or an `.npy` array's first dimension, as time steps): the
   /// examples are its sliding windows of this many steps.
   public var window: Int?
-  /// The steps between one window's start and the next (nil: 1).
+  /// The steps between one window's start and the next (nil: 1; for text, the window's length).
   public var windowStride: Int?
+  /// Whether the file is text: its bytes are token ids 0...255, a sequence cut into windows of
+  /// `window` bytes (nil: not text).
+  public var text: Bool?
   /// Whether data without the label column is read without labels (a model's saved label
   /// column, applied to new data), rather than refused. Not saved.
   public var labelColumnIsOptional = false
 
   enum CodingKeys: String, CodingKey {
-    case resize, colour, header, labelColumn = "label_column", labels, scaling, columns, window, windowStride = "window_stride"
+    case resize, colour, header, labelColumn = "label_column", labels, scaling, columns, window, windowStride = "window_stride", text
   }
 
+  /// The length of a text file's windows when none is given.
+  public static let defaultTextWindow = 128
+
   public init(resize: [Int]? = nil, colour: ImageFolder.Colour? = nil, header: Bool? = nil, labelColumn: String? = nil,
-              labels: String? = nil, scaling: FeatureScaling.Kind? = nil, columns: [String]? = nil, window: Int? = nil, windowStride: Int? = nil) {
+              labels: String? = nil, scaling: FeatureScaling.Kind? = nil, columns: [String]? = nil, window: Int? = nil, windowStride: Int? = nil,
+              text: Bool? = nil) {
+    self.text = text
     self.columns = columns
     self.window = window
     self.windowStride = windowStride
@@ -50,7 +58,7 @@ public struct ReadingOptions: Codable, Equatable, Sendable {
 /// PNG images, a CSV file, an `.npy` array or an `.npz` of arrays.
 public struct DataSource: Sendable {
   public enum Kind: String, Sendable {
-    case idx = "IDX folder", images = "PNG folder", csv = "CSV file", npy = "NPY file", npz = "NPZ file"
+    case idx = "IDX folder", images = "PNG folder", csv = "CSV file", npy = "NPY file", npz = "NPZ file", text = "text file"
   }
 
   public let path: String
@@ -65,7 +73,10 @@ public struct DataSource: Sendable {
     self.path = path
     self.options = options
     let lower = path.lowercased()
-    if FileIO.isDirectory(path) {
+    if options.text == true {
+      guard !FileIO.isDirectory(path) else { throw FileError(path, "is a folder; give a text file") }
+      kind = .text
+    } else if FileIO.isDirectory(path) {
       kind = ImageFolder.looksLikeImages(path) ? .images : .idx
     } else if lower.hasSuffix(".csv") || lower.hasSuffix(".tsv") || lower.hasSuffix(".txt") {
       kind = .csv
@@ -78,14 +89,14 @@ public struct DataSource: Sendable {
     } else {
       throw FileError(path, "is not data this tool reads: give a folder of IDX files or PNG images, a .csv, .npy or .npz file")
     }
-    if [.csv, .npy, .npz].contains(kind), !FileIO.exists(path) { throw FileError(path, "no such file") }
+    if [.csv, .npy, .npz, .text].contains(kind), !FileIO.exists(path) { throw FileError(path, "no such file") }
     if options.labels != nil, kind != .npy {
       throw FileError(path, "--labels goes with an .npy array; a \(kind.rawValue) carries its own labels")
     }
     if options.labelColumn != nil, kind != .csv, !options.labelColumnIsOptional { throw FileError(path, "--label-column goes with a CSV file, not a \(kind.rawValue)") }
     if options.columns != nil, kind != .csv { throw FileError(path, "--value-columns goes with a CSV file, not a \(kind.rawValue)") }
     if options.window != nil || options.windowStride != nil {
-      guard kind == .csv || kind == .npy else { throw FileError(path, "--window cuts a time series from a CSV or .npy file, not a \(kind.rawValue)") }
+      guard [.csv, .npy, .text].contains(kind) else { throw FileError(path, "--window cuts a time series from a CSV or .npy file, or a text file, not a \(kind.rawValue)") }
       guard let window = options.window, window > 0, (options.windowStride ?? 1) > 0 else {
         throw FileError(path, "--window-stride goes with --window LENGTH, and both must be positive")
       }
@@ -94,7 +105,7 @@ public struct DataSource: Sendable {
     case .idx: hasSplits = true
     case .images: hasSplits = ImageFolder(path).splitFolders != nil
     case .npz: hasSplits = try Set(NPZ.names(path)).isSuperset(of: ["x_train", "x_test"])
-    case .csv, .npy: hasSplits = false
+    case .csv, .npy, .text: hasSplits = false
     }
   }
 
@@ -109,7 +120,7 @@ public struct DataSource: Sendable {
       case .mapped(let array) where !array.holdsBytes && set.exampleShape.count == 1: return .standard
       default: return .none
       }
-    case .idx, .images: return .none
+    case .idx, .images, .text: return .none
     }
   }
 
@@ -146,7 +157,23 @@ public struct DataSource: Sendable {
       return try windowed(try Self.set(contents, labels: labels, classNames: classNames, source: path))
     case .npz:
       return try loadArchive(split, classNames: classNames)
+    case .text:
+      return try Self.text(FileIO.readBytes(path), source: path, window: options.window ?? ReadingOptions.defaultTextWindow,
+                           stride: options.windowStride)
     }
+  }
+
+  /// A text's bytes as token ids (0...255), cut into windows of `window` bytes, `stride` apart
+  /// (nil: the window's length; a last part shorter than a window is left out).
+  ///
+  /// - Throws: `FileError` naming `source` when it holds no bytes or fewer than one window.
+  public static func text(_ bytes: [UInt8], source: String, window: Int, stride: Int?) throws -> ImageSet {
+    guard !bytes.isEmpty else { throw FileError(source, "holds no characters (an empty text file)") }
+    let series = ImageSet(storage: .floats(bytes.map(Float.init)), exampleShape: [1], source: source)
+    let windows = try series.windows(length: window, stride: stride ?? window, unit: "bytes", of: "text")
+    var set = ImageSet(storage: windows.storage, exampleShape: [window], source: source)
+    set.windowing = windows.windowing
+    return set
   }
 
   /// `set`, a series of time steps, cut into the windows `options` asks for; `set` itself without.

@@ -44,13 +44,13 @@ extension ImageSet {
   ///
   /// - Throws: `FileError` naming the source when the series is shorter than one window or its
   ///   steps are not rows of values.
-  public func windows(length: Int, stride: Int) throws -> ImageSet {
+  public func windows(length: Int, stride: Int, unit: String = "steps", of series: String = "series") throws -> ImageSet {
     precondition(length > 0 && stride > 0, "windows of \(length) steps, stride \(stride)")
     guard exampleShape.count == 1 else {
       throw FileError(source, "holds examples of shape \(exampleShape); --window cuts a series whose rows (or first dimension) are time steps of values")
     }
     guard count >= length else {
-      throw FileError(source, "a window of \(groupedDigits(length)) steps is longer than the series of \(groupedDigits(count)) step\(count == 1 ? "" : "s")")
+      throw FileError(source, "a window of \(groupedDigits(length)) \(unit) is longer than the \(series) of \(groupedDigits(count)) \(count == 1 ? String(unit.dropLast()) : unit)")
     }
     let channels = exampleShape[0], windows = (count - length) / stride + 1
     guard let size = checkedProduct([windows, length, channels]), size <= 1 << 31 else {

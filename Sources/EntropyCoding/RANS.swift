@@ -32,6 +32,15 @@ public struct RANSEncoder: Sendable {
     }
   }
 
+  /// Adds a symbol of its own distribution: its cumulative start and frequency out of
+  /// `SymbolTable.total` (an adaptive model's, which gives a new distribution at every step).
+  ///
+  /// - Precondition: `frequency > 0` and `start + frequency <= SymbolTable.total`.
+  public mutating func encode(start: UInt32, frequency: UInt32) {
+    precondition(frequency > 0 && start + frequency <= SymbolTable.total, "symbol [\(start), +\(frequency)) out of the coder's range")
+    pending.append((start, frequency))
+  }
+
   /// Codes every value added, and returns the stream.
   public func finish() -> [UInt8] {
     var state = Self.lowerBound
@@ -78,6 +87,22 @@ public struct RANSDecoder {
     guard symbol == table.escape else { return table.lowest &+ Int32(symbol) }
     let high = try takeRaw(), low = try takeRaw()
     return Int32(bitPattern: high << 16 | low)
+  }
+
+  /// The next symbol of its own distribution, given as cumulative frequencies: `cumulative[s]`
+  /// is where symbol `s` starts, rising from 0 to `SymbolTable.total` at `cumulative[count]`.
+  ///
+  /// - Throws: `EntropyCodingError.truncated` when the stream runs out.
+  public mutating func decode(cumulative: UnsafeBufferPointer<UInt32>) throws(EntropyCodingError) -> Int {
+    let slot = state & (SymbolTable.total - 1)
+    // The last start at or below the slot: a binary search (frequencies are at least 1).
+    var low = 0, high = cumulative.count - 1
+    while high - low > 1 {
+      let middle = (low + high) / 2
+      if cumulative[middle] <= slot { low = middle } else { high = middle }
+    }
+    try advance(start: cumulative[low], frequency: cumulative[low + 1] - cumulative[low], slot: slot)
+    return low
   }
 
   /// 16 raw bits (a symbol of frequency 1).

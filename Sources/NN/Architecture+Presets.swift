@@ -141,6 +141,15 @@ extension Architecture {
                            .dense(units: features, activation: outputActivation)])
   }
 
+  /// A model of text for lossless compression, over windows of `steps` bytes: an embedding of the
+  /// 256 byte values in `width` dimensions, a GRU of `units` returning every step's state, and a
+  /// dense layer to each step's logits over the 256 bytes (a token model: step t predicts byte t
+  /// from the bytes before it; `vocabulary`).
+  public static func text(steps: Int, width: Int = 32, units: Int = 256) -> Architecture {
+    Architecture(inputShape: [steps], encoder: [.embedding(vocabulary: 256, width: width), .gru(units: units, returnsSequences: true)],
+                 decoder: [.dense(units: 256, activation: .identity)])
+  }
+
   /// The named presets for examples of `exampleShape` (`[28, 28]` or `[784]`): "dense"
   /// (784-64-784, the Keras tutorial's single-layer model), "deep" (784-128-64-128-784), "conv"
   /// (the Keras blog's convolutional model), "conv-transpose" (keras-io's denoising model), and
@@ -148,7 +157,8 @@ extension Architecture {
   /// 784-400-20) and "conv-vae" (keras-io's), whose latent size `latent` overrides, "codec"
   /// (a rate-trained image codec, `codec(height:width:channels:)`) and "conv1d" (keras-io's
   /// time-series model, `timeSeries(length:channels:)`, for windows `[length]` or `[length, channels]`)
-  /// and "lstm" (the LSTM autoencoder of Keras's tutorials, `recurrent(steps:features:)`).
+  /// and "lstm" (the LSTM autoencoder of Keras's tutorials, `recurrent(steps:features:)`), and
+  /// "text" (a token model of bytes, `text(steps:)`).
   /// Dense models flatten images; convolutional ones need images (`[h, w]` or `[h, w, c]`).
   public static func preset(named name: String, exampleShape: [Int], activation: Activation = .relu,
                             outputActivation: Activation = .sigmoid, latent: Int? = nil) throws -> Architecture? {
@@ -186,17 +196,22 @@ extension Architecture {
         throw ArchitectureError.notSequences(model: "lstm (windows of a series; give --window)", exampleShape: exampleShape)
       }
       return recurrent(steps: exampleShape[0], features: exampleShape.count == 2 ? exampleShape[1] : 1, outputActivation: outputActivation)
+    case "text":
+      guard exampleShape.count == 1 else {
+        throw ArchitectureError.notSequences(model: "text (a text file's windows of bytes; give --text, or --model text with a text file)", exampleShape: exampleShape)
+      }
+      return text(steps: exampleShape[0])
     default: return nil
     }
   }
 
   /// The names `preset(named:exampleShape:)` knows.
-  public static let presetNames = ["dense", "deep", "conv", "conv-transpose", "vae", "vae-pytorch", "conv-vae", "codec", "conv1d", "lstm"]
+  public static let presetNames = ["dense", "deep", "conv", "conv-transpose", "vae", "vae-pytorch", "conv-vae", "codec", "conv1d", "lstm", "text"]
 
   /// The batch size each preset's tutorial trains with: 128 for the convolutional, variational,
   /// codec and recurrent ones, else 256.
   public static func tutorialBatchSize(forPreset name: String) -> Int {
-    name.hasPrefix("conv") || name.contains("vae") || name == "codec" || name == "lstm" ? 128 : 256
+    name.hasPrefix("conv") || name.contains("vae") || name == "codec" || name == "lstm" || name == "text" ? 128 : 256
   }
 
   /// `[h, w]` or `[h, w, c]` examples as `[h, w, c]`.

@@ -51,6 +51,12 @@ public struct Architecture: Codable, Equatable, Sendable {
   /// Whether the model is a variational autoencoder.
   public var isVariational: Bool { latent != nil }
 
+  /// For a model of token sequences, the number of distinct tokens: its first layer is an
+  /// embedding of that many. Such a model reads ids `[steps]` and gives logits `[steps,
+  /// vocabulary]`: at step t, the distribution of token t given tokens 0 ..< t (its input is the
+  /// sequence moved one step later, token 0 first; every layer is causal). Nil for other models.
+  public var vocabulary: Int? { (encoder.first?.kind as? Embedding.Kind)?.vocabulary }
+
   /// Whether any layer is dropout (so training steps draw masks).
   public var hasDropout: Bool { (encoder + decoder).contains(where: \.isDropout) }
 
@@ -194,8 +200,14 @@ public struct Architecture: Codable, Equatable, Sendable {
         throw ArchitectureError.latent("the bottleneck's mixtures have \(bottleneck.components) components; give 1 to 16")
       }
     }
+    if let vocabulary { try validateTokenModel(vocabulary: vocabulary) }
     let outputs = try shapes(of: decoder, from: codes.last!, in: "decoder")
-    guard outputs.last! == inputShape else {
+    let expectedOutput = vocabulary.map { inputShape + [$0] } ?? inputShape
+    guard outputs.last! == expectedOutput else {
+      if let vocabulary {
+        throw ArchitectureError.tokens("the decoder outputs shape \(outputs.last!), but a token model's output is each step's logits over its "
+          + "\(vocabulary) tokens, \(expectedOutput); end the decoder with dense \(vocabulary)")
+      }
       let sizes = ([inputShape] + codes + outputs).map { $0.map(String.init).joined(separator: "×") }
       let names = ["input"] + encoder.indices.map { "encoder.\($0)" } + (latent == nil ? [] : ["latent"]) + decoder.indices.map { "decoder.\($0)" }
       let trace = zip(names, sizes).map { "\($0) \($1)" }.joined(separator: ", ")
@@ -204,6 +216,24 @@ public struct Architecture: Codable, Equatable, Sendable {
     let total = try parameterShapes().reduce(0) { $0 + $1.shape.reduce(1, *) }  // each layer's is within the limit
     guard total <= Limits.maximumParameters else { throw ArchitectureError.tooManyParameters(total) }
     return codes.last!
+  }
+
+  /// Checks a token model: ids `[steps]` in, no latent head or bottleneck, one embedding (its
+  /// first layer), every layer causal.
+  private func validateTokenModel(vocabulary: Int) throws {
+    guard inputShape.count == 1 else { throw ArchitectureError.tokens("a token model reads sequences of ids [steps], not \(inputShape)") }
+    guard latent == nil, bottleneck == nil else { throw ArchitectureError.tokens("a token model has no latent head or bottleneck") }
+    for (half, specs) in [("encoder", encoder), ("decoder", decoder)] {
+      for (index, spec) in specs.enumerated() {
+        if spec.kind is Embedding.Kind, half != "encoder" || index != 0 {
+          throw ArchitectureError.tokens("layer \(half).\(index) \(spec): an embedding must be the model's first layer")
+        }
+        guard spec.kind.isCausal else {
+          throw ArchitectureError.tokens("layer \(half).\(index) \(spec) would let a step see later tokens; a token model predicts each "
+            + "token from the ones before it, so its layers are an embedding, then lstm or gru with sequences, dense and dropout")
+        }
+      }
+    }
   }
 
   /// The output shape of each layer in turn, each checked against the limit on one example's values.
@@ -379,6 +409,7 @@ public enum ArchitectureError: Error, Equatable, CustomStringConvertible {
   case imageShape([Int], inputShape: [Int])
   case parameters(String)
   case latent(String)
+  case tokens(String)
 
   public var description: String {
     switch self {
@@ -397,7 +428,7 @@ public enum ArchitectureError: Error, Equatable, CustomStringConvertible {
       "the model has \(groupedDigits(count)) parameters, more than the limit of \(groupedDigits(Limits.maximumParameters))"
     case .imageShape(let image, let input):
       "image shape \(image) does not hold the input's \(checkedProduct(input).map(groupedDigits) ?? "?") values (input shape \(input))"
-    case .parameters(let problem), .latent(let problem): problem
+    case .parameters(let problem), .latent(let problem), .tokens(let problem): problem
     }
   }
 }

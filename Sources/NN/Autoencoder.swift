@@ -61,8 +61,23 @@ public final class Autoencoder: Layer {
 
   /// The code of a batch: the encoder's output, or a variational model's mean.
   func code(of input: Variable) -> Variable {
-    let features = encoder(input)
+    let features = encoder(encoderInput(input))
     return latent.map { $0.mean(features) } ?? features
+  }
+
+  /// What the encoder reads: the input, or a token model's ids one step later with token 0 first,
+  /// so that the output at step t sees tokens 0 ..< t alone (`Architecture.vocabulary`).
+  func encoderInput(_ input: Variable) -> Variable {
+    guard architecture.vocabulary != nil else { return input }
+    let steps = input.shape.last ?? 0
+    return Variable(Tensor(shape: input.shape) { out in
+      input.value.withUnsafeBufferPointer { ids in
+        for row in 0..<(ids.count / max(steps, 1)) {
+          out[row * steps] = 0
+          for step in 1..<max(steps, 1) { out[row * steps + step] = ids[row * steps + step - 1] }
+        }
+      }
+    })
   }
 
   public var namedParameters: [(name: String, parameter: Variable)] {
@@ -114,7 +129,7 @@ extension Autoencoder {
   /// output; a variational model's mean), and `weight_penalty`, on the kernels (each shard adds its
   /// fraction of the batch's one penalty).
   public func terms(input: Variable, target: Tensor, settings: ObjectiveSettings, context: BatchContext) -> [LossTerm] {
-    let features = encoder(input)
+    let features = encoder(encoderInput(input))
     var terms: [LossTerm]
     let code: Variable
     if let latent {

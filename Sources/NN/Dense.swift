@@ -103,6 +103,7 @@ extension Dense {
     }
 
     public var outputActivation: Activation? { activation }
+    public var isCausal: Bool { true }
     public var shortDescription: String { "\(units) \(activation)" }
     public var description: String { "Dense(\(units), \(activation)\(useBias ? "" : ", no bias"))" }
 
@@ -127,5 +128,23 @@ extension LayerSpec {
   /// `Dense(units, activation)` on flat input of shape `[features]`.
   public static func dense(units: Int, activation: Activation, useBias: Bool = true) -> LayerSpec {
     LayerSpec(Dense.Kind(units: units, activation: activation, useBias: useBias))
+  }
+}
+
+extension Dense: SteppingLayer {
+  public func stepSizes(inputWidth: Int) -> (output: Int, state: Int, scratch: Int) { (outputSize, 0, 0) }
+
+  /// `activation(input · weight + bias)` for each stream, in exact arithmetic (leaky relu has no
+  /// exact form: `TokenPredictor` refuses it first).
+  public func step(streams: Int, input: UnsafePointer<Float>, inputWidth: Int, state: UnsafeMutablePointer<Float>,
+                   scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    weight.value.withUnsafeBufferPointer { w in
+      func run(_ bias: UnsafePointer<Float>?) {
+        ExactArithmetic.affine(rows: streams, inputs: inputSize, outputs: outputSize, x: input, xStride: inputWidth, weight: w.baseAddress!,
+                               bias: bias, y: output, yStride: outputSize)
+      }
+      if let bias { bias.value.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+    }
+    ExactArithmetic.activate(activation.exact ?? .identity, count: streams * outputSize, output)
   }
 }

@@ -73,6 +73,7 @@ extension Dropout {
     }
 
     public var isDropout: Bool { true }
+    public var isCausal: Bool { true }
     public var shortDescription: String { "dropout \(rate)" }
     public var description: String { "Dropout(\(rate))" }
 
@@ -98,4 +99,14 @@ extension LayerSpec {
   /// `Dropout(rate)`: in training, zeroes each value with probability `rate` (and scales the rest
   /// by `1 / (1 - rate)`); at inference, passes its input through. Any shape.
   public static func dropout(rate: Float) -> LayerSpec { LayerSpec(Dropout.Kind(rate: rate)) }
+}
+
+extension Dropout: SteppingLayer {
+  public func stepSizes(inputWidth: Int) -> (output: Int, state: Int, scratch: Int) { (inputWidth, 0, 0) }
+
+  /// The input as it is (dropout draws in training only).
+  public func step(streams: Int, input: UnsafePointer<Float>, inputWidth: Int, state: UnsafeMutablePointer<Float>,
+                   scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    output.update(from: input, count: streams * inputWidth)
+  }
 }

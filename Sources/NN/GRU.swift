@@ -84,6 +84,7 @@ public final class GRU: Layer {
     }
 
     public var takesSequences: Bool { true }
+    public var isCausal: Bool { settings.returnsSequences }
     public var outputActivation: Activation? { .tanh }
     public var shortDescription: String { settings.shortDescription("gru") }
     public var description: String { settings.description("GRU") }
@@ -93,4 +94,28 @@ public final class GRU: Layer {
 extension LayerSpec {
   /// `GRU(units)`: the last state, or every step's with `returnsSequences`.
   public static func gru(units: Int, returnsSequences: Bool = false) -> LayerSpec { LayerSpec(GRU.Kind(units: units, returnsSequences: returnsSequences)) }
+}
+
+extension GRU: SteppingLayer {
+  public func stepSizes(inputWidth: Int) -> (output: Int, state: Int, scratch: Int) { (units, units, 6 * units) }
+
+  /// One step for each stream, its state the hidden state: the input and recurrent parts (two
+  /// exact products), then the cell.
+  public func step(streams: Int, input: UnsafePointer<Float>, inputWidth: Int, state: UnsafeMutablePointer<Float>,
+                   scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    let units = units, parts = scratch, recurrentParts = scratch + streams * 3 * units
+    weight.value.withUnsafeBufferPointer { w in
+      recurrentWeight.value.withUnsafeBufferPointer { u in
+        func run(_ bias: UnsafePointer<Float>?) {
+          ExactArithmetic.affine(rows: streams, inputs: inputWidth, outputs: 3 * units, x: input, xStride: inputWidth, weight: w.baseAddress!,
+                                 bias: bias, y: parts, yStride: 3 * units)
+          ExactArithmetic.affine(rows: streams, inputs: units, outputs: 3 * units, x: state, xStride: units, weight: u.baseAddress!,
+                                 bias: bias.map { $0 + 3 * units }, y: recurrentParts, yStride: 3 * units)
+        }
+        if let bias { bias.value.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+      }
+    }
+    ExactArithmetic.gruStep(rows: streams, units: units, inputParts: parts, recurrentParts: recurrentParts, hidden: state)
+    output.update(from: state, count: streams * units)
+  }
 }

@@ -85,6 +85,7 @@ public final class LSTM: Layer {
     }
 
     public var takesSequences: Bool { true }
+    public var isCausal: Bool { settings.returnsSequences }
     public var outputActivation: Activation? { .tanh }
     public var shortDescription: String { settings.shortDescription("lstm") }
     public var description: String { settings.description("LSTM") }
@@ -145,4 +146,33 @@ public struct RecurrentSettings: Codable, Equatable, Sendable {
 extension LayerSpec {
   /// `LSTM(units)`: the last state, or every step's with `returnsSequences`.
   public static func lstm(units: Int, returnsSequences: Bool = false) -> LayerSpec { LayerSpec(LSTM.Kind(units: units, returnsSequences: returnsSequences)) }
+}
+
+extension LSTM: SteppingLayer {
+  /// A stream's state is its hidden state then its cell, `[h, c]`.
+  public func stepSizes(inputWidth: Int) -> (output: Int, state: Int, scratch: Int) { (units, 2 * units, 8 * units) }
+
+  /// One step for each stream: the gates' input and recurrent parts (two exact products, summed in
+  /// that order), then the cell.
+  public func step(streams: Int, input: UnsafePointer<Float>, inputWidth: Int, state: UnsafeMutablePointer<Float>,
+                   scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    let units = units, gates = scratch, recurrentParts = scratch + streams * 4 * units
+    weight.value.withUnsafeBufferPointer { w in
+      func run(_ bias: UnsafePointer<Float>?) {
+        ExactArithmetic.affine(rows: streams, inputs: inputWidth, outputs: 4 * units, x: input, xStride: inputWidth, weight: w.baseAddress!,
+                               bias: bias, y: gates, yStride: 4 * units)
+      }
+      if let bias { bias.value.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+    }
+    recurrentWeight.value.withUnsafeBufferPointer { u in
+      ExactArithmetic.affine(rows: streams, inputs: units, outputs: 4 * units, x: state, xStride: 2 * units, weight: u.baseAddress!,
+                             bias: nil, y: recurrentParts, yStride: 4 * units)
+    }
+    for index in 0..<(streams * 4 * units) { gates[index] = gates[index] + recurrentParts[index] }
+    for stream in 0..<streams {
+      let hidden = state + stream * 2 * units
+      ExactArithmetic.lstmStep(rows: 1, units: units, gates: gates + stream * 4 * units, cell: hidden + units, hidden: hidden)
+      (output + stream * units).update(from: hidden, count: units)
+    }
+  }
 }

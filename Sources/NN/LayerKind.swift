@@ -44,6 +44,10 @@ public protocol LayerKind: Codable, Equatable, Sendable, CustomStringConvertible
   /// Whether it takes any shape and keeps it, drawing at random in training (dropout): skipped
   /// where the model's first layer or its code's activation is looked for.
   var isDropout: Bool { get }
+  /// Whether each step of its output depends on that step of its input and the steps before only
+  /// (dense and dropout at each step, an embedding, a recurrent layer returning sequences): what a
+  /// token model's layers must be, so it predicts each token from the ones before it alone.
+  var isCausal: Bool { get }
   /// The activation applied to its output, where it has one.
   var outputActivation: Activation? { get }
   /// `conv 16 3×3 relu`, for one-line architecture descriptions.
@@ -57,6 +61,7 @@ extension LayerKind {
   public var takesImages: Bool { false }
   public var takesSequences: Bool { false }
   public var isDropout: Bool { false }
+  public var isCausal: Bool { false }
   public var outputActivation: Activation? { nil }
 
   /// The kind a model file's JSON object holds (for `LayerSpec`, which finds it by its type).

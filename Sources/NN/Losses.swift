@@ -67,6 +67,8 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
   case binaryCrossEntropy = "bce"
   case meanSquaredError = "mse"
   case meanAbsoluteError = "mae"
+  /// Softmax cross-entropy of logits against token ids: a token model's (`Architecture.vocabulary`).
+  case categoricalCrossEntropy = "cce"
 
   /// The loss of `predicted` against `expected`; given the `batchSize` of a batch that
   /// `predicted` is a shard of, this shard's share of the batch's loss.
@@ -79,6 +81,8 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
       NN.meanSquaredError(predicted: predicted, expected: expected, reduction: reduction, batchSize: batchSize)
     case .meanAbsoluteError:
       NN.meanAbsoluteError(predicted: predicted, expected: expected, reduction: reduction, batchSize: batchSize)
+    case .categoricalCrossEntropy:
+      predicted.softmaxCrossEntropySum(logitsAgainst: expected, scale: 1 / reduction.divisor(for: expected.shape, batchSize: batchSize))
     }
   }
 
@@ -88,6 +92,7 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
     case .binaryCrossEntropy: "binary cross-entropy"
     case .meanSquaredError: "mean squared error"
     case .meanAbsoluteError: "mean absolute error"
+    case .categoricalCrossEntropy: "categorical cross-entropy"
     }
   }
 
@@ -102,6 +107,7 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
     case .binaryCrossEntropy: return "nats/\(per)"
     case .meanSquaredError: return "scaled units²/\(per)"
     case .meanAbsoluteError: return "scaled units/\(per)"
+    case .categoricalCrossEntropy: return unit(reduction)
     }
   }
 
@@ -110,6 +116,7 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
     case .binaryCrossEntropy: "nats/\(reduction.per)"
     case .meanSquaredError: "intensity²/\(reduction.per)"
     case .meanAbsoluteError: "intensity/\(reduction.per)"
+    case .categoricalCrossEntropy: reduction == .mean ? "nats/token" : "nats/sequence"
     }
   }
 }

@@ -151,6 +151,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
   case badOrder(source: String, count: Int)
   /// Training data other than a checkpoint's (`ImageSet.fingerprint`s: count and hash).
   case changed(source: String, saved: String, now: String)
+  /// A value that is not a token id a token model's embedding holds.
+  case badToken(source: String, example: Int, value: Float, vocabulary: Int)
 
   public var description: String {
     switch self {
@@ -165,6 +167,21 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
       "\(source): the training data is not the checkpoint's (\(groupedDigits(Int(saved.prefix { $0 != ":" }) ?? 0)) examples hashing to "
         + "\(saved.drop { $0 != ":" }.dropFirst()), now \(groupedDigits(Int(now.prefix { $0 != ":" }) ?? 0)) hashing to \(now.drop { $0 != ":" }.dropFirst())); "
         + "resume with the data and --limit/--validation-split it started with"
+    case .badToken(let source, let example, let value, let vocabulary):
+      "\(source): example \(example + 1) holds \(value.spelledOut), which is not a token id of the model's embedding (whole numbers 0 to \(vocabulary - 1))"
+        + " (give a text file with --text, or ids below \(vocabulary))"
+    }
+  }
+}
+
+extension ImageSet {
+  /// Throws `DataError.badToken` for the first value that is not a whole number in
+  /// `0 ..< vocabulary`: a token model's embedding has no row for it.
+  public func checkTokens(vocabulary: Int) throws {
+    for index in 0..<count {
+      if let bad = unscaledExample(index).first(where: { !($0 >= 0 && $0 < Float(vocabulary) && $0 == $0.rounded(.down)) }) {
+        throw DataError.badToken(source: source, example: index, value: bad, vocabulary: vocabulary)
+      }
     }
   }
 }

@@ -4,7 +4,7 @@ import Foundation
 
 struct Compress: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Compress images into an .aec file through a model's codes (quantized, entropy-coded).",
+    abstract: "Compress images into an .aec file through a model's codes (quantized, entropy-coded), or a text file with a text model.",
     discussion: """
       A fully convolutional model (the codec preset) takes images of any size, padded by repeating their edges \
       to a multiple of its strides; the file records the original size. Each image's code is quantized per channel (--bits levels between the channel's least and greatest value, or \
@@ -12,10 +12,15 @@ struct Compress: ParsableCommand {
       `autoencoder decompress` with the same model writes the images back. --report decodes the file again and \
       prints the rate (bits per pixel, whole file and payload), PSNR, SSIM (and MS-SSIM for images of 176 pixels a side or \
       more) and speed.
+
+      With a text model (--model text), the input is one file of any bytes: each byte is coded with rANS under the \
+      model's prediction from the bytes before it, losslessly; --report decodes it again and prints bits per \
+      character and the encode and decode speed.
       """)
 
   @Argument(help: "The model file.") var model: String
-  @Argument(help: ArgumentHelp("PNG files, or one PNG folder, IDX folder or IDX images file.", valueName: "input")) var inputs: [String]
+  @Argument(help: ArgumentHelp("PNG files, or one PNG folder, IDX folder or IDX images file; or, for a text model, one text file.", valueName: "input"))
+  var inputs: [String]
   @Option(help: "Which split of an IDX folder or a PNG folder with train and test subfolders.") var split: SplitOption = .test
   @Option(help: ArgumentHelp("Compress the first N images only.", valueName: "n")) var limit: Int?
   @Option(help: ArgumentHelp("Quantize each code value to 2^bits levels between its channel's least and greatest value (1 to 16; default 8).", valueName: "bits"))
@@ -45,6 +50,7 @@ struct Compress: ParsableCommand {
   func run() throws {
     try threads.prepare()
     let file = try ModelFile.read(model)
+    if file.model.architecture.vocabulary != nil { return try compressText(file) }
     var names: [String]?
     var set: ImageSet
     if pngInputs {
@@ -92,5 +98,72 @@ struct Compress: ParsableCommand {
                  measured.multiscaleSSIM.map { String(format: " · MS-SSIM %.4f", $0) } ?? "",
                  grouped(Int(measured.encodeImagesPerSecond.rounded())), grouped(Int(measured.decodeImagesPerSecond.rounded()))))
     }
+  }
+
+  /// Compresses one text file with a text model.
+  func compressText(_ file: ModelFile) throws {
+    guard inputs.count == 1, !FileIO.isDirectory(inputs[0]) else {
+      throw ValidationError("\(model) is a text model: give one text file to compress")
+    }
+    if bits != nil || step != nil { throw ValidationError("\(bits != nil ? "--bits" : "--step"): \(model) is a text model; it codes bytes, not quantized codes") }
+    if limit != nil { throw ValidationError("--limit applies to images; \(model) is a text model") }
+    let text = try FileIO.readBytes(inputs[0])
+    let codec = try TextCodec(model: file.model, name: (model as NSString).lastPathComponent)
+    let start = Date()
+    let compressed = try codec.compress(text, source: inputs[0])
+    let encodeSeconds = Date().timeIntervalSince(start)
+    let bytes = compressed.encoded()
+    try FileIO.writeAtomically(Data(bytes), to: output)
+    let bitsPerCharacter = Double(bytes.count * 8) / Double(text.count)
+    if !json {
+      say("Wrote \(output): \(grouped(text.count)) bytes of \(inputs[0]) in \(grouped(bytes.count)) bytes, "
+        + String(format: "%.3f bits per character (%.2f%% of the text), %d segment%@", bitsPerCharacter, 100 * Double(bytes.count) / Double(text.count),
+                 compressed.streams.count, compressed.streams.count == 1 ? "" : "s coded side by side"))
+    }
+    guard report else { return }
+    let decodeStart = Date()
+    let decoded = try codec.decompress(try CompressedText.decode(bytes), path: output)
+    let decodeSeconds = Date().timeIntervalSince(decodeStart)
+    guard decoded == text else { throw ValidationError("\(output) does not decode to \(inputs[0]); please report this") }
+    let measured = TextCompressionReport(bytes: text.count, compressedBytes: bytes.count, payloadBytes: compressed.streams.reduce(0) { $0 + $1.count },
+                                         encodeSeconds: encodeSeconds, decodeSeconds: decodeSeconds)
+    if json {
+      try printJSON(measured)
+    } else {
+      say(String(format: "bits per character %.4f (payload %.4f) · encode %.1f KB/s · decode %.1f KB/s · round trip byte-exact",
+                 measured.bitsPerCharacter, measured.payloadBitsPerCharacter, measured.encodeKilobytesPerSecond, measured.decodeKilobytesPerSecond))
+    }
+  }
+}
+
+/// What `compress --report` measures for a text.
+struct TextCompressionReport: Encodable {
+  var bytes: Int
+  var compressedBytes: Int
+  var payloadBytes: Int
+  var encodeSeconds: Double
+  var decodeSeconds: Double
+  var bitsPerCharacter: Double { Double(compressedBytes * 8) / Double(bytes) }
+  var payloadBitsPerCharacter: Double { Double(payloadBytes * 8) / Double(bytes) }
+  var encodeKilobytesPerSecond: Double { Double(bytes) / 1000 / max(encodeSeconds, 1e-9) }
+  var decodeKilobytesPerSecond: Double { Double(bytes) / 1000 / max(decodeSeconds, 1e-9) }
+
+  enum CodingKeys: String, CodingKey {
+    case bytes, compressedBytes = "compressed_bytes", payloadBytes = "payload_bytes", bitsPerCharacter = "bits_per_character"
+    case payloadBitsPerCharacter = "payload_bits_per_character", encodeSeconds = "encode_seconds", decodeSeconds = "decode_seconds"
+    case encodeKilobytesPerSecond = "encode_kb_per_s", decodeKilobytesPerSecond = "decode_kb_per_s"
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(bytes, forKey: .bytes)
+    try container.encode(compressedBytes, forKey: .compressedBytes)
+    try container.encode(payloadBytes, forKey: .payloadBytes)
+    try container.encode(bitsPerCharacter, forKey: .bitsPerCharacter)
+    try container.encode(payloadBitsPerCharacter, forKey: .payloadBitsPerCharacter)
+    try container.encode(encodeSeconds, forKey: .encodeSeconds)
+    try container.encode(decodeSeconds, forKey: .decodeSeconds)
+    try container.encode(encodeKilobytesPerSecond, forKey: .encodeKilobytesPerSecond)
+    try container.encode(decodeKilobytesPerSecond, forKey: .decodeKilobytesPerSecond)
   }
 }

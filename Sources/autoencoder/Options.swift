@@ -20,12 +20,13 @@ struct DataOptions: ParsableArguments {
   @Option(help: ArgumentHelp("A time series (a CSV file's rows, an .npy array's first dimension, as time steps): train on and score its sliding windows of this many steps (standardized per channel with the training series' statistics).",
                              valueName: "steps"))
   var window: Int?
-  @Option(help: ArgumentHelp("With --window: the steps from one window's start to the next (default 1).", valueName: "steps")) var windowStride: Int?
+  @Option(help: ArgumentHelp("With --window: the steps from one window's start to the next (default 1; for text, the window's length).", valueName: "steps")) var windowStride: Int?
+  @Flag(help: ArgumentHelp("Read --data as text: its bytes are the tokens of a token model (--model text), cut into windows of --window bytes (default \(ReadingOptions.defaultTextWindow)).")) var text = false
 
   /// The reading options given.
   var reading: ReadingOptions {
     ReadingOptions(resize: resize.map { [$0.width, $0.height] }, colour: color, header: header, labelColumn: labelColumn, labels: labels,
-                   columns: valueColumns?.names, window: window, windowStride: windowStride)
+                   columns: valueColumns?.names, window: window, windowStride: windowStride, text: text ? true : nil)
   }
 
   /// The data source, read as `model`'s training read its data where no option says otherwise.

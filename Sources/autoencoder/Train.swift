@@ -8,11 +8,11 @@ struct Train: ParsableCommand {
     discussion: "With no options: Keras's tutorial model (784-64-784, relu/sigmoid), Adam, binary cross-entropy, 50 epochs of batch 256 on Fashion-MNIST.")
 
   enum Preset: String, ExpressibleByArgument, CaseIterable {
-    case dense, deep, conv, convTranspose = "conv-transpose", vae, vaePyTorch = "vae-pytorch", convVAE = "conv-vae", codec, conv1d, lstm
+    case dense, deep, conv, convTranspose = "conv-transpose", vae, vaePyTorch = "vae-pytorch", convVAE = "conv-vae", codec, conv1d, lstm, text
   }
 
   @Option(help: ArgumentHelp(
-    "A preset: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's convolutional model, 4x4x8 code), conv-transpose (keras-io's denoising model), or the variational vae (the Keras blog's, 784-512-2), vae-pytorch (PyTorch's example, 784-400-20) and conv-vae (keras-io's), or codec (a rate-trained image codec: convolutions, a quantized 7x7x16 code and its learned density; trained on mse + λ·rate), or conv1d (keras-io's time-series model: 1-D convolutions over --window steps), or lstm (the LSTM autoencoder of Keras's tutorials: an LSTM of 64 to its last state, repeated, an LSTM of 64 back and a dense layer at each step). The input size follows the data."))
+    "A preset: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's convolutional model, 4x4x8 code), conv-transpose (keras-io's denoising model), or the variational vae (the Keras blog's, 784-512-2), vae-pytorch (PyTorch's example, 784-400-20) and conv-vae (keras-io's), or codec (a rate-trained image codec: convolutions, a quantized 7x7x16 code and its learned density; trained on mse + λ·rate), or conv1d (keras-io's time-series model: 1-D convolutions over --window steps), or lstm (the LSTM autoencoder of Keras's tutorials: an LSTM of 64 to its last state, repeated, an LSTM of 64 back and a dense layer at each step), or text (a model of text for lossless compression: a byte embedding of 32, a GRU of 256 over every step and a dense layer to the next byte's 256 logits, trained on a text file's windows of --window bytes, default 128, with categorical cross-entropy). The input size follows the data."))
   var model: Preset?
   @Option(help: ArgumentHelp("The latent size of a variational model (vae: 2, vae-pytorch: 20, conv-vae: 2); with --hidden, makes the dense model variational.",
                              valueName: "n"))
@@ -198,13 +198,19 @@ struct Train: ParsableCommand {
       threads: Parallel.threads, noise: noise)
     var reading = data.reading
     reading.scaling = scaling
+    if model == .text { reading.text = true }
+    if reading.text == true {
+      // A text's windows do not overlap unless asked to.
+      reading.window = reading.window ?? ReadingOptions.defaultTextWindow
+      reading.windowStride = reading.windowStride ?? reading.window
+    }
     if reading != ReadingOptions() { configuration.reading = reading }
-    let source = try data.source()
+    let source = try DataSource(data.data, options: reading)
     if let model, [.conv1d, .lstm].contains(model), [.idx, .images].contains(source.kind) {
       throw ValidationError("--model \(model.rawValue) takes a time series' windows (a CSV or .npy series with --window STEPS), not the images of \(source.path)")
     }
     if validationSplit == nil, !source.hasSplits { configuration.validation = "none" }
-    if let validationSplit, !source.hasSplits, data.window == nil {
+    if let validationSplit, !source.hasSplits, reading.window == nil {
       configuration.validation = "a seeded random \(Int((validationSplit * 100).rounded()))% of the examples"
     }
     let (sparsity, weights, schedule) = try regularization()
@@ -222,6 +228,15 @@ struct Train: ParsableCommand {
     configuration.loss = loss ?? (sets.training.scaling == nil ? .binaryCrossEntropy : .meanSquaredError)
     let architecture = try choice.architecture(exampleShape: sets.training.exampleShape, activation: activation ?? .relu,
                                                outputActivation: outputActivation ?? (standardized ? .identity : .sigmoid), latent: latent)
+    if architecture.vocabulary != nil {
+      // A token model's outputs are logits over its tokens.
+      if let loss, loss != .categoricalCrossEntropy {
+        throw ValidationError("--loss \(loss.rawValue): a token model (its first layer an embedding) is trained on categorical cross-entropy (cce)")
+      }
+      configuration.loss = .categoricalCrossEntropy
+    } else if configuration.loss == .categoricalCrossEntropy {
+      throw ValidationError("--loss cce: categorical cross-entropy is a token model's loss (--model text, or an embedding first in a spec)")
+    }
     if architecture.isVariational {
       // The evidence lower bound sums the reconstruction over each image's pixels.
       guard reduction != .mean else {

@@ -306,6 +306,32 @@ void aek_upsample_nearest(size_t count, size_t height, size_t width, size_t chan
 void aek_upsample_nearest_backward(size_t count, size_t height, size_t width, size_t channels,
                                    size_t factor_h, size_t factor_w, const float *dy, float *dx);
 
+// MARK: - Exact kernels (exact.c): the same bits on every machine
+
+/// Activations the exact kernels apply.
+enum { AEK_EXACT_IDENTITY = 0, AEK_EXACT_RELU = 1, AEK_EXACT_SIGMOID = 2, AEK_EXACT_TANH = 3 };
+/// y[r, j] = bias[j] + Σ_k x[r, k]·w[k, j] for `rows` rows (x row r at x + r·x_stride, y's at
+/// y + r·y_stride; w is [inputs, outputs]; bias may be NULL): each sum from 0 in k order, every
+/// multiply and add rounded on its own, so the result does not depend on the machine.
+void aek_exact_affine(size_t rows, size_t inputs, size_t outputs, const float *x, size_t x_stride, const float *w,
+                      const float *bias, float *y, size_t y_stride);
+/// e^x by a fixed polynomial (within a few ulp; x clamped to [-87, 88] first).
+float aek_exact_exp(float x);
+float aek_exact_sigmoid(float x);
+float aek_exact_tanh(float x);
+/// x = activation(x) in place (AEK_EXACT_*).
+void aek_exact_activate(int activation, size_t n, float *x);
+/// Keras's GRU step (z, r, candidate; reset after) for `rows` streams: `a` the input parts
+/// (x·W + input bias) and `m` the recurrent parts (h·U + recurrent bias), each [rows, 3·units];
+/// h [rows, units] is updated in place.
+void aek_exact_gru_step(size_t rows, size_t units, const float *a, const float *m, float *h);
+/// Keras's LSTM step (i, f, c, o) for `rows` streams: `gates` [rows, 4·units] (x·W + h·U + b);
+/// c and h [rows, units] updated in place.
+void aek_exact_lstm_step(size_t rows, size_t units, const float *gates, float *c, float *h);
+/// The softmax of `symbols` logits as integer frequencies for an entropy coder: each at least 1,
+/// summing to `total`. Returns 0, or -1 when a logit is NaN or infinite (or symbols > total).
+int aek_exact_frequencies(size_t symbols, const float *logits, uint32_t total, uint32_t *frequencies);
+
 #ifdef __cplusplus
 }
 #endif
