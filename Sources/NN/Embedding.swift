@@ -65,7 +65,6 @@ public final class Embedding: Layer {
       return Embedding(vocabulary: vocabulary, width: width, using: &generator)
     }
 
-    public var takesSequences: Bool { true }
     public var isCausal: Bool { true }
     public var shortDescription: String { "embedding \(vocabulary)→\(width)" }
     public var description: String { "Embedding(\(vocabulary), \(width))" }

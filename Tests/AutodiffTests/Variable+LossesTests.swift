@@ -24,3 +24,24 @@ import Testing
     #expect(logits.gradient == Tensor([-1, 1]))
   }
 }
+
+@Suite struct SoftmaxCrossEntropyTests {
+  @Test func valueIsTheNegativeLogSoftmaxOfEachLabel() {
+    let logits = Variable(Tensor(shape: [2, 3], scalars: [1, 2, 3, 0, 0, 0]))
+    let loss = logits.softmaxCrossEntropySum(logitsAgainst: Tensor([2, 0]), scale: 0.5)
+    let first = -log(exp(3.0) / (exp(1.0) + exp(2.0) + exp(3.0))), second = log(3.0)
+    #expect(abs(Double(loss.value.scalar) - 0.5 * (first + second)) < 1e-6)
+  }
+
+  @Test func largeLogitsStayFinite() {
+    let loss = Variable(Tensor(shape: [1, 2], scalars: [1000, -1000])).softmaxCrossEntropySum(logitsAgainst: Tensor([1]), scale: 1)
+    #expect(abs(loss.value.scalar - 2000) < 1e-3)
+  }
+
+  @Test func gradientMatchesFiniteDifferences() {
+    let labels = Tensor(shape: [2, 3], scalars: [0, 4, 2, 1, 1, 3])
+    expectGradientsMatchFiniteDifferences(at: [randomTensor([2, 3, 5], in: -2..<2, seed: 6)]) {
+      $0[0].softmaxCrossEntropySum(logitsAgainst: labels, scale: 0.25)
+    }
+  }
+}

@@ -124,3 +124,55 @@ struct RANSTests {
     #expect(throws: EntropyCodingError.truncated) { try RANSDecoder([0, 0x80, 0]) }
   }
 }
+
+struct RANSAdaptiveTests {
+  /// Cumulative frequencies from frequencies (each at least 1, summing to the total).
+  func cumulative(_ frequencies: [UInt32]) -> [UInt32] {
+    var sums: [UInt32] = [0]
+    for frequency in frequencies { sums.append(sums.last! + frequency) }
+    return sums
+  }
+
+  @Test func symbolsOfTheirOwnDistributionsRoundTrip() throws {
+    // Each symbol under a distribution of its own: random ones, and adversarial ones where the
+    // coded symbol has frequency 1 (the most bytes a symbol moves out) or all but 255 of the total.
+    var generator = SystemRandomNumberGenerator()
+    var distributions: [[UInt32]] = [], symbols: [Int] = []
+    for index in 0..<5000 {
+      var frequencies = [UInt32](repeating: 1, count: 256)
+      switch index % 3 {
+      case 0:
+        frequencies = (0..<256).map { _ in UInt32.random(in: 1...512, using: &generator) }
+        let excess = Int(frequencies.reduce(0, +)) - Int(SymbolTable.total)
+        if excess > 0 {  // scale down, then give the rest to symbol 0
+          frequencies = frequencies.map { max(1, $0 / 2) }
+        }
+        frequencies[0] += SymbolTable.total - frequencies.reduce(0, +)
+        symbols.append(Int.random(in: 0..<256, using: &generator))
+      case 1:
+        frequencies[7] = SymbolTable.total - 255
+        symbols.append(index % 2 == 0 ? 7 : 200)  // the likeliest, or one of frequency 1
+      default:
+        frequencies[255] = SymbolTable.total - 255
+        symbols.append(0)  // frequency 1 at the start of the range
+      }
+      #expect(frequencies.reduce(0, +) == SymbolTable.total)
+      distributions.append(frequencies)
+    }
+    var encoder = RANSEncoder()
+    for (symbol, frequencies) in zip(symbols, distributions) {
+      let sums = cumulative(frequencies)
+      encoder.encode(start: sums[symbol], frequency: frequencies[symbol])
+    }
+    let bytes = encoder.finish()
+    var decoder = try RANSDecoder(bytes)
+    for (symbol, frequencies) in zip(symbols, distributions) {
+      let sums = cumulative(frequencies)
+      #expect(try sums.withUnsafeBufferPointer { try decoder.decode(cumulative: $0) } == symbol)
+    }
+    try decoder.finish()
+    // The cost is about Σ -log₂ p: within a few bytes of the information content.
+    let information = zip(symbols, distributions).reduce(0.0) { $0 - log2(Double($1.1[$1.0]) / Double(SymbolTable.total)) }
+    #expect(abs(Double(bytes.count * 8) - information) < 64)
+  }
+}

@@ -249,3 +249,29 @@ import Testing
     #expect(problem(Architecture.variational(inputSize: 8, hiddenSizes: [4], latent: 3)) == "valid")
   }
 }
+
+@Suite struct TokenArchitectureTests {
+  @Test func textPresetIsATokenModel() throws {
+    let text = try #require(try Architecture.preset(named: "text", exampleShape: [64]))
+    #expect(text.vocabulary == 256)
+    #expect(text.description == "64 → embedding 256→32 → gru 256 sequences → 256 identity")
+    #expect(throws: ArchitectureError.self) { try Architecture.preset(named: "text", exampleShape: [28, 28]) }
+    #expect(try Architecture.preset(named: "dense", exampleShape: [64])?.vocabulary == nil)
+  }
+
+  @Test func tokenModelsMustBeCausalAndEndInLogits() {
+    func error(_ spec: String) -> String {
+      do {
+        _ = try Architecture(spec: spec, exampleShape: [16])
+        return "no error"
+      } catch {
+        return "\(error)"
+      }
+    }
+    #expect(error("embedding 20 4, conv1d 8 3 same | dense 20").contains("would let a step see later tokens"))
+    #expect(error("embedding 20 4, lstm 8 | repeat 16, dense 20").contains("would let a step see later tokens"))
+    #expect(error("embedding 20 4, gru 8 sequences | dense 16").contains("end the decoder with dense 20"))
+    #expect(error("embedding 20 4, gru 8 sequences | embedding 20 4, dense 20").contains("must be the model's first layer"))
+    #expect(error("embedding 20 4, gru 8 sequences | dense 20") == "no error")
+  }
+}
