@@ -209,9 +209,10 @@ extension Architecture {
   public static let presetNames = ["dense", "deep", "conv", "conv-transpose", "vae", "vae-pytorch", "conv-vae", "codec", "conv1d", "lstm", "text"]
 
   /// The batch size each preset's tutorial trains with: 128 for the convolutional, variational,
-  /// codec and recurrent ones, else 256.
+  /// codec and recurrent ones, 32 for text (more steps per pass over a corpus of a few MB), else 256.
   public static func tutorialBatchSize(forPreset name: String) -> Int {
-    name.hasPrefix("conv") || name.contains("vae") || name == "codec" || name == "lstm" || name == "text" ? 128 : 256
+    if name == "text" { return 32 }
+    return name.hasPrefix("conv") || name.contains("vae") || name == "codec" || name == "lstm" ? 128 : 256
   }
 
   /// `[h, w]` or `[h, w, c]` examples as `[h, w, c]`.

@@ -109,4 +109,23 @@ import Testing
   @Test func windowsAreForSeriesFiles() throws {
     #expect(throws: FileError.self) { try DataSource(IDXFolder.fashionMNIST, options: ReadingOptions(window: 4)) }
   }
+
+  @Test func textFilesAreWindowsOfByteIds() throws {
+    let work = try TemporaryDirectory()
+    let path = try work.write(Array("abcdefghij".utf8) + [0, 255], to: "t.txt")
+    let source = try DataSource(path, options: ReadingOptions(window: 4, text: true))
+    #expect(source.kind == .text && !source.hasSplits)
+    let set = try source.load()
+    // Windows of 4 bytes, 4 apart (the default stride for text); the last 0 bytes left over.
+    #expect(set.count == 3 && set.exampleShape == [4] && set.windowing?.stride == 4)
+    #expect(set.unscaledExample(0) == [97, 98, 99, 100] && set.unscaledExample(2) == [105, 106, 0, 255])
+    #expect(source.defaultScaling(for: set) == .none)
+    let overlapping = try DataSource(path, options: ReadingOptions(window: 4, windowStride: 2, text: true)).load()
+    #expect(overlapping.count == 5 && overlapping.unscaledExample(1) == [99, 100, 101, 102])
+    // Without a window, windows of the default length: this text is too short for one.
+    #expect(throws: FileError.self) { try DataSource(path, options: ReadingOptions(text: true)).load() }
+    let empty = try work.write([], to: "empty.txt")
+    #expect(throws: FileError(empty, "holds no characters (an empty text file)")) { try DataSource(empty, options: ReadingOptions(text: true)).load() }
+    #expect(throws: FileError.self) { try DataSource(work.path, options: ReadingOptions(text: true)) }
+  }
 }
