@@ -23,6 +23,8 @@ extension ModelFile {
     options.colour = given.colour ?? saved.colour
     options.header = given.header ?? saved.header
     options.columns = given.columns ?? saved.columns
+    // A text model reads text, whatever the file is named.
+    options.text = given.text ?? saved.text
     // A series is cut into windows of the model's length; the stride as given, else as in training.
     options.window = given.window ?? saved.window
     options.windowStride = given.windowStride ?? (given.window == nil ? saved.windowStride : nil)

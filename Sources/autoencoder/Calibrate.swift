@@ -28,6 +28,7 @@ struct Calibrate: ParsableCommand {
   func run() throws {
     try threads.prepare()
     var file = try ModelFile.read(model)
+    try refuseTextModel(file, model, command: "calibrate")
     var set = try data.examples(for: file, split: split)
     if let training = file.training, training.classes != nil || training.excludedClasses != nil, set.labels != nil {
       set = set.filtered(byLabel: training.includes(label:))

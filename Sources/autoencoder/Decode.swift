@@ -22,6 +22,7 @@ struct Decode: ParsableCommand {
   func run() throws {
     try threads.prepare()
     let file = try ModelFile.read(model)
+    try refuseTextModel(file, model, command: "decode")
     let codeShape = try file.model.architecture.codeShape()
     let width = codeShape.reduce(1, *)
     var values: [Float], rows: Int

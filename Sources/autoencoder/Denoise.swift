@@ -49,6 +49,7 @@ struct Denoise: ParsableCommand {
   func run() throws {
     try threads.prepare()
     let file = try ModelFile.read(model)
+    try refuseTextModel(file, model, command: "denoise")
     let set = pngInputs ? try ImageInput.pngs(inputs) : try ImageInput.idx(inputs[0], split: split.split)
     let denoiser = Denoiser(model: file.model, noise: noise, seed: seed)
     let (noisy, denoised) = try denoiser.run(on: set)

@@ -26,16 +26,18 @@ struct Evaluate: ParsableCommand {
   struct Report: Encodable {
     var model: String, data: String, split: String
     var loss: Float, lossUnit: String, lossName: String, reduction: String
-    var mse: Float, psnr: Float, ssim: Float?, noise: String?, noisyPSNR: Float?, noisySSIM: Float?, examples: Int
+    var mse: Float?, psnr: Float?, ssim: Float?, noise: String?, noisyPSNR: Float?, noisySSIM: Float?, examples: Int
     // A variational model's.
     var reconstruction: Float?, kl: Float?, beta: Float?, negativeELBO: Float?, negativeELBOBitsPerDimension: Double?
     var likelihood: LikelihoodEstimate?
     // A codec's: its density's estimate of the rounded codes' bits per pixel, and its λ.
     var rate: Float?, lambda: Float?
+    // A token model's cross-entropy in bits per token (per character of a text).
+    var bitsPerToken: Double?
     enum CodingKeys: String, CodingKey {
       case model, data, split, loss, lossUnit = "loss_unit", lossName = "loss_name", reduction, mse, psnr = "psnr_db", ssim, noise
       case noisyPSNR = "noisy_psnr_db", noisySSIM = "noisy_ssim", examples, reconstruction, kl, beta, negativeELBO = "negative_elbo"
-      case negativeELBOBitsPerDimension = "negative_elbo_bits_per_dim", rate = "rate_bits_per_pixel", lambda
+      case negativeELBOBitsPerDimension = "negative_elbo_bits_per_dim", rate = "rate_bits_per_pixel", lambda, bitsPerToken = "bits_per_token"
     }
     func encode(to encoder: any Encoder) throws {
       var container = encoder.container(keyedBy: CodingKeys.self)
@@ -46,8 +48,9 @@ struct Evaluate: ParsableCommand {
       try container.encode(lossUnit, forKey: .lossUnit)
       try container.encode(lossName, forKey: .lossName)
       try container.encode(reduction, forKey: .reduction)
-      try container.encode(mse, forKey: .mse)
-      try container.encode(psnr, forKey: .psnr)
+      try container.encodeIfPresent(mse, forKey: .mse)
+      try container.encodeIfPresent(psnr, forKey: .psnr)
+      try container.encodeIfPresent(bitsPerToken, forKey: .bitsPerToken)
       try container.encodeIfPresent(ssim, forKey: .ssim)
       try container.encodeIfPresent(noise, forKey: .noise)
       try container.encodeIfPresent(noisyPSNR, forKey: .noisyPSNR)
@@ -83,14 +86,25 @@ struct Evaluate: ParsableCommand {
       ? try evaluator.negativeLogLikelihood(on: set, samples: importanceSamples) : nil
     let bitsPerDimension = { (nats: Float) in Double(nats) / (Double(set.exampleSize) * log(2.0)) }
     let rate = file.model.bottleneck == nil ? nil : try evaluator.terms(on: set, batchSize: batchSize)["rate"]
-    let report = Report(model: model, data: data.data, split: split.rawValue, loss: metrics.loss, lossUnit: evaluator.loss.unit(evaluator.reduction, scaled: file.data?.scaling != nil),
+    var report = Report(model: model, data: data.data, split: split.rawValue, loss: metrics.loss, lossUnit: evaluator.loss.unit(evaluator.reduction, scaled: file.data?.scaling != nil),
                         lossName: evaluator.loss.name, reduction: evaluator.reduction.rawValue, mse: metrics.meanSquaredError, psnr: metrics.psnr,
                         ssim: metrics.ssim, noise: evaluator.noise?.description, noisyPSNR: metrics.noisyPSNR,
                         noisySSIM: metrics.noisySSIM, examples: metrics.examples, reconstruction: metrics.terms?["reconstruction"],
                         kl: metrics.terms?["kl"], beta: variational ? evaluator.beta : nil, negativeELBO: metrics.negativeELBO,
                         negativeELBOBitsPerDimension: metrics.negativeELBO.map(bitsPerDimension), likelihood: likelihood,
                         rate: rate, lambda: rate == nil ? nil : evaluator.rateWeight)
+    let tokens = file.model.architecture.vocabulary != nil
+    if tokens {
+      // Logits are not images: no MSE or PSNR, and the loss in bits too.
+      (report.mse, report.psnr, report.ssim) = (nil, nil, nil)
+      report.bitsPerToken = Double(metrics.loss) / log(2.0)
+    }
     if json { return try printJSON(report) }
+    if tokens {
+      say("\(evaluator.loss.name) \(String(format: "%.4f", metrics.loss)) \(report.lossUnit) (\(String(format: "%.4f", report.bitsPerToken!)) bits per "
+        + "token) on \(grouped(metrics.examples)) windows of \(data.data), each predicted from its own start")
+      return
+    }
     let source = "\(grouped(metrics.examples)) \(split.rawValue) images of \(data.data)"
     let ssim = metrics.ssim.map { ", SSIM \(String(format: "%.4f", $0))" } ?? ""
     if variational, let elbo = metrics.negativeELBO, let terms = metrics.terms {

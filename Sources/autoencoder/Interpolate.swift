@@ -30,6 +30,7 @@ struct Interpolate: ParsableCommand {
   func run() throws {
     try threads.prepare()
     let file = try ModelFile.read(model)
+    try refuseTextModel(file, model, command: "interpolate")
     let set = try data.examples(for: file, split: split)
     for (option, index) in [("--from", start), ("--to", end)] where index >= set.count {
       throw ValidationError("\(option) \(index): the \(split.rawValue) split of \(data.data) has \(grouped(set.count)) images (0 to \(grouped(set.count - 1)))")

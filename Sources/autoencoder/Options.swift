@@ -261,3 +261,11 @@ struct CalibrationOptions: ParsableArguments {
     if let problem = givenRule?.problem { throw ValidationError(problem) }
   }
 }
+
+/// Throws for a token model given to `command`, which works on reconstructions: a text model
+/// predicts each byte from the ones before it and reconstructs nothing.
+func refuseTextModel(_ file: ModelFile, _ path: String, command: String) throws {
+  guard file.model.architecture.vocabulary != nil else { return }
+  throw ValidationError("\(path) is a text model: it predicts each byte from the ones before it and has no reconstructions to \(command); "
+    + "use evaluate (bits per character) or compress")
+}

@@ -23,6 +23,7 @@ struct Reconstruct: ParsableCommand {
   func run() throws {
     try threads.prepare()
     let file = try ModelFile.read(model)
+    try refuseTextModel(file, model, command: "reconstruct")
     let set = try data.examples(for: file, split: split)
     guard !output.hasSuffix(".npy"), !output.hasSuffix(".csv") else {
       try writeImages(try file.model.reconstruct(set), of: file, to: output, columns: columns, scale: scale)

@@ -78,6 +78,7 @@ struct Score: ParsableCommand {
   func run() throws {
     try threads.prepare()
     let file = try ModelFile.read(model)
+    try refuseTextModel(file, model, command: "score")
     var set = try data.examples(for: file, split: split)
     if let limit { set = set.prefix(limit) }
     let loss = file.training?.loss ?? .binaryCrossEntropy

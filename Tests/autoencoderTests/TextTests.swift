@@ -60,6 +60,11 @@ import Testing
     #expect(try CLI.run(["decompress", model, work.path("one.aec"), "-o", work.path("one.out")]).status == 0)
     #expect(try Array(Data(contentsOf: URL(fileURLWithPath: work.path("one.out")))) == [0x7A])
 
+    // evaluate gives the cross-entropy in bits per character; commands on reconstructions refuse a text model.
+    let evaluated = try CLI.run(["evaluate", model, "--data", input, "--json"])
+    #expect(evaluated.status == 0 && evaluated.output.contains("\"bits_per_token\"") && !evaluated.output.contains("psnr"), "\(evaluated.output)")
+    try CLI.expectFailure(["score", model, "--data", input, "-o", work.path("s.csv")], mentions: ["is a text model", "has no reconstructions to score"])
+
     // Bad input: an empty text, a corrupt or truncated file, another model's file, images for a text model.
     let empty = try work.write([], to: "empty.txt")
     try CLI.expectFailure(["compress", model, empty, "-o", work.path("empty.aec")], mentions: [empty, "holds no characters"])
