@@ -10,7 +10,7 @@
 //   fuzz-csv            CSV tables (CSV.decode, CSV.parseTable on 1 and 3 threads, a label column)
 //   fuzz-spec           architecture spec strings (Architecture(spec:)), small ones built and run
 //   fuzz-architecture   architecture JSON files and metadata (Architecture(json:), Architecture Codable)
-//   fuzz-aec            compressed image files (CompressedFile.decode, re-encoded; the rANS payload decoded)
+//   fuzz-aec            compressed image and text files (CompressedFile and CompressedText.decode, re-encoded; the rANS streams decoded)
 //   fuzz-model          whole model files: safetensors, architecture, training and history metadata
 //                       (ModelFile.decode), then inference, metrics, figures and codes
 //

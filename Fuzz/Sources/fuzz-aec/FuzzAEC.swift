@@ -1,10 +1,35 @@
 import FuzzDriver
 
-/// Compressed image files (.aec): the container (CompressedFile.decode), written again, and its
-/// payload decoded under its tables as `decompress` does (capped at 65,536 symbols).
+/// Compressed files (.aec): images (CompressedFile.decode, written again, the payload decoded under
+/// its tables as `decompress` does, capped at 65,536 symbols) and texts (CompressedText.decode,
+/// written again, each segment's stream decoded under changing distributions, capped likewise).
 @main enum FuzzAEC {
   static func main() {
     fuzz { bytes in
+      if CompressedText.isText(bytes) {
+        // Cumulative frequencies of two distributions over 256 symbols: uniform, and one peaked on 'e'.
+        let cumulative = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 2 * 257)
+        defer { cumulative.deallocate() }
+        var peaked: UInt32 = 0
+        for symbol in 0...256 {
+          cumulative[symbol] = UInt32(symbol * 256)
+          cumulative[257 + symbol] = peaked
+          peaked += symbol == 101 ? 65_536 - 255 : 1
+        }
+        let uniform = UnsafeBufferPointer(rebasing: cumulative[0..<257]), skewed = UnsafeBufferPointer(rebasing: cumulative[257..<514])
+        guard let file = try? CompressedText.decode(bytes) else { return }
+        require((try? CompressedText.decode(file.encoded())) == file, "a decoded text file does not survive encoding again")
+        var budget = 1 << 16
+        for (stream, segment) in zip(file.streams, file.segments) {
+          guard var decoder = try? RANSDecoder(stream) else { continue }
+          for index in 0..<min(segment.count, budget) {
+            guard (try? decoder.decode(cumulative: index % 3 == 0 ? uniform : skewed)) != nil else { break }
+          }
+          budget -= min(segment.count, budget)
+          _ = try? decoder.finish()
+        }
+        return
+      }
       guard let file = try? CompressedFile.decode(bytes) else { return }
       require((try? CompressedFile.decode(try file.encoded())) == file, "a decoded file does not survive encoding again")
       guard var decoder = try? RANSDecoder(file.payload) else { return }
