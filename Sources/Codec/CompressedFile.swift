@@ -176,21 +176,7 @@ public struct CompressedFile: Equatable, Sendable {
     guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
       throw Problem("not a compressed image file (no .aec magic number at its start)")
     }
-    guard bytes.count > magic.count else { throw Problem("the file ends after its magic number") }
-    let version = bytes[magic.count]
-    guard version == Self.version else {
-      throw Problem(version > Self.version ? "format version \(version) is newer than this tool's \(Self.version); update AutoencoderKit"
-                                          : "unknown format version \(version)")
-    }
-    guard bytes.count >= magic.count + 1 + 4 else { throw Problem("the file ends inside its header (\(bytes.count) bytes)") }
-    let stored = UInt32(bytes[bytes.count - 4]) | UInt32(bytes[bytes.count - 3]) << 8 | UInt32(bytes[bytes.count - 2]) << 16
-      | UInt32(bytes[bytes.count - 1]) << 24
-    let computed = Zlib.crc32(bytes[..<(bytes.count - 4)])
-    guard stored == computed else {
-      throw Problem("checksum mismatch (stored \(hex(stored)), computed \(hex(computed))): the file is truncated or corrupt")
-    }
-    var reader = ByteReader(bytes: bytes, position: magic.count + 1)
-    reader.end = bytes.count - 4
+    var reader = try ByteReader(container: bytes, magic: magic, version: Self.version)
     func size(_ what: String, limit: Int = 1 << 28) throws(Problem) -> Int {
       let value = try reader.varint(what)
       guard value <= UInt64(limit) else { throw Problem("corrupt header: \(what) \(value)") }
@@ -308,6 +294,29 @@ struct ByteReader {
   let bytes: [UInt8]
   var position: Int
   var end: Int
+
+  /// A reader of a container's fields: after its magic number (already checked) and version
+  /// byte, up to its closing CRC-32 of every byte before it.
+  ///
+  /// - Throws: `CompressedFile.Problem` for a file that ends early, a version other than
+  ///   `version`, or a checksum mismatch.
+  init(container bytes: [UInt8], magic: [UInt8], version: UInt8) throws(CompressedFile.Problem) {
+    guard bytes.count > magic.count else { throw CompressedFile.Problem("the file ends after its magic number") }
+    let found = bytes[magic.count]
+    guard found == version else {
+      throw CompressedFile.Problem(found > version ? "format version \(found) is newer than this tool's \(version); update AutoencoderKit"
+                                                   : "unknown format version \(found)")
+    }
+    guard bytes.count >= magic.count + 1 + 4 else { throw CompressedFile.Problem("the file ends inside its header (\(bytes.count) bytes)") }
+    let stored = UInt32(bytes[bytes.count - 4]) | UInt32(bytes[bytes.count - 3]) << 8 | UInt32(bytes[bytes.count - 2]) << 16
+      | UInt32(bytes[bytes.count - 1]) << 24
+    let computed = Zlib.crc32(bytes[..<(bytes.count - 4)])
+    guard stored == computed else {
+      throw CompressedFile.Problem("checksum mismatch (stored \(hex(stored)), computed \(hex(computed))): the file is truncated or corrupt")
+    }
+    self.init(bytes: bytes, position: magic.count + 1)
+    end = bytes.count - 4
+  }
 
   init(bytes: [UInt8], position: Int) {
     self.bytes = bytes

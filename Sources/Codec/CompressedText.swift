@@ -88,21 +88,7 @@ public struct CompressedText: Equatable, Sendable {
         ? "holds compressed images, not text; decompress it with the image model that made it"
         : "not a compressed text file (no .aec text magic number at its start)")
     }
-    guard bytes.count > magic.count else { throw CompressedFile.Problem("the file ends after its magic number") }
-    let version = bytes[magic.count]
-    guard version == Self.version else {
-      throw CompressedFile.Problem(version > Self.version ? "format version \(version) is newer than this tool's \(Self.version); update AutoencoderKit"
-                                                          : "unknown format version \(version)")
-    }
-    guard bytes.count >= magic.count + 1 + 4 else { throw CompressedFile.Problem("the file ends inside its header (\(bytes.count) bytes)") }
-    let stored = UInt32(bytes[bytes.count - 4]) | UInt32(bytes[bytes.count - 3]) << 8 | UInt32(bytes[bytes.count - 2]) << 16
-      | UInt32(bytes[bytes.count - 1]) << 24
-    let computed = Zlib.crc32(bytes[..<(bytes.count - 4)])
-    guard stored == computed else {
-      throw CompressedFile.Problem("checksum mismatch (stored \(hex(stored)), computed \(hex(computed))): the file is truncated or corrupt")
-    }
-    var reader = ByteReader(bytes: bytes, position: magic.count + 1)
-    reader.end = bytes.count - 4
+    var reader = try ByteReader(container: bytes, magic: magic, version: version)
     let fingerprint = try reader.littleEndian(8, "the fingerprint")
     let digits = String(fingerprint, radix: 16)
     let nameLength = try reader.varint("the length of the model's name")

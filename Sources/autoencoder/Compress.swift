@@ -138,32 +138,23 @@ struct Compress: ParsableCommand {
 
 /// What `compress --report` measures for a text.
 struct TextCompressionReport: Encodable {
-  var bytes: Int
-  var compressedBytes: Int
-  var payloadBytes: Int
-  var encodeSeconds: Double
-  var decodeSeconds: Double
-  var bitsPerCharacter: Double { Double(compressedBytes * 8) / Double(bytes) }
-  var payloadBitsPerCharacter: Double { Double(payloadBytes * 8) / Double(bytes) }
-  var encodeKilobytesPerSecond: Double { Double(bytes) / 1000 / max(encodeSeconds, 1e-9) }
-  var decodeKilobytesPerSecond: Double { Double(bytes) / 1000 / max(decodeSeconds, 1e-9) }
+  let bytes: Int, compressedBytes: Int, payloadBytes: Int
+  let bitsPerCharacter: Double, payloadBitsPerCharacter: Double
+  let encodeSeconds: Double, decodeSeconds: Double
+  let encodeKilobytesPerSecond: Double, decodeKilobytesPerSecond: Double
+
+  init(bytes: Int, compressedBytes: Int, payloadBytes: Int, encodeSeconds: Double, decodeSeconds: Double) {
+    (self.bytes, self.compressedBytes, self.payloadBytes, self.encodeSeconds, self.decodeSeconds) =
+      (bytes, compressedBytes, payloadBytes, encodeSeconds, decodeSeconds)
+    bitsPerCharacter = Double(compressedBytes * 8) / Double(bytes)
+    payloadBitsPerCharacter = Double(payloadBytes * 8) / Double(bytes)
+    encodeKilobytesPerSecond = Double(bytes) / 1000 / max(encodeSeconds, 1e-9)
+    decodeKilobytesPerSecond = Double(bytes) / 1000 / max(decodeSeconds, 1e-9)
+  }
 
   enum CodingKeys: String, CodingKey {
     case bytes, compressedBytes = "compressed_bytes", payloadBytes = "payload_bytes", bitsPerCharacter = "bits_per_character"
     case payloadBitsPerCharacter = "payload_bits_per_character", encodeSeconds = "encode_seconds", decodeSeconds = "decode_seconds"
     case encodeKilobytesPerSecond = "encode_kb_per_s", decodeKilobytesPerSecond = "decode_kb_per_s"
-  }
-
-  func encode(to encoder: any Encoder) throws {
-    var container = encoder.container(keyedBy: CodingKeys.self)
-    try container.encode(bytes, forKey: .bytes)
-    try container.encode(compressedBytes, forKey: .compressedBytes)
-    try container.encode(payloadBytes, forKey: .payloadBytes)
-    try container.encode(bitsPerCharacter, forKey: .bitsPerCharacter)
-    try container.encode(payloadBitsPerCharacter, forKey: .payloadBitsPerCharacter)
-    try container.encode(encodeSeconds, forKey: .encodeSeconds)
-    try container.encode(decodeSeconds, forKey: .decodeSeconds)
-    try container.encode(encodeKilobytesPerSecond, forKey: .encodeKilobytesPerSecond)
-    try container.encode(decodeKilobytesPerSecond, forKey: .decodeKilobytesPerSecond)
   }
 }
