@@ -40,10 +40,13 @@ public struct TextCodec {
 
   /// `text` compressed. `source` names it in errors.
   ///
-  /// - Throws: `FileError` when `text` is empty, `NonFiniteOutputError` when the model's
-  ///   predictions are NaN or infinite.
+  /// - Throws: `FileError` when `text` is empty, `MemoryBudget.Exceeded` when coding it would
+  ///   not fit the memory budget, `NonFiniteOutputError` when the model's predictions are NaN or
+  ///   infinite.
   public func compress(_ text: [UInt8], source: String) throws -> CompressedText {
     guard !text.isEmpty else { throw FileError(source, "holds no characters (an empty text file)") }
+    // The coders keep each symbol's range until their streams are finished: 8 bytes a byte of text.
+    try MemoryBudget.current.check(text.count.multipliedReportingOverflow(by: 9).partialValue, for: "compressing \(source) (\(groupedDigits(text.count)) bytes)")
     let segmentLength = Self.segmentLength(for: text.count)
     let segments = stride(from: 0, to: text.count, by: segmentLength).map { $0..<min($0 + segmentLength, text.count) }
     let streams = try text.withUnsafeBufferPointer { text in

@@ -349,6 +349,8 @@ struct Train: ParsableCommand {
     if let calibration = file.calibration {
       say("Calibrated on \(calibration.data): \(calibration.scoreDescription) scores mean \(calibration.normalMean), threshold \(calibration.threshold) (\(calibration.rule))")
     }
-    if figurePath != nil, figureNote == nil { say("No reconstruction figure: examples of shape \(sets.training.exampleShape) are not images") }
+    if figurePath != nil, figureNote == nil, architecture.vocabulary == nil {
+      say("No reconstruction figure: examples of shape \(sets.training.exampleShape) are not images")
+    }
   }
 }
