@@ -48,11 +48,34 @@ import Testing
     expectGradientsMatchFiniteDifferences(at: [p], step: 1e-3) { meanAbsoluteError(predicted: $0[0], expected: t) }
   }
 
+  @Test func categoricalCrossEntropySharesAddUpToo() {
+    // Logits [3 sequences, 2 steps, 4 tokens] against token ids [3, 2], split 2 + 1.
+    let logits = randomTensor([3, 2, 4], in: -2..<2, seed: 12), ids = Tensor(shape: [3, 2], scalars: [0, 3, 2, 2, 1, 0])
+    for reduction in LossReduction.allCases {
+      let whole = Variable(logits, requiresGradient: true)
+      let all = Loss.categoricalCrossEntropy(predicted: whole, expected: ids, reduction: reduction)
+      all.backward()
+      let parts = [0..<2, 2..<3].map { rows -> (Float, [Float]) in
+        let shard = Variable(logits.rows(rows), requiresGradient: true)
+        let share = Loss.categoricalCrossEntropy(predicted: shard, expected: ids.rows(rows), reduction: reduction, batchSize: 3)
+        share.backward()
+        return (share.value.scalar, shard.gradient!.scalars)
+      }
+      expectClose([parts[0].0 + parts[1].0], [all.value.scalar], rtol: 1e-6, atol: 0)
+      expectClose(parts[0].1 + parts[1].1, whole.gradient!.scalars, rtol: 1e-6, atol: 1e-9)
+      // Per token (mean over 6) or per sequence (sum over a sequence's 2 steps, mean over 3).
+      #expect(Loss.categoricalCrossEntropy.unit(reduction) == (reduction == .mean ? "nats/token" : "nats/sequence"))
+    }
+    let mean = Loss.categoricalCrossEntropy(predicted: Variable(logits), expected: ids).value.scalar
+    let sum = Loss.categoricalCrossEntropy(predicted: Variable(logits), expected: ids, reduction: .sum).value.scalar
+    #expect(abs(sum - 2 * mean) < 1e-5)
+  }
+
   @Test func theSharesOfABatchsShardsAddUpToItsLossAndGradient() {
     // A batch of 3 examples split 2 + 1, as a data-parallel step splits it: each shard's loss,
     // given the batch's size, is its share, for every loss and both reductions.
     let predicted = Tensor([[0.9, 0.2], [0.4, 0.7], [0.3, 0.6]]), expected = Tensor([[1, 0], [0.5, 1], [0, 0.25]])
-    for loss in Loss.allCases {
+    for loss in Loss.allCases where loss != .categoricalCrossEntropy {
       for reduction in LossReduction.allCases {
         for viaLogits in [false, true] {
           func prediction(_ x: Variable) -> Variable { viaLogits ? x.sigmoid() : x }
