@@ -1,3 +1,4 @@
+import CKernels
 import Autodiff
 import Foundation
 import TensorCore
@@ -26,7 +27,7 @@ public final class FactorizedDensity: Module {
   static let logScaleRange: ClosedRange<Float> = -7...7
 
   public init(logits: Tensor, means: Tensor, logScales: Tensor) {
-    precondition(logits.rank == 2 && means.shape == logits.shape && logScales.shape == logits.shape, "density parameters of shapes \(logits.shape), \(means.shape), \(logScales.shape)")
+    precondition(logits.rank == 2 && logits.shape[1] <= Int(AEK_MIXTURE_MAX_COMPONENTS) && means.shape == logits.shape && logScales.shape == logits.shape, "density parameters of shapes \(logits.shape), \(means.shape), \(logScales.shape)")
     self.logits = Variable(logits, requiresGradient: true)
     self.means = Variable(means, requiresGradient: true)
     self.logScales = Variable(logScales, requiresGradient: true)
@@ -60,33 +61,17 @@ public final class FactorizedDensity: Module {
     let (c, k) = (logits.shape[0], logits.shape[1])
     precondition(values.count % c == 0, "a code of shape \(values.shape) for \(c) channels")
     let table = mixtureTable(logits: logits.value, means: means.value, logScales: logScales.value)
-    var total = 0.0
-    values.withUnsafeBufferPointer { y in
-      for index in 0..<y.count {
-        total -= log2(max(Self.probability(Double(y[index]), channel: index % c, components: k, table: table), Self.smallestProbability))
-      }
+    // The C kernels (CKernels/mixture.c) do the arithmetic `part` and `probability` define here.
+    let total = values.withUnsafeBufferPointer { y in
+      aek_mixture_bits(y.count, c, k, y.baseAddress, table.weights, table.means, table.scales, Self.smallestProbability)
     }
     return Variable.record(Tensor(Float(total)), operation: "factorizedBits", inputs: [code, logits, means, logScales]) { upstream in
       let g = Double(upstream.scalar) / log(2.0)
       var codeGradient = [Float](repeating: 0, count: values.count)
       var logitGradient = [Double](repeating: 0, count: c * k), meanGradient = logitGradient, scaleGradient = logitGradient
       values.withUnsafeBufferPointer { y in
-        for index in 0..<y.count {
-          let channel = index % c, value = Double(y[index])
-          let probability = Self.probability(value, channel: channel, components: k, table: table)
-          let factor = -g / max(probability, Self.smallestProbability)  // ∂bits/∂P times the upstream gradient
-          var dy = 0.0
-          for slot in (channel * k)..<(channel * k + k) {
-            let part = Self.part(value, slot: slot, table: table)
-            let w = table.weights[slot]
-            let slope = (part.densityAbove - part.densityBelow) / table.scales[slot]  // ∂mass/∂ỹ = −∂mass/∂μ
-            dy += w * slope
-            meanGradient[slot] -= factor * w * slope
-            scaleGradient[slot] -= factor * w * (part.densityAbove * part.above - part.densityBelow * part.below)
-            logitGradient[slot] += factor * w * (part.mass - probability)
-          }
-          codeGradient[index] = Float(factor * dy)
-        }
+        aek_mixture_bits_backward(y.count, c, k, y.baseAddress, table.weights, table.means, table.scales, Self.smallestProbability, g,
+                                  &codeGradient, &logitGradient, &meanGradient, &scaleGradient)
       }
       let shape = [c, k]
       return [Tensor(shape: values.shape, scalars: codeGradient), Tensor(shape: shape, scalars: logitGradient.map(Float.init)),
@@ -159,15 +144,22 @@ public final class FactorizedDensity: Module {
     return probability
   }
 
-  /// Logistic `slot`'s part of `P(ỹ)`.
+  /// Logistic `slot`'s part of `P(ỹ)`, from one exponential per interval end: with e = exp(−|t|),
+  /// σ(t) and 1 − σ(t) are 1/(1 + e) and e/(1 + e), in the order t's sign gives (the same values
+  /// `sigmoid` gives, without its second exponential).
   @inline(__always) static func part(_ value: Double, slot: Int, table: MixtureTable) -> Part {
     let (mean, scale) = (table.means[slot], table.scales[slot])
     let above = (value + 0.5 - mean) / scale, below = (value - 0.5 - mean) / scale
-    let sa = sigmoid(above), sb = sigmoid(below)
-    // σ(a) − σ(b) loses its digits when both are near 1: there, σ(−b) − σ(−a), the same number.
-    let mass = above + below > 0 ? sigmoid(-below) - sigmoid(-above) : sa - sb
+    let (sa, ca) = sigmoidAndComplement(above), (sb, cb) = sigmoidAndComplement(below)
+    // σ(a) − σ(b) loses its digits when both are near 1: there, (1 − σ(b)) − (1 − σ(a)), the same number.
+    let mass = above + below > 0 ? cb - ca : sa - sb
     return Part(above: above, below: below, mass: max(mass, 0), densityAbove: sa * (1 - sa), densityBelow: sb * (1 - sb))
   }
 
-  @inline(__always) static func sigmoid(_ x: Double) -> Double { x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x)) }
+  /// σ(t) and σ(−t) = 1 − σ(t), each computed without cancellation, from one exponential.
+  @inline(__always) static func sigmoidAndComplement(_ t: Double) -> (Double, Double) {
+    let e = exp(-abs(t)), small = e / (1 + e), large = 1 / (1 + e)
+    return t >= 0 ? (large, small) : (small, large)
+  }
+
 }

@@ -332,6 +332,21 @@ void aek_exact_lstm_step(size_t rows, size_t units, const float *gates, float *c
 /// summing to `total`. Returns 0, or -1 when a logit is NaN or infinite (or symbols > total).
 int aek_exact_frequencies(size_t symbols, const float *logits, uint32_t total, uint32_t *frequencies);
 
+// MARK: - A codec's density (mixture.c)
+
+/// The most logistics a mixture has.
+enum { AEK_MIXTURE_MAX_COMPONENTS = 16 };
+/// Σ −log₂ max(P(value), smallest) over `n` values, value i in channel i mod `channels`, P the
+/// mass on [value − ½, value + ½] of the channel's mixture of `k` logistics (`weights`, `means`,
+/// `scales`, each [channels·k]); double precision.
+double aek_mixture_bits(size_t n, size_t channels, size_t k, const float *values, const double *weights, const double *means,
+                        const double *scales, double smallest);
+/// Its gradients times `g` (the upstream gradient over ln 2): written to `code_gradient` (n), added
+/// to the logits', means' and scales' ([channels·k] each; the scales' with respect to log-scale).
+void aek_mixture_bits_backward(size_t n, size_t channels, size_t k, const float *values, const double *weights, const double *means,
+                               const double *scales, double smallest, double g, float *code_gradient, double *logit_gradient,
+                               double *mean_gradient, double *scale_gradient);
+
 #ifdef __cplusplus
 }
 #endif

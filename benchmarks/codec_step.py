@@ -1,0 +1,111 @@
+"""The rate-trained codec's training step (`--model codec`), AutoencoderKit and PyTorch side by side: seconds
+per epoch on the 60,000 Fashion-MNIST training images, same model, loss, batch and threads, one run.
+
+The model (Ballé et al. 2017's shape, relu for GDN): analysis conv 32 5x5 stride 2 relu, conv 32 5x5 stride 2
+relu, conv 16 3x3 (the code, 7x7x16); its entropy bottleneck, a mixture of 3 logistics per code channel under
+which the code plus uniform noise costs -log2 P bits (P the mass of the unit interval around it, at least
+1e-9); synthesis transposed conv 32 3x3 relu, 32 5x5 stride 2 relu, 1 5x5 stride 2 sigmoid. Loss: mean
+squared error + λ·bits per pixel, λ 0.01; Adam 1e-3 (eps 1e-7), batch 128. PyTorch runs the same layers
+(NHWC memory, Glorot weights) and the same density in a tight loop over a random permutation each epoch;
+ours is timed from its model file's history (the training steps). Median of `--epochs` epochs after a
+warm-up epoch.
+
+    ~/bench-venv/bin/python benchmarks/codec_step.py [--epochs 2] [--threads 2]
+"""
+import argparse
+import json
+import math
+import os
+import subprocess
+import time
+
+import numpy as np
+
+from common import FASHION_MNIST, read_idx
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(REPO, ".build", "release", "autoencoder")
+
+
+def ours(args):
+    model = os.path.join(args.work, "codec.safetensors")
+    command = [BINARY, "train", "--model", "codec", "--lambda", "0.01", "--epochs", str(args.epochs + 1), "--threads", str(args.threads),
+               "--no-reconstruction", "-o", model]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    with open(model, "rb") as f:
+        header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+    epochs = json.loads(header["__metadata__"]["history"])["epochs"]
+    return float(np.median([e["seconds"] for e in epochs[1:]])), epochs[-1]["loss"]
+
+
+def pytorch(args):
+    import torch
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    images = read_idx(os.path.join(FASHION_MNIST, "train-images-idx3-ubyte.gz")).astype(np.float32) / 255
+    x = torch.from_numpy(images[:, None]).contiguous(memory_format=torch.channels_last)
+
+    def conv(cin, cout, k, stride, transposed=False):
+        layer = (torch.nn.ConvTranspose2d(cin, cout, k, stride=stride, padding=k // 2, output_padding=stride - 1) if transposed
+                 else torch.nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2))
+        torch.nn.init.xavier_uniform_(layer.weight)
+        torch.nn.init.zeros_(layer.bias)
+        return layer
+
+    relu = torch.nn.ReLU
+    encoder = torch.nn.Sequential(conv(1, 32, 5, 2), relu(), conv(32, 32, 5, 2), relu(), conv(32, 16, 3, 1))
+    decoder = torch.nn.Sequential(conv(16, 32, 3, 1, True), relu(), conv(32, 32, 5, 2, True), relu(), conv(32, 1, 5, 2, True),
+                                  torch.nn.Sigmoid())
+    logits = torch.zeros(16, 3, requires_grad=True)
+    means = torch.tensor([[-2.0, 0.0, 2.0]] * 16, requires_grad=True)
+    log_scales = torch.zeros(16, 3, requires_grad=True)
+    encoder, decoder = encoder.to(memory_format=torch.channels_last), decoder.to(memory_format=torch.channels_last)
+    parameters = list(encoder.parameters()) + list(decoder.parameters()) + [logits, means, log_scales]
+    optimizer = torch.optim.Adam(parameters, lr=1e-3, eps=1e-7)
+
+    def bits(code):  # code: [B, 16, 7, 7]; each channel's mixture
+        y = code.permute(0, 2, 3, 1)[..., None]  # [B, 7, 7, 16, 1]
+        scale = torch.exp(log_scales.clamp(-7, 7))
+        upper = torch.sigmoid((y + 0.5 - means) / scale)
+        lower = torch.sigmoid((y - 0.5 - means) / scale)
+        p = (torch.softmax(logits, dim=1) * (upper - lower)).sum(-1)
+        return -torch.log2(p.clamp_min(1e-9)).sum()
+
+    seconds, loss = [], 0.0
+    for epoch in range(args.epochs + 1):
+        start = time.perf_counter()
+        order = torch.randperm(len(x))
+        for first in range(0, len(x), 128):
+            batch = x[order[first:first + 128]].contiguous(memory_format=torch.channels_last)
+            optimizer.zero_grad()
+            code = encoder(batch)
+            noisy = code + torch.rand_like(code) - 0.5
+            output = decoder(noisy)
+            objective = torch.mean((output - batch) ** 2) + 0.01 * bits(noisy) / (batch.shape[0] * 784)
+            objective.backward()
+            optimizer.step()
+            loss = float(objective)
+        seconds.append(time.perf_counter() - start)
+    return float(np.median(seconds[1:])), loss, torch.__version__
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=2, help="timed epochs, after one warm-up epoch")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--work", default="/tmp/aek-codec-step")
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    for name in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
+        os.environ[name] = str(args.threads)
+    ours_seconds, ours_loss = ours(args)
+    torch_seconds, torch_loss, version = pytorch(args)
+    print(f"codec (--model codec, λ 0.01) on Fashion-MNIST's 60,000 training images, batch 128, {args.threads} threads, "
+          f"median of {args.epochs} epochs after a warm-up")
+    print(f"{'framework':<22}{'s/epoch':>9}{'last loss':>11}{'vs ours':>9}")
+    print(f"{'AutoencoderKit':<22}{ours_seconds:>9.3f}{ours_loss:>11.4f}{1:>8.2f}x")
+    print(f"{'PyTorch ' + version:<22}{torch_seconds:>9.3f}{torch_loss:>11.4f}{torch_seconds / ours_seconds:>8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
