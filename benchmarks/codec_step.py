@@ -13,15 +13,13 @@ warm-up epoch.
     ~/bench-venv/bin/python benchmarks/codec_step.py [--epochs 2] [--threads 2]
 """
 import argparse
-import json
-import math
 import os
 import subprocess
 import time
 
 import numpy as np
 
-from common import FASHION_MNIST, read_idx
+from common import FASHION_MNIST, history_of, read_idx, side_by_side, threads_everywhere
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(REPO, ".build", "release", "autoencoder")
@@ -32,10 +30,7 @@ def ours(args):
     command = [BINARY, "train", "--model", "codec", "--lambda", "0.01", "--epochs", str(args.epochs + 1), "--threads", str(args.threads),
                "--no-reconstruction", "-o", model]
     subprocess.run(command, check=True, capture_output=True, text=True)
-    with open(model, "rb") as f:
-        header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
-    epochs = json.loads(header["__metadata__"]["history"])["epochs"]
-    return float(np.median([e["seconds"] for e in epochs[1:]])), epochs[-1]["loss"]
+    return history_of(model)  # each epoch's seconds (the training steps) and loss
 
 
 def pytorch(args):
@@ -96,15 +91,9 @@ def main():
     parser.add_argument("--work", default="/tmp/aek-codec-step")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    for name in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
-        os.environ[name] = str(args.threads)
-    ours_seconds, ours_loss = ours(args)
-    torch_seconds, torch_loss, version = pytorch(args)
-    print(f"codec (--model codec, λ 0.01) on Fashion-MNIST's 60,000 training images, batch 128, {args.threads} threads, "
-          f"median of {args.epochs} epochs after a warm-up")
-    print(f"{'framework':<22}{'s/epoch':>9}{'last loss':>11}{'vs ours':>9}")
-    print(f"{'AutoencoderKit':<22}{ours_seconds:>9.3f}{ours_loss:>11.4f}{1:>8.2f}x")
-    print(f"{'PyTorch ' + version:<22}{torch_seconds:>9.3f}{torch_loss:>11.4f}{torch_seconds / ours_seconds:>8.2f}x")
+    threads_everywhere(args.threads)
+    side_by_side(f"codec (--model codec, λ 0.01) on Fashion-MNIST's 60,000 training images, batch 128, {args.threads} threads, "
+                 f"median of {args.epochs} epochs after a warm-up", ours(args), pytorch(args))
 
 
 if __name__ == "__main__":

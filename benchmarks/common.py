@@ -223,3 +223,27 @@ def report(framework, args, epoch_seconds, examples, final_loss, extra=None):
     }
     result.update(extra or {})
     print(json.dumps(result))
+
+
+def threads_everywhere(threads):
+    """Every BLAS and OpenMP library in this process to `threads` threads (before they load)."""
+    for name in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
+        os.environ[name] = str(threads)
+
+
+def history_of(model):
+    """A model file's training history (its safetensors metadata): the median seconds of the epochs after the
+    first (the training steps alone), and the last epoch's loss."""
+    with open(model, "rb") as f:
+        header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+    epochs = json.loads(header["__metadata__"]["history"])["epochs"]
+    return float(np.median([e["seconds"] for e in epochs[1:]])), epochs[-1]["loss"]
+
+
+def side_by_side(title, ours, torch_result):
+    """Prints ours and PyTorch's seconds per epoch and last loss, and the ratio."""
+    (ours_seconds, ours_loss), (torch_seconds, torch_loss, version) = ours, torch_result
+    print(title)
+    print(f"{'framework':<22}{'s/epoch':>9}{'last loss':>11}{'vs ours':>9}")
+    print(f"{'AutoencoderKit':<22}{ours_seconds:>9.3f}{ours_loss:>11.4f}{1:>8.2f}x")
+    print(f"{'PyTorch ' + version:<22}{torch_seconds:>9.3f}{torch_loss:>11.4f}{torch_seconds / ours_seconds:>8.2f}x")

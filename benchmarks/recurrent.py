@@ -12,12 +12,13 @@ PyTorch runs `nn.LSTM`/`nn.GRU` (batch_first) in a tight loop over a random perm
     ~/bench-venv/bin/python benchmarks/recurrent.py [--cell lstm|gru] [--window 72] [--epochs 3] [--threads 2]
 """
 import argparse
-import json
 import os
 import subprocess
 import time
 
 import numpy as np
+
+from common import history_of, side_by_side, threads_everywhere
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(REPO, ".build", "release", "autoencoder")
@@ -31,11 +32,7 @@ def ours(args):
     command = [BINARY, "train", "--data", SERIES, "--value-columns", "temp", "--window", str(args.window), "--architecture", spec,
                "--epochs", str(args.epochs + 1), "--batch-size", "128", "--threads", str(args.threads), "--loss", "mse", "-o", model]
     subprocess.run(command, check=True, capture_output=True, text=True)
-    # The model file's history: each epoch's seconds (the training steps) and loss.
-    with open(model, "rb") as f:
-        header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
-    epochs = json.loads(header["__metadata__"]["history"])["epochs"]
-    return float(np.median([e["seconds"] for e in epochs[1:]])), epochs[-1]["loss"]
+    return history_of(model)  # each epoch's seconds (the training steps) and loss
 
 
 def pytorch(args):
@@ -85,16 +82,10 @@ def main():
     parser.add_argument("--work", default="/tmp/aek-recurrent")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    for name in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
-        os.environ[name] = str(args.threads)
-    ours_seconds, ours_loss = ours(args)
-    torch_seconds, torch_loss, version = pytorch(args)
+    threads_everywhere(args.threads)
     decoder = "64 units back, a dense layer at each step" if args.decoder == "preset" else "1 unit back"
-    print(f"{args.cell.upper()} autoencoder (64 units, repeat, {decoder}), windows of {args.window} steps of seattle-temps.csv, batch 128, "
-          f"{args.threads} threads, median of {args.epochs} epochs after a warm-up")
-    print(f"{'framework':<22}{'s/epoch':>9}{'last loss':>11}{'vs ours':>9}")
-    print(f"{'AutoencoderKit':<22}{ours_seconds:>9.3f}{ours_loss:>11.4f}{1:>8.2f}x")
-    print(f"{'PyTorch ' + version:<22}{torch_seconds:>9.3f}{torch_loss:>11.4f}{torch_seconds / ours_seconds:>8.2f}x")
+    side_by_side(f"{args.cell.upper()} autoencoder (64 units, repeat, {decoder}), windows of {args.window} steps of seattle-temps.csv, "
+                 f"batch 128, {args.threads} threads, median of {args.epochs} epochs after a warm-up", ours(args), pytorch(args))
 
 
 if __name__ == "__main__":
