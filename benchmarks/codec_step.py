@@ -15,11 +15,10 @@ warm-up epoch.
 import argparse
 import os
 import subprocess
-import time
 
 import numpy as np
 
-from common import FASHION_MNIST, history_of, read_idx, side_by_side, threads_everywhere
+from common import FASHION_MNIST, history_of, read_idx, side_by_side, threads_everywhere, torch_epochs
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(REPO, ".build", "release", "autoencoder")
@@ -56,7 +55,6 @@ def pytorch(args):
     log_scales = torch.zeros(16, 3, requires_grad=True)
     encoder, decoder = encoder.to(memory_format=torch.channels_last), decoder.to(memory_format=torch.channels_last)
     parameters = list(encoder.parameters()) + list(decoder.parameters()) + [logits, means, log_scales]
-    optimizer = torch.optim.Adam(parameters, lr=1e-3, eps=1e-7)
 
     def bits(code):  # code: [B, 16, 7, 7]; each channel's mixture
         y = code.permute(0, 2, 3, 1)[..., None]  # [B, 7, 7, 16, 1]
@@ -66,22 +64,12 @@ def pytorch(args):
         p = (torch.softmax(logits, dim=1) * (upper - lower)).sum(-1)
         return -torch.log2(p.clamp_min(1e-9)).sum()
 
-    seconds, loss = [], 0.0
-    for epoch in range(args.epochs + 1):
-        start = time.perf_counter()
-        order = torch.randperm(len(x))
-        for first in range(0, len(x), 128):
-            batch = x[order[first:first + 128]].contiguous(memory_format=torch.channels_last)
-            optimizer.zero_grad()
-            code = encoder(batch)
-            noisy = code + torch.rand_like(code) - 0.5
-            output = decoder(noisy)
-            objective = torch.mean((output - batch) ** 2) + 0.01 * bits(noisy) / (batch.shape[0] * 784)
-            objective.backward()
-            optimizer.step()
-            loss = float(objective)
-        seconds.append(time.perf_counter() - start)
-    return float(np.median(seconds[1:])), loss, torch.__version__
+    def objective(batch):
+        code = encoder(batch)
+        noisy = code + torch.rand_like(code) - 0.5
+        return torch.mean((decoder(noisy) - batch) ** 2) + 0.01 * bits(noisy) / (batch.shape[0] * 784)
+
+    return torch_epochs(x, args.epochs, objective, parameters, prepare=lambda batch: batch.contiguous(memory_format=torch.channels_last))
 
 
 def main():

@@ -14,11 +14,10 @@ PyTorch runs `nn.LSTM`/`nn.GRU` (batch_first) in a tight loop over a random perm
 import argparse
 import os
 import subprocess
-import time
 
 import numpy as np
 
-from common import history_of, side_by_side, threads_everywhere
+from common import history_of, side_by_side, threads_everywhere, torch_epochs
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(REPO, ".build", "release", "autoencoder")
@@ -56,20 +55,7 @@ def pytorch(args):
             out, _ = self.decoder(last[:, None, :].expand(-1, x.shape[1], -1).contiguous())
             return self.dense(out) if self.dense is not None else out
     model = Model()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    seconds, loss = [], 0.0
-    for epoch in range(args.epochs + 1):
-        start = time.perf_counter()
-        order = torch.randperm(len(windows))
-        for first in range(0, len(windows), 128):
-            batch = windows[order[first:first + 128]]
-            optimizer.zero_grad()
-            error = torch.mean((model(batch) - batch) ** 2)
-            error.backward()
-            optimizer.step()
-            loss = float(error)
-        seconds.append(time.perf_counter() - start)
-    return float(np.median(seconds[1:])), loss, torch.__version__
+    return torch_epochs(windows, args.epochs, lambda batch: torch.mean((model(batch) - batch) ** 2), model.parameters())
 
 
 def main():
