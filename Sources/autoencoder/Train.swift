@@ -38,7 +38,8 @@ struct Train: ParsableCommand {
   @Option(help: "Learning rate (default: Keras's for the optimizer: 0.001 for adam and rmsprop, 0.01 for sgd).")
   var learningRate: Float?
   @Option(help: "Momentum for sgd and rmsprop.") var momentum: Float?
-  @Option(help: "Loss: bce (binary cross-entropy, the default for images), mse (the default for tables) or mae.") var loss: Loss?
+  @Option(help: "Loss: bce (binary cross-entropy, the default for images), mse (the default for tables) or mae; cce (categorical cross-entropy) is a token model's, and its only one.")
+  var loss: Loss?
   @Option(help: "mean (per pixel, as Keras; the default) or sum (per image; a variational model's only one).") var reduction: LossReduction?
   @Option(help: ArgumentHelp(
     "Train a denoising autoencoder: corrupt each batch's inputs (targets stay clean) with gaussian[:STD] (default 0.5), salt-and-pepper[:FRACTION] (0.1) or masking[:FRACTION] (0.25), clipped to [0, 1].",
@@ -140,7 +141,7 @@ struct Train: ParsableCommand {
                    ("--validation-split", validationSplit != nil), ("--shuffle", shuffle != nil), ("--limit", limit != nil),
                    ("--scaling", scaling != nil), ("--classes", classes != nil), ("--exclude-classes", excludeClasses != nil), ("--resize", data.resize != nil), ("--color", data.color != nil), ("--header", data.header != nil),
                    ("--label-column", data.labelColumn != nil), ("--labels", data.labels != nil), ("--value-columns", data.valueColumns != nil),
-                   ("--window", data.window != nil), ("--window-stride", data.windowStride != nil)]
+                   ("--window", data.window != nil), ("--window-stride", data.windowStride != nil), ("--text", data.text)]
       if let (option, _) = given.first(where: \.1) {
         throw ValidationError("\(option) with --resume \(resume): a resumed run keeps the settings its checkpoint holds (see autoencoder info \(resume)); "
           + "only --epochs, --threads (the same), --data (the same) and the outputs may be given")
