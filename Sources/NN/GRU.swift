@@ -48,29 +48,16 @@ public final class GRU: Layer {
   public var description: String { "GRU(\(weight.value.shape[0]) => \(units), \(returnsSequences ? "sequences" : "last state"))" }
 
   /// `gru UNITS [sequences] [nobias]` over sequences `[steps, features]`: the last state `[UNITS]`,
-  /// or with `sequences` every step's `[steps, UNITS]`; JSON type `gru` (`reset_after` always).
-  public struct Kind: LayerKind {
+  /// or with `sequences` every step's `[steps, UNITS]`; JSON type `gru` (`reset_after` always);
+  /// biases `[2, 3·units]` (input, recurrent).
+  public struct Kind: RecurrentKind {
     public var settings: RecurrentSettings
+    public static let typeName = "gru", words = ["gru"], layerName = "GRU", gates = 3
 
-    public init(units: Int, returnsSequences: Bool, useBias: Bool = true) {
-      settings = RecurrentSettings(units: units, returnsSequences: returnsSequences, useBias: useBias)
-    }
-
-    public static let typeName = "gru", words = ["gru"]
-
-    public init(settings: LayerSettings) throws { self.settings = try RecurrentSettings(settings: settings) }
+    public init(_ settings: RecurrentSettings) { self.settings = settings }
     public init(from decoder: any Decoder) throws { settings = try RecurrentSettings(from: decoder) }
     public func encode(to encoder: any Encoder) throws { try settings.encode(to: encoder) }
-
-    public func outputShape(for input: [Int]) throws -> [Int] { try settings.outputShape(for: input, layer: "GRU") }
-    public var sizes: [(name: String, value: Int)] { [("units", settings.units)] }
-
-    public func parameterShapes(inputShape input: [Int]) -> [(name: String, shape: [Int])] {
-      let units = settings.units
-      return [("weight", [input.last ?? 0, 3 * units]), ("recurrent_weight", [units, 3 * units])] + (settings.useBias ? [("bias", [2, 3 * units])] : [])
-    }
-
-    public func multiplyAddsPerExample(inputShape input: [Int]) -> Int { settings.multiplyAddsPerExample(inputShape: input, gates: 3) }
+    public static func biasShape(units: Int) -> [Int] { [2, 3 * units] }
 
     public func makeLayer(inputShape: [Int], parameters: [String: Tensor]?, salt: UInt64, using generator: inout some RandomNumberGenerator)
       -> any Layer
@@ -82,12 +69,6 @@ public final class GRU: Layer {
       return GRU(features: inputShape[1], units: settings.units, returnsSequences: settings.returnsSequences, useBias: settings.useBias,
                   using: &generator)
     }
-
-    public var takesSequences: Bool { true }
-    public var isCausal: Bool { settings.returnsSequences }
-    public var outputActivation: Activation? { .tanh }
-    public var shortDescription: String { settings.shortDescription("gru") }
-    public var description: String { settings.description("GRU") }
   }
 }
 

@@ -49,29 +49,15 @@ public final class LSTM: Layer {
   public var description: String { "LSTM(\(weight.value.shape[0]) => \(units), \(returnsSequences ? "sequences" : "last state"))" }
 
   /// `lstm UNITS [sequences] [nobias]` over sequences `[steps, features]`: the last state `[UNITS]`,
-  /// or with `sequences` every step's `[steps, UNITS]`; JSON type `lstm`.
-  public struct Kind: LayerKind {
+  /// or with `sequences` every step's `[steps, UNITS]`; JSON type `lstm`; bias `[4·units]`.
+  public struct Kind: RecurrentKind {
     public var settings: RecurrentSettings
+    public static let typeName = "lstm", words = ["lstm"], layerName = "LSTM", gates = 4
 
-    public init(units: Int, returnsSequences: Bool, useBias: Bool = true) {
-      settings = RecurrentSettings(units: units, returnsSequences: returnsSequences, useBias: useBias)
-    }
-
-    public static let typeName = "lstm", words = ["lstm"]
-
-    public init(settings: LayerSettings) throws { self.settings = try RecurrentSettings(settings: settings) }
+    public init(_ settings: RecurrentSettings) { self.settings = settings }
     public init(from decoder: any Decoder) throws { settings = try RecurrentSettings(from: decoder) }
     public func encode(to encoder: any Encoder) throws { try settings.encode(to: encoder) }
-
-    public func outputShape(for input: [Int]) throws -> [Int] { try settings.outputShape(for: input, layer: "LSTM") }
-    public var sizes: [(name: String, value: Int)] { [("units", settings.units)] }
-
-    public func parameterShapes(inputShape input: [Int]) -> [(name: String, shape: [Int])] {
-      let units = settings.units
-      return [("weight", [input.last ?? 0, 4 * units]), ("recurrent_weight", [units, 4 * units])] + (settings.useBias ? [("bias", [4 * units])] : [])
-    }
-
-    public func multiplyAddsPerExample(inputShape input: [Int]) -> Int { settings.multiplyAddsPerExample(inputShape: input, gates: 4) }
+    public static func biasShape(units: Int) -> [Int] { [4 * units] }
 
     public func makeLayer(inputShape: [Int], parameters: [String: Tensor]?, salt: UInt64, using generator: inout some RandomNumberGenerator)
       -> any Layer
@@ -83,15 +69,48 @@ public final class LSTM: Layer {
       return LSTM(features: inputShape[1], units: settings.units, returnsSequences: settings.returnsSequences, useBias: settings.useBias,
                   using: &generator)
     }
-
-    public var takesSequences: Bool { true }
-    public var isCausal: Bool { settings.returnsSequences }
-    public var outputActivation: Activation? { .tanh }
-    public var shortDescription: String { settings.shortDescription("lstm") }
-    public var description: String { settings.description("LSTM") }
   }
 }
 
+
+/// A recurrent layer's kind, the LSTM's or the GRU's: its settings, gates per unit and bias shape;
+/// the rest of `LayerKind` follows from them the same way for both.
+public protocol RecurrentKind: LayerKind {
+  var settings: RecurrentSettings { get }
+  init(_ settings: RecurrentSettings)
+  /// Gates per unit: 4 for the LSTM (i, f, c, o), 3 for the GRU (z, r, h).
+  static var gates: Int { get }
+  /// The layer's name in messages and descriptions: "LSTM".
+  static var layerName: String { get }
+  /// The bias's shape for `units`, as Keras stores it.
+  static func biasShape(units: Int) -> [Int]
+}
+
+extension RecurrentKind {
+  public init(units: Int, returnsSequences: Bool, useBias: Bool = true) {
+    self.init(RecurrentSettings(units: units, returnsSequences: returnsSequences, useBias: useBias))
+  }
+
+  public init(settings: LayerSettings) throws { self.init(try RecurrentSettings(settings: settings)) }
+
+  public func outputShape(for input: [Int]) throws -> [Int] { try settings.outputShape(for: input, layer: Self.layerName) }
+  public var sizes: [(name: String, value: Int)] { [("units", settings.units)] }
+
+  /// `weight` `[features, gates·units]`, `recurrent_weight` `[units, gates·units]`, and the bias.
+  public func parameterShapes(inputShape input: [Int]) -> [(name: String, shape: [Int])] {
+    let (units, gates) = (settings.units, Self.gates)
+    return [("weight", [input.last ?? 0, gates * units]), ("recurrent_weight", [units, gates * units])]
+      + (settings.useBias ? [("bias", Self.biasShape(units: units))] : [])
+  }
+
+  public func multiplyAddsPerExample(inputShape input: [Int]) -> Int { settings.multiplyAddsPerExample(inputShape: input, gates: Self.gates) }
+
+  public var takesSequences: Bool { true }
+  public var isCausal: Bool { settings.returnsSequences }
+  public var outputActivation: Activation? { .tanh }
+  public var shortDescription: String { settings.shortDescription(Self.typeName) }
+  public var description: String { settings.description(Self.layerName) }
+}
 
 /// What a recurrent layer is set by, read and stored the same way for the LSTM and the GRU:
 /// `UNITS [sequences] [nobias]` in spec strings, Keras's keys in model files.
