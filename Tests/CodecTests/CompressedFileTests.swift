@@ -15,12 +15,6 @@ struct CompressedFileTests {
                           payload: [0x00, 0x80, 0x00, 0x00, 7, 9])
   }
 
-  /// `bytes` with a checksum that fits them again (so a test reaches the check after it).
-  func resealed(_ bytes: [UInt8]) -> [UInt8] {
-    var body = Array(bytes.dropLast(4))
-    body.appendLittleEndian(UInt64(Zlib.crc32(body)), count: 4)
-    return body
-  }
 
   @Test func roundTripsEveryField() throws {
     for file in [try sample(), try sample(names: nil)] {
@@ -102,4 +96,12 @@ struct CompressedFileTests {
     shapes.header.imageShape = [4, 4, 2]
     #expect(problem(try shapes.encoded()) == "corrupt header: an image shape of [4, 4, 2]")
   }
+}
+
+/// `bytes` (an .aec file, of images or text) with a checksum that fits them again, so a test
+/// reaches the checks after it.
+func resealed(_ bytes: [UInt8]) -> [UInt8] {
+  var body = Array(bytes.dropLast(4))
+  body.appendLittleEndian(UInt64(Zlib.crc32(body)), count: 4)
+  return body
 }
