@@ -59,6 +59,16 @@ public final class Autoencoder: Layer {
     return decoder(bottleneck == nil ? code : Variable(code.value.rounded()))
   }
 
+  /// `callAsFunction(_:)` without recording gradients, `body` seeing each encoder and decoder
+  /// layer's output by its parameter prefix ("encoder.0", "decoder.2") and the layer.
+  public func reconstruct(_ input: Tensor, observing body: (_ name: String, _ layer: any Layer, _ output: Tensor) -> Void) -> Tensor {
+    withoutGradients {
+      let features = encoder(encoderInput(Variable(input))) { body("encoder.\($0)", encoder.layers[$0], $1.value) }
+      let code = latent.map { $0.mean(features) } ?? features
+      return decoder(bottleneck == nil ? code : Variable(code.value.rounded())) { body("decoder.\($0)", decoder.layers[$0], $1.value) }.value
+    }
+  }
+
   /// The code of a batch: the encoder's output, or a variational model's mean.
   func code(of input: Variable) -> Variable {
     let features = encoder(encoderInput(input))

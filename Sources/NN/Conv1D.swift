@@ -10,7 +10,7 @@ import TensorCore
 /// `[kernelSize, channels, filters]`, as Keras stores it. It runs as a 2-D convolution of one-row
 /// images, so the same kernels (direct or BLAS) compute it. New layers get Glorot-uniform weights
 /// (fan in `k·channels`, fan out `k·filters`) and zero biases, as in Keras.
-public final class Conv1D: Layer {
+public final class Conv1D: ActivatedLayer {
   /// The kernel, `[kernelSize, channels, filters]`.
   public let weight: Variable
   /// The bias, `[filters]`, or nil.

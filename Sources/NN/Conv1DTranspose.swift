@@ -7,7 +7,7 @@ import TensorCore
 /// filters]`. The weight is stored `[kernelSize, filters, channels]`, as Keras stores it; it runs
 /// as a transposed 2-D convolution of one-row images. Glorot-uniform weights (Keras's fans from the
 /// kernel's last two dimensions) and zero biases.
-public final class Conv1DTranspose: Layer {
+public final class Conv1DTranspose: ActivatedLayer {
   /// The kernel, `[kernelSize, filters, channels]`.
   public let weight: Variable
   /// The bias, `[filters]`, or nil.

@@ -9,7 +9,7 @@ import TensorCore
 /// `valid` padding). The weight is stored `[kernelHeight, kernelWidth, channels, filters]`, as
 /// Keras stores it. New layers get Glorot-uniform weights (fan in `kh·kw·channels`, fan out
 /// `kh·kw·filters`) and zero biases, as in Keras.
-public final class Conv2D: Layer {
+public final class Conv2D: ActivatedLayer {
   /// The kernel, `[kernelHeight, kernelWidth, channels, filters]`.
   public let weight: Variable
   /// The bias, `[filters]`, or nil.

@@ -9,7 +9,7 @@ import TensorCore
 /// The weight is stored `[kernelHeight, kernelWidth, filters, channels]`, as Keras stores it; the
 /// output is `[batchSize, height, width, filters]` of `geometry` (from `WindowGeometry.transposed`).
 /// New layers get Glorot-uniform weights and zero biases, as in Keras.
-public final class Conv2DTranspose: Layer {
+public final class Conv2DTranspose: ActivatedLayer {
   /// The kernel, `[kernelHeight, kernelWidth, filters, channels]`.
   public let weight: Variable
   /// The bias, `[filters]`, or nil.

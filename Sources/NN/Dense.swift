@@ -8,7 +8,7 @@ import TensorCore
 /// The weight is stored `[inputSize, outputSize]`, Keras's kernel layout (PyTorch's `Linear`
 /// stores the transpose). New layers get Glorot-uniform weights and zero biases, as in Keras.
 /// The matrix product and bias run as one BLAS call (`Variable.linear`).
-public final class Dense: Layer {
+public final class Dense: ActivatedLayer {
   /// The weight matrix, shape `[inputSize, outputSize]`.
   public let weight: Variable
   /// The bias vector, shape `[outputSize]`, or `nil` for no bias.

@@ -19,6 +19,12 @@ public protocol Layer: Module {
   func callAsFunction(_ input: Variable) -> Variable
 }
 
+/// A layer whose output is an element-wise activation of what it computes (dense and convolution
+/// layers), which diagnostics that look inside a model read (the relu units that never fire).
+public protocol ActivatedLayer: Layer {
+  var activation: Activation { get }
+}
+
 extension Module {
   /// The total number of trainable scalars.
   public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.parameter.value.count } }

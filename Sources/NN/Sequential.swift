@@ -25,6 +25,17 @@ public final class Sequential: Layer {
     return output
   }
 
+  /// The layers applied one at a time (no fused pairs: the same values), `body` seeing each
+  /// layer's index and output; for diagnostics that look inside a model.
+  public func callAsFunction(_ input: Variable, observing body: (_ index: Int, _ output: Variable) -> Void) -> Variable {
+    var output = input
+    for (index, layer) in layers.enumerated() {
+      output = layer(output)
+      body(index, output)
+    }
+    return output
+  }
+
   public var namedParameters: [(name: String, parameter: Variable)] {
     layers.enumerated().flatMap { prefixed(String($0.offset), $0.element.namedParameters) }
   }

@@ -34,10 +34,13 @@ struct Evaluate: ParsableCommand {
     var rate: Float?, lambda: Float?
     // A token model's cross-entropy in bits per token (per character of a text).
     var bitsPerToken: Double?
+    // Every relu layer's units that are zero on every example.
+    var deadUnits: [DeadUnits]?
     enum CodingKeys: String, CodingKey {
       case model, data, split, loss, lossUnit = "loss_unit", lossName = "loss_name", reduction, mse, psnr = "psnr_db", ssim, noise
       case noisyPSNR = "noisy_psnr_db", noisySSIM = "noisy_ssim", examples, reconstruction, kl, beta, negativeELBO = "negative_elbo"
       case negativeELBOBitsPerDimension = "negative_elbo_bits_per_dim", rate = "rate_bits_per_pixel", lambda, bitsPerToken = "bits_per_token"
+      case deadUnits = "dead_units"
     }
     func encode(to encoder: any Encoder) throws {
       var container = encoder.container(keyedBy: CodingKeys.self)
@@ -63,6 +66,7 @@ struct Evaluate: ParsableCommand {
       try container.encodeIfPresent(negativeELBOBitsPerDimension, forKey: .negativeELBOBitsPerDimension)
       try container.encodeIfPresent(rate, forKey: .rate)
       try container.encodeIfPresent(lambda, forKey: .lambda)
+      try container.encodeIfPresent(deadUnits, forKey: .deadUnits)
       try likelihood?.encode(to: encoder)  // nll, nll_bits_per_dim, importance_samples beside the rest
     }
   }
@@ -94,6 +98,10 @@ struct Evaluate: ParsableCommand {
                         negativeELBOBitsPerDimension: metrics.negativeELBO.map(bitsPerDimension), likelihood: likelihood,
                         rate: rate, lambda: rate == nil ? nil : evaluator.rateWeight)
     let tokens = file.model.architecture.vocabulary != nil
+    report.deadUnits = tokens ? nil : try file.model.deadUnits(on: set, batchSize: batchSize)
+    let dead = (report.deadUnits ?? []).filter { $0.dead > 0 }
+    let deadLine = dead.isEmpty ? nil : "relu units zero on every example: \(dead.map(\.summary).joined(separator: ", "))"
+    defer { if !json, let deadLine { say(deadLine) } }
     if tokens {
       // Logits are not images: no MSE or PSNR, and the loss in bits too.
       (report.mse, report.psnr, report.ssim) = (nil, nil, nil)

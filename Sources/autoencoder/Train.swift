@@ -350,6 +350,14 @@ struct Train: ParsableCommand {
     if let calibration = file.calibration {
       say("Calibrated on \(calibration.data): \(calibration.scoreDescription) scores mean \(calibration.normalMean), threshold \(calibration.threshold) (\(calibration.rule))")
     }
+    if !quiet, let validation = sets.validation {
+      // A narrow relu layer whose units died in training caps the loss (Training/DeadUnits.swift).
+      let dying = try file.model.deadUnits(on: validation).filter { 2 * $0.dead >= $0.units }
+      if !dying.isEmpty {
+        say("Relu units zero on every validation example: \(dying.map(\.summary).joined(separator: ", ")) (dead units learn no more; "
+          + "`evaluate` lists every layer's)")
+      }
+    }
     if figurePath != nil, figureNote == nil, architecture.vocabulary == nil {
       say("No reconstruction figure: examples of shape \(sets.training.exampleShape) are not images")
     }

@@ -45,6 +45,11 @@ import Testing
     #expect(report["loss_unit"] as? String == "nats/pixel")
     #expect(report["examples"] as? Int == 60)
     #expect((report["psnr_db"] as? Double ?? 0) > 5)
+    // Every relu layer of 784 → 16 → 4 → 16 → 784, with its units that never fired.
+    let dead = try #require(report["dead_units"] as? [[String: Any]])
+    #expect(dead.map { $0["layer"] as? String } == ["encoder.0", "encoder.1", "decoder.0"])
+    #expect(dead.map { $0["units"] as? Int } == [16, 4, 16])
+    #expect(dead.allSatisfy { ($0["dead"] as? Int).map { (0...16).contains($0) } ?? false })
     let text = try CLI.run(["evaluate", work.path("m.safetensors"), "--data", data.path])
     #expect(text.output.hasPrefix("binary cross-entropy ") && text.output.contains("nats/pixel on 60 test images"))
   }
