@@ -299,10 +299,39 @@ public enum FileIO {
     return url.deletingLastPathComponent().path
   }
 
-  /// A new, registered temporary file beside `target`: `.name.tmp-XXXXXX`.
+  /// The prefix of the temporary files and folders of writes to `target` that this process makes:
+  /// `.name.tmp-PID-`, six random characters follow.
+  static func temporaryPrefix(for target: String) -> String {
+    ".\(URL(fileURLWithPath: target).lastPathComponent).tmp-\(getpid())-"
+  }
+
+  /// Removes the temporary files and folders that writes to `target` by processes no longer
+  /// running left in `directory` (`.name.tmp-PID-XXXXXX` whose PID is gone: a `kill -9` in the
+  /// middle of a write leaves one, which nothing else could remove). Those of running processes,
+  /// and names of any other form, are left alone.
+  ///
+  /// - Returns: How many were removed.
+  @discardableResult
+  static func removeStaleTemporaries(of target: String, in directory: String) -> Int {
+    let prefix = ".\(URL(fileURLWithPath: target).lastPathComponent).tmp-"
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
+    var removed = 0
+    for name in names where name.hasPrefix(prefix) {
+      let rest = name.dropFirst(prefix.count).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+      guard rest.count == 2, rest[1].count == 6, let pid = pid_t(rest[0]), pid > 0, pid != getpid() else { continue }
+      guard kill(pid, 0) != 0, errno == ESRCH else { continue }
+      removeTree("\(directory)/\(name)")
+      removed += 1
+    }
+    return removed
+  }
+
+  /// A new, registered temporary file beside `target`: `.name.tmp-PID-XXXXXX` (stale ones of
+  /// killed writers go first).
   static func makeTemporaryFile(beside target: String, named path: String) throws -> (path: String, descriptor: Int32) {
     let directory = folder(of: target)
-    var template = Array("\(directory)/.\(URL(fileURLWithPath: target).lastPathComponent).tmp-XXXXXX".utf8CString)
+    removeStaleTemporaries(of: target, in: directory)
+    var template = Array("\(directory)/\(temporaryPrefix(for: target))XXXXXX".utf8CString)
     // Register before creating: a signal between the two then still finds (and removes) the file.
     let descriptor = TemporaryFiles.creating { template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) } } registering: {
       $0 >= 0 ? String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
@@ -311,9 +340,10 @@ public enum FileIO {
     return (String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self), descriptor)
   }
 
-  /// A new, registered temporary folder inside `directory`.
+  /// A new, registered temporary folder inside `directory`: `.name.tmp-PID-XXXXXX`.
   static func makeTemporaryFolder(in directory: String, named path: String) throws -> String {
-    var template = Array("\(directory)/.\(URL(fileURLWithPath: path).lastPathComponent).tmp-XXXXXX".utf8CString)
+    removeStaleTemporaries(of: path, in: directory)
+    var template = Array("\(directory)/\(temporaryPrefix(for: path))XXXXXX".utf8CString)
     let created = TemporaryFiles.creating { template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil } } registering: {
       $0 ? String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
     }

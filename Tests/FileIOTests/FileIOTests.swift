@@ -135,4 +135,22 @@ import Glibc
     #expect(try directory.contents().isEmpty)
     #expect(!TemporaryFiles.registered.contains(made.path))
   }
+
+  @Test func aWriteRemovesWhatKilledWritersOfTheSameFileLeft() throws {
+    let directory = try TemporaryDirectory()
+    // A process killed with -9 mid-write leaves `.name.tmp-PID-XXXXXX`; PID 999999999 runs nowhere.
+    let stale = [".m.bin.tmp-999999999-a1B2c3", ".out.tmp-999999999-zzzzzz"]
+    let kept = [".m.bin.tmp-\(getpid())-q1w2e3",  // this process's own: in flight
+                ".m.bin.tmp-abcdef",  // no PID in it
+                ".m.bin.tmp-1-abcdef",  // PID 1 runs
+                ".n.bin.tmp-999999999-a1B2c3",  // another file's
+                ".m.bin.tmp-999999999-toolong"]
+    for name in stale + kept { try Data([1]).write(to: URL(fileURLWithPath: directory.path(name))) }
+    try FileManager.default.createDirectory(atPath: directory.path(".out.tmp-999999998-yyyyyy"), withIntermediateDirectories: false)
+    try FileIO.writeAtomically(Data([7]), to: directory.path("m.bin"))
+    #expect(try directory.contents() == (kept + [".out.tmp-999999998-yyyyyy", ".out.tmp-999999999-zzzzzz", "m.bin"]).sorted())
+    try FileIO.writeAtomically([("a.png", Data([1]))], intoFolder: directory.path("out"))
+    #expect(try directory.contents() == (kept + ["m.bin", "out"]).sorted())
+    #expect(FileIO.temporaryPrefix(for: directory.path("m.bin")) == ".m.bin.tmp-\(getpid())-")
+  }
 }
