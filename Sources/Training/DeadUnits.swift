@@ -19,8 +19,8 @@ public struct DeadUnits: Sendable, Equatable, Codable {
     (self.layer, self.units, self.dead) = (layer, units, dead)
   }
 
-  /// `encoder.3: 14 of 16`.
-  public var summary: String { "\(layer): \(dead) of \(units)" }
+  /// `14 of 16 in encoder.3`.
+  public var summary: String { "\(dead) of \(units) in \(layer)" }
 }
 
 extension Autoencoder {

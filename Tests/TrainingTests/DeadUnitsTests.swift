@@ -25,7 +25,7 @@ struct DeadUnitsTests {
     })
     let data = syntheticImages(count: 50)
     #expect(try model.deadUnits(on: data, batchSize: 7) == [DeadUnits(layer: "encoder.0", units: 4, dead: 2)])
-    #expect(DeadUnits(layer: "encoder.0", units: 4, dead: 2).summary == "encoder.0: 2 of 4")
+    #expect(DeadUnits(layer: "encoder.0", units: 4, dead: 2).summary == "2 of 4 in encoder.0")
     // A sigmoid or linear model has no relu layer to report.
     let linear = try Autoencoder(.dense(inputSize: 64, hiddenSizes: [4], activation: .identity), using: &generator)
     #expect(try linear.deadUnits(on: data).isEmpty)
