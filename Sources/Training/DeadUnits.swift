@@ -6,7 +6,7 @@ import TensorCore
 /// filters) whose output is zero for every example at every position. Nothing flows through a dead
 /// unit and no gradient reaches its weights, so it has stopped learning for good; many of them in
 /// a narrow layer cap what a model can learn (keras-io's convolutional VAE, whose 16-unit dense
-/// layer often keeps 2 to 4 after one epoch, in Keras as here).
+/// layer kept 0 to 7 after one epoch over forty runs, in Keras as here; README).
 public struct DeadUnits: Sendable, Equatable, Codable {
   /// The layer's parameter prefix ("encoder.3").
   public var layer: String
