@@ -107,6 +107,18 @@ class VAE(keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
 
+def dead_units(encoder, images):
+    """Each relu layer of the encoder: its units and how many are zero on every one of `images`, as
+    `autoencoder evaluate` lists them (`dead_units`)."""
+    found = []
+    for layer in encoder.layers:
+        if getattr(layer, "activation", None) is keras.activations.relu:
+            outputs = keras.Model(encoder.input, layer.output).predict(images, batch_size=1024, verbose=0)
+            fired = (outputs.reshape(-1, outputs.shape[-1]) > 0).any(axis=0)
+            found.append({"layer": layer.name, "units": int(fired.size), "dead": int((~fired).sum())})
+    return found
+
+
 def main():
     args = common.arguments(__doc__, "vae")
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -127,6 +139,7 @@ def main():
     extra = {"parameters": encoder.count_params() + decoder.count_params()}
     if args.quality:
         extra["history"] = timer.history
+        extra["dead_units"] = dead_units(encoder, test)
     common.report(f"TensorFlow {tf.__version__} / Keras {keras.__version__}", args, timed, x.shape[0],
                   timer.history[-1]["loss"], extra)
 
