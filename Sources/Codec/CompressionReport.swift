@@ -51,45 +51,65 @@ extension ImageCodec {
     return (file, bytes, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
   }
 
+  /// Compresses images of several sizes (`compress(_:quantization:)`) and times it.
+  public func compressTimed(_ groups: [(images: ImageSet, names: [String]?)], quantization: CodeQuantizer.Rule) throws
+    -> (file: CompressedImages, bytes: [UInt8], seconds: Double)
+  {
+    let start = DispatchTime.now().uptimeNanoseconds
+    let file = try compress(groups, quantization: quantization)
+    let bytes = try file.encoded()
+    return (file, bytes, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+  }
+
   /// Decodes `bytes` (a file just made from `originals`) as `decompress` does, timed, and
   /// measures the decoded images against `originals`.
   public func report(originals: ImageSet, bytes: [UInt8], encodeSeconds: Double) throws -> CompressionReport {
+    try report(originals: [originals], bytes: bytes, encodeSeconds: encodeSeconds)
+  }
+
+  /// The same for a file of several sizes: `originals` holds each section's images, in order.
+  /// PSNR and SSIM are means over every image; MS-SSIM where every image is large enough.
+  public func report(originals: [ImageSet], bytes: [UInt8], encodeSeconds: Double) throws -> CompressionReport {
     let start = DispatchTime.now().uptimeNanoseconds
-    let file = try CompressedFile.decode(bytes)
-    let (decoded, symbols) = try decompressWithSymbols(file, path: "the compressed images")
+    let file = try CompressedImages.decode(bytes)
+    precondition(file.sections.count == originals.count, "\(file.sections.count) sections for \(originals.count) sets of originals")
+    let decodedSections = try file.sections.map { try decompressWithSymbols($0, path: "the compressed images") }
     let decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    let shape = file.header.imageShape
-    let size = shape.reduce(1, *)
-    var psnr = 0.0, ssim = 0.0, multiscale: Double? = min(shape[0], shape[1]) >= ImageQuality.multiscaleMinimumSide ? 0 : nil
-    decoded.withUnsafeBufferPointer { values in
-      var written = [Float](repeating: 0, count: size)
-      for index in 0..<file.header.count {
-        for value in 0..<size { written[value] = Float(Image.byte(values[index * size + value])) / 255 }
-        let original = originals.unscaledExample(index)
-        written.withUnsafeBufferPointer { image in
-          original.withUnsafeBufferPointer { reference in
-            psnr += ImageQuality.psnr(image, reference)
-            ssim += ImageQuality.ssim(image, reference, height: shape[0], width: shape[1], channels: shape[2])
+    var psnr = 0.0, ssim = 0.0, pixels = 0, estimatedBits: Double? = model.bottleneck == nil ? nil : 0
+    var multiscale: Double? = file.sections.allSatisfy { min($0.header.imageShape[0], $0.header.imageShape[1]) >= ImageQuality.multiscaleMinimumSide } ? 0 : nil
+    for ((section, (decoded, symbols)), originals) in zip(zip(file.sections, decodedSections), originals) {
+      let shape = section.header.imageShape
+      let size = shape.reduce(1, *)
+      decoded.withUnsafeBufferPointer { values in
+        var written = [Float](repeating: 0, count: size)
+        for index in 0..<section.header.count {
+          for value in 0..<size { written[value] = Float(Image.byte(values[index * size + value])) / 255 }
+          let original = originals.unscaledExample(index)
+          written.withUnsafeBufferPointer { image in
+            original.withUnsafeBufferPointer { reference in
+              psnr += ImageQuality.psnr(image, reference)
+              ssim += ImageQuality.ssim(image, reference, height: shape[0], width: shape[1], channels: shape[2])
+            }
+          }
+          if let total = multiscale {
+            multiscale = total + (ImageQuality.multiscaleSSIM(written, original, height: shape[0], width: shape[1], channels: shape[2]) ?? 0)
           }
         }
-        if let total = multiscale {
-          multiscale = total + (ImageQuality.multiscaleSSIM(written, original, height: shape[0], width: shape[1], channels: shape[2]) ?? 0)
-        }
+      }
+      pixels += section.header.count * shape[0] * shape[1]
+      if let density = model.bottleneck, let total = estimatedBits {
+        let codes = Tensor(shape: [section.header.count] + section.header.codeShape, scalars: symbols.map(Float.init))
+        estimatedBits = total + withoutGradients { Double(density.bits(of: Variable(codes)).value.scalar) }
       }
     }
-    let count = max(file.header.count, 1)
-    let pixels = file.header.count * shape[0] * shape[1]
-    var estimate: Double?
-    if let density = model.bottleneck {
-      let codes = Tensor(shape: [file.header.count] + file.header.codeShape, scalars: symbols.map(Float.init))
-      estimate = withoutGradients { Double(density.bits(of: Variable(codes)).value.scalar) } / Double(max(pixels, 1))
-    }
-    return CompressionReport(images: file.header.count, pixels: pixels, bytes: bytes.count, payloadBytes: file.payload.count,
-                             bitsPerPixel: Double(bytes.count * 8) / Double(max(pixels, 1)),
-                             payloadBitsPerPixel: Double(file.payload.count * 8) / Double(max(pixels, 1)), estimatedBitsPerPixel: estimate,
-                             psnr: psnr / Double(count), ssim: ssim / Double(count), multiscaleSSIM: multiscale.map { $0 / Double(count) },
-                             encodeImagesPerSecond: Double(file.header.count) / max(encodeSeconds, 1e-9),
-                             decodeImagesPerSecond: Double(file.header.count) / max(decodeSeconds, 1e-9),
-                             quantization: file.header.quantization)
+    let (images, count) = (file.count, Double(max(file.count, 1)))
+    let perPixel = { (bits: Double) in bits / Double(max(pixels, 1)) }
+    return CompressionReport(images: images, pixels: pixels, bytes: bytes.count, payloadBytes: file.payloadBytes,
+                             bitsPerPixel: perPixel(Double(bytes.count * 8)), payloadBitsPerPixel: perPixel(Double(file.payloadBytes * 8)),
+                             estimatedBitsPerPixel: estimatedBits.map(perPixel), psnr: psnr / count, ssim: ssim / count,
+                             multiscaleSSIM: multiscale.map { $0 / count },
+                             encodeImagesPerSecond: Double(images) / max(encodeSeconds, 1e-9),
+                             decodeImagesPerSecond: Double(images) / max(decodeSeconds, 1e-9),
+                             quantization: file.sections[0].header.quantization)
   }
 }

@@ -111,6 +111,22 @@ public struct ImageCodec {
     return CompressedFile(header: header, quantizer: quantizer, tables: inFile, payload: encoder.finish())
   }
 
+  /// Images of several sizes compressed: one section per group (images of one size, and their
+  /// file names, which a file of several sizes needs to write each image back); one group gives
+  /// a plain version-1 file. Each section's tables are fitted to its own codes (a rate-trained
+  /// codec's are its model's).
+  ///
+  /// - Throws: as `compress(_:quantization:names:)`, and `CodecError.notImages` for groups of
+  ///   several sizes without names, or a name in two groups.
+  public func compress(_ groups: [(images: ImageSet, names: [String]?)], quantization: CodeQuantizer.Rule) throws -> CompressedImages {
+    precondition(!groups.isEmpty, "no images")
+    let file = CompressedImages(sections: try groups.map { try compress($0.images, quantization: quantization, names: $0.names) })
+    if let problem = file.problem {
+      throw CodecError.severalSizes(source: groups[0].images.source, problem: problem)
+    }
+    return file
+  }
+
   /// `images` grown to `height`×`width` by repeating their last row and column.
   static func padded(_ images: ImageSet, height: Int, width: Int) -> ImageSet {
     let shape = images.exampleShape
@@ -209,6 +225,7 @@ public enum CodecError: Error, Equatable, CustomStringConvertible {
   case nonFiniteCode(source: String, example: Int)
   case otherModel(path: String, made: String, fingerprint: String, given: String, givenFingerprint: String)
   case corrupt(path: String, problem: String)
+  case severalSizes(source: String, problem: String)
 
   public var description: String {
     switch self {
@@ -218,6 +235,7 @@ public enum CodecError: Error, Equatable, CustomStringConvertible {
     case .otherModel(let path, let made, let fingerprint, let given, let givenFingerprint):
       "\(path): made by the model \(made) (fingerprint \(fingerprint)), not by \(given) (fingerprint \(givenFingerprint)); decompress it with that model"
     case .corrupt(let path, let problem): "\(path): \(problem)"
+    case .severalSizes(let source, let problem): "\(source): images of several sizes with \(problem): each is written back by its file name"
     }
   }
 }

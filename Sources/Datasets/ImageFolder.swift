@@ -95,6 +95,40 @@ public struct ImageFolder: Sendable {
     return try assemble(images, paths: paths, labels: nil, classNames: nil, source: paths.count == 1 ? paths[0] : "\(paths[0]) and \(paths.count - 1) more")
   }
 
+  /// The PNG files at `paths` (or, with no paths, the PNG files of this flat folder in name
+  /// order), grouped by size for readers that take each size on its own (an image codec): one set
+  /// per size, in the order the sizes first occur, each with its images' indices among the files
+  /// and their paths.
+  ///
+  /// - Throws: `FileError` naming the file: missing, not PNG or corrupt; or the folder: none in it,
+  ///   or subfolders in it (class or split folders: read those with `load`).
+  public func loadGroupedBySize(files paths: [String]? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws
+    -> [(set: ImageSet, indices: [Int], paths: [String])]
+  {
+    let files: [File]
+    if let paths {
+      guard !paths.isEmpty else { throw FileError(path, "no PNG files given") }
+      files = paths.map { File(path: $0, listedAsFile: false) }
+    } else {
+      guard FileIO.isDirectory(path) else { throw FileError(path, FileIO.exists(path) ? "is not a folder" : "no such folder") }
+      if let folder = Self.subfolders(path).first { throw FileError("\(path)/\(folder)", "is a subfolder: images of several sizes are read from a flat folder") }
+      files = try Self.pngFiles(in: path, recursive: false)
+      guard !files.isEmpty else { throw FileError(path, "holds no PNG images") }
+    }
+    let images = try decode(files, threads: threads)
+    var order: [[Int]] = [], groupOf: [String: Int] = [:]
+    for (index, image) in images.enumerated() {
+      let key = "\(image.width)x\(image.height)"
+      if let group = groupOf[key] { order[group].append(index) } else { (groupOf[key], order) = (order.count, order + [[index]]) }
+    }
+    return try order.map { indices in
+      let groupPaths = indices.map { files[$0].path }
+      let set = try assemble(indices.map { images[$0] }, paths: groupPaths, labels: nil, classNames: nil,
+                             source: groupPaths.count == 1 ? groupPaths[0] : "\(groupPaths[0]) and \(groupPaths.count - 1) more")
+      return (set, indices, groupPaths)
+    }
+  }
+
   /// One decoded image: its size, channels (1 or 3) and samples scaled to 0...1 or kept as bytes.
   struct Decoded {
     var width: Int, height: Int, channels: Int

@@ -7,7 +7,8 @@ struct Compress: ParsableCommand {
     abstract: "Compress images into an .aec file through a model's codes (quantized, entropy-coded), or a text file with a text model.",
     discussion: """
       A fully convolutional model (the codec preset) takes images of any size, padded by repeating their edges \
-      to a multiple of its strides; the file records the original size. Each image's code is quantized per channel (--bits levels between the channel's least and greatest value, or \
+      to a multiple of its strides; the file records the original size. PNG files (or a flat PNG folder) of several \
+      sizes make one file with a section per size, each image written back by its file name. Each image's code is quantized per channel (--bits levels between the channel's least and greatest value, or \
       a fixed --step) and coded with rANS under probability tables fitted to these codes and stored in the file. \
       `autoencoder decompress` with the same model writes the images back. --report decodes the file again and \
       prints the rate (bits per pixel, whole file and payload), PSNR, SSIM (and MS-SSIM for images of 176 pixels a side or \
@@ -53,8 +54,28 @@ struct Compress: ParsableCommand {
     if file.model.architecture.vocabulary != nil { return try compressText(file) }
     var names: [String]?
     var set: ImageSet
-    if pngInputs {
-      let colour: ImageFolder.Colour = file.model.architecture.inputShape.count == 3 && file.model.architecture.inputShape[2] == 3 ? .rgb : .gray
+    let colour: ImageFolder.Colour = file.model.architecture.inputShape.count == 3 && file.model.architecture.inputShape[2] == 3 ? .rgb : .gray
+    let flatFolder = !pngInputs && FileIO.isDirectory(inputs[0]) && ImageFolder.looksLikeImages(inputs[0]) && ImageFolder(inputs[0]).splitFolders == nil
+      && (try? FileManager.default.contentsOfDirectory(atPath: inputs[0]))?.contains { FileIO.isDirectory("\(inputs[0])/\($0)") } == false
+    var oneSize: ImageSet?
+    if file.model.architecture.isFullyConvolutional, pngInputs || flatFolder {
+      // PNG files of several sizes: one section of the file per size, each image written back by its name.
+      let groups = try ImageFolder(inputs[0], colour: colour).loadGroupedBySize(files: pngInputs ? inputs : nil, threads: Parallel.threads)
+      if groups.count > 1 {
+        if let repeated = repeatedFileName(groups.flatMap(\.paths)) {
+          throw ValidationError("two inputs are named \(repeated); decompressed files would share the name")
+        }
+        return try compress(groups, file)
+      }
+      if pngInputs { oneSize = groups[0].set }
+    }
+    if let oneSize {
+      set = oneSize
+      names = inputs.map { ($0 as NSString).lastPathComponent }
+      if let repeated = repeatedFileName(inputs) {
+        throw ValidationError("two inputs are named \(repeated); decompressed files would share the name")
+      }
+    } else if pngInputs {
       set = try ImageInput.pngs(inputs, colour: colour)
       names = inputs.map { ($0 as NSString).lastPathComponent }
       if let repeated = repeatedFileName(inputs) {
@@ -85,7 +106,39 @@ struct Compress: ParsableCommand {
         + (codec.isRateTrained ? "(its rate-trained code, rounded)" : "(codes quantized to \(quantization))"))
     }
     guard report else { return }
-    let measured = try codec.report(originals: set, bytes: bytes, encodeSeconds: seconds)
+    try printReport(try codec.report(originals: set, bytes: bytes, encodeSeconds: seconds))
+  }
+
+  /// Compresses PNG images of several sizes (`groups`, one per size) into one file of a section per size.
+  func compress(_ groups: [(set: ImageSet, indices: [Int], paths: [String])], _ file: ModelFile) throws {
+    var groups = groups
+    if let limit {  // the first N images in the inputs' order
+      groups = groups.compactMap { group in
+        let kept = group.indices.enumerated().filter { $0.element < limit }.map(\.offset)
+        return kept.isEmpty ? nil : (group.set.prefix(kept.count), Array(group.indices.prefix(kept.count)), Array(group.paths.prefix(kept.count)))
+      }
+    }
+    let codec = ImageCodec(file: file, name: (model as NSString).lastPathComponent)
+    if codec.isRateTrained, bits != nil || step != nil {
+      throw ValidationError("\(bits != nil ? "--bits" : "--step"): \(model) is a rate-trained codec; its code is rounded and coded under its own tables")
+    }
+    let sections = groups.map { (images: $0.set, names: Optional($0.paths.map { ($0 as NSString).lastPathComponent })) }
+    let (_, bytes, seconds) = try codec.compressTimed(sections, quantization: quantization)
+    try FileIO.writeAtomically(Data(bytes), to: output)
+    let count = groups.reduce(0) { $0 + $1.set.count }
+    let pixels = groups.reduce(0) { $0 + $1.set.count * $1.set.exampleShape.prefix(2).reduce(1, *) }
+    let sizes = groups.map { "\($0.set.count) of \($0.set.exampleShape[1])×\($0.set.exampleShape[0])" }.joined(separator: ", ")
+    if !json {
+      say("Wrote \(output): \(grouped(count)) images of \(groups.count) sizes (\(sizes)) in \(grouped(bytes.count)) bytes, "
+        + "\(String(format: "%.3f", Double(bytes.count * 8) / Double(max(pixels, 1)))) bits per pixel "
+        + (codec.isRateTrained ? "(its rate-trained code, rounded)" : "(codes quantized to \(quantization))"))
+    }
+    guard report else { return }
+    try printReport(try codec.report(originals: groups.map(\.set), bytes: bytes, encodeSeconds: seconds))
+  }
+
+  /// Prints what `--report` measured.
+  func printReport(_ measured: CompressionReport) throws {
     if json {
       try printJSON(measured)
     } else {

@@ -7,7 +7,8 @@ struct Decompress: ParsableCommand {
     abstract: "Decompress an .aec file with the model that made it: PNG files, or one IDX images file; or a text file.",
     discussion: """
       PNG files keep the names they were compressed from (else 00000.png, 00001.png, ...) and are written \
-      together: all of them, or none. An --output ending in idx3-ubyte (or .idx) gets one IDX images file instead. \
+      together: all of them, or none; a file of several image sizes writes each at its own size. An --output ending \
+      in idx3-ubyte (or .idx) gets one IDX images file instead (images of one size). \
       A compressed text (made with a text model) is written to --output as one file, byte for byte.
       """)
 
@@ -32,12 +33,14 @@ struct Decompress: ParsableCommand {
     if file.model.architecture.vocabulary != nil {
       throw ValidationError("\(model) is a text model, and \(input) holds compressed images; decompress it with the image model that made it")
     }
-    let compressed: CompressedFile
-    do { compressed = try CompressedFile.decode(bytes) } catch { throw FileError(input, error.description) }
+    let sections: [CompressedFile]
+    do { sections = try CompressedImages.decode(bytes).sections } catch { throw FileError(input, error.description) }
     if !idxOutput, FileIO.exists(output), !FileIO.isDirectory(output) {
       throw ValidationError("--output \(output): is a file; give a folder for PNG files, or a name ending in idx3-ubyte")
     }
     let codec = ImageCodec(file: file, name: (model as NSString).lastPathComponent)
+    if sections.count > 1 { return try writeSeveralSizes(sections, codec) }
+    let compressed = sections[0]
     let images = try codec.decompress(compressed, path: input)
     let header = compressed.header
     let (height, width, channels) = (header.imageShape[0], header.imageShape[1], header.imageShape[2])
@@ -56,6 +59,25 @@ struct Decompress: ParsableCommand {
     }
     try FileIO.writeAtomically(files, intoFolder: output)
     say("Wrote \(grouped(header.count)) PNG file\(header.count == 1 ? "" : "s") of \(height)×\(width) to \(output)/ from \(input)")
+  }
+
+  /// Writes the PNG files of a file of several sizes (a section per size), all together or none.
+  func writeSeveralSizes(_ sections: [CompressedFile], _ codec: ImageCodec) throws {
+    if idxOutput {
+      let sizes = sections.map { "\($0.header.imageShape[1])×\($0.header.imageShape[0])" }.joined(separator: ", ")
+      throw ValidationError("--output \(output): \(input) holds images of \(sections.count) sizes (\(sizes)); an IDX file holds one: give a folder for PNG files")
+    }
+    var files: [(name: String, data: Data)] = []
+    for section in sections {
+      let images = try codec.decompress(section, path: input)
+      let (height, width, channels) = (section.header.imageShape[0], section.header.imageShape[1], section.header.imageShape[2])
+      let size = height * width * channels, pixels = images.scalars.map(Image.byte)
+      for (index, name) in section.header.names!.enumerated() {
+        files.append((name, Data(PNG.encode(Image(width: width, height: height, channels: channels, pixels: Array(pixels[(index * size)..<((index + 1) * size)]))))))
+      }
+    }
+    try FileIO.writeAtomically(files, intoFolder: output)
+    say("Wrote \(grouped(files.count)) PNG files of \(sections.count) sizes to \(output)/ from \(input)")
   }
 
   /// Writes the text a text model compressed.

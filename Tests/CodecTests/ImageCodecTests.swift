@@ -138,6 +138,23 @@ struct ImageCodecTests {
         for x in 0..<7 { #expect(decoded.scalars[(index * 9 + y) * 7 + x] == expected[(index * 10 + y) * 8 + x]) }
       }
     }
+    // Images of several sizes: a section per size, each what compressing that size alone gives;
+    // the report measures them all.
+    let groups: [(images: ImageSet, names: [String]?)] = [(small, (0..<5).map { "s\($0).png" }), (odd, ["o0.png", "o1.png", "o2.png"])]
+    let mixed = try CompressedImages.decode(try codec.compress(groups, quantization: .bits(8)).encoded())
+    #expect(mixed.sections.count == 2 && mixed.count == 8)
+    #expect(mixed.sections[1].payload == oddFile.payload && mixed.sections[1].header.names == ["o0.png", "o1.png", "o2.png"])
+    #expect(try codec.decompress(mixed.sections[1], path: "f").scalars == decoded.scalars)
+    let bytes = try codec.compress(groups, quantization: .bits(8)).encoded()
+    let report = try codec.report(originals: [small, odd], bytes: bytes, encodeSeconds: 1)
+    #expect(report.images == 8 && report.pixels == 5 * 100 + 3 * 63 && report.bytes == bytes.count)
+    // Its PSNR and SSIM are the means over every image: the sizes' reports weighted by their counts.
+    let (smallAlone, oddAlone) = (try codec.report(originals: small, bytes: try file.encoded(), encodeSeconds: 1),
+                                  try codec.report(originals: odd, bytes: try oddFile.encoded(), encodeSeconds: 1))
+    #expect(abs(report.psnr - (5 * smallAlone.psnr + 3 * oddAlone.psnr) / 8) < 1e-9)
+    #expect(abs(report.ssim - (5 * smallAlone.ssim + 3 * oddAlone.ssim) / 8) < 1e-9)
+    #expect(report.payloadBytes == file.payload.count + oddFile.payload.count)
+    #expect(throws: CodecError.self) { try codec.compress([(small, nil), (odd, ["o.png"])], quantization: .bits(8)) }  // unnamed
     // A model with dense layers takes only its own size.
     let dense = ImageCodec(model: try self.model(), modelName: "dense")
     #expect(throws: DataError.self) { try dense.compress(odd, quantization: .bits(8)) }

@@ -18,6 +18,25 @@ import Testing
     return directory.path(name)
   }
 
+  @Test func imagesOfSeveralSizesComeGroupedBySizeInTheOrderTheSizesOccur() throws {
+    let directory = try TemporaryDirectory()
+    try png(directory, "a.png", width: 3, height: 2)
+    try png(directory, "b.png", width: 4, height: 4, value: { _, _, _ in 9 })
+    try png(directory, "c.png", width: 3, height: 2, value: { _, _, _ in 255 })
+    let groups = try ImageFolder(directory.path).loadGroupedBySize()
+    #expect(groups.map(\.indices) == [[0, 2], [1]])
+    #expect(groups.map { $0.paths.map { ($0 as NSString).lastPathComponent } } == [["a.png", "c.png"], ["b.png"]])
+    #expect(groups[0].set.exampleShape == [2, 3] && groups[1].set.exampleShape == [4, 4])
+    #expect(groups[0].set.example(1) == Array(repeating: 1, count: 6) && groups[1].set.example(0) == Array(repeating: Float(9) / 255, count: 16))
+    // Files given in another order keep it; a folder with subfolders is not flat.
+    let files = try ImageFolder(directory.path).loadGroupedBySize(files: [directory.path("b.png"), directory.path("c.png"), directory.path("a.png")])
+    #expect(files.map(\.indices) == [[0], [1, 2]])
+    try png(directory, "sub/d.png")
+    #expect(throws: FileError(directory.path("sub"), "is a subfolder: images of several sizes are read from a flat folder")) {
+      try ImageFolder(directory.path).loadGroupedBySize()
+    }
+  }
+
   @Test func classFoldersGiveSortedLabelsAndNames() throws {
     let directory = try TemporaryDirectory()
     try png(directory, "cats/b.png")

@@ -82,6 +82,30 @@ import Testing
     #expect(payload >= estimate * 0.98 && payload <= estimate * 1.1 + 0.1, "payload \(payload) against the estimate \(estimate)")
     let decompressed = try CLI.run(["decompress", codec, work.path("codec.aec"), "-o", work.path("codec-out")])
     #expect(decompressed.status == 0, "\(decompressed.error)")
+    // A flat folder of PNG images of three sizes (one padded to the strides): a section per size,
+    // every image back at its size under its name; an IDX output, which holds one size, refused.
+    let folder = work.path("sizes")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    for (name, (width, height)) in [("p.png", (8, 8)), ("q.png", (12, 8)), ("r.png", (8, 8)), ("s.png", (10, 6))] {
+      let pixels = (0..<(width * height)).map { UInt8(($0 * 7 + width * 13) % 256) }
+      try PNG.write(Image(width: width, height: height, channels: 1, pixels: pixels), to: "\(folder)/\(name)")
+    }
+    let sizes = try CLI.run(["compress", codec, folder, "--report", "-o", work.path("sizes.aec")])
+    #expect(sizes.status == 0 && sizes.output.contains("4 images of 3 sizes (2 of 8×8, 1 of 12×8, 1 of 10×6)"), "\(sizes.error)")
+    #expect(sizes.output.contains("bits per pixel") && sizes.output.contains("PSNR"))
+    #expect(try FileIO.readBytes(work.path("sizes.aec"))[8] == 2)  // format version 2
+    let back = try CLI.run(["decompress", codec, work.path("sizes.aec"), "-o", work.path("sizes-out")])
+    #expect(back.status == 0 && back.output.contains("Wrote 4 PNG files of 3 sizes"), "\(back.error)")
+    for (name, width, height) in [("p.png", 8, 8), ("q.png", 12, 8), ("r.png", 8, 8), ("s.png", 10, 6)] {
+      let image = try PNG.read(work.path("sizes-out/\(name)"))
+      #expect(image.width == width && image.height == height)
+    }
+    try CLI.expectFailure(["decompress", codec, work.path("sizes.aec"), "-o", work.path("sizes-idx3-ubyte")],
+                          mentions: ["holds images of 3 sizes", "8×8, 12×8, 10×6", "give a folder"])
+    let bytes = try FileIO.readBytes(work.path("sizes.aec"))
+    let cut = try work.write(Array(bytes.dropLast(3)), to: "sizes-cut.aec")
+    try CLI.expectFailure(["decompress", codec, cut, "-o", work.path("never")], mentions: [cut, "checksum mismatch"])
+    #expect(!FileIO.exists(work.path("never")))
     try CLI.expectFailure(["compress", codec, data.path, "--bits", "6", "-o", work.path("x.aec")], mentions: ["--bits", "rate-trained codec"])
     try CLI.expectFailure(["train", "--data", data.path, "--lambda", "0.1", "-o", work.path("x.safetensors")], mentions: ["--lambda applies to codecs"])
   }

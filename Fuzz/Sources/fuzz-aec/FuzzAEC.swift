@@ -1,6 +1,6 @@
 import FuzzDriver
 
-/// Compressed files (.aec): images (CompressedFile.decode, written again, the payload decoded under
+/// Compressed files (.aec): images of one size or several (CompressedImages.decode, written again, the payload decoded under
 /// its tables as `decompress` does, capped at 65,536 symbols) and texts (CompressedText.decode,
 /// written again, each segment's stream decoded under changing distributions, capped likewise).
 @main enum FuzzAEC {
@@ -30,14 +30,18 @@ import FuzzDriver
         }
         return
       }
-      guard let file = try? CompressedFile.decode(bytes) else { return }
-      require((try? CompressedFile.decode(try file.encoded())) == file, "a decoded file does not survive encoding again")
-      guard var decoder = try? RANSDecoder(file.payload) else { return }
-      let symbols = min(file.header.count * file.header.codeShape.reduce(1, *), 1 << 16)
-      for index in 0..<symbols {
-        guard (try? decoder.decode(with: file.tables[index % file.tables.count])) != nil else { return }
+      guard let images = try? CompressedImages.decode(bytes) else { return }
+      require((try? CompressedImages.decode(try images.encoded())) == images, "a decoded file does not survive encoding again")
+      var budget = 1 << 16
+      for file in images.sections where !file.tables.isEmpty {
+        guard var decoder = try? RANSDecoder(file.payload) else { continue }
+        let symbols = min(file.header.count * file.header.codeShape.reduce(1, *), budget)
+        budget -= symbols
+        for index in 0..<symbols {
+          guard (try? decoder.decode(with: file.tables[index % file.tables.count])) != nil else { break }
+        }
+        _ = try? decoder.finish()
       }
-      _ = try? decoder.finish()
     }
   }
 }
