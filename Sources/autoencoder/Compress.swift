@@ -55,8 +55,10 @@ struct Compress: ParsableCommand {
     var names: [String]?
     var set: ImageSet
     let colour: ImageFolder.Colour = file.model.architecture.inputShape.count == 3 && file.model.architecture.inputShape[2] == 3 ? .rgb : .gray
+    // A flat PNG folder may hold several sizes, unless the model resizes what it reads (trained with --resize).
     let flatFolder = !pngInputs && FileIO.isDirectory(inputs[0]) && ImageFolder.looksLikeImages(inputs[0]) && ImageFolder(inputs[0]).splitFolders == nil
       && (try? FileManager.default.contentsOfDirectory(atPath: inputs[0]))?.contains { FileIO.isDirectory("\(inputs[0])/\($0)") } == false
+      && file.readingOptions(given: ReadingOptions()).resize == nil
     var oneSize: ImageSet?
     if file.model.architecture.isFullyConvolutional, pngInputs || flatFolder {
       // PNG files of several sizes: one section of the file per size, each image written back by its name.
