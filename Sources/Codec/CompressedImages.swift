@@ -1,5 +1,4 @@
 import FileIO
-import Foundation
 
 /// An `.aec` file of images of several sizes: one section per size, each a whole `CompressedFile`
 /// of that size's images (their names say where each goes). Images of one size make a plain
@@ -62,11 +61,6 @@ public struct CompressedImages: Equatable, Sendable {
     return bytes
   }
 
-  /// Writes the file atomically: a complete file at `path`, or none.
-  public func write(to path: String) throws {
-    try FileIO.writeAtomically(Data(try encoded()), to: path)
-  }
-
   /// The images of a version-1 or version-2 file.
   ///
   /// - Throws: `CompressedFile.Problem` saying what is wrong, as `CompressedFile.decode` does, or
@@ -101,17 +95,5 @@ public struct CompressedImages: Equatable, Sendable {
     let images = CompressedImages(sections: sections)
     if let problem = images.problem { throw CompressedFile.Problem("corrupt file: \(problem)") }
     return images
-  }
-
-  /// Reads the `.aec` file at `path`.
-  ///
-  /// - Throws: `FileError` naming the file and what is wrong with it.
-  public static func read(_ path: String) throws -> CompressedImages {
-    let bytes = try FileIO.readBytes(path)
-    do {
-      return try decode(bytes)
-    } catch {
-      throw FileError(path, error.description)
-    }
   }
 }

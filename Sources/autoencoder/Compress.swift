@@ -131,7 +131,7 @@ struct Compress: ParsableCommand {
     let pixels = groups.reduce(0) { $0 + $1.set.count * $1.set.exampleShape.prefix(2).reduce(1, *) }
     let sizes = groups.map { "\($0.set.count) of \($0.set.exampleShape[1])×\($0.set.exampleShape[0])" }.joined(separator: ", ")
     if !json {
-      say("Wrote \(output): \(grouped(count)) images of \(groups.count) sizes (\(sizes)) in \(grouped(bytes.count)) bytes, "
+      say("Wrote \(output): \(grouped(count)) image\(count == 1 ? "" : "s") of \(groups.count) size\(groups.count == 1 ? "" : "s") (\(sizes)) in \(grouped(bytes.count)) bytes, "
         + "\(String(format: "%.3f", Double(bytes.count * 8) / Double(max(pixels, 1)))) bits per pixel "
         + (codec.isRateTrained ? "(its rate-trained code, rounded)" : "(codes quantized to \(quantization))"))
     }
