@@ -54,24 +54,27 @@ public final class Autoencoder: Layer {
 
   /// The reconstruction `decoder(code(input))` (for a variational model, of the code's mean; for a
   /// codec, of the rounded code, as its files decode).
-  public func callAsFunction(_ input: Variable) -> Variable {
-    let code = code(of: input)
-    return decoder(bottleneck == nil ? code : Variable(code.value.rounded()))
-  }
+  public func callAsFunction(_ input: Variable) -> Variable { reconstruction(of: input, observing: nil) }
 
   /// `callAsFunction(_:)` without recording gradients, `body` seeing each encoder and decoder
   /// layer's output by its parameter prefix ("encoder.0", "decoder.2") and the layer.
   public func reconstruct(_ input: Tensor, observing body: (_ name: String, _ layer: any Layer, _ output: Tensor) -> Void) -> Tensor {
-    withoutGradients {
-      let features = encoder(encoderInput(Variable(input))) { body("encoder.\($0)", encoder.layers[$0], $1.value) }
-      let code = latent.map { $0.mean(features) } ?? features
-      return decoder(bottleneck == nil ? code : Variable(code.value.rounded())) { body("decoder.\($0)", decoder.layers[$0], $1.value) }.value
-    }
+    withoutGradients { withoutActuallyEscaping(body) { reconstruction(of: Variable(input), observing: $0).value } }
+  }
+
+  /// The reconstruction of the code (rounded for a codec); with `body`, the layers run one at a
+  /// time (the same values) and it sees each one's output.
+  private func reconstruction(of input: Variable, observing body: ((_ name: String, _ layer: any Layer, _ output: Tensor) -> Void)?) -> Variable {
+    let code = code(of: input, observing: body)
+    let decoded = bottleneck == nil ? code : Variable(code.value.rounded())
+    guard let body else { return decoder(decoded) }
+    return decoder(decoded) { body("decoder.\($0)", decoder.layers[$0], $1.value) }
   }
 
   /// The code of a batch: the encoder's output, or a variational model's mean.
-  func code(of input: Variable) -> Variable {
-    let features = encoder(encoderInput(input))
+  func code(of input: Variable, observing body: ((_ name: String, _ layer: any Layer, _ output: Tensor) -> Void)? = nil) -> Variable {
+    let features = body.map { body in encoder(encoderInput(input)) { body("encoder.\($0)", encoder.layers[$0], $1.value) } }
+      ?? encoder(encoderInput(input))
     return latent.map { $0.mean(features) } ?? features
   }
 
