@@ -45,19 +45,20 @@ extension ImageCodec {
   public func compressTimed(_ images: ImageSet, quantization: CodeQuantizer.Rule, names: [String]? = nil) throws
     -> (file: CompressedFile, bytes: [UInt8], seconds: Double)
   {
-    let start = DispatchTime.now().uptimeNanoseconds
-    let file = try compress(images, quantization: quantization, names: names)
-    let bytes = try file.encoded()
-    return (file, bytes, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    try Self.timed { let file = try compress(images, quantization: quantization, names: names); return (file, try file.encoded()) }
   }
 
   /// Compresses images of several sizes (`compress(_:quantization:)`) and times it.
   public func compressTimed(_ groups: [(images: ImageSet, names: [String]?)], quantization: CodeQuantizer.Rule) throws
     -> (file: CompressedImages, bytes: [UInt8], seconds: Double)
   {
+    try Self.timed { let file = try compress(groups, quantization: quantization); return (file, try file.encoded()) }
+  }
+
+  /// A file made by `make` and its bytes, with the seconds it took.
+  private static func timed<File>(_ make: () throws -> (File, [UInt8])) rethrows -> (file: File, bytes: [UInt8], seconds: Double) {
     let start = DispatchTime.now().uptimeNanoseconds
-    let file = try compress(groups, quantization: quantization)
-    let bytes = try file.encoded()
+    let (file, bytes) = try make()
     return (file, bytes, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
   }
 
