@@ -23,7 +23,8 @@ extension Variable {
 
   /// `upsampled2D(by: factor).convolved2D(with: weight, bias:, geometry:, rectified:)` in one
   /// operation (the upsampled batch is never written out), `geometry` being the convolution's:
-  /// the gradients are those of the two apart, the input's summed over each cell's block.
+  /// the values and gradients are those of the two apart (up to float rounding where split into
+  /// output phases), the input's gradient summed over each cell's block.
   public func upsampledConvolved2D(by factor: (height: Int, width: Int), with weight: Variable, bias: Variable?, geometry: WindowGeometry,
                                    rectified: Bool = false) -> Variable {
     let output = value.upsampledConvolved2D(by: factor, with: weight.value, bias: bias?.value, geometry: geometry, rectified: rectified)

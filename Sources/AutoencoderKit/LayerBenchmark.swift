@@ -137,10 +137,12 @@ public struct LayerBenchmark {
     let outputs = shardInputs.map { conv.inferring(from: $0.upsampled2D(by: factor)) }
     let gradients = outputs.map { Tensor.randomUniform(shape: $0.shape, in: -1..<1, using: &generator) }
     let flops = 2 * batchSize * g.positions * g.windowSize * conv.filters
-    let kernels = Tensor.convolutionKernels(geometry: g, filters: conv.filters)
-    let fused = kernels.forward == .direct ? "direct, upsampling fused" : "upsampled, \(kernels.forward.rawValue)"
+    let (phases, kernels) = Tensor.upsampledConvolutionPlan(geometry: g, factor: factor, filters: conv.filters)
     let both = kernels.inputGradient == .direct && kernels.weightGradient == .direct
       ? "direct, one pass" : "\(kernels.inputGradient.rawValue), \(kernels.weightGradient.rawValue)"
+    let fused = phases > 0 ? "\(phases) phases, \(kernels.forward.rawValue)"
+      : kernels.forward == .direct ? "direct, upsampling fused" : "upsampled, \(kernels.forward.rawValue)"
+    let gradientKernels = phases > 0 ? "\(phases) phases, \(both)" : both
     var rows: [Row] = []
     func time(_ pass: String, kernel: String, flops: Int, _ body: @escaping (Int) -> Void) {
       let seconds = best { Parallel.forEachShard(shardInputs.count) { body($0) } }
@@ -149,7 +151,7 @@ public struct LayerBenchmark {
     time("forward", kernel: fused, flops: flops) { s in
       _ = shardInputs[s].upsampledConvolved2D(by: factor, with: w, bias: b, geometry: g, rectified: relu)
     }
-    time("both gradients", kernel: both, flops: 2 * flops) { s in
+    time("both gradients", kernel: gradientKernels, flops: 2 * flops) { s in
       _ = Tensor.upsampledConvolution2DGradients(input: shardInputs[s], factor: factor, weight: w, outputGradient: gradients[s], geometry: g,
                                                  forInput: true, forWeight: true, forBias: b != nil, rectifiedOutput: relu ? outputs[s] : nil)
     }

@@ -62,8 +62,8 @@ public final class Autoencoder: Layer {
     withoutGradients { withoutActuallyEscaping(body) { reconstruction(of: Variable(input), observing: $0).value } }
   }
 
-  /// The reconstruction of the code (rounded for a codec); with `body`, the layers run one at a
-  /// time (the same values) and it sees each one's output.
+  /// The reconstruction of the code (rounded for a codec); with `body`, it sees each layer's output
+  /// (the same bits as without).
   private func reconstruction(of input: Variable, observing body: ((_ name: String, _ layer: any Layer, _ output: Tensor) -> Void)?) -> Variable {
     let code = code(of: input, observing: body)
     let decoded = bottleneck == nil ? code : Variable(code.value.rounded())

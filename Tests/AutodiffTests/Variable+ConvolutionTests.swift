@@ -67,11 +67,15 @@ import Testing
   }
 
   /// An upsampling fused into the convolution after it, on the direct kernels' paths (16 filters,
-  /// one channel; one filter over channel vectors) and on matrix products, with its fused relu.
-  @Test(arguments: [(1, 16, ConvolutionPreference.direct), (8, 1, .direct), (8, 8, .products)])
-  func upsampledConvolutionGradients(channels: Int, filters: Int, preference: ConvolutionPreference) throws {
-    let g = try WindowGeometry(height: 6, width: 4, channels: channels, kernel: (3, 3), stride: (1, 1), padding: .same)
-    let x = randomTensor([2, 3, 2, channels], seed: 55), w = randomTensor([3, 3, channels, filters], seed: 56), b = randomTensor([filters], seed: 57)
+  /// one channel; one filter over channel vectors) and on matrix products, with its fused relu;
+  /// 3×2 images read upsampled by the direct kernels, 8×6 ones split into four output phases.
+  @Test(arguments: [(1, 16, ConvolutionPreference.direct, 3, 2), (8, 1, .direct, 3, 2), (8, 8, .products, 3, 2),
+                    (1, 16, .direct, 8, 6), (8, 1, .direct, 8, 6), (3, 5, .products, 8, 6)])
+  func upsampledConvolutionGradients(channels: Int, filters: Int, preference: ConvolutionPreference, height: Int, width: Int) throws {
+    let g = try WindowGeometry(height: 2 * height, width: 2 * width, channels: channels, kernel: (3, 3), stride: (1, 1), padding: .same)
+    #expect(Tensor.upsampledConvolutionPlan(geometry: g, factor: (2, 2), filters: filters).phases == (height > 3 ? 4 : 0))
+    let x = randomTensor([2, height, width, channels], seed: 55), w = randomTensor([3, 3, channels, filters], seed: 56)
+    let b = randomTensor([filters], seed: 57)
     Tensor.withConvolutionKernels(preference) {
       expectGradientsMatchFiniteDifferences(at: [x, w, b]) { $0[0].upsampledConvolved2D(by: (2, 2), with: $0[1], bias: $0[2], geometry: g) }
       let fused = gradients(of: { $0[0].upsampledConvolved2D(by: (2, 2), with: $0[1], bias: $0[2], geometry: g, rectified: true) }, at: [x, w, b]).analytic

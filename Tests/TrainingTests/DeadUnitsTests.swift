@@ -43,7 +43,8 @@ struct DeadUnitsTests {
     })
     let data = syntheticImages(count: 20, side: 28)
     let input = Tensor(shape: [20, 28, 28, 1], scalars: (0..<20).flatMap { data.example($0) })
-    // The observed pass gives the model's outputs bit for bit (upsampling and convolution unfused),
+    // The observed pass gives the model's outputs bit for bit (upsampling and convolution fused as
+    // in the plain pass, the upsampled batch made for the observer alone),
     // and every layer's output in order.
     var seen: [(String, [Int])] = [], fired = [Bool](repeating: false, count: 16)
     let output = model.reconstruct(input) { name, _, output in
