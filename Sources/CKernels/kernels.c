@@ -132,6 +132,11 @@ DISPATCH(void, binary_row,
           float *out),
          (op, rows, cols, a, row, out))
 
+DISPATCH(void, copy_cells,
+         (size_t images, size_t rows, size_t cols, size_t depth, const float *src, size_t src_image, size_t src_row,
+          size_t src_cell, float *dst, size_t dst_image, size_t dst_row, size_t dst_cell),
+         (images, rows, cols, depth, src, src_image, src_row, src_cell, dst, dst_image, dst_row, dst_cell))
+
 DISPATCH(double, sum, (size_t n, const float *x), (n, x))
 DISPATCH(double, sum_squares, (size_t n, const float *x), (n, x))
 DISPATCH(void, sum_axis, (size_t outer, size_t axis, size_t inner, const float *x, float *out),

@@ -547,6 +547,26 @@ typedef float aek_v8 __attribute__((ext_vector_type(8)));
 #define aek_store8(p, v) do { aek_v8 aek_v8_value_ = (v); memcpy((p), &aek_v8_value_, sizeof aek_v8_value_); } while (0)
 #endif
 
+/// Copies a grid of `images × rows × cols` cells of `depth` floats from `src` to `dst`, each side
+/// with its own strides (in floats) between images, rows and cells: the gather and scatter of a
+/// convolution's output phases (every second cell of every second row, and back).
+static void K(copy_cells)(size_t images, size_t rows, size_t cols, size_t depth, const float *src, size_t src_image,
+                          size_t src_row, size_t src_cell, float *dst, size_t dst_image, size_t dst_row, size_t dst_cell) {
+  for (size_t n = 0; n < images; n++)
+    for (size_t r = 0; r < rows; r++) {
+      const float *s = src + n * src_image + r * src_row;
+      float *d = dst + n * dst_image + r * dst_row;
+      if (depth == 1) {
+        for (size_t c = 0; c < cols; c++) d[c * dst_cell] = s[c * src_cell];
+      } else if (depth % 8 == 0) {
+        for (size_t c = 0; c < cols; c++)
+          for (size_t v = 0; v < depth; v += 8) aek_store8(d + c * dst_cell + v, aek_load8(s + c * src_cell + v));
+      } else {
+        for (size_t c = 0; c < cols; c++)
+          for (size_t v = 0; v < depth; v++) d[c * dst_cell + v] = s[c * src_cell + v];
+      }
+    }
+}
 
 /// Along rows of zero-padded planes (`span` values from `in`, rows padded by at least `radius`
 /// zeros on each side, so a shift stays within the row's own padding): out[q] = Σ_k taps ·

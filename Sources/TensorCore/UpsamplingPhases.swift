@@ -1,3 +1,5 @@
+import CKernels
+
 // A stride-1 convolution of an image upsampled by whole factors (nearest neighbour), computed on
 // the stored image by output phases. Output rows whose windows start at the same place within
 // an upsampled cell read the same stored rows, so the kernel rows landing on one stored row can
@@ -120,20 +122,12 @@ struct UpsamplingPhases {
   /// The phase's cells of `full` (`[n, outputHeight, outputWidth, depth]`): `[n, rows, columns, depth]`.
   func gather(_ full: Tensor, _ phase: Phase) -> Tensor {
     let (n, depth) = (full.shape[0], full.shape[3])
-    let (rows, columns) = (phase.rows, phase.columns)
-    return Tensor(shape: [n, rows.count, columns.count, depth]) { out in
+    return Tensor(shape: [n, phase.rows.count, phase.columns.count, depth]) { out in
       full.withUnsafeBufferPointer { src in
-        var index = 0
-        for image in 0..<n {
-          for m in 0..<rows.count {
-            var from = ((image * geometry.outputHeight + rows.first + m * factor.height) * geometry.outputWidth + columns.first) * depth
-            for _ in 0..<columns.count {
-              for d in 0..<depth { out[index + d] = src[from + d] }
-              index += depth
-              from += factor.width * depth
-            }
-          }
-        }
+        let strides = fullStrides(depth: depth)
+        aek_copy_cells(n, phase.rows.count, phase.columns.count, depth, src.baseAddress! + start(of: phase, depth: depth), strides.image,
+                       strides.row, strides.cell, out.baseAddress!, phase.rows.count * phase.columns.count * depth,
+                       phase.columns.count * depth, depth)
       }
     }
   }
@@ -141,19 +135,19 @@ struct UpsamplingPhases {
   /// Writes `part` (`[n, rows, columns, depth]`) into the phase's cells of `full`.
   func scatter(_ part: Tensor, of phase: Phase, into full: UnsafeMutableBufferPointer<Float>) {
     let (n, depth) = (part.shape[0], part.shape[3])
-    let (rows, columns) = (phase.rows, phase.columns)
     part.withUnsafeBufferPointer { src in
-      var index = 0
-      for image in 0..<n {
-        for m in 0..<rows.count {
-          var to = ((image * geometry.outputHeight + rows.first + m * factor.height) * geometry.outputWidth + columns.first) * depth
-          for _ in 0..<columns.count {
-            for d in 0..<depth { full[to + d] = src[index + d] }
-            index += depth
-            to += factor.width * depth
-          }
-        }
-      }
+      let strides = fullStrides(depth: depth)
+      aek_copy_cells(n, phase.rows.count, phase.columns.count, depth, src.baseAddress!, phase.rows.count * phase.columns.count * depth,
+                     phase.columns.count * depth, depth, full.baseAddress! + start(of: phase, depth: depth), strides.image,
+                     strides.row, strides.cell)
     }
   }
+
+  /// Floats between images, between a phase's rows and between its cells in the full output.
+  private func fullStrides(depth: Int) -> (image: Int, row: Int, cell: Int) {
+    (geometry.positions * depth, factor.height * geometry.outputWidth * depth, factor.width * depth)
+  }
+
+  /// Where the phase's first cell lies in the full output's first image (floats).
+  private func start(of phase: Phase, depth: Int) -> Int { (phase.rows.first * geometry.outputWidth + phase.columns.first) * depth }
 }
