@@ -60,18 +60,21 @@ import Testing
     #expect(total.scalars == spread)
   }
 
-  /// Gathering a phase's cells and scattering them back is the identity on those cells.
-  @Test func gathersAndScattersEveryCellOnce() throws {
+  /// Gathering a phase's cells and scattering them back is the identity on those cells, for cells
+  /// of one value, of whole vectors and of neither.
+  @Test(arguments: [1, 3, 8]) func gathersAndScattersEveryCellOnce(depth: Int) throws {
     let g = try WindowGeometry(height: 16, width: 12, channels: 8, kernel: (3, 3), stride: (1, 1), padding: .same)
     let split = try #require(UpsamplingPhases(geometry: g, factor: Resampling(height: 2, width: 2)))
-    let full = Tensor(shape: [2, 16, 12, 3], scalars: (0..<(2 * 16 * 12 * 3)).map(Float.init))
+    let full = Tensor(shape: [2, 16, 12, depth], scalars: (0..<(2 * 16 * 12 * depth)).map(Float.init))
     let rebuilt = Tensor(shape: full.shape) { out in
       out.initialize(repeating: -1)
       for phase in split.phases { split.scatter(split.gather(full, phase), of: phase, into: out) }
     }
     #expect(rebuilt.scalars == full.scalars)
-    let phase = split.phases[0]  // rows from 1, columns from 1
-    let gathered: [Float] = [39, 40, 41, 45, 46, 47]
-    #expect(Array(split.gather(full, phase).scalars.prefix(6)) == gathered)
+    // Phase 0 holds rows 1, 3, … and columns 1, 3, …: its first two cells are (1, 1) and (1, 3).
+    let gathered = split.gather(full, split.phases[0])
+    #expect(gathered.shape == [2, 8, 6, depth])
+    let expected = [13, 15].flatMap { cell in (0..<depth).map { Float(cell * depth + $0) } }
+    #expect(Array(gathered.scalars.prefix(2 * depth)) == expected)
   }
 }
