@@ -98,7 +98,7 @@ public struct ImageFolder: Sendable {
   /// The PNG files at `paths` (or, with no paths, the PNG files of this flat folder in name
   /// order), grouped by size for readers that take each size on its own (an image codec): one set
   /// per size, in the order the sizes first occur, each with its images' indices among the files
-  /// and their paths.
+  /// and their paths. A folder of one size gives the set `load` gives.
   ///
   /// - Throws: `FileError` naming the file: missing, not PNG or corrupt; or the folder: none in it,
   ///   or subfolders in it (class or split folders: read those with `load`).
@@ -123,8 +123,9 @@ public struct ImageFolder: Sendable {
     }
     return try order.map { indices in
       let groupPaths = indices.map { files[$0].path }
-      let set = try assemble(indices.map { images[$0] }, paths: groupPaths, labels: nil, classNames: nil,
-                             source: groupPaths.count == 1 ? groupPaths[0] : "\(groupPaths[0]) and \(groupPaths.count - 1) more")
+      // A folder of one size is its own source, as `load` names it.
+      let source = paths == nil && order.count == 1 ? path : groupPaths.count == 1 ? groupPaths[0] : "\(groupPaths[0]) and \(groupPaths.count - 1) more"
+      let set = try assemble(indices.map { images[$0] }, paths: groupPaths, labels: nil, classNames: nil, source: source)
       return (set, indices, groupPaths)
     }
   }

@@ -69,9 +69,11 @@ struct Compress: ParsableCommand {
         }
         return try compress(groups, file)
       }
-      if pngInputs { oneSize = groups[0].set }
+      oneSize = groups[0].set  // one size: the folder or files already read
     }
-    if let oneSize {
+    if let oneSize, !pngInputs {
+      set = oneSize
+    } else if let oneSize {
       set = oneSize
       names = inputs.map { ($0 as NSString).lastPathComponent }
       if let repeated = repeatedFileName(inputs) {

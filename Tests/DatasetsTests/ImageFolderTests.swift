@@ -37,6 +37,18 @@ import Testing
     }
   }
 
+  /// A flat folder of one size read by size gives the one set `load` gives, named by the folder.
+  @Test func aFolderOfOneSizeGroupsIntoTheSetLoadGives() throws {
+    let directory = try TemporaryDirectory()
+    try png(directory, "a.png")
+    try png(directory, "b.png", value: { _, _, _ in 7 })
+    let groups = try ImageFolder(directory.path).loadGroupedBySize()
+    let loaded = try ImageFolder(directory.path).load()
+    #expect(groups.count == 1 && groups[0].indices == [0, 1])
+    #expect(groups[0].set.source == loaded.source && groups[0].set.source == directory.path)
+    #expect(groups[0].set.exampleShape == loaded.exampleShape && groups[0].set.example(1) == loaded.example(1))
+  }
+
   @Test func classFoldersGiveSortedLabelsAndNames() throws {
     let directory = try TemporaryDirectory()
     try png(directory, "cats/b.png")
