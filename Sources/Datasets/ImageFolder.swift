@@ -29,6 +29,10 @@ public struct ImageFolder: Sendable {
     self.colour = colour
   }
 
+  /// The end of the error for images of several sizes in one set: what a command that reads
+  /// data options can do about it (others say their own).
+  public static let severalSizesAdvice = "give --resize WxH to read images of several sizes"
+
   /// The most classes (subfolders) a folder may have: labels are bytes.
   public static let maximumClasses = 256
 
@@ -235,7 +239,7 @@ public struct ImageFolder: Sendable {
     let first = images[0]
     if let index = images.firstIndex(where: { $0.width != first.width || $0.height != first.height }) {
       throw FileError(paths[index], "is \(images[index].width)×\(images[index].height), the first image (\(paths[0])) \(first.width)×\(first.height); "
-        + "give --resize WxH to read images of several sizes")
+        + Self.severalSizesAdvice)
     }
     let shape = first.channels == 1 ? [first.height, first.width] : [first.height, first.width, first.channels]
     let storage: ImageSet.Storage

@@ -87,9 +87,17 @@ struct Compress: ParsableCommand {
       }
     } else if FileIO.isDirectory(inputs[0]) {
       let source = try DataSource(inputs[0], options: file.readingOptions(given: ReadingOptions()))
-      // A fully convolutional model takes images of other sizes (the codec pads them as its strides need).
-      set = file.model.architecture.isFullyConvolutional ? try source.load(split.split, threads: Parallel.threads)
-        : try file.examples(from: source, split: split.split)
+      do {
+        // A fully convolutional model takes images of other sizes (the codec pads them as its strides need).
+        set = file.model.architecture.isFullyConvolutional ? try source.load(split.split, threads: Parallel.threads)
+          : try file.examples(from: source, split: split.split)
+      } catch let error as FileError where error.problem.hasSuffix(ImageFolder.severalSizesAdvice) {
+        // Compress has no --resize: say what it does take.
+        let advice = file.model.architecture.isFullyConvolutional
+          ? "images of several sizes are compressed from PNG files or a flat folder, not from class or split folders"
+          : "\(model) was trained without --resize, so it reads images of one size"
+        throw FileError(error.path, String(error.problem.dropLast(ImageFolder.severalSizesAdvice.count)) + advice)
+      }
     } else {
       set = try ImageInput.idx(inputs[0], split: split.split)
     }

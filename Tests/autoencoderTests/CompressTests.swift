@@ -102,6 +102,15 @@ import Testing
     }
     try CLI.expectFailure(["decompress", codec, work.path("sizes.aec"), "-o", work.path("sizes-idx3-ubyte")],
                           mentions: ["holds images of 3 sizes", "8×8, 12×8, 10×6", "give a folder"])
+    // Class folders of several sizes are refused with what compress takes (it has no --resize).
+    let classes = work.path("classes")
+    for (name, width) in [("a/p.png", 8), ("b/q.png", 12)] {
+      try FileManager.default.createDirectory(atPath: "\(classes)/\((name as NSString).deletingLastPathComponent)", withIntermediateDirectories: true)
+      try PNG.write(Image(width: width, height: 8, channels: 1, pixels: [UInt8](repeating: 9, count: width * 8)), to: "\(classes)/\(name)")
+    }
+    try CLI.expectFailure(["compress", codec, classes, "-o", work.path("classes.aec")],
+                          mentions: ["\(classes)/b/q.png", "is 12×8", "from PNG files or a flat folder, not from class or split folders"])
+    #expect(!FileIO.exists(work.path("classes.aec")))
     let bytes = try FileIO.readBytes(work.path("sizes.aec"))
     let cut = try work.write(Array(bytes.dropLast(3)), to: "sizes-cut.aec")
     try CLI.expectFailure(["decompress", codec, cut, "-o", work.path("never")], mentions: [cut, "checksum mismatch"])
