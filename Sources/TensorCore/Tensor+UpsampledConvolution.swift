@@ -20,9 +20,9 @@ extension Tensor {
                                    rectified: Bool = false) -> Tensor {
     let upsampling = Resampling(height: factor.height, width: factor.width)
     let n = checkUpsampled(by: upsampling, to: g, "upsampled convolution")
+    precondition(weight.rank == 4 && Array(weight.shape[0..<3]) == [g.kernelHeight, g.kernelWidth, g.channels],
+                 "convolution weight \(weight.shape) for a \(g.kernelHeight)×\(g.kernelWidth) window over \(g.channels) channels")
     if let phases = UpsamplingPhases(geometry: g, factor: upsampling) {
-      precondition(weight.rank == 4 && Array(weight.shape[0..<3]) == [g.kernelHeight, g.kernelWidth, g.channels],
-                   "convolution weight \(weight.shape) for a \(g.kernelHeight)×\(g.kernelWidth) window over \(g.channels) channels")
       let parts = phases.phases.map { convolved2D(with: phases.weight(weight, for: $0), bias: bias, geometry: $0.geometry, rectified: rectified) }
       return Tensor(shape: [n, g.outputHeight, g.outputWidth, weight.shape[3]]) { out in
         for (phase, part) in zip(phases.phases, parts) { phases.scatter(part, of: phase, into: out) }
@@ -31,8 +31,6 @@ extension Tensor {
     guard Tensor.convolutionKernels(geometry: g, filters: weight.shape[3]).forward == .direct else {
       return upsampled2D(by: factor).convolved2D(with: weight, bias: bias, geometry: g, rectified: rectified)
     }
-    precondition(weight.rank == 4 && Array(weight.shape[0..<3]) == [g.kernelHeight, g.kernelWidth, g.channels],
-                 "convolution weight \(weight.shape) for a \(g.kernelHeight)×\(g.kernelWidth) window over \(g.channels) channels")
     precondition(bias == nil || bias!.shape == [weight.shape[3]], "convolution bias \(bias!.shape) for \(weight.shape[3]) filters")
     return directConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified, mask: nil, summingChannels: false,
                              upsampling: upsampling).output

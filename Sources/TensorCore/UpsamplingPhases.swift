@@ -20,10 +20,11 @@ struct UpsamplingPhaseAxis: Equatable {
   let first, count, padBefore, taps: Int
   let tapOfOffset: [Int]
 
-  /// The phases along an axis of `stored` cells upsampled by `factor`, under a `kernel`-wide
-  /// window padded by `pad` before, with `outputs` positions; nil where a phase would need more
-  /// padding than its taps (the direct geometry's limit) or none gains.
-  static func phases(stored: Int, factor: Int, kernel: Int, pad: Int, outputs: Int) -> [UpsamplingPhaseAxis]? {
+  /// The phases along an axis upsampled by `factor`, under a `kernel`-wide window padded by `pad`
+  /// before, with `outputs` positions (windows past the stored cells read the zeros of the stored
+  /// image's padding, as past the upsampled ones); nil where a phase would need as much padding as
+  /// its taps (beyond what a window geometry holds).
+  static func phases(factor: Int, kernel: Int, pad: Int, outputs: Int) -> [UpsamplingPhaseAxis]? {
     var phases: [UpsamplingPhaseAxis] = []
     for phase in 0..<factor {
       let first = (phase + pad) % factor
@@ -56,20 +57,21 @@ struct UpsamplingPhases {
   let factor: Resampling
 
   /// The phases of `geometry` (the convolution's, over the upsampled image) for an input upsampled
-  /// by `factor`; nil where splitting does not pay (a stride, no upsampling along an axis the
-  /// kernel spans, so no products saved) or does not apply.
+  /// by `factor`; nil where splitting does not apply (a stride, sizes not multiples of the factor,
+  /// padding as wide as a phase's taps) or does not pay (no axis both upsampled and spanned by the
+  /// kernel, so no products saved, or too few outputs per phase).
   init?(geometry g: WindowGeometry, factor: Resampling) {
     guard g.strideHeight == 1, g.strideWidth == 1, factor.height >= 1, factor.width >= 1,
           (factor.height > 1 && g.kernelHeight > 1) || (factor.width > 1 && g.kernelWidth > 1),
           g.height % factor.height == 0, g.width % factor.width == 0,
-          let rows = UpsamplingPhaseAxis.phases(stored: g.height / factor.height, factor: factor.height, kernel: g.kernelHeight,
+          let rows = UpsamplingPhaseAxis.phases(factor: factor.height, kernel: g.kernelHeight,
                                                  pad: g.padTop, outputs: g.outputHeight),
-          let columns = UpsamplingPhaseAxis.phases(stored: g.width / factor.width, factor: factor.width, kernel: g.kernelWidth,
+          let columns = UpsamplingPhaseAxis.phases(factor: factor.width, kernel: g.kernelWidth,
                                                     pad: g.padLeft, outputs: g.outputWidth)
     else { return nil }
     // Fewer products, and phases big enough to pay for their own passes: each phase pads the
     // stored image again and walks its own tiles, which cost more than they save on the Keras
-    // blog's 4×4 → 8×8 layer (measured: benchmark --kernels --model conv); its 7×7 → 14×14 and
+    // blog's 4×4 → 8×8 layer (measured: benchmark --kernels --model conv); its 8×8 → 14×14 and
     // 14×14 → 28×28 layers gain.
     let phaseTaps = rows.reduce(0) { $0 + $1.taps * $1.count } * columns.reduce(0) { $0 + $1.taps * $1.count }
     guard phaseTaps < g.kernelHeight * g.kernelWidth * g.positions, g.positions >= Self.minimumPositionsPerPhase * rows.count * columns.count

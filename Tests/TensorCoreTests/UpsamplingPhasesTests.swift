@@ -8,7 +8,7 @@ import Testing
   /// 2m + 1: stored m − 1, m, m, so offset 0 is tap 0 and offsets 1, 2 add into tap 1 (padding 1);
   /// odd outputs 2m + 1 read 2m, 2m + 1, 2m + 2: stored m, m, m + 1 (padding 0).
   @Test func aSameAxisByHand() throws {
-    let phases = try #require(UpsamplingPhaseAxis.phases(stored: 14, factor: 2, kernel: 3, pad: 1, outputs: 28))
+    let phases = try #require(UpsamplingPhaseAxis.phases(factor: 2, kernel: 3, pad: 1, outputs: 28))
     #expect(phases == [
       UpsamplingPhaseAxis(first: 1, count: 14, padBefore: 0, taps: 2, tapOfOffset: [0, 0, 1]),
       UpsamplingPhaseAxis(first: 0, count: 14, padBefore: 1, taps: 2, tapOfOffset: [0, 1, 1]),
@@ -18,7 +18,7 @@ import Testing
   /// A `valid` window over 8 cells upsampled by 3 (24 cells, 22 outputs): output 3m reads stored
   /// m, m, m (one tap); 3m + 1 reads m, m, m + 1; 3m + 2 reads m, m + 1, m + 1.
   @Test func aValidAxisWithFactorThreeByHand() throws {
-    let phases = try #require(UpsamplingPhaseAxis.phases(stored: 8, factor: 3, kernel: 3, pad: 0, outputs: 22))
+    let phases = try #require(UpsamplingPhaseAxis.phases(factor: 3, kernel: 3, pad: 0, outputs: 22))
     #expect(phases == [
       UpsamplingPhaseAxis(first: 0, count: 8, padBefore: 0, taps: 1, tapOfOffset: [0, 0, 0]),
       UpsamplingPhaseAxis(first: 1, count: 7, padBefore: 0, taps: 2, tapOfOffset: [0, 0, 1]),
