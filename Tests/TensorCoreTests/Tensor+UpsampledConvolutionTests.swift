@@ -59,6 +59,39 @@ import Testing
     }
   }
 
+  /// Sixty random pairs (sizes 1 to 9, factors 1 to 3, kernels 1 to 5, either padding, 1 to 16
+  /// channels and filters, either preference): split or not, the operation gives what upsampling
+  /// and convolving apart give, forward and backward, with its relu.
+  @Test func randomPairsGiveWhatTheTwoOperationsGive() throws {
+    var generator = SplitMix64(seed: 72)
+    var split = 0
+    for trial in 0..<60 {
+      func draw(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(generator.next() % UInt64(range.count)) }
+      let factor = (draw(1...3), draw(1...3)), size = (draw(1...9), draw(1...9)), kernel = (draw(1...5), draw(1...5))
+      let channels = [1, 3, 8, 16][draw(0...3)], filters = [1, 5, 8, 16][draw(0...3)]
+      let padding: Padding = draw(0...1) == 0 ? .same : .valid
+      guard let g = try? WindowGeometry(height: size.0 * factor.0, width: size.1 * factor.1, channels: channels, kernel: kernel,
+                                        stride: (1, 1), padding: padding) else { continue }
+      let preference: ConvolutionPreference = draw(0...1) == 0 ? .byShape : .products
+      let x = randomTensor([2, size.0, size.1, channels], seed: UInt64(100 + trial)), weight = randomTensor([kernel.0, kernel.1, channels, filters], seed: 73)
+      let bias = randomTensor([filters], seed: 74), dy = randomTensor([2, g.outputHeight, g.outputWidth, filters], seed: 75)
+      try Tensor.withConvolutionKernels(preference) {
+        if Tensor.upsampledConvolutionPlan(geometry: g, factor: factor, filters: filters).phases > 0 { split += 1 }
+        let fused = x.upsampledConvolved2D(by: factor, with: weight, bias: bias, geometry: g, rectified: true)
+        let upsampled = x.upsampled2D(by: factor)
+        expectClose(fused, upsampled.convolved2D(with: weight, bias: bias, geometry: g, rectified: true), rtol: 1e-5, atol: 1e-5)
+        let got = Tensor.upsampledConvolution2DGradients(input: x, factor: factor, weight: weight, outputGradient: dy, geometry: g, forInput: true,
+                                                         forWeight: true, forBias: true, rectifiedOutput: fused)
+        let apart = Tensor.convolution2DGradients(input: upsampled, weight: weight, outputGradient: dy, geometry: g, forInput: true,
+                                                  forWeight: true, forBias: true, rectifiedOutput: fused)
+        expectClose(try #require(got.input), Tensor.upsampling2DGradient(try #require(apart.input), factor: factor), rtol: 1e-4, atol: 1e-4)
+        expectClose(try #require(got.weight), try #require(apart.weight), rtol: 1e-4, atol: 1e-4)
+        expectClose(try #require(got.bias), try #require(apart.bias), rtol: 1e-4, atol: 1e-4)
+      }
+    }
+    #expect(split >= 10, "only \(split) of the random pairs were split into phases")
+  }
+
   /// Split into phases with matrix products (each phase's convolution by im2col + sgemm, whose
   /// windows reach past the stored image's last row and column), as apart.
   @Test func splitsIntoPhasesWithMatrixProductsToo() throws {
