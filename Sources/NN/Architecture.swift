@@ -315,7 +315,7 @@ public struct Architecture: Codable, Equatable, Sendable {
   }
 
   /// The values of one example at the input and after every layer.
-  func activationValuesPerExample() throws -> Int {
+  public func activationValuesPerExample() throws -> Int {
     let codes = try shapes(of: encoder, from: inputShape, in: "encoder")
     let outputs = try shapes(of: decoder, from: try codeShape(), in: "decoder")
     // A latent head's mean, log-variance, noise and sample.

@@ -39,24 +39,45 @@ public func valueWithGradient<Model: Module>(at model: Model, in body: (Model) -
 /// the shards' values and gradients are summed in shard order, so the same batch and shard count
 /// give the same bits.
 ///
-/// `body(model, rows)` must return the shard's *share* of the batch's loss (a mean over the batch
-/// weighs shard `rows` by `rows.count / batch`), so that the shares add up to the whole.
-public func valueWithGradient<Model: Module>(at model: Model, shards: [Range<Int>],
+/// A shard of more than `rowsPerPiece` rows runs as pieces of near-equal size, one after another
+/// on its thread, their values and gradients summed in order: a piece's activations stay in cache
+/// from one layer to the next, where a whole shard's of a convolutional model would not.
+///
+/// `body(model, rows)` must return the shard's (or piece's) *share* of the batch's loss (a mean
+/// over the batch weighs `rows` by `rows.count / batch`), so that the shares add up to the whole.
+public func valueWithGradient<Model: Module>(at model: Model, shards: [Range<Int>], rowsPerPiece: Int = .max,
                                             in body: (Model, Range<Int>) -> Variable) -> (value: Float, gradients: Gradients) {
-  guard shards.count > 1 else { return valueWithGradient(at: model) { body($0, shards.first ?? 0..<0) } }
+  guard shards.count > 1 else { return valueWithGradient(at: model, rows: shards.first ?? 0..<0, rowsPerPiece: rowsPerPiece, in: body) }
   var results = [(value: Float, gradients: Gradients)?](repeating: nil, count: shards.count)
   results.withUnsafeMutableBufferPointer { slots in
     let slots = UnsafeSendable(slots)
     Parallel.forEachShard(shards.count) { shard in
-      slots.value[shard] = valueWithGradient(at: model) { body($0, shards[shard]) }
+      slots.value[shard] = valueWithGradient(at: model, rows: shards[shard], rowsPerPiece: rowsPerPiece, in: body)
     }
   }
-  var (value, gradients) = results[0].take()!  // taken, not copied: the sums below write in place
-  for result in results.dropFirst() {
-    value += result!.value
-    for (name, gradient) in result!.gradients.byName { gradients.byName[name]!.add(gradient, minimumPerThread: 16384) }
+  var total = results[0].take()!  // taken, not copied: the sums write in place
+  for result in results.dropFirst() { add(result!, into: &total) }
+  return total
+}
+
+/// One shard's value and gradients: its pieces' summed in order.
+private func valueWithGradient<Model: Module>(at model: Model, rows: Range<Int>, rowsPerPiece: Int,
+                                              in body: (Model, Range<Int>) -> Variable) -> (value: Float, gradients: Gradients) {
+  guard rows.count > rowsPerPiece, rowsPerPiece > 0 else { return valueWithGradient(at: model) { body($0, rows) } }
+  let pieces = (rows.count + rowsPerPiece - 1) / rowsPerPiece
+  func piece(_ index: Int) -> Range<Int> {
+    rows.lowerBound + rows.count * index / pieces..<rows.lowerBound + rows.count * (index + 1) / pieces
   }
-  return (value, gradients)
+  var total = valueWithGradient(at: model) { body($0, piece(0)) }
+  for index in 1..<pieces { add(valueWithGradient(at: model) { body($0, piece(index)) }, into: &total) }
+  return total
+}
+
+/// Adds a shard's or piece's value and gradients to `total`'s (in place where `total` holds the
+/// only reference to its tensors).
+private func add(_ result: (value: Float, gradients: Gradients), into total: inout (value: Float, gradients: Gradients)) {
+  total.value += result.value
+  for (name, gradient) in result.gradients.byName { total.gradients.byName[name]!.add(gradient, minimumPerThread: 16384) }
 }
 
 /// The value of each term of an objective, summed over a step's shards.
@@ -85,15 +106,21 @@ public struct TermValues: Equatable, Sendable {
 /// returns the shard's share of every term; the sum `Σ weight · value` is differentiated (a single
 /// term of weight 1 is differentiated as it is), and each term's value is summed over the shards
 /// in shard order.
-public func termsWithGradient<Model: Module>(at model: Model, shards: [Range<Int>],
+public func termsWithGradient<Model: Module>(at model: Model, shards: [Range<Int>], rowsPerPiece: Int = .max,
                                              in body: (Model, Range<Int>) -> [LossTerm]) -> (terms: TermValues, gradients: Gradients) {
   var values: [[(name: String, value: Float, weight: Float)]] = Array(repeating: [], count: max(shards.count, 1))
   let (_, gradients) = values.withUnsafeMutableBufferPointer { slots in
     let slots = UnsafeSendable(slots)
-    return valueWithGradient(at: model, shards: shards.isEmpty ? [0..<0] : shards) { model, rows in
+    return valueWithGradient(at: model, shards: shards.isEmpty ? [0..<0] : shards, rowsPerPiece: rowsPerPiece) { model, rows in
       let terms = body(model, rows)
-      let shard = shards.firstIndex(of: rows) ?? 0
-      slots.value[shard] = terms.map { ($0.name, $0.value.value.scalar, $0.weight) }
+      // The shard's slot, which its pieces (in order, on its thread) add to.
+      let shard = shards.firstIndex { $0.contains(rows.lowerBound) } ?? 0
+      let piece = terms.map { ($0.name, $0.value.value.scalar, $0.weight) }
+      if slots.value[shard].isEmpty {
+        slots.value[shard] = piece
+      } else {
+        for index in piece.indices { slots.value[shard][index].value += piece[index].1 }
+      }
       if terms.count == 1, terms[0].weight == 1 { return terms[0].value }
       return terms.dropFirst().reduce(terms[0].value * terms[0].weight) { $0 + $1.value * $1.weight }
     }

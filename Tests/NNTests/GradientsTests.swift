@@ -1,3 +1,4 @@
+import Foundation
 import Autodiff
 import NN
 import TensorCore
@@ -52,4 +53,42 @@ import Testing
     #expect(abs(first.value - whole.value) > 1e-3)
     #expect(model.namedParameters.allSatisfy { $0.parameter.gradient == nil })
   }
+
+  /// Shards of more than `rowsPerPiece` rows run as near-equal pieces, in order, each seen once:
+  /// the same value and gradients as whole shards, to rounding; terms add up per shard.
+  @Test func piecesOfShardsSumToTheWholeBatchs() throws {
+    var generator = SplitMix64(seed: 5)
+    let model = try Autoencoder(.dense(inputSize: 6, hiddenSizes: [3]), using: &generator)
+    let x = randomTensor([10, 6], in: 0..<1, seed: 6)
+    func share(_ model: Autoencoder, _ rows: Range<Int>) -> Variable {
+      binaryCrossEntropy(predicted: model(Variable(x.rows(rows))), expected: x.rows(rows)) * (Float(rows.count) / 10)
+    }
+    let whole = valueWithGradient(at: model) { share($0, 0..<10) }
+    for threads in [1, 2] {
+      let shards = threads == 1 ? [0..<10] : [0..<4, 4..<10]
+      let seen = Ranges()
+      let pieces = Parallel.withThreads(threads) {
+        valueWithGradient(at: model, shards: shards, rowsPerPiece: 3) { model, rows in
+          seen.append(rows)
+          return share(model, rows)
+        }
+      }
+      let expected: [Range<Int>] = threads == 1 ? [0..<2, 2..<5, 5..<7, 7..<10] : [0..<2, 2..<4, 4..<7, 7..<10]
+      #expect(seen.sorted == expected)
+      #expect(abs(pieces.value - whole.value) < 1e-6)
+      for (name, gradient) in whole.gradients.byName { expectClose(pieces.gradients[name]!, gradient, rtol: 1e-5, atol: 1e-7, "\(name)") }
+      let terms = Parallel.withThreads(threads) {
+        termsWithGradient(at: model, shards: shards, rowsPerPiece: 3) { model, rows in [LossTerm("loss", share(model, rows))] }
+      }
+      #expect(abs(terms.terms["loss"]! - whole.value) < 1e-6)
+    }
+  }
+}
+
+/// Ranges appended from several threads.
+private final class Ranges: @unchecked Sendable {
+  private let lock = NSLock()
+  private var ranges: [Range<Int>] = []
+  func append(_ range: Range<Int>) { lock.withLock { ranges.append(range) } }
+  var sorted: [Range<Int>] { lock.withLock { ranges.sorted { $0.lowerBound < $1.lowerBound } } }
 }

@@ -119,6 +119,24 @@ import Testing
     #expect(metrics.ssim! > metrics.noisySSIM!)
   }
 
+  /// Fully convolutional models take a shard through in pieces whose activations fit 2 MB of
+  /// floats (the Keras blog's: 38,608 values an example, 13 rows; keras-io's denoiser: 8, the
+  /// least); dense, recurrent and variational models, and a batch statistic, whole.
+  @Test func onlyFullyConvolutionalModelsRunShardsInPieces() throws {
+    var generator = SplitMix64(seed: 12)
+    func rows(_ architecture: Architecture, sparsity: ActivityPenalty? = nil) throws -> Int {
+      Trainer(model: try Autoencoder(architecture, using: &generator), optimizer: Adam(), sparsity: sparsity).rowsPerPiece
+    }
+    #expect(try Architecture.convolutional().activationValuesPerExample() == 38_608)
+    #expect(try rows(.convolutional()) == 13)
+    #expect(try rows(.convolutionalTranspose()) == 8)
+    #expect(try rows(.dense(hiddenSizes: [64])) == .max)
+    #expect(try rows(.convolutionalVariational()) == .max)
+    #expect(try rows(.recurrent(steps: 16)) == .max)
+    #expect(try rows(.convolutional(), sparsity: .kl(target: 0.05, weight: 1)) == .max)
+    #expect(try rows(.convolutional(), sparsity: .l1(1e-4)) == 13)
+  }
+
   /// One epoch with SGD, batch 64 (two shards of 32 on two threads, one batch on one thread).
   func trainOneEpoch(threads: Int, noise: Noise?) throws -> (Autoencoder, History) {
     try Parallel.withThreads(threads) {
