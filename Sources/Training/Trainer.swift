@@ -135,7 +135,8 @@ public final class Trainer {
   ///
   /// With more than one thread the batch is split by rows into one shard per thread, each
   /// differentiated on its own thread (data parallelism: one synchronization per step instead of
-  /// one per operation); shards have at least `minimumShardRows` examples.
+  /// one per operation); shards have at least `minimumShardRows` examples, and run in pieces of at
+  /// most `rowsPerPiece`.
   @discardableResult
   public func step(input: Tensor, target: Tensor, seed: UInt64 = 0) -> Float {
     stepTerms(input: input, target: target, seed: seed).total
