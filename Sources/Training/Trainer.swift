@@ -108,7 +108,7 @@ public final class Trainer {
   /// one after another on the shard's thread, so that each layer reads its input from cache and
   /// a step holds one piece's activations, not a shard's (keras-io's denoiser: pieces of 8 rows,
   /// peak memory 175 → 95 MB; the Keras blog's conv model: 13, 117 → 95 MB; epoch times the same
-  /// within this machine's noise, 4% less at the median of 13 alternating pairs). Whole for every
+  /// within this machine's noise, the denoiser's 4% less at the median of 13 alternating pairs). Whole for every
   /// other model (products over fewer rows run slower: dense and recurrent layers) and for a batch
   /// statistic.
   public var rowsPerPiece: Int {

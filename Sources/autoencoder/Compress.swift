@@ -71,13 +71,13 @@ struct Compress: ParsableCommand {
       }
       oneSize = groups[0].set  // one size: the folder or files already read
     }
-    if let oneSize, !pngInputs {
+    if let oneSize {
       set = oneSize
-    } else if let oneSize {
-      set = oneSize
-      names = inputs.map { ($0 as NSString).lastPathComponent }
-      if let repeated = repeatedFileName(inputs) {
-        throw ValidationError("two inputs are named \(repeated); decompressed files would share the name")
+      if pngInputs {
+        names = inputs.map { ($0 as NSString).lastPathComponent }
+        if let repeated = repeatedFileName(inputs) {
+          throw ValidationError("two inputs are named \(repeated); decompressed files would share the name")
+        }
       }
     } else if pngInputs {
       set = try ImageInput.pngs(inputs, colour: colour)
