@@ -91,16 +91,11 @@ struct UpsamplingPhases {
   /// `weight` (`[kh, kw, channels, filters]`) with the offsets that land on one stored cell in
   /// `phase` added up (rows, then columns, in offset order): `[taps down, taps across, channels, filters]`.
   func weight(_ weight: Tensor, for phase: Phase) -> Tensor {
-    let block = geometry.channels * weight.shape[3], kw = geometry.kernelWidth
+    let block = geometry.channels * weight.shape[3]
     return Tensor(shape: [phase.rows.taps, phase.columns.taps, geometry.channels, weight.shape[3]]) { out in
       out.initialize(repeating: 0)
       weight.withUnsafeBufferPointer { w in
-        for ky in 0..<geometry.kernelHeight {
-          for kx in 0..<kw {
-            let tap = phase.rows.tapOfOffset[ky] * phase.columns.taps + phase.columns.tapOfOffset[kx]
-            for i in 0..<block { out[tap * block + i] += w[(ky * kw + kx) * block + i] }
-          }
-        }
+        forEachOffset(of: phase) { offset, tap in for i in 0..<block { out[tap * block + i] += w[offset * block + i] } }
       }
     }
   }
@@ -108,15 +103,19 @@ struct UpsamplingPhases {
   /// Adds a phase's weight gradient into the kernel's (`[kh, kw, channels, filters]`): each offset
   /// receives its tap's.
   func addWeightGradient(_ gradient: Tensor, of phase: Phase, into total: inout Tensor) {
-    let block = geometry.channels * total.shape[3], kw = geometry.kernelWidth
+    let block = geometry.channels * total.shape[3]
     gradient.withUnsafeBufferPointer { d in
       total.withUnsafeMutableBufferPointer { out in
-        for ky in 0..<geometry.kernelHeight {
-          for kx in 0..<kw {
-            let tap = phase.rows.tapOfOffset[ky] * phase.columns.taps + phase.columns.tapOfOffset[kx]
-            for i in 0..<block { out[(ky * kw + kx) * block + i] += d[tap * block + i] }
-          }
-        }
+        forEachOffset(of: phase) { offset, tap in for i in 0..<block { out[offset * block + i] += d[tap * block + i] } }
+      }
+    }
+  }
+
+  /// Each kernel offset (`ky·kw + kx`, in order) with the phase's tap (`th·taps across + tw`) it lands on.
+  private func forEachOffset(of phase: Phase, _ body: (_ offset: Int, _ tap: Int) -> Void) {
+    for ky in 0..<geometry.kernelHeight {
+      for kx in 0..<geometry.kernelWidth {
+        body(ky * geometry.kernelWidth + kx, phase.rows.tapOfOffset[ky] * phase.columns.taps + phase.columns.tapOfOffset[kx])
       }
     }
   }
