@@ -11,8 +11,10 @@
 // exactly as wide as the windows reach (out_w + kernel_w - 1 cells), so output pixels can be
 // walked flat, q = oy·cols + ox, each window starting at cell q: tiles of consecutive q run across
 // row ends, and the few q with ox >= out_w (kernel_w - 1 per row) are computed and dropped. With a
-// larger stride, tiles run along each output row, and the plane is wide enough for the last tile
-// of a row to run past its end. The plane ends with zeros for the last tile to read.
+// larger stride, tiles take consecutive output pixels in row order too, across row ends, each
+// pixel's window found on its own (a table of R starts): no slot of a tile is wasted on a narrow
+// row (a 7-wide row in tiles of 6 wasted 5 of 12), and the plane is only as wide as the windows
+// reach. The plane ends with zeros for the last flat tile to read.
 //
 // Forward, filters a multiple of 8: a tile is R output pixels × 8·V filters held in registers
 // (V = 2, R = 6 or V = 1, R = 12: 12 accumulators, enough to hide the FMA latency, and under the
@@ -35,21 +37,20 @@
 /// Channel-vector pairs per weight-gradient block for fewer than 8 filters: a 3×3 kernel's pairs
 /// come in nines, and nine offsets stay in registers.
 #define AEK_DIRECT_JC 9
-/// The widest tile along an output row, for the plane's width in row mode.
+/// The widest tile, for the zeros after a flat plane.
 #define AEK_DIRECT_RMAX 12
 
 /// The padded plane one image is copied into: `rows` × `cols` cells of `channels`, then zeros.
 typedef struct {
   long rows, cols, floats;
-  int flat;  // stride 1: output pixels are walked flat across rows
+  int flat;  // stride 1: output pixels are walked flat across rows (otherwise each window found on its own)
 } aek_direct_plane;
 
 static inline aek_direct_plane aek_direct_plane_of(const aek_conv_geometry *g) {
   aek_direct_plane p;
   p.flat = g->stride_h == 1 && g->stride_w == 1;
   p.rows = (g->out_h - 1) * g->stride_h + g->kernel_h;
-  p.cols = p.flat ? g->out_w + g->kernel_w - 1
-                  : ((g->out_w + AEK_DIRECT_RMAX - 1) / AEK_DIRECT_RMAX) * AEK_DIRECT_RMAX * g->stride_w + g->kernel_w;
+  p.cols = (g->out_w - 1) * g->stride_w + g->kernel_w;
   // The last flat tile reads up to RMAX + kernel_w cells past the plane's last row.
   p.floats = (p.rows * p.cols + AEK_DIRECT_RMAX + g->kernel_w) * g->channels;
   return p;
@@ -110,33 +111,31 @@ static AEK_NO_LIBC void K(direct_pad)(const aek_conv_geometry *g, aek_direct_pla
   }
 }
 
-/// The tiles of one image's outputs: for tile t of `width` pixels, where its first window starts
-/// in the plane (in floats) and each pixel's output index (-1 past the image: dropped).
-typedef struct {
-  long tiles, per_row;
-} K(direct_walk);
-
-static inline K(direct_walk) K(direct_walk_of)(const aek_conv_geometry *g, aek_direct_plane p, long width) {
-  K(direct_walk) walk;
-  walk.per_row = (g->out_w + width - 1) / width;
-  walk.tiles = p.flat ? (g->out_h * p.cols + width - 1) / width : g->out_h * walk.per_row;
-  return walk;
+/// The tiles of one image's outputs, `width` pixels each.
+static inline long K(direct_tiles)(const aek_conv_geometry *g, aek_direct_plane p, long width) {
+  return ((p.flat ? g->out_h * p.cols : g->out_h * g->out_w) + width - 1) / width;
 }
 
-/// Tile `t`'s first window's offset in the plane, and its pixels' output indices in `out`.
-static inline long K(direct_tile)(const aek_conv_geometry *g, aek_direct_plane p, K(direct_walk) walk, long width, long t,
-                                  long *out) {
+/// Tile `t`'s pixels: each one's output index in `out` (-1 past the image: computed, dropped) and
+/// where its window starts in the plane (floats) in `start`. Flat, the starts are consecutive
+/// cells; otherwise pixels past the image repeat the last one's window.
+static inline void K(direct_tile)(const aek_conv_geometry *g, aek_direct_plane p, long width, long t, long *out, long *start) {
+  const long C = g->channels;
   if (p.flat) {
     long q = t * width, oy = q / p.cols, ox = q - oy * p.cols;
     for (long r = 0; r < width; r++) {
       out[r] = oy < g->out_h && ox < g->out_w ? oy * g->out_w + ox : -1;
+      start[r] = (t * width + r) * C;
       if (++ox == p.cols) { ox = 0; oy++; }
     }
-    return q * g->channels;
+    return;
   }
-  const long oy = t / walk.per_row, ox0 = (t - oy * walk.per_row) * width;
-  for (long r = 0; r < width; r++) out[r] = ox0 + r < g->out_w ? oy * g->out_w + ox0 + r : -1;
-  return (oy * g->stride_h * p.cols + ox0 * g->stride_w) * g->channels;
+  const long last = g->out_h * g->out_w - 1;
+  for (long r = 0; r < width; r++) {
+    const long q = t * width + r, at = q < last ? q : last, oy = at / g->out_w, ox = at - oy * g->out_w;
+    out[r] = q <= last ? q : -1;
+    start[r] = (oy * g->stride_h * p.cols + ox * g->stride_w) * C;
+  }
 }
 
 /// The offsets in the plane (floats) of each kernel offset (ky, kx) from a window's start.
@@ -185,6 +184,28 @@ static inline void K(direct_offsets)(const aek_conv_geometry *g, aek_direct_plan
     AEK_DIRECT_STORE_TILE(V, R)                                                                                      \
   }
 
+/// The same where each pixel's window starts on its own (`start[r]` floats into `x`): strides
+/// above 1, tiles across row ends.
+#define AEK_DIRECT_FORWARD_GATHERED_TILE(NAME, V, R)                                                                 \
+  static inline void NAME(const float *x, const long *start, const long *offset, long kernels, long C, const float *w, \
+                          long F, const float *bias, int relu, const long *out, float *y) {                          \
+    AEK_DIRECT_START_TILE(V, R)                                                                                      \
+    for (long k = 0; k < kernels; k++) {                                                                             \
+      const float *xr[R];                                                                                            \
+      for (int r = 0; r < R; r++) xr[r] = x + start[r] + offset[k];                                                  \
+      const float *wk = w + k * C * F;                                                                               \
+      for (long c = 0; c < C; c++) {                                                                                 \
+        aek_v8 wv[V];                                                                                                \
+        for (int v = 0; v < V; v++) wv[v] = aek_load8(wk + c * F + 8 * v);                                           \
+        for (int r = 0; r < R; r++) {                                                                                \
+          const aek_v8 s = (aek_v8)xr[r][c];                                                                         \
+          for (int v = 0; v < V; v++) acc[r][v] += s * wv[v];                                                        \
+        }                                                                                                            \
+      }                                                                                                              \
+    }                                                                                                                \
+    AEK_DIRECT_STORE_TILE(V, R)                                                                                      \
+  }
+
 #ifndef AEK_DIRECT_STORE_TILE
 /// A tile's accumulators, each starting at its filters' bias.
 #define AEK_DIRECT_START_TILE(V, R)                                                                                  \
@@ -209,6 +230,8 @@ AEK_DIRECT_FORWARD_TILE(K(direct_forward_tile16), 2, AEK_DIRECT_R16)
 AEK_DIRECT_FORWARD_TILE(K(direct_forward_tile8), 1, AEK_DIRECT_R8)
 AEK_DIRECT_FORWARD_TILE_ONE_CHANNEL(K(direct_forward_one_channel_tile16), 2, AEK_DIRECT_R16)
 AEK_DIRECT_FORWARD_TILE_ONE_CHANNEL(K(direct_forward_one_channel_tile8), 1, AEK_DIRECT_R8)
+AEK_DIRECT_FORWARD_GATHERED_TILE(K(direct_forward_gathered_tile16), 2, AEK_DIRECT_R16)
+AEK_DIRECT_FORWARD_GATHERED_TILE(K(direct_forward_gathered_tile8), 1, AEK_DIRECT_R8)
 
 /// The sums of each of eight vectors' lanes, into sums[0..<8].
 static inline void K(lane_sums8)(const aek_v8 *a, float *sums) {
@@ -223,17 +246,17 @@ static inline void K(lane_sums8)(const aek_v8 *a, float *sums) {
                        __builtin_shufflevector(quads[0], quads[1], 1, 3, 5, 7, 9, 11, 13, 15));
 }
 
-/// Forward tile of 8 pixels for one filter, vectors over channels (C a multiple of 8), over
+/// Forward tile of 8 pixels (windows at `start[r]`) for one filter, vectors over channels (C a multiple of 8), over
 /// `pairs` (kernel offset, 8 channels) pairs at `offset[j]`; `w` holds the filter's weights as
 /// [kernel offset][channel], pair j's at 8·j.
-static inline void K(direct_forward_channels_tile)(const float *x, long step, const long *offset, long pairs, const float *w,
-                                                   float bias, int relu, const long *out, long F, float *y) {
+static inline void K(direct_forward_channels_tile)(const float *x, const long *start, const long *offset, long pairs,
+                                                   const float *w, float bias, int relu, const long *out, long F, float *y) {
   aek_v8 acc[8];
   for (int r = 0; r < 8; r++) acc[r] = 0.0f;
   for (long j = 0; j < pairs; j++) {
     const float *xj = x + offset[j];
     const aek_v8 wv = aek_load8(w + 8 * j);
-    for (int r = 0; r < 8; r++) acc[r] += aek_load8(xj + r * step) * wv;
+    for (int r = 0; r < 8; r++) acc[r] += aek_load8(xj + start[r]) * wv;
   }
   float sums[8];
   K(lane_sums8)(acc, sums);
@@ -276,7 +299,7 @@ static K(direct_forward_plan) K(direct_forward_setup)(const aek_conv_geometry *g
   K(direct_forward_plan) plan;
   const long C = g->channels, kernels = g->kernel_h * g->kernel_w;
   plan.by_filters = F % 8 == 0;
-  plan.one_channel = C == 1 && g->stride_w == 1;
+  plan.one_channel = C == 1 && p.flat;
   plan.pairs = kernels;
   if (plan.by_filters)
     for (long k = 0; k < kernels; k++) offset[k] = (k / g->kernel_w * p.cols + k % g->kernel_w) * C;
@@ -292,33 +315,37 @@ static K(direct_forward_plan) K(direct_forward_setup)(const aek_conv_geometry *g
 static void K(direct_forward_image)(const aek_conv_geometry *g, aek_direct_plane p, K(direct_forward_plan) plan, const float *plane,
                                     const long *offset, long F, const float *w, const float *repacked, const float *bias, int relu,
                                     float *image) {
-  const long C = g->channels, kernels = g->kernel_h * g->kernel_w, step = g->stride_w * C;
-  long out[AEK_DIRECT_RMAX];
+  const long C = g->channels, kernels = g->kernel_h * g->kernel_w;
+  long out[AEK_DIRECT_RMAX], start[AEK_DIRECT_RMAX];
   // Filters 16 at a time, then a last 8: each block walks the image's tiles of its width.
-#define AEK_DIRECT_FILTER_BLOCK(WIDTH, ONE_CHANNEL_TILE, TILE)                                                       \
+#define AEK_DIRECT_FILTER_BLOCK(WIDTH, ONE_CHANNEL_TILE, TILE, GATHERED_TILE)                                        \
   {                                                                                                                  \
-    const K(direct_walk) walk = K(direct_walk_of)(g, p, WIDTH);                                                      \
-    for (long t = 0; t < walk.tiles; t++) {                                                                          \
-      const long start = K(direct_tile)(g, p, walk, WIDTH, t, out);                                                  \
-      if (plan.one_channel)                                                                                          \
-        ONE_CHANNEL_TILE(plane + start, offset, kernels, w + f, F, bias ? bias + f : 0, relu, out, image + f);       \
+    const long tiles = K(direct_tiles)(g, p, WIDTH);                                                                 \
+    for (long t = 0; t < tiles; t++) {                                                                               \
+      K(direct_tile)(g, p, WIDTH, t, out, start);                                                                    \
+      if (!p.flat)                                                                                                   \
+        GATHERED_TILE(plane, start, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);        \
+      else if (plan.one_channel)                                                                                     \
+        ONE_CHANNEL_TILE(plane + start[0], offset, kernels, w + f, F, bias ? bias + f : 0, relu, out, image + f);    \
       else                                                                                                           \
-        TILE(plane + start, step, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);          \
+        TILE(plane + start[0], C, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);          \
     }                                                                                                                \
   }
   if (plan.by_filters) {
     long f = 0;
     for (; f + 16 <= F; f += 16)
-      AEK_DIRECT_FILTER_BLOCK(AEK_DIRECT_R16, K(direct_forward_one_channel_tile16), K(direct_forward_tile16))
+      AEK_DIRECT_FILTER_BLOCK(AEK_DIRECT_R16, K(direct_forward_one_channel_tile16), K(direct_forward_tile16),
+                              K(direct_forward_gathered_tile16))
     if (f < F)
-      AEK_DIRECT_FILTER_BLOCK(AEK_DIRECT_R8, K(direct_forward_one_channel_tile8), K(direct_forward_tile8))
+      AEK_DIRECT_FILTER_BLOCK(AEK_DIRECT_R8, K(direct_forward_one_channel_tile8), K(direct_forward_tile8),
+                              K(direct_forward_gathered_tile8))
 #undef AEK_DIRECT_FILTER_BLOCK
   } else {
-    const K(direct_walk) walk = K(direct_walk_of)(g, p, 8);
+    const long tiles = K(direct_tiles)(g, p, 8);
     for (long f = 0; f < F; f++)
-      for (long t = 0; t < walk.tiles; t++) {
-        const long start = K(direct_tile)(g, p, walk, 8, t, out);
-        K(direct_forward_channels_tile)(plane + start, step, offset, plan.pairs, repacked + f * kernels * C, bias ? bias[f] : 0.0f,
+      for (long t = 0; t < tiles; t++) {
+        K(direct_tile)(g, p, 8, t, out, start);
+        K(direct_forward_channels_tile)(plane, start, offset, plan.pairs, repacked + f * kernels * C, bias ? bias[f] : 0.0f,
                                         relu, out, F, image + f);
       }
   }

@@ -34,8 +34,8 @@ extension Reference {
 
 @Suite struct TensorDirectConvolutionTests {
   /// Shapes that take each of the direct kernels' paths: 16- and 8-filter tiles (and both, for 24),
-  /// one filter at a time over channel vectors, one channel, flat (stride 1) and row-by-row
-  /// (stride 2) walks, odd and even kernels, same and valid, images narrower than a tile.
+  /// one filter at a time over channel vectors, one channel, flat (stride 1) walks and (stride 2)
+  /// tiles whose pixels run across row ends, odd and even kernels, same and valid, images narrower than a tile.
   static let configurations: [(size: (Int, Int), channels: Int, filters: Int, kernel: Int, stride: Int, padding: Padding)] = [
     ((9, 7), 1, 16, 3, 1, .same), ((6, 6), 1, 8, 3, 1, .valid), ((7, 5), 2, 24, 3, 2, .same), ((8, 8), 3, 32, 5, 2, .valid),
     ((7, 7), 8, 8, 3, 1, .same), ((9, 9), 16, 1, 3, 1, .same), ((6, 7), 16, 3, 2, 2, .same), ((4, 4), 8, 16, 1, 1, .valid),
