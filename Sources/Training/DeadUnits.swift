@@ -31,22 +31,21 @@ extension Autoencoder {
   public func deadUnits(on set: ImageSet, batchSize: Int = 1024) throws -> [DeadUnits] {
     guard architecture.vocabulary == nil else { return [] }
     var batches = try Batches(inferenceOn: set, batchSize: batchSize, for: architecture)
-    var layers: [String] = [], fired: [String: [Bool]] = [:]
+    var layers: [String] = [], fired: [String: [UInt8]] = [:]  // 1 where a unit was above zero
     for index in 0..<batches.count {
       _ = reconstruct(batches.batch(index)) { name, layer, output in
         guard (layer as? any ActivatedLayer)?.activation == .relu, let units = output.shape.last, units > 0 else { return }
-        if fired[name] == nil { (layers, fired[name]) = (layers + [name], [Bool](repeating: false, count: units)) }
+        if fired[name] == nil { (layers, fired[name]) = (layers + [name], [UInt8](repeating: 0, count: units)) }
         output.withUnsafeBufferPointer { values in
           fired[name]!.withUnsafeMutableBufferPointer { fired in
-            var unit = 0
-            for value in values {
-              if value > 0 { fired[unit] = true }
-              unit = unit + 1 == units ? 0 : unit + 1
+            // Row by row, a branch-free loop over the units (it vectorizes).
+            for row in stride(from: 0, to: values.count, by: units) {
+              for unit in 0..<units { fired[unit] |= values[row + unit] > 0 ? 1 : 0 }
             }
           }
         }
       }
     }
-    return layers.map { DeadUnits(layer: $0, units: fired[$0]!.count, dead: fired[$0]!.filter { !$0 }.count) }
+    return layers.map { DeadUnits(layer: $0, units: fired[$0]!.count, dead: fired[$0]!.filter { $0 == 0 }.count) }
   }
 }
