@@ -1,45 +1,135 @@
 import CKernels
 import Foundation
+import TensorCore
 import Testing
 
-/// A codec density's bits (mixture.c) against the mixture written out in Double.
-@Suite struct MixtureTests {
-  @Test func bitsAreTheMixturesMassesAndGradientsMatchFiniteDifferences() {
-    // Two channels of two logistics; values near and far from the locations, integers and not.
-    let weights: [Double] = [0.3, 0.7, 0.5, 0.5], means: [Double] = [-1, 2, 0, 0.25], scales: [Double] = [0.5, 1.5, 0.2, 3]
-    let values: [Float] = [0, 0.4, -3, 2, 40, -0.6, 7.5, 1]
-    func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
-    func bits(_ values: [Float], means: [Double]) -> Double {
-      values.enumerated().reduce(0.0) { total, item in
-        let channel = item.offset % 2, y = Double(item.element)
-        let p = (0..<2).reduce(0.0) { sum, j in
-          let slot = channel * 2 + j
-          return sum + weights[slot] * (sigmoid((y + 0.5 - means[slot]) / scales[slot]) - sigmoid((y - 0.5 - means[slot]) / scales[slot]))
+/// A codec density's bits (mixture.c) against the mixture written out in Double with the C
+/// library's exponential, at every SIMD level this CPU runs.
+@Suite(.serialized) struct MixtureTests {
+  static var levels: [SIMDLevel] { SIMDLevel.allCases.filter { $0.rawValue <= SIMDLevel.supported.rawValue } }
+
+  /// `channels` channels of `k` logistics each, as the kernels take them.
+  struct Mixture {
+    var channels: Int, k: Int, weights: [Double], means: [Double], scales: [Double]
+
+    static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+
+    /// Σ −log₂ max(P, 10⁻⁹), written out.
+    func bits(_ values: [Float], means: [Double]? = nil) -> Double {
+      let means = means ?? self.means
+      return values.enumerated().reduce(0.0) { total, item in
+        let channel = item.offset % channels, y = Double(item.element)
+        let p = (0..<k).reduce(0.0) { sum, j in
+          let slot = channel * k + j
+          return sum + weights[slot] * (Self.sigmoid((y + 0.5 - means[slot]) / scales[slot]) - Self.sigmoid((y - 0.5 - means[slot]) / scales[slot]))
         }
         return total - log2(max(p, 1e-9))
       }
     }
-    let kernel = aek_mixture_bits(values.count, 2, 2, values, weights, means, scales, 1e-9)
-    #expect(abs(kernel - bits(values, means: means)) < 1e-6 * abs(kernel))
-    // Gradients where the bound does not hold (past it, they pass on as if it did not, by design).
-    let inner: [Float] = [0, 0.4, -3, 2, 1.5, -0.6, 7.5, 1]
-    var code = [Float](repeating: 0, count: inner.count), logits = [Double](repeating: 0, count: 4)
-    var meanGradient = logits, scaleGradient = logits
-    aek_mixture_bits_backward(inner.count, 2, 2, inner, weights, means, scales, 1e-9, 1 / log(2.0), &code, &logits, &meanGradient, &scaleGradient)
-    // ∂bits/∂ỹ and ∂bits/∂μ by central differences (the kernel's g is 1/ln 2 for an upstream 1).
-    for index in [0, 1, 3, 5] {
-      var up = inner, down = inner
-      up[index] += 1e-2
-      down[index] -= 1e-2
-      let numeric = (bits(up, means: means) - bits(down, means: means)) / 2e-2
-      #expect(abs(Double(code[index]) - numeric) < 2e-2 * max(1, abs(numeric)), "value \(index)")
+
+    func kernelBits(_ values: [Float]) -> Double { aek_mixture_bits(values.count, channels, k, values, weights, means, scales, 1e-9) }
+
+    func kernelGradients(_ values: [Float]) -> (code: [Float], logits: [Double], means: [Double], scales: [Double]) {
+      var code = [Float](repeating: 0, count: values.count), logits = [Double](repeating: 0, count: channels * k)
+      var meanGradient = logits, scaleGradient = logits
+      aek_mixture_bits_backward(values.count, channels, k, values, weights, means, scales, 1e-9, 1 / log(2.0), &code, &logits,
+                                &meanGradient, &scaleGradient)
+      return (code, logits, meanGradient, scaleGradient)
     }
-    for slot in 0..<4 {
-      var up = means, down = means
-      up[slot] += 1e-4
-      down[slot] -= 1e-4
-      let numeric = (bits(inner, means: up) - bits(inner, means: down)) / 2e-4
-      #expect(abs(meanGradient[slot] - numeric) < 1e-3 * max(1, abs(numeric)), "mean \(slot)")
+  }
+
+  // Two channels of two logistics; values near and far from the locations, integers and not.
+  static let two = Mixture(channels: 2, k: 2, weights: [0.3, 0.7, 0.5, 0.5], means: [-1, 2, 0, 0.25], scales: [0.5, 1.5, 0.2, 3])
+  // Three channels of three (the codec's), narrow and wide scales; 7 positions, so a last group of 3.
+  static let three = Mixture(channels: 3, k: 3, weights: [0.2, 0.5, 0.3, 0.6, 0.3, 0.1, 1.0 / 3, 1.0 / 3, 1.0 / 3],
+                             means: [-2, 0, 2, -0.5, 0.1, 4, 0, 0, 1], scales: [0.05, 1, 20, 0.7, 0.3, 2, 1e-3, 500, 1.2])
+  static let threeValues: [Float] = [0, 0.4, -3, 2, 40, -0.6, 7.5, 1, -0.49, 0.51, 3, -1500, 1e4, 2.2, -2, 0.2, 1, 1.7, 6, -5, 0.01]
+
+  @Test func bitsAreTheMixturesMassesAtEveryLevel() {
+    let values: [Float] = [0, 0.4, -3, 2, 40, -0.6, 7.5, 1]
+    for level in Self.levels {
+      SIMDLevel.withKernels(at: level) {
+        for (mixture, values) in [(Self.two, values), (Self.three, Self.threeValues)] {
+          let (kernel, written) = (mixture.kernelBits(values), mixture.bits(values))
+          #expect(abs(kernel - written) < 1e-12 * abs(written), "\(level.name): \(kernel) against \(written)")
+        }
+        // A value far in a tail of every logistic costs the bound's log₂ 10⁹ bits, not infinity or NaN.
+        let far = Self.two.kernelBits([1e6, 0]) - Self.two.kernelBits([0, 0]) + Self.two.bits([0])
+        #expect(abs(far - log2(1e9)) < 1e-9, "\(level.name): \(far)")
+      }
+    }
+  }
+
+  @Test func gradientsMatchFiniteDifferencesAtEveryLevel() {
+    // Where the bound does not hold (past it, they pass on as if it did not, by design).
+    let inner: [Float] = [0, 0.4, -3, 2, 1.5, -0.6, 7.5, 1]
+    var first: (code: [Float], logits: [Double], means: [Double], scales: [Double])?
+    for level in Self.levels {
+      SIMDLevel.withKernels(at: level) {
+        let mixture = Self.two
+        let gradients = mixture.kernelGradients(inner)
+        // ∂bits/∂ỹ and ∂bits/∂μ by central differences (the kernel's g is 1/ln 2 for an upstream 1).
+        for index in [0, 1, 3, 5] {
+          var up = inner, down = inner
+          up[index] += 1e-2
+          down[index] -= 1e-2
+          let numeric = (mixture.bits(up) - mixture.bits(down)) / 2e-2
+          #expect(abs(Double(gradients.code[index]) - numeric) < 2e-2 * max(1, abs(numeric)), "value \(index), \(level.name)")
+        }
+        for slot in 0..<4 {
+          var up = mixture.means, down = mixture.means
+          up[slot] += 1e-4
+          down[slot] -= 1e-4
+          let numeric = (mixture.bits(inner, means: up) - mixture.bits(inner, means: down)) / 2e-4
+          #expect(abs(gradients.means[slot] - numeric) < 1e-3 * max(1, abs(numeric)), "mean \(slot), \(level.name)")
+        }
+        // Every level gives the same gradients to 1e-12 (their sums' orders and exponentials differ only in rounding).
+        if let first {
+          for (a, b) in zip(first.means + first.scales + first.logits, gradients.means + gradients.scales + gradients.logits) {
+            #expect(abs(a - b) <= 1e-12 * max(1, abs(a)), "\(level.name)")
+          }
+          #expect(zip(first.code, gradients.code).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($0)) }, "\(level.name)")
+        } else {
+          first = gradients
+        }
+      }
+    }
+  }
+
+  @Test func gradientsAreTheWrittenOutOnesForEveryValueAndSlot() {
+    // Three channels of 7 positions: each channel's last group of four holds three values.
+    let mixture = Self.three, values = Self.threeValues, g = 1 / log(2.0)
+    var code = [Double](repeating: 0, count: values.count), logits = [Double](repeating: 0, count: 9)
+    var means = logits, scales = logits
+    for (index, value) in values.enumerated() {
+      let channel = index % 3, y = Double(value), slots = (channel * 3)..<(channel * 3 + 3)
+      let parts = slots.map { slot -> (above: Double, below: Double, mass: Double, da: Double, db: Double) in
+        let (a, b) = ((y + 0.5 - mixture.means[slot]) / mixture.scales[slot], (y - 0.5 - mixture.means[slot]) / mixture.scales[slot])
+        let (sa, sb) = (Mixture.sigmoid(a), Mixture.sigmoid(b))
+        return (a, b, max(sa - sb, 0), sa * (1 - sa), sb * (1 - sb))
+      }
+      let p = zip(slots, parts).reduce(0.0) { $0 + mixture.weights[$1.0] * $1.1.mass }
+      let factor = -g / max(p, 1e-9)
+      for (slot, part) in zip(slots, parts) {
+        let (w, slope) = (mixture.weights[slot], (part.da - part.db) / mixture.scales[slot])
+        code[index] += factor * w * slope
+        means[slot] -= factor * w * slope
+        scales[slot] -= factor * w * (part.da * part.above - part.db * part.below)
+        logits[slot] += factor * w * (part.mass - p)
+      }
+    }
+    for level in Self.levels {
+      SIMDLevel.withKernels(at: level) {
+        let kernel = mixture.kernelGradients(values)
+        for index in values.indices {
+          #expect(abs(Double(kernel.code[index]) - code[index]) <= 1e-5 * max(1e-3, abs(code[index])), "value \(index), \(level.name)")
+        }
+        for slot in 0..<9 {
+          for (name, got, expected) in [("mean", kernel.means, means), ("scale", kernel.scales, scales), ("logit", kernel.logits, logits)] {
+            #expect(abs(got[slot] - expected[slot]) <= 1e-7 * max(1, abs(expected[slot])), "\(name) \(slot), \(level.name)")
+          }
+        }
+      }
     }
   }
 }
