@@ -31,6 +31,13 @@ public enum BLAS {
   /// How the kernel family was chosen.
   public static var coreSource: String { String(cString: aek_blas_core_source()) }
 
+  /// Whether the loaded kernels are an AVX-512 family (OpenBLAS's SkylakeX, Cooperlake,
+  /// SapphireRapids), which run skinny products fast enough to beat the direct convolution
+  /// kernels on layers of 32 channels (Tensor+DirectConvolution.swift).
+  public static var hasAVX512Kernels: Bool {
+    ["skylakex", "cooperlake", "sapphirerapids"].contains(core.lowercased())
+  }
+
   /// The number of threads BLAS itself uses per call: 1 for OpenBLAS, whose products TensorCore
   /// splits across `Parallel.threads`; 0 where the library does not say (Accelerate).
   public static var internalThreads: Int { Int(aek_blas_threads()) }

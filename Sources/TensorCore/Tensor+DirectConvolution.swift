@@ -244,14 +244,18 @@ extension WindowGeometry {
   }
 
   /// Whether the direct kernels compute convolutions over this geometry from `channels` to
-  /// `filters` channels (their weight gradients, which are faster than BLAS's at every size
-  /// measured; `directIsFaster` says when the other passes are too). See Docs/Layout.md.
+  /// `filters` channels (their weight gradients, which are faster than BLAS's Haswell kernels at
+  /// every size measured; `directIsFaster` says when the other passes are too). With an AVX-512
+  /// BLAS, products of layers over 16 × 16 channels in and out are faster in every pass (the
+  /// codec's and the denoiser's 32 → 32 layers: 10 to 30% on an AVX-512 EPYC), so those take
+  /// BLAS there. See Docs/Layout.md.
   func directApplies(channels: Int, filters: Int) -> Bool {
+    // The C kernels need whole vectors of filters or of channels, and keep per-pair tables on the stack.
+    let fits = (filters % 8 == 0 || channels % 8 == 0) && kernelHeight * kernelWidth * channels <= 4096
     switch Tensor.convolutionPreference {
     case .products: return false
-    case .direct, .byShape:
-      // The C kernels need whole vectors of filters or of channels, and keep per-pair tables on the stack.
-      return (filters % 8 == 0 || channels % 8 == 0) && kernelHeight * kernelWidth * channels <= 4096
+    case .direct: return fits
+    case .byShape: return fits && !(BLAS.hasAVX512Kernels && channels * filters > 256)
     }
   }
 

@@ -96,21 +96,22 @@ extension Reference {
   }
 
   /// Over 32 channels the shape-based choice mixes kernels: BLAS products (here cell first) for the forward pass and
-  /// input gradient, the direct weight gradient; together still the definition's gradients.
+  /// input gradient, the direct weight gradient (40 × 5 channels, under the 16 × 16 above which an AVX-512 BLAS takes
+  /// every pass); together still the definition's gradients.
   @Test func mixedKernelsGiveTheDefinitionsGradients() throws {
     let g = try WindowGeometry(height: 5, width: 4, channels: 40, kernel: (3, 3), stride: (1, 1), padding: .same)
-    #expect(Tensor.convolutionKernels(geometry: g, filters: 8) == (.cellFirst, .cellFirst, .direct))
-    let x = randomTensor([2, 5, 4, 40], seed: 16), w = randomTensor([3, 3, 40, 8], seed: 17), dy = randomTensor([2, 5, 4, 8], seed: 18)
+    #expect(Tensor.convolutionKernels(geometry: g, filters: 5) == (.cellFirst, .cellFirst, .direct))
+    let x = randomTensor([2, 5, 4, 40], seed: 16), w = randomTensor([3, 3, 40, 5], seed: 17), dy = randomTensor([2, 5, 4, 5], seed: 18)
     let y = x.convolved2D(with: w, bias: nil, geometry: g, rectified: true)
     let masked = Tensor(shape: dy.shape, scalars: zip(dy.scalars, y.scalars).map { $1 > 0 ? $0 : 0 })
     let r = Tensor.convolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: true, forWeight: true, forBias: true,
                                           rectifiedOutput: y)
     expectClose(r.input!, Reference.transposedConvolution(masked, w, nil, g), rtol: 1e-4, atol: 1e-5)
     expectClose(r.weight!, Reference.convolutionWeightGradient(x, masked, g), rtol: 1e-4, atol: 1e-4)
-    expectClose(r.bias!, masked.reshaped(to: [-1, 8]).sum(alongAxis: 0).reshaped(to: [-1]), rtol: 1e-5, atol: 1e-5)
+    expectClose(r.bias!, masked.reshaped(to: [-1, 5]).sum(alongAxis: 0).reshaped(to: [-1]), rtol: 1e-5, atol: 1e-5)
     let t = try WindowGeometry.transposed(height: 3, width: 3, channels: 40, kernel: (3, 3), stride: (2, 2), padding: .same)
-    #expect(Tensor.transposedConvolutionKernels(geometry: t, inputChannels: 8) == (.unfolded, .unfolded, .direct))
-    let xt = randomTensor([2, 3, 3, 8], seed: 19), dyt = randomTensor([2, 6, 6, 40], seed: 20)
+    #expect(Tensor.transposedConvolutionKernels(geometry: t, inputChannels: 5) == (.unfolded, .unfolded, .direct))
+    let xt = randomTensor([2, 3, 3, 5], seed: 19), dyt = randomTensor([2, 6, 6, 40], seed: 20)
     let rt = Tensor.transposedConvolution2DGradients(input: xt, weight: w, outputGradient: dyt, geometry: t, forInput: true, forWeight: true,
                                                      forBias: true)
     expectClose(rt.input!, Reference.convolution(dyt, w, nil, t), rtol: 1e-4, atol: 1e-5)
@@ -162,12 +163,18 @@ extension Reference {
     let transposed = try WindowGeometry.transposed(height: 7, width: 7, channels: 32, kernel: (3, 3), stride: (2, 2), padding: .same)
     #expect(Tensor.transposedConvolutionKernels(geometry: transposed, inputChannels: 8) == (.unfolded, .direct, .direct))
     // 64 channels: the forward pass and input gradient go to BLAS, the weight gradient stays direct
-    // (unless direct is asked for everywhere).
+    // (unless direct is asked for everywhere), or goes to BLAS too where its kernels are AVX-512's.
+    let wideWeights: ConvolutionKernel = BLAS.hasAVX512Kernels ? .unfolded : .direct
     let wide = try WindowGeometry(height: 14, width: 14, channels: 32, kernel: (3, 3), stride: (2, 2), padding: .same)
-    #expect(Tensor.convolutionKernels(geometry: wide, filters: 64) == (.unfolded, .unfolded, .direct))
+    #expect(Tensor.convolutionKernels(geometry: wide, filters: 64) == (.unfolded, .unfolded, wideWeights))
     #expect(Tensor.withConvolutionKernels(.direct) { Tensor.convolutionKernels(geometry: wide, filters: 64) } == (.direct, .unfolded, .direct))
     let wideTransposed = try WindowGeometry.transposed(height: 7, width: 7, channels: 64, kernel: (3, 3), stride: (1, 1), padding: .same)
-    #expect(Tensor.transposedConvolutionKernels(geometry: wideTransposed, inputChannels: 64) == (.unfolded, .unfolded, .direct))
+    #expect(Tensor.transposedConvolutionKernels(geometry: wideTransposed, inputChannels: 64) == (.unfolded, .unfolded, wideWeights))
+    // 32 channels in and out: direct, except with an AVX-512 BLAS; 1 → 32 direct with either.
+    let square = try WindowGeometry(height: 14, width: 14, channels: 32, kernel: (3, 3), stride: (1, 1), padding: .same)
+    #expect(Tensor.convolutionKernels(geometry: square, filters: 32)
+      == (BLAS.hasAVX512Kernels ? (.unfolded, .unfolded, .unfolded) : (.direct, .direct, .direct)))
+    #expect(Tensor.convolutionKernels(geometry: few, filters: 32) == (.direct, .direct, .direct))
   }
 
   @Test func flippingAKernelTwiceGivesItBack() {
