@@ -1,7 +1,5 @@
-// Element-wise kernels: kernels_body.h compiled once per SIMD level, and the dispatch to the best
-// level this CPU runs. A plain `swift build -c release` targets baseline x86-64 (SSE2); the
-// `target` attributes below let the same C code use AVX2+FMA or AVX-512 where the CPU has them,
-// while the binary still runs on any x86-64.
+// Element-wise kernels: kernels_body.h (and the convolutions' bodies) compiled once per SIMD level
+// by simd_levels.h, and the dispatch to the best level this CPU runs.
 #include "CKernels.h"
 
 #include <math.h>
@@ -9,31 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define K(name) k_##name##_baseline
-#include "kernels_body.h"
-#include "convolution_body.h"
-#include "direct_convolution_body.h"
-#undef K
-
-#if defined(__x86_64__)
-#pragma clang attribute push(__attribute__((target("avx2,fma,bmi2,f16c"))), apply_to = function)
-#define K(name) k_##name##_avx2
-#include "kernels_body.h"
-#include "convolution_body.h"
-#include "direct_convolution_body.h"
-#undef K
-#pragma clang attribute pop
-
-#pragma clang attribute push(                                                         \
-    __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,bmi2,f16c"))), \
-    apply_to = function)
-#define K(name) k_##name##_avx512
-#include "kernels_body.h"
-#include "convolution_body.h"
-#include "direct_convolution_body.h"
-#undef K
-#pragma clang attribute pop
-#endif
+#define AEK_LEVEL_BODY "kernels_bodies.h"
+#include "simd_levels.h"
 
 static int process_level = -1;  // set once; racing first calls compute the same value
 static _Thread_local int thread_level = -1;  // a scoped choice for this thread, or -1

@@ -1,7 +1,7 @@
 // The bits of a rate-trained codec's code under its factorized density (NN/FactorizedDensity.swift
 // says what it is): per value, a mixture of K logistics' mass on the unit interval around it, in
-// double precision. mixture_body.h is compiled once per SIMD level, as kernels.c does with
-// kernels_body.h, and the level this thread's kernels use is called.
+// double precision. mixture_body.h is compiled once per SIMD level (simd_levels.h), and the level
+// this thread's kernels use is called.
 #include "CKernels.h"
 
 #include <math.h>
@@ -10,24 +10,10 @@
 // own SIMD level's functions, so the baseline level's different vector ABI is never crossed.
 #pragma clang diagnostic ignored "-Wpsabi"
 
-#define K(name) k_##name##_baseline
-#include "mixture_body.h"
-#undef K
+#define AEK_LEVEL_BODY "mixture_body.h"
+#include "simd_levels.h"
 
 #if defined(__x86_64__)
-#pragma clang attribute push(__attribute__((target("avx2,fma,bmi2,f16c"))), apply_to = function)
-#define K(name) k_##name##_avx2
-#include "mixture_body.h"
-#undef K
-#pragma clang attribute pop
-
-#pragma clang attribute push(                                                         \
-    __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,bmi2,f16c"))), \
-    apply_to = function)
-#define K(name) k_##name##_avx512
-#include "mixture_body.h"
-#undef K
-#pragma clang attribute pop
 #define LEVELS(call)                                               \
   switch (aek_kernels_level()) {                                   \
     case AEK_SIMD_AVX512: return k_##call##_avx512;                \

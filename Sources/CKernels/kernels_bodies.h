@@ -1,0 +1,4 @@
+// kernels.c's bodies, compiled once per SIMD level by simd_levels.h.
+#include "kernels_body.h"
+#include "convolution_body.h"
+#include "direct_convolution_body.h"
