@@ -31,6 +31,11 @@ public enum BLAS {
   /// How the kernel family was chosen.
   public static var coreSource: String { String(cString: aek_blas_core_source()) }
 
+  /// The kernel family this CPU's features choose ("SkylakeX" with AVX-512, "Haswell" with
+  /// AVX2+FMA), which `core` is unless OPENBLAS_CORETYPE in the environment names another; nil
+  /// where the library chooses for itself (not x86-64 Linux).
+  public static var coreForCPU: String? { aek_blas_core_for_cpu().map { String(cString: $0) } }
+
   /// Whether the loaded kernels are an AVX-512 family (OpenBLAS's SkylakeX, Cooperlake,
   /// SapphireRapids), which run skinny products fast enough to beat the direct convolution
   /// kernels on layers of 32 channels (Tensor+DirectConvolution.swift).

@@ -17,11 +17,22 @@ public struct SystemInfo: Sendable, Codable, Equatable {
   public var blasCore: String
   /// How the kernel family was chosen.
   public var blasCoreSource: String
+  /// The family this CPU's features choose, where OPENBLAS_CORETYPE in the environment made the
+  /// library use another (AVX-512 EPYCs have come with OPENBLAS_CORETYPE=Haswell set, which
+  /// halves the dense models' product rate); nil otherwise.
+  public var blasCoreWithoutOverride: String?
   /// Threads for matrix products and element-wise kernels.
   public var threads: Int
   /// How the threads share the work: data-parallel training steps and products split by
   /// AutoencoderKit over single-threaded BLAS, or products threaded by the library.
   public var productThreading: String
+
+  /// One line on an OPENBLAS_CORETYPE that holds BLAS below this CPU's family, or nil.
+  public var blasOverrideAdvice: String? {
+    blasCoreWithoutOverride.map {
+      "OPENBLAS_CORETYPE=\(blasCore) in the environment holds BLAS to its \(blasCore) kernels; this CPU runs \($0) (unset it to use them)"
+    }
+  }
 
   /// The report for this process (loads BLAS if needed).
   public static func current() -> SystemInfo {
@@ -36,6 +47,7 @@ public struct SystemInfo: Sendable, Codable, Equatable {
       cpu: String(cString: aek_cpu_brand()), cpuSIMD: String(cString: aek_simd_level_name(aek_cpu_simd_level())),
       kernelSIMD: String(cString: aek_simd_level_name(aek_kernels_level())), blasLibrary: library,
       blasConfiguration: BLAS.configuration, blasCore: BLAS.core, blasCoreSource: BLAS.coreSource,
+      blasCoreWithoutOverride: BLAS.coreForCPU.flatMap { $0.lowercased() == BLAS.core.lowercased() || BLAS.core.isEmpty ? nil : $0 },
       threads: Parallel.threads, productThreading: BLAS.splitsProducts
         ? "training steps data-parallel, one shard of each batch per thread; other products split by AutoencoderKit; BLAS single-threaded"
         : "matrix products threaded by the BLAS library")

@@ -39,6 +39,7 @@ struct Benchmark: ParsableCommand {
     if json { return try printJSON(result) }
     say("\(result.framework): \(result.model), \(grouped(result.examples)) images, batch \(result.batchSize), \(result.threads) threads")
     say("BLAS \(result.system.blasLibrary) \(result.system.blasCore), \(result.system.kernelSIMD) kernels, \(result.system.cpu)")
+    if let advice = result.system.blasOverrideAdvice { say("Note: \(advice)") }
     say("  s/epoch   images/s   GFLOP/s   peak RSS   epochs")
     say(String(format: "  %7.3f   %8.0f   %7.1f   %5.0f MB   ", result.secondsPerEpoch, result.imagesPerSecond, result.gflopPerSecond,
                  result.peakRSSMegabytes) + result.epochSeconds.map { String(format: "%.3f", $0) }.joined(separator: " "))

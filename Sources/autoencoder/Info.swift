@@ -30,6 +30,7 @@ struct Info: ParsableCommand {
       say("SIMD:         \(info.kernelSIMD) element-wise kernels (CPU supports \(info.cpuSIMD))")
       say("BLAS:         \(info.blasLibrary)\(info.blasConfiguration.isEmpty ? "" : " (\(info.blasConfiguration))")")
       if !info.blasCore.isEmpty { say("BLAS kernels: \(info.blasCore) (\(info.blasCoreSource))") }
+      if let advice = info.blasOverrideAdvice { say("              \(advice)") }
       say("Threads:      \(info.threads) (\(info.productThreading))")
       return
     }

@@ -11,6 +11,20 @@ import Testing
     #expect(info.cpuSIMD == SIMDLevel.supported.name)
   }
 
+  @Test func saysWhenTheEnvironmentHoldsBLASBelowTheCPUsFamily() {
+    // Chosen from the CPU's features: nothing to say. Named by OPENBLAS_CORETYPE as another family
+    // than the CPU's (as on AVX-512 machines whose environment sets Haswell): one line naming both.
+    let info = SystemInfo.current()
+    if info.blasCoreSource == "selected from CPU features" { #expect(info.blasCoreWithoutOverride == nil && info.blasOverrideAdvice == nil) }
+    if let cpuFamily = BLAS.coreForCPU, !info.blasCore.isEmpty, cpuFamily.lowercased() != info.blasCore.lowercased() {
+      #expect(info.blasCoreWithoutOverride == cpuFamily)
+      let advice = info.blasOverrideAdvice ?? ""
+      #expect(advice.contains("OPENBLAS_CORETYPE=\(info.blasCore)") && advice.contains("this CPU runs \(cpuFamily)"), "\(advice)")
+    } else {
+      #expect(info.blasOverrideAdvice == nil)
+    }
+  }
+
   @Test func aScopedLevelIsCappedAtTheCPUsAndReachesParallelChunks() {
     let outside = SIMDLevel.current
     SIMDLevel.withKernels(at: .avx512) { #expect(SIMDLevel.current == SIMDLevel.supported) }
