@@ -38,10 +38,12 @@ public enum BLAS {
 
   /// Whether the loaded kernels are an AVX-512 family (OpenBLAS's SkylakeX, Cooperlake,
   /// SapphireRapids), which run skinny products fast enough to beat the direct convolution
-  /// kernels on layers of 32 channels (Tensor+DirectConvolution.swift).
-  public static var hasAVX512Kernels: Bool {
-    ["skylakex", "cooperlake", "sapphirerapids"].contains(core.lowercased())
-  }
+  /// kernels on layers of 32 channels (Tensor+DirectConvolution.swift). Loads the library first, so
+  /// every convolution of a run makes the same choice; false where it cannot be loaded.
+  public static let hasAVX512Kernels: Bool = {
+    guard (try? load()) != nil else { return false }
+    return ["skylakex", "cooperlake", "sapphirerapids"].contains(core.lowercased())
+  }()
 
   /// The number of threads BLAS itself uses per call: 1 for OpenBLAS, whose products TensorCore
   /// splits across `Parallel.threads`; 0 where the library does not say (Accelerate).
