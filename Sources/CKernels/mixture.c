@@ -25,8 +25,8 @@
 #endif
 
 typedef double (*bits_kernel)(size_t, size_t, size_t, const float *, const double *, const double *, const double *, double);
-typedef void (*bits_backward_kernel)(size_t, size_t, size_t, const float *, const double *, const double *, const double *, double,
-                                     double, float *, double *, double *, double *);
+typedef double (*bits_backward_kernel)(size_t, size_t, size_t, const float *, const double *, const double *, const double *,
+                                       double, double, float *, double *, double *, double *);
 
 static bits_kernel bits_at_level(void) { LEVELS(mixture_bits) }
 static bits_backward_kernel bits_backward_at_level(void) { LEVELS(mixture_bits_backward) }
@@ -36,9 +36,9 @@ double aek_mixture_bits(size_t n, size_t channels, size_t k, const float *values
   return bits_at_level()(n, channels, k, values, weights, means, scales, smallest);
 }
 
-void aek_mixture_bits_backward(size_t n, size_t channels, size_t k, const float *values, const double *weights, const double *means,
-                               const double *scales, double smallest, double g, float *code_gradient, double *logit_gradient,
-                               double *mean_gradient, double *scale_gradient) {
-  bits_backward_at_level()(n, channels, k, values, weights, means, scales, smallest, g, code_gradient, logit_gradient, mean_gradient,
+double aek_mixture_bits_backward(size_t n, size_t channels, size_t k, const float *values, const double *weights, const double *means,
+                                 const double *scales, double smallest, double g, float *code_gradient, double *logit_gradient,
+                                 double *mean_gradient, double *scale_gradient) {
+  return bits_backward_at_level()(n, channels, k, values, weights, means, scales, smallest, g, code_gradient, logit_gradient, mean_gradient,
                            scale_gradient);
 }

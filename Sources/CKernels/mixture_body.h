@@ -95,10 +95,12 @@ static double K(mixture_bits)(size_t n, size_t channels, size_t k, const float *
   return total;
 }
 
-static void K(mixture_bits_backward)(size_t n, size_t channels, size_t k, const float *values, const double *weights,
-                                     const double *means, const double *scales, double smallest, double g, float *code_gradient,
-                                     double *logit_gradient, double *mean_gradient, double *scale_gradient) {
+/// The gradients (times `g`), and the bits as mixture_bits sums them: one pass for both.
+static double K(mixture_bits_backward)(size_t n, size_t channels, size_t k, const float *values, const double *weights,
+                                       const double *means, const double *scales, double smallest, double g, float *code_gradient,
+                                       double *logit_gradient, double *mean_gradient, double *scale_gradient) {
   const size_t positions = n / channels;
+  double total = 0;
   aek_mixture_part4 parts[AEK_MIXTURE_MAX_COMPONENTS];
   for (size_t channel = 0; channel < channels; channel++) {
     const size_t first = channel * k;
@@ -112,8 +114,10 @@ static void K(mixture_bits_backward)(size_t n, size_t channels, size_t k, const 
         parts[j] = K(mixture_part4)(value, means[first + j], scales[first + j]);
         probability += weights[first + j] * parts[j].mass;
       }
+      const aek_d4 bounded = __builtin_elementwise_max(probability, (aek_d4)smallest);
+      for (size_t lane = 0; lane < count; lane++) total -= log2(bounded[lane]);
       // ∂bits/∂P times the upstream gradient; zero in the lanes past the values.
-      aek_d4 factor = -g / __builtin_elementwise_max(probability, (aek_d4)smallest);
+      aek_d4 factor = -g / bounded;
       for (size_t lane = count; lane < 4; lane++) factor[lane] = 0.0;
       aek_d4 dy = 0.0;
       for (size_t j = 0; j < k; j++) {
@@ -135,4 +139,5 @@ static void K(mixture_bits_backward)(size_t n, size_t channels, size_t k, const 
       logit_gradient[first + j] += (logits[j][0] + logits[j][1]) + (logits[j][2] + logits[j][3]);
     }
   }
+  return total;
 }

@@ -61,21 +61,28 @@ public final class FactorizedDensity: Module {
     let (c, k) = (logits.shape[0], logits.shape[1])
     precondition(values.count % c == 0, "a code of shape \(values.shape) for \(c) channels")
     let table = mixtureTable(logits: logits.value, means: means.value, logScales: logScales.value)
+    let inputs = [code, logits, means, logScales]
     // The C kernels (CKernels/mixture.c) do the arithmetic `part` and `probability` define here.
-    let total = values.withUnsafeBufferPointer { y in
-      aek_mixture_bits(y.count, c, k, y.baseAddress, table.weights, table.means, table.scales, Self.smallestProbability)
-    }
-    return Variable.record(Tensor(Float(total)), operation: "factorizedBits", inputs: [code, logits, means, logScales]) { upstream in
-      let g = Double(upstream.scalar) / log(2.0)
-      var codeGradient = [Float](repeating: 0, count: values.count)
-      var logitGradient = [Double](repeating: 0, count: c * k), meanGradient = logitGradient, scaleGradient = logitGradient
-      values.withUnsafeBufferPointer { y in
-        aek_mixture_bits_backward(y.count, c, k, y.baseAddress, table.weights, table.means, table.scales, Self.smallestProbability, g,
-                                  &codeGradient, &logitGradient, &meanGradient, &scaleGradient)
+    guard GradientMode.isEnabled && inputs.contains(where: \.requiresGradient) else {
+      let total = values.withUnsafeBufferPointer { y in
+        aek_mixture_bits(y.count, c, k, y.baseAddress, table.weights, table.means, table.scales, Self.smallestProbability)
       }
-      let shape = [c, k]
-      return [Tensor(shape: values.shape, scalars: codeGradient), Tensor(shape: shape, scalars: logitGradient.map(Float.init)),
-              Tensor(shape: shape, scalars: meanGradient.map(Float.init)), Tensor(shape: shape, scalars: scaleGradient.map(Float.init))]
+      return Variable(Tensor(Float(total)))
+    }
+    // Training: the bits and their gradients for an upstream 1 in one pass over the mixtures (the
+    // bits the same sum as above); the pullback only scales the gradients.
+    var codeGradient = [Float](repeating: 0, count: values.count)
+    var logitGradient = [Double](repeating: 0, count: c * k), meanGradient = logitGradient, scaleGradient = logitGradient
+    let total = values.withUnsafeBufferPointer { y in
+      aek_mixture_bits_backward(y.count, c, k, y.baseAddress, table.weights, table.means, table.scales, Self.smallestProbability,
+                                1 / log(2.0), &codeGradient, &logitGradient, &meanGradient, &scaleGradient)
+    }
+    return Variable.record(Tensor(Float(total)), operation: "factorizedBits", inputs: inputs) { upstream in
+      let (g, shape) = (upstream.scalar, [c, k])
+      return [Tensor(shape: values.shape, scalars: codeGradient.map { $0 * g }),
+              Tensor(shape: shape, scalars: logitGradient.map { Float($0 * Double(g)) }),
+              Tensor(shape: shape, scalars: meanGradient.map { Float($0 * Double(g)) }),
+              Tensor(shape: shape, scalars: scaleGradient.map { Float($0 * Double(g)) })]
     }
   }
 

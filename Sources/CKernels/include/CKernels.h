@@ -347,9 +347,10 @@ double aek_mixture_bits(size_t n, size_t channels, size_t k, const float *values
                         const double *scales, double smallest);
 /// Its gradients times `g` (the upstream gradient over ln 2): written to `code_gradient` (n), added
 /// to the logits', means' and scales' ([channels·k] each; the scales' with respect to log-scale).
-void aek_mixture_bits_backward(size_t n, size_t channels, size_t k, const float *values, const double *weights, const double *means,
-                               const double *scales, double smallest, double g, float *code_gradient, double *logit_gradient,
-                               double *mean_gradient, double *scale_gradient);
+/// Returns the bits too, as aek_mixture_bits gives them (the same sum in the same order).
+double aek_mixture_bits_backward(size_t n, size_t channels, size_t k, const float *values, const double *weights, const double *means,
+                                 const double *scales, double smallest, double g, float *code_gradient, double *logit_gradient,
+                                 double *mean_gradient, double *scale_gradient);
 
 #ifdef __cplusplus
 }
