@@ -11,10 +11,10 @@
 // exactly as wide as the windows reach (out_w + kernel_w - 1 cells), so output pixels can be
 // walked flat, q = oy·cols + ox, each window starting at cell q: tiles of consecutive q run across
 // row ends, and the few q with ox >= out_w (kernel_w - 1 per row) are computed and dropped. With a
-// larger stride, tiles take consecutive output pixels in row order too, across row ends, each
-// pixel's window found on its own (a table of R starts): no slot of a tile is wasted on a narrow
-// row (a 7-wide row in tiles of 6 wasted 5 of 12), and the plane is only as wide as the windows
-// reach. The plane ends with zeros for the last flat tile to read.
+// larger stride, tiles take consecutive output pixels in row order too, across row ends: no slot
+// of a tile is wasted on a narrow row (a 7-wide row in tiles of 6 wasted 5 of 12 when tiles ran
+// along each row), and the plane is only as wide as the windows reach. Either way a tile holds a
+// table of its pixels' window starts. The plane ends with zeros for the last flat tile to read.
 //
 // Forward, filters a multiple of 8: a tile is R output pixels × 8·V filters held in registers
 // (V = 2, R = 6 or V = 1, R = 12: 12 accumulators, enough to hide the FMA latency, and under the
@@ -144,30 +144,8 @@ static inline void K(direct_offsets)(const aek_conv_geometry *g, aek_direct_plan
     for (long kx = 0; kx < g->kernel_w; kx++) offsets[ky * g->kernel_w + kx] = (ky * p.cols + kx) * g->channels;
 }
 
-/// Forward tile of R pixels × 8·V filters: for each kernel offset k (its input at `offset[k]`
-/// from a window's start) and channel c, weight row k·C + c of `w` (rows of `F`, from the tile's
-/// first filter). Channels innermost, so each pixel's input pointer is set once per offset.
-#define AEK_DIRECT_FORWARD_TILE(NAME, V, R)                                                                          \
-  static inline void NAME(const float *x, long step, const long *offset, long kernels, long C, const float *w, long F, \
-                          const float *bias, int relu, const long *out, float *y) {                                  \
-    AEK_DIRECT_START_TILE(V, R)                                                                                      \
-    for (long k = 0; k < kernels; k++) {                                                                             \
-      const float *xk = x + offset[k];                                                                               \
-      const float *wk = w + k * C * F;                                                                               \
-      for (long c = 0; c < C; c++) {                                                                                 \
-        aek_v8 wv[V];                                                                                                \
-        for (int v = 0; v < V; v++) wv[v] = aek_load8(wk + c * F + 8 * v);                                           \
-        for (int r = 0; r < R; r++) {                                                                                \
-          const aek_v8 s = (aek_v8)xk[r * step + c];                                                                 \
-          for (int v = 0; v < V; v++) acc[r][v] += s * wv[v];                                                        \
-        }                                                                                                            \
-      }                                                                                                              \
-    }                                                                                                                \
-    AEK_DIRECT_STORE_TILE(V, R)                                                                                      \
-  }
-
-/// The same for one channel and stride 1, where a tile's pixels are consecutive floats: one loop
-/// over the kernel offsets, every input at a constant distance from the offset's pointer.
+/// A forward tile for one channel and stride 1, where a tile's pixels are consecutive floats: one
+/// loop over the kernel offsets, every input at a constant distance from the offset's pointer.
 #define AEK_DIRECT_FORWARD_TILE_ONE_CHANNEL(NAME, V, R)                                                              \
   static inline void NAME(const float *x, const long *offset, long kernels, const float *w, long F, const float *bias, \
                           int relu, const long *out, float *y) {                                                     \
@@ -184,9 +162,12 @@ static inline void K(direct_offsets)(const aek_conv_geometry *g, aek_direct_plan
     AEK_DIRECT_STORE_TILE(V, R)                                                                                      \
   }
 
-/// The same where each pixel's window starts on its own (`start[r]` floats into `x`): strides
-/// above 1, tiles across row ends.
-#define AEK_DIRECT_FORWARD_GATHERED_TILE(NAME, V, R)                                                                 \
+/// Forward tile of R pixels × 8·V filters, pixel r's window starting `start[r]` floats into `x`:
+/// for each kernel offset k (its input at `offset[k]` from a window's start) and channel c,
+/// weight row k·C + c of `w` (rows of `F`, from the tile's first filter). Channels innermost, so
+/// each pixel's input pointer is set once per offset. (A table of starts costs nothing measurable
+/// against a constant step on stride-1 layers, and lets strided tiles run across row ends.)
+#define AEK_DIRECT_FORWARD_TILE(NAME, V, R)                                                                 \
   static inline void NAME(const float *x, const long *start, const long *offset, long kernels, long C, const float *w, \
                           long F, const float *bias, int relu, const long *out, float *y) {                          \
     AEK_DIRECT_START_TILE(V, R)                                                                                      \
@@ -230,8 +211,6 @@ AEK_DIRECT_FORWARD_TILE(K(direct_forward_tile16), 2, AEK_DIRECT_R16)
 AEK_DIRECT_FORWARD_TILE(K(direct_forward_tile8), 1, AEK_DIRECT_R8)
 AEK_DIRECT_FORWARD_TILE_ONE_CHANNEL(K(direct_forward_one_channel_tile16), 2, AEK_DIRECT_R16)
 AEK_DIRECT_FORWARD_TILE_ONE_CHANNEL(K(direct_forward_one_channel_tile8), 1, AEK_DIRECT_R8)
-AEK_DIRECT_FORWARD_GATHERED_TILE(K(direct_forward_gathered_tile16), 2, AEK_DIRECT_R16)
-AEK_DIRECT_FORWARD_GATHERED_TILE(K(direct_forward_gathered_tile8), 1, AEK_DIRECT_R8)
 
 /// The sums of each of eight vectors' lanes, into sums[0..<8].
 static inline void K(lane_sums8)(const aek_v8 *a, float *sums) {
@@ -318,27 +297,23 @@ static void K(direct_forward_image)(const aek_conv_geometry *g, aek_direct_plane
   const long C = g->channels, kernels = g->kernel_h * g->kernel_w;
   long out[AEK_DIRECT_RMAX], start[AEK_DIRECT_RMAX];
   // Filters 16 at a time, then a last 8: each block walks the image's tiles of its width.
-#define AEK_DIRECT_FILTER_BLOCK(WIDTH, ONE_CHANNEL_TILE, TILE, GATHERED_TILE)                                        \
+#define AEK_DIRECT_FILTER_BLOCK(WIDTH, ONE_CHANNEL_TILE, TILE)                                                       \
   {                                                                                                                  \
     const long tiles = K(direct_tiles)(g, p, WIDTH);                                                                 \
     for (long t = 0; t < tiles; t++) {                                                                               \
       K(direct_tile)(g, p, WIDTH, t, out, start);                                                                    \
-      if (!p.flat)                                                                                                   \
-        GATHERED_TILE(plane, start, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);        \
-      else if (plan.one_channel)                                                                                     \
+      if (plan.one_channel)                                                                                          \
         ONE_CHANNEL_TILE(plane + start[0], offset, kernels, w + f, F, bias ? bias + f : 0, relu, out, image + f);    \
       else                                                                                                           \
-        TILE(plane + start[0], C, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);          \
+        TILE(plane, start, offset, kernels, C, w + f, F, bias ? bias + f : 0, relu, out, image + f);                 \
     }                                                                                                                \
   }
   if (plan.by_filters) {
     long f = 0;
     for (; f + 16 <= F; f += 16)
-      AEK_DIRECT_FILTER_BLOCK(AEK_DIRECT_R16, K(direct_forward_one_channel_tile16), K(direct_forward_tile16),
-                              K(direct_forward_gathered_tile16))
+      AEK_DIRECT_FILTER_BLOCK(AEK_DIRECT_R16, K(direct_forward_one_channel_tile16), K(direct_forward_tile16))
     if (f < F)
-      AEK_DIRECT_FILTER_BLOCK(AEK_DIRECT_R8, K(direct_forward_one_channel_tile8), K(direct_forward_tile8),
-                              K(direct_forward_gathered_tile8))
+      AEK_DIRECT_FILTER_BLOCK(AEK_DIRECT_R8, K(direct_forward_one_channel_tile8), K(direct_forward_tile8))
 #undef AEK_DIRECT_FILTER_BLOCK
   } else {
     const long tiles = K(direct_tiles)(g, p, 8);
