@@ -70,6 +70,11 @@ def main():
         ratio = r["seconds_per_epoch"] / ours["seconds_per_epoch"] if ours else float("nan")
         print(f"{r['framework'][:34]:34} {r['seconds_per_epoch']:8.3f} {r['images_per_second']:10,.0f} "
               f"{r['gflop_per_second']:8.1f} {r['peak_rss_mb']:7.0f} MB {ratio:17.2f}x")
+    system = ours.get("system", {}) if ours else {}
+    print(f"AutoencoderKit's BLAS kernels: {system.get('blasCore', '?')} ({system.get('blasCoreSource', '?')})")
+    if system.get("blasCoreWithoutOverride"):
+        print(f"  note: OPENBLAS_CORETYPE={system['blasCore']} holds them below this CPU's {system['blasCoreWithoutOverride']}; "
+              "`env -u OPENBLAS_CORETYPE benchmarks/compare ...` measures AutoencoderKit's own choice")
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", f"speed-{args.model}.json"), "w") as f:
         json.dump(results, f, indent=1)
