@@ -241,10 +241,10 @@ def history_of(model):
 
 
 def side_by_side(title, ours, torch_result):
-    """Prints ours and PyTorch's seconds per epoch and last loss, and the ratio."""
+    """Prints ours and PyTorch's seconds per epoch and the last epoch's mean training loss, and the ratio."""
     (ours_seconds, ours_loss), (torch_seconds, torch_loss, version) = ours, torch_result
     print(title)
-    print(f"{'framework':<22}{'s/epoch':>9}{'last loss':>11}{'vs ours':>9}")
+    print(f"{'framework':<22}{'s/epoch':>9}{'epoch loss':>11}{'vs ours':>9}")
     print(f"{'AutoencoderKit':<22}{ours_seconds:>9.3f}{ours_loss:>11.4f}{1:>8.2f}x")
     print(f"{'PyTorch ' + version:<22}{torch_seconds:>9.3f}{torch_loss:>11.4f}{torch_seconds / ours_seconds:>8.2f}x")
 
@@ -252,7 +252,7 @@ def side_by_side(title, ours, torch_result):
 def torch_epochs(data, epochs, objective, parameters, batch_size=128, prepare=lambda batch: batch):
     """PyTorch in a tight loop: `epochs` timed epochs after a warm-up one, each over a random permutation of
     `data` in batches, Adam 1e-3 (Keras's eps 1e-7) on `objective(batch)`. Returns the median seconds of the
-    timed epochs, the last loss and PyTorch's version."""
+    timed epochs, the last epoch's mean batch loss (what our history's `loss` is) and PyTorch's version."""
     import time
     import torch
     optimizer = torch.optim.Adam(parameters, lr=1e-3, eps=1e-7)
@@ -260,11 +260,13 @@ def torch_epochs(data, epochs, objective, parameters, batch_size=128, prepare=la
     for _ in range(epochs + 1):
         start = time.perf_counter()
         order = torch.randperm(len(data))
+        total, batches = 0.0, 0
         for first in range(0, len(data), batch_size):
             optimizer.zero_grad()
             value = objective(prepare(data[order[first:first + batch_size]]))
             value.backward()
             optimizer.step()
-            loss = float(value)
+            total, batches = total + float(value), batches + 1
         seconds.append(time.perf_counter() - start)
+        loss = total / batches
     return float(np.median(seconds[1:])), loss, torch.__version__
