@@ -66,6 +66,12 @@ public final class Variable {
     requiresGradient = pullback != nil
   }
 
+  /// Whether an operation on `inputs` joins the graph now: recording is on and some input needs a
+  /// gradient. An operation whose forward pass can also give its gradients cheaply asks this first.
+  public static func records(_ inputs: [Variable]) -> Bool {
+    GradientMode.isEnabled && inputs.contains(where: \.requiresGradient)
+  }
+
   /// Records an operation: `value` computed from `inputs`, with `pullback` for its gradients.
   /// Returns a constant instead when no input needs a gradient or recording is off (keeping
   /// `logits`, so losses computed without gradients take the same path as with).
@@ -73,7 +79,7 @@ public final class Variable {
   /// This is how every operation, including ones defined outside this module, joins the graph.
   public static func record(_ value: Tensor, operation: String, inputs: [Variable], logits: Variable? = nil,
                             pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
-    let recording = GradientMode.isEnabled && inputs.contains(where: \.requiresGradient)
+    let recording = records(inputs)
     return Variable(value: value, deferred: nil, shape: value.shape, operation: recording ? operation : nil,
                     inputs: recording ? inputs : [], logits: logits, pullback: recording ? pullback : nil)
   }
@@ -84,7 +90,7 @@ public final class Variable {
   /// logits: computing it anyway would cost a transcendental pass over every output.
   public static func record(deferred value: @escaping () -> Tensor, shape: [Int], operation: String, inputs: [Variable],
                             logits: Variable? = nil, pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
-    let recording = GradientMode.isEnabled && inputs.contains(where: \.requiresGradient)
+    let recording = records(inputs)
     return Variable(value: nil, deferred: value, shape: shape, operation: recording ? operation : nil,
                     inputs: recording ? inputs : [], logits: logits, pullback: recording ? pullback : nil)
   }

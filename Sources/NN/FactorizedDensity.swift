@@ -63,7 +63,7 @@ public final class FactorizedDensity: Module {
     let table = mixtureTable(logits: logits.value, means: means.value, logScales: logScales.value)
     let inputs = [code, logits, means, logScales]
     // The C kernels (CKernels/mixture.c) do the arithmetic `part` and `probability` define here.
-    guard GradientMode.isEnabled && inputs.contains(where: \.requiresGradient) else {
+    guard Variable.records(inputs) else {
       let total = values.withUnsafeBufferPointer { y in
         aek_mixture_bits(y.count, c, k, y.baseAddress, table.weights, table.means, table.scales, Self.smallestProbability)
       }
