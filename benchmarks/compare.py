@@ -71,7 +71,8 @@ def main():
         print(f"{r['framework'][:34]:34} {r['seconds_per_epoch']:8.3f} {r['images_per_second']:10,.0f} "
               f"{r['gflop_per_second']:8.1f} {r['peak_rss_mb']:7.0f} MB {ratio:17.2f}x")
     system = ours.get("system", {}) if ours else {}
-    print(f"AutoencoderKit's BLAS kernels: {system.get('blasCore', '?')} ({system.get('blasCoreSource', '?')})")
+    if system:
+        print(f"AutoencoderKit's BLAS kernels: {system.get('blasCore', '?')} ({system.get('blasCoreSource', '?')})")
     if system.get("blasCoreWithoutOverride"):
         print(f"  note: OPENBLAS_CORETYPE={system['blasCore']} holds them below this CPU's {system['blasCoreWithoutOverride']}; "
               "`env -u OPENBLAS_CORETYPE benchmarks/compare ...` measures AutoencoderKit's own choice")
