@@ -76,22 +76,34 @@ static inline aek_d4 K(channel_values4)(const float *values, size_t channels, si
   return v;
 }
 
+/// One group of four values of a channel (slots `first` ..< `first + k`): each logistic's part in
+/// `parts`, and the mixture's probability of each value (unbounded); the bits of the first `count`
+/// lanes, −log₂ of it bounded below by `smallest`, are taken from `total` (both passes sum them in
+/// one order).
+static inline aek_d4 K(mixture_group)(aek_d4 value, size_t first, size_t k, const double *weights, const double *means,
+                                      const double *scales, double smallest, size_t count, aek_mixture_part4 *parts,
+                                      double *total) {
+  aek_d4 probability = 0.0;
+  for (size_t j = 0; j < k; j++) {
+    parts[j] = K(mixture_part4)(value, means[first + j], scales[first + j]);
+    probability += weights[first + j] * parts[j].mass;
+  }
+  const aek_d4 bounded = __builtin_elementwise_max(probability, (aek_d4)smallest);
+  for (size_t lane = 0; lane < count; lane++) *total -= log2(bounded[lane]);
+  return probability;
+}
+
 static double K(mixture_bits)(size_t n, size_t channels, size_t k, const float *values, const double *weights,
                               const double *means, const double *scales, double smallest) {
   const size_t positions = n / channels;
   double total = 0;
-  for (size_t channel = 0; channel < channels; channel++) {
-    const size_t first = channel * k;
+  aek_mixture_part4 parts[AEK_MIXTURE_MAX_COMPONENTS];
+  for (size_t channel = 0; channel < channels; channel++)
     for (size_t q = 0; q < positions; q += 4) {
       const size_t count = positions - q < 4 ? positions - q : 4;
       const aek_d4 value = K(channel_values4)(values + q * channels + channel, channels, count);
-      aek_d4 probability = 0.0;
-      for (size_t slot = first; slot < first + k; slot++)
-        probability += weights[slot] * K(mixture_part4)(value, means[slot], scales[slot]).mass;
-      probability = __builtin_elementwise_max(probability, (aek_d4)smallest);
-      for (size_t lane = 0; lane < count; lane++) total -= log2(probability[lane]);
+      K(mixture_group)(value, channel * k, k, weights, means, scales, smallest, count, parts, &total);
     }
-  }
   return total;
 }
 
@@ -109,15 +121,9 @@ static double K(mixture_bits_backward)(size_t n, size_t channels, size_t k, cons
     for (size_t q = 0; q < positions; q += 4) {
       const size_t count = positions - q < 4 ? positions - q : 4;
       const aek_d4 value = K(channel_values4)(values + q * channels + channel, channels, count);
-      aek_d4 probability = 0.0;
-      for (size_t j = 0; j < k; j++) {
-        parts[j] = K(mixture_part4)(value, means[first + j], scales[first + j]);
-        probability += weights[first + j] * parts[j].mass;
-      }
-      const aek_d4 bounded = __builtin_elementwise_max(probability, (aek_d4)smallest);
-      for (size_t lane = 0; lane < count; lane++) total -= log2(bounded[lane]);
+      const aek_d4 probability = K(mixture_group)(value, first, k, weights, means, scales, smallest, count, parts, &total);
       // ∂bits/∂P times the upstream gradient; zero in the lanes past the values.
-      aek_d4 factor = -g / bounded;
+      aek_d4 factor = -g / __builtin_elementwise_max(probability, (aek_d4)smallest);
       for (size_t lane = count; lane < 4; lane++) factor[lane] = 0.0;
       aek_d4 dy = 0.0;
       for (size_t j = 0; j < k; j++) {
