@@ -74,7 +74,8 @@ public enum NPZ {
   static func entries(_ bytes: UnsafeRawBufferPointer) throws -> [Entry] {
     func fail(_ text: String) -> NPY.Problem { NPY.Problem(description: text) }
     func u16(_ at: Int) throws -> Int {
-      guard at >= 0, at + 2 <= bytes.count else { throw fail("truncated ZIP archive") }
+      // `at` may come from a 64-bit field (up to Int.max − 1): compared without adding to it.
+      guard at >= 0, at <= bytes.count - 2 else { throw fail("truncated ZIP archive") }
       return Int(bytes[at]) | Int(bytes[at + 1]) << 8
     }
     func u32(_ at: Int) throws -> Int { try u16(at) | u16(at + 2) << 16 }

@@ -43,4 +43,18 @@ import Testing
       if let arrays = try? NPZ.read(path) { #expect(arrays.count <= 4) }
     }
   }
+
+  @Test func aZIP64OffsetNearIntMaxIsAnErrorNotATrap() throws {
+    // Fuzzing found it: a directory entry's local-header offset of 0xFFFFFFFF, and a ZIP64 extra
+    // field giving 0x7FFF_FFFF_FFFF_FFFE; reading 4 bytes there overflowed `offset + 2`.
+    let name = Array("x.npy".utf8)
+    let zip64: [UInt8] = [1, 0, 8, 0] + withUnsafeBytes(of: UInt64(0x7FFF_FFFF_FFFF_FFFE).littleEndian, Array.init)
+    var directory: [UInt8] = [0x50, 0x4B, 0x01, 0x02] + [UInt8](repeating: 0, count: 24)  // signature … sizes
+    directory += [UInt8(name.count), 0, UInt8(zip64.count), 0] + [UInt8](repeating: 0, count: 10)  // lengths … attributes
+    directory += [0xFF, 0xFF, 0xFF, 0xFF] + name + zip64  // local header offset 0xFFFFFFFF: see the extra field
+    let end: [UInt8] = [0x50, 0x4B, 0x05, 0x06, 0, 0, 0, 0, 1, 0, 1, 0]
+      + withUnsafeBytes(of: UInt32(directory.count).littleEndian, Array.init) + [0, 0, 0, 0, 0, 0]
+    let bytes = directory + end
+    #expect(throws: NPY.Problem.self) { try bytes.withUnsafeBytes { try NPZ.decode($0) } }
+  }
 }
