@@ -7,8 +7,9 @@ PNG and xz for reference.
 Two ways, as the issue asks. Payloads: ours is one .aec file for all 10,000 images (its header amortized); JPEG's
 is each file's entropy-coded data alone (the bytes between its SOS header and EOI: tables and headers stripped),
 WebP's each VP8 frame's data (the RIFF, chunk and frame headers stripped). One file per image: every codec's whole
-files; ours on the first --sample test images, each compressed alone by the CLI (their mean file size; their PSNR
-and SSIM are the whole set's, the same decoder on the same images). Rates are bits per pixel of real bytes, never a
+files; ours on the first --sample test images, each compressed alone by the CLI with --strip (no model or image
+name in the file, as JPEG and WebP files hold none; their mean file size; their PSNR and SSIM are the whole set's,
+the same decoder on the same images). Rates are bits per pixel of real bytes, never a
 model's estimate (the estimate is printed beside the file's). PSNR is the mean of each image's (peak 1), SSIM the
 mean of each image's (11x11 Gaussian window of 1.5, as `ImageQuality.ssim`; the script checks its figures against
 the tool's on our decoded images).
@@ -160,11 +161,11 @@ def main():
             Image.fromarray(images[index]).save(os.path.join(sample, f"{index:05d}.png"))
 
     def per_image_bytes(model):
-        """Mean bytes of one .aec file per image over the sample, each made by its own `compress` call."""
+        """Mean bytes of one .aec file per image over the sample, each made by its own `compress --strip` call."""
         sizes = []
         for index in range(args.sample):
             output = os.path.join(args.work, "single.aec")
-            subprocess.run([BINARY, "compress", model, os.path.join(sample, f"{index:05d}.png"), "--threads", "1", "-o", output],
+            subprocess.run([BINARY, "compress", model, os.path.join(sample, f"{index:05d}.png"), "--strip", "--threads", "1", "-o", output],
                            check=True, capture_output=True)
             sizes.append(os.path.getsize(output))
         return float(np.mean(sizes))

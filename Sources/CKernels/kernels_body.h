@@ -233,6 +233,49 @@ static void K(affine)(size_t n, float a, float b, const float *x, float *y) {
   for (size_t i = 0; i < n; i++) y[i] = a * x[i] + b;
 }
 
+// MARK: - Divisive normalization (GDN)
+
+/// `norms` holds each value's n² on entry and n on return; y = x / n, or x · n when `inverse`.
+static void K(gdn_forward)(size_t n, int inverse, const float *x, float *norms, float *y) {
+  if (inverse) {
+    for (size_t i = 0; i < n; i++) {
+      const float norm = __builtin_elementwise_sqrt(norms[i]);
+      norms[i] = norm;
+      y[i] = x[i] * norm;
+    }
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      const float norm = __builtin_elementwise_sqrt(norms[i]);
+      norms[i] = norm;
+      y[i] = x[i] / norm;
+    }
+  }
+}
+
+/// The element-wise part of GDN's gradient for upstream g: direct = g / n and w = −g·x / n³, or
+/// direct = g · n and w = g·x / n when `inverse`.
+static void K(gdn_backward)(size_t n, int inverse, const float *x, const float *norms, const float *g,
+                            float *direct, float *w) {
+  if (inverse) {
+    for (size_t i = 0; i < n; i++) {
+      const float norm = norms[i], gradient = g[i];
+      direct[i] = gradient * norm;
+      w[i] = gradient * x[i] / norm;
+    }
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      const float reciprocal = 1.0f / norms[i], gradient = g[i];
+      direct[i] = gradient * reciprocal;
+      w[i] = -gradient * x[i] * (reciprocal * reciprocal * reciprocal);
+    }
+  }
+}
+
+/// out += a · b.
+static void K(multiply_add)(size_t n, const float *a, const float *b, float *out) {
+  for (size_t i = 0; i < n; i++) out[i] += a[i] * b[i];
+}
+
 // MARK: - Activation gradients
 
 static void K(relu_backward)(size_t n, const float *g, const float *y, float *out) {

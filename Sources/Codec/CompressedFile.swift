@@ -10,7 +10,7 @@ import Foundation
 /// | 8 | magic `89 41 45 43 0D 0A 1A 0A` (`\x89AEC\r\n\x1a\n`: a text-mode copy breaks it) |
 /// | 1 | format version (1) |
 /// | 8 | the model's fingerprint (`Autoencoder.fingerprint`), little-endian |
-/// | varint n, n | the model file's name (UTF-8, at most 255 bytes), for messages |
+/// | varint n, n | the model file's name (UTF-8, at most 255 bytes), for messages; empty (n = 0) in a stripped file |
 /// | 1 | flags: 1 the model file's own tables code the payload (none follow), 2 file names follow, 4 a padded size follows |
 /// | 1 (+4 or +1) | quantization rule: 0 rounded (a codec: origin 0, step 1), 1 a step (float32 follows), 2 bits per value (1 byte follows; each channel's origin and step follow the shapes) |
 /// | varints | image count, height, width, channels, code rank, the code's dimensions; with flag 4 the padded height and width |
@@ -28,7 +28,7 @@ public struct CompressedFile: Equatable, Sendable {
 
   /// What the header says.
   public struct Header: Equatable, Sendable {
-    /// The model file's name when the file was made, for messages.
+    /// The model file's name when the file was made, for messages; empty when stripped.
     public var model: String
     /// `Autoencoder.fingerprint` of the model that made the file.
     public var fingerprint: String

@@ -20,7 +20,7 @@ public struct LayerSpec: Equatable, Sendable {
   public static let kinds: [any LayerKind.Type] = [
     Dense.Kind.self, Conv2D.Kind.self, Conv2DTranspose.Kind.self, MaxPool2D.Kind.self, UpSampling2D.Kind.self,
     Reshape.FlattenKind.self, Reshape.Kind.self, Dropout.Kind.self,
-    Conv1D.Kind.self, Conv1DTranspose.Kind.self, MaxPool1D.Kind.self, UpSampling1D.Kind.self, LSTM.Kind.self, GRU.Kind.self, RepeatVector.Kind.self, Embedding.Kind.self,
+    Conv1D.Kind.self, Conv1DTranspose.Kind.self, MaxPool1D.Kind.self, UpSampling1D.Kind.self, LSTM.Kind.self, GRU.Kind.self, RepeatVector.Kind.self, Embedding.Kind.self, GDN.Kind.self,
   ]
 
   public static func == (a: LayerSpec, b: LayerSpec) -> Bool { a.kind.isEqual(to: b.kind) }

@@ -8,19 +8,22 @@ struct Decompress: ParsableCommand {
     discussion: """
       PNG files keep the names they were compressed from (else 00000.png, 00001.png, ...) and are written \
       together: all of them, or none; a file of several image sizes writes each at its own size. An --output ending \
-      in idx3-ubyte (or .idx) gets one IDX images file instead (images of one size). \
+      in idx3-ubyte (or .idx) gets one IDX images file instead (images of one size); one ending in .png, a file \
+      of one image, gets that image. \
       A compressed text (made with a text model) is written to --output as one file, byte for byte.
       """)
 
   @Argument(help: "The model file that compressed the images.") var model: String
   @Argument(help: "The compressed file (.aec).") var input: String
-  @Option(name: .shortAndLong, help: "A folder for the PNG files, or an IDX images file (…idx3-ubyte); for a text, its file.") var output = "decompressed"
+  @Option(name: .shortAndLong, help: "A folder for the PNG files, an IDX images file (…idx3-ubyte), or a PNG file (….png) for a file of one image; for a text, its file.")
+  var output = "decompressed"
   @OptionGroup var threads: ThreadOptions
 
   var idxOutput: Bool { output.hasSuffix("idx3-ubyte") || output.lowercased().hasSuffix(".idx") }
+  var pngOutput: Bool { output.lowercased().hasSuffix(".png") }
 
   func validate() throws {
-    if idxOutput {
+    if idxOutput || pngOutput {
       try checkWritable(output, option: "--output")
     }
   }
@@ -39,6 +42,9 @@ struct Decompress: ParsableCommand {
       throw ValidationError("--output \(output): is a file; give a folder for PNG files, or a name ending in idx3-ubyte")
     }
     let codec = ImageCodec(file: file, name: (model as NSString).lastPathComponent)
+    if pngOutput, sections.count > 1 || sections[0].header.count != 1 {
+      throw ValidationError("--output \(output): \(input) holds \(grouped(sections.reduce(0) { $0 + $1.header.count })) images; a PNG file holds one: give a folder")
+    }
     if sections.count > 1 { return try writeSeveralSizes(sections, codec) }
     let compressed = sections[0]
     let images = try codec.decompress(compressed, path: input)
@@ -49,6 +55,11 @@ struct Decompress: ParsableCommand {
       guard channels == 1 else { throw ValidationError("--output \(output): IDX images files hold gray images; these have \(channels) channels") }
       try FileIO.writeAtomically(Data(IDX.encode(IDX.Array(shape: [header.count, height, width], bytes: pixels))), to: output)
       say("Wrote \(output): \(grouped(header.count)) images of \(height)×\(width) from \(input)")
+      return
+    }
+    if pngOutput {
+      try FileIO.writeAtomically(Data(PNG.encode(Image(width: width, height: height, channels: channels, pixels: pixels))), to: output)
+      say("Wrote \(output): one \(height)×\(width) image from \(input)")
       return
     }
     let size = height * width * channels

@@ -12,7 +12,7 @@ struct Train: ParsableCommand {
   }
 
   @Option(help: ArgumentHelp(
-    "A preset: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's convolutional model, 4x4x8 code), conv-transpose (keras-io's denoising model), or the variational vae (the Keras blog's, 784-512-2), vae-pytorch (PyTorch's example, 784-400-20) and conv-vae (keras-io's), or codec (a rate-trained image codec: convolutions, a quantized 7x7x16 code and its learned density; trained on mse + λ·rate), or conv1d (keras-io's time-series model: 1-D convolutions over --window steps), or lstm (the LSTM autoencoder of Keras's tutorials: an LSTM of 64 to its last state, repeated, an LSTM of 64 back and a dense layer at each step), or text (a model of text for lossless compression: a byte embedding of 32, a GRU of 256 over every step and a dense layer to the next byte's 256 logits, trained on a text file's windows of --window bytes, default 128, with categorical cross-entropy). The input size follows the data."))
+    "A preset: dense (784-64-784), deep (784-128-64-128-784), conv (the Keras blog's convolutional model, 4x4x8 code), conv-transpose (keras-io's denoising model), or the variational vae (the Keras blog's, 784-512-2), vae-pytorch (PyTorch's example, 784-400-20) and conv-vae (keras-io's), or codec (a rate-trained image codec: convolutions with GDN, a quantized 7x7x16 code and its learned density; trained on mse + λ·rate), or conv1d (keras-io's time-series model: 1-D convolutions over --window steps), or lstm (the LSTM autoencoder of Keras's tutorials: an LSTM of 64 to its last state, repeated, an LSTM of 64 back and a dense layer at each step), or text (a model of text for lossless compression: a byte embedding of 32, a GRU of 256 over every step and a dense layer to the next byte's 256 logits, trained on a text file's windows of --window bytes, default 128, with categorical cross-entropy). The input size follows the data."))
   var model: Preset?
   @Option(help: ArgumentHelp("The latent size of a variational model (vae: 2, vae-pytorch: 20, conv-vae: 2); with --hidden, makes the dense model variational.",
                              valueName: "n"))
@@ -113,6 +113,11 @@ struct Train: ParsableCommand {
     if let momentum, !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must lie in [0, 1)") }
     if let validationSplit, !(validationSplit > 0 && validationSplit < 1) { throw ValidationError("--validation-split must lie in (0, 1)") }
     if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
+    if model == .codec, let activation {
+      throw ValidationError("--activation \(activation): the codec's nonlinearity is GDN (IGDN in its decoder); for another, give an --architecture, "
+        + "e.g. \"conv 32 5 stride 2 \(activation), conv 32 5 stride 2 \(activation), conv 16 3, bottleneck | convt 32 3 \(activation), "
+        + "convt 32 5 stride 2 \(activation), convt 1 5 stride 2 sigmoid\"")
+    }
     if [model != nil, hidden != nil, architecture != nil].filter({ $0 }).count > 1 {
       throw ValidationError("give one of --model, --hidden and --architecture")
     }

@@ -155,6 +155,15 @@ struct ImageCodecTests {
     #expect(abs(report.ssim - (5 * smallAlone.ssim + 3 * oddAlone.ssim) / 8) < 1e-9)
     #expect(report.payloadBytes == file.payload.count + oddFile.payload.count)
     #expect(throws: CodecError.self) { try codec.compress([(small, nil), (odd, ["o.png"])], quantization: .bits(8)) }  // unnamed
+    // Stripped: no model name, and names only where several sizes need them; the same payloads.
+    var stripped = codec
+    stripped.stripsNames = true
+    let bare = try CompressedImages.decode(try stripped.compress(groups, quantization: .bits(8)).encoded())
+    #expect(bare.sections.map(\.header.model) == ["", ""] && bare.sections[1].header.names == ["o0.png", "o1.png", "o2.png"])
+    #expect(bare.sections.map(\.payload) == mixed.sections.map(\.payload))
+    let one = try CompressedFile.decode(try stripped.compress([(odd, ["o0.png", "o1.png", "o2.png"])], quantization: .bits(8)).encoded())
+    #expect(one.header.model == "" && one.header.names == nil && one.payload == oddFile.payload)
+    #expect(try stripped.compress(odd, quantization: .bits(8), names: ["a.png", "b.png", "c.png"]).header.names == nil)
     // A model with dense layers takes only its own size.
     let dense = ImageCodec(model: try self.model(), modelName: "dense")
     #expect(throws: DataError.self) { try dense.compress(odd, quantization: .bits(8)) }

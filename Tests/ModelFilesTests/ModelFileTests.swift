@@ -100,7 +100,7 @@ import Training
     #expect(try problem(file(editing: { _ in }) { $0["architecture"] = #"{"input_shape": [12], "encoder": [{"type": "dense", "units": 3, "activation": "relu"}], "decoder": [{"type": "dense", "units": 5, "activation": "relu"}]}"# })
       == "its architecture cannot be built: the decoder outputs shape [5], but the input shape is [12]; a reconstruction must match its input (shapes: input 12, encoder.0 3, decoder.0 5)")
     #expect(try problem(file(editing: { _ in }) { $0["architecture"] = #"{"input_shape": [12], "encoder": [{"type": "conv9d"}], "decoder": []}"# })
-      == "corrupt architecture metadata: unknown layer type \"conv9d\" (known: dense, conv2d, conv2d_transpose, max_pool2d, up_sampling2d, flatten, reshape, dropout, conv1d, conv1d_transpose, max_pool1d, up_sampling1d, lstm, gru, repeat_vector, embedding)")
+      == "corrupt architecture metadata: unknown layer type \"conv9d\" (known: dense, conv2d, conv2d_transpose, max_pool2d, up_sampling2d, flatten, reshape, dropout, conv1d, conv1d_transpose, max_pool1d, up_sampling1d, lstm, gru, repeat_vector, embedding, gdn)")
   }
 
   @Test func readErrorsNameTheFile() throws {

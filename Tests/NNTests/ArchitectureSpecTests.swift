@@ -131,6 +131,10 @@ import Testing
     // The preset: a 7×7×16 code for 28×28 images.
     let codec = try #require(try Architecture.preset(named: "codec", exampleShape: [28, 28]))
     #expect(try codec.codeShape() == [7, 7, 16] && codec.bottleneck != nil)
+    // GDN after each analysis convolution, IGDN after each synthesis one but the last (Ballé et al.'s).
+    #expect(codec.encoder.map(\.kind.shortDescription) == ["conv 32 5×5 /2 identity", "gdn", "conv 32 5×5 /2 identity", "gdn", "conv 16 3×3 identity"])
+    #expect(codec.decoder.map(\.kind.shortDescription) == ["convT 32 3×3 identity", "igdn", "convT 32 5×5 ×2 identity", "igdn", "convT 1 5×5 ×2 sigmoid"])
+    #expect(Architecture.codec(activation: .relu).encoder.count == 3)
     #expect(throws: ArchitectureError.self) { try Architecture.preset(named: "codec", exampleShape: [30, 30]) }
   }
 }

@@ -7,7 +7,7 @@ import Testing
   /// One spec of each kind the registry lists, as a spec string writes it.
   static let examples = ["dense 5 tanh", "conv 4 3 stride 2 valid relu nobias", "convt 4 3 stride 2 relu", "pool 3 stride 2 same", "up 2",
                          "flatten", "reshape 2x2x1", "dropout 0.25", "conv1d 8 7 stride 2 relu", "convt1d 8 7 stride 2", "pool1d 2", "up1d 2", "lstm 4 sequences", "gru 3", "repeat 3",
-                         "embedding 256 8"]
+                         "embedding 256 8", "igdn"]
 
   @Test func everyKindHasItsOwnTypeAndWords() {
     let types = LayerSpec.kinds.map { $0.typeName }, words = LayerSpec.kinds.flatMap { $0.words }
@@ -34,13 +34,13 @@ import Testing
   }
 
   @Test func unknownLayersAndTypesNameTheKnownOnes() {
-    #expect(throws: SpecError("unknown layer \"attention\" (known: dense, conv, convt, pool, up, flatten, reshape, dropout, conv1d, convt1d, pool1d, up1d, lstm, gru, repeat, embedding, latent, bottleneck)")) {
+    #expect(throws: SpecError("unknown layer \"attention\" (known: dense, conv, convt, pool, up, flatten, reshape, dropout, conv1d, convt1d, pool1d, up1d, lstm, gru, repeat, embedding, gdn, latent, bottleneck)")) {
       try LayerSpec.parsing("attention 32")
     }
     #expect {
       try JSONDecoder().decode(LayerSpec.self, from: Data(#"{"type": "attention", "units": 3}"#.utf8))
     } throws: { error in
-      "\(error)".contains(#"unknown layer type "attention" (known: dense, conv2d, conv2d_transpose, max_pool2d, up_sampling2d, flatten, reshape, dropout, conv1d, conv1d_transpose, max_pool1d, up_sampling1d, lstm, gru, repeat_vector, embedding)"#)
+      "\(error)".contains(#"unknown layer type "attention" (known: dense, conv2d, conv2d_transpose, max_pool2d, up_sampling2d, flatten, reshape, dropout, conv1d, conv1d_transpose, max_pool1d, up_sampling1d, lstm, gru, repeat_vector, embedding, gdn)"#)
     }
   }
 

@@ -65,6 +65,35 @@ import Testing
     #expect(try FileManager.default.contentsOfDirectory(atPath: work.path("named")).sorted() == ["a.png", "b.png"])
   }
 
+  @Test func strippedFilesLeaveTheNamesOutAndOneImageGoesToAPNGFile() throws {
+    let pixels = (0..<64).map { UInt8(($0 * 5) % 256) }
+    try PNG.write(Image(width: 8, height: 8, channels: 1, pixels: pixels), to: work.path("shirt.png"))
+    let named = try CLI.run(["compress", model, work.path("shirt.png"), "--step", "0.05", "-o", work.path("named.aec")])
+    let stripped = try CLI.run(["compress", model, work.path("shirt.png"), "--step", "0.05", "--strip", "-o", work.path("stripped.aec")])
+    #expect(named.status == 0 && stripped.status == 0, "\(named.error) \(stripped.error)")
+    let (full, bare) = (try FileIO.readBytes(work.path("named.aec")), try FileIO.readBytes(work.path("stripped.aec")))
+    // Exactly the two names fewer, "dense.safetensors" (17 bytes; its length, now 0, stays) and "shirt.png" (9 and its length).
+    #expect(full.count - bare.count == 17 + (1 + 9), "\(full.count) against \(bare.count) bytes")
+    #expect(!String(decoding: bare, as: UTF8.self).contains("dense") && !String(decoding: bare, as: UTF8.self).contains("shirt"))
+    // One image to a PNG file: the same pixels as the folder output's 00000.png.
+    let one = try CLI.run(["decompress", model, work.path("stripped.aec"), "-o", work.path("back.png")])
+    #expect(one.status == 0 && one.output.contains("Wrote \(work.path("back.png")): one 8×8 image"), "\(one.error)")
+    let folder = try CLI.run(["decompress", model, work.path("stripped.aec"), "-o", work.path("bare")])
+    #expect(folder.status == 0, "\(folder.error)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: work.path("bare")) == ["00000.png"])
+    #expect(try PNG.read(work.path("back.png")).pixels == PNG.read(work.path("bare/00000.png")).pixels)
+    // Another model's file names no model when stripped; a file of several images will not go to one PNG file.
+    let other = work.path("other.safetensors")
+    let trained = try CLI.run(["train", "--data", data.path, "--hidden", "4", "--epochs", "1", "--no-reconstruction", "-o", other])
+    #expect(trained.status == 0, "\(trained.error)")
+    try CLI.expectFailure(["decompress", other, work.path("stripped.aec"), "-o", work.path("never.png")],
+                          mentions: ["stripped.aec: made by another model (fingerprint", "not by other.safetensors"])
+    let many = try CLI.run(["compress", model, data.path, "--limit", "3", "--strip", "-o", work.path("three.aec")])
+    #expect(many.status == 0, "\(many.error)")
+    try CLI.expectFailure(["decompress", model, work.path("three.aec"), "-o", work.path("never.png")], mentions: ["holds 3 images", "give a folder"])
+    #expect(!FileIO.exists(work.path("never.png")))
+  }
+
   @Test func aRateTrainedCodecCompressesUnderItsOwnTables() throws {
     let codec = work.path("codec.safetensors")
     let trained = try CLI.run(["train", "--data", data.path, "--model", "codec", "--lambda", "0.05", "--epochs", "2", "--batch-size", "32",
@@ -117,6 +146,9 @@ import Testing
     #expect(!FileIO.exists(work.path("never")))
     try CLI.expectFailure(["compress", codec, data.path, "--bits", "6", "-o", work.path("x.aec")], mentions: ["--bits", "rate-trained codec"])
     try CLI.expectFailure(["train", "--data", data.path, "--lambda", "0.1", "-o", work.path("x.safetensors")], mentions: ["--lambda applies to codecs"])
+    try CLI.expectFailure(["train", "--data", data.path, "--model", "codec", "--activation", "tanh", "-o", work.path("x.safetensors")],
+                          mentions: ["--activation tanh", "GDN", "conv 32 5 stride 2 tanh"])
+    #expect(!FileIO.exists(work.path("x.safetensors")))
   }
 
   @Test func badInputGetsOneLineAndNoOutput() throws {

@@ -1,0 +1,36 @@
+import TensorCore
+import TestSupport
+import Testing
+
+@Suite struct TensorNormalizationTests {
+  static var levels: [SIMDLevel] { SIMDLevel.allCases.filter { $0.rawValue <= SIMDLevel.supported.rawValue } }
+
+  // 37 values: whole vectors and a remainder at every level.
+  let x = randomTensor([37], seed: 21)
+  let squaredNorms = randomTensor([37], in: 0.2..<3, seed: 22)
+  let upstream = randomTensor([37], seed: 23)
+
+  @Test(arguments: levels) func theForwardPassMatchesItsDefinition(level: SIMDLevel) {
+    for inverse in [false, true] {
+      let (output, norms) = SIMDLevel.withKernels(at: level) { Tensor.divisiveNormalization(x, squaredNorms: squaredNorms, inverse: inverse) }
+      let expectedNorms = squaredNorms.scalars.map { $0.squareRoot() }
+      expectClose(norms.scalars, expectedNorms, rtol: 1e-6, atol: 0)
+      expectClose(output.scalars, zip(x.scalars, expectedNorms).map { inverse ? $0 * $1 : $0 / $1 }, rtol: 1e-6, atol: 0, "inverse \(inverse)")
+    }
+  }
+
+  @Test(arguments: levels) func theBackwardPartsMatchTheirDefinitions(level: SIMDLevel) {
+    let norms = Tensor(shape: [37], scalars: squaredNorms.scalars.map { $0.squareRoot() })
+    for inverse in [false, true] {
+      let (direct, w) = SIMDLevel.withKernels(at: level) {
+        Tensor.divisiveNormalizationBackward(upstream, input: x, norms: norms, inverse: inverse)
+      }
+      let (g, n, v) = (upstream.scalars, norms.scalars, x.scalars)
+      expectClose(direct.scalars, (0..<37).map { inverse ? g[$0] * n[$0] : g[$0] / n[$0] }, rtol: 1e-6, atol: 0)
+      expectClose(w.scalars, (0..<37).map { inverse ? g[$0] * v[$0] / n[$0] : -g[$0] * v[$0] / (n[$0] * n[$0] * n[$0]) }, rtol: 1e-5, atol: 0)
+    }
+    var sum = upstream
+    SIMDLevel.withKernels(at: level) { sum.addProduct(x, norms) }
+    expectClose(sum.scalars, (0..<37).map { upstream.scalars[$0] + x.scalars[$0] * norms.scalars[$0] }, rtol: 1e-6, atol: 1e-7)
+  }
+}
