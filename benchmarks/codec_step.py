@@ -1,16 +1,19 @@
 """The rate-trained codec's training step (`--model codec`), AutoencoderKit and PyTorch side by side: seconds
 per epoch on the 60,000 Fashion-MNIST training images, same model, loss, batch and threads, one run.
 
-The model (Ballé et al. 2017's shape, relu for GDN): analysis conv 32 5x5 stride 2 relu, conv 32 5x5 stride 2
-relu, conv 16 3x3 (the code, 7x7x16); its entropy bottleneck, a mixture of 3 logistics per code channel under
-which the code plus uniform noise costs -log2 P bits (P the mass of the unit interval around it, at least
-1e-9); synthesis transposed conv 32 3x3 relu, 32 5x5 stride 2 relu, 1 5x5 stride 2 sigmoid. Loss: mean
+The model (Ballé et al. 2017's shape): analysis conv 32 5x5 stride 2, GDN, conv 32 5x5 stride 2, GDN, conv 16
+3x3 (the code, 7x7x16); its entropy bottleneck, a mixture of 3 logistics per code channel under which the code
+plus uniform noise costs -log2 P bits (P the mass of the unit interval around it, at least 1e-9); synthesis
+transposed conv 32 3x3, IGDN, 32 5x5 stride 2, IGDN, 1 5x5 stride 2 sigmoid. GDN divides each pixel's channels
+by sqrt(beta + gamma^T x^2), IGDN multiplies; beta and gamma are kept as squares of the parameters (+1e-6 on
+beta), as AutoencoderKit's `GDN` does; PyTorch computes the norms as a 1x1 convolution of the squares, as
+CompressAI's GDN does. (Before December 2026 the preset used relu in GDN's places: --relu times that model.) Loss: mean
 squared error + λ·bits per pixel, λ 0.01; Adam 1e-3 (eps 1e-7), batch 128. PyTorch runs the same layers
 (NHWC memory, Glorot weights) and the same density in a tight loop over a random permutation each epoch;
 ours is timed from its model file's history (the training steps). Median of `--epochs` epochs after a
 warm-up epoch.
 
-    ~/bench-venv/bin/python benchmarks/codec_step.py [--epochs 2] [--threads 2]
+    ~/bench-venv/bin/python benchmarks/codec_step.py [--epochs 2] [--threads 2] [--relu]
 """
 import argparse
 import os
@@ -24,9 +27,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(REPO, ".build", "release", "autoencoder")
 
 
+RELU_SPEC = ("conv 32 5 stride 2 relu, conv 32 5 stride 2 relu, conv 16 3, bottleneck | convt 32 3 relu, convt 32 5 stride 2 relu, "
+             "convt 1 5 stride 2 sigmoid")
+
+
 def ours(args):
     model = os.path.join(args.work, "codec.safetensors")
-    command = [BINARY, "train", "--model", "codec", "--lambda", "0.01", "--epochs", str(args.epochs + 1), "--threads", str(args.threads),
+    preset = ["--architecture", RELU_SPEC, "--loss", "mse", "--batch-size", "128"] if args.relu else ["--model", "codec"]
+    command = [BINARY, "train"] + preset + ["--lambda", "0.01", "--epochs", str(args.epochs + 1), "--threads", str(args.threads),
                "--no-reconstruction", "-o", model]
     subprocess.run(command, check=True, capture_output=True, text=True)
     return history_of(model)  # each epoch's seconds (the training steps) and loss
@@ -46,9 +54,26 @@ def pytorch(args):
         torch.nn.init.zeros_(layer.bias)
         return layer
 
-    relu = torch.nn.ReLU
-    encoder = torch.nn.Sequential(conv(1, 32, 5, 2), relu(), conv(32, 32, 5, 2), relu(), conv(32, 16, 3, 1))
-    decoder = torch.nn.Sequential(conv(16, 32, 3, 1, True), relu(), conv(32, 32, 5, 2, True), relu(), conv(32, 1, 5, 2, True),
+    class GDN(torch.nn.Module):
+        def __init__(self, channels, inverse):
+            super().__init__()
+            self.inverse = inverse
+            self.beta = torch.nn.Parameter(torch.ones(channels))
+            gamma = torch.full((channels, channels), 0.01)
+            gamma.fill_diagonal_(0.1 ** 0.5)
+            self.gamma = torch.nn.Parameter(gamma)  # [j, i]: channel j's square into channel i's norm
+
+        def forward(self, x):
+            weight = (self.gamma ** 2).t()[:, :, None, None]
+            norm = torch.sqrt(torch.nn.functional.conv2d(x * x, weight, self.beta ** 2 + 1e-6))
+            return x * norm if self.inverse else x / norm
+
+    if args.relu:
+        gdn = igdn = lambda channels: torch.nn.ReLU()
+    else:
+        gdn, igdn = (lambda channels: GDN(channels, False)), (lambda channels: GDN(channels, True))
+    encoder = torch.nn.Sequential(conv(1, 32, 5, 2), gdn(32), conv(32, 32, 5, 2), gdn(32), conv(32, 16, 3, 1))
+    decoder = torch.nn.Sequential(conv(16, 32, 3, 1, True), igdn(32), conv(32, 32, 5, 2, True), igdn(32), conv(32, 1, 5, 2, True),
                                   torch.nn.Sigmoid())
     logits = torch.zeros(16, 3, requires_grad=True)
     means = torch.tensor([[-2.0, 0.0, 2.0]] * 16, requires_grad=True)
@@ -77,10 +102,11 @@ def main():
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs, after one warm-up epoch")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", default="/tmp/aek-codec-step")
+    parser.add_argument("--relu", action="store_true", help="the preset before December 2026: relu in GDN's places")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     threads_everywhere(args.threads)
-    side_by_side(f"codec (--model codec, λ 0.01) on Fashion-MNIST's 60,000 training images, batch 128, {args.threads} threads, "
+    side_by_side(f"codec ({'relu' if args.relu else 'GDN'}, λ 0.01) on Fashion-MNIST's 60,000 training images, batch 128, {args.threads} threads, "
                  f"median of {args.epochs} epochs after a warm-up", ours(args), pytorch(args))
 
 

@@ -19,9 +19,25 @@ import Foundation
 /// | … | without flag 1: one probability table per channel, as the occurrence counts `SymbolTable(lowest:counts:)` makes it from: lowest value (zigzag varint), value count `n` (varint), escape count (varint), the number `k` of values that occur (varint), then `k` pairs (varints): the gap from the previous such value's index (the first from −1) and its count |
 /// | varint P, P | payload: one rANS stream (`RANSEncoder`) of every image's code symbols, image by image, channel `i mod C` coded under table `i mod C` |
 /// | 4 | CRC-32 of every byte before it, little-endian |
+///
+/// A compact file (version 3) is what `compress --strip` writes for a rate-trained codec's images
+/// of one size: everything the model fixes left out (its name, the quantization, the code's shape
+/// and channels, the padded size, which the model computes from the image size, the payload's
+/// length, which the file's gives), 25 bytes beside its payload:
+///
+/// | bytes | field |
+/// |---|---|
+/// | 8 | magic, as version 1 |
+/// | 1 | format version (3) |
+/// | 8 | the model's fingerprint, little-endian |
+/// | varints | image count, height, width, channels |
+/// | … | payload: one rANS stream, as version 1's, coded under the model file's tables |
+/// | 4 | CRC-32 of every byte before it, little-endian |
 public struct CompressedFile: Equatable, Sendable {
   public static let magic: [UInt8] = [0x89, 0x41, 0x45, 0x43, 0x0D, 0x0A, 0x1A, 0x0A]
   public static let version: UInt8 = 1
+  /// The compact form's version.
+  public static let compactVersion: UInt8 = 3
   /// Bounds a file's declarations are held to before anything is allocated from them.
   public static let maximumImages = 1 << 24
   public static let maximumValues = 1 << 28
@@ -48,12 +64,20 @@ public struct CompressedFile: Equatable, Sendable {
     /// `[height, width]` the images were padded to (by repeating their edges) so its strides
     /// divide them; decoding crops back to `imageShape`. Nil otherwise.
     public var paddedShape: [Int]?
+    /// Whether the file is written in the compact form (version 3): a rate-trained codec's rounded
+    /// code under its model's tables, without names. Its code shape and padded size are the
+    /// model's to compute: a compact header just read has an empty `codeShape` and no
+    /// `paddedShape` until `ImageCodec` completes it.
+    public var compact: Bool
 
     public init(model: String, fingerprint: String, count: Int, imageShape: [Int], names: [String]?, codeShape: [Int],
-                rule: CodeQuantizer.Rule, tablesInModel: Bool = false, paddedShape: [Int]? = nil) {
+                rule: CodeQuantizer.Rule, tablesInModel: Bool = false, paddedShape: [Int]? = nil, compact: Bool = false) {
       (self.model, self.fingerprint, self.count, self.imageShape, self.names, self.codeShape) = (model, fingerprint, count, imageShape, names, codeShape)
-      (self.rule, self.tablesInModel, self.paddedShape) = (rule, tablesInModel, paddedShape)
+      (self.rule, self.tablesInModel, self.paddedShape, self.compact) = (rule, tablesInModel, paddedShape, compact)
     }
+
+    /// Whether a file of this header can be compact: what the compact form leaves out follows from the model.
+    public var canBeCompact: Bool { tablesInModel && rule == .rounded && names == nil && model.isEmpty }
 
     /// How the codes were quantized, for people (`CodeQuantizer.Rule.description`).
     public var quantization: String { rule.description }
@@ -64,7 +88,7 @@ public struct CompressedFile: Equatable, Sendable {
       guard imageShape.count == 3, imageShape.allSatisfy({ $0 >= 1 && $0 <= 1 << 14 }), [1, 3].contains(imageShape[2]),
             imageShape[0] * imageShape[1] <= 1 << 24
       else { return "an image shape of \(imageShape)" }
-      guard !codeShape.isEmpty, codeShape.count <= 3, codeShape.allSatisfy({ $0 >= 1 && $0 <= 1 << 20 }),
+      guard !codeShape.isEmpty || compact, codeShape.count <= 3, codeShape.allSatisfy({ $0 >= 1 && $0 <= 1 << 20 }),
             let size = checkedProduct(codeShape), size <= 1 << 24
       else { return "a code shape of \(codeShape)" }
       guard let values = checkedProduct([count, max(size, imageShape.reduce(1, *))]), values <= CompressedFile.maximumValues else {
@@ -93,11 +117,13 @@ public struct CompressedFile: Equatable, Sendable {
     precondition(tables.count == (header.tablesInModel ? 0 : quantizer.channels))
     precondition(header.rule != .rounded || (quantizer.origins.allSatisfy { $0 == 0 } && quantizer.steps.allSatisfy { $0 == 1 }),
                  "a rounded code has origin 0 and step 1")
+    precondition(!header.compact || header.canBeCompact, "a compact file holds a codec's rounded code under its model's tables, without names")
     (self.header, self.quantizer, self.tables, self.payload) = (header, quantizer, tables, payload)
   }
 
   /// The file's bytes.
   public func encoded() throws -> [UInt8] {
+    if header.compact { return compactEncoded() }
     var bytes = Self.magic
     bytes.append(Self.version)
     bytes.appendLittleEndian(UInt64(header.fingerprint, radix: 16) ?? 0, count: 8)
@@ -145,6 +171,17 @@ public struct CompressedFile: Equatable, Sendable {
     return bytes
   }
 
+  /// The compact form's bytes (version 3).
+  private func compactEncoded() -> [UInt8] {
+    var bytes = Self.magic
+    bytes.append(Self.compactVersion)
+    bytes.appendLittleEndian(UInt64(header.fingerprint, radix: 16) ?? 0, count: 8)
+    for value in [header.count] + header.imageShape { bytes.appendVarint(UInt64(value)) }
+    bytes += payload
+    bytes.appendLittleEndian(UInt64(Zlib.crc32(bytes)), count: 4)
+    return bytes
+  }
+
   /// Writes the file atomically: a complete file at `path`, or none.
   public func write(to path: String) throws {
     try FileIO.writeAtomically(Data(try encoded()), to: path)
@@ -176,6 +213,7 @@ public struct CompressedFile: Equatable, Sendable {
     guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
       throw Problem("not a compressed image file (no .aec magic number at its start)")
     }
+    if bytes.count > magic.count, bytes[magic.count] == compactVersion { return try compactDecoded(bytes) }
     var reader = try ByteReader(container: bytes, magic: magic, version: Self.version)
     func size(_ what: String, limit: Int = 1 << 28) throws(Problem) -> Int {
       let value = try reader.varint(what)
@@ -264,6 +302,26 @@ public struct CompressedFile: Equatable, Sendable {
     let payload = try reader.take(Int(payloadLength), "the payload")
     return CompressedFile(header: header, quantizer: CodeQuantizer(origins: origins, steps: steps), tables: tables, payload: payload)
   }
+
+  /// A compact file (version 3): its header as far as the file says (no code shape, no padded
+  /// size: `ImageCodec` completes them from the model), and its payload.
+  private static func compactDecoded(_ bytes: [UInt8]) throws(Problem) -> CompressedFile {
+    var reader = try ByteReader(container: bytes, magic: magic, version: compactVersion)
+    let fingerprintValue = try reader.littleEndian(8, "the fingerprint")
+    let digits = String(fingerprintValue, radix: 16)
+    var sizes: [Int] = []
+    for what in ["the image count", "the height", "the width", "the channels"] {
+      let value = try reader.varint(what)
+      guard value <= UInt64(1 << 28) else { throw Problem("corrupt header: \(what) \(value)") }
+      sizes.append(Int(value))
+    }
+    let header = Header(model: "", fingerprint: String(repeating: "0", count: 16 - digits.count) + digits, count: sizes[0],
+                        imageShape: Array(sizes[1...]), names: nil, codeShape: [], rule: .rounded, tablesInModel: true, compact: true)
+    if let problem = header.problem { throw Problem("corrupt header: \(problem)") }
+    let payload = try reader.take(reader.end - reader.position, "the payload")
+    // One channel's rounding stands in until the model says how many channels its code has.
+    return CompressedFile(header: header, quantizer: CodeQuantizer(origins: [0], steps: [1]), tables: [], payload: payload)
+  }
 }
 
 func hex(_ value: UInt32) -> String {
@@ -299,12 +357,13 @@ struct ByteReader {
   /// byte, up to its closing CRC-32 of every byte before it.
   ///
   /// - Throws: `CompressedFile.Problem` for a file that ends early, a version other than
-  ///   `version`, or a checksum mismatch.
-  init(container bytes: [UInt8], magic: [UInt8], version: UInt8) throws(CompressedFile.Problem) {
+  ///   `version` (one above `newest`, the newest this kind of file has, is named as newer than
+  ///   this tool), or a checksum mismatch.
+  init(container bytes: [UInt8], magic: [UInt8], version: UInt8, newest: UInt8? = nil) throws(CompressedFile.Problem) {
     guard bytes.count > magic.count else { throw CompressedFile.Problem("the file ends after its magic number") }
-    let found = bytes[magic.count]
+    let found = bytes[magic.count], newest = newest ?? version
     guard found == version else {
-      throw CompressedFile.Problem(found > version ? "format version \(found) is newer than this tool's \(version); update AutoencoderKit"
+      throw CompressedFile.Problem(found > newest ? "format version \(found) is newer than this tool's \(newest); update AutoencoderKit"
                                                    : "unknown format version \(found)")
     }
     guard bytes.count >= magic.count + 1 + 4 else { throw CompressedFile.Problem("the file ends inside its header (\(bytes.count) bytes)") }

@@ -2,7 +2,8 @@ import FileIO
 
 /// An `.aec` file of images of several sizes: one section per size, each a whole `CompressedFile`
 /// of that size's images (their names say where each goes). Images of one size make a plain
-/// version-1 file, byte for byte what `CompressedFile` writes; several sizes, a version-2 file:
+/// version-1 file (or a compact version-3 one), byte for byte what `CompressedFile` writes;
+/// several sizes, a version-2 file:
 ///
 /// | bytes | field |
 /// |---|---|
@@ -69,10 +70,10 @@ public struct CompressedImages: Equatable, Sendable {
     guard bytes.count >= CompressedFile.magic.count, Array(bytes[0..<CompressedFile.magic.count]) == CompressedFile.magic else {
       throw CompressedFile.Problem("not a compressed image file (no .aec magic number at its start)")
     }
-    if bytes.count > CompressedFile.magic.count, bytes[CompressedFile.magic.count] == CompressedFile.version {
+    if bytes.count > CompressedFile.magic.count, [CompressedFile.version, CompressedFile.compactVersion].contains(bytes[CompressedFile.magic.count]) {
       return CompressedImages(sections: [try CompressedFile.decode(bytes)])
     }
-    var reader = try ByteReader(container: bytes, magic: CompressedFile.magic, version: version)
+    var reader = try ByteReader(container: bytes, magic: CompressedFile.magic, version: version, newest: CompressedFile.compactVersion)
     let count = try reader.varint("the section count")
     guard (2...UInt64(CompressedFile.maximumImages)).contains(count) else { throw CompressedFile.Problem("corrupt header: \(count) sections") }
     var sections: [CompressedFile] = []

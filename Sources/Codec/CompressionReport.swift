@@ -72,7 +72,8 @@ extension ImageCodec {
   /// PSNR and SSIM are means over every image; MS-SSIM where every image is large enough.
   public func report(originals: [ImageSet], bytes: [UInt8], encodeSeconds: Double) throws -> CompressionReport {
     let start = DispatchTime.now().uptimeNanoseconds
-    let file = try CompressedImages.decode(bytes)
+    var file = try CompressedImages.decode(bytes)
+    file.sections = try file.sections.map { try completed($0, path: "the compressed images") }
     precondition(file.sections.count == originals.count, "\(file.sections.count) sections for \(originals.count) sets of originals")
     let decodedSections = try file.sections.map { try decompressWithSymbols($0, path: "the compressed images") }
     let decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -115,8 +115,9 @@ public struct ImageCodec {
     let tables = inModel ? self.tables! : inFile
     var encoder = RANSEncoder()
     for (index, symbol) in symbols.enumerated() { encoder.encode(symbol, with: tables[index % channels]) }
-    let header = CompressedFile.Header(model: stripsNames ? "" : modelName, fingerprint: self.model.fingerprint, count: images.count,
+    var header = CompressedFile.Header(model: stripsNames ? "" : modelName, fingerprint: self.model.fingerprint, count: images.count,
                                        imageShape: imageShape, names: names, codeShape: codeShape, rule: quantization, tablesInModel: inModel, paddedShape: paddedShape)
+    header.compact = stripsNames && header.canBeCompact  // what the model fixes left out of the file
     return CompressedFile(header: header, quantizer: quantizer, tables: inFile, payload: encoder.finish())
   }
 
@@ -157,12 +158,40 @@ public struct ImageCodec {
     return ImageSet(storage: .floats(values), exampleShape: c == 1 ? [height, width] : [height, width, c], source: images.source)
   }
 
-  /// The model that decodes `file`: checked to be the one that made it, at the file's size.
-  func model(for file: CompressedFile, path: String) throws -> Autoencoder {
+  /// `file` with what a compact file leaves to the model filled in: its code shape and channels,
+  /// and the padded size its strides need (as `compress` computed them); other files as they are.
+  ///
+  /// - Throws: `CodecError` when another model made the file, or the model cannot take its images.
+  public func completed(_ file: CompressedFile, path: String) throws -> CompressedFile {
+    guard file.header.compact, file.header.codeShape.isEmpty else { return file }
+    try checkFingerprint(of: file, path: path)
+    var completed = file
+    let (height, width) = (file.header.imageShape[0], file.header.imageShape[1])
+    do {
+      let padded = try paddedSize(height: height, width: width)
+      let model = try self.model(forHeight: padded.height, width: padded.width)
+      completed.header.codeShape = try model.architecture.codeShape()
+      completed.header.paddedShape = padded == (height, width) ? nil : [padded.height, padded.width]
+    } catch {
+      throw CodecError.corrupt(path: path, problem: "images of \(file.header.imageShape) that the model cannot have made (\(error))")
+    }
+    if let problem = completed.header.problem { throw CodecError.corrupt(path: path, problem: "corrupt header: \(problem)") }
+    let channels = completed.header.codeShape.last!
+    completed.quantizer = CodeQuantizer(origins: Array(repeating: 0, count: channels), steps: Array(repeating: 1, count: channels))
+    return completed
+  }
+
+  /// - Throws: `CodecError.otherModel` unless this codec's model made `file`.
+  private func checkFingerprint(of file: CompressedFile, path: String) throws {
     guard file.header.fingerprint == model.fingerprint else {
       throw CodecError.otherModel(path: path, made: file.header.model, fingerprint: file.header.fingerprint, given: modelName,
                                   givenFingerprint: model.fingerprint)
     }
+  }
+
+  /// The model that decodes `file` (completed): checked to be the one that made it, at the file's size.
+  func model(for file: CompressedFile, path: String) throws -> Autoencoder {
+    try checkFingerprint(of: file, path: path)
     let size = file.header.paddedShape ?? Array(file.header.imageShape.prefix(2))
     let model: Autoencoder
     do {
@@ -183,6 +212,7 @@ public struct ImageCodec {
   ///
   /// - Throws: `CodecError` when another model made the file or its payload is corrupt.
   public func symbols(of file: CompressedFile, path: String) throws -> [Int32] {
+    let file = try completed(file, path: path)
     _ = try model(for: file, path: path)
     return try decodedSymbols(of: file, path: path)
   }
@@ -211,6 +241,7 @@ public struct ImageCodec {
 
   /// `decompress`, and the code symbols it decoded on the way.
   func decompressWithSymbols(_ file: CompressedFile, path: String) throws -> (images: Tensor, symbols: [Int32]) {
+    let file = try completed(file, path: path)
     let model = try model(for: file, path: path)
     let symbols = try decodedSymbols(of: file, path: path)
     let codes = Tensor(shape: [file.header.count] + file.header.codeShape, scalars: file.quantizer.values(symbols))

@@ -49,6 +49,41 @@ struct CompressedFileTests {
     #expect(try CompressedFile.decode(small) == codec)
   }
 
+  /// A codec's stripped file of one image, compact: as `decode` reads it back (no code shape, one
+  /// channel's rounding standing in until `ImageCodec.completed`).
+  func compact() -> CompressedFile {
+    let header = CompressedFile.Header(model: "", fingerprint: "0123456789abcdef", count: 1, imageShape: [28, 20, 1], names: nil, codeShape: [],
+                                       rule: .rounded, tablesInModel: true, compact: true)
+    return CompressedFile(header: header, quantizer: CodeQuantizer(origins: [0], steps: [1]), tables: [], payload: [0x00, 0x80, 0x00, 0x00, 7, 9])
+  }
+
+  @Test func theCompactLayoutIsAsDocumented() throws {
+    let bytes = try compact().encoded()
+    var expected: [UInt8] = [0x89, 0x41, 0x45, 0x43, 0x0D, 0x0A, 0x1A, 0x0A, 3]
+    expected += [0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01]  // the fingerprint 0123456789abcdef
+    expected += [1, 28, 20, 1]  // 1 image of 28×20×1
+    expected += [0x00, 0x80, 0x00, 0x00, 7, 9]  // the payload, to the checksum
+    #expect(Array(bytes.dropLast(4)) == expected && bytes.count == 21 + 6 + 4)  // 25 bytes beside the payload
+    #expect(bytes.suffix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } == Zlib.crc32(bytes.dropLast(4)))
+    #expect(try CompressedFile.decode(bytes) == compact())
+    // Only a codec's stripped header can be compact.
+    var named = compact().header
+    named.model = "m.safetensors"
+    #expect(!named.canBeCompact)
+    // Every truncation and flipped byte is an error, as in the full form.
+    for length in 0..<bytes.count {
+      #expect(throws: CompressedFile.Problem.self) { try CompressedFile.decode(Array(bytes[..<length])) }
+    }
+    for index in bytes.indices {
+      var damaged = bytes
+      damaged[index] ^= 0x10
+      #expect(throws: CompressedFile.Problem.self) { try CompressedFile.decode(damaged) }
+    }
+    var huge = compact()
+    huge.header.imageShape = [1 << 15, 2, 1]
+    #expect(throws: CompressedFile.Problem("corrupt header: an image shape of [32768, 2, 1]")) { try CompressedFile.decode(try huge.encoded()) }
+  }
+
   @Test func everyTruncationAndFlippedByteIsCaught() throws {
     let bytes = try sample().encoded()
     for length in 0..<bytes.count {

@@ -116,6 +116,44 @@ struct ImageCodecTests {
     #expect(Double(file.payload.count * 8) < bits * 1.02 + 64)
   }
 
+  @Test func aStrippedCodecFileIsCompactAndItsModelCompletesIt() throws {
+    let model = try model(try Architecture(spec: "conv 4 3 stride 2, gdn, conv 3 3, bottleneck | convt 4 3 stride 2, igdn, conv 1 3 sigmoid",
+                                           exampleShape: [8, 8]))
+    let codec = ImageCodec(model: model, modelName: "codec.safetensors", tables: model.bottleneck!.symbolTables())
+    var stripped = codec
+    stripped.stripsNames = true
+    // Images of the model's size, and of a size padded to its strides (9×7 → 10×8).
+    let odd = ImageSet(storage: .floats((0..<(3 * 9 * 7)).map { Float($0 % 13) / 13 }), exampleShape: [9, 7], source: "odd")
+    for set in [images, odd] {
+      let full = try codec.compress(set, quantization: .rounded), small = try stripped.compress(set, quantization: .rounded)
+      #expect(!full.header.compact && small.header.compact && small.payload == full.payload)
+      let (fullBytes, smallBytes) = (try full.encoded(), try small.encoded())
+      #expect(smallBytes[8] == 3 && smallBytes.count == 8 + 1 + 8 + 4 + small.payload.count + 4)
+      #expect(fullBytes.count - smallBytes.count >= 20)
+      let read = try CompressedFile.decode(smallBytes)
+      #expect(read.header.codeShape.isEmpty && read.header.paddedShape == nil)
+      // Completed by the model: the shapes compress computed, and the same images as the full file's.
+      let completed = try codec.completed(read, path: "f")
+      #expect(completed.header.codeShape == full.header.codeShape && completed.header.paddedShape == full.header.paddedShape)
+      #expect(completed.quantizer == full.quantizer)
+      #expect(try codec.decompress(read, path: "f").scalars == codec.decompress(try CompressedFile.decode(fullBytes), path: "f").scalars)
+      let report = try codec.report(originals: set, bytes: smallBytes, encodeSeconds: 1)
+      #expect(report.bytes == smallBytes.count && report.payloadBytes == small.payload.count && report.estimatedBitsPerPixel != nil)
+    }
+    // Another model: named by its fingerprint alone.
+    var generator = SplitMix64(seed: 9)
+    let other = ImageCodec(model: try Autoencoder(model.architecture, using: &generator), modelName: "other.safetensors",
+                           tables: model.bottleneck!.symbolTables())
+    let read = try CompressedFile.decode(try stripped.compress(images, quantization: .rounded).encoded())
+    #expect(throws: CodecError.otherModel(path: "f.aec", made: "", fingerprint: model.fingerprint, given: "other.safetensors",
+                                          givenFingerprint: other.model.fingerprint)) { try other.decompress(read, path: "f.aec") }
+    // A plain autoencoder's stripped file keeps the full form: its quantization and tables are its own.
+    let plain = ImageCodec(model: try self.model(), modelName: "dense")
+    var strippedPlain = plain
+    strippedPlain.stripsNames = true
+    #expect(try strippedPlain.compress(images, quantization: .bits(6)).encoded()[8] == 1)
+  }
+
   @Test func aFullyConvolutionalModelTakesOtherSizesPaddedToItsStrides() throws {
     let model = try model(try Architecture(spec: "conv 4 3 stride 2 relu, conv 3 3, bottleneck | convt 4 3 stride 2 relu, conv 1 3 sigmoid",
                                            exampleShape: [8, 8]))
