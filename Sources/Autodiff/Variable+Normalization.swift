@@ -15,17 +15,17 @@ extension Variable {
                  "divisive normalization of \(value.shape) with beta \(beta.value.shape), gamma \(gamma.value.shape)")
     let (rows, channels) = (value.shape[0], value.shape[1])
     let x = value, squares = value * value
-    // n² = x²·γ + β, β pre-filled into each row.
-    var squaredNorms = Tensor(shape: x.shape) { out in
+    // n² = x²·γ + β, β pre-filled into each row; then n in place.
+    var norms = Tensor(shape: x.shape) { out in
       beta.value.withUnsafeBufferPointer { b in
         for row in 0..<rows { (out.baseAddress! + row * channels).initialize(from: b.baseAddress!, count: channels) }
       }
     }
-    Tensor.matmul(squares, gamma.value, accumulatingInto: &squaredNorms, beta: 1)
-    let (output, norms) = Tensor.divisiveNormalization(x, squaredNorms: squaredNorms, inverse: inverse)
+    Tensor.matmul(squares, gamma.value, accumulatingInto: &norms, beta: 1)
+    let output = Tensor.divisiveNormalization(x, norms: &norms, inverse: inverse)  // n² → n
+    let savedNorms = norms
     return Variable.record(output, operation: inverse ? "igdn" : "gdn", inputs: [self, beta, gamma]) { g in
-      let (direct, w) = Tensor.divisiveNormalizationBackward(g, input: x, norms: norms, inverse: inverse)
-      var inputGradient = direct
+      var (inputGradient, w) = Tensor.divisiveNormalizationBackward(g, input: x, norms: savedNorms, inverse: inverse)
       if self.requiresGradient { inputGradient.addProduct(x, Tensor.matmul(w, gamma.value, transposeB: true)) }  // + x · Σ_i γ_ki w_i
       return [self.requiresGradient ? inputGradient : nil,
               beta.requiresGradient ? w.sum(alongAxis: 0).reshaped(to: [channels]) * 0.5 : nil,

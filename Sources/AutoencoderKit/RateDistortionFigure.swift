@@ -50,12 +50,13 @@ public struct RateDistortionFigure {
   }
 
   /// Each other codec's Bjøntegaard delta rate against `anchor` in PSNR and in SSIM (nil where the
-  /// curves do not overlap or have under two points).
-  public func deltaRates(against anchor: String) -> [(codec: String, psnr: Double?, ssim: Double?)] {
+  /// curves do not overlap or have under two points); the PSNR one over `psnrWindow` only, where given.
+  public func deltaRates(against anchor: String, psnrWindow: ClosedRange<Double>? = nil) -> [(codec: String, psnr: Double?, ssim: Double?)] {
     guard let base = curves.first(where: { $0.codec == anchor }) else { return [] }
     return curves.filter { $0.codec != anchor }.map { curve in
       (curve.codec,
-       BjontegaardDelta.rate(of: curve.points.map { ($0.bitsPerPixel, $0.psnr) }, against: base.points.map { ($0.bitsPerPixel, $0.psnr) }),
+       BjontegaardDelta.rate(of: curve.points.map { ($0.bitsPerPixel, $0.psnr) }, against: base.points.map { ($0.bitsPerPixel, $0.psnr) },
+                             within: psnrWindow),
        BjontegaardDelta.rate(of: curve.points.map { ($0.bitsPerPixel, $0.ssim) }, against: base.points.map { ($0.bitsPerPixel, $0.ssim) }))
     }
   }

@@ -11,12 +11,14 @@ public enum BjontegaardDelta {
 
   /// The relative rate difference of `test` against `anchor` (−0.2: 20% fewer bits), or nil
   /// when either curve has fewer than two distinct points or the quality ranges do not overlap.
-  public static func rate(of test: [Point], against anchor: [Point]) -> Double? {
+  /// With `window`, the average runs over the part of the common range inside it (the fits still
+  /// use every point; a curve is never extrapolated).
+  public static func rate(of test: [Point], against anchor: [Point], within window: ClosedRange<Double>? = nil) -> Double? {
     let test = test.filter { $0.rate > 0 && $0.rate.isFinite && $0.quality.isFinite }
     let anchor = anchor.filter { $0.rate > 0 && $0.rate.isFinite && $0.quality.isFinite }
     guard Set(test.map(\.quality)).count >= 2, Set(anchor.map(\.quality)).count >= 2 else { return nil }
-    let low = max(test.map(\.quality).min()!, anchor.map(\.quality).min()!)
-    let high = min(test.map(\.quality).max()!, anchor.map(\.quality).max()!)
+    let low = max(test.map(\.quality).min()!, anchor.map(\.quality).min()!, window?.lowerBound ?? -.infinity)
+    let high = min(test.map(\.quality).max()!, anchor.map(\.quality).max()!, window?.upperBound ?? .infinity)
     guard high > low else { return nil }
     func integral(_ points: [Point]) -> Double {
       let degree = min(3, Set(points.map(\.quality)).count - 1)

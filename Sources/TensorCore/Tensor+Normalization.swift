@@ -3,12 +3,11 @@ import CKernels
 /// The element-wise parts of generalized divisive normalization (GDN), whose norms
 /// `n = √(β + x²·γ)` come from one matrix product (`Variable.divisivelyNormalized`).
 extension Tensor {
-  /// `x / n`, or `x · n` when `inverse`, given `squaredNorms` (n², the shape of `x`); and the
-  /// norms, which its gradient reuses.
-  public static func divisiveNormalization(_ x: Tensor, squaredNorms: Tensor, inverse: Bool) -> (output: Tensor, norms: Tensor) {
-    precondition(x.shape == squaredNorms.shape, "divisive normalization of \(x.shape) with norms \(squaredNorms.shape)")
-    var norms = squaredNorms
-    let output = Tensor(shape: x.shape) { out in
+  /// `x / n`, or `x · n` when `inverse`, given `norms` holding n² (the shape of `x`), which it
+  /// turns into the norms in place for the gradient to reuse.
+  public static func divisiveNormalization(_ x: Tensor, norms: inout Tensor, inverse: Bool) -> Tensor {
+    precondition(x.shape == norms.shape, "divisive normalization of \(x.shape) with norms \(norms.shape)")
+    return Tensor(shape: x.shape) { out in
       x.withUnsafeBufferPointer { px in
         norms.withUnsafeMutableBufferPointer { pn in
           Parallel.forEachChunk(out.count) { r in
@@ -17,7 +16,6 @@ extension Tensor {
         }
       }
     }
-    return (output, norms)
   }
 
   /// The element-wise part of its gradient for `upstream` g: `direct = g / n` and

@@ -17,9 +17,20 @@ struct RateDistortion: ParsableCommand {
   @Option(help: "The codec the others are measured against.") var anchor = "jpeg"
   @Option(help: "What the images are, for the titles.") var subject = "Fashion-MNIST test images"
   @Option(name: .shortAndLong, help: "The figure (.png).") var output = "rate-distortion.png"
+  @Option(help: ArgumentHelp("Average the PSNR delta rates over this PSNR range only (within both curves), e.g. 22:32.", valueName: "low:high"))
+  var psnrRange: String?
   @Flag(help: "Print the delta rates as one line of JSON.") var json = false
 
+  /// `--psnr-range` read, or nil.
+  var psnrWindow: ClosedRange<Double>? {
+    guard let psnrRange else { return nil }
+    let parts = psnrRange.split(separator: ":", omittingEmptySubsequences: false).map { Double($0) }
+    guard parts.count == 2, let low = parts[0], let high = parts[1], low.isFinite, high.isFinite, low < high else { return nil }
+    return low...high
+  }
+
   func validate() throws {
+    if psnrRange != nil, psnrWindow == nil { throw ValidationError("--psnr-range \(psnrRange!): give LOW:HIGH in dB, LOW below HIGH, e.g. 22:32") }
     guard output.hasSuffix(".png") else { throw ValidationError("--output \(output): must end in .png") }
     try checkWritable(output, option: "--output")
   }
@@ -30,20 +41,25 @@ struct RateDistortion: ParsableCommand {
       throw ValidationError("--anchor \(anchor): \(points) has no such codec (it has \(figure.curves.map(\.codec).joined(separator: ", ")))")
     }
     try PNG.write(figure.render(), to: output)
-    let deltas = figure.deltaRates(against: anchor)
+    let deltas = figure.deltaRates(against: anchor, psnrWindow: psnrWindow)
     if json {
       struct Delta: Encodable {
         var codec: String, bdRatePSNR: Double?, bdRateSSIM: Double?
         enum CodingKeys: String, CodingKey { case codec, bdRatePSNR = "bd_rate_psnr", bdRateSSIM = "bd_rate_ssim" }
       }
-      struct Report: Encodable { var anchor: String, codecs: [Delta] }
-      try printJSON(Report(anchor: anchor, codecs: deltas.map { Delta(codec: $0.codec, bdRatePSNR: $0.psnr, bdRateSSIM: $0.ssim) }))
+      struct Report: Encodable {
+        var anchor: String, psnrRange: [Double]?, codecs: [Delta]
+        enum CodingKeys: String, CodingKey { case anchor, psnrRange = "psnr_range", codecs }
+      }
+      try printJSON(Report(anchor: anchor, psnrRange: psnrWindow.map { [$0.lowerBound, $0.upperBound] },
+                           codecs: deltas.map { Delta(codec: $0.codec, bdRatePSNR: $0.psnr, bdRateSSIM: $0.ssim) }))
       return
     }
     say("Wrote \(output): PSNR and SSIM against bits per pixel for \(figure.curves.map(\.codec).joined(separator: ", "))")
     func percent(_ value: Double?) -> String { value.map { String(format: "%+.1f%%", 100 * $0) } ?? "n/a (under two points, or no common range)" }
     let width = deltas.map(\.codec.count).max() ?? 0
-    say("Bjøntegaard delta rate against \(anchor) (negative: fewer bits for the same quality):")
+    let window = psnrWindow.map { String(format: ", PSNR over %g to %g dB", $0.lowerBound, $0.upperBound) } ?? ""
+    say("Bjøntegaard delta rate against \(anchor)\(window) (negative: fewer bits for the same quality):")
     for delta in deltas { say("  \(delta.codec.padding(toLength: width, withPad: " ", startingAt: 0))  PSNR \(percent(delta.psnr))   SSIM \(percent(delta.ssim))") }
   }
 }

@@ -161,6 +161,27 @@ import Testing
     #expect(!FileIO.exists(work.path("x.safetensors")))
   }
 
+  @Test func rateDistortionAveragesOverAPSNRRangeWhenAsked() throws {
+    // Ours saves 50% at 24 dB, falling linearly in log rate to 0% at 36 dB (JPEG's curve a line in log rate).
+    var lines = ["codec,bits_per_pixel,psnr,ssim"]
+    for psnr in stride(from: 24.0, through: 36, by: 3) {
+      let jpeg = pow(10, -1 + 0.05 * psnr), saving = pow(10, log10(0.5) * (36 - psnr) / 12)
+      lines += ["jpeg,\(jpeg),\(psnr),\(psnr / 40)", "ours,\(jpeg * saving),\(psnr),\(psnr / 40)"]
+    }
+    let points = try work.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: "points.csv")
+    func psnrDelta(_ extra: [String]) throws -> Double {
+      let result = try CLI.run(["rate-distortion", points, "--json", "-o", work.path("rd.png")] + extra)
+      #expect(result.status == 0, "\(result.error)")
+      let report = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as! [String: Any]
+      return ((report["codecs"] as! [[String: Any]])[0]["bd_rate_psnr"] as! Double)
+    }
+    // The mean log saving over 24 to 36 dB is half of log 0.5's; over 24 to 30 dB, three quarters of it.
+    #expect(abs(try psnrDelta([]) - (pow(0.5, 0.5) - 1)) < 1e-6)
+    #expect(abs(try psnrDelta(["--psnr-range", "22:30"]) - (pow(0.5, 0.75) - 1)) < 1e-6)
+    try CLI.expectFailure(["rate-distortion", points, "--psnr-range", "32:22", "-o", work.path("never.png")], mentions: ["--psnr-range 32:22", "LOW:HIGH"])
+    #expect(!FileIO.exists(work.path("never.png")))
+  }
+
   @Test func badInputGetsOneLineAndNoOutput() throws {
     let good = work.path("good.aec")
     #expect(try CLI.run(["compress", model, data.path, "--limit", "5", "-o", good]).status == 0)
