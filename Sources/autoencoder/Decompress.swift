@@ -38,7 +38,7 @@ struct Decompress: ParsableCommand {
     }
     let sections: [CompressedFile]
     do { sections = try CompressedImages.decode(bytes).sections } catch { throw FileError(input, error.description) }
-    if !idxOutput, FileIO.exists(output), !FileIO.isDirectory(output) {
+    if !idxOutput, !pngOutput, FileIO.exists(output), !FileIO.isDirectory(output) {
       throw ValidationError("--output \(output): is a file; give a folder for PNG files, or a name ending in idx3-ubyte")
     }
     let codec = ImageCodec(file: file, name: (model as NSString).lastPathComponent)

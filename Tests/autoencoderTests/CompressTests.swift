@@ -78,6 +78,8 @@ import Testing
     // One image to a PNG file: the same pixels as the folder output's 00000.png.
     let one = try CLI.run(["decompress", model, work.path("stripped.aec"), "-o", work.path("back.png")])
     #expect(one.status == 0 && one.output.contains("Wrote \(work.path("back.png")): one 8×8 image"), "\(one.error)")
+    let again = try CLI.run(["decompress", model, work.path("stripped.aec"), "-o", work.path("back.png")])  // over the PNG file it wrote
+    #expect(again.status == 0, "\(again.error)")
     let folder = try CLI.run(["decompress", model, work.path("stripped.aec"), "-o", work.path("bare")])
     #expect(folder.status == 0, "\(folder.error)")
     #expect(try FileManager.default.contentsOfDirectory(atPath: work.path("bare")) == ["00000.png"])
