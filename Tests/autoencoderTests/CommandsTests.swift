@@ -83,6 +83,25 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: work.path("grid.png")))
   }
 
+  @Test func benchmarkKernelsTimesEveryLayersPasses() throws {
+    // The codec preset at batch 8: convolutions with their kernels and GFLOP/s, GDN by autodiff.
+    let result = try CLI.run(["benchmark", "--kernels", "--model", "codec", "--batch-size", "8"])
+    #expect(result.status == 0, "\(result.error)")
+    let lines = result.output.split(separator: "\n").map(String.init)
+    #expect(lines.first?.hasPrefix("One training step of codec, batch 8") == true)
+    for layer in ["encoder.0 Conv2D(1 => 32", "encoder.1 GDN(32)", "encoder.2 Conv2D(32 => 32", "decoder.1 IGDN(32)", "decoder.4 Conv2DTranspose(32 => 1"] {
+      #expect(lines.contains { $0.hasPrefix(layer) }, "no row for \(layer)")
+    }
+    // Each GDN layer: a forward row, then a backward row, each a positive time.
+    let gdn = try #require(lines.firstIndex { $0.hasPrefix("encoder.1 GDN(32)") })
+    for (offset, pass) in [(0, "forward"), (1, "backward")] {
+      let words = lines[gdn + offset].split(separator: " ").map(String.init)
+      let microseconds = try #require(words.firstIndex(of: pass).flatMap { Int(words[$0 + 1]) })
+      #expect(microseconds > 0)
+    }
+    #expect(lines.last?.hasPrefix("total") == true)
+  }
+
   @Test func infoDescribesTheModelAndTheSystem() throws {
     #expect(try train().status == 0)
     let info = try CLI.run(["info", work.path("m.safetensors")])
