@@ -1,13 +1,20 @@
 import CKernels
 
-/// The element-wise parts of generalized divisive normalization (GDN), whose norms
-/// `n = √(β + x²·γ)` come from one matrix product (`Variable.divisivelyNormalized`).
+/// Generalized divisive normalization (GDN) and the element-wise parts of its gradient
+/// (`Variable.divisivelyNormalized` puts them together).
 extension Tensor {
-  /// `x / n`, or `x · n` when `inverse`, given `norms` holding n² (the shape of `x`), which it
-  /// turns into the norms in place for the gradient to reuse.
-  public static func divisiveNormalization(_ x: Tensor, norms: inout Tensor, inverse: Bool) -> Tensor {
-    precondition(x.shape == norms.shape, "divisive normalization of \(x.shape) with norms \(norms.shape)")
-    return Tensor(shape: x.shape) { out in
+  /// Rows `x` (`[rows, C]`) divided by their norms `n = √(β + x²·γ)`, or multiplied by them when
+  /// `inverse`, given `squares` (x², which the gradient reuses too), `beta` `[C]` and `gamma`
+  /// `[C, C]` (`j` down, `i` across); and the norms, which the gradient reuses. The norms' squares
+  /// are one BLAS product added to `β` in each row; the rest is one pass (`aek_gdn_forward`).
+  public static func divisiveNormalization(_ x: Tensor, squares: Tensor, beta: Tensor, gamma: Tensor, inverse: Bool)
+    -> (output: Tensor, norms: Tensor)
+  {
+    precondition(x.rank == 2 && squares.shape == x.shape && beta.shape == [x.shape[1]] && gamma.shape == [x.shape[1], x.shape[1]],
+                 "divisive normalization of \(x.shape) with beta \(beta.shape), gamma \(gamma.shape)")
+    var norms = Tensor(shape: x.shape) { out in _ = fillRows(out.baseAddress!, rows: x.shape[0], with: beta) }
+    matmul(squares, gamma, accumulatingInto: &norms, beta: 1)  // n²
+    let output = Tensor(shape: x.shape) { out in
       x.withUnsafeBufferPointer { px in
         norms.withUnsafeMutableBufferPointer { pn in
           Parallel.forEachChunk(out.count) { r in
@@ -16,6 +23,7 @@ extension Tensor {
         }
       }
     }
+    return (output, norms)
   }
 
   /// The element-wise part of its gradient for `upstream` g: `direct = g / n` and

@@ -11,12 +11,19 @@ import Testing
   let upstream = randomTensor([37], seed: 23)
 
   @Test(arguments: levels) func theForwardPassMatchesItsDefinition(level: SIMDLevel) {
+    // 37 rows of 3 channels: n_i = √(β_i + Σ_j γ_ji x_j²), written out.
+    let rows = randomTensor([37, 3], seed: 24), beta = randomTensor([3], in: 0.5..<1.5, seed: 25), gamma = randomTensor([3, 3], in: 0..<0.5, seed: 26)
+    let (v, b, c) = (rows.scalars, beta.scalars, gamma.scalars)
+    let expectedNorms = (0..<(37 * 3)).map { index -> Float in
+      let (row, i) = (index / 3, index % 3)
+      return (b[i] + (0..<3).reduce(Float(0)) { $0 + c[$1 * 3 + i] * v[row * 3 + $1] * v[row * 3 + $1] }).squareRoot()
+    }
     for inverse in [false, true] {
-      var norms = squaredNorms
-      let output = SIMDLevel.withKernels(at: level) { Tensor.divisiveNormalization(x, norms: &norms, inverse: inverse) }
-      let expectedNorms = squaredNorms.scalars.map { $0.squareRoot() }
-      expectClose(norms.scalars, expectedNorms, rtol: 1e-6, atol: 0)
-      expectClose(output.scalars, zip(x.scalars, expectedNorms).map { inverse ? $0 * $1 : $0 / $1 }, rtol: 1e-6, atol: 0, "inverse \(inverse)")
+      let (output, norms) = SIMDLevel.withKernels(at: level) {
+        Tensor.divisiveNormalization(rows, squares: rows * rows, beta: beta, gamma: gamma, inverse: inverse)
+      }
+      expectClose(norms.scalars, expectedNorms, rtol: 1e-5, atol: 0)
+      expectClose(output.scalars, zip(v, expectedNorms).map { inverse ? $0 * $1 : $0 / $1 }, rtol: 1e-5, atol: 0, "inverse \(inverse)")
     }
   }
 

@@ -128,13 +128,13 @@ void aek_affine(size_t n, float a, float b, const float *x, float *y);
 void aek_relu_backward(size_t n, const float *g, const float *y, float *out);
 /// out = g where x > 0, else slope * g
 void aek_leaky_relu_backward(size_t n, float slope, const float *g, const float *x, float *out);
-/// out = g * y * (1 - y)
 /// Divisive normalization: `norms` holds n² on entry and n on return; y = x / n (x · n when `inverse`).
 void aek_gdn_forward(size_t n, int inverse, const float *x, float *norms, float *y);
 /// Its gradient's element-wise part: direct = g / n, w = −g·x / n³ (inverse: g · n and g·x / n).
 void aek_gdn_backward(size_t n, int inverse, const float *x, const float *norms, const float *g, float *direct, float *w);
 /// out += a · b.
 void aek_multiply_add(size_t n, const float *a, const float *b, float *out);
+/// out = g * y * (1 - y)
 void aek_sigmoid_backward(size_t n, const float *g, const float *y, float *out);
 /// One example's LSTM step (Keras's gate order i, f, c, o): `gates` (4·units pre-activations)
 /// activated in place, c = f·c_prev + i·g, c_tanh = tanh(c), h = o·c_tanh.
