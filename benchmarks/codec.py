@@ -20,7 +20,7 @@ codec against JPEG's payloads and of our per-image files against WebP's (over th
 in PSNR, the issue's), and writes a strip of the first 10 test
 images at matched rates (<work>/strip.png: original, ours, JPEG and WebP at the nearest payload rates).
 
-    benchmarks/codec.py [--epochs 30] [--lambdas 0.0005,...,0.02] [--bits 3,4,5,6,8] [--sample 200] [--work /tmp/aek-codec]
+    benchmarks/codec.py [--epochs 30] [--lambdas 0.0002,...,0.02] [--bits 3,4,5,6,8] [--sample 200] [--work /tmp/aek-codec]
 """
 import argparse
 import csv
@@ -137,7 +137,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default=FASHION_MNIST)
     parser.add_argument("--epochs", type=int, default=30, help="epochs per codec (and for the baseline's dense model)")
-    parser.add_argument("--lambdas", default="0.0005,0.001,0.0025,0.005,0.01,0.02")
+    parser.add_argument("--lambdas", default="0.0002,0.0005,0.001,0.0025,0.01,0.02")
     parser.add_argument("--bits", default="3,4,5,6,8", help="the baseline's quantization depths")
     parser.add_argument("--jpeg", default="5,10,20,35,50,75,90,95")
     parser.add_argument("--webp", default="5,10,20,35,50,75,90,95")
