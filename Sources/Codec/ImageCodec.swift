@@ -46,10 +46,19 @@ public struct ImageCodec {
   ///
   /// - Throws: `ArchitectureError` when the layers do not fit that size.
   func model(forHeight height: Int, width: Int) throws -> Autoencoder {
-    let architecture = model.architecture
-    guard architecture.isFullyConvolutional, [height, width] != Array(architecture.inputShape.prefix(2)) else { return model }
+    guard let architecture = try architecture(forHeight: height, width: width) else { return model }
     let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter.value) })
-    return try Autoencoder(try architecture.forImages(height: height, width: width), parameters: parameters)
+    return try Autoencoder(architecture, parameters: parameters)
+  }
+
+  /// The architecture of `model(forHeight:width:)`, without its parameters; nil where that is the
+  /// model itself.
+  ///
+  /// - Throws: `ArchitectureError` when the layers do not fit that size.
+  private func architecture(forHeight height: Int, width: Int) throws -> Architecture? {
+    let architecture = model.architecture
+    guard architecture.isFullyConvolutional, [height, width] != Array(architecture.inputShape.prefix(2)) else { return nil }
+    return try architecture.forImages(height: height, width: width)
   }
 
   /// `height`×`width` rounded up to what a fully convolutional model's strides divide (its input
@@ -169,8 +178,8 @@ public struct ImageCodec {
     let (height, width) = (file.header.imageShape[0], file.header.imageShape[1])
     do {
       let padded = try paddedSize(height: height, width: width)
-      let model = try self.model(forHeight: padded.height, width: padded.width)
-      completed.header.codeShape = try model.architecture.codeShape()
+      // The code's shape at that size, from the architecture alone (`model(for:)` builds the model next).
+      completed.header.codeShape = try (try architecture(forHeight: padded.height, width: padded.width) ?? model.architecture).codeShape()
       completed.header.paddedShape = padded == (height, width) ? nil : [padded.height, padded.width]
     } catch {
       throw CodecError.corrupt(path: path, problem: "images of \(file.header.imageShape) that the model cannot have made (\(error))")
