@@ -74,10 +74,17 @@ DISPATCH(void, clamp, (size_t n, float low, float high, const float *x, float *y
          (n, low, high, x, y))
 DISPATCH(void, affine, (size_t n, float a, float b, const float *x, float *y), (n, a, b, x, y))
 
-DISPATCH(void, gdn_forward, (size_t n, int inverse, const float *x, float *norms, float *y), (n, inverse, x, norms, y))
-DISPATCH(void, gdn_backward, (size_t n, int inverse, const float *x, const float *norms, const float *g, float *direct, float *w),
-         (n, inverse, x, norms, g, direct, w))
-DISPATCH(void, multiply_add, (size_t n, const float *a, const float *b, float *out), (n, a, b, out))
+DISPATCH(void, gdn_forward_rows,
+         (size_t rows, size_t channels, int inverse, const float *x, const float *beta, const float *gamma, float *norms,
+          float *y, float *scratch),
+         (rows, channels, inverse, x, beta, gamma, norms, y, scratch))
+DISPATCH(void, gdn_backward_rows,
+         (size_t rows, size_t channels, int inverse, const float *x, const float *norms, const float *g,
+          const float *gamma, float *input_gradient, float *beta_gradient, float *gamma_gradient, float *scratch),
+         (rows, channels, inverse, x, norms, g, gamma, input_gradient, beta_gradient, gamma_gradient, scratch))
+
+size_t aek_gdn_scratch_floats(size_t channels) { return 2 * k_gdn_block_rows_baseline(channels) * channels; }
+
 DISPATCH(void, relu_backward, (size_t n, const float *g, const float *y, float *out),
          (n, g, y, out))
 DISPATCH(void, leaky_relu_backward,

@@ -235,45 +235,86 @@ static void K(affine)(size_t n, float a, float b, const float *x, float *y) {
 
 // MARK: - Divisive normalization (GDN)
 
-/// `norms` holds each value's n² on entry and n on return; y = x / n, or x · n when `inverse`.
-static void K(gdn_forward)(size_t n, int inverse, const float *x, float *norms, float *y) {
-  if (inverse) {
-    for (size_t i = 0; i < n; i++) {
-      const float norm = __builtin_elementwise_sqrt(norms[i]);
-      norms[i] = norm;
-      y[i] = x[i] * norm;
-    }
-  } else {
-    for (size_t i = 0; i < n; i++) {
-      const float norm = __builtin_elementwise_sqrt(norms[i]);
-      norms[i] = norm;
-      y[i] = x[i] / norm;
+/// Rows of `channels` values taken a block at a time by the GDN kernels below: a block's rows of
+/// each tensor they touch (16 K floats each) stay in L2 between the product and the passes.
+static inline size_t K(gdn_block_rows)(size_t channels) {
+  const size_t rows = 8192 / (channels ? channels : 1);
+  return rows < 16 ? 16 : rows;
+}
+
+/// GDN over `rows` rows of `channels` values, a block of rows at a time: the norms
+/// n = √(β + x² · γ) (γ `[channels, channels]`, j down, i across; x² in `scratch`, then one
+/// product added to β's rows) into `norms`, and y = x / n (x · n when `inverse`).
+/// `scratch` holds `aek_gdn_scratch_floats(channels)` floats.
+static void K(gdn_forward_rows)(size_t rows, size_t channels, int inverse, const float *x, const float *beta,
+                                const float *gamma, float *norms, float *y, float *scratch) {
+  const size_t block = K(gdn_block_rows)(channels);
+  for (size_t first = 0; first < rows; first += block) {
+    const size_t count = rows - first < block ? rows - first : block, n = count * channels;
+    const float *bx = x + first * channels;
+    float *bn = norms + first * channels, *by = y + first * channels;
+    for (size_t i = 0; i < n; i++) scratch[i] = bx[i] * bx[i];
+    for (size_t r = 0; r < count; r++) memcpy(bn + r * channels, beta, channels * sizeof(float));
+    aek_sgemm(0, 0, (int)count, (int)channels, (int)channels, 1.0f, scratch, (int)channels, gamma, (int)channels, 1.0f, bn,
+              (int)channels);
+    if (inverse) {
+      for (size_t i = 0; i < n; i++) {
+        const float norm = __builtin_elementwise_sqrt(bn[i]);
+        bn[i] = norm;
+        by[i] = bx[i] * norm;
+      }
+    } else {
+      for (size_t i = 0; i < n; i++) {
+        const float norm = __builtin_elementwise_sqrt(bn[i]);
+        bn[i] = norm;
+        by[i] = bx[i] / norm;
+      }
     }
   }
 }
 
-/// The element-wise part of GDN's gradient for upstream g: direct = g / n and w = −g·x / n³, or
-/// direct = g · n and w = g·x / n when `inverse`.
-static void K(gdn_backward)(size_t n, int inverse, const float *x, const float *norms, const float *g,
-                            float *direct, float *w) {
-  if (inverse) {
-    for (size_t i = 0; i < n; i++) {
-      const float norm = norms[i], gradient = g[i];
-      direct[i] = gradient * norm;
-      w[i] = gradient * x[i] / norm;
+/// GDN's gradients for upstream g over the same rows, a block at a time: with w = −g·x / n³
+/// (IGDN: g·x / n) in `scratch`, the input's g / n + x · (w · γᵀ) (IGDN: g · n + …) into
+/// `input_gradient`, and ½ Σ_rows w and ½ (x²)ᵀ · w added to `beta_gradient` and `gamma_gradient`;
+/// each of the three skipped when null. `scratch` holds `aek_gdn_scratch_floats(channels)` floats.
+static void K(gdn_backward_rows)(size_t rows, size_t channels, int inverse, const float *x, const float *norms,
+                                 const float *g, const float *gamma, float *input_gradient, float *beta_gradient,
+                                 float *gamma_gradient, float *scratch) {
+  const size_t block = K(gdn_block_rows)(channels);
+  float *w = scratch, *other = scratch + block * channels;
+  for (size_t first = 0; first < rows; first += block) {
+    const size_t count = rows - first < block ? rows - first : block, n = count * channels;
+    const float *bx = x + first * channels, *bn = norms + first * channels, *bg = g + first * channels;
+    if (inverse) {
+      for (size_t i = 0; i < n; i++) w[i] = bg[i] * bx[i] / bn[i];
+    } else {
+      for (size_t i = 0; i < n; i++) {
+        const float reciprocal = 1.0f / bn[i];
+        w[i] = -bg[i] * bx[i] * (reciprocal * reciprocal * reciprocal);
+      }
     }
-  } else {
-    for (size_t i = 0; i < n; i++) {
-      const float reciprocal = 1.0f / norms[i], gradient = g[i];
-      direct[i] = gradient * reciprocal;
-      w[i] = -gradient * x[i] * (reciprocal * reciprocal * reciprocal);
+    if (input_gradient) {
+      float *out = input_gradient + first * channels;
+      aek_sgemm(0, 1, (int)count, (int)channels, (int)channels, 1.0f, w, (int)channels, gamma, (int)channels, 0.0f, other,
+                (int)channels);
+      if (inverse) {
+        for (size_t i = 0; i < n; i++) out[i] = bg[i] * bn[i] + bx[i] * other[i];
+      } else {
+        for (size_t i = 0; i < n; i++) out[i] = bg[i] / bn[i] + bx[i] * other[i];
+      }
+    }
+    if (beta_gradient) {
+      for (size_t r = 0; r < count; r++) {
+        const float *row = w + r * channels;
+        for (size_t c = 0; c < channels; c++) beta_gradient[c] += 0.5f * row[c];
+      }
+    }
+    if (gamma_gradient) {
+      for (size_t i = 0; i < n; i++) other[i] = bx[i] * bx[i];
+      aek_sgemm(1, 0, (int)channels, (int)channels, (int)count, 0.5f, other, (int)channels, w, (int)channels, 1.0f,
+                gamma_gradient, (int)channels);
     }
   }
-}
-
-/// out += a · b.
-static void K(multiply_add)(size_t n, const float *a, const float *b, float *out) {
-  for (size_t i = 0; i < n; i++) out[i] += a[i] * b[i];
 }
 
 // MARK: - Activation gradients

@@ -1,24 +1,26 @@
 import CKernels
 
-/// Generalized divisive normalization (GDN) and the element-wise parts of its gradient
-/// (`Variable.divisivelyNormalized` puts them together).
+/// Generalized divisive normalization (GDN): the forward pass and the gradients
+/// `Variable.divisivelyNormalized` records, each one pass over blocks of rows (`aek_gdn_forward_rows`,
+/// `aek_gdn_backward_rows`) so a block's values, its products by `γ` and its results stay in cache.
 extension Tensor {
   /// Rows `x` (`[rows, C]`) divided by their norms `n = √(β + x²·γ)`, or multiplied by them when
-  /// `inverse`, given `squares` (x², which the gradient reuses too), `beta` `[C]` and `gamma`
-  /// `[C, C]` (`j` down, `i` across); and the norms, which the gradient reuses. The norms' squares
-  /// are one BLAS product added to `β` in each row; the rest is one pass (`aek_gdn_forward`).
-  public static func divisiveNormalization(_ x: Tensor, squares: Tensor, beta: Tensor, gamma: Tensor, inverse: Bool)
-    -> (output: Tensor, norms: Tensor)
-  {
-    precondition(x.rank == 2 && squares.shape == x.shape && beta.shape == [x.shape[1]] && gamma.shape == [x.shape[1], x.shape[1]],
-                 "divisive normalization of \(x.shape) with beta \(beta.shape), gamma \(gamma.shape)")
-    var norms = Tensor(shape: x.shape) { out in _ = fillRows(out.baseAddress!, rows: x.shape[0], with: beta) }
-    matmul(squares, gamma, accumulatingInto: &norms, beta: 1)  // n²
+  /// `inverse`, for `beta` `[C]` and `gamma` `[C, C]` (`j` down, `i` across); and the norms, which
+  /// the gradients reuse.
+  public static func divisiveNormalization(_ x: Tensor, beta: Tensor, gamma: Tensor, inverse: Bool) -> (output: Tensor, norms: Tensor) {
+    let (rows, channels) = checkedNormalizationShape(x, beta: beta, gamma: gamma)
+    var norms = Tensor(shape: x.shape) { _ in }
     let output = Tensor(shape: x.shape) { out in
       x.withUnsafeBufferPointer { px in
-        norms.withUnsafeMutableBufferPointer { pn in
-          Parallel.forEachChunk(out.count) { r in
-            aek_gdn_forward(r.count, inverse ? 1 : 0, px.baseAddress! + r.lowerBound, pn.baseAddress! + r.lowerBound, out.baseAddress! + r.lowerBound)
+        beta.withUnsafeBufferPointer { pb in
+          gamma.withUnsafeBufferPointer { pc in
+            norms.withUnsafeMutableBufferPointer { pn in
+              forEachRowChunk(rows: rows, channels: channels) { _, range, scratch in
+                let offset = range.lowerBound * channels
+                aek_gdn_forward_rows(range.count, channels, inverse ? 1 : 0, px.baseAddress! + offset, pb.baseAddress!, pc.baseAddress!,
+                                     pn.baseAddress! + offset, out.baseAddress! + offset, scratch)
+              }
+            }
           }
         }
       }
@@ -26,40 +28,78 @@ extension Tensor {
     return (output, norms)
   }
 
-  /// The element-wise part of its gradient for `upstream` g: `direct = g / n` and
-  /// `w = −g·x / n³` (when `inverse`: `g · n` and `g·x / n`), from which the input's gradient is
-  /// `direct + x · (w·γᵀ)` and the parameters' are products of `w`.
-  public static func divisiveNormalizationBackward(_ upstream: Tensor, input x: Tensor, norms: Tensor, inverse: Bool) -> (direct: Tensor, w: Tensor) {
+  /// The gradients of `divisiveNormalization` for `upstream` g, each computed only when asked
+  /// for: with `w = −g·x / n³` (when `inverse`, `g·x / n`), the input's `g / n + x · (w·γᵀ)`
+  /// (`g · n + …`), β's `½ Σ_rows w` and γ's `½ (x²)ᵀ · w`.
+  public static func divisiveNormalizationGradients(_ upstream: Tensor, input x: Tensor, norms: Tensor, beta: Tensor, gamma: Tensor, inverse: Bool,
+                                                    forInput: Bool, forBeta: Bool, forGamma: Bool) -> (input: Tensor?, beta: Tensor?, gamma: Tensor?) {
+    let (rows, channels) = checkedNormalizationShape(x, beta: beta, gamma: gamma)
     precondition(upstream.shape == x.shape && norms.shape == x.shape, "divisive normalization gradient of \(upstream.shape) for \(x.shape)")
-    var w = Tensor(shape: x.shape) { _ in }
-    let direct = Tensor(shape: x.shape) { out in
-      x.withUnsafeBufferPointer { px in
-        norms.withUnsafeBufferPointer { pn in
-          upstream.withUnsafeBufferPointer { pg in
-            w.withUnsafeMutableBufferPointer { pw in
-              Parallel.forEachChunk(out.count) { r in
-                aek_gdn_backward(r.count, inverse ? 1 : 0, px.baseAddress! + r.lowerBound, pn.baseAddress! + r.lowerBound, pg.baseAddress! + r.lowerBound,
-                                 out.baseAddress! + r.lowerBound, pw.baseAddress! + r.lowerBound)
+    let chunks = rowChunks(rows: rows, channels: channels).count
+    // One partial sum of β's and γ's gradients per chunk of rows, added in chunk order.
+    var partials = [Float](repeating: 0, count: chunks * (channels + channels * channels))
+    var inputGradient = forInput ? Tensor(shape: x.shape) { _ in } : nil
+    x.withUnsafeBufferPointer { px in
+      norms.withUnsafeBufferPointer { pn in
+        upstream.withUnsafeBufferPointer { pg in
+          gamma.withUnsafeBufferPointer { pc in
+            partials.withUnsafeMutableBufferPointer { pp in
+              let sums = UnsafeSendable(pp)
+              let run = { (out: UnsafeMutablePointer<Float>?) in
+                forEachRowChunk(rows: rows, channels: channels) { chunk, range, scratch in
+                  let offset = range.lowerBound * channels
+                  let betaSum = sums.value.baseAddress! + chunk * (channels + channels * channels)
+                  aek_gdn_backward_rows(range.count, channels, inverse ? 1 : 0, px.baseAddress! + offset, pn.baseAddress! + offset,
+                                        pg.baseAddress! + offset, pc.baseAddress!, out.map { $0 + offset },
+                                        forBeta ? betaSum : nil, forGamma ? betaSum + channels : nil, scratch)
+                }
+              }
+              if inputGradient != nil {
+                inputGradient!.withUnsafeMutableBufferPointer { run($0.baseAddress!) }
+              } else {
+                run(nil)
               }
             }
           }
         }
       }
     }
-    return (direct, w)
-  }
-
-  /// `self += a · b`, element-wise, in place.
-  public mutating func addProduct(_ a: Tensor, _ b: Tensor) {
-    precondition(a.shape == shape && b.shape == shape, "adding the product of \(a.shape) and \(b.shape) to \(shape)")
-    withUnsafeMutableBufferPointer { out in
-      a.withUnsafeBufferPointer { pa in
-        b.withUnsafeBufferPointer { pb in
-          Parallel.forEachChunk(out.count) { r in
-            aek_multiply_add(r.count, pa.baseAddress! + r.lowerBound, pb.baseAddress! + r.lowerBound, out.baseAddress! + r.lowerBound)
-          }
+    func total(_ range: Range<Int>, shape: [Int]) -> Tensor {
+      Tensor(shape: shape) { out in
+        for i in 0..<out.count { out[i] = 0 }
+        for chunk in 0..<chunks {
+          let base = chunk * (channels + channels * channels)
+          for (i, source) in range.enumerated() { out[i] += partials[base + source] }
         }
       }
     }
+    return (inputGradient,
+            forBeta ? total(0..<channels, shape: [channels]) : nil,
+            forGamma ? total(channels..<(channels + channels * channels), shape: [channels, channels]) : nil)
+  }
+
+  private static func checkedNormalizationShape(_ x: Tensor, beta: Tensor, gamma: Tensor) -> (rows: Int, channels: Int) {
+    precondition(x.rank == 2 && beta.shape == [x.shape[1]] && gamma.shape == [x.shape[1], x.shape[1]],
+                 "divisive normalization of \(x.shape) with beta \(beta.shape), gamma \(gamma.shape)")
+    return (x.shape[0], x.shape[1])
+  }
+
+  /// Runs `body` on chunks of whole rows (one per thread where large enough, the same chunks
+  /// for the same thread count), each with its own scratch for the GDN kernels.
+  private static func forEachRowChunk(rows: Int, channels: Int, _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+    BLAS.ensureLoaded()  // the kernels call BLAS themselves
+    let scratchCount = aek_gdn_scratch_floats(channels)
+    let ranges = rowChunks(rows: rows, channels: channels)
+    Parallel.forEachPart(ranges.count) { part in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in body(part, ranges[part], scratch.baseAddress!) }
+    }
+  }
+
+  /// The element chunks of `Parallel.chunks`, cut at row boundaries (at least one, maybe empty).
+  private static func rowChunks(rows: Int, channels: Int) -> [Range<Int>] {
+    let ranges = Parallel.chunks(rows * channels).map {
+      ($0.lowerBound + channels - 1) / channels..<($0.upperBound + channels - 1) / channels
+    }.filter { !$0.isEmpty }
+    return ranges.isEmpty ? [0..<rows] : ranges
   }
 }

@@ -128,12 +128,19 @@ void aek_affine(size_t n, float a, float b, const float *x, float *y);
 void aek_relu_backward(size_t n, const float *g, const float *y, float *out);
 /// out = g where x > 0, else slope * g
 void aek_leaky_relu_backward(size_t n, float slope, const float *g, const float *x, float *out);
-/// Divisive normalization: `norms` holds n² on entry and n on return; y = x / n (x · n when `inverse`).
-void aek_gdn_forward(size_t n, int inverse, const float *x, float *norms, float *y);
-/// Its gradient's element-wise part: direct = g / n, w = −g·x / n³ (inverse: g · n and g·x / n).
-void aek_gdn_backward(size_t n, int inverse, const float *x, const float *norms, const float *g, float *direct, float *w);
-/// out += a · b.
-void aek_multiply_add(size_t n, const float *a, const float *b, float *out);
+/// Divisive normalization (GDN) of `rows` rows of `channels` values, a block of rows at a time so
+/// each block stays in cache: norms n = √(β + x² · γ) (γ `[channels, channels]`, j down, i across)
+/// and y = x / n (x · n when `inverse`). `scratch`: `aek_gdn_scratch_floats(channels)` floats.
+void aek_gdn_forward_rows(size_t rows, size_t channels, int inverse, const float *x, const float *beta, const float *gamma,
+                          float *norms, float *y, float *scratch);
+/// Its gradients for upstream g: with w = −g·x / n³ (inverse: g·x / n), the input's g / n + x · (w · γᵀ)
+/// (inverse: g · n + …) written, ½ Σ_rows w added to `beta_gradient` and ½ (x²)ᵀ · w to `gamma_gradient`;
+/// a null one is skipped. Same scratch.
+void aek_gdn_backward_rows(size_t rows, size_t channels, int inverse, const float *x, const float *norms, const float *g,
+                           const float *gamma, float *input_gradient, float *beta_gradient, float *gamma_gradient,
+                           float *scratch);
+/// The scratch floats the GDN kernels need for `channels` channels (two blocks of rows).
+size_t aek_gdn_scratch_floats(size_t channels);
 /// out = g * y * (1 - y)
 void aek_sigmoid_backward(size_t n, const float *g, const float *y, float *out);
 /// One example's LSTM step (Keras's gate order i, f, c, o): `gates` (4·units pre-activations)
