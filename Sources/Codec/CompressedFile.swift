@@ -20,24 +20,34 @@ import Foundation
 /// | varint P, P | payload: one rANS stream (`RANSEncoder`) of every image's code symbols, image by image, channel `i mod C` coded under table `i mod C` |
 /// | 4 | CRC-32 of every byte before it, little-endian |
 ///
-/// A compact file (version 3) is what `compress --strip` writes for a rate-trained codec's images
+/// A compact file (version 4) is what `compress --strip` writes for a rate-trained codec's images
 /// of one size: everything the model fixes left out (its name, the quantization, the code's shape
 /// and channels, the padded size, which the model computes from the image size, the payload's
-/// length, which the file's gives), 25 bytes beside its payload:
+/// length, which the file's gives), 15 bytes beside its payload for images of the model's own
+/// size, 17 for another size under 128 × 128:
 ///
 /// | bytes | field |
 /// |---|---|
-/// | 8 | magic, as version 1 |
-/// | 1 | format version (3) |
-/// | 8 | the model's fingerprint, little-endian |
-/// | varints | image count, height, width, channels |
+/// | 4 | magic `89 41 45 43`: version 1's first four bytes (its fifth, `0D`, is never a compact version) |
+/// | 1 | format version (4) |
+/// | 4 | the model's short fingerprint: its 64 bits' two halves exclusive-or'ed, little-endian |
+/// | varint | image count |
+/// | varint | height, or 0 for the model's own image size (then no width or channels follow) |
+/// | varints | width, channels (after a height that is not 0) |
 /// | … | payload: one rANS stream, as version 1's, coded under the model file's tables |
 /// | 4 | CRC-32 of every byte before it, little-endian |
+///
+/// Version 3, the compact form before December 2026 (still read): version 1's 8-byte magic,
+/// version 3, the whole 8-byte fingerprint, varints count, height, width, channels, payload, CRC-32.
 public struct CompressedFile: Equatable, Sendable {
   public static let magic: [UInt8] = [0x89, 0x41, 0x45, 0x43, 0x0D, 0x0A, 0x1A, 0x0A]
   public static let version: UInt8 = 1
+  /// The compact form's magic number: `magic`'s first four bytes.
+  public static let compactMagic = Array(magic.prefix(4))
   /// The compact form's version.
-  public static let compactVersion: UInt8 = 3
+  public static let compactVersion: UInt8 = 4
+  /// The compact form before December 2026 (read, no longer written).
+  public static let compactVersion3: UInt8 = 3
   /// Bounds a file's declarations are held to before anything is allocated from them.
   public static let maximumImages = 1 << 24
   public static let maximumValues = 1 << 28
@@ -64,11 +74,14 @@ public struct CompressedFile: Equatable, Sendable {
     /// `[height, width]` the images were padded to (by repeating their edges) so its strides
     /// divide them; decoding crops back to `imageShape`. Nil otherwise.
     public var paddedShape: [Int]?
-    /// Whether the file is written in the compact form (version 3): a rate-trained codec's rounded
+    /// Whether the file is written in the compact form (version 4): a rate-trained codec's rounded
     /// code under its model's tables, without names. Its code shape and padded size are the
     /// model's to compute: a compact header just read has an empty `codeShape` and no
     /// `paddedShape` until `ImageCodec` completes it.
     public var compact: Bool
+    /// In a compact file: the images are of the model's own size, which the file leaves out (a
+    /// header just read has an empty `imageShape` until `ImageCodec` completes it).
+    public var sizeFromModel = false
 
     public init(model: String, fingerprint: String, count: Int, imageShape: [Int], names: [String]?, codeShape: [Int],
                 rule: CodeQuantizer.Rule, tablesInModel: Bool = false, paddedShape: [Int]? = nil, compact: Bool = false) {
@@ -85,13 +98,13 @@ public struct CompressedFile: Equatable, Sendable {
     /// What is wrong with the header's values, or nil.
     var problem: String? {
       guard (0...CompressedFile.maximumImages).contains(count) else { return "an image count of \(count)" }
-      guard imageShape.count == 3, imageShape.allSatisfy({ $0 >= 1 && $0 <= 1 << 14 }), [1, 3].contains(imageShape[2]),
-            imageShape[0] * imageShape[1] <= 1 << 24
+      guard imageShape.isEmpty && sizeFromModel && compact
+        || imageShape.count == 3 && imageShape.allSatisfy({ $0 >= 1 && $0 <= 1 << 14 }) && [1, 3].contains(imageShape[2]) && imageShape[0] * imageShape[1] <= 1 << 24
       else { return "an image shape of \(imageShape)" }
       guard !codeShape.isEmpty || compact, codeShape.count <= 3, codeShape.allSatisfy({ $0 >= 1 && $0 <= 1 << 20 }),
             let size = checkedProduct(codeShape), size <= 1 << 24
       else { return "a code shape of \(codeShape)" }
-      guard let values = checkedProduct([count, max(size, imageShape.reduce(1, *))]), values <= CompressedFile.maximumValues else {
+      guard let values = checkedProduct([count, max(size, imageShape.isEmpty ? 1 : imageShape.reduce(1, *))]), values <= CompressedFile.maximumValues else {
         return "\(count) images of \(imageShape) (codes \(codeShape)): more than this tool decodes at once"
       }
       if let names, names.count != count { return "\(names.count) file names for \(count) images" }
@@ -171,15 +184,32 @@ public struct CompressedFile: Equatable, Sendable {
     return bytes
   }
 
-  /// The compact form's bytes (version 3).
+  /// The compact form's bytes (version 4).
   private func compactEncoded() -> [UInt8] {
-    var bytes = Self.magic
+    var bytes = Self.compactMagic
     bytes.append(Self.compactVersion)
-    bytes.appendLittleEndian(UInt64(header.fingerprint, radix: 16) ?? 0, count: 8)
-    for value in [header.count] + header.imageShape { bytes.appendVarint(UInt64(value)) }
+    bytes.appendLittleEndian(UInt64(Self.shortFingerprint(header.fingerprint), radix: 16) ?? 0, count: 4)
+    bytes.appendVarint(UInt64(header.count))
+    if header.sizeFromModel {
+      bytes.appendVarint(0)
+    } else {
+      for value in header.imageShape { bytes.appendVarint(UInt64(value)) }
+    }
     bytes += payload
     bytes.appendLittleEndian(UInt64(Zlib.crc32(bytes)), count: 4)
     return bytes
+  }
+
+  /// The 8 hex digits a compact file keeps of a 16-digit fingerprint: its two halves
+  /// exclusive-or'ed (every bit of the hash counts); a short one as it is.
+  public static func shortFingerprint(_ fingerprint: String) -> String {
+    guard fingerprint.count == 16, let value = UInt64(fingerprint, radix: 16) else { return fingerprint }
+    return hex(UInt32(truncatingIfNeeded: value ^ value >> 32))
+  }
+
+  /// Whether a model of fingerprint `fingerprint` made this file (a compact file holds the short form).
+  public func isMade(byFingerprint fingerprint: String) -> Bool {
+    header.fingerprint == (header.fingerprint.count == 8 ? Self.shortFingerprint(fingerprint) : fingerprint)
   }
 
   /// Writes the file atomically: a complete file at `path`, or none.
@@ -210,10 +240,11 @@ public struct CompressedFile: Equatable, Sendable {
   /// - Throws: `Problem` saying what is wrong: not an .aec file, a newer version, a checksum
   ///   mismatch, a section that ends early or holds impossible values.
   public static func decode(_ bytes: [UInt8]) throws(Problem) -> CompressedFile {
+    if isCompact(bytes) { return try compactDecoded(bytes) }
     guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
       throw Problem("not a compressed image file (no .aec magic number at its start)")
     }
-    if bytes.count > magic.count, bytes[magic.count] == compactVersion { return try compactDecoded(bytes) }
+    if bytes.count > magic.count, bytes[magic.count] == compactVersion3 { return try compactDecoded3(bytes) }
     var reader = try ByteReader(container: bytes, magic: magic, version: Self.version)
     func size(_ what: String, limit: Int = 1 << 28) throws(Problem) -> Int {
       let value = try reader.varint(what)
@@ -303,20 +334,46 @@ public struct CompressedFile: Equatable, Sendable {
     return CompressedFile(header: header, quantizer: CodeQuantizer(origins: origins, steps: steps), tables: tables, payload: payload)
   }
 
-  /// A compact file (version 3): its header as far as the file says (no code shape, no padded
-  /// size: `ImageCodec` completes them from the model), and its payload.
+  /// Whether `bytes` start as a compact file (version 4, or a later one): the compact magic
+  /// followed by anything but the rest of version 1's.
+  static func isCompact(_ bytes: [UInt8]) -> Bool {
+    bytes.count > compactMagic.count && Array(bytes[0..<compactMagic.count]) == compactMagic && bytes[compactMagic.count] != magic[compactMagic.count]
+  }
+
+  /// A compact file (version 4): its header as far as the file says (no code shape, no padded
+  /// size, no image size when it is the model's: `ImageCodec` completes them from the model), and its payload.
   private static func compactDecoded(_ bytes: [UInt8]) throws(Problem) -> CompressedFile {
-    var reader = try ByteReader(container: bytes, magic: magic, version: compactVersion)
-    let fingerprintValue = try reader.littleEndian(8, "the fingerprint")
-    let digits = String(fingerprintValue, radix: 16)
+    var reader = try ByteReader(container: bytes, magic: compactMagic, version: compactVersion)
+    let fingerprint = hex(UInt32(try reader.littleEndian(4, "the fingerprint")))
+    let count = try compactSize(&reader, "the image count")
+    let height = try compactSize(&reader, "the height")
+    let shape = height == 0 ? [] : [height, try compactSize(&reader, "the width"), try compactSize(&reader, "the channels")]
+    var header = Header(model: "", fingerprint: fingerprint, count: count, imageShape: shape, names: nil, codeShape: [], rule: .rounded,
+                        tablesInModel: true, compact: true)
+    header.sizeFromModel = height == 0
+    return try compactFile(header, &reader)
+  }
+
+  /// A compact file of version 3 (before December 2026).
+  private static func compactDecoded3(_ bytes: [UInt8]) throws(Problem) -> CompressedFile {
+    var reader = try ByteReader(container: bytes, magic: magic, version: compactVersion3)
+    let fingerprint = try reader.littleEndian(8, "the fingerprint")
+    let digits = String(fingerprint, radix: 16)
     var sizes: [Int] = []
-    for what in ["the image count", "the height", "the width", "the channels"] {
-      let value = try reader.varint(what)
-      guard value <= UInt64(1 << 28) else { throw Problem("corrupt header: \(what) \(value)") }
-      sizes.append(Int(value))
-    }
+    for what in ["the image count", "the height", "the width", "the channels"] { sizes.append(try compactSize(&reader, what)) }
     let header = Header(model: "", fingerprint: String(repeating: "0", count: 16 - digits.count) + digits, count: sizes[0],
                         imageShape: Array(sizes[1...]), names: nil, codeShape: [], rule: .rounded, tablesInModel: true, compact: true)
+    return try compactFile(header, &reader)
+  }
+
+  private static func compactSize(_ reader: inout ByteReader, _ what: String) throws(Problem) -> Int {
+    let value = try reader.varint(what)
+    guard value <= UInt64(1 << 28) else { throw Problem("corrupt header: \(what) \(value)") }
+    return Int(value)
+  }
+
+  /// The rest of a compact file after `header`: its payload, to the checksum.
+  private static func compactFile(_ header: Header, _ reader: inout ByteReader) throws(Problem) -> CompressedFile {
     if let problem = header.problem { throw Problem("corrupt header: \(problem)") }
     let payload = try reader.take(reader.end - reader.position, "the payload")
     // One channel's rounding stands in until the model says how many channels its code has.

@@ -2,7 +2,7 @@ import FileIO
 
 /// An `.aec` file of images of several sizes: one section per size, each a whole `CompressedFile`
 /// of that size's images (their names say where each goes). Images of one size make a plain
-/// version-1 file (or a compact version-3 one), byte for byte what `CompressedFile` writes;
+/// version-1 file (or a compact version-4 one), byte for byte what `CompressedFile` writes;
 /// several sizes, a version-2 file:
 ///
 /// | bytes | field |
@@ -67,10 +67,11 @@ public struct CompressedImages: Equatable, Sendable {
   /// - Throws: `CompressedFile.Problem` saying what is wrong, as `CompressedFile.decode` does, or
   ///   for a section: which one and what.
   public static func decode(_ bytes: [UInt8]) throws(CompressedFile.Problem) -> CompressedImages {
+    if CompressedFile.isCompact(bytes) { return CompressedImages(sections: [try CompressedFile.decode(bytes)]) }
     guard bytes.count >= CompressedFile.magic.count, Array(bytes[0..<CompressedFile.magic.count]) == CompressedFile.magic else {
       throw CompressedFile.Problem("not a compressed image file (no .aec magic number at its start)")
     }
-    if bytes.count > CompressedFile.magic.count, [CompressedFile.version, CompressedFile.compactVersion].contains(bytes[CompressedFile.magic.count]) {
+    if bytes.count > CompressedFile.magic.count, [CompressedFile.version, CompressedFile.compactVersion3].contains(bytes[CompressedFile.magic.count]) {
       return CompressedImages(sections: [try CompressedFile.decode(bytes)])
     }
     var reader = try ByteReader(container: bytes, magic: CompressedFile.magic, version: version, newest: CompressedFile.compactVersion)

@@ -127,6 +127,7 @@ public struct ImageCodec {
     var header = CompressedFile.Header(model: stripsNames ? "" : modelName, fingerprint: self.model.fingerprint, count: images.count,
                                        imageShape: imageShape, names: names, codeShape: codeShape, rule: quantization, tablesInModel: inModel, paddedShape: paddedShape)
     header.compact = stripsNames && header.canBeCompact  // what the model fixes left out of the file
+    header.sizeFromModel = header.compact && imageShape == ownImageShape
     return CompressedFile(header: header, quantizer: quantizer, tables: inFile, payload: encoder.finish())
   }
 
@@ -175,7 +176,8 @@ public struct ImageCodec {
     guard file.header.compact, file.header.codeShape.isEmpty else { return file }
     try checkFingerprint(of: file, path: path)
     var completed = file
-    let (height, width) = (file.header.imageShape[0], file.header.imageShape[1])
+    if completed.header.sizeFromModel { completed.header.imageShape = ownImageShape }
+    let (height, width) = (completed.header.imageShape[0], completed.header.imageShape[1])
     do {
       let padded = try paddedSize(height: height, width: width)
       // The code's shape at that size, from the architecture alone (`model(for:)` builds the model next).
@@ -190,11 +192,17 @@ public struct ImageCodec {
     return completed
   }
 
+  /// The model's own image shape, `[height, width, channels]`.
+  var ownImageShape: [Int] {
+    let shape = model.architecture.inputShape
+    return shape.count == 2 ? shape + [1] : shape
+  }
+
   /// - Throws: `CodecError.otherModel` unless this codec's model made `file`.
   private func checkFingerprint(of file: CompressedFile, path: String) throws {
-    guard file.header.fingerprint == model.fingerprint else {
+    guard file.isMade(byFingerprint: model.fingerprint) else {
       throw CodecError.otherModel(path: path, made: file.header.model, fingerprint: file.header.fingerprint, given: modelName,
-                                  givenFingerprint: model.fingerprint)
+                                  givenFingerprint: file.header.fingerprint.count == 8 ? CompressedFile.shortFingerprint(model.fingerprint) : model.fingerprint)
     }
   }
 

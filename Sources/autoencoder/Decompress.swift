@@ -46,7 +46,7 @@ struct Decompress: ParsableCommand {
       throw ValidationError("--output \(output): \(input) holds \(grouped(sections.reduce(0) { $0 + $1.header.count })) images; a PNG file holds one: give a folder")
     }
     if sections.count > 1 { return try writeSeveralSizes(sections, codec) }
-    let compressed = sections[0]
+    let compressed = try codec.completed(sections[0], path: input)  // a compact file's image size may be the model's
     let images = try codec.decompress(compressed, path: input)
     let header = compressed.header
     let (height, width, channels) = (header.imageShape[0], header.imageShape[1], header.imageShape[2])

@@ -50,22 +50,31 @@ struct CompressedFileTests {
   }
 
   /// A codec's stripped file of one image, compact: as `decode` reads it back (no code shape, one
-  /// channel's rounding standing in until `ImageCodec.completed`).
-  func compact() -> CompressedFile {
-    let header = CompressedFile.Header(model: "", fingerprint: "0123456789abcdef", count: 1, imageShape: [28, 20, 1], names: nil, codeShape: [],
-                                       rule: .rounded, tablesInModel: true, compact: true)
+  /// channel's rounding standing in until `ImageCodec.completed`); of the model's own size, no image shape either.
+  func compact(ownSize: Bool = false) -> CompressedFile {
+    var header = CompressedFile.Header(model: "", fingerprint: "89abcdef", count: 1, imageShape: ownSize ? [] : [28, 20, 1], names: nil,
+                                       codeShape: [], rule: .rounded, tablesInModel: true, compact: true)
+    header.sizeFromModel = ownSize
     return CompressedFile(header: header, quantizer: CodeQuantizer(origins: [0], steps: [1]), tables: [], payload: [0x00, 0x80, 0x00, 0x00, 7, 9])
   }
 
   @Test func theCompactLayoutIsAsDocumented() throws {
-    let bytes = try compact().encoded()
-    var expected: [UInt8] = [0x89, 0x41, 0x45, 0x43, 0x0D, 0x0A, 0x1A, 0x0A, 3]
-    expected += [0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01]  // the fingerprint 0123456789abcdef
-    expected += [1, 28, 20, 1]  // 1 image of 28×20×1
-    expected += [0x00, 0x80, 0x00, 0x00, 7, 9]  // the payload, to the checksum
-    #expect(Array(bytes.dropLast(4)) == expected && bytes.count == 21 + 6 + 4)  // 25 bytes beside the payload
-    #expect(bytes.suffix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } == Zlib.crc32(bytes.dropLast(4)))
-    #expect(try CompressedFile.decode(bytes) == compact())
+    let payload: [UInt8] = [0x00, 0x80, 0x00, 0x00, 7, 9]
+    for ownSize in [false, true] {
+      // Written from a model's whole fingerprint, the short one kept: 0123456789abcdef → 01234567 ^ 89abcdef = 88888888.
+      var file = compact(ownSize: ownSize)
+      file.header.fingerprint = "0123456789abcdef"
+      let bytes = try file.encoded()
+      var expected: [UInt8] = [0x89, 0x41, 0x45, 0x43, 4, 0x88, 0x88, 0x88, 0x88, 1]  // magic, version 4, short fingerprint, 1 image
+      expected += ownSize ? [0] : [28, 20, 1]  // the model's own size, or 28×20×1
+      #expect(Array(bytes.dropLast(4)) == expected + payload && bytes.count == expected.count + payload.count + 4)  // 15 or 17 bytes beside the payload
+      #expect(bytes.suffix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } == Zlib.crc32(bytes.dropLast(4)))
+      var read = compact(ownSize: ownSize)
+      read.header.fingerprint = "88888888"
+      #expect(try CompressedFile.decode(bytes) == read)
+      #expect(try CompressedImages.decode(bytes).sections == [read])
+      #expect(read.isMade(byFingerprint: "0123456789abcdef") && !read.isMade(byFingerprint: "0123456789abcdee"))
+    }
     // Only a codec's stripped header can be compact.
     var named = compact().header
     named.model = "m.safetensors"
@@ -73,10 +82,26 @@ struct CompressedFileTests {
     var huge = compact()
     huge.header.imageShape = [1 << 15, 2, 1]
     #expect(throws: CompressedFile.Problem("corrupt header: an image shape of [32768, 2, 1]")) { try CompressedFile.decode(try huge.encoded()) }
+    // A later compact version is named as newer.
+    var later = try compact().encoded()
+    later[4] = 5
+    #expect(throws: CompressedFile.Problem("format version 5 is newer than this tool's 4; update AutoencoderKit")) { try CompressedFile.decode(later) }
   }
 
-  @Test(arguments: [false, true]) func everyTruncationAndFlippedByteIsCaught(compactForm: Bool) throws {
-    let bytes = compactForm ? try compact().encoded() : try sample().encoded()
+  @Test func aVersion3CompactFileIsStillRead() throws {
+    var bytes: [UInt8] = [0x89, 0x41, 0x45, 0x43, 0x0D, 0x0A, 0x1A, 0x0A, 3]
+    bytes += [0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01]  // the whole fingerprint 0123456789abcdef
+    bytes += [1, 28, 20, 1] + [0x00, 0x80, 0x00, 0x00, 7, 9]
+    bytes.appendLittleEndian(UInt64(Zlib.crc32(bytes)), count: 4)
+    var expected = compact()
+    expected.header.fingerprint = "0123456789abcdef"
+    #expect(try CompressedFile.decode(bytes) == expected)
+    #expect(try CompressedImages.decode(bytes).sections == [expected])
+    #expect(expected.isMade(byFingerprint: "0123456789abcdef") && !expected.isMade(byFingerprint: "88888888"))
+  }
+
+  @Test(arguments: [0, 1, 2]) func everyTruncationAndFlippedByteIsCaught(form: Int) throws {
+    let bytes = form == 0 ? try sample().encoded() : try compact(ownSize: form == 2).encoded()
     for length in 0..<bytes.count {
       #expect(throws: CompressedFile.Problem.self) { try CompressedFile.decode(Array(bytes[..<length])) }
     }

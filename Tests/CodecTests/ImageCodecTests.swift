@@ -128,13 +128,16 @@ struct ImageCodecTests {
       let full = try codec.compress(set, quantization: .rounded), small = try stripped.compress(set, quantization: .rounded)
       #expect(!full.header.compact && small.header.compact && small.payload == full.payload)
       let (fullBytes, smallBytes) = (try full.encoded(), try small.encoded())
-      #expect(smallBytes[8] == 3 && smallBytes.count == 8 + 1 + 8 + 4 + small.payload.count + 4)
+      // 15 bytes beside the payload at the model's own size (8×8), 17 at 9×7.
+      #expect(smallBytes[4] == 4 && small.header.sizeFromModel == (set.exampleShape == [8, 8]))
+      #expect(smallBytes.count == 4 + 1 + 4 + 1 + (small.header.sizeFromModel ? 1 : 3) + small.payload.count + 4)
       #expect(fullBytes.count - smallBytes.count >= 20)
       let read = try CompressedFile.decode(smallBytes)
-      #expect(read.header.codeShape.isEmpty && read.header.paddedShape == nil)
+      #expect(read.header.codeShape.isEmpty && read.header.paddedShape == nil && read.header.imageShape.isEmpty == small.header.sizeFromModel)
       // Completed by the model: the shapes compress computed, and the same images as the full file's.
       let completed = try codec.completed(read, path: "f")
       #expect(completed.header.codeShape == full.header.codeShape && completed.header.paddedShape == full.header.paddedShape)
+      #expect(completed.header.imageShape == full.header.imageShape)
       #expect(completed.quantizer == full.quantizer)
       #expect(try codec.decompress(read, path: "f").scalars == codec.decompress(try CompressedFile.decode(fullBytes), path: "f").scalars)
       let report = try codec.report(originals: set, bytes: smallBytes, encodeSeconds: 1)
@@ -145,8 +148,10 @@ struct ImageCodecTests {
     let other = ImageCodec(model: try Autoencoder(model.architecture, using: &generator), modelName: "other.safetensors",
                            tables: model.bottleneck!.symbolTables())
     let read = try CompressedFile.decode(try stripped.compress(images, quantization: .rounded).encoded())
-    #expect(throws: CodecError.otherModel(path: "f.aec", made: "", fingerprint: model.fingerprint, given: "other.safetensors",
-                                          givenFingerprint: other.model.fingerprint)) { try other.decompress(read, path: "f.aec") }
+    #expect(throws: CodecError.otherModel(path: "f.aec", made: "", fingerprint: CompressedFile.shortFingerprint(model.fingerprint),
+                                          given: "other.safetensors", givenFingerprint: CompressedFile.shortFingerprint(other.model.fingerprint))) {
+      try other.decompress(read, path: "f.aec")
+    }
     // A plain autoencoder's stripped file keeps the full form: its quantization and tables are its own.
     let plain = ImageCodec(model: try self.model(), modelName: "dense")
     var strippedPlain = plain

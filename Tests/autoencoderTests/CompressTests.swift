@@ -113,13 +113,14 @@ import Testing
     #expect(payload >= estimate * 0.98 && payload <= estimate * 1.1 + 0.1, "payload \(payload) against the estimate \(estimate)")
     let decompressed = try CLI.run(["decompress", codec, work.path("codec.aec"), "-o", work.path("codec-out")])
     #expect(decompressed.status == 0, "\(decompressed.error)")
-    // One image, stripped: the compact form (version 3), 25 bytes beside its payload, back to a PNG file.
+    // One image, stripped: the compact form (version 4), 17 bytes beside its payload (12×8 is not the
+    // model's own size), back to a PNG file.
     try PNG.write(Image(width: 12, height: 8, channels: 1, pixels: (0..<96).map { UInt8(($0 * 9) % 256) }), to: work.path("one.png"))
     let compact = try CLI.run(["compress", codec, work.path("one.png"), "--strip", "--report", "--json", "-o", work.path("one.aec")])
     #expect(compact.status == 0, "\(compact.error)")
     let oneReport = try JSONSerialization.jsonObject(with: Data(compact.output.utf8)) as! [String: Any]
     let oneBytes = try FileIO.readBytes(work.path("one.aec"))
-    #expect(oneBytes[8] == 3 && oneReport["bytes"] as? Int == oneBytes.count && oneReport["payload_bytes"] as? Int == oneBytes.count - 25)
+    #expect(oneBytes[4] == 4 && oneReport["bytes"] as? Int == oneBytes.count && oneReport["payload_bytes"] as? Int == oneBytes.count - 17)
     let oneBack = try CLI.run(["decompress", codec, work.path("one.aec"), "-o", work.path("one-back.png")])
     #expect(oneBack.status == 0, "\(oneBack.error)")
     #expect(try PNG.read(work.path("one-back.png")).width == 12)
