@@ -21,6 +21,10 @@ in PSNR, the issue's), and writes a strip of the first 10 test
 images at matched rates (<work>/strip.png: original, ours, JPEG and WebP at the nearest payload rates).
 
     benchmarks/codec.py [--epochs 30] [--lambdas 0.0002,...,0.02] [--bits 3,4,5,6,8] [--sample 200] [--work /tmp/aek-codec]
+                        [--filters 64 --lr-schedule step:16:0.1]
+
+--filters N trains the preset's layers with N filters in place of 32 (as the spec string `codec_spec(N)` writes them);
+--lr-schedule passes a learning-rate schedule to `train`.
 """
 import argparse
 import csv
@@ -126,6 +130,18 @@ def ours(model, args, extra, images):
     return report, decoded
 
 
+def codec_spec(filters):
+    """The codec preset's layers (`--model codec`) with `filters` filters."""
+    return (f"conv {filters} 5 stride 2, gdn, conv {filters} 5 stride 2, gdn, conv 16 3, bottleneck | "
+            f"convt {filters} 3, igdn, convt {filters} 5 stride 2, igdn, convt 1 5 stride 2 sigmoid")
+
+
+def codec_options(args):
+    """`train`'s options for a codec of --filters filters (the preset's loss and batch size with a spec)."""
+    model = ["--model", "codec"] if args.filters == 32 else ["--architecture", codec_spec(args.filters), "--loss", "mse", "--batch-size", "128"]
+    return model + (["--lr-schedule", args.lr_schedule] if args.lr_schedule else [])
+
+
 def train(path, options, args):
     if os.path.exists(path) and not args.retrain:
         return
@@ -145,6 +161,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", default="/tmp/aek-codec")
     parser.add_argument("--retrain", action="store_true", help="train again even where a model file exists in --work")
+    parser.add_argument("--filters", type=int, default=32, help="the codec's filters per layer (the preset's 32)")
+    parser.add_argument("--lr-schedule", default="", help="a learning-rate schedule for the codecs, as train's --lr-schedule")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     images = read_idx(os.path.join(args.data, "t10k-images-idx3-ubyte.gz"))
@@ -173,7 +191,7 @@ def main():
 
     for lam in args.lambdas.split(","):
         model = os.path.join(args.work, f"codec-{lam}.safetensors")
-        train(model, ["--model", "codec", "--lambda", lam], args)
+        train(model, codec_options(args) + ["--lambda", lam], args)
         report, decoded = ours(model, args, [], images)
         decoded_by[("ours", report["bits_per_pixel"])] = decoded
         add("autoencoderkit codec", report["bits_per_pixel"], report["psnr"], report["ssim"], report["encode_images_per_second"],

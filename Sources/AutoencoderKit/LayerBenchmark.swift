@@ -103,6 +103,20 @@ public struct LayerBenchmark {
             _ = Tensor.transposedConvolution2DGradients(input: shardInputs[s], weight: w, outputGradient: gradients[s], geometry: g,
                                                         forInput: false, forWeight: true, forBias: b != nil, rectifiedOutput: relu ? outputs[s] : nil)
           }
+        case let gdn as GDN:
+          // The operation alone, on the layer's β and γ (not their roots): products of 2·C² per
+          // pixel, one forward and two backward.
+          let c = gdn.channels, beta = gdn.beta.value * gdn.beta.value + 1e-6, gamma = gdn.gamma.value * gdn.gamma.value
+          let pixels = shardInputs.map { $0.reshaped(to: [$0.count / c, c]) }
+          let norms = pixels.map { Tensor.divisiveNormalization($0, beta: beta, gamma: gamma, inverse: gdn.inverse).norms }
+          let flops = 2 * batchSize * (input.count / input.shape[0] / c) * c * c
+          time("forward", kernel: "blocked", flops: flops) { s in
+            _ = Tensor.divisiveNormalization(pixels[s], beta: beta, gamma: gamma, inverse: gdn.inverse)
+          }
+          time("backward", kernel: "blocked", flops: 2 * flops) { s in
+            _ = Tensor.divisiveNormalizationGradients(gradients[s].reshaped(to: pixels[s].shape), input: pixels[s], norms: norms[s], beta: beta,
+                                                      gamma: gamma, inverse: gdn.inverse, forInput: true, forBeta: true, forGamma: true)
+          }
         case let pool as MaxPool2D:
           let g = pool.geometry
           let winners = shardInputs.map { $0.maxPooled2D(geometry: g).winners }

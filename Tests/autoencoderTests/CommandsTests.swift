@@ -84,7 +84,7 @@ import Testing
   }
 
   @Test func benchmarkKernelsTimesEveryLayersPasses() throws {
-    // The codec preset at batch 8: convolutions with their kernels and GFLOP/s, GDN by autodiff.
+    // The codec preset at batch 8: convolutions and GDN with their kernels and GFLOP/s.
     let result = try CLI.run(["benchmark", "--kernels", "--model", "codec", "--batch-size", "8"])
     #expect(result.status == 0, "\(result.error)")
     let lines = result.output.split(separator: "\n").map(String.init)
@@ -92,12 +92,14 @@ import Testing
     for layer in ["encoder.0 Conv2D(1 => 32", "encoder.1 GDN(32)", "encoder.2 Conv2D(32 => 32", "decoder.1 IGDN(32)", "decoder.4 Conv2DTranspose(32 => 1"] {
       #expect(lines.contains { $0.hasPrefix(layer) }, "no row for \(layer)")
     }
-    // Each GDN layer: a forward row, then a backward row, each a positive time.
+    // Each GDN layer: a forward row, then a backward row, each the blocked kernel's positive time and rate.
     let gdn = try #require(lines.firstIndex { $0.hasPrefix("encoder.1 GDN(32)") })
     for (offset, pass) in [(0, "forward"), (1, "backward")] {
       let words = lines[gdn + offset].split(separator: " ").map(String.init)
-      let microseconds = try #require(words.firstIndex(of: pass).flatMap { Int(words[$0 + 1]) })
-      #expect(microseconds > 0)
+      let at = try #require(words.firstIndex(of: pass))
+      #expect(words[at + 1] == "blocked")
+      let (microseconds, rate) = (try #require(Int(words[at + 2])), try #require(Double(words[at + 3])))
+      #expect(microseconds > 0 && rate > 0)
     }
     #expect(lines.last?.hasPrefix("total") == true)
   }
