@@ -244,7 +244,7 @@ static inline size_t K(gdn_block_rows)(size_t channels) {
 
 /// GDN over `rows` rows of `channels` values, a block of rows at a time: the norms
 /// n = √(β + x² · γ) (γ `[channels, channels]`, j down, i across; x² in `scratch`, then one
-/// product added to β's rows) into `norms`, and y = x / n (x · n when `inverse`).
+/// product, β added in the pass after it) into `norms`, and y = x / n (x · n when `inverse`).
 /// `scratch` holds `aek_gdn_scratch_floats(channels)` floats.
 static void K(gdn_forward_rows)(size_t rows, size_t channels, int inverse, const float *x, const float *beta,
                                 const float *gamma, float *norms, float *y, float *scratch) {
@@ -254,20 +254,23 @@ static void K(gdn_forward_rows)(size_t rows, size_t channels, int inverse, const
     const float *bx = x + first * channels;
     float *bn = norms + first * channels, *by = y + first * channels;
     for (size_t i = 0; i < n; i++) scratch[i] = bx[i] * bx[i];
-    for (size_t r = 0; r < count; r++) memcpy(bn + r * channels, beta, channels * sizeof(float));
-    aek_sgemm(0, 0, (int)count, (int)channels, (int)channels, 1.0f, scratch, (int)channels, gamma, (int)channels, 1.0f, bn,
+    aek_sgemm(0, 0, (int)count, (int)channels, (int)channels, 1.0f, scratch, (int)channels, gamma, (int)channels, 0.0f, bn,
               (int)channels);
-    if (inverse) {
-      for (size_t i = 0; i < n; i++) {
-        const float norm = __builtin_elementwise_sqrt(bn[i]);
-        bn[i] = norm;
-        by[i] = bx[i] * norm;
-      }
-    } else {
-      for (size_t i = 0; i < n; i++) {
-        const float norm = __builtin_elementwise_sqrt(bn[i]);
-        bn[i] = norm;
-        by[i] = bx[i] / norm;
+    for (size_t r = 0; r < count; r++) {
+      float *rn = bn + r * channels, *ry = by + r * channels;
+      const float *rx = bx + r * channels;
+      if (inverse) {
+        for (size_t c = 0; c < channels; c++) {
+          const float norm = __builtin_elementwise_sqrt(rn[c] + beta[c]);
+          rn[c] = norm;
+          ry[c] = rx[c] * norm;
+        }
+      } else {
+        for (size_t c = 0; c < channels; c++) {
+          const float norm = __builtin_elementwise_sqrt(rn[c] + beta[c]);
+          rn[c] = norm;
+          ry[c] = rx[c] / norm;
+        }
       }
     }
   }
