@@ -82,6 +82,8 @@ public struct CompressedFile: Equatable, Sendable {
     /// In a compact file: the images are of the model's own size, which the file leaves out (a
     /// header just read has an empty `imageShape` until `ImageCodec` completes it).
     public var sizeFromModel = false
+    /// A compact file read in version 3's layout, which `encoded()` writes back as it was.
+    public var compactVersion3 = false
 
     public init(model: String, fingerprint: String, count: Int, imageShape: [Int], names: [String]?, codeShape: [Int],
                 rule: CodeQuantizer.Rule, tablesInModel: Bool = false, paddedShape: [Int]? = nil, compact: Bool = false) {
@@ -184,8 +186,17 @@ public struct CompressedFile: Equatable, Sendable {
     return bytes
   }
 
-  /// The compact form's bytes (version 4).
+  /// The compact form's bytes (version 4; version 3 for a file read in it).
   private func compactEncoded() -> [UInt8] {
+    if header.compactVersion3 {
+      var bytes = Self.magic
+      bytes.append(Self.compactVersion3)
+      bytes.appendLittleEndian(UInt64(header.fingerprint, radix: 16) ?? 0, count: 8)
+      for value in [header.count] + header.imageShape { bytes.appendVarint(UInt64(value)) }
+      bytes += payload
+      bytes.appendLittleEndian(UInt64(Zlib.crc32(bytes)), count: 4)
+      return bytes
+    }
     var bytes = Self.compactMagic
     bytes.append(Self.compactVersion)
     bytes.appendLittleEndian(UInt64(Self.shortFingerprint(header.fingerprint), radix: 16) ?? 0, count: 4)
@@ -335,9 +346,12 @@ public struct CompressedFile: Equatable, Sendable {
   }
 
   /// Whether `bytes` start as a compact file (version 4, or a later one): the compact magic
-  /// followed by anything but the rest of version 1's.
+  /// followed by a version of at least 4 that is not the rest of version 1's magic (`0D`); a
+  /// smaller byte there is a damaged magic number.
   static func isCompact(_ bytes: [UInt8]) -> Bool {
-    bytes.count > compactMagic.count && Array(bytes[0..<compactMagic.count]) == compactMagic && bytes[compactMagic.count] != magic[compactMagic.count]
+    guard bytes.count > compactMagic.count, Array(bytes[0..<compactMagic.count]) == compactMagic else { return false }
+    let version = bytes[compactMagic.count]
+    return version >= compactVersion && version != magic[compactMagic.count]
   }
 
   /// A compact file (version 4): its header as far as the file says (no code shape, no padded
@@ -361,8 +375,9 @@ public struct CompressedFile: Equatable, Sendable {
     let digits = String(fingerprint, radix: 16)
     var sizes: [Int] = []
     for what in ["the image count", "the height", "the width", "the channels"] { sizes.append(try compactSize(&reader, what)) }
-    let header = Header(model: "", fingerprint: String(repeating: "0", count: 16 - digits.count) + digits, count: sizes[0],
+    var header = Header(model: "", fingerprint: String(repeating: "0", count: 16 - digits.count) + digits, count: sizes[0],
                         imageShape: Array(sizes[1...]), names: nil, codeShape: [], rule: .rounded, tablesInModel: true, compact: true)
+    header.compactVersion3 = true
     return try compactFile(header, &reader)
   }
 

@@ -84,7 +84,7 @@ public struct CompressedImages: Equatable, Sendable {
         throw CompressedFile.Problem("section \(index + 1) is declared as \(length) bytes but \(reader.end - reader.position) follow")
       }
       let section = try reader.take(Int(length), "section \(index + 1)")
-      guard section.count > CompressedFile.magic.count, section[CompressedFile.magic.count] == CompressedFile.version else {
+      guard !CompressedFile.isCompact(section), section.count > CompressedFile.magic.count, section[CompressedFile.magic.count] == CompressedFile.version else {
         throw CompressedFile.Problem("section \(index + 1) is not a version-\(CompressedFile.version) file of one image size")
       }
       do {

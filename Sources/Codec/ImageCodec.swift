@@ -176,7 +176,12 @@ public struct ImageCodec {
     guard file.header.compact, file.header.codeShape.isEmpty else { return file }
     try checkFingerprint(of: file, path: path)
     var completed = file
-    if completed.header.sizeFromModel { completed.header.imageShape = ownImageShape }
+    if completed.header.sizeFromModel {
+      guard let own = ownImageShape else {
+        throw CodecError.corrupt(path: path, problem: "the file leaves its image size to the model, but \(modelName) takes no images of one size")
+      }
+      completed.header.imageShape = own
+    }
     let (height, width) = (completed.header.imageShape[0], completed.header.imageShape[1])
     do {
       let padded = try paddedSize(height: height, width: width)
@@ -184,7 +189,7 @@ public struct ImageCodec {
       completed.header.codeShape = try (try architecture(forHeight: padded.height, width: padded.width) ?? model.architecture).codeShape()
       completed.header.paddedShape = padded == (height, width) ? nil : [padded.height, padded.width]
     } catch {
-      throw CodecError.corrupt(path: path, problem: "images of \(file.header.imageShape) that the model cannot have made (\(error))")
+      throw CodecError.corrupt(path: path, problem: "images of \(completed.header.imageShape) that the model cannot have made (\(error))")
     }
     if let problem = completed.header.problem { throw CodecError.corrupt(path: path, problem: "corrupt header: \(problem)") }
     let channels = completed.header.codeShape.last!
@@ -192,10 +197,11 @@ public struct ImageCodec {
     return completed
   }
 
-  /// The model's own image shape, `[height, width, channels]`.
-  var ownImageShape: [Int] {
-    let shape = model.architecture.inputShape
-    return shape.count == 2 ? shape + [1] : shape
+  /// The model's own image shape, `[height, width, channels]`, or nil for a model of other inputs.
+  var ownImageShape: [Int]? {
+    let shape = model.architecture.imageShape ?? model.architecture.inputShape
+    let image = shape.count == 2 ? shape + [1] : shape
+    return image.count == 3 && image[0] * image[1] * image[2] == model.architecture.inputSize ? image : nil
   }
 
   /// - Throws: `CodecError.otherModel` unless this codec's model made `file`.

@@ -94,8 +94,9 @@ struct CompressedFileTests {
     bytes += [1, 28, 20, 1] + [0x00, 0x80, 0x00, 0x00, 7, 9]
     bytes.appendLittleEndian(UInt64(Zlib.crc32(bytes)), count: 4)
     var expected = compact()
-    expected.header.fingerprint = "0123456789abcdef"
+    (expected.header.fingerprint, expected.header.compactVersion3) = ("0123456789abcdef", true)
     #expect(try CompressedFile.decode(bytes) == expected)
+    #expect(try expected.encoded() == bytes)  // written back as it was read
     #expect(try CompressedImages.decode(bytes).sections == [expected])
     #expect(expected.isMade(byFingerprint: "0123456789abcdef") && !expected.isMade(byFingerprint: "88888888"))
   }
@@ -123,6 +124,10 @@ struct CompressedFileTests {
       }
     }
     #expect(problem(Array("PNG and more".utf8)) == "not a compressed image file (no .aec magic number at its start)")
+    // A damaged fifth byte below the compact versions is a damaged magic number, not a version.
+    var damagedMagic = bytes
+    damagedMagic[4] = 3
+    #expect(problem(damagedMagic) == "not a compressed image file (no .aec magic number at its start)")
     var newer = bytes
     newer[8] = 2
     #expect(problem(newer) == "format version 2 is newer than this tool's 1; update AutoencoderKit")

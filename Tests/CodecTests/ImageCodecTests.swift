@@ -159,6 +159,24 @@ struct ImageCodecTests {
     #expect(try strippedPlain.compress(images, quantization: .bits(6)).encoded()[8] == 1)
   }
 
+  @Test func aCompactFileLeavingItsSizeToAModelOfNoImageSizeIsRefused() throws {
+    // A dense codec of 8×8 images: its compact files leave the size to it, and read back.
+    let dense = try model(try Architecture(spec: "dense 6, bottleneck | dense 64 sigmoid", exampleShape: [8, 8]))
+    var codec = ImageCodec(model: dense, modelName: "dense-codec", tables: dense.bottleneck!.symbolTables())
+    codec.stripsNames = true
+    let small = try codec.compress(images, quantization: .rounded)
+    #expect(small.header.compact && small.header.sizeFromModel)
+    #expect(try codec.decompress(try CompressedFile.decode(try small.encoded()), path: "f").scalars == dense.reconstruct(images).scalars)
+    // The same model without an image shape (flat inputs): a hostile file saying "the model's size" is refused, not a crash.
+    var flat = dense.architecture
+    flat.imageShape = nil
+    let parameters = Dictionary(uniqueKeysWithValues: dense.namedParameters.map { ($0.name, $0.parameter.value) })
+    let flatCodec = ImageCodec(model: try Autoencoder(flat, parameters: parameters), modelName: "flat", tables: dense.bottleneck!.symbolTables())
+    var hostile = small
+    hostile.header.fingerprint = flatCodec.model.fingerprint
+    #expect(throws: CodecError.self) { try flatCodec.decompress(try CompressedFile.decode(try hostile.encoded()), path: "f") }
+  }
+
   @Test func aFullyConvolutionalModelTakesOtherSizesPaddedToItsStrides() throws {
     let model = try model(try Architecture(spec: "conv 4 3 stride 2 relu, conv 3 3, bottleneck | convt 4 3 stride 2 relu, conv 1 3 sigmoid",
                                            exampleShape: [8, 8]))
