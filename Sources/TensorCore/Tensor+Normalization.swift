@@ -36,46 +36,32 @@ extension Tensor {
     let (rows, channels) = checkedNormalizationShape(x, beta: beta, gamma: gamma)
     precondition(upstream.shape == x.shape && norms.shape == x.shape, "divisive normalization gradient of \(upstream.shape) for \(x.shape)")
     let chunks = rowChunks(rows: rows, channels: channels).count
-    // One partial sum of β's and γ's gradients per chunk of rows, added in chunk order.
-    var partials = [Float](repeating: 0, count: chunks * (channels + channels * channels))
+    // β's and γ's gradients summed per chunk of rows, then the chunks added in order.
+    var betaPartials: Tensor? = forBeta ? Tensor.zeros(shape: [chunks, channels]) : nil
+    var gammaPartials: Tensor? = forGamma ? Tensor.zeros(shape: [chunks, channels * channels]) : nil
     var inputGradient = forInput ? Tensor(shape: x.shape) { _ in } : nil
     x.withUnsafeBufferPointer { px in
       norms.withUnsafeBufferPointer { pn in
         upstream.withUnsafeBufferPointer { pg in
           gamma.withUnsafeBufferPointer { pc in
-            partials.withUnsafeMutableBufferPointer { pp in
-              let sums = UnsafeSendable(pp)
-              let run = { (out: UnsafeMutablePointer<Float>?) in
-                forEachRowChunk(rows: rows, channels: channels) { chunk, range, scratch in
-                  let offset = range.lowerBound * channels
-                  let betaSum = sums.value.baseAddress! + chunk * (channels + channels * channels)
-                  aek_gdn_backward_rows(range.count, channels, inverse ? 1 : 0, px.baseAddress! + offset, pn.baseAddress! + offset,
-                                        pg.baseAddress! + offset, pc.baseAddress!, out.map { $0 + offset },
-                                        forBeta ? betaSum : nil, forGamma ? betaSum + channels : nil, scratch)
+            withOptionalMutablePointer(&inputGradient) { dx in
+              withOptionalMutablePointer(&betaPartials) { db in
+                withOptionalMutablePointer(&gammaPartials) { dg in
+                  forEachRowChunk(rows: rows, channels: channels) { chunk, range, scratch in
+                    let offset = range.lowerBound * channels
+                    aek_gdn_backward_rows(range.count, channels, inverse ? 1 : 0, px.baseAddress! + offset, pn.baseAddress! + offset,
+                                          pg.baseAddress! + offset, pc.baseAddress!, dx.map { $0 + offset }, db.map { $0 + chunk * channels },
+                                          dg.map { $0 + chunk * channels * channels }, scratch)
+                  }
                 }
-              }
-              if inputGradient != nil {
-                inputGradient!.withUnsafeMutableBufferPointer { run($0.baseAddress!) }
-              } else {
-                run(nil)
               }
             }
           }
         }
       }
     }
-    func total(_ range: Range<Int>, shape: [Int]) -> Tensor {
-      Tensor(shape: shape) { out in
-        for i in 0..<out.count { out[i] = 0 }
-        for chunk in 0..<chunks {
-          let base = chunk * (channels + channels * channels)
-          for (i, source) in range.enumerated() { out[i] += partials[base + source] }
-        }
-      }
-    }
-    return (inputGradient,
-            forBeta ? total(0..<channels, shape: [channels]) : nil,
-            forGamma ? total(channels..<(channels + channels * channels), shape: [channels, channels]) : nil)
+    return (inputGradient, betaPartials.map { $0.sum(alongAxis: 0).reshaped(to: [channels]) },
+            gammaPartials.map { $0.sum(alongAxis: 0).reshaped(to: [channels, channels]) })
   }
 
   private static func checkedNormalizationShape(_ x: Tensor, beta: Tensor, gamma: Tensor) -> (rows: Int, channels: Int) {
