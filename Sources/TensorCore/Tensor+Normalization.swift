@@ -65,7 +65,7 @@ extension Tensor {
   }
 
   private static func checkedNormalizationShape(_ x: Tensor, beta: Tensor, gamma: Tensor) -> (rows: Int, channels: Int) {
-    precondition(x.rank == 2 && beta.shape == [x.shape[1]] && gamma.shape == [x.shape[1], x.shape[1]],
+    precondition(x.rank == 2 && x.shape[1] > 0 && beta.shape == [x.shape[1]] && gamma.shape == [x.shape[1], x.shape[1]],
                  "divisive normalization of \(x.shape) with beta \(beta.shape), gamma \(gamma.shape)")
     return (x.shape[0], x.shape[1])
   }
