@@ -106,7 +106,7 @@ public struct LayerBenchmark {
         case let gdn as GDN:
           // The operation alone, on the layer's β and γ (not their roots): products of 2·C² per
           // pixel, one forward and two backward.
-          let c = gdn.channels, beta = gdn.beta.value * gdn.beta.value + 1e-6, gamma = gdn.gamma.value * gdn.gamma.value
+          let c = gdn.channels, (beta, gamma) = gdn.normalization
           let pixels = shardInputs.map { $0.reshaped(to: [$0.count / c, c]) }
           let norms = pixels.map { Tensor.divisiveNormalization($0, beta: beta, gamma: gamma, inverse: gdn.inverse).norms }
           let flops = 2 * batchSize * (input.count / input.shape[0] / c) * c * c

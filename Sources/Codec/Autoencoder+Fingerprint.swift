@@ -25,7 +25,6 @@ extension Autoencoder {
         for value in values { mix(UInt64(value.bitPattern), bytes: 4) }
       }
     }
-    let digits = String(hash, radix: 16)
-    return String(repeating: "0", count: 16 - digits.count) + digits
+    return hex(hash)
   }
 }

@@ -257,18 +257,13 @@ public struct CompressedFile: Equatable, Sendable {
     }
     if bytes.count > magic.count, bytes[magic.count] == compactVersion3 { return try compactDecoded3(bytes) }
     var reader = try ByteReader(container: bytes, magic: magic, version: Self.version)
-    func size(_ what: String, limit: Int = 1 << 28) throws(Problem) -> Int {
-      let value = try reader.varint(what)
-      guard value <= UInt64(limit) else { throw Problem("corrupt header: \(what) \(value)") }
-      return Int(value)
-    }
+    func size(_ what: String, limit: Int = 1 << 28) throws(Problem) -> Int { try reader.size(what, limit: limit) }
     func text(_ what: String) throws(Problem) -> String {
       let length = try size("the length of \(what)", limit: 255)
       guard let text = String(validating: try reader.take(length, what), as: UTF8.self) else { throw Problem("corrupt header: \(what) is not UTF-8") }
       return text
     }
-    let fingerprintValue = try reader.littleEndian(8, "the fingerprint")
-    let digits = String(fingerprintValue, radix: 16)
+    let fingerprint = hex(try reader.littleEndian(8, "the fingerprint"))
     let model = try text("the model's name")
     let flags = try reader.take(1, "the flags")[0]
     guard flags & ~7 == 0 else { throw Problem("corrupt header: unknown flags \(flags)") }
@@ -290,7 +285,7 @@ public struct CompressedFile: Equatable, Sendable {
     let rank = try size("the code's rank", limit: 3)
     let codeShape = try (0..<rank).map { _ throws(Problem) in try size("a code dimension") }
     let paddedShape = flags & 4 == 0 ? nil : [try size("the padded height"), try size("the padded width")]
-    var header = Header(model: model, fingerprint: String(repeating: "0", count: 16 - digits.count) + digits, count: count, imageShape: imageShape,
+    var header = Header(model: model, fingerprint: fingerprint, count: count, imageShape: imageShape,
                         names: nil, codeShape: codeShape, rule: rule, tablesInModel: flags & 1 != 0, paddedShape: paddedShape)
     if let problem = header.problem { throw Problem("corrupt header: \(problem)") }
     if flags & 2 != 0 { header.names = try (0..<count).map { index throws(Problem) in try text("file name \(index)") } }
@@ -359,9 +354,9 @@ public struct CompressedFile: Equatable, Sendable {
   private static func compactDecoded(_ bytes: [UInt8]) throws(Problem) -> CompressedFile {
     var reader = try ByteReader(container: bytes, magic: compactMagic, version: compactVersion)
     let fingerprint = hex(UInt32(try reader.littleEndian(4, "the fingerprint")))
-    let count = try compactSize(&reader, "the image count")
-    let height = try compactSize(&reader, "the height")
-    let shape = height == 0 ? [] : [height, try compactSize(&reader, "the width"), try compactSize(&reader, "the channels")]
+    let count = try reader.size("the image count")
+    let height = try reader.size("the height")
+    let shape = height == 0 ? [] : [height, try reader.size("the width"), try reader.size("the channels")]
     var header = Header(model: "", fingerprint: fingerprint, count: count, imageShape: shape, names: nil, codeShape: [], rule: .rounded,
                         tablesInModel: true, compact: true)
     header.sizeFromModel = height == 0
@@ -371,20 +366,13 @@ public struct CompressedFile: Equatable, Sendable {
   /// A compact file of version 3 (before December 2026).
   private static func compactDecoded3(_ bytes: [UInt8]) throws(Problem) -> CompressedFile {
     var reader = try ByteReader(container: bytes, magic: magic, version: compactVersion3)
-    let fingerprint = try reader.littleEndian(8, "the fingerprint")
-    let digits = String(fingerprint, radix: 16)
+    let fingerprint = hex(try reader.littleEndian(8, "the fingerprint"))
     var sizes: [Int] = []
-    for what in ["the image count", "the height", "the width", "the channels"] { sizes.append(try compactSize(&reader, what)) }
-    var header = Header(model: "", fingerprint: String(repeating: "0", count: 16 - digits.count) + digits, count: sizes[0],
+    for what in ["the image count", "the height", "the width", "the channels"] { sizes.append(try reader.size(what)) }
+    var header = Header(model: "", fingerprint: fingerprint, count: sizes[0],
                         imageShape: Array(sizes[1...]), names: nil, codeShape: [], rule: .rounded, tablesInModel: true, compact: true)
     header.compactVersion3 = true
     return try compactFile(header, &reader)
-  }
-
-  private static func compactSize(_ reader: inout ByteReader, _ what: String) throws(Problem) -> Int {
-    let value = try reader.varint(what)
-    guard value <= UInt64(1 << 28) else { throw Problem("corrupt header: \(what) \(value)") }
-    return Int(value)
   }
 
   /// The rest of a compact file after `header`: its payload, to the checksum.
@@ -394,6 +382,12 @@ public struct CompressedFile: Equatable, Sendable {
     // One channel's rounding stands in until the model says how many channels its code has.
     return CompressedFile(header: header, quantizer: CodeQuantizer(origins: [0], steps: [1]), tables: [], payload: payload)
   }
+}
+
+/// 16 hex digits, zero-padded: a 64-bit fingerprint as files and messages show it.
+func hex(_ value: UInt64) -> String {
+  let digits = String(value, radix: 16)
+  return String(repeating: "0", count: 16 - digits.count) + digits
 }
 
 func hex(_ value: UInt32) -> String {
@@ -479,5 +473,12 @@ struct ByteReader {
       if byte < 0x80 { return value }
     }
     throw CompressedFile.Problem("corrupt \(what): a number longer than 64 bits")
+  }
+
+  /// A varint that a header holds as a size or count: at most `limit`, else "corrupt header".
+  mutating func size(_ what: String, limit: Int = 1 << 28) throws(CompressedFile.Problem) -> Int {
+    let value = try varint(what)
+    guard value <= UInt64(limit) else { throw CompressedFile.Problem("corrupt header: \(what) \(value)") }
+    return Int(value)
   }
 }

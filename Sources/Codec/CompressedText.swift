@@ -90,7 +90,6 @@ public struct CompressedText: Equatable, Sendable {
     }
     var reader = try ByteReader(container: bytes, magic: magic, version: version)
     let fingerprint = try reader.littleEndian(8, "the fingerprint")
-    let digits = String(fingerprint, radix: 16)
     let nameLength = try reader.varint("the length of the model's name")
     guard nameLength <= 255 else { throw CompressedFile.Problem("corrupt header: a model name of \(nameLength) bytes") }
     guard let model = String(validating: try reader.take(Int(nameLength), "the model's name"), as: UTF8.self) else {
@@ -118,7 +117,7 @@ public struct CompressedText: Equatable, Sendable {
       streams.append(try reader.take(Int(size), "segment \(index + 1)'s stream"))
     }
     guard reader.position == reader.end else { throw CompressedFile.Problem("\(reader.end - reader.position) bytes after the last segment") }
-    return CompressedText(model: model, fingerprint: String(repeating: "0", count: 16 - digits.count) + digits, length: Int(length),
+    return CompressedText(model: model, fingerprint: hex(fingerprint), length: Int(length),
                           segmentLength: Int(segmentLength), textChecksum: textChecksum, streams: streams)
   }
 }

@@ -52,6 +52,11 @@ public final class GDN: Layer {
     return pixels.divisivelyNormalized(beta: beta.squared() + Self.betaFloor, gamma: gamma.squared(), inverse: inverse).reshaped(to: input.shape)
   }
 
+  /// `β` and `γ` themselves (from their roots), as the operation takes them.
+  public var normalization: (beta: Tensor, gamma: Tensor) {
+    (beta.value * beta.value + Self.betaFloor, gamma.value * gamma.value)
+  }
+
   public var namedParameters: [(name: String, parameter: Variable)] { [("beta", beta), ("gamma", gamma)] }
 
   /// `GDN(32)`, `IGDN(32)`.

@@ -34,6 +34,9 @@ import Testing
     let expected: [Float] = [2 / (1 + 1e-6 + 0.4 + 1e-4 * 1).squareRoot(), 0, -1 / (1 + 1e-6 + 0.1 + 1e-4 * 4).squareRoot()]
     expectClose(layer.inferring(from: x).scalars, expected, rtol: 1e-5, atol: 0)
     #expect(layer.namedParameters.map(\.name) == ["beta", "gamma"] && layer.parameterCount == 3 + 9)
+    // β and γ as the operation takes them: 1 + 1e-6, and 0.1 on the diagonal, 1e-4 off it.
+    expectClose(layer.normalization.beta.scalars, [1 + 1e-6, 1 + 1e-6, 1 + 1e-6], rtol: 1e-6, atol: 0)
+    expectClose(layer.normalization.gamma.scalars, [0.1, 1e-4, 1e-4, 1e-4, 0.1, 1e-4, 1e-4, 1e-4, 0.1], rtol: 1e-5, atol: 0)
   }
 
   @Test func gradientsMatchFiniteDifferences() {
