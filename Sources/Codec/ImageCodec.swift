@@ -25,11 +25,14 @@ public struct ImageCodec {
   /// fingerprint still ties a file to its model): 30-odd bytes less per file, which is a third of
   /// a small image's file. Images of several sizes need their names, so they keep them.
   public var stripsNames = false
+  /// `model.fingerprint`, hashed once (every parameter's bits) for the files it writes and checks.
+  let fingerprint: String
 
   public init(model: Autoencoder, modelName: String, tables: [SymbolTable]? = nil) {
     self.model = model
     self.modelName = modelName
     self.tables = model.bottleneck == nil ? nil : tables
+    fingerprint = model.fingerprint
   }
 
   /// The codec of a model file: its model, and a codec's tables.
@@ -124,7 +127,7 @@ public struct ImageCodec {
     let tables = inModel ? self.tables! : inFile
     var encoder = RANSEncoder()
     for (index, symbol) in symbols.enumerated() { encoder.encode(symbol, with: tables[index % channels]) }
-    var header = CompressedFile.Header(model: stripsNames ? "" : modelName, fingerprint: self.model.fingerprint, count: images.count,
+    var header = CompressedFile.Header(model: stripsNames ? "" : modelName, fingerprint: fingerprint, count: images.count,
                                        imageShape: imageShape, names: names, codeShape: codeShape, rule: quantization, tablesInModel: inModel, paddedShape: paddedShape)
     header.compact = stripsNames && header.canBeCompact  // what the model fixes left out of the file
     header.sizeFromModel = header.compact && imageShape == ownImageShape
@@ -206,9 +209,9 @@ public struct ImageCodec {
 
   /// - Throws: `CodecError.otherModel` unless this codec's model made `file`.
   private func checkFingerprint(of file: CompressedFile, path: String) throws {
-    guard file.isMade(byFingerprint: model.fingerprint) else {
+    guard file.isMade(byFingerprint: fingerprint) else {
       throw CodecError.otherModel(path: path, made: file.header.model, fingerprint: file.header.fingerprint, given: modelName,
-                                  givenFingerprint: file.header.fingerprint.count == 8 ? CompressedFile.shortFingerprint(model.fingerprint) : model.fingerprint)
+                                  givenFingerprint: file.header.fingerprint.count == 8 ? CompressedFile.shortFingerprint(fingerprint) : fingerprint)
     }
   }
 
