@@ -1,5 +1,6 @@
 """Image compression, rate against distortion, on the Fashion-MNIST test set (10,000 images of 28x28):
-AutoencoderKit's rate-trained codec (`train --model codec --lambda L` for each L, then `compress --report`), the
+AutoencoderKit's rate-trained codec (`train --model codec --lambda L` for each L, which ends by fitting its context
+tables, then `compress --report`; a codec in --work from before context tables gets them from `fit-tables`), the
 baseline path (a dense 784-64-784 autoencoder's codes quantized to B bits and entropy-coded), and the codecs people
 use, through Pillow: JPEG (libjpeg-turbo, optimized Huffman tables) and WebP (lossy, method 6), qualities 5 to 95;
 PNG and xz for reference.
@@ -142,8 +143,18 @@ def codec_options(args):
     return model + (["--lr-schedule", args.lr_schedule] if args.lr_schedule else [])
 
 
-def train(path, options, args):
+def metadata(path):
+    """A safetensors file's metadata."""
+    with open(path, "rb") as f:
+        size = int.from_bytes(f.read(8), "little")
+        return json.loads(f.read(size)).get("__metadata__", {})
+
+
+def train(path, options, args, codec=True):
+    """Trains the model unless --work holds it; a codec trained before context tables gets them fitted (`fit-tables`)."""
     if os.path.exists(path) and not args.retrain:
+        if codec and "context_tables" not in metadata(path):
+            subprocess.run([BINARY, "fit-tables", path, "--data", args.data, "--threads", str(args.threads)], check=True, capture_output=True)
         return
     subprocess.run([BINARY, "train", "--data", args.data, "--epochs", str(args.epochs), "--seed", "0", "--threads", str(args.threads),
                     "--no-reconstruction", "-q", "-o", path] + options, check=True)
@@ -197,12 +208,13 @@ def main():
         add("autoencoderkit codec", report["bits_per_pixel"], report["psnr"], report["ssim"], report["encode_images_per_second"],
             report["decode_images_per_second"], f"λ {lam}")
         print(f"{'':24s} {'':>12s} payload {report['payload_bits_per_pixel']:.4f} bpp, the codec's estimate "
-              f"{report['estimated_bits_per_pixel']:.4f} ({100 * (report['payload_bits_per_pixel'] / report['estimated_bits_per_pixel'] - 1):+.2f}%)")
+              f"{report['estimated_bits_per_pixel']:.4f} ({100 * (report['payload_bits_per_pixel'] / report['estimated_bits_per_pixel'] - 1):+.2f}%"
+              f"{', under its context tables' if report.get('context_tables') else ''})")
         single = per_image_bytes(model)
         add("autoencoderkit codec (file per image)", single * 8 / 784, report["psnr"], report["ssim"], float("nan"), float("nan"),
             f"λ {lam}")
     dense = os.path.join(args.work, "dense.safetensors")
-    train(dense, [], args)
+    train(dense, [], args, codec=False)
     for bits in args.bits.split(","):
         report, _ = ours(dense, args, ["--bits", bits], images)
         add("dense + quantization", report["bits_per_pixel"], report["psnr"], report["ssim"], report["encode_images_per_second"],

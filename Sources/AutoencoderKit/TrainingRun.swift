@@ -137,6 +137,11 @@ public struct TrainingRun {
         file.calibration = Calibration(score: scorer.kind, smoothing: scorer.smoothing, samples: scorer.kind.isVariational ? samples : nil,
                                        rule: rule, normalScores: scores, data: how)
       }
+      if model.bottleneck != nil, training.exampleShape.count >= 2 {
+        // A codec's tables per code cell and neighbourhood, counted from its training codes.
+        file.entropyTables = model.bottleneck!.symbolTables()
+        file.contextTables = try ImageCodec(model: model, modelName: "", tables: file.entropyTables).fittedContextTables(training)
+      }
       return file
     } catch let interruption as TrainingInterrupted {
       throw Interrupted(file: ModelFile(model: model, training: configuration, history: saved, data: DataDescription(training)),

@@ -1,3 +1,4 @@
+import EntropyCoding
 import Foundation
 import NN
 
@@ -5,7 +6,11 @@ extension Autoencoder {
   /// 16 hex digits that change with the architecture or any parameter's value: an FNV-1a hash
   /// of the architecture's JSON (sorted keys) and every parameter's name, shape and bits. A
   /// compressed file carries its model's, so that another model never decodes it.
-  public var fingerprint: String {
+  public var fingerprint: String { fingerprint(contextTables: nil) }
+
+  /// `fingerprint`, with a codec's context tables (their JSON, sorted keys) hashed after the
+  /// parameters: tables fitted again make another fingerprint, as they code another payload.
+  public func fingerprint(contextTables: ContextTables?) -> String {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     func mix(_ bytes: some Sequence<UInt8>) { for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 } }
     func mix(_ word: UInt64, bytes: Int) {  // little-endian, no allocation
@@ -25,6 +30,7 @@ extension Autoencoder {
         for value in values { mix(UInt64(value.bitPattern), bytes: 4) }
       }
     }
+    if let contextTables { mix((try? encoder.encode(contextTables)) ?? Data()) }
     return hex(hash)
   }
 }

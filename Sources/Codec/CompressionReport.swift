@@ -21,6 +21,9 @@ public struct CompressionReport: Codable, Equatable, Sendable {
   /// A rate-trained codec's own estimate of the rate: its density's bits for the rounded codes,
   /// per pixel (what `val_rate` reports in training); nil for other models.
   public var estimatedBitsPerPixel: Double?
+  /// Whether the payload was coded under the codec's context tables (`ContextTables`), which the
+  /// density's estimate knows nothing of; nil for other models.
+  public var contextTables: Bool?
   /// Mean PSNR in dB of the decoded images (peak 1).
   public var psnr: Double
   /// Mean SSIM (`ImageQuality.ssim`).
@@ -35,7 +38,7 @@ public struct CompressionReport: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case images, pixels, bytes, quantization, psnr, ssim, multiscaleSSIM = "ms_ssim"
     case payloadBytes = "payload_bytes", bitsPerPixel = "bits_per_pixel", payloadBitsPerPixel = "payload_bits_per_pixel"
-    case estimatedBitsPerPixel = "estimated_bits_per_pixel"
+    case estimatedBitsPerPixel = "estimated_bits_per_pixel", contextTables = "context_tables"
     case encodeImagesPerSecond = "encode_images_per_second", decodeImagesPerSecond = "decode_images_per_second"
   }
 }
@@ -108,7 +111,10 @@ extension ImageCodec {
     let perPixel = { (bits: Double) in bits / Double(max(pixels, 1)) }
     return CompressionReport(images: images, pixels: pixels, bytes: bytes.count, payloadBytes: file.payloadBytes,
                              bitsPerPixel: perPixel(Double(bytes.count * 8)), payloadBitsPerPixel: perPixel(Double(file.payloadBytes * 8)),
-                             estimatedBitsPerPixel: estimatedBits.map(perPixel), psnr: psnr / count, ssim: ssim / count,
+                             estimatedBitsPerPixel: estimatedBits.map(perPixel),
+                             contextTables: model.bottleneck == nil ? nil
+                               : file.sections.contains { contextTables(coding: $0.header.codeShape, tablesInModel: $0.header.tablesInModel) != nil },
+                             psnr: psnr / count, ssim: ssim / count,
                              multiscaleSSIM: multiscale.map { $0 / count },
                              encodeImagesPerSecond: Double(images) / max(encodeSeconds, 1e-9),
                              decodeImagesPerSecond: Double(images) / max(decodeSeconds, 1e-9),

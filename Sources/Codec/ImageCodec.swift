@@ -21,6 +21,9 @@ public struct ImageCodec {
   /// none (written before they were stored) computes them from its density and stores them in
   /// each file it writes instead, so no decoder ever recomputes them.
   public let tables: [SymbolTable]?
+  /// A codec's tables per code cell and neighbourhood (`ContextTables`), or nil: where they apply
+  /// to a code's shape they code it in place of `tables`. Part of the fingerprint.
+  public let contextTables: ContextTables?
   /// Whether the files it writes leave out the model file's name and the images' file names (the
   /// fingerprint still ties a file to its model): 30-odd bytes less per file, which is a third of
   /// a small image's file. Images of several sizes need their names, so they keep them.
@@ -28,16 +31,34 @@ public struct ImageCodec {
   /// `model.fingerprint`, hashed once (every parameter's bits) for the files it writes and checks.
   let fingerprint: String
 
-  public init(model: Autoencoder, modelName: String, tables: [SymbolTable]? = nil) {
+  public init(model: Autoencoder, modelName: String, tables: [SymbolTable]? = nil, contextTables: ContextTables? = nil) {
     self.model = model
     self.modelName = modelName
     self.tables = model.bottleneck == nil ? nil : tables
-    fingerprint = model.fingerprint
+    self.contextTables = model.bottleneck == nil || tables == nil ? nil : contextTables
+    fingerprint = model.fingerprint(contextTables: self.contextTables)
   }
 
   /// The codec of a model file: its model, and a codec's tables.
   public init(file: ModelFile, name: String) {
-    self.init(model: file.model, modelName: name, tables: file.entropyTables)
+    self.init(model: file.model, modelName: name, tables: file.entropyTables, contextTables: file.contextTables)
+  }
+
+  /// Context tables (`ContextTables`) counted from the rounded codes of `images` (of one size,
+  /// as the model takes them): per code cell where `perCell` and the code has at most
+  /// `ContextTables.maximumCells` cells, so they code images of that size; else for any size.
+  ///
+  /// - Throws: `CodecError.notRateTrained` for a model without an entropy bottleneck; as
+  ///   `compress` for images the model cannot take.
+  public func fittedContextTables(_ images: ImageSet, perCell: Bool = true) throws -> ContextTables {
+    guard isRateTrained else { throw CodecError.notRateTrained(model: modelName) }
+    let (set, model, _) = try prepared(images)
+    let codeShape = try model.architecture.codeShape()
+    let codes = try model.encode(set).scalars
+    guard let symbols = try? CodeQuantizer(.rounded, codes: codes, channels: codeShape.last!).symbols(codes).get() else {
+      throw CodecError.nonFiniteCode(source: images.source, example: codes.firstIndex { !$0.isFinite }! / max(codes.count / max(images.count, 1), 1))
+    }
+    return ContextTables(fitting: symbols, codeShape: codeShape, perCell: perCell)
   }
 
   /// Whether the model is a rate-trained codec, whose code is rounded and coded under its own tables.
@@ -88,6 +109,50 @@ public struct ImageCodec {
 
   /// `compress(_:quantization:names:)` recording `names` whether or not it strips names.
   private func compress(_ images: ImageSet, quantization: CodeQuantizer.Rule, keeping names: [String]?) throws -> CompressedFile {
+    let imageShape = images.exampleShape.count == 2 ? images.exampleShape + [1] : images.exampleShape
+    let (set, model, paddedShape) = try prepared(images)
+    let codeShape = try model.architecture.codeShape()
+    let channels = codeShape.last!
+    let codes = try model.encode(set).scalars
+    let quantization = isRateTrained ? .rounded : quantization
+    let quantizer = CodeQuantizer(quantization, codes: codes, channels: channels)
+    let symbols: [Int32]
+    switch quantizer.symbols(codes) {
+    case .success(let values): symbols = values
+    case .failure(let problem): throw CodecError.nonFiniteCode(source: images.source, example: problem.index / max(codes.count / max(images.count, 1), 1))
+    }
+    var channelSymbols = [Int32](repeating: 0, count: symbols.count / channels)
+    let inModel = isRateTrained && self.tables != nil
+    let inFile: [SymbolTable] = inModel ? [] : isRateTrained ? model.bottleneck!.symbolTables() : (0..<channels).map { channel in
+      for row in channelSymbols.indices { channelSymbols[row] = symbols[row * channels + channel] }
+      return SymbolTable(fitting: channelSymbols)
+    }
+    let tables = inModel ? self.tables! : inFile
+    var encoder = RANSEncoder()
+    if let contextTables = contextTables(coding: codeShape, tablesInModel: inModel) {
+      contextTables.encode(symbols, codeShape: codeShape, into: &encoder)
+    } else {
+      for (index, symbol) in symbols.enumerated() { encoder.encode(symbol, with: tables[index % channels]) }
+    }
+    var header = CompressedFile.Header(model: stripsNames ? "" : modelName, fingerprint: fingerprint, count: images.count,
+                                       imageShape: imageShape, names: names, codeShape: codeShape, rule: quantization, tablesInModel: inModel, paddedShape: paddedShape)
+    header.compact = stripsNames && header.canBeCompact  // what the model fixes left out of the file
+    header.sizeFromModel = header.compact && imageShape == ownImageShape
+    return CompressedFile(header: header, quantizer: quantizer, tables: inFile, payload: encoder.finish())
+  }
+
+  /// The context tables that code codes of `codeShape` under the model's tables: the codec's, where
+  /// they apply to that shape; else nil (one table per channel).
+  func contextTables(coding codeShape: [Int], tablesInModel: Bool) -> ContextTables? {
+    guard tablesInModel, let contextTables, contextTables.applies(to: codeShape) else { return nil }
+    return contextTables
+  }
+
+  /// `images` as the model takes them (padded where its strides need it), the model at their
+  /// size, and the padded `[height, width]` (nil when unpadded).
+  ///
+  /// - Throws: `CodecError.notImages`, `DataError` when the model cannot take the images.
+  private func prepared(_ images: ImageSet) throws -> (set: ImageSet, model: Autoencoder, paddedShape: [Int]?) {
     let shape = images.exampleShape
     guard shape.count == 2 || (shape.count == 3 && [1, 3].contains(shape[2])) else {
       throw CodecError.notImages(source: images.source, shape: shape)
@@ -108,30 +173,7 @@ public struct ImageCodec {
       }
     }
     try model.architecture.check(exampleShape: set.exampleShape, source: images.source)
-    let codeShape = try model.architecture.codeShape()
-    let channels = codeShape.last!
-    let codes = try model.encode(set).scalars
-    let quantization = isRateTrained ? .rounded : quantization
-    let quantizer = CodeQuantizer(quantization, codes: codes, channels: channels)
-    let symbols: [Int32]
-    switch quantizer.symbols(codes) {
-    case .success(let values): symbols = values
-    case .failure(let problem): throw CodecError.nonFiniteCode(source: images.source, example: problem.index / max(codes.count / max(images.count, 1), 1))
-    }
-    var channelSymbols = [Int32](repeating: 0, count: symbols.count / channels)
-    let inModel = isRateTrained && self.tables != nil
-    let inFile: [SymbolTable] = inModel ? [] : isRateTrained ? model.bottleneck!.symbolTables() : (0..<channels).map { channel in
-      for row in channelSymbols.indices { channelSymbols[row] = symbols[row * channels + channel] }
-      return SymbolTable(fitting: channelSymbols)
-    }
-    let tables = inModel ? self.tables! : inFile
-    var encoder = RANSEncoder()
-    for (index, symbol) in symbols.enumerated() { encoder.encode(symbol, with: tables[index % channels]) }
-    var header = CompressedFile.Header(model: stripsNames ? "" : modelName, fingerprint: fingerprint, count: images.count,
-                                       imageShape: imageShape, names: names, codeShape: codeShape, rule: quantization, tablesInModel: inModel, paddedShape: paddedShape)
-    header.compact = stripsNames && header.canBeCompact  // what the model fixes left out of the file
-    header.sizeFromModel = header.compact && imageShape == ownImageShape
-    return CompressedFile(header: header, quantizer: quantizer, tables: inFile, payload: encoder.finish())
+    return (set, model, paddedShape)
   }
 
   /// Images of several sizes compressed: one section per group (images of one size, and their
@@ -253,8 +295,12 @@ public struct ImageCodec {
     }
     do {
       var decoder = try RANSDecoder(file.payload)
-      let channels = tables.count
-      for index in 0..<count { symbols[index] = try decoder.decode(with: tables[index % channels]) }
+      if let contextTables = contextTables(coding: file.header.codeShape, tablesInModel: file.header.tablesInModel) {
+        symbols = try contextTables.decode(count, codeShape: file.header.codeShape, from: &decoder)
+      } else {
+        let channels = tables.count
+        for index in 0..<count { symbols[index] = try decoder.decode(with: tables[index % channels]) }
+      }
       try decoder.finish()
     } catch {
       throw CodecError.corrupt(path: path, problem: "\(error)")
@@ -295,6 +341,7 @@ public enum CodecError: Error, Equatable, CustomStringConvertible {
   case otherModel(path: String, made: String, fingerprint: String, given: String, givenFingerprint: String)
   case corrupt(path: String, problem: String)
   case severalSizes(source: String, problem: String)
+  case notRateTrained(model: String)
 
   public var description: String {
     switch self {
@@ -306,6 +353,7 @@ public enum CodecError: Error, Equatable, CustomStringConvertible {
         + "decompress it with that model"
     case .corrupt(let path, let problem): "\(path): \(problem)"
     case .severalSizes(let source, let problem): "\(source): images of several sizes with \(problem): each is written back by its file name"
+    case .notRateTrained(let model): "\(model) is not a rate-trained codec (no entropy bottleneck): its files carry their own tables, fitted to the images they hold"
     }
   }
 }

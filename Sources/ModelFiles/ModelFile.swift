@@ -21,6 +21,7 @@ import Training
 /// | `data` | `DataDescription` as JSON: class names, column names, the scaling (absent for untrained models) |
 /// | `calibration` | `Calibration` as JSON: the anomaly threshold and its rule (after `autoencoder calibrate`) |
 /// | `entropy_tables` | a codec's probability table per code channel (`SymbolTable` as JSON), computed once from its density when the file is first written |
+/// | `context_tables` | a codec's tables per code cell and neighbourhood (`ContextTables` as JSON), fitted to its training codes after training or by `autoencoder fit-tables` |
 public struct ModelFile {
   /// The current format version; files of a later version are refused.
   public static let formatVersion = 1
@@ -35,6 +36,9 @@ public struct ModelFile {
   /// A codec's probability tables as read from its file; nil for other models and for a codec
   /// not yet written (`encode` computes them then from its density).
   public var entropyTables: [SymbolTable]?
+  /// A codec's tables per code cell and neighbourhood, fitted to codes of its training images
+  /// (`ImageCodec.fittedContextTables`), or nil. Where they apply, they code in place of `entropyTables`.
+  public var contextTables: ContextTables?
 
   public init(model: Autoencoder, training: TrainingConfiguration? = nil, history: History? = nil, data: DataDescription? = nil) {
     self.model = model
@@ -58,6 +62,7 @@ public struct ModelFile {
     if let data { metadata["data"] = try json(data) }
     if let calibration { metadata["calibration"] = try json(calibration) }
     if let tables = entropyTables ?? model.bottleneck?.symbolTables() { metadata["entropy_tables"] = try json(tables) }
+    if let contextTables { metadata["context_tables"] = try json(contextTables) }
     return try SafeTensors.encode(model.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: metadata)
   }
 
@@ -112,6 +117,10 @@ public struct ModelFile {
     file.entropyTables = try decoded([SymbolTable].self, "entropy_tables")
     if let tables = file.entropyTables, tables.count != model.bottleneck?.channels {
       throw SafeTensors.Problem("corrupt entropy_tables metadata: \(tables.count) tables for \(model.bottleneck.map { "\($0.channels) code channels" } ?? "a model with no bottleneck")")
+    }
+    file.contextTables = try decoded(ContextTables.self, "context_tables")
+    if let tables = file.contextTables, tables.channels != model.bottleneck?.channels {
+      throw SafeTensors.Problem("corrupt context_tables metadata: tables of \(tables.channels) channels for \(model.bottleneck.map { "\($0.channels) code channels" } ?? "a model with no bottleneck")")
     }
     return file
   }

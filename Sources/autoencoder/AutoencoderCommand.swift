@@ -13,7 +13,7 @@ struct AutoencoderCommand: ParsableCommand {
       """,
     version: autoencoderKitVersion,
     subcommands: [Train.self, Evaluate.self, Encode.self, Embed.self, Score.self, Calibrate.self, Decode.self, Reconstruct.self, Denoise.self, Compress.self,
-                  Decompress.self, RateDistortion.self, Sample.self, Interpolate.self,
+                  Decompress.self, FitTables.self, RateDistortion.self, Sample.self, Interpolate.self,
                   Manifold.self, Info.self, Benchmark.self])
 
   /// Runs the command; any error is one line on standard error and a non-zero exit.

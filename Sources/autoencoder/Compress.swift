@@ -163,8 +163,8 @@ struct Compress: ParsableCommand {
       try printJSON(measured)
     } else {
       if let estimate = measured.estimatedBitsPerPixel {
-        say(String(format: "the codec's own estimate of its rate: %.4f bits per pixel (the payload is %+.2f%% off it)", estimate,
-                   100 * (measured.payloadBitsPerPixel / estimate - 1)))
+        say(String(format: "the codec's own estimate of its rate: %.4f bits per pixel (the payload is %+.2f%% off it%@)", estimate,
+                   100 * (measured.payloadBitsPerPixel / estimate - 1), measured.contextTables == true ? ", coded under its context tables" : ""))
       }
       say(String(format: "bits per pixel %.4f (payload %.4f) · PSNR %.2f dB · SSIM %.4f%@ · encode %@ images/s · decode %@ images/s",
                  measured.bitsPerPixel, measured.payloadBitsPerPixel, measured.psnr, measured.ssim,

@@ -67,7 +67,8 @@ struct Info: ParsableCommand {
     if architecture.bottleneck != nil {
       say("Codec: an entropy bottleneck over the \(try architecture.codeShape().map(String.init).joined(separator: "×")) code (rounded; uniform noise in training), "
         + "trained on \(file.training?.loss.name ?? "the distortion") + λ·rate, λ \(file.training?.lambda.map { "\($0)" } ?? "?"); "
-        + (file.entropyTables == nil ? "no probability tables stored" : "\(file.entropyTables!.count) probability tables stored"))
+        + (file.entropyTables == nil ? "no probability tables stored" : "\(file.entropyTables!.count) probability tables stored")
+        + (file.contextTables.map { "; context tables \($0.summary)" } ?? ""))
     }
     if let training = file.training {
       say("Trained: \(training.epochs) epochs, batch \(training.batchSize), \(training.optimizer.description), \(training.loss.name) "

@@ -352,6 +352,7 @@ struct Train: ParsableCommand {
     say("Wrote \(output): \(architecture.description), loss \(String(format: "%.4f", kept?.loss ?? .nan))"
       + (kept?.validationLoss.map { ", val_loss \(String(format: "%.4f", $0))" } ?? "") + " \(unit)" + stopped + restored)
     if let figurePath, let figureNote { say("Wrote \(figurePath): \(figureNote)") }
+    if let tables = file.contextTables { say("Context tables: \(tables.summary), for compress") }
     if let calibration = file.calibration {
       say("Calibrated on \(calibration.data): \(calibration.scoreDescription) scores mean \(calibration.normalMean), threshold \(calibration.threshold) (\(calibration.rule))")
     }

@@ -159,6 +159,48 @@ struct ImageCodecTests {
     #expect(try strippedPlain.compress(images, quantization: .bits(6)).encoded()[8] == 1)
   }
 
+  @Test func contextTablesCodeTheSameSymbolsInTheirOwnStreamAndJoinTheFingerprint() throws {
+    let model = try model(try Architecture(spec: "conv 4 3 stride 2, gdn, conv 3 3, bottleneck | convt 4 3 stride 2, igdn, conv 1 3 sigmoid",
+                                           exampleShape: [8, 8]))
+    let plain = ImageCodec(model: model, modelName: "codec.safetensors", tables: model.bottleneck!.symbolTables())
+    let tables = try plain.fittedContextTables(images)
+    #expect(tables.grid == [4, 4] && tables.channels == 3 && tables.codes == images.count)
+    // Counted from the rounded codes, as compress rounds them.
+    #expect(tables == ContextTables(fitting: try plain.symbols(of: try plain.compress(images, quantization: .rounded), path: "f"), codeShape: [4, 4, 3]))
+    var codec = ImageCodec(model: model, modelName: "codec.safetensors", tables: model.bottleneck!.symbolTables(), contextTables: tables)
+    #expect(codec.fingerprint == model.fingerprint(contextTables: tables) && codec.fingerprint != plain.fingerprint)
+    #expect(model.fingerprint(contextTables: tables) != model.fingerprint(contextTables: try plain.fittedContextTables(images.prefix(20))))
+    for strip in [false, true] {
+      codec.stripsNames = strip
+      let file = try codec.compress(images, quantization: .rounded), before = try plain.compress(images, quantization: .rounded)
+      let read = try CompressedFile.decode(try file.encoded())
+      #expect(read.header.compact == strip && file.payload != before.payload)
+      // Fitted to these very codes, the tables cost less than the density's.
+      #expect(file.payload.count < before.payload.count, "\(file.payload.count) against \(before.payload.count) bytes")
+      #expect(try codec.symbols(of: read, path: "f") == plain.symbols(of: before, path: "f"))
+      #expect(try codec.decompress(read, path: "f").scalars == plain.decompress(before, path: "f").scalars)
+      #expect(try codec.report(originals: images, bytes: try file.encoded(), encodeSeconds: 1).contextTables == true)
+      // Each codec refuses the other's files.
+      #expect(throws: CodecError.self) { try plain.decompress(read, path: "f") }
+      #expect(throws: CodecError.self) { try codec.decompress(before, path: "f") }
+    }
+    // Images of another size (9×7, padded to 10×8: a 5×4 code) fall back to one table per channel.
+    let odd = ImageSet(storage: .floats((0..<(3 * 9 * 7)).map { Float($0 % 13) / 13 }), exampleShape: [9, 7], source: "odd")
+    let oddFile = try codec.compress(odd, quantization: .rounded)
+    #expect(oddFile.payload == (try plain.compress(odd, quantization: .rounded)).payload)
+    #expect(try codec.report(originals: odd, bytes: try oddFile.encoded(), encodeSeconds: 1).contextTables == false)
+    // Tables of any grid code both sizes.
+    let anySize = ImageCodec(model: model, modelName: "codec.safetensors", tables: model.bottleneck!.symbolTables(),
+                             contextTables: try plain.fittedContextTables(images, perCell: false))
+    let anyFile = try anySize.compress(odd, quantization: .rounded)
+    #expect(anyFile.payload != oddFile.payload)
+    #expect(try anySize.decompress(anyFile, path: "f").scalars == codec.decompress(oddFile, path: "f").scalars)
+    // A plain autoencoder has no context tables to fit, and takes none.
+    let dense = try self.model()
+    #expect(throws: CodecError.notRateTrained(model: "dense")) { try ImageCodec(model: dense, modelName: "dense").fittedContextTables(images) }
+    #expect(ImageCodec(model: dense, modelName: "dense", contextTables: tables).contextTables == nil)
+  }
+
   @Test func aCompactFileLeavingItsSizeToAModelOfNoImageSizeIsRefused() throws {
     // A dense codec of 8×8 images: its compact files leave the size to it, and read back.
     let dense = try model(try Architecture(spec: "dense 6, bottleneck | dense 64 sigmoid", exampleShape: [8, 8]))

@@ -1,4 +1,5 @@
 import Datasets
+import EntropyCoding
 import FileIO
 import Foundation
 import ModelFiles
@@ -197,5 +198,20 @@ import Training
     #expect(try ModelFile.decode(try ModelFile(model: try self.model()).encode()).entropyTables == nil)
     edited.entropyTables = [tables[0]]
     #expect(throws: (any Error).self) { try ModelFile.decode(try edited.encode()) }
+  }
+
+  @Test func aCodecsContextTablesRoundTripAndTablesOfOtherChannelsAreRefused() throws {
+    var generator = SplitMix64(seed: 2)
+    let model = try Autoencoder(try Architecture(spec: "conv 3 3 stride 2, bottleneck | convt 1 3 stride 2 sigmoid", exampleShape: [4, 4]),
+                                using: &generator)
+    var file = ModelFile(model: model)
+    file.contextTables = ContextTables(fitting: (0..<(5 * 12)).map { Int32($0 % 7) - 3 }, codeShape: [2, 2, 3])
+    let read = try ModelFile.decode(try file.encode())
+    #expect(read.contextTables == file.contextTables && read.contextTables?.grid == [2, 2])
+    #expect(try ModelFile.decode(try ModelFile(model: model).encode()).contextTables == nil)
+    file.contextTables = ContextTables(fitting: [Int32](repeating: 0, count: 8), codeShape: [2, 2, 2])
+    let bytes = try file.encode()
+    let error = #expect(throws: SafeTensors.Problem.self) { try ModelFile.decode(bytes) }
+    #expect(error?.description == "corrupt context_tables metadata: tables of 2 channels for 3 code channels")
   }
 }

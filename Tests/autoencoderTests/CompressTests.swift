@@ -104,13 +104,34 @@ import Testing
     #expect(trained.output.contains(" rate ") && trained.output.contains("val_rate"))
     let file = try ModelFile.read(codec)
     #expect(file.training?.lambda == 0.05 && file.entropyTables?.count == 16 && file.history?.epochs.compactMap { $0.validationTerms?["rate"] }.count == 2)
+    // Training ends by fitting context tables to the training images' codes (8×8 images: 2×2 codes).
+    let contextTables = try #require(file.contextTables)
+    #expect(contextTables.grid == [2, 2] && contextTables.codes == 300 && trained.output.contains("Context tables: per cell of a 2×2 code"))
     let compressed = try CLI.run(["compress", codec, data.path, "--report", "--json", "-o", work.path("codec.aec")])
     #expect(compressed.status == 0, "\(compressed.error)")
     let report = try JSONSerialization.jsonObject(with: Data(compressed.output.utf8)) as! [String: Any]
-    #expect(report["quantization"] as? String == "rounded (a rate-trained codec)")
-    // The file costs about what the density estimates (the rANS state and escapes aside).
-    let estimate = try #require(report["estimated_bits_per_pixel"] as? Double), payload = try #require(report["payload_bits_per_pixel"] as? Double)
+    #expect(report["quantization"] as? String == "rounded (a rate-trained codec)" && report["context_tables"] as? Bool == true)
+    // Without them, the file costs about what the density estimates (the rANS state and escapes aside).
+    let perChannel = work.path("codec-no-context.safetensors")
+    var untabled = file
+    untabled.contextTables = nil
+    try untabled.write(to: perChannel)
+    let plain = try CLI.run(["compress", perChannel, data.path, "--report", "--json", "-o", work.path("codec-plain.aec")])
+    let plainReport = try JSONSerialization.jsonObject(with: Data(plain.output.utf8)) as! [String: Any]
+    let estimate = try #require(plainReport["estimated_bits_per_pixel"] as? Double), payload = try #require(plainReport["payload_bits_per_pixel"] as? Double)
+    #expect(plainReport["context_tables"] as? Bool == false && report["estimated_bits_per_pixel"] as? Double == estimate)
     #expect(payload >= estimate * 0.98 && payload <= estimate * 1.1 + 0.1, "payload \(payload) against the estimate \(estimate)")
+    // fit-tables: again, on the test split, into another file; the same network, another fingerprint.
+    let refitted = try CLI.run(["fit-tables", codec, "--data", data.path, "--split", "test", "-o", work.path("refit.safetensors")])
+    #expect(refitted.status == 0 && refitted.output.contains("per cell of a 2×2 code and neighbourhood, 16 channels, counted from 60 codes"), "\(refitted.error)")
+    #expect(try ModelFile.read(work.path("refit.safetensors")).contextTables?.codes == 60)
+    try CLI.expectFailure(["decompress", work.path("refit.safetensors"), work.path("codec.aec"), "-o", work.path("never")],
+                          mentions: ["codec.aec", "made by the model codec.safetensors", "not by refit.safetensors"])
+    let info = try CLI.run(["info", work.path("refit.safetensors")])
+    #expect(info.output.contains("context tables per cell of a 2×2 code and neighbourhood"))
+    try CLI.expectFailure(["fit-tables", work.path("refit.safetensors"), "--data", work.path("missing"), "-o", work.path("never.safetensors")],
+                          mentions: [work.path("missing")])
+    #expect(!FileIO.exists(work.path("never.safetensors")))
     let decompressed = try CLI.run(["decompress", codec, work.path("codec.aec"), "-o", work.path("codec-out")])
     #expect(decompressed.status == 0, "\(decompressed.error)")
     // One image, stripped: the compact form (version 4), 17 bytes beside its payload (12×8 is not the
@@ -205,6 +226,7 @@ import Testing
       (["decompress", model, work.path("missing.aec"), "-o", out], ["missing.aec", "no such file"]),
       (["decompress", other, good, "-o", out], [good, "made by the model dense.safetensors", "not by other.safetensors"]),
       (["compress", model, data.path, "--bits", "0", "-o", work.path("x.aec")], ["--bits 0", "1 to 16"]),
+      (["fit-tables", model, "--data", data.path, "-o", work.path("x.safetensors")], ["dense.safetensors", "not a rate-trained codec"]),
       (["compress", model, data.path, "--bits", "4", "--step", "1", "-o", work.path("x.aec")], ["--bits or --step"]),
       (["compress", model, data.path, "--step", "-1", "-o", work.path("x.aec")], ["--step"]),
       (["compress", model, data.path, "-o", work.path("x.png")], ["must end in .aec"]),

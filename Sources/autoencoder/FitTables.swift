@@ -1,0 +1,47 @@
+import ArgumentParser
+import AutoencoderKit
+import Foundation
+
+struct FitTables: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "fit-tables",
+    abstract: "Fit a rate-trained codec's context tables to images' codes and store them in the model file.",
+    discussion: """
+      `train` fits them to the training images when a codec's training ends; fit them again for images of your own. \
+      Each code value is coded under a table of its code cell (row and column), its channel, and its neighbourhood \
+      (the sizes of the values left of it and above it, already decoded), counted from the rounded codes of the \
+      images given: 9 to 12% fewer bits than one table per channel on Fashion-MNIST. Tables per cell code images \
+      of the size they were fitted to (other sizes fall back to one table per channel); --any-size fits tables \
+      of the neighbourhood alone, for codes of any size. The tables are part of the model's fingerprint: files \
+      compressed before a refit decode only with the model as it was.
+      """)
+
+  @Argument(help: "The codec's model file; rewritten with the tables unless --output is given.") var model: String
+  @OptionGroup var data: DataOptions
+  @Option(help: "Which split to fit on (default: train).") var split: SplitOption = .train
+  @Flag(help: "Fit tables of the neighbourhood alone, which code images of any size (fewer bits saved).") var anySize = false
+  @Option(name: .shortAndLong, help: "Write the model with its tables here instead.") var output: String?
+  @OptionGroup var threads: ThreadOptions
+
+  func validate() throws {
+    try checkWritable(output ?? model, option: output == nil ? "the model" : "--output")
+  }
+
+  func run() throws {
+    try threads.prepare()
+    var file = try ModelFile.read(model)
+    let name = (model as NSString).lastPathComponent
+    guard file.model.bottleneck != nil else { throw ValidationError(CodecError.notRateTrained(model: name).description) }
+    let source = try data.source(for: file)
+    // A fully convolutional codec takes images of other sizes than its own.
+    let set = file.model.architecture.isFullyConvolutional ? try source.load(split.split, threads: Parallel.threads)
+      : try file.examples(from: source, split: split.split)
+    guard set.count > 0 else { throw ValidationError("\(set.source): no images to fit tables to") }
+    file.entropyTables = file.entropyTables ?? file.model.bottleneck!.symbolTables()
+    let tables = try ImageCodec(model: file.model, modelName: name, tables: file.entropyTables).fittedContextTables(set, perCell: !anySize)
+    file.contextTables = tables
+    let path = output ?? model
+    try file.write(to: path)
+    say("Wrote \(path): context tables \(tables.summary) (\(set.source))")
+  }
+}
