@@ -8,7 +8,7 @@ extension Autoencoder {
   /// compressed file carries its model's, so that another model never decodes it.
   public var fingerprint: String { fingerprint(contextTables: nil) }
 
-  /// `fingerprint`, with a codec's context tables (their JSON, sorted keys) hashed after the
+  /// `fingerprint`, with a codec's context tables (their shape, ranges and counts) hashed after the
   /// parameters: tables fitted again make another fingerprint, as they code another payload.
   public func fingerprint(contextTables: ContextTables?) -> String {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -30,7 +30,15 @@ extension Autoencoder {
         for value in values { mix(UInt64(value.bitPattern), bytes: 4) }
       }
     }
-    if let contextTables { mix((try? encoder.encode(contextTables)) ?? Data()) }
+    if let tables = contextTables {
+      for value in [tables.grid?[0] ?? 0, tables.grid?[1] ?? 0, tables.channels, tables.codes] + tables.values + tables.setCounts {
+        mix(UInt64(value), bytes: 8)
+      }
+      for value in tables.lowest { mix(UInt64(UInt32(bitPattern: value)), bytes: 4) }
+      for channel in tables.counts {
+        for count in channel { mix(UInt64(count), bytes: 8) }
+      }
+    }
     return hex(hash)
   }
 }

@@ -11,7 +11,7 @@ import Foundation
 /// | 1 | format version (1) |
 /// | 8 | the model's fingerprint (`Autoencoder.fingerprint`), little-endian |
 /// | varint n, n | the model file's name (UTF-8, at most 255 bytes), for messages; empty (n = 0) in a stripped file |
-/// | 1 | flags: 1 the model file's own tables code the payload (none follow), 2 file names follow, 4 a padded size follows |
+/// | 1 | flags: 1 the model file's own tables code the payload (none follow: its context tables where they apply to the code's shape, else one per channel), 2 file names follow, 4 a padded size follows |
 /// | 1 (+4 or +1) | quantization rule: 0 rounded (a codec: origin 0, step 1), 1 a step (float32 follows), 2 bits per value (1 byte follows; each channel's origin and step follow the shapes) |
 /// | varints | image count, height, width, channels, code rank, the code's dimensions; with flag 4 the padded height and width |
 /// | varints | with flag 2: each image's file name (length, UTF-8) |
@@ -397,21 +397,6 @@ func hex(_ value: UInt32) -> String {
 
 func zigzag(_ value: Int32) -> UInt32 { UInt32(bitPattern: (value << 1) ^ (value >> 31)) }
 func unzigzag(_ value: UInt32) -> Int32 { Int32(bitPattern: value >> 1) ^ -Int32(bitPattern: value & 1) }
-
-extension [UInt8] {
-  mutating func appendLittleEndian(_ value: UInt64, count: Int) {
-    for index in 0..<count { append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) }
-  }
-
-  mutating func appendVarint(_ value: UInt64) {
-    var value = value
-    while value >= 0x80 {
-      append(UInt8(value & 0x7F) | 0x80)
-      value >>= 7
-    }
-    append(UInt8(value))
-  }
-}
 
 /// Reads fields in order, each read checked against the end.
 struct ByteReader {

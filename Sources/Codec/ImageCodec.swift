@@ -46,11 +46,12 @@ public struct ImageCodec {
 
   /// Context tables (`ContextTables`) counted from the rounded codes of `images` (of one size,
   /// as the model takes them): per code cell where `perCell` and the code has at most
-  /// `ContextTables.maximumCells` cells, so they code images of that size; else for any size.
+  /// `ContextTables.maximumCells` cells, so they code images of that size; else for any size;
+  /// `sets` sets of them.
   ///
   /// - Throws: `CodecError.notRateTrained` for a model without an entropy bottleneck; as
   ///   `compress` for images the model cannot take.
-  public func fittedContextTables(_ images: ImageSet, perCell: Bool = true) throws -> ContextTables {
+  public func fittedContextTables(_ images: ImageSet, perCell: Bool = true, sets: Int = ContextTables.defaultSets) throws -> ContextTables {
     guard isRateTrained else { throw CodecError.notRateTrained(model: modelName) }
     let (set, model, _) = try prepared(images)
     let codeShape = try model.architecture.codeShape()
@@ -58,7 +59,7 @@ public struct ImageCodec {
     guard let symbols = try? CodeQuantizer(.rounded, codes: codes, channels: codeShape.last!).symbols(codes).get() else {
       throw CodecError.nonFiniteCode(source: images.source, example: codes.firstIndex { !$0.isFinite }! / max(codes.count / max(images.count, 1), 1))
     }
-    return ContextTables(fitting: symbols, codeShape: codeShape, perCell: perCell)
+    return ContextTables(fitting: symbols, codeShape: codeShape, perCell: perCell, sets: sets)
   }
 
   /// Whether the model is a rate-trained codec, whose code is rounded and coded under its own tables.

@@ -27,8 +27,8 @@ public struct RANSEncoder: Sendable {
     pending.append((table.cumulative[symbol], table.frequencies[symbol]))
     if symbol == table.escape {
       let bits = UInt32(bitPattern: value)
-      pending.append((bits >> 16, 1))
-      pending.append((bits & 0xFFFF, 1))
+      encodeRaw(bits >> 16)
+      encodeRaw(bits)
     }
   }
 
@@ -39,6 +39,11 @@ public struct RANSEncoder: Sendable {
   public mutating func encode(start: UInt32, frequency: UInt32) {
     precondition(frequency > 0 && start + frequency <= SymbolTable.total, "symbol [\(start), +\(frequency)) out of the coder's range")
     pending.append((start, frequency))
+  }
+
+  /// Adds 16 raw bits, `bits & 0xFFFF` (a symbol of frequency 1): half of an escaped value.
+  @inline(__always) public mutating func encodeRaw(_ bits: UInt32) {
+    pending.append((bits & 0xFFFF, 1))
   }
 
   /// Codes every value added, and returns the stream.
@@ -85,7 +90,7 @@ public struct RANSDecoder {
     let symbol = table.symbol(atSlot: slot)
     try advance(start: table.cumulative[symbol], frequency: table.frequencies[symbol], slot: slot)
     guard symbol == table.escape else { return table.lowest &+ Int32(symbol) }
-    let high = try takeRaw(), low = try takeRaw()
+    let high = try decodeRaw(), low = try decodeRaw()
     return Int32(bitPattern: high << 16 | low)
   }
 
@@ -105,8 +110,10 @@ public struct RANSDecoder {
     return low
   }
 
-  /// 16 raw bits (a symbol of frequency 1).
-  @inline(__always) private mutating func takeRaw() throws(EntropyCodingError) -> UInt32 {
+  /// 16 raw bits, as `RANSEncoder.encodeRaw` added them (a symbol of frequency 1).
+  ///
+  /// - Throws: `EntropyCodingError.truncated` when the stream runs out.
+  @inline(__always) public mutating func decodeRaw() throws(EntropyCodingError) -> UInt32 {
     let slot = state & (SymbolTable.total - 1)
     try advance(start: slot, frequency: 1, slot: slot)
     return slot

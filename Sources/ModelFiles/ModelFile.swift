@@ -21,7 +21,7 @@ import Training
 /// | `data` | `DataDescription` as JSON: class names, column names, the scaling (absent for untrained models) |
 /// | `calibration` | `Calibration` as JSON: the anomaly threshold and its rule (after `autoencoder calibrate`) |
 /// | `entropy_tables` | a codec's probability table per code channel (`SymbolTable` as JSON), computed once from its density when the file is first written |
-/// | `context_tables` | a codec's tables per code cell and neighbourhood (`ContextTables` as JSON), fitted to its training codes after training or by `autoencoder fit-tables` |
+/// | `context_tables` | a codec's tables per code cell and neighbourhood (`ContextTables`, as `StoredContextTables` writes them), fitted to its training codes after training or by `autoencoder fit-tables` |
 public struct ModelFile {
   /// The current format version; files of a later version are refused.
   public static let formatVersion = 1
@@ -62,7 +62,7 @@ public struct ModelFile {
     if let data { metadata["data"] = try json(data) }
     if let calibration { metadata["calibration"] = try json(calibration) }
     if let tables = entropyTables ?? model.bottleneck?.symbolTables() { metadata["entropy_tables"] = try json(tables) }
-    if let contextTables { metadata["context_tables"] = try json(contextTables) }
+    if let contextTables { metadata["context_tables"] = try json(StoredContextTables(contextTables)) }
     return try SafeTensors.encode(model.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: metadata)
   }
 
@@ -118,7 +118,7 @@ public struct ModelFile {
     if let tables = file.entropyTables, tables.count != model.bottleneck?.channels {
       throw SafeTensors.Problem("corrupt entropy_tables metadata: \(tables.count) tables for \(model.bottleneck.map { "\($0.channels) code channels" } ?? "a model with no bottleneck")")
     }
-    file.contextTables = try decoded(ContextTables.self, "context_tables")
+    file.contextTables = try decoded(StoredContextTables.self, "context_tables")?.tables()
     if let tables = file.contextTables, tables.channels != model.bottleneck?.channels {
       throw SafeTensors.Problem("corrupt context_tables metadata: tables of \(tables.channels) channels for \(model.bottleneck.map { "\($0.channels) code channels" } ?? "a model with no bottleneck")")
     }

@@ -20,10 +20,13 @@ struct FitTables: ParsableCommand {
   @OptionGroup var data: DataOptions
   @Option(help: "Which split to fit on (default: train).") var split: SplitOption = .train
   @Flag(help: "Fit tables of the neighbourhood alone, which code images of any size (fewer bits saved).") var anySize = false
+  @Option(help: ArgumentHelp("How many sets of tables to fit (1 to 256); each image is coded under its cheapest set (default \(ContextTables.defaultSets)).", valueName: "n"))
+  var sets = ContextTables.defaultSets
   @Option(name: .shortAndLong, help: "Write the model with its tables here instead.") var output: String?
   @OptionGroup var threads: ThreadOptions
 
   func validate() throws {
+    guard (1...ContextTables.maximumSets).contains(sets) else { throw ValidationError("--sets \(sets): give 1 to \(ContextTables.maximumSets)") }
     try checkWritable(output ?? model, option: output == nil ? "the model" : "--output")
   }
 
@@ -38,7 +41,7 @@ struct FitTables: ParsableCommand {
       : try file.examples(from: source, split: split.split)
     guard set.count > 0 else { throw ValidationError("\(set.source): no images to fit tables to") }
     file.entropyTables = file.entropyTables ?? file.model.bottleneck!.symbolTables()
-    let tables = try ImageCodec(model: file.model, modelName: name, tables: file.entropyTables).fittedContextTables(set, perCell: !anySize)
+    let tables = try ImageCodec(model: file.model, modelName: name, tables: file.entropyTables).fittedContextTables(set, perCell: !anySize, sets: sets)
     file.contextTables = tables
     let path = output ?? model
     try file.write(to: path)

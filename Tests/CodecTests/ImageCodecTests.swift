@@ -166,7 +166,9 @@ struct ImageCodecTests {
     let tables = try plain.fittedContextTables(images)
     #expect(tables.grid == [4, 4] && tables.channels == 3 && tables.codes == images.count)
     // Counted from the rounded codes, as compress rounds them.
-    #expect(tables == ContextTables(fitting: try plain.symbols(of: try plain.compress(images, quantization: .rounded), path: "f"), codeShape: [4, 4, 3]))
+    let symbols = try plain.symbols(of: try plain.compress(images, quantization: .rounded), path: "f")
+    #expect(tables == ContextTables(fitting: symbols, codeShape: [4, 4, 3], sets: ContextTables.defaultSets) && tables.sets == 16)
+    #expect(try plain.fittedContextTables(images, sets: 1) == ContextTables(fitting: symbols, codeShape: [4, 4, 3]))
     var codec = ImageCodec(model: model, modelName: "codec.safetensors", tables: model.bottleneck!.symbolTables(), contextTables: tables)
     #expect(codec.fingerprint == model.fingerprint(contextTables: tables) && codec.fingerprint != plain.fingerprint)
     #expect(model.fingerprint(contextTables: tables) != model.fingerprint(contextTables: try plain.fittedContextTables(images.prefix(20))))

@@ -106,7 +106,7 @@ import Testing
     #expect(file.training?.lambda == 0.05 && file.entropyTables?.count == 16 && file.history?.epochs.compactMap { $0.validationTerms?["rate"] }.count == 2)
     // Training ends by fitting context tables to the training images' codes (8×8 images: 2×2 codes).
     let contextTables = try #require(file.contextTables)
-    #expect(contextTables.grid == [2, 2] && contextTables.codes == 300 && trained.output.contains("Context tables: per cell of a 2×2 code"))
+    #expect(contextTables.grid == [2, 2] && contextTables.codes == 300 && trained.output.contains("Context tables: 16 sets per cell of a 2×2 code"))
     let compressed = try CLI.run(["compress", codec, data.path, "--report", "--json", "-o", work.path("codec.aec")])
     #expect(compressed.status == 0, "\(compressed.error)")
     let report = try JSONSerialization.jsonObject(with: Data(compressed.output.utf8)) as! [String: Any]
@@ -128,7 +128,7 @@ import Testing
     try CLI.expectFailure(["decompress", work.path("refit.safetensors"), work.path("codec.aec"), "-o", work.path("never")],
                           mentions: ["codec.aec", "made by the model codec.safetensors", "not by refit.safetensors"])
     let info = try CLI.run(["info", work.path("refit.safetensors")])
-    #expect(info.output.contains("context tables per cell of a 2×2 code and neighbourhood"))
+    #expect(info.output.contains("context tables 16 sets per cell of a 2×2 code and neighbourhood"))
     try CLI.expectFailure(["fit-tables", work.path("refit.safetensors"), "--data", work.path("missing"), "-o", work.path("never.safetensors")],
                           mentions: [work.path("missing")])
     #expect(!FileIO.exists(work.path("never.safetensors")))
@@ -227,6 +227,7 @@ import Testing
       (["decompress", other, good, "-o", out], [good, "made by the model dense.safetensors", "not by other.safetensors"]),
       (["compress", model, data.path, "--bits", "0", "-o", work.path("x.aec")], ["--bits 0", "1 to 16"]),
       (["fit-tables", model, "--data", data.path, "-o", work.path("x.safetensors")], ["dense.safetensors", "not a rate-trained codec"]),
+      (["fit-tables", model, "--sets", "0", "-o", work.path("x.safetensors")], ["--sets 0", "1 to 256"]),
       (["compress", model, data.path, "--bits", "4", "--step", "1", "-o", work.path("x.aec")], ["--bits or --step"]),
       (["compress", model, data.path, "--step", "-1", "-o", work.path("x.aec")], ["--step"]),
       (["compress", model, data.path, "-o", work.path("x.png")], ["must end in .aec"]),

@@ -1,0 +1,51 @@
+import EntropyCoding
+import FileIO
+import Foundation
+import Testing
+
+@testable import ModelFiles
+
+struct StoredContextTablesTests {
+  let tables = ContextTables(fitting: (0..<(40 * 12)).map { Int32(($0 * 7) % 11) - 5 }, codeShape: [2, 2, 3], sets: 4)
+
+  @Test func theCountsAreDeflatedVarintsInChannelOrderAndRoundTrip() throws {
+    let stored = StoredContextTables(tables)
+    #expect(try stored.tables() == tables && tables.sets == 4)
+    // By hand: the base64 of the deflated LEB128 varints of every channel's counts in turn.
+    var bytes: [UInt8] = []
+    for count in tables.counts.joined() { bytes.appendVarint(UInt64(count)) }
+    #expect(try Zlib.inflate(Data(base64Encoded: stored.counts)!) == bytes)
+    // Through JSON, as the model file's metadata holds it.
+    let json = try JSONEncoder().encode(stored)
+    #expect(try JSONDecoder().decode(StoredContextTables.self, from: json).tables() == tables)
+    #expect(String(decoding: json, as: UTF8.self).contains("\"set_counts\":["))
+  }
+
+  @Test func corruptStorageIsNamedNotTrusted() throws {
+    var bytes: [UInt8] = []
+    for count in tables.counts.joined() { bytes.appendVarint(UInt64(count)) }
+    func stored(_ edit: (inout StoredContextTables) -> Void) -> StoredContextTables {
+      var stored = StoredContextTables(tables)
+      edit(&stored)
+      return stored
+    }
+    func deflated(_ bytes: [UInt8]) -> String { Data(Zlib.deflate(bytes)).base64EncodedString() }
+    let cases: [(StoredContextTables, String)] = [
+      (stored { $0.counts = "not base64!" }, "not base64"),
+      (stored { $0.counts = Data([1, 2, 3]).base64EncodedString() }, "do not inflate"),
+      (stored { $0.counts = deflated(Array(bytes.dropLast())) }, "ends early"),
+      (stored { $0.counts = deflated(bytes + [0]) }, "1 bytes after"),
+      (stored { $0.counts = deflated(bytes.dropLast() + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]) }, "past 2⁴²"),
+      (stored { $0.values[0] += 1 }, "ends early"),
+      (stored { $0.values = [3] }, "value counts for 3 channels"),
+      (stored { $0.setCounts = [] }, "0 sets"),
+      (stored { $0.grid = [0, 2] }, "a grid of [0, 2]"),
+      (stored { $0.setCounts[0] = -1 }, "set count out of range"),
+    ]
+    for (stored, mention) in cases {
+      let error = #expect(throws: SafeTensors.Problem.self) { try stored.tables() }
+      #expect(error?.description.hasPrefix("corrupt context_tables metadata: ") == true && error?.description.contains(mention) == true,
+              "\(error?.description ?? "") should mention \(mention)")
+    }
+  }
+}
