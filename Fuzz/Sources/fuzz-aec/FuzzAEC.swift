@@ -1,9 +1,14 @@
 import FuzzDriver
 
 /// Compressed files (.aec): images of one size or several (CompressedImages.decode, written again, the payload decoded under
-/// its tables as `decompress` does, capped at 65,536 symbols) and texts (CompressedText.decode,
+/// its tables as `decompress` does, capped at 65,536 symbols; a payload coded under the model's
+/// tables also under fixed context tables) and texts (CompressedText.decode,
 /// written again, each segment's stream decoded under changing distributions, capped likewise).
 @main enum FuzzAEC {
+  /// Context tables of three sets fitted to a fixed run of small values and a few escapes.
+  static let contextTables = ContextTables(fitting: (0..<(24 * 8)).map { Int32(($0 * 7) % 9) - 4 + ($0 % 61 == 0 ? 1 << 20 : 0) },
+                                           codeShape: [2, 2, 2], sets: 3)
+
   static func main() {
     fuzz { bytes in
       if CompressedText.isText(bytes) {
@@ -31,6 +36,15 @@ import FuzzDriver
         return
       }
       guard let images = try? CompressedImages.decode(bytes) else { return }
+      // A payload under a codec's context tables (three sets, codes of 2×2×2): every decode ends
+      // in symbols or an error, never a crash.
+      for file in images.sections where file.header.tablesInModel {
+        guard var decoder = try? RANSDecoder(file.payload) else { continue }
+        let count = min(file.header.count, 1 << 10) * 8
+        if let symbols = try? contextTables.decode(count, codeShape: [2, 2, 2], from: &decoder) {
+          require(symbols.count == count, "context tables decoded \(symbols.count) symbols of \(count)")
+        }
+      }
       require((try? CompressedImages.decode(try images.encoded())) == images, "a decoded file does not survive encoding again")
       var budget = 1 << 16
       for file in images.sections where !file.tables.isEmpty {
