@@ -13,9 +13,9 @@ import Foundation
 /// Fitting finds the sets as k-means does: codes assigned to sets (first at random), each set's
 /// tables counted from its codes, each code moved to its cheapest set, until none moves.
 ///
-/// Fitted to a training set's codes, one set codes a rate-trained codec's Fashion-MNIST codes in
-/// 10 to 12% fewer bits than one table per channel (an object's code is larger where objects
-/// usually are, and next to large values), 16 sets in a further 15% or so.
+/// Fitted to a training set's codes, one set codes a rate-trained codec's Fashion-MNIST test codes
+/// in 10 to 12% fewer bits than its density's one table per channel (an object's code is larger
+/// where objects usually are, and next to large values), 16 sets in 22 to 29% fewer.
 public struct ContextTables: Equatable, Sendable {
   /// Neighbourhood classes: `min(|left| + |above|, neighbourhoods - 1)`.
   public static let neighbourhoods = 4

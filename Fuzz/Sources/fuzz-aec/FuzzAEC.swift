@@ -6,8 +6,13 @@ import FuzzDriver
 /// written again, each segment's stream decoded under changing distributions, capped likewise).
 @main enum FuzzAEC {
   /// Context tables of three sets fitted to a fixed run of small values and a few escapes.
-  static let contextTables = ContextTables(fitting: (0..<(24 * 8)).map { Int32(($0 * 7) % 9) - 4 + ($0 % 61 == 0 ? 1 << 20 : 0) },
-                                           codeShape: [2, 2, 2], sets: 3)
+  static let contextTables: ContextTables = {
+    let symbols: [Int32] = (0..<(24 * 8)).map { (index: Int) -> Int32 in
+      let small = Int32((index * 7) % 9) - 4
+      return index % 61 == 0 ? small + (1 << 20) : small
+    }
+    return ContextTables(fitting: symbols, codeShape: [2, 2, 2], sets: 3)
+  }()
 
   static func main() {
     fuzz { bytes in
