@@ -56,10 +56,18 @@ public struct ImageCodec {
     let (set, model, _) = try prepared(images)
     let codeShape = try model.architecture.codeShape()
     let codes = try model.encode(set).scalars
-    guard let symbols = try? CodeQuantizer(.rounded, codes: codes, channels: codeShape.last!).symbols(codes).get() else {
-      throw CodecError.nonFiniteCode(source: images.source, example: codes.firstIndex { !$0.isFinite }! / max(codes.count / max(images.count, 1), 1))
-    }
+    let symbols = try Self.symbols(of: codes, under: CodeQuantizer(.rounded, codes: codes, channels: codeShape.last!), images: images)
     return ContextTables(fitting: symbols, codeShape: codeShape, perCell: perCell, sets: sets)
+  }
+
+  /// The symbols of `images`' codes under `quantizer`.
+  ///
+  /// - Throws: `CodecError.nonFiniteCode` naming the first image whose code is not finite.
+  private static func symbols(of codes: [Float], under quantizer: CodeQuantizer, images: ImageSet) throws -> [Int32] {
+    switch quantizer.symbols(codes) {
+    case .success(let symbols): return symbols
+    case .failure(let problem): throw CodecError.nonFiniteCode(source: images.source, example: problem.index / max(codes.count / max(images.count, 1), 1))
+    }
   }
 
   /// Whether the model is a rate-trained codec, whose code is rounded and coded under its own tables.
@@ -117,11 +125,7 @@ public struct ImageCodec {
     let codes = try model.encode(set).scalars
     let quantization = isRateTrained ? .rounded : quantization
     let quantizer = CodeQuantizer(quantization, codes: codes, channels: channels)
-    let symbols: [Int32]
-    switch quantizer.symbols(codes) {
-    case .success(let values): symbols = values
-    case .failure(let problem): throw CodecError.nonFiniteCode(source: images.source, example: problem.index / max(codes.count / max(images.count, 1), 1))
-    }
+    let symbols = try Self.symbols(of: codes, under: quantizer, images: images)
     var channelSymbols = [Int32](repeating: 0, count: symbols.count / channels)
     let inModel = isRateTrained && self.tables != nil
     let inFile: [SymbolTable] = inModel ? [] : isRateTrained ? model.bottleneck!.symbolTables() : (0..<channels).map { channel in

@@ -24,6 +24,11 @@ public struct ContextTables: Equatable, Sendable {
   public static let maximumSets = 256
   /// The sets `fit-tables` and a codec's training fit.
   public static let defaultSets = 16
+  /// The most occurrences one value of one table counts: twice it plus one, over a table's 4,097
+  /// values, stays within what `SymbolTable.normalized` scales exactly.
+  public static let maximumOccurrences = 1 << 27
+  /// The most counts a set of tables holds in all (16 sets of a 7×7×16 code take about a million).
+  public static let maximumCounts = 1 << 24
   /// How many times fitting moves codes between sets at most.
   static let fittingRounds = 12
 
@@ -74,9 +79,10 @@ public struct ContextTables: Equatable, Sendable {
     guard (1...4096).contains(channels), lowest.count == channels, values.count == channels, counts.count == channels, codes >= 0 else {
       throw .table("\(lowest.count) lowest values, \(values.count) value counts and \(counts.count) count lists for \(channels) channels")
     }
-    guard (1...Self.maximumSets).contains(setCounts.count), setCounts.allSatisfy({ $0 >= 0 && $0 <= SymbolTable.maximumTotalCount / 4 }) else {
+    guard (1...Self.maximumSets).contains(setCounts.count), setCounts.allSatisfy({ $0 >= 0 && $0 <= Self.maximumOccurrences }) else {
       throw .table("\(setCounts.count) sets (1 to \(Self.maximumSets)) or a set count out of range")
     }
+    guard counts.reduce(0, { $0 + $1.count }) <= Self.maximumCounts else { throw .table("more than \(Self.maximumCounts) counts") }
     let sets = setCounts.count
     let cells = grid.map { $0[0] * $0[1] } ?? 1
     let groups = cells * Self.neighbourhoods
@@ -84,8 +90,8 @@ public struct ContextTables: Equatable, Sendable {
       guard (1...SymbolTable.maximumCount).contains(values[channel]), counts[channel].count == (values[channel] + 1) * groups * sets else {
         throw .table("channel \(channel): \(counts[channel].count) counts for \(sets * groups) tables of \(values[channel]) values and an escape")
       }
-      guard counts[channel].allSatisfy({ $0 >= 0 && $0 <= SymbolTable.maximumTotalCount / 8192 }) else {
-        throw .table("channel \(channel): a count that is negative or past \(SymbolTable.maximumTotalCount / 8192)")
+      guard counts[channel].allSatisfy({ $0 >= 0 && $0 <= Self.maximumOccurrences }) else {
+        throw .table("channel \(channel): a count that is negative or past \(Self.maximumOccurrences)")
       }
       guard Int64(lowest[channel]) + Int64(values[channel] - 1) <= Int64(Int32.max) else { throw .table("values beyond the 32-bit range") }
     }

@@ -43,6 +43,7 @@ struct StoredContextTables: Codable {
     let perTable = setCounts.count * cells * ContextTables.neighbourhoods
     let sizes = values.map { ($0 + 1) * perTable }
     let total = sizes.reduce(0, +)
+    guard total <= ContextTables.maximumCounts else { throw problem("\(total) counts, more than \(ContextTables.maximumCounts)") }
     guard let deflated = Data(base64Encoded: counts) else { throw problem("counts that are not base64") }
     let bytes: [UInt8]
     do {
@@ -53,8 +54,8 @@ struct StoredContextTables: Codable {
     var reader = bytes[...]
     var lists: [[Int]] = []
     for size in sizes {
-      var list = [Int](repeating: 0, count: size)
-      for index in 0..<size {
+      var list: [Int] = []  // grown as the data holds counts, not as the header declares them
+      for _ in 0..<size {
         var value: UInt64 = 0, shift: UInt64 = 0
         while true {
           guard let byte = reader.popFirst(), shift < 42 else { throw problem("\(total) counts expected, the data ends early or holds a count past 2⁴²") }
@@ -62,7 +63,7 @@ struct StoredContextTables: Codable {
           shift += 7
           if byte & 0x80 == 0 { break }
         }
-        list[index] = Int(value)
+        list.append(Int(value))
       }
       lists.append(list)
     }

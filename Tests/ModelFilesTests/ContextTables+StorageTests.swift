@@ -41,6 +41,8 @@ struct StoredContextTablesTests {
       (stored { $0.setCounts = [] }, "0 sets"),
       (stored { $0.grid = [0, 2] }, "a grid of [0, 2]"),
       (stored { $0.setCounts[0] = -1 }, "set count out of range"),
+      (stored { ($0.channels, $0.lowest, $0.values) = (4096, Array(repeating: 0, count: 4096), Array(repeating: 4096, count: 4096)) },
+       "more than 16777216"),
     ]
     for (stored, mention) in cases {
       let error = #expect(throws: SafeTensors.Problem.self) { try stored.tables() }
