@@ -160,8 +160,7 @@ public struct ContextTables: Equatable, Sendable {
     symbols.withUnsafeBufferPointer { symbols in
       for code in 0..<codes {
         Self.walk(symbols, code: code, codeShape: codeShape) { index, cell, channel, neighbourhood in
-          let offset = Int64(symbols[index]) - Int64(lowest[channel])
-          let slot = offset >= 0 && offset < Int64(slots[channel] - 1) ? Int(offset) : slots[channel] - 1
+          let slot = Self.slot(of: symbols[index], lowest: lowest[channel], values: slots[channel] - 1)
           let table = ((grid == nil ? 0 : cell) * channels + channel) * Self.neighbourhoods + neighbourhood
           places[index] = Int32(offsets[table] + slot)
         }
@@ -340,8 +339,13 @@ public struct ContextTables: Equatable, Sendable {
 
   /// The index of `value` in its channel's tables: its own, or the escape's (`values[channel]`).
   @inline(__always) func slot(of value: Int32, channel: Int) -> Int {
-    let offset = Int64(value) - Int64(lowest[channel])
-    return offset >= 0 && offset < Int64(values[channel]) ? Int(offset) : values[channel]
+    Self.slot(of: value, lowest: lowest[channel], values: values[channel])
+  }
+
+  /// The index of `value` among `values` values from `lowest`, or the escape's (`values`).
+  @inline(__always) static func slot(of value: Int32, lowest: Int32, values: Int) -> Int {
+    let offset = Int64(value) - Int64(lowest)
+    return offset >= 0 && offset < Int64(values) ? Int(offset) : values
   }
 
   @inline(__always) func tableIndex(set: Int, cell: Int, channel: Int, neighbourhood: Int) -> Int {
