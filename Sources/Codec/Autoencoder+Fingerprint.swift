@@ -31,6 +31,9 @@ extension Autoencoder {
       }
     }
     if let tables = contextTables {
+      // Tables of the only neighbourhood and smoothing before December 2026 hash as they did.
+      if tables.neighbourhood != .magnitude { mix(tables.neighbourhood.name.utf8) }
+      if tables.priorWeight > 0 { mix(UInt64(tables.priorWeight), bytes: 8) }
       for value in [tables.grid?[0] ?? 0, tables.grid?[1] ?? 0, tables.channels, tables.codes] + tables.values + tables.setCounts {
         mix(UInt64(value), bytes: 8)
       }

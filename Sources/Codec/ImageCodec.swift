@@ -47,17 +47,19 @@ public struct ImageCodec {
   /// Context tables (`ContextTables`) counted from the rounded codes of `images` (of one size,
   /// as the model takes them): per code cell where `perCell` and the code has at most
   /// `ContextTables.maximumCells` cells, so they code images of that size; else for any size;
-  /// `sets` sets of them.
+  /// `sets` sets of them, whose tables `neighbourhood` picks, smoothed by `priorWeight`.
   ///
   /// - Throws: `CodecError.notRateTrained` for a model without an entropy bottleneck; as
   ///   `compress` for images the model cannot take.
-  public func fittedContextTables(_ images: ImageSet, perCell: Bool = true, sets: Int = ContextTables.defaultSets) throws -> ContextTables {
+  public func fittedContextTables(_ images: ImageSet, perCell: Bool = true, sets: Int = ContextTables.defaultSets,
+                                  neighbourhood: Neighbourhood = ContextTables.defaultNeighbourhood,
+                                  priorWeight: Int = ContextTables.defaultPriorWeight) throws -> ContextTables {
     guard isRateTrained else { throw CodecError.notRateTrained(model: modelName) }
     let (set, model, _) = try prepared(images)
     let codeShape = try model.architecture.codeShape()
     let codes = try model.encode(set).scalars
     let symbols = try Self.symbols(of: codes, under: CodeQuantizer(.rounded, codes: codes, channels: codeShape.last!), images: images)
-    return ContextTables(fitting: symbols, codeShape: codeShape, perCell: perCell, sets: sets)
+    return ContextTables(fitting: symbols, codeShape: codeShape, perCell: perCell, sets: sets, neighbourhood: neighbourhood, priorWeight: priorWeight)
   }
 
   /// The symbols of `images`' codes under `quantizer`.

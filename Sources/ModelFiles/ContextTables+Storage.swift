@@ -9,6 +9,10 @@ import Foundation
 /// and most of a second.
 struct StoredContextTables: Codable {
   var grid: [Int]?
+  /// `Neighbourhood.name`; absent for `.magnitude` (the only one before December 2026).
+  var neighbourhood: String?
+  /// `ContextTables.priorWeight`; absent for 0 (add-½, the only smoothing before December 2026).
+  var priorWeight: Int?
   var channels: Int
   var codes: Int
   var lowest: [Int32]
@@ -17,12 +21,15 @@ struct StoredContextTables: Codable {
   var counts: String
 
   enum CodingKeys: String, CodingKey {
-    case grid, channels, codes, lowest, values, counts
+    case grid, neighbourhood, channels, codes, lowest, values, counts
     case setCounts = "set_counts"
+    case priorWeight = "prior_weight"
   }
 
   init(_ tables: ContextTables) {
     (grid, channels, codes, lowest, values, setCounts) = (tables.grid, tables.channels, tables.codes, tables.lowest, tables.values, tables.setCounts)
+    neighbourhood = tables.neighbourhood == .magnitude ? nil : tables.neighbourhood.name
+    priorWeight = tables.priorWeight == 0 ? nil : tables.priorWeight
     var bytes: [UInt8] = []
     for channel in tables.counts {
       for count in channel { bytes.appendVarint(UInt64(count)) }
@@ -40,7 +47,8 @@ struct StoredContextTables: Codable {
     else { throw problem("\(values.count) value counts for \(channels) channels, \(setCounts.count) sets") }
     let cells = grid.map { $0.count == 2 && (1...ContextTables.maximumCells).contains($0[0]) && (1...ContextTables.maximumCells).contains($0[1]) ? $0[0] * $0[1] : 0 } ?? 1
     guard cells >= 1, cells <= ContextTables.maximumCells else { throw problem("a grid of \(grid ?? [])") }
-    let perTable = setCounts.count * cells * ContextTables.neighbourhoods
+    guard let kind = neighbourhood.map(Neighbourhood.init(name:)) ?? .magnitude else { throw problem("an unknown neighbourhood \"\(neighbourhood!)\"") }
+    let perTable = setCounts.count * cells * kind.classes
     let sizes = values.map { ($0 + 1) * perTable }
     let total = sizes.reduce(0, +)
     guard total <= ContextTables.maximumCounts else { throw problem("\(total) counts, more than \(ContextTables.maximumCounts)") }
@@ -69,7 +77,7 @@ struct StoredContextTables: Codable {
     }
     guard reader.isEmpty else { throw problem("\(reader.count) bytes after the \(total) counts") }
     do {
-      return try ContextTables(grid: grid, channels: channels, codes: codes, lowest: lowest, values: values, setCounts: setCounts, counts: lists)
+      return try ContextTables(grid: grid, neighbourhood: kind, priorWeight: priorWeight ?? 0, channels: channels, codes: codes, lowest: lowest, values: values, setCounts: setCounts, counts: lists)
     } catch {
       throw problem(error.description)
     }

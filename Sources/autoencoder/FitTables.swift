@@ -24,11 +24,21 @@ struct FitTables: ParsableCommand {
   @Flag(help: "Fit tables of the neighbourhood alone, which code images of any size (fewer bits saved).") var anySize = false
   @Option(help: ArgumentHelp("How many sets of tables to fit (1 to 256); each image is coded under its cheapest set (default \(ContextTables.defaultSets)).", valueName: "n"))
   var sets = ContextTables.defaultSets
+  @Option(help: ArgumentHelp("What picks a value's table among its neighbours' (left and above): magnitude (min(|left| + |above|, 3)) or signed[:L] (both values, each clamped to ±L, default 2); default \(ContextTables.defaultNeighbourhood.name).", valueName: "kind"))
+  var neighbourhood = ContextTables.defaultNeighbourhood.name
+  @Option(help: ArgumentHelp("How many occurrences' worth of the tables pooled over the sets smooth each table (0: add-½ over its values; default \(ContextTables.defaultPriorWeight)).", valueName: "α"))
+  var priorWeight = ContextTables.defaultPriorWeight
   @Option(name: .shortAndLong, help: "Write the model with its tables here instead.") var output: String?
   @OptionGroup var threads: ThreadOptions
 
   func validate() throws {
     guard (1...ContextTables.maximumSets).contains(sets) else { throw ValidationError("--sets \(sets): give 1 to \(ContextTables.maximumSets)") }
+    guard (0...ContextTables.maximumPriorWeight).contains(priorWeight) else {
+      throw ValidationError("--prior-weight \(priorWeight): give 0 to \(ContextTables.maximumPriorWeight)")
+    }
+    guard Neighbourhood(name: neighbourhood) != nil else {
+      throw ValidationError("--neighbourhood \(neighbourhood): give magnitude or signed[:L] with L from 1 to \(Neighbourhood.maximumLimit)")
+    }
     try checkWritable(output ?? model, option: output == nil ? "the model" : "--output")
   }
 
@@ -43,7 +53,7 @@ struct FitTables: ParsableCommand {
       : try file.examples(from: source, split: split.split)
     guard set.count > 0 else { throw ValidationError("\(set.source): no images to fit tables to") }
     file.entropyTables = file.entropyTables ?? file.model.bottleneck!.symbolTables()
-    let tables = try ImageCodec(model: file.model, modelName: name, tables: file.entropyTables).fittedContextTables(set, perCell: !anySize, sets: sets)
+    let tables = try ImageCodec(model: file.model, modelName: name, tables: file.entropyTables).fittedContextTables(set, perCell: !anySize, sets: sets, neighbourhood: Neighbourhood(name: neighbourhood)!, priorWeight: priorWeight)
     file.contextTables = tables
     let path = output ?? model
     try file.write(to: path)

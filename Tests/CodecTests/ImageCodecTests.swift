@@ -167,8 +167,14 @@ struct ImageCodecTests {
     #expect(tables.grid == [4, 4] && tables.channels == 3 && tables.codes == images.count)
     // Counted from the rounded codes, as compress rounds them.
     let symbols = try plain.symbols(of: try plain.compress(images, quantization: .rounded), path: "f")
-    #expect(tables == ContextTables(fitting: symbols, codeShape: [4, 4, 3], sets: ContextTables.defaultSets) && tables.sets == 16)
-    #expect(try plain.fittedContextTables(images, sets: 1) == ContextTables(fitting: symbols, codeShape: [4, 4, 3]))
+    #expect(tables == ContextTables(fitting: symbols, codeShape: [4, 4, 3], sets: ContextTables.defaultSets, neighbourhood: .signed(limit: 2), priorWeight: 16))
+    #expect(tables.sets == 16 && tables.neighbourhood == ContextTables.defaultNeighbourhood && tables.priorWeight == ContextTables.defaultPriorWeight)
+    let magnitude = try plain.fittedContextTables(images, sets: 1, neighbourhood: .magnitude, priorWeight: 0)
+    #expect(magnitude == ContextTables(fitting: symbols, codeShape: [4, 4, 3]))
+    // The neighbourhood and the prior weight are part of the fingerprint.
+    let signed = try plain.fittedContextTables(images, sets: 1, neighbourhood: .signed(limit: 1), priorWeight: 0)
+    #expect(Set([magnitude, signed, try plain.fittedContextTables(images, sets: 1, neighbourhood: .signed(limit: 1), priorWeight: 1)]
+      .map { model.fingerprint(contextTables: $0) }).count == 3)
     var codec = ImageCodec(model: model, modelName: "codec.safetensors", tables: model.bottleneck!.symbolTables(), contextTables: tables)
     #expect(codec.fingerprint == model.fingerprint(contextTables: tables) && codec.fingerprint != plain.fingerprint)
     #expect(model.fingerprint(contextTables: tables) != model.fingerprint(contextTables: try plain.fittedContextTables(images.prefix(20))))

@@ -4,14 +4,14 @@ import Testing
 @testable import EntropyCoding
 
 struct ContextTablesTests {
-  /// Every symbol's (cell, channel, neighbourhood), in coding order.
-  func contexts(_ symbols: [Int32], codeShape: [Int]) -> [[Int]] {
+  /// Every symbol's (cell, channel, neighbourhood class), in coding order.
+  func contexts(_ symbols: [Int32], codeShape: [Int], neighbourhood: Neighbourhood = .magnitude) -> [[Int]] {
     var seen: [[Int]] = []
     symbols.withUnsafeBufferPointer { symbols in
       for code in 0..<(symbols.count / codeShape.reduce(1, *)) {
-        ContextTables.walk(symbols, code: code, codeShape: codeShape) { index, cell, channel, neighbourhood in
+        ContextTables.walk(symbols, code: code, codeShape: codeShape, neighbourhood: neighbourhood) { index, cell, channel, neighbours in
           #expect(index == seen.count)
-          seen.append([cell, channel, neighbourhood])
+          seen.append([cell, channel, neighbours])
         }
       }
     }
@@ -31,6 +31,98 @@ struct ContextTablesTests {
     ])
     // The next code starts afresh: its first cell sees nothing of the last code's.
     #expect(contexts(code + code, codeShape: [2, 2, 2]).suffix(8) == contexts(code, codeShape: [2, 2, 2])[...])
+    // Signed ±2: (left + 2) · 5 + (above + 2), each clamped to ±2; 12 is (0, 0).
+    #expect(contexts(code, codeShape: [2, 2, 2], neighbourhood: .signed(limit: 2)) == [
+      [0, 0, 12], [0, 1, 12],
+      [1, 0, 17], [1, 1, 12],  // left 1: 3 · 5 + 2; left 0
+      [2, 0, 13], [2, 1, 12],  // above 1: 2 · 5 + 3; above 0
+      [3, 0, 10], [3, 1, 9],  // left 0, above -2: 10 + 0; left -1, above 5 clamped to 2: 5 + 4
+    ])
+  }
+
+  @Test func neighbourhoodClassesAndNamesByHand() {
+    #expect(Neighbourhood.magnitude.classes == 4 && Neighbourhood.signed(limit: 1).classes == 9 && Neighbourhood.signed(limit: 7).classes == 225)
+    #expect(Neighbourhood.magnitude.class(left: -2, above: 0) == 2 && Neighbourhood.magnitude.class(left: -2, above: 1) == 3)
+    #expect(Neighbourhood.magnitude.class(left: .min, above: .min) == 3)  // no overflow at the extremes
+    let signed = Neighbourhood.signed(limit: 1)
+    #expect(signed.class(left: -1, above: -1) == 0 && signed.class(left: 0, above: 0) == 4 && signed.class(left: 1, above: -1) == 6)
+    #expect(signed.class(left: .max, above: .min) == 6 && signed.class(left: .min, above: .max) == 2)
+    #expect(Neighbourhood(name: "magnitude") == .magnitude && Neighbourhood(name: "signed") == .signed(limit: 2))
+    #expect(Neighbourhood(name: "signed:3") == .signed(limit: 3) && Neighbourhood(name: "signed:3")?.name == "signed:3")
+    for bad in ["signed:0", "signed:8", "signed:", "signed:-1", "Magnitude", "", "signed:2x"] { #expect(Neighbourhood(name: bad) == nil, "\(bad)") }
+  }
+
+  @Test func signedTablesCountEachLeftAndAboveValueApartByHand() throws {
+    // One channel, codes of 1×2 cells: the left cell sees (0, 0), class 4 of signed ±1; the
+    // right one its left neighbour: 0 (class 4), 1 (class 7) or -1 (class 1).
+    let symbols: [Int32] = [0, 1, 0, 2, 1, 3, -1, 0]
+    let tables = ContextTables(fitting: symbols, codeShape: [1, 2, 1], neighbourhood: .signed(limit: 1))
+    #expect(tables.lowest == [-1] && tables.values == [5] && tables.neighbourhood == .signed(limit: 1) && tables.priorWeight == 0)
+    // Values -1 to 3 and the escape, per (cell, class).
+    var expected = [Int](repeating: 0, count: 2 * 9 * 6)
+    func count(cell: Int, class neighbours: Int, value: Int) { expected[(cell * 9 + neighbours) * 6 + value + 1] += 1 }
+    for value in [0, 0, 1, -1] { count(cell: 0, class: 4, value: value) }
+    count(cell: 1, class: 4, value: 1)
+    count(cell: 1, class: 4, value: 2)
+    count(cell: 1, class: 7, value: 3)
+    count(cell: 1, class: 1, value: 0)
+    #expect(tables.counts == [expected])
+    #expect(tables.summary == "per cell of a 1×2 code and signed neighbourhood (±1), 1 channels, counted from 4 codes")
+    // With a prior weight, a table's frequencies come from its counts times 2¹⁶ plus α times the
+    // pooled table's (one set: its own, add-½).
+    let smoothed = ContextTables(fitting: symbols, codeShape: [1, 2, 1], neighbourhood: .signed(limit: 1), priorWeight: 16)
+    let pooled = SymbolTable.normalized([1, 1, 1, 1, 3, 1])  // cell 1, class 7: a 3
+    #expect(smoothed.frequencies(set: 0, cell: 1, channel: 0, neighbours: 7)
+      == SymbolTable.normalized(zip([0, 0, 0, 0, 1, 0], pooled).map { $0 * 65536 + 16 * Int($1) })[...])
+    #expect(tables.frequencies(set: 0, cell: 1, channel: 0, neighbours: 7) == pooled[...])
+  }
+
+  @Test func smoothingWeightsAndPooledTablesByHand() {
+    #expect(ContextTables.weights([3, 0, 1], prior: nil, priorWeight: 0) == [7, 1, 3])
+    #expect(ContextTables.weights([3, 0, 1], prior: [40000, 20000, 5536], priorWeight: 16) == [3 * 65536 + 640_000, 320_000, 65536 + 88576])
+    // Two sets of one table of two values and the escape: [1, 0, 0] and [2, 1, 0] pool to
+    // [3, 1, 0], add-½ 7 : 3 : 1 of 2¹⁶: 1 + ⌊7 · 65533 / 11⌋ = 41703, 17873, 5958, and the 2 left
+    // over to the largest weights.
+    #expect(ContextTables.pooled([1, 0, 0, 2, 1, 0], sets: 2, values: 2) == [41704, 17874, 5958])
+    // Tables per cell pool cell by cell.
+    #expect(ContextTables.pooled([1, 0, 0, 0, 0, 5, 2, 1, 0, 0, 0, 0], sets: 2, values: 2) == [41704, 17874, 5958] + SymbolTable.normalized([1, 1, 11]))
+  }
+
+  @Test func signedTablesLearnASignTheNeighboursShare() throws {
+    // Each code's six values share a sign, their sizes 1 or 2 at random: after the first, its
+    // left neighbour tells a value's sign (1 bit a value), which magnitude classes cannot.
+    var state: UInt64 = 11
+    func next() -> UInt64 {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return state >> 33
+    }
+    let symbols: [Int32] = (0..<2000).flatMap { _ in
+      let sign: Int32 = next() % 2 == 0 ? 1 : -1
+      return (0..<6).map { _ in sign * Int32(1 + next() % 2) }
+    }
+    let shape = [1, 6, 1]
+    let magnitude = ContextTables(fitting: symbols, codeShape: shape, perCell: false, neighbourhood: .magnitude)
+    let signed = ContextTables(fitting: symbols, codeShape: shape, perCell: false, neighbourhood: .signed(limit: 2))
+    let (magnitudeBits, signedBits) = (magnitude.cost(of: symbols, codeShape: shape), signed.cost(of: symbols, codeShape: shape))
+    // 2 bits a value against 2 for the first and 1 for the other five, each within 2%.
+    #expect(abs(magnitudeBits / 2000 - 12) < 0.24 && abs(signedBits / 2000 - 7) < 0.14, "\(signedBits) against \(magnitudeBits)")
+    var encoder = RANSEncoder()
+    signed.encode(symbols, codeShape: shape, into: &encoder)
+    var decoder = try RANSDecoder(encoder.finish())
+    #expect(try signed.decode(symbols.count, codeShape: shape, from: &decoder) == symbols)
+    try decoder.finish()
+  }
+
+  @Test func tablesOfAnImpossibleNeighbourhoodOrPriorWeightAreRefused() {
+    func tables(_ neighbourhood: Neighbourhood, priorWeight: Int) throws -> ContextTables {
+      try ContextTables(grid: nil, neighbourhood: neighbourhood, priorWeight: priorWeight, channels: 1, codes: 1, lowest: [0], values: [1], setCounts: [1],
+                        counts: [[Int](repeating: 0, count: 2 * neighbourhood.classes)])
+    }
+    #expect(throws: Never.self) { try tables(.signed(limit: 7), priorWeight: ContextTables.maximumPriorWeight) }
+    #expect(throws: EntropyCodingError.table("a prior weight of -1 (0 to 65536)")) { try tables(.magnitude, priorWeight: -1) }
+    #expect(throws: EntropyCodingError.table("a prior weight of 65537 (0 to 65536)")) { try tables(.magnitude, priorWeight: 65537) }
+    #expect(throws: EntropyCodingError.table("a signed neighbourhood clamped to ±8 (1 to 7)")) { try tables(.signed(limit: 8), priorWeight: 0) }
+    #expect(throws: EntropyCodingError.table("a signed neighbourhood clamped to ±0 (1 to 7)")) { try tables(.signed(limit: 0), priorWeight: 0) }
   }
 
   @Test func fittingCountsEachContextsValuesByHand() throws {
@@ -45,7 +137,7 @@ struct ContextTablesTests {
     let none = [0, 0, 0, 0, 0]
     #expect(tables.counts == [[3, 1, 0, 0, 0] + none + none + none + [1, 1, 1, 0, 0] + [0, 0, 0, 1, 0] + none + none])
     // A table's frequencies come from 2·count + 1: cell 1, neighbourhood 1 is 1 : 1 : 1 : 3 : 1.
-    #expect(tables.frequencies(set: 0, cell: 1, channel: 0, neighbourhood: 1) == (try SymbolTable(lowest: 0, counts: [1, 1, 1, 3, 1])).frequencies[...])
+    #expect(tables.frequencies(set: 0, cell: 1, channel: 0, neighbours: 1) == (try SymbolTable(lowest: 0, counts: [1, 1, 1, 3, 1])).frequencies[...])
     // Tables of any grid count the two cells together.
     let anyGrid = ContextTables(fitting: symbols, codeShape: [1, 2, 1], perCell: false)
     #expect(anyGrid.grid == nil && anyGrid.counts == [[4, 2, 1, 0, 0] + [0, 0, 0, 1, 0] + none + none])
@@ -62,7 +154,9 @@ struct ContextTablesTests {
           Int.random(in: 0..<20, using: &generator) == 0 ? Int32.random(in: Int32.min...Int32.max, using: &generator) : Int32.random(in: -3...3, using: &generator)
         }
       }
-      let tables = ContextTables(fitting: draw(), codeShape: shape, perCell: trial % 2 == 0, sets: trial % 3 + 1)
+      let neighbourhood = [Neighbourhood.magnitude, .signed(limit: 1), .signed(limit: 2), .signed(limit: 7)][trial % 4]
+      let tables = ContextTables(fitting: draw(), codeShape: shape, perCell: trial % 2 == 0, sets: trial % 3 + 1, neighbourhood: neighbourhood,
+                                 priorWeight: [0, 1, 16, ContextTables.maximumPriorWeight][trial / 4 % 4])
       let symbols = trial == 0 ? [Int32](repeating: Int32.min, count: size * codes) : draw()  // adversarial: all escapes
       var encoder = RANSEncoder()
       tables.encode(symbols, codeShape: shape, into: &encoder)

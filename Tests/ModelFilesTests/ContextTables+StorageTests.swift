@@ -19,6 +19,15 @@ struct StoredContextTablesTests {
     let json = try JSONEncoder().encode(stored)
     #expect(try JSONDecoder().decode(StoredContextTables.self, from: json).tables() == tables)
     #expect(String(decoding: json, as: UTF8.self).contains("\"set_counts\":["))
+    // Tables of the magnitude neighbourhood and add-½ write neither field (as before December
+    // 2026), and tables without them read as those.
+    #expect(!String(decoding: json, as: UTF8.self).contains("neighbourhood") && !String(decoding: json, as: UTF8.self).contains("prior_weight"))
+    let signed = ContextTables(fitting: (0..<(40 * 12)).map { Int32(($0 * 7) % 11) - 5 }, codeShape: [2, 2, 3], sets: 4, neighbourhood: .signed(limit: 3),
+                               priorWeight: 16)
+    let signedJSON = try JSONEncoder().encode(StoredContextTables(signed))
+    #expect(String(decoding: signedJSON, as: UTF8.self).contains("\"neighbourhood\":\"signed:3\"")
+      && String(decoding: signedJSON, as: UTF8.self).contains("\"prior_weight\":16"))
+    #expect(try JSONDecoder().decode(StoredContextTables.self, from: signedJSON).tables() == signed && signed != tables)
   }
 
   @Test func corruptStorageIsNamedNotTrusted() throws {
@@ -41,6 +50,11 @@ struct StoredContextTablesTests {
       (stored { $0.setCounts = [] }, "0 sets"),
       (stored { $0.grid = [0, 2] }, "a grid of [0, 2]"),
       (stored { $0.setCounts[0] = -1 }, "set count out of range"),
+      (stored { $0.neighbourhood = "hexagonal" }, "an unknown neighbourhood \"hexagonal\""),
+      (stored { $0.neighbourhood = "signed:9" }, "an unknown neighbourhood \"signed:9\""),
+      (stored { $0.neighbourhood = "signed:1" }, "ends early"),  // 9 classes' counts where 4 were written
+      (stored { $0.priorWeight = -3 }, "a prior weight of -3"),
+      (stored { $0.priorWeight = 1 << 20 }, "a prior weight of 1048576"),
       (stored { ($0.channels, $0.lowest, $0.values) = (4096, Array(repeating: 0, count: 4096), Array(repeating: 4096, count: 4096)) },
        "more than 16777216"),
     ]

@@ -106,7 +106,8 @@ import Testing
     #expect(file.training?.lambda == 0.05 && file.entropyTables?.count == 16 && file.history?.epochs.compactMap { $0.validationTerms?["rate"] }.count == 2)
     // Training ends by fitting context tables to the training images' codes (8×8 images: 2×2 codes).
     let contextTables = try #require(file.contextTables)
-    #expect(contextTables.grid == [2, 2] && contextTables.codes == 300 && trained.output.contains("Context tables: 16 sets per cell of a 2×2 code"))
+    #expect(contextTables.grid == [2, 2] && contextTables.codes == 300 && trained.output.contains("Context tables: 16 sets per cell of a 2×2 code and signed neighbourhood (±2)"))
+    #expect(contextTables.neighbourhood == .signed(limit: 2) && contextTables.priorWeight == 16)
     let compressed = try CLI.run(["compress", codec, data.path, "--report", "--json", "-o", work.path("codec.aec")])
     #expect(compressed.status == 0, "\(compressed.error)")
     let report = try JSONSerialization.jsonObject(with: Data(compressed.output.utf8)) as! [String: Any]
@@ -123,12 +124,19 @@ import Testing
     #expect(payload >= estimate * 0.98 && payload <= estimate * 1.1 + 0.1, "payload \(payload) against the estimate \(estimate)")
     // fit-tables: again, on the test split, into another file; the same network, another fingerprint.
     let refitted = try CLI.run(["fit-tables", codec, "--data", data.path, "--split", "test", "-o", work.path("refit.safetensors")])
-    #expect(refitted.status == 0 && refitted.output.contains("per cell of a 2×2 code and neighbourhood, 16 channels, counted from 60 codes"), "\(refitted.error)")
+    #expect(refitted.status == 0 && refitted.output.contains("per cell of a 2×2 code and signed neighbourhood (±2), 16 channels, counted from 60 codes"),
+            "\(refitted.error)")
     #expect(try ModelFile.read(work.path("refit.safetensors")).contextTables?.codes == 60)
     try CLI.expectFailure(["decompress", work.path("refit.safetensors"), work.path("codec.aec"), "-o", work.path("never")],
                           mentions: ["codec.aec", "made by the model codec.safetensors", "not by refit.safetensors"])
     let info = try CLI.run(["info", work.path("refit.safetensors")])
-    #expect(info.output.contains("context tables 16 sets per cell of a 2×2 code and neighbourhood"))
+    #expect(info.output.contains("context tables 16 sets per cell of a 2×2 code and signed neighbourhood (±2)"))
+    // The tables before December 2026: the magnitude neighbourhood, add-½.
+    let magnitude = try CLI.run(["fit-tables", codec, "--data", data.path, "--split", "test", "--neighbourhood", "magnitude", "--prior-weight", "0",
+                                 "-o", work.path("magnitude.safetensors")])
+    #expect(magnitude.status == 0 && magnitude.output.contains("per cell of a 2×2 code and neighbourhood, 16 channels"), "\(magnitude.error)")
+    let magnitudeTables = try #require(try ModelFile.read(work.path("magnitude.safetensors")).contextTables)
+    #expect(magnitudeTables.neighbourhood == .magnitude && magnitudeTables.priorWeight == 0)
     try CLI.expectFailure(["fit-tables", work.path("refit.safetensors"), "--data", work.path("missing"), "-o", work.path("never.safetensors")],
                           mentions: [work.path("missing")])
     #expect(!FileIO.exists(work.path("never.safetensors")))
@@ -228,6 +236,8 @@ import Testing
       (["compress", model, data.path, "--bits", "0", "-o", work.path("x.aec")], ["--bits 0", "1 to 16"]),
       (["fit-tables", model, "--data", data.path, "-o", work.path("x.safetensors")], ["dense.safetensors", "not a rate-trained codec"]),
       (["fit-tables", model, "--sets", "0", "-o", work.path("x.safetensors")], ["--sets 0", "1 to 256"]),
+      (["fit-tables", model, "--neighbourhood", "signed:9", "-o", work.path("x.safetensors")], ["--neighbourhood signed:9", "magnitude or signed[:L]"]),
+      (["fit-tables", model, "--prior-weight", "70000", "-o", work.path("x.safetensors")], ["--prior-weight 70000", "0 to 65536"]),
       (["compress", model, data.path, "--bits", "4", "--step", "1", "-o", work.path("x.aec")], ["--bits or --step"]),
       (["compress", model, data.path, "--step", "-1", "-o", work.path("x.aec")], ["--step"]),
       (["compress", model, data.path, "-o", work.path("x.png")], ["must end in .aec"]),

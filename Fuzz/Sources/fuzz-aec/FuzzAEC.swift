@@ -5,13 +5,15 @@ import FuzzDriver
 /// tables also under fixed context tables) and texts (CompressedText.decode,
 /// written again, each segment's stream decoded under changing distributions, capped likewise).
 @main enum FuzzAEC {
-  /// Context tables of three sets fitted to a fixed run of small values and a few escapes.
+  /// Context tables of three sets fitted to a fixed run of small values and a few escapes, of the
+  /// neighbourhood and smoothing a codec's training fits.
   static let contextTables: ContextTables = {
     let symbols: [Int32] = (0..<(24 * 8)).map { (index: Int) -> Int32 in
       let small = Int32((index * 7) % 9) - 4
       return index % 61 == 0 ? small + (1 << 20) : small
     }
-    return ContextTables(fitting: symbols, codeShape: [2, 2, 2], sets: 3)
+    return ContextTables(fitting: symbols, codeShape: [2, 2, 2], sets: 3, neighbourhood: ContextTables.defaultNeighbourhood,
+                         priorWeight: ContextTables.defaultPriorWeight)
   }()
 
   static func main() {
