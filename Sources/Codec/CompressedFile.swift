@@ -24,7 +24,7 @@ import Foundation
 /// of one size: everything the model fixes left out (its name, the quantization, the code's shape
 /// and channels, the padded size, which the model computes from the image size, the payload's
 /// length, which the file's gives), 15 bytes beside its payload for images of the model's own
-/// size, 17 for another size under 128 × 128:
+/// size (13 for one image: version 5), 17 for another size under 128 × 128:
 ///
 /// | bytes | field |
 /// |---|---|
@@ -37,6 +37,9 @@ import Foundation
 /// | … | payload: one rANS stream, as version 1's, coded under the model file's tables |
 /// | 4 | CRC-32 of every byte before it, little-endian |
 ///
+/// Version 5 is version 4 for one image of the model's own size, leaving out its count and height
+/// too: the fingerprint, then the payload and the CRC-32.
+///
 /// Version 3, the compact form before December 2026 (still read): version 1's 8-byte magic,
 /// version 3, the whole 8-byte fingerprint, varints count, height, width, channels, payload, CRC-32.
 public struct CompressedFile: Equatable, Sendable {
@@ -46,6 +49,8 @@ public struct CompressedFile: Equatable, Sendable {
   public static let compactMagic = Array(magic.prefix(4))
   /// The compact form's version.
   public static let compactVersion: UInt8 = 4
+  /// The compact form of one image of the model's own size.
+  public static let compactVersionOneImage: UInt8 = 5
   /// The compact form before December 2026 (read, no longer written).
   public static let compactVersion3: UInt8 = 3
   /// Bounds a file's declarations are held to before anything is allocated from them.
@@ -74,7 +79,7 @@ public struct CompressedFile: Equatable, Sendable {
     /// `[height, width]` the images were padded to (by repeating their edges) so its strides
     /// divide them; decoding crops back to `imageShape`. Nil otherwise.
     public var paddedShape: [Int]?
-    /// Whether the file is written in the compact form (version 4): a rate-trained codec's rounded
+    /// Whether the file is written in the compact form (version 4 or 5): a rate-trained codec's rounded
     /// code under its model's tables, without names. Its code shape and padded size are the
     /// model's to compute: a compact header just read has an empty `codeShape` and no
     /// `paddedShape` until `ImageCodec` completes it.
@@ -186,7 +191,7 @@ public struct CompressedFile: Equatable, Sendable {
     return bytes
   }
 
-  /// The compact form's bytes (version 4; version 3 for a file read in it).
+  /// The compact form's bytes (version 4, or 5 for one image of the model's size; version 3 for a file read in it).
   private func compactEncoded() -> [UInt8] {
     if header.compactVersion3 {
       var bytes = Self.magic
@@ -197,14 +202,13 @@ public struct CompressedFile: Equatable, Sendable {
       bytes.appendLittleEndian(UInt64(Zlib.crc32(bytes)), count: 4)
       return bytes
     }
+    let oneImage = header.count == 1 && header.sizeFromModel
     var bytes = Self.compactMagic
-    bytes.append(Self.compactVersion)
+    bytes.append(oneImage ? Self.compactVersionOneImage : Self.compactVersion)
     bytes.appendLittleEndian(UInt64(Self.shortFingerprint(header.fingerprint), radix: 16) ?? 0, count: 4)
-    bytes.appendVarint(UInt64(header.count))
-    if header.sizeFromModel {
-      bytes.appendVarint(0)
-    } else {
-      for value in header.imageShape { bytes.appendVarint(UInt64(value)) }
+    if !oneImage {  // version 5 means one image of the model's size
+      bytes.appendVarint(UInt64(header.count))
+      for value in header.sizeFromModel ? [0] : header.imageShape { bytes.appendVarint(UInt64(value)) }
     }
     bytes += payload
     bytes.appendLittleEndian(UInt64(Zlib.crc32(bytes)), count: 4)
@@ -340,7 +344,7 @@ public struct CompressedFile: Equatable, Sendable {
     return CompressedFile(header: header, quantizer: CodeQuantizer(origins: origins, steps: steps), tables: tables, payload: payload)
   }
 
-  /// Whether `bytes` start as a compact file (version 4, or a later one): the compact magic
+  /// Whether `bytes` start as a compact file (version 4, 5, or a later one): the compact magic
   /// followed by a version of at least 4 that is not the rest of version 1's magic (`0D`); a
   /// smaller byte there is a damaged magic number.
   static func isCompact(_ bytes: [UInt8]) -> Bool {
@@ -349,13 +353,15 @@ public struct CompressedFile: Equatable, Sendable {
     return version >= compactVersion && version != magic[compactMagic.count]
   }
 
-  /// A compact file (version 4): its header as far as the file says (no code shape, no padded
+  /// A compact file (version 4 or 5): its header as far as the file says (no code shape, no padded
   /// size, no image size when it is the model's: `ImageCodec` completes them from the model), and its payload.
   private static func compactDecoded(_ bytes: [UInt8]) throws(Problem) -> CompressedFile {
-    var reader = try ByteReader(container: bytes, magic: compactMagic, version: compactVersion)
+    let oneImage = bytes[compactMagic.count] == compactVersionOneImage
+    var reader = try ByteReader(container: bytes, magic: compactMagic, version: oneImage ? compactVersionOneImage : compactVersion,
+                                newest: compactVersionOneImage)
     let fingerprint = hex(UInt32(try reader.littleEndian(4, "the fingerprint")))
-    let count = try reader.size("the image count")
-    let height = try reader.size("the height")
+    let count = oneImage ? 1 : try reader.size("the image count")
+    let height = oneImage ? 0 : try reader.size("the height")
     let shape = height == 0 ? [] : [height, try reader.size("the width"), try reader.size("the channels")]
     var header = Header(model: "", fingerprint: fingerprint, count: count, imageShape: shape, names: nil, codeShape: [], rule: .rounded,
                         tablesInModel: true, compact: true)

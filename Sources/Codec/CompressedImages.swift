@@ -74,7 +74,7 @@ public struct CompressedImages: Equatable, Sendable {
     if bytes.count > CompressedFile.magic.count, [CompressedFile.version, CompressedFile.compactVersion3].contains(bytes[CompressedFile.magic.count]) {
       return CompressedImages(sections: [try CompressedFile.decode(bytes)])
     }
-    var reader = try ByteReader(container: bytes, magic: CompressedFile.magic, version: version, newest: CompressedFile.compactVersion)
+    var reader = try ByteReader(container: bytes, magic: CompressedFile.magic, version: version, newest: CompressedFile.compactVersionOneImage)
     let count = try reader.varint("the section count")
     guard (2...UInt64(CompressedFile.maximumImages)).contains(count) else { throw CompressedFile.Problem("corrupt header: \(count) sections") }
     var sections: [CompressedFile] = []

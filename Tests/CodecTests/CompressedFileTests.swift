@@ -51,8 +51,8 @@ struct CompressedFileTests {
 
   /// A codec's stripped file of one image, compact: as `decode` reads it back (no code shape, one
   /// channel's rounding standing in until `ImageCodec.completed`); of the model's own size, no image shape either.
-  func compact(ownSize: Bool = false) -> CompressedFile {
-    var header = CompressedFile.Header(model: "", fingerprint: "89abcdef", count: 1, imageShape: ownSize ? [] : [28, 20, 1], names: nil,
+  func compact(ownSize: Bool = false, count: Int = 1) -> CompressedFile {
+    var header = CompressedFile.Header(model: "", fingerprint: "89abcdef", count: count, imageShape: ownSize ? [] : [28, 20, 1], names: nil,
                                        codeShape: [], rule: .rounded, tablesInModel: true, compact: true)
     header.sizeFromModel = ownSize
     return CompressedFile(header: header, quantizer: CodeQuantizer(origins: [0], steps: [1]), tables: [], payload: [0x00, 0x80, 0x00, 0x00, 7, 9])
@@ -60,16 +60,18 @@ struct CompressedFileTests {
 
   @Test func theCompactLayoutIsAsDocumented() throws {
     let payload: [UInt8] = [0x00, 0x80, 0x00, 0x00, 7, 9]
-    for ownSize in [false, true] {
+    for (ownSize, count) in [(false, 1), (true, 2), (true, 1)] {
       // Written from a model's whole fingerprint, the short one kept: 0123456789abcdef → 01234567 ^ 89abcdef = 88888888.
-      var file = compact(ownSize: ownSize)
+      var file = compact(ownSize: ownSize, count: count)
       file.header.fingerprint = "0123456789abcdef"
       let bytes = try file.encoded()
-      var expected: [UInt8] = [0x89, 0x41, 0x45, 0x43, 4, 0x88, 0x88, 0x88, 0x88, 1]  // magic, version 4, short fingerprint, 1 image
-      expected += ownSize ? [0] : [28, 20, 1]  // the model's own size, or 28×20×1
-      #expect(Array(bytes.dropLast(4)) == expected + payload && bytes.count == expected.count + payload.count + 4)  // 15 or 17 bytes beside the payload
+      // Magic, version 4, short fingerprint, the image count, then the model's own size (0) or 28×20×1: 15 or 17 bytes
+      // beside the payload; one image of the model's size is version 5, without count or size: 13.
+      var expected: [UInt8] = [0x89, 0x41, 0x45, 0x43, ownSize && count == 1 ? 5 : 4, 0x88, 0x88, 0x88, 0x88]
+      if !ownSize || count > 1 { expected += [UInt8(count)] + (ownSize ? [0] : [28, 20, 1]) }
+      #expect(Array(bytes.dropLast(4)) == expected + payload && bytes.count == expected.count + payload.count + 4)
       #expect(bytes.suffix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } == Zlib.crc32(bytes.dropLast(4)))
-      var read = compact(ownSize: ownSize)
+      var read = compact(ownSize: ownSize, count: count)
       read.header.fingerprint = "88888888"
       #expect(try CompressedFile.decode(bytes) == read)
       #expect(try CompressedImages.decode(bytes).sections == [read])
@@ -84,8 +86,20 @@ struct CompressedFileTests {
     #expect(throws: CompressedFile.Problem("corrupt header: an image shape of [32768, 2, 1]")) { try CompressedFile.decode(try huge.encoded()) }
     // A later compact version is named as newer.
     var later = try compact().encoded()
-    later[4] = 5
-    #expect(throws: CompressedFile.Problem("format version 5 is newer than this tool's 4; update AutoencoderKit")) { try CompressedFile.decode(later) }
+    later[4] = 6
+    #expect(throws: CompressedFile.Problem("format version 6 is newer than this tool's 5; update AutoencoderKit")) { try CompressedFile.decode(later) }
+  }
+
+  @Test func aVersion4FileOfOneImageOfTheModelsSizeIsStillRead() throws {
+    // As compress --strip wrote one image of the model's size before version 5: count 1, height 0.
+    var bytes: [UInt8] = [0x89, 0x41, 0x45, 0x43, 4, 0xef, 0xcd, 0xab, 0x89, 1, 0] + [0x00, 0x80, 0x00, 0x00, 7, 9]
+    bytes.appendLittleEndian(UInt64(Zlib.crc32(bytes)), count: 4)
+    let read = try CompressedFile.decode(bytes)
+    #expect(read == compact(ownSize: true))
+    // Written again it is version 5, 2 bytes shorter, and reads as the same file.
+    let again = try read.encoded()
+    #expect(again[4] == 5 && again.count == bytes.count - 2)
+    #expect(try CompressedFile.decode(again) == read)
   }
 
   @Test func aVersion3CompactFileIsStillRead() throws {

@@ -73,8 +73,8 @@ struct CompressedImagesTests {
     #expect(problem(container(sections, count: 1)) == "corrupt header: 1 sections")
     #expect(problem(container(sections, trailing: [7])) == "1 bytes after the last section")
     var newer = try mixed().encoded()
-    newer[8] = 5
-    #expect(problem(newer) == "format version 5 is newer than this tool's 4; update AutoencoderKit")
+    newer[8] = 6
+    #expect(problem(newer) == "format version 6 is newer than this tool's 5; update AutoencoderKit")
     var badSection = sections[1]
     badSection[badSection.count - 1] ^= 1  // its own checksum
     #expect(problem(container([sections[0], badSection])).hasPrefix("section 2: checksum mismatch"))

@@ -132,6 +132,11 @@ struct ImageCodecTests {
       #expect(smallBytes[4] == 4 && small.header.sizeFromModel == (set.exampleShape == [8, 8]))
       #expect(smallBytes.count == 4 + 1 + 4 + 1 + (small.header.sizeFromModel ? 1 : 3) + small.payload.count + 4)
       #expect(fullBytes.count - smallBytes.count >= 20)
+      // One image of the model's size: version 5, 13 bytes beside the payload.
+      let one = try stripped.compress(set.prefix(1), quantization: .rounded), oneBytes = try one.encoded()
+      #expect(oneBytes[4] == (set.exampleShape == [8, 8] ? 5 : 4))
+      #expect(oneBytes.count == (set.exampleShape == [8, 8] ? 13 : 17) + one.payload.count)
+      #expect(try codec.decompress(try CompressedFile.decode(oneBytes), path: "f").scalars == Array(codec.decompress(full, path: "f").scalars.prefix(set.exampleShape.reduce(1, *))))
       let read = try CompressedFile.decode(smallBytes)
       #expect(read.header.codeShape.isEmpty && read.header.paddedShape == nil && read.header.imageShape.isEmpty == small.header.sizeFromModel)
       // Completed by the model: the shapes compress computed, and the same images as the full file's.
