@@ -24,7 +24,7 @@ import Foundation
 /// of one size: everything the model fixes left out (its name, the quantization, the code's shape
 /// and channels, the padded size, which the model computes from the image size, the payload's
 /// length, which the file's gives), 15 bytes beside its payload for images of the model's own
-/// size (13 for one image: version 5), 17 for another size under 128 × 128:
+/// size (9 for one image: version 5), 17 for another size under 128 × 128:
 ///
 /// | bytes | field |
 /// |---|---|
@@ -37,8 +37,11 @@ import Foundation
 /// | … | payload: one rANS stream, as version 1's, coded under the model file's tables |
 /// | 4 | CRC-32 of every byte before it, little-endian |
 ///
-/// Version 5 is version 4 for one image of the model's own size, leaving out its count and height
-/// too: the fingerprint, then the payload and the CRC-32.
+/// Version 5 is version 4 for one image of the model's own size: magic, version 5, the payload,
+/// the CRC-32; 9 bytes beside the payload. Its count and size are what version 5 means, and the
+/// short fingerprint's low 23 bits ride in the rANS stream's start state (`RANSEncoder.finish(carrying:)`),
+/// bits every stream pays for anyway: a decoder of another model ends in another state (or fails
+/// before), which, the checksum being right, says another model made the file.
 ///
 /// Version 3, the compact form before December 2026 (still read): version 1's 8-byte magic,
 /// version 3, the whole 8-byte fingerprint, varints count, height, width, channels, payload, CRC-32.
@@ -89,6 +92,10 @@ public struct CompressedFile: Equatable, Sendable {
     public var sizeFromModel = false
     /// A compact file read in version 3's layout, which `encoded()` writes back as it was.
     public var compactVersion3 = false
+    /// A compact file of one image of the model's size whose fingerprint rides in the payload's
+    /// rANS start state (version 5; `coderFingerprint`), not in its header: a header just read has
+    /// an empty `fingerprint`, and its decoder checks it.
+    public var fingerprintInCoder = false
 
     public init(model: String, fingerprint: String, count: Int, imageShape: [Int], names: [String]?, codeShape: [Int],
                 rule: CodeQuantizer.Rule, tablesInModel: Bool = false, paddedShape: [Int]? = nil, compact: Bool = false) {
@@ -202,11 +209,13 @@ public struct CompressedFile: Equatable, Sendable {
       bytes.appendLittleEndian(UInt64(Zlib.crc32(bytes)), count: 4)
       return bytes
     }
-    let oneImage = header.count == 1 && header.sizeFromModel
     var bytes = Self.compactMagic
-    bytes.append(oneImage ? Self.compactVersionOneImage : Self.compactVersion)
-    bytes.appendLittleEndian(UInt64(Self.shortFingerprint(header.fingerprint), radix: 16) ?? 0, count: 4)
-    if !oneImage {  // version 5 means one image of the model's size
+    if header.fingerprintInCoder {  // version 5: one image of the model's size
+      precondition(header.count == 1 && header.sizeFromModel, "version 5 holds one image of the model's size")
+      bytes.append(Self.compactVersionOneImage)
+    } else {
+      bytes.append(Self.compactVersion)
+      bytes.appendLittleEndian(UInt64(Self.shortFingerprint(header.fingerprint), radix: 16) ?? 0, count: 4)
       bytes.appendVarint(UInt64(header.count))
       for value in header.sizeFromModel ? [0] : header.imageShape { bytes.appendVarint(UInt64(value)) }
     }
@@ -222,9 +231,17 @@ public struct CompressedFile: Equatable, Sendable {
     return hex(UInt32(truncatingIfNeeded: value ^ value >> 32))
   }
 
-  /// Whether a model of fingerprint `fingerprint` made this file (a compact file holds the short form).
+  /// The value a version-5 file's stream carries for a model of fingerprint `fingerprint`: its
+  /// short fingerprint's low 23 bits.
+  public static func coderFingerprint(_ fingerprint: String) -> UInt32 {
+    (UInt32(shortFingerprint(fingerprint), radix: 16) ?? 0) & (1 << 23 - 1)
+  }
+
+  /// Whether a model of fingerprint `fingerprint` made this file (a compact file holds the short
+  /// form; version 5's header none: its decoder checks, `RANSDecoder.finish(carrying:)`).
   public func isMade(byFingerprint fingerprint: String) -> Bool {
-    header.fingerprint == (header.fingerprint.count == 8 ? Self.shortFingerprint(fingerprint) : fingerprint)
+    if header.fingerprintInCoder { return true }  // as far as its header tells
+    return header.fingerprint == (header.fingerprint.count == 8 ? Self.shortFingerprint(fingerprint) : fingerprint)
   }
 
   /// Writes the file atomically: a complete file at `path`, or none.
@@ -359,13 +376,14 @@ public struct CompressedFile: Equatable, Sendable {
     let oneImage = bytes[compactMagic.count] == compactVersionOneImage
     var reader = try ByteReader(container: bytes, magic: compactMagic, version: oneImage ? compactVersionOneImage : compactVersion,
                                 newest: compactVersionOneImage)
-    let fingerprint = hex(UInt32(try reader.littleEndian(4, "the fingerprint")))
+    let fingerprint = oneImage ? "" : hex(UInt32(try reader.littleEndian(4, "the fingerprint")))
     let count = oneImage ? 1 : try reader.size("the image count")
     let height = oneImage ? 0 : try reader.size("the height")
     let shape = height == 0 ? [] : [height, try reader.size("the width"), try reader.size("the channels")]
     var header = Header(model: "", fingerprint: fingerprint, count: count, imageShape: shape, names: nil, codeShape: [], rule: .rounded,
                         tablesInModel: true, compact: true)
     header.sizeFromModel = height == 0
+    header.fingerprintInCoder = oneImage
     return try compactFile(header, &reader)
   }
 

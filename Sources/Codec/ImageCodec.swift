@@ -145,7 +145,9 @@ public struct ImageCodec {
                                        imageShape: imageShape, names: names, codeShape: codeShape, rule: quantization, tablesInModel: inModel, paddedShape: paddedShape)
     header.compact = stripsNames && header.canBeCompact  // what the model fixes left out of the file
     header.sizeFromModel = header.compact && imageShape == ownImageShape
-    return CompressedFile(header: header, quantizer: quantizer, tables: inFile, payload: encoder.finish())
+    header.fingerprintInCoder = header.sizeFromModel && images.count == 1
+    let carried = header.fingerprintInCoder ? CompressedFile.coderFingerprint(fingerprint) : 0
+    return CompressedFile(header: header, quantizer: quantizer, tables: inFile, payload: encoder.finish(carrying: carried))
   }
 
   /// The context tables that code codes of `codeShape` under the model's tables: the codec's, where
@@ -308,8 +310,12 @@ public struct ImageCodec {
         let channels = tables.count
         for index in 0..<count { symbols[index] = try decoder.decode(with: tables[index % channels]) }
       }
-      try decoder.finish()
+      try decoder.finish(carrying: file.header.fingerprintInCoder ? CompressedFile.coderFingerprint(fingerprint) : 0)
     } catch {
+      // Its checksum right, a file whose fingerprint is in its code that does not decode was made by another model.
+      guard !file.header.fingerprintInCoder else {
+        throw CodecError.otherModel(path: path, made: "", fingerprint: "", given: modelName, givenFingerprint: CompressedFile.shortFingerprint(fingerprint))
+      }
       throw CodecError.corrupt(path: path, problem: "\(error)")
     }
     return symbols
@@ -356,8 +362,8 @@ public enum CodecError: Error, Equatable, CustomStringConvertible {
       "\(source): examples of shape \(shape) are not images (height × width, 1 or 3 channels, pixels 0 to 1); compression takes PNG or IDX images"
     case .nonFiniteCode(let source, let example): "\(source): the code of example \(example) is NaN or infinite"
     case .otherModel(let path, let made, let fingerprint, let given, let givenFingerprint):
-      "\(path): made by \(made.isEmpty ? "another model" : "the model \(made)") (fingerprint \(fingerprint)), not by \(given) (fingerprint \(givenFingerprint)); "
-        + "decompress it with that model"
+      "\(path): made by \(made.isEmpty ? "another model" : "the model \(made)")\(fingerprint.isEmpty ? "" : " (fingerprint \(fingerprint))"), "
+        + "not by \(given) (fingerprint \(givenFingerprint))\(fingerprint.isEmpty ? ": its code does not decode under it" : ""); decompress it with that model"
     case .corrupt(let path, let problem): "\(path): \(problem)"
     case .severalSizes(let source, let problem): "\(source): images of several sizes with \(problem): each is written back by its file name"
     case .notRateTrained(let model): "\(model) is not a rate-trained codec (no entropy bottleneck): its files carry their own tables, fitted to the images they hold"

@@ -11,6 +11,9 @@
 /// Stream: the final state (4 bytes, big-endian), then the bytes moved out, last moved first.
 /// A decoder that ends with the state the encoder started from, every byte read, has read a
 /// stream this encoder wrote (a corrupt one is caught here, or by the container's checksum).
+///
+/// The start state `L` carries 23 bits that every stream pays for; a stream can carry a value of
+/// its own in them instead (`finish(carrying:)`), at no cost, which its decoder ends with.
 public struct RANSEncoder: Sendable {
   static let lowerBound: UInt32 = 1 << 23
   /// The pending symbols in coding order, as (cumulative start, frequency).
@@ -46,9 +49,11 @@ public struct RANSEncoder: Sendable {
     pending.append((bits & 0xFFFF, 1))
   }
 
-  /// Codes every value added, and returns the stream.
-  public func finish() -> [UInt8] {
-    var state = Self.lowerBound
+  /// Codes every value added, and returns the stream; it carries `value` (under 2²³) in the state
+  /// it starts from, `L + value`, which `RANSDecoder.finish(carrying:)` checks it ends with.
+  public func finish(carrying value: UInt32 = 0) -> [UInt8] {
+    precondition(value < Self.lowerBound, "a stream carries 23 bits")
+    var state = Self.lowerBound + value
     var moved: [UInt8] = []
     moved.reserveCapacity(pending.count / 2 + 8)
     let shift = UInt32(SymbolTable.precisionBits)
@@ -128,11 +133,12 @@ public struct RANSDecoder {
     }
   }
 
-  /// Checks that the stream ended where its encoder started: every byte read, the first state.
+  /// Checks that the stream ended where its encoder started: every byte read, the first state,
+  /// carrying `value` (`RANSEncoder.finish(carrying:)`).
   ///
   /// - Throws: `EntropyCodingError.corrupt` otherwise.
-  public func finish() throws(EntropyCodingError) {
+  public func finish(carrying value: UInt32 = 0) throws(EntropyCodingError) {
     guard position == bytes.count else { throw .corrupt("\(bytes.count - position) bytes left after the last value") }
-    guard state == RANSEncoder.lowerBound else { throw .corrupt("it does not end in the encoder's first state") }
+    guard state == RANSEncoder.lowerBound &+ value else { throw .corrupt("it does not end in the encoder's first state") }
   }
 }

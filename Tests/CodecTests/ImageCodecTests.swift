@@ -132,10 +132,26 @@ struct ImageCodecTests {
       #expect(smallBytes[4] == 4 && small.header.sizeFromModel == (set.exampleShape == [8, 8]))
       #expect(smallBytes.count == 4 + 1 + 4 + 1 + (small.header.sizeFromModel ? 1 : 3) + small.payload.count + 4)
       #expect(fullBytes.count - smallBytes.count >= 20)
-      // One image of the model's size: version 5, 13 bytes beside the payload.
+      // One image of the model's size: version 5, 9 bytes beside the payload, which carries the
+      // fingerprint in its start state: as long as a stream without it, or a byte longer.
       let one = try stripped.compress(set.prefix(1), quantization: .rounded), oneBytes = try one.encoded()
-      #expect(oneBytes[4] == (set.exampleShape == [8, 8] ? 5 : 4))
-      #expect(oneBytes.count == (set.exampleShape == [8, 8] ? 13 : 17) + one.payload.count)
+      let alone = try codec.compress(set.prefix(1), quantization: .rounded)
+      #expect(oneBytes[4] == (set.exampleShape == [8, 8] ? 5 : 4) && one.header.fingerprintInCoder == (set.exampleShape == [8, 8]))
+      #expect(oneBytes.count == (set.exampleShape == [8, 8] ? 9 : 17) + one.payload.count)
+      #expect(one.payload.count - alone.payload.count <= 1 && (one.payload == alone.payload) == !one.header.fingerprintInCoder)
+      if one.header.fingerprintInCoder {
+        // Another codec of the same layers (other weights, another fingerprint) decodes it to the wrong state: refused, named.
+        var generator = SplitMix64(seed: 9)
+        let otherModel = try Autoencoder(model.architecture, using: &generator)
+        let other = ImageCodec(model: otherModel, modelName: "other.safetensors", tables: otherModel.bottleneck!.symbolTables())
+        let error = #expect(throws: CodecError.self) { try other.decompress(try CompressedFile.decode(oneBytes), path: "one.aec") }
+        #expect(error?.description == "one.aec: made by another model, not by other.safetensors (fingerprint \(CompressedFile.shortFingerprint(other.fingerprint))): "
+          + "its code does not decode under it; decompress it with that model")
+        // And a corrupt one is caught by its checksum first.
+        var flipped = oneBytes
+        flipped[6] ^= 1
+        #expect(throws: CompressedFile.Problem.self) { try CompressedFile.decode(flipped) }
+      }
       #expect(try codec.decompress(try CompressedFile.decode(oneBytes), path: "f").scalars == Array(codec.decompress(full, path: "f").scalars.prefix(set.exampleShape.reduce(1, *))))
       let read = try CompressedFile.decode(smallBytes)
       #expect(read.header.codeShape.isEmpty && read.header.paddedShape == nil && read.header.imageShape.isEmpty == small.header.sizeFromModel)

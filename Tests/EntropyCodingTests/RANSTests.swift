@@ -40,6 +40,29 @@ struct RANSTests {
     let bytes = RANSEncoder().finish()
     #expect(bytes == [0x00, 0x80, 0x00, 0x00])
     try RANSDecoder(bytes).finish()
+    // Carrying a value: L + value.
+    #expect(RANSEncoder().finish(carrying: 0x12_3456) == [0x00, 0x92, 0x34, 0x56])
+    try RANSDecoder([0x00, 0x92, 0x34, 0x56]).finish(carrying: 0x12_3456)
+  }
+
+  @Test func aStreamCarries23BitsInItsStartStateAtNoCost() throws {
+    var generator = SystemRandomNumberGenerator()
+    let table = try SymbolTable(lowest: -4, counts: [1, 5, 20, 50, 20, 5, 1])
+    for _ in 0..<200 {
+      let values = (0..<Int.random(in: 0...300, using: &generator)).map { _ in Int32.random(in: -4...2, using: &generator) }
+      let carried = UInt32.random(in: 0..<(1 << 23), using: &generator)
+      var encoder = RANSEncoder()
+      for value in values { encoder.encode(value, with: table) }
+      let plain = encoder.finish(), carrying = encoder.finish(carrying: carried)
+      // The start state is under 2L, so the stream grows by at most a byte (its top bit).
+      #expect(carrying.count <= plain.count + 1, "\(carrying.count) bytes against \(plain.count)")
+      var decoder = try RANSDecoder(carrying)
+      #expect(try values.map { _ in try decoder.decode(with: table) } == values)
+      try decoder.finish(carrying: carried)
+      // Any other value is a stream of another start, refused.
+      #expect(throws: EntropyCodingError.corrupt("it does not end in the encoder's first state")) { try decoder.finish(carrying: carried ^ 1) }
+      #expect(throws: EntropyCodingError.self) { try decoder.finish() }
+    }
   }
 
   @Test func randomStreamsUnderManyTablesRoundTrip() throws {
