@@ -9,10 +9,11 @@ struct FitTables: ParsableCommand {
     discussion: """
       `train` fits them to the training images when a codec's training ends; fit them again for images of your own. \
       Each code value is coded under a table of its code cell (row and column), its channel, and its neighbourhood \
-      (the sizes of the values left of it and above it, already decoded), counted from the rounded codes of the \
-      images given, in --sets sets: each image is coded under the set that codes it in the fewest bits, the set's \
-      index first. On Fashion-MNIST's codecs, one set takes 10 to 12% fewer bits than the density's one table per \
-      channel, 16 sets 22 to 29% fewer. Tables per cell code images \
+      (the values left of it and above it, already decoded, each clamped to ±2; --neighbourhood magnitude: the sum \
+      of their sizes, as before December 2026), counted from the rounded codes of the images given, in --sets sets: \
+      each image is coded under the set that codes it in the fewest bits, the set's index first. Each table leans \
+      on what all the sets saw in its context, as many occurrences' worth as --prior-weight says. On Fashion-MNIST's \
+      codecs, 16 sets take 23 to 34% fewer bits than the density's one table per channel. Tables per cell code images \
       of the size they were fitted to (other sizes fall back to one table per channel); --any-size fits tables \
       of the neighbourhood alone, for codes of any size. The tables are part of the model's fingerprint: files \
       compressed before a refit decode only with the model as it was.
