@@ -113,6 +113,35 @@ struct ContextTablesTests {
     try decoder.finish()
   }
 
+  @Test func tablesTooLargeGiveWaySetsAndCellsThenClassesThenRanges() throws {
+    func roundTrips(_ tables: ContextTables, _ symbols: [Int32], _ shape: [Int]) throws -> Bool {
+      var encoder = RANSEncoder()
+      tables.encode(symbols, codeShape: shape, into: &encoder)
+      var decoder = try RANSDecoder(encoder.finish())
+      return try tables.decode(symbols.count, codeShape: shape, from: &decoder) == symbols
+    }
+    // Values -14 to 14, 30 slots with the escape: one set of signed ±7 tables per cell of a 32×32
+    // code holds 1024 · 225 · 30 = 6.9M counts, so 2 of the 16 sets asked for fit in 16.8M.
+    let cycle = (0..<(3 * 1024)).map { Int32($0 % 29) - 14 }
+    let two = ContextTables(fitting: cycle, codeShape: [32, 32, 1], sets: 16, neighbourhood: .signed(limit: 7))
+    #expect(two.grid == [32, 32] && two.neighbourhood == .signed(limit: 7) && two.values == [29] && two.sets == 2)
+    // 16 channels: 110M a set per cell; of any grid, 225 · 16 · 30 = 108k a set.
+    let wide = (0..<(2 * 1024 * 16)).map { Int32($0 % 29) - 14 }
+    let anyGrid = ContextTables(fitting: wide, codeShape: [32, 32, 16], sets: 16, neighbourhood: .signed(limit: 7))
+    #expect(anyGrid.grid == nil && anyGrid.neighbourhood == .signed(limit: 7) && anyGrid.sets == 2)
+    #expect(try roundTrips(anyGrid, wide, [32, 32, 16]))
+    // 20 channels of 4,096 values: 225 · 20 · 4097 = 18.4M even of any grid; magnitude's 4 classes
+    // fit, 328k a set.
+    let ramp = (0..<(4096 * 20)).map { Int32($0 / 20) }
+    let magnitude = ContextTables(fitting: ramp, codeShape: [1, 1, 20], sets: 16, neighbourhood: .signed(limit: 7))
+    #expect(magnitude.grid == nil && magnitude.neighbourhood == .magnitude && magnitude.values.allSatisfy { $0 == 4096 } && magnitude.sets == 16)
+    // 1,100 channels: 4 · 1100 · 4097 = 18.0M; 16,777,216 / 4,400 = 3,813 slots a channel, 3,812 values.
+    let many = (0..<(4096 * 1100)).map { Int32($0 / 1100) }
+    let narrow = ContextTables(fitting: many, codeShape: [1, 1, 1100], sets: 16, neighbourhood: .signed(limit: 2))
+    #expect(narrow.neighbourhood == .magnitude && narrow.values.allSatisfy { $0 == 3812 } && narrow.sets == 1)
+    #expect(try roundTrips(narrow, Array(many.suffix(2 * 1100)), [1, 1, 1100]))  // values past the range escape
+  }
+
   @Test func tablesOfAnImpossibleNeighbourhoodOrPriorWeightAreRefused() {
     func tables(_ neighbourhood: Neighbourhood, priorWeight: Int) throws -> ContextTables {
       try ContextTables(grid: nil, neighbourhood: neighbourhood, priorWeight: priorWeight, channels: 1, codes: 1, lowest: [0], values: [1], setCounts: [1],
@@ -148,16 +177,18 @@ struct ContextTablesTests {
     for trial in 0..<40 {
       let shape = [Int.random(in: 1...5, using: &generator), Int.random(in: 1...5, using: &generator), Int.random(in: 1...4, using: &generator)]
       let size = shape.reduce(1, *), codes = Int.random(in: 1...12, using: &generator)
-      // Small values near 0, with a few far outside what the tables were fitted to (escapes).
-      func draw() -> [Int32] {
+      // Small values near 0 and a few far from them, anywhere in 32 bits: escapes, beyond the 4,096
+      // values a channel's tables keep, in coding, and in fitting the magnitude tables (tables of
+      // signed neighbourhoods are fitted to values up to ±60, so they stay small).
+      func draw(far: ClosedRange<Int32>) -> [Int32] {
         (0..<(size * codes)).map { _ in
-          Int.random(in: 0..<20, using: &generator) == 0 ? Int32.random(in: Int32.min...Int32.max, using: &generator) : Int32.random(in: -3...3, using: &generator)
+          Int.random(in: 0..<20, using: &generator) == 0 ? Int32.random(in: far, using: &generator) : Int32.random(in: -3...3, using: &generator)
         }
       }
-      let neighbourhood = [Neighbourhood.magnitude, .signed(limit: 1), .signed(limit: 2), .signed(limit: 7)][trial % 4]
-      let tables = ContextTables(fitting: draw(), codeShape: shape, perCell: trial % 2 == 0, sets: trial % 3 + 1, neighbourhood: neighbourhood,
+      let neighbourhood = [Neighbourhood.magnitude, .signed(limit: 1), .signed(limit: 2), .signed(limit: 3)][trial % 4]
+      let tables = ContextTables(fitting: draw(far: neighbourhood == .magnitude ? Int32.min...Int32.max : -60...60), codeShape: shape, perCell: trial % 2 == 0, sets: trial % 3 + 1, neighbourhood: neighbourhood,
                                  priorWeight: [0, 1, 16, ContextTables.maximumPriorWeight][trial / 4 % 4])
-      let symbols = trial == 0 ? [Int32](repeating: Int32.min, count: size * codes) : draw()  // adversarial: all escapes
+      let symbols = trial == 0 ? [Int32](repeating: Int32.min, count: size * codes) : draw(far: Int32.min...Int32.max)  // adversarial: all escapes
       var encoder = RANSEncoder()
       tables.encode(symbols, codeShape: shape, into: &encoder)
       let stream = encoder.finish()
