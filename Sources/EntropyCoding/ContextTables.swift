@@ -230,10 +230,12 @@ public struct ContextTables: Equatable, Sendable {
         // Each table's bits per value under its smoothed counts (`weights`).
         for table in 0..<(sets * perSet) {
           let start = table / perSet * setSize + offsets[table % perSet], end = start + slots[table % perSet / classes % channels]
-          let first = offsets[table % perSet]
-          let weights = Self.weights(flat[start..<end], prior: priorWeight == 0 ? nil : prior[first..<(first + end - start)], priorWeight: priorWeight)
-          let total = log2(Float(weights.reduce(0, +)))
-          for index in start..<end { bits[index] = total - log2(Float(weights[index - start])) }
+          let first = offsets[table % perSet] - start  // the prior's index of flat's
+          @inline(__always) func weight(_ index: Int) -> Int {
+            Self.weight(flat[index], prior: priorWeight == 0 ? nil : prior[first + index], priorWeight: priorWeight)
+          }
+          let total = log2(Float((start..<end).reduce(0) { $0 + weight($1) }))
+          for index in start..<end { bits[index] = total - log2(Float(weight(index))) }
         }
         var moved = 0
         for code in 0..<codes {
@@ -389,8 +391,14 @@ public struct ContextTables: Equatable, Sendable {
   /// `SymbolTable.total` plus `priorWeight` times the value's pooled frequency: a table seen
   /// a few times leans on what all sets saw there, not on every value alike. Integers only.
   static func weights(_ counts: ArraySlice<Int>, prior: ArraySlice<UInt32>?, priorWeight: Int) -> [Int] {
-    guard let prior else { return counts.map { 2 * $0 + 1 } }
-    return zip(counts, prior).map { $0 * Int(SymbolTable.total) + priorWeight * Int($1) }
+    guard let prior else { return counts.map { weight($0, prior: nil, priorWeight: 0) } }
+    return zip(counts, prior).map { weight($0, prior: $1, priorWeight: priorWeight) }
+  }
+
+  /// One value's weight (`weights`): its count's, and its pooled frequency's where there is a prior.
+  @inline(__always) static func weight(_ count: Int, prior: UInt32?, priorWeight: Int) -> Int {
+    guard let prior else { return 2 * count + 1 }
+    return count * Int(SymbolTable.total) + priorWeight * Int(prior)
   }
 
   /// A channel's tables (`counts`, of `values` values and the escape each, set after set) pooled
