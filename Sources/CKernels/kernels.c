@@ -211,3 +211,17 @@ DISPATCH(void, window_gather, (const aek_conv_geometry *g, size_t count, long fi
 DISPATCH(void, window_scatter, (const aek_conv_geometry *g, size_t count, long filters, const float *dy, float *dz),
          (g, count, filters, dy, dz))
 DISPATCH(void, add_column_sums, (size_t rows, size_t cols, const float *x, float *out), (rows, cols, x, out))
+DISPATCH(void, wt2_input,
+         (size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *x, const float *zeros, float *v),
+         (count, h, w, c, th, tw, x, zeros, v))
+DISPATCH(void, wt2_input_backward,
+         (size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *dv, float *dx),
+         (count, h, w, c, th, tw, dv, dx))
+DISPATCH(void, wt2_output,
+         (size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m, const float *bias, int relu,
+          float *y),
+         (count, oh, ow, f, th, tw, m, bias, relu, y))
+DISPATCH(void, wt2_output_backward,
+         (size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *dy, const float *mask, float *sums,
+          float *scratch, float *dm),
+         (count, oh, ow, f, th, tw, dy, mask, sums, scratch, dm))

@@ -2,3 +2,4 @@
 #include "kernels_body.h"
 #include "convolution_body.h"
 #include "direct_convolution_body.h"
+#include "winograd_body.h"

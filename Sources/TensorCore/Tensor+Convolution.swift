@@ -299,8 +299,10 @@ extension Tensor {
     precondition(weight.shape == [g.kernelHeight, g.kernelWidth, g.channels, inputChannels],
                  "transposed convolution weight \(weight.shape), expected \([g.kernelHeight, g.kernelWidth, g.channels, inputChannels])")
     precondition(bias == nil || bias!.shape == [g.channels], "transposed convolution bias \(bias!.shape) for \(g.channels) filters")
-    if Tensor.transposedConvolutionKernels(geometry: g, inputChannels: inputChannels).forward == .direct {
-      return directAdjointConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified).output
+    switch Tensor.transposedConvolutionKernels(geometry: g, inputChannels: inputChannels).forward {
+    case .direct: return directAdjointConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified).output
+    case .polyphaseWinograd: return polyphaseWinogradTransposedConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified)
+    default: break
     }
     var output = Tensor(shape: [n, g.height, g.width, g.channels]) { _ in }
     withUnsafeBufferPointer { x in
@@ -337,11 +339,17 @@ extension Tensor {
     let n = input.shape[0], inputChannels = input.shape[3]
     precondition(outputGradient.shape == [n, g.height, g.width, g.channels],
                  "transposed convolution output gradient \(outputGradient.shape), expected \([n, g.height, g.width, g.channels])")
-    if Tensor.transposedConvolutionKernels(geometry: g, inputChannels: inputChannels).weightGradient == .direct {
+    let kernels = Tensor.transposedConvolutionKernels(geometry: g, inputChannels: inputChannels)
+    if kernels.weightGradient == .polyphaseWinograd {
+      return polyphaseWinogradTransposedConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g,
+                                                               forInput: forInput, forWeight: forWeight, forBias: forBias,
+                                                               rectifiedOutput: rectifiedOutput)
+    }
+    if kernels.weightGradient == .direct {
       // The input gradient is the convolution of ∂y over the geometry; the weight gradient that
       // convolution's weight gradient with the roles of image and output gradient exchanged. The
       // relu's mask and the bias gradient (sums of ∂y) are taken inside the kernels.
-      let direct = forInput && Tensor.transposedConvolutionKernels(geometry: g, inputChannels: inputChannels).inputGradient == .direct
+      let direct = forInput && kernels.inputGradient == .direct
       if direct && forWeight {  // both from one copy of each (masked) output gradient
         let both = directConvolutionWeightGradient(input: outputGradient, inputMask: rectifiedOutput, outputGradient: input, geometry: g,
                                                    summingChannels: forBias, forwardWeight: weight)
@@ -515,13 +523,13 @@ extension Tensor {
   /// Calls `body(part, examples, buffer)` for blocks of `0..<count` examples: the examples are
   /// split into `parts(of:work:)` contiguous parts run concurrently, each walked in blocks, with a
   /// buffer of `bufferPerExample` floats per example of a block plus `fixedBuffer` floats, reused
-  /// across its blocks.
-  static func forEachBlock(of count: Int, work: Int, bufferPerExample: Int, fixedBuffer: Int = 0,
+  /// across its blocks; a block has as many examples as fit `blockFloats` (at least one).
+  static func forEachBlock(of count: Int, work: Int, bufferPerExample: Int, fixedBuffer: Int = 0, blockFloats: Int = blockBufferFloats,
                            _ body: (_ part: Int, _ examples: Range<Int>, _ buffer: UnsafeMutablePointer<Float>) -> Void) {
     guard count > 0 else { return }
     BLAS.ensureLoaded()
     let parts = parts(of: count, work: work)
-    let blockSize = max(1, blockBufferFloats / max(bufferPerExample, 1))
+    let blockSize = max(1, blockFloats / max(bufferPerExample, 1))
     Parallel.forEachPart(parts) { part in
       let examples = firstExample(ofPart: part, parts: parts, count: count)..<firstExample(ofPart: part + 1, parts: parts, count: count)
       let perBlock = min(blockSize, examples.count)

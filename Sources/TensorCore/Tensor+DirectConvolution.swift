@@ -29,6 +29,9 @@ public enum ConvolutionKernel: String, Codable, Sendable, CaseIterable {
   case cellFirst = "cell-first sgemm"
   /// A 1×1 convolution: one BLAS product on the images as they are.
   case product = "sgemm"
+  /// A 3×3 stride-2 transposed convolution's tiles transformed (25 products where there were 36),
+  /// sixteen BLAS products, transformed back (Tensor+WinogradConvolution.swift).
+  case polyphaseWinograd = "winograd + sgemm"
 }
 
 /// Which kernels convolutions may use: chosen by shape (the default), direct wherever it applies,
@@ -66,8 +69,12 @@ extension Tensor {
   public static func transposedConvolutionKernels(geometry g: WindowGeometry, inputChannels: Int)
     -> (forward: ConvolutionKernel, inputGradient: ConvolutionKernel, weightGradient: ConvolutionKernel)
   {
-    guard g.directApplies(channels: g.channels, filters: inputChannels) else { return (.unfolded, .unfolded, .unfolded) }
-    let few = g.directIsFaster(channels: g.channels, filters: inputChannels)
+    let applies = g.directApplies(channels: g.channels, filters: inputChannels)
+    let few = applies && g.directIsFaster(channels: g.channels, filters: inputChannels)
+    if Tensor.convolutionPreference == .byShape && !few && g.polyphaseWinogradApplies && g.polyphaseWinogradIsCheaper {
+      return (.polyphaseWinograd, .polyphaseWinograd, .polyphaseWinograd)
+    }
+    guard applies else { return (.unfolded, .unfolded, .unfolded) }
     return (few && g.isStrideOne ? .direct : .unfolded, few ? .direct : .unfolded, .direct)
   }
 

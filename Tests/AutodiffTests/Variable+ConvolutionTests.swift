@@ -56,6 +56,26 @@ import Testing
     }
   }
 
+  /// The polyphase Winograd path of a 3×3 stride-2 transposed convolution (40 channels, so no
+  /// direct kernel takes it; an odd height or width, so the last tiles are half empty) against
+  /// finite differences at every SIMD level the CPU runs, and its fused relu against relu after it.
+  @Test(arguments: [(3, 2), (2, 3)]) func polyphaseWinogradGradientsAtEverySIMDLevel(height: Int, width: Int) throws {
+    let t = try WindowGeometry.transposed(height: height, width: width, channels: 8, kernel: (3, 3), stride: (2, 2), padding: .same)
+    let x = randomTensor([1, height, width, 40], seed: 55), w = randomTensor([3, 3, 8, 40], seed: 56), b = randomTensor([8], seed: 57)
+    #expect(Tensor.withConvolutionKernels(.byShape) { Tensor.transposedConvolutionKernels(geometry: t, inputChannels: 40).weightGradient }
+      == .polyphaseWinograd)
+    for level in SIMDLevel.allCases where level.rawValue <= SIMDLevel.supported.rawValue {
+      SIMDLevel.withKernels(at: level) {
+        Tensor.withConvolutionKernels(.byShape) {
+          expectGradientsMatchFiniteDifferences(at: [x, w, b]) { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t) }
+          let fused = gradients(of: { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t, rectified: true) }, at: [x, w, b])
+          let composed = gradients(of: { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t).relu() }, at: [x, w, b])
+          for (a, c) in zip(fused.analytic, composed.analytic) { expectClose(a, c, rtol: 1e-5, atol: 1e-5, "\(level.name)") }
+        }
+      }
+    }
+  }
+
   @Test(arguments: [(2, 2, Padding.valid), (2, 2, .same), (3, 2, .same), (3, 1, .valid)])
   func maxPoolingGradients(kernel: Int, stride: Int, padding: Padding) throws {
     let g = try WindowGeometry(height: 7, width: 6, channels: 2, kernel: (kernel, kernel), stride: (stride, stride), padding: padding)

@@ -312,6 +312,22 @@ void aek_conv_direct_weight_gradient(const aek_conv_geometry *g, size_t count, l
                                      float *scratch);
 /// The scratch floats aek_conv_direct and aek_conv_direct_weight_gradient need per thread.
 size_t aek_conv_direct_scratch(const aek_conv_geometry *g, long filters);
+/// A transposed 3×3 stride-2 convolution with nothing padded before, by the polyphase Winograd
+/// transform of winograd_body.h: tiles of 2×2 input cells and 4×4 outputs, th × tw per image.
+/// wt2_input: the 16 transformed inputs of each tile, as 16 matrices [count·th·tw × c] one after
+/// another (`zeros`: c zeros); wt2_input_backward: the input gradient from their gradients.
+void aek_wt2_input(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *x,
+                   const float *zeros, float *v);
+void aek_wt2_input_backward(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw,
+                            const float *dv, float *dx);
+/// wt2_output: y (oh × ow × f per image) from the 16 groups' products m, plus bias (or null),
+/// relu'd where `relu`; wt2_output_backward: the products' gradients dm from dy, read as zero
+/// where `mask` (or null) is not above zero, each filter's sum of it added to `sums` (or null);
+/// `scratch`: 16·f floats.
+void aek_wt2_output(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m,
+                    const float *bias, int relu, float *y);
+void aek_wt2_output_backward(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw,
+                             const float *dy, const float *mask, float *sums, float *scratch, float *dm);
 /// out[c] += sum over the rows of x[r, c] (a bias gradient, block by block).
 void aek_add_column_sums(size_t rows, size_t cols, const float *x, float *out);
 /// out[r, :] = row for each of `rows` rows of `cols` floats (bias rows before a product adds to them).

@@ -1,0 +1,250 @@
+// Transposed 3×3 stride-2 convolutions (nothing padded before) by a polyphase Winograd transform,
+// compiled once per SIMD level like convolution_body.h. The products themselves are BLAS calls
+// (Tensor+WinogradConvolution.swift); these kernels are the transforms around them.
+//
+// Along one axis, input cell i spreads onto outputs 2i, 2i+1, 2i+2 with taps w0, w1, w2, so
+//   y[2i] = w0·x[i] + w2·x[i−1],  y[2i+1] = w1·x[i].
+// A tile is two input cells, 2j and 2j+1, and the four outputs 4j..4j+3. It reads d0 = x[2j−1],
+// d1 = x[2j], d2 = x[2j+1] (zero outside the image), transforms them to
+//   t0 = d0 − d1,  t1 = d1,  t2 = d2 − d1,  t3 = d2,
+// and forms five products (the even outputs are Winograd's F(2,2), three products for four):
+//   P0 = t0·w2,  P1 = t1·(w0 + w2),  P2 = t1·w1,  P3 = t2·w0,  P4 = t3·w1,
+// from which y[4j] = P0 + P1, y[4j+1] = P2, y[4j+2] = P1 + P3, y[4j+3] = P4 (check: P0 + P1 =
+// w2·d0 + w0·d1 and P1 + P3 = w2·d1 + w0·d2). Two axes make 4×4 = 16 transformed inputs per
+// channel and 5×5 = 25 products per filter for 16 outputs: 25 multiplications where a direct
+// transposed convolution spends 36 (9 per input cell). The 16 transformed inputs are 16 matrices,
+// [tiles × channels] each; input (p, q) meets the kernel's (p, q) group of products, one for each
+// product its t_p and t_q enter (t1 enters two: P1 and P2), so group (p, q) is one BLAS product
+// of [tiles × channels] by [channels × kp·kq·filters], kp = 2 for p = 1 and 1 otherwise.
+//
+// Product index pa (0..4) along an axis is (p, a): (0,0) (1,0) (1,1) (2,0) (3,0). The groups'
+// product matrices lie one after another, group g = 4p + q of kp·kq·filters columns.
+
+#ifndef AEK_WINOGRAD_DEFINED
+#define AEK_WINOGRAD_DEFINED
+static const int aek_wt2_p[5] = {0, 1, 1, 2, 3};  // the transformed input of product pa
+static const int aek_wt2_a[5] = {0, 0, 1, 0, 0};  // its place among that input's products
+/// The products each output of a tile sums (-1: none).
+static const int aek_wt2_terms[4][2] = {{0, 1}, {2, -1}, {1, 3}, {4, -1}};
+/// The outputs each product reaches (the adjoint of aek_wt2_terms).
+static const int aek_wt2_reach[5][2] = {{0, -1}, {0, 2}, {1, -1}, {2, -1}, {3, -1}};
+
+static inline size_t aek_wt2_width(int g) { return (size_t)((g / 4 == 1 ? 2 : 1) * (g % 4 == 1 ? 2 : 1)); }
+
+/// Pointers to the 25 products of tile `tile`, or their gradients: [pa][qb] rows of `filters`.
+static inline void aek_wt2_products(float *m, size_t tiles, size_t filters, size_t tile, float *out[5][5]) {
+  size_t offsets[16], offset = 0;
+  for (int g = 0; g < 16; g++) {
+    offsets[g] = offset;
+    offset += tiles * aek_wt2_width(g) * filters;
+  }
+  for (int pa = 0; pa < 5; pa++) {
+    for (int qb = 0; qb < 5; qb++) {
+      int g = 4 * aek_wt2_p[pa] + aek_wt2_p[qb];
+      size_t kq = aek_wt2_p[qb] == 1 ? 2 : 1;
+      out[pa][qb] = m + offsets[g] + tile * aek_wt2_width(g) * filters + ((size_t)aek_wt2_a[pa] * kq + (size_t)aek_wt2_a[qb]) * filters;
+    }
+  }
+}
+#endif
+
+/// The 16 transformed inputs of every tile of `count` images `h`×`w`×`c`: `v` holds 16 matrices of
+/// `count·th·tw` rows × `c`, rows in (image, tile row, tile column) order. `zeros`: `c` zeros.
+static void K(wt2_input)(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *x,
+                         const float *zeros, float *v) {
+  size_t tiles = count * th * tw, group = tiles * c, tile = 0;
+  for (size_t n = 0; n < count; n++) {
+    const float *image = x + n * h * w * c;
+    for (size_t ty = 0; ty < th; ty++) {
+      for (size_t tx = 0; tx < tw; tx++, tile++) {
+        const float *d[3][3];
+        for (int a = 0; a < 3; a++) {
+          for (int b = 0; b < 3; b++) {
+            long r = 2 * (long)ty - 1 + a, col = 2 * (long)tx - 1 + b;
+            d[a][b] = r >= 0 && r < (long)h && col >= 0 && col < (long)w ? image + ((size_t)r * w + (size_t)col) * c : zeros;
+          }
+        }
+        // The reads and writes never overlap: said to the vectorizer by the pragma (clang ignores
+        // restrict on locals).
+        const float *restrict d00 = d[0][0], *restrict d01 = d[0][1], *restrict d02 = d[0][2];
+        const float *restrict d10 = d[1][0], *restrict d11 = d[1][1], *restrict d12 = d[1][2];
+        const float *restrict d20 = d[2][0], *restrict d21 = d[2][1], *restrict d22 = d[2][2];
+        float *out = v + tile * c;
+        float *restrict o00 = out, *restrict o01 = out + group, *restrict o02 = out + 2 * group, *restrict o03 = out + 3 * group;
+        float *restrict o10 = out + 4 * group, *restrict o11 = out + 5 * group, *restrict o12 = out + 6 * group;
+        float *restrict o13 = out + 7 * group, *restrict o20 = out + 8 * group, *restrict o21 = out + 9 * group;
+        float *restrict o22 = out + 10 * group, *restrict o23 = out + 11 * group, *restrict o30 = out + 12 * group;
+        float *restrict o31 = out + 13 * group, *restrict o32 = out + 14 * group, *restrict o33 = out + 15 * group;
+        #pragma clang loop vectorize(assume_safety)
+        for (size_t ch = 0; ch < c; ch++) {
+          // Rows first (t_p of each column b), then columns.
+          float t00 = d00[ch] - d10[ch], t01 = d01[ch] - d11[ch], t02 = d02[ch] - d12[ch];
+          float t10 = d10[ch], t11 = d11[ch], t12 = d12[ch];
+          float t20 = d20[ch] - d10[ch], t21 = d21[ch] - d11[ch], t22 = d22[ch] - d12[ch];
+          float t30 = d20[ch], t31 = d21[ch], t32 = d22[ch];
+          o00[ch] = t00 - t01, o01[ch] = t01, o02[ch] = t02 - t01, o03[ch] = t02;
+          o10[ch] = t10 - t11, o11[ch] = t11, o12[ch] = t12 - t11, o13[ch] = t12;
+          o20[ch] = t20 - t21, o21[ch] = t21, o22[ch] = t22 - t21, o23[ch] = t22;
+          o30[ch] = t30 - t31, o31[ch] = t31, o32[ch] = t32 - t31, o33[ch] = t32;
+        }
+      }
+    }
+  }
+}
+
+/// The input gradient from the transformed inputs' gradients `dv` (laid out as `wt2_input`'s
+/// output): each cell gathers the (up to) 3×3 transformed values it entered, with their signs.
+static void K(wt2_input_backward)(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *dv,
+                                  float *dx) {
+  size_t tiles = count * th * tw, group = tiles * c;
+  for (size_t n = 0; n < count; n++) {
+    for (size_t i = 0; i < h; i++) {
+      // Along the rows: (tile row, transformed index p, sign) for each value cell row i entered.
+      size_t rt[3]; int rp[3]; float rs[3]; int rows = 0;
+      size_t j = i / 2;
+      if (i % 2 == 0) {
+        rt[0] = j, rp[0] = 0, rs[0] = -1, rt[1] = j, rp[1] = 1, rs[1] = 1, rt[2] = j, rp[2] = 2, rs[2] = -1, rows = 3;
+      } else {
+        rt[0] = j, rp[0] = 2, rs[0] = 1, rt[1] = j, rp[1] = 3, rs[1] = 1, rows = 2;
+        if (j + 1 < th) rt[2] = j + 1, rp[2] = 0, rs[2] = 1, rows = 3;
+      }
+      for (size_t k = 0; k < w; k++) {
+        size_t ct[3]; int cq[3]; float cs[3]; int cols = 0;
+        size_t jj = k / 2;
+        if (k % 2 == 0) {
+          ct[0] = jj, cq[0] = 0, cs[0] = -1, ct[1] = jj, cq[1] = 1, cs[1] = 1, ct[2] = jj, cq[2] = 2, cs[2] = -1, cols = 3;
+        } else {
+          ct[0] = jj, cq[0] = 2, cs[0] = 1, ct[1] = jj, cq[1] = 3, cs[1] = 1, cols = 2;
+          if (jj + 1 < tw) ct[2] = jj + 1, cq[2] = 0, cs[2] = 1, cols = 3;
+        }
+        float *restrict out = dx + ((n * h + i) * w + k) * c;
+        int first = 1;
+        for (int a = 0; a < rows; a++) {
+          for (int b = 0; b < cols; b++) {
+            const float *restrict in = dv + (size_t)(4 * rp[a] + cq[b]) * group + ((n * th + rt[a]) * tw + ct[b]) * c;
+            float sign = rs[a] * cs[b];
+            if (first) {
+              #pragma clang loop vectorize(assume_safety)
+              for (size_t ch = 0; ch < c; ch++) out[ch] = sign * in[ch];
+              first = 0;
+            } else {
+              #pragma clang loop vectorize(assume_safety)
+              for (size_t ch = 0; ch < c; ch++) out[ch] += sign * in[ch];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Each tile's 4×4 outputs from its 25 products `m` (the groups' product matrices), plus `bias`
+/// (or nil), through relu when `relu`; outputs past `oh`×`ow` are not written.
+static void K(wt2_output)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m,
+                          const float *bias, int relu, float *y) {
+  size_t tiles = count * th * tw, tile = 0;
+  for (size_t n = 0; n < count; n++) {
+    for (size_t ty = 0; ty < th; ty++) {
+      for (size_t tx = 0; tx < tw; tx++, tile++) {
+        float *products[5][5];
+        aek_wt2_products((float *)m, tiles, f, tile, products);
+        for (int r = 0; r < 4 && 4 * ty + (size_t)r < oh; r++) {
+          for (int s = 0; s < 4 && 4 * tx + (size_t)s < ow; s++) {
+            const float *terms[4];
+            int count_terms = 0;
+            for (int a = 0; a < 2 && aek_wt2_terms[r][a] >= 0; a++) {
+              for (int b = 0; b < 2 && aek_wt2_terms[s][b] >= 0; b++) {
+                terms[count_terms++] = products[aek_wt2_terms[r][a]][aek_wt2_terms[s][b]];
+              }
+            }
+            float *restrict out = y + ((n * oh + 4 * ty + (size_t)r) * ow + 4 * tx + (size_t)s) * f;
+            const float *restrict t0 = terms[0];
+            if (count_terms == 1) {
+              #pragma clang loop vectorize(assume_safety)
+              for (size_t ch = 0; ch < f; ch++) out[ch] = t0[ch];
+            } else if (count_terms == 2) {
+              const float *restrict t1 = terms[1];
+              #pragma clang loop vectorize(assume_safety)
+              for (size_t ch = 0; ch < f; ch++) out[ch] = t0[ch] + t1[ch];
+            } else {
+              const float *restrict t1 = terms[1], *restrict t2 = terms[2], *restrict t3 = terms[3];
+              #pragma clang loop vectorize(assume_safety)
+              for (size_t ch = 0; ch < f; ch++) out[ch] = (t0[ch] + t1[ch]) + (t2[ch] + t3[ch]);
+            }
+            if (bias) {
+              #pragma clang loop vectorize(assume_safety)
+              for (size_t ch = 0; ch < f; ch++) out[ch] += bias[ch];
+            }
+            if (relu) {
+              #pragma clang loop vectorize(assume_safety)
+              for (size_t ch = 0; ch < f; ch++) out[ch] = out[ch] > 0 ? out[ch] : 0;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// The products' gradients `dm` (laid out as `wt2_output` reads `m`) from the output gradient
+/// `dy` of `count` images `oh`×`ow`×`f`: each product's is the sum of the outputs it reached.
+/// Where `mask` (a fused relu's output, dy's shape) is given, dy reads as zero where the mask is
+/// not above zero; where `sums` is given, each filter's sum of (masked) dy is added to it (the
+/// bias gradient). `scratch`: 16·f floats (a tile's masked outputs, zero past the image).
+static void K(wt2_output_backward)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *dy,
+                                   const float *mask, float *sums, float *scratch, float *dm) {
+  size_t tiles = count * th * tw, tile = 0;
+  for (size_t n = 0; n < count; n++) {
+    for (size_t ty = 0; ty < th; ty++) {
+      for (size_t tx = 0; tx < tw; tx++, tile++) {
+        float *products[5][5];
+        aek_wt2_products(dm, tiles, f, tile, products);
+        const float *g[4][4];
+        for (int r = 0; r < 4; r++) {
+          for (int s = 0; s < 4; s++) {
+            size_t row = 4 * ty + (size_t)r, col = 4 * tx + (size_t)s;
+            float *restrict cell = scratch + (size_t)(4 * r + s) * f;
+            g[r][s] = cell;
+            if (row >= oh || col >= ow) {
+              for (size_t ch = 0; ch < f; ch++) cell[ch] = 0;
+              continue;
+            }
+            size_t at = ((n * oh + row) * ow + col) * f;
+            const float *restrict in = dy + at;
+            if (mask) {
+              const float *restrict y = mask + at;
+#pragma clang loop vectorize(assume_safety)
+              for (size_t ch = 0; ch < f; ch++) cell[ch] = y[ch] > 0 ? in[ch] : 0;
+            } else {
+#pragma clang loop vectorize(assume_safety)
+              for (size_t ch = 0; ch < f; ch++) cell[ch] = in[ch];
+            }
+            if (sums) {
+#pragma clang loop vectorize(assume_safety)
+              for (size_t ch = 0; ch < f; ch++) sums[ch] += cell[ch];
+            }
+          }
+        }
+        for (int pa = 0; pa < 5; pa++) {
+          for (int qb = 0; qb < 5; qb++) {
+            float *restrict out = products[pa][qb];
+            const int *rows = aek_wt2_reach[pa], *cols = aek_wt2_reach[qb];
+            const float *restrict t0 = g[rows[0]][cols[0]];
+            if (rows[1] < 0 && cols[1] < 0) {
+#pragma clang loop vectorize(assume_safety)
+              for (size_t ch = 0; ch < f; ch++) out[ch] = t0[ch];
+            } else if (rows[1] < 0 || cols[1] < 0) {
+              const float *restrict t1 = rows[1] < 0 ? g[rows[0]][cols[1]] : g[rows[1]][cols[0]];
+#pragma clang loop vectorize(assume_safety)
+              for (size_t ch = 0; ch < f; ch++) out[ch] = t0[ch] + t1[ch];
+            } else {
+              const float *restrict t1 = g[rows[0]][cols[1]], *restrict t2 = g[rows[1]][cols[0]], *restrict t3 = g[rows[1]][cols[1]];
+#pragma clang loop vectorize(assume_safety)
+              for (size_t ch = 0; ch < f; ch++) out[ch] = (t0[ch] + t1[ch]) + (t2[ch] + t3[ch]);
+            }
+          }
+        }
+      }
+    }
+  }
+}
