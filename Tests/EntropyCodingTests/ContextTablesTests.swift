@@ -195,9 +195,12 @@ struct ContextTablesTests {
       var decoder = try RANSDecoder(stream)
       #expect(try tables.decode(symbols.count, codeShape: shape, from: &decoder) == symbols)
       try decoder.finish()
-      // The stream is its cost in bits, plus the coder's 4-byte state and a byte of rounding.
+      // The stream is its cost in bits, plus the coder's 4-byte state, a byte of rounding, and what
+      // each step loses to the integer state: coding a frequency f out of M = 2¹⁶ from a state of
+      // at least L = 2²³ grows it by log2(M/f) + at most log2(1 + f/L), under 1/(128·ln 2) bit.
       let bits = tables.cost(of: symbols, codeShape: shape)
-      #expect(abs(Double(stream.count * 8) - bits) <= 40, "\(stream.count) bytes for \(bits) bits")
+      let slack = 40 + Double(symbols.count) / (128 * log(2))
+      #expect(abs(Double(stream.count * 8) - bits) <= slack, "\(stream.count) bytes for \(bits) bits")
       // A truncated stream is an error, not a crash.
       if stream.count > 5 {
         var short = try RANSDecoder(Array(stream.dropLast()))
