@@ -222,6 +222,5 @@ DISPATCH(void, wt2_output,
           float *y),
          (count, oh, ow, f, th, tw, m, bias, relu, y))
 DISPATCH(void, wt2_output_backward,
-         (size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *dy, const float *mask, float *sums,
-          float *scratch, float *dm),
-         (count, oh, ow, f, th, tw, dy, mask, sums, scratch, dm))
+         (size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *dy, const float *zeros, float *dm),
+         (count, oh, ow, f, th, tw, dy, zeros, dm))

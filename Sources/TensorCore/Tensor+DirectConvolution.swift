@@ -16,7 +16,9 @@ import Foundation
 //                         weight gradient direct weight gradient of (∂y, x)
 //
 // A stride-2 convolution's input gradient and a stride-2 transposed convolution's forward pass
-// scatter windows onto a finer grid; they stay matrix products with col2im.
+// scatter windows onto a finer grid; they stay matrix products with col2im, but for 3×3 stride-2
+// transposed convolutions of many channels, which take the polyphase Winograd transform in every
+// pass (Tensor+WinogradConvolution.swift).
 
 /// How a convolution pass is computed; `Tensor.convolutionKernels` says which one each pass of a
 /// layer uses (`autoencoder benchmark --kernels` prints it per layer).

@@ -164,6 +164,7 @@ extension Tensor {
     let parts = Tensor.parts(of: n, work: work)
     var kernelPartials: Tensor? = forWeight ? Tensor(shape: [parts, 25 * channels * filters]) { _ in } : nil
     var biasPartials: Tensor? = forBias ? Tensor.zeros(shape: [parts, filters]) : nil
+    let masked = rectifiedOutput != nil ? g.imageSize : 0
     input.withUnsafeBufferPointer { x in
       ut.withUnsafeBufferPointer { ut in
         outputGradient.withUnsafeBufferPointer { dyAll in
@@ -171,23 +172,20 @@ extension Tensor {
             withOptionalMutablePointer(&inputGradient) { dx in
               withOptionalMutablePointer(&kernelPartials) { du in
                 withOptionalMutablePointer(&biasPartials) { db in
-                  Tensor.forEachBlock(of: n, work: work, bufferPerExample: tiles * (16 * channels + 25 * filters),
-                                      fixedBuffer: channels + 16 * filters, blockFloats: winogradBlockFloats) { part, block, buffer in
+                  Tensor.forEachBlock(of: n, work: work, bufferPerExample: tiles * (16 * channels + 25 * filters) + masked,
+                                      fixedBuffer: max(channels, filters), blockFloats: winogradBlockFloats) { part, block, buffer in
                     let rows = block.count * tiles
-                    let v = buffer, dm = v + rows * 16 * channels, zeros = dm + rows * 25 * filters, cells = zeros + channels
-                    let offset = block.lowerBound * g.imageSize
-                    let sums = db.map { $0 + part * filters }
-                    guard dx != nil || du != nil else {  // the bias alone: the block masked over the unused products (25·tiles·filters ≥ its size)
-                      _ = Tensor.outputGradientBlock(dyAll.baseAddress! + offset, rectifiedOutput: yAll.map { $0 + offset },
-                                                     rows: block.count * g.height * g.width, channels: filters, scratch: dm, biasPartial: sums)
-                      return
-                    }
-                    // The relu's mask and the bias sums are taken tile by tile, in cache.
-                    aek_wt2_output_backward(block.count, g.height, g.width, filters, th, tw, dyAll.baseAddress! + offset,
-                                            yAll.map { $0 + offset }, sums, cells, dm)
+                    let v = buffer, dm = v + rows * 16 * channels, scratch = dm + rows * 25 * filters
+                    let zeros = scratch + block.count * masked, offset = block.lowerBound * g.imageSize
+                    // The relu's mask and the bias sums in one streaming pass over the block.
+                    let dyBlock = Tensor.outputGradientBlock(dyAll.baseAddress! + offset, rectifiedOutput: yAll.map { $0 + offset },
+                                                             rows: block.count * g.height * g.width, channels: filters, scratch: scratch,
+                                                             biasPartial: db.map { $0 + part * filters })
+                    guard dx != nil || du != nil else { return }
+                    zeros.initialize(repeating: 0, count: max(channels, filters))
+                    aek_wt2_output_backward(block.count, g.height, g.width, filters, th, tw, dyBlock, zeros, dm)
                     let xBlock = x.baseAddress! + block.lowerBound * g.positions * channels
                     if du != nil {
-                      zeros.initialize(repeating: 0, count: channels)
                       aek_wt2_input(block.count, g.outputHeight, g.outputWidth, channels, th, tw, xBlock, zeros, v)
                     }
                     let beta = Tensor.accumulating(block, part: part, parts: parts, count: n)

@@ -321,13 +321,11 @@ void aek_wt2_input(size_t count, size_t h, size_t w, size_t c, size_t th, size_t
 void aek_wt2_input_backward(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw,
                             const float *dv, float *dx);
 /// wt2_output: y (oh × ow × f per image) from the 16 groups' products m, plus bias (or null),
-/// relu'd where `relu`; wt2_output_backward: the products' gradients dm from dy, read as zero
-/// where `mask` (or null) is not above zero, each filter's sum of it added to `sums` (or null);
-/// `scratch`: 16·f floats.
+/// relu'd where `relu`; wt2_output_backward: the products' gradients dm from dy (`zeros`: f zeros).
 void aek_wt2_output(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m,
                     const float *bias, int relu, float *y);
 void aek_wt2_output_backward(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw,
-                             const float *dy, const float *mask, float *sums, float *scratch, float *dm);
+                             const float *dy, const float *zeros, float *dm);
 /// out[c] += sum over the rows of x[r, c] (a bias gradient, block by block).
 void aek_add_column_sums(size_t rows, size_t cols, const float *x, float *out);
 /// out[r, :] = row for each of `rows` rows of `cols` floats (bias rows before a product adds to them).
