@@ -224,3 +224,16 @@ DISPATCH(void, wt2_output,
 DISPATCH(void, wt2_output_backward,
          (size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *dy, const float *zeros, float *dm),
          (count, oh, ow, f, th, tw, dy, zeros, dm))
+DISPATCH(void, wf23_input,
+         (size_t count, size_t h, size_t w, size_t c, size_t pad, size_t th, size_t tw, const float *x, const float *zeros, float *v),
+         (count, h, w, c, pad, th, tw, x, zeros, v))
+DISPATCH(void, wf23_input_backward,
+         (size_t count, size_t h, size_t w, size_t c, size_t pad, size_t th, size_t tw, const float *dv, float *dx),
+         (count, h, w, c, pad, th, tw, dv, dx))
+DISPATCH(void, wf23_output,
+         (size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m, const float *bias, int relu,
+          float *y),
+         (count, oh, ow, f, th, tw, m, bias, relu, y))
+DISPATCH(void, wf23_output_backward,
+         (size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *dy, const float *zeros, float *dm),
+         (count, oh, ow, f, th, tw, dy, zeros, dm))

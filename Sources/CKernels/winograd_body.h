@@ -229,3 +229,182 @@ static void K(wt2_output_backward)(size_t count, size_t oh, size_t ow, size_t f,
     }
   }
 }
+
+// Stride-1 3×3 convolutions by Winograd's F(2×2, 3×3). Along one axis a tile is two outputs,
+// o[2j] and o[2j+1], reading d0..d3 = x[2j − pad .. 2j − pad + 3] (zero outside the image);
+//   t0 = d0 − d2,  t1 = d1 + d2,  t2 = d2 − d1,  t3 = d1 − d3          (Bᵀd)
+//   U0 = w0, U1 = (w0 + w1 + w2)/2, U2 = (w0 − w1 + w2)/2, U3 = w2      (Gw, in Swift)
+//   o[2j] = m0 + m1 + m2,  o[2j+1] = m1 − m2 − m3,  m_p = t_p·U_p       (Aᵀm)
+// Two axes: 16 transformed inputs and 16 products for 2×2 outputs, where direct convolution makes
+// 36 multiplications. The 16 transformed inputs are 16 matrices [tiles × channels] and the
+// products 16 matrices [tiles × filters], one BLAS product each (group g = 4p + q).
+
+/// The 16 transformed inputs of every tile (`th`×`tw` per image, 2×2 outputs each) of `count`
+/// images `h`×`w`×`c` padded by `pad` before: 16 matrices of `count·th·tw` rows × `c`.
+static void K(wf23_input)(size_t count, size_t h, size_t w, size_t c, size_t pad, size_t th, size_t tw, const float *x,
+                          const float *zeros, float *v) {
+  size_t tiles = count * th * tw, group = tiles * c, tile = 0;
+  for (size_t n = 0; n < count; n++) {
+    const float *image = x + n * h * w * c;
+    for (size_t ty = 0; ty < th; ty++) {
+      for (size_t tx = 0; tx < tw; tx++, tile++) {
+        const float *d[4][4];
+        for (int a = 0; a < 4; a++) {
+          for (int b = 0; b < 4; b++) {
+            long r = 2 * (long)ty - (long)pad + a, col = 2 * (long)tx - (long)pad + b;
+            d[a][b] = r >= 0 && r < (long)h && col >= 0 && col < (long)w ? image + ((size_t)r * w + (size_t)col) * c : zeros;
+          }
+        }
+        float *out = v + tile * c;
+#pragma clang loop vectorize(assume_safety)
+        for (size_t ch = 0; ch < c; ch++) {
+          float t[4][4];
+          for (int b = 0; b < 4; b++) {
+            float d0 = d[0][b][ch], d1 = d[1][b][ch], d2 = d[2][b][ch], d3 = d[3][b][ch];
+            t[0][b] = d0 - d2, t[1][b] = d1 + d2, t[2][b] = d2 - d1, t[3][b] = d1 - d3;
+          }
+          for (int p = 0; p < 4; p++) {
+            out[(size_t)(4 * p + 0) * group + ch] = t[p][0] - t[p][2];
+            out[(size_t)(4 * p + 1) * group + ch] = t[p][1] + t[p][2];
+            out[(size_t)(4 * p + 2) * group + ch] = t[p][2] - t[p][1];
+            out[(size_t)(4 * p + 3) * group + ch] = t[p][1] - t[p][3];
+          }
+        }
+      }
+    }
+  }
+}
+
+/// One channel of a tile's 16 transformed-input gradients back through Bᵀ's adjoint (rows, then columns).
+static inline void K(wf23_back)(const float *in, size_t group, size_t ch, float g[4][4]) {
+  float e[4][4];
+  for (int q = 0; q < 4; q++) {
+    float t0 = in[(size_t)q * group + ch], t1 = in[(size_t)(4 + q) * group + ch];
+    float t2 = in[(size_t)(8 + q) * group + ch], t3 = in[(size_t)(12 + q) * group + ch];
+    e[0][q] = t0, e[1][q] = t1 - t2 + t3, e[2][q] = t1 + t2 - t0, e[3][q] = -t3;
+  }
+  for (int a = 0; a < 4; a++) {
+    g[a][0] = e[a][0], g[a][1] = e[a][1] - e[a][2] + e[a][3], g[a][2] = e[a][1] + e[a][2] - e[a][0], g[a][3] = -e[a][3];
+  }
+}
+
+/// The input gradient from the transformed inputs' gradients `dv` (laid out as `wf23_input`'s
+/// output): each tile's 16 values back through Bᵀ's adjoint to its 4×4 inputs, added into `dx`
+/// (tiles overlap by two cells along each axis). A gather per cell read up to 16 values for each
+/// and ran the denoiser's 14×14 input gradient at half the speed of its forward pass.
+static void K(wf23_input_backward)(size_t count, size_t h, size_t w, size_t c, size_t pad, size_t th, size_t tw,
+                                   const float *dv, float *dx) {
+  size_t tiles = count * th * tw, group = tiles * c, tile = 0;
+  memset(dx, 0, count * h * w * c * sizeof(float));
+  for (size_t n = 0; n < count; n++) {
+    float *image = dx + n * h * w * c;
+    for (size_t ty = 0; ty < th; ty++) {
+      for (size_t tx = 0; tx < tw; tx++, tile++) {
+        float *d[4][4];
+        int inside[4][4];
+        for (int a = 0; a < 4; a++) {
+          for (int b = 0; b < 4; b++) {
+            long r = 2 * (long)ty - (long)pad + a, col = 2 * (long)tx - (long)pad + b;
+            inside[a][b] = r >= 0 && r < (long)h && col >= 0 && col < (long)w;
+            d[a][b] = inside[a][b] ? image + ((size_t)r * w + (size_t)col) * c : 0;
+          }
+        }
+        const float *in = dv + tile * c;
+        int whole = 1;
+        for (int a = 0; a < 4; a++) for (int b = 0; b < 4; b++) whole &= inside[a][b];
+        if (whole) {
+#pragma clang loop vectorize(assume_safety)
+          for (size_t ch = 0; ch < c; ch++) {
+            float g[4][4];
+            K(wf23_back)(in, group, ch, g);
+            for (int a = 0; a < 4; a++) {
+              for (int b = 0; b < 4; b++) d[a][b][ch] += g[a][b];
+            }
+          }
+        } else {
+          for (size_t ch = 0; ch < c; ch++) {
+            float g[4][4];
+            K(wf23_back)(in, group, ch, g);
+            for (int a = 0; a < 4; a++) {
+              for (int b = 0; b < 4; b++) {
+                if (inside[a][b]) d[a][b][ch] += g[a][b];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Each tile's 2×2 outputs from its 16 products `m` (16 matrices [count·th·tw × f]), plus `bias`
+/// (or nil), through relu when `relu`; outputs past `oh`×`ow` are not written.
+static void K(wf23_output)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m,
+                           const float *bias, int relu, float *y) {
+  size_t tiles = count * th * tw, group = tiles * f, tile = 0;
+  for (size_t n = 0; n < count; n++) {
+    for (size_t ty = 0; ty < th; ty++) {
+      for (size_t tx = 0; tx < tw; tx++, tile++) {
+        const float *in = m + tile * f;
+        size_t row = 2 * ty, col = 2 * tx;
+        int down = row + 1 < oh, across = col + 1 < ow;
+        float *y00 = y + ((n * oh + row) * ow + col) * f;
+        float *y01 = y00 + f, *y10 = y00 + ow * f, *y11 = y10 + f;
+#pragma clang loop vectorize(assume_safety)
+        for (size_t ch = 0; ch < f; ch++) {
+          float a[2][4];
+          for (int q = 0; q < 4; q++) {
+            float m0 = in[(size_t)q * group + ch], m1 = in[(size_t)(4 + q) * group + ch];
+            float m2 = in[(size_t)(8 + q) * group + ch], m3 = in[(size_t)(12 + q) * group + ch];
+            a[0][q] = m0 + m1 + m2, a[1][q] = m1 - m2 - m3;
+          }
+          float b = bias ? bias[ch] : 0;
+          float o00 = a[0][0] + a[0][1] + a[0][2] + b, o01 = a[0][1] - a[0][2] - a[0][3] + b;
+          float o10 = a[1][0] + a[1][1] + a[1][2] + b, o11 = a[1][1] - a[1][2] - a[1][3] + b;
+          if (relu) {
+            o00 = o00 > 0 ? o00 : 0, o01 = o01 > 0 ? o01 : 0, o10 = o10 > 0 ? o10 : 0, o11 = o11 > 0 ? o11 : 0;
+          }
+          y00[ch] = o00;
+          if (across) y01[ch] = o01;
+          if (down) y10[ch] = o10;
+          if (down && across) y11[ch] = o11;
+        }
+      }
+    }
+  }
+}
+
+/// The products' gradients `dm` (laid out as `wf23_output` reads `m`) from the output gradient
+/// `dy` (`zeros`: f zeros, read for outputs past the image).
+static void K(wf23_output_backward)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *dy,
+                                    const float *zeros, float *dm) {
+  size_t tiles = count * th * tw, group = tiles * f, tile = 0;
+  for (size_t n = 0; n < count; n++) {
+    for (size_t ty = 0; ty < th; ty++) {
+      for (size_t tx = 0; tx < tw; tx++, tile++) {
+        const float *g[2][2];
+        for (int r = 0; r < 2; r++) {
+          for (int s = 0; s < 2; s++) {
+            size_t row = 2 * ty + (size_t)r, col = 2 * tx + (size_t)s;
+            g[r][s] = row < oh && col < ow ? dy + ((n * oh + row) * ow + col) * f : zeros;
+          }
+        }
+        float *out = dm + tile * f;
+#pragma clang loop vectorize(assume_safety)
+        for (size_t ch = 0; ch < f; ch++) {
+          float hq[2][4];
+          for (int r = 0; r < 2; r++) {
+            float g0 = g[r][0][ch], g1 = g[r][1][ch];
+            hq[r][0] = g0, hq[r][1] = g0 + g1, hq[r][2] = g0 - g1, hq[r][3] = -g1;
+          }
+          for (int q = 0; q < 4; q++) {
+            out[(size_t)q * group + ch] = hq[0][q];
+            out[(size_t)(4 + q) * group + ch] = hq[0][q] + hq[1][q];
+            out[(size_t)(8 + q) * group + ch] = hq[0][q] - hq[1][q];
+            out[(size_t)(12 + q) * group + ch] = -hq[1][q];
+          }
+        }
+      }
+    }
+  }
+}

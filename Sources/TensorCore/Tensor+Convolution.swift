@@ -26,8 +26,10 @@ extension Tensor {
                  "convolution weight \(weight.shape) for a \(g.kernelHeight)×\(g.kernelWidth) window over \(g.channels) channels")
     let filters = weight.shape[3]
     precondition(bias == nil || bias!.shape == [filters], "convolution bias \(bias!.shape) for \(filters) filters")
-    if Tensor.convolutionKernels(geometry: g, filters: filters).forward == .direct {
-      return directConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified)
+    switch Tensor.convolutionKernels(geometry: g, filters: filters).forward {
+    case .direct: return directConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified)
+    case .winograd: return winogradConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified)
+    default: break
     }
     if g.cellFirstIsCheaper(filters: filters) { return cellFirstConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified) }
     var output = Tensor(shape: [n, g.outputHeight, g.outputWidth, filters]) { _ in }
@@ -65,7 +67,12 @@ extension Tensor {
     let filters = weight.shape[3]
     precondition(outputGradient.shape == [n, g.outputHeight, g.outputWidth, filters],
                  "convolution output gradient \(outputGradient.shape), expected \([n, g.outputHeight, g.outputWidth, filters])")
-    if Tensor.convolutionKernels(geometry: g, filters: filters).weightGradient == .direct {
+    let kernels = Tensor.convolutionKernels(geometry: g, filters: filters)
+    if kernels.weightGradient == .winograd {
+      return winogradConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g, forInput: forInput,
+                                            forWeight: forWeight, forBias: forBias, rectifiedOutput: rectifiedOutput)
+    }
+    if kernels.weightGradient == .direct {
       return directConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g,
                                           forInput: forInput, forWeight: forWeight, forBias: forBias, rectifiedOutput: rectifiedOutput)
     }

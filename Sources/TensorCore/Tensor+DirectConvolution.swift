@@ -31,9 +31,12 @@ public enum ConvolutionKernel: String, Codable, Sendable, CaseIterable {
   case cellFirst = "cell-first sgemm"
   /// A 1×1 convolution: one BLAS product on the images as they are.
   case product = "sgemm"
+  /// A 3×3 stride-1 convolution's 2×2 output tiles by Winograd's F(2×2, 3×3) (16 products where
+  /// there were 36): sixteen BLAS products between two transforms (Tensor+WinogradConvolution.swift).
+  case winograd = "winograd F(2,3) + sgemm"
   /// A 3×3 stride-2 transposed convolution's tiles transformed (25 products where there were 36),
-  /// sixteen BLAS products, transformed back (Tensor+WinogradConvolution.swift).
-  case polyphaseWinograd = "winograd + sgemm"
+  /// sixteen BLAS products, transformed back (Tensor+PolyphaseWinogradConvolution.swift).
+  case polyphaseWinograd = "polyphase winograd + sgemm"
 }
 
 /// Which kernels convolutions may use: chosen by shape (the default), direct wherever it applies,
@@ -61,8 +64,12 @@ extension Tensor {
     -> (forward: ConvolutionKernel, inputGradient: ConvolutionKernel, weightGradient: ConvolutionKernel)
   {
     let products: ConvolutionKernel = g.cellFirstIsCheaper(filters: filters) ? .cellFirst : g.unfoldsToItself ? .product : .unfolded
-    guard g.directApplies(channels: g.channels, filters: filters) else { return (products, products, products) }
-    let few = g.directIsFaster(channels: g.channels, filters: filters)
+    let applies = g.directApplies(channels: g.channels, filters: filters)
+    let few = applies && g.directIsFaster(channels: g.channels, filters: filters)
+    if Tensor.convolutionPreference == .byShape && !few && g.winogradApplies && g.channels >= 8 && filters >= 8 {
+      return (.winograd, .winograd, .winograd)
+    }
+    guard applies else { return (products, products, products) }
     return (few ? .direct : products, few && g.isStrideOne ? .direct : products, .direct)
   }
 
@@ -73,7 +80,8 @@ extension Tensor {
   {
     let applies = g.directApplies(channels: g.channels, filters: inputChannels)
     let few = applies && g.directIsFaster(channels: g.channels, filters: inputChannels)
-    if Tensor.convolutionPreference == .byShape && !few && g.polyphaseWinogradApplies && g.polyphaseWinogradIsCheaper {
+    if Tensor.convolutionPreference == .byShape && !few && g.polyphaseWinogradApplies && g.polyphaseWinogradIsCheaper && g.channels >= 8
+      && inputChannels >= 8 {
       return (.polyphaseWinograd, .polyphaseWinograd, .polyphaseWinograd)
     }
     guard applies else { return (.unfolded, .unfolded, .unfolded) }

@@ -56,6 +56,25 @@ import Testing
     }
   }
 
+  /// Winograd's F(2×2, 3×3) for a 3×3 stride-1 convolution (40 channels, so no direct kernel
+  /// takes it; odd sizes, so the last tiles are half empty) against finite differences at every
+  /// SIMD level the CPU runs, and its fused relu against relu after it.
+  @Test(arguments: [Padding.same, .valid]) func winogradGradientsAtEverySIMDLevel(padding: Padding) throws {
+    let g = try WindowGeometry(height: 3, width: 5, channels: 40, kernel: (3, 3), stride: (1, 1), padding: padding)
+    let x = randomTensor([1, 3, 5, 40], seed: 58), w = randomTensor([3, 3, 40, 8], seed: 59), b = randomTensor([8], seed: 60)
+    #expect(Tensor.withConvolutionKernels(.byShape) { Tensor.convolutionKernels(geometry: g, filters: 8).weightGradient } == .winograd)
+    for level in SIMDLevel.allCases where level.rawValue <= SIMDLevel.supported.rawValue {
+      SIMDLevel.withKernels(at: level) {
+        Tensor.withConvolutionKernels(.byShape) {
+          expectGradientsMatchFiniteDifferences(at: [x, w, b]) { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g) }
+          let fused = gradients(of: { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g, rectified: true) }, at: [x, w, b])
+          let composed = gradients(of: { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g).relu() }, at: [x, w, b])
+          for (a, c) in zip(fused.analytic, composed.analytic) { expectClose(a, c, rtol: 1e-5, atol: 1e-5, "\(level.name)") }
+        }
+      }
+    }
+  }
+
   /// The polyphase Winograd path of a 3×3 stride-2 transposed convolution (40 channels, so no
   /// direct kernel takes it; an odd height or width, so the last tiles are half empty) against
   /// finite differences at every SIMD level the CPU runs, and its fused relu against relu after it.

@@ -3,78 +3,58 @@ import TestSupport
 import Testing
 
 @Suite struct TensorWinogradConvolutionTests {
-  /// Input size, channels, filters, padding: even and odd sizes (half-empty last tiles), one
-  /// cell, one channel or filter, `valid` (an output row and column past the last full tile), and
-  /// the conv VAE's 14×14 64 → 32.
+  /// Image size, channels, filters, padding: even and odd outputs (half-empty last tiles), one
+  /// channel or filter, `valid`, a one-cell output, and keras-io's denoiser's 14×14 32 → 32.
   static let configurations: [(size: (Int, Int), channels: Int, filters: Int, padding: Padding)] = [
-    ((2, 2), 1, 1, .same), ((3, 5), 3, 5, .same), ((4, 4), 16, 8, .same), ((5, 3), 8, 16, .valid),
-    ((1, 1), 4, 4, .same), ((7, 7), 5, 3, .same), ((4, 6), 2, 7, .valid), ((14, 14), 64, 32, .same),
+    ((4, 4), 1, 1, .valid), ((5, 7), 3, 5, .same), ((6, 6), 16, 8, .same), ((7, 5), 8, 16, .valid),
+    ((3, 3), 4, 4, .valid), ((1, 2), 5, 3, .same), ((14, 14), 32, 32, .same),
   ]
 
-  /// A one-channel kernel of nine distinct taps on a 2×2 image, by hand: the transform's tiles
-  /// give each output cell the taps that land on it (input cell i reaches outputs 2i..2i+2).
+  /// A 4×4 image of 1..16 under a kernel of 1..9, `valid`: each output is its window's dot
+  /// product with the kernel (348 at the top left; +45 across, +180 down), exactly, though
+  /// the kernel's transform has halves.
   @Test func oneTileByHand() throws {
-    let g = try WindowGeometry.transposed(height: 2, width: 2, channels: 1, kernel: (3, 3), stride: (2, 2), padding: .same)
-    let x = Tensor(shape: [1, 2, 2, 1], scalars: [1, 10, 100, 1000])
-    let w = Tensor(shape: [3, 3, 1, 1], scalars: [1, 2, 3, 4, 5, 6, 7, 8, 9])
-    let y = x.polyphaseWinogradTransposedConvolved2D(with: w, bias: nil, geometry: g, rectified: false)
-    // Output (r, s) sums x[i][j]·w[r − 2i][s − 2j]: row 2 and column 2 are where neighbours' windows overlap.
-    let expected: [Float] = [1, 2, 3 + 10, 20,
-                             4, 5, 6 + 40, 50,
-                             7 + 100, 8 + 200, 9 + 70 + 300 + 1000, 80 + 2000,
-                             400, 500, 600 + 4000, 5000]
-    #expect(y.scalars == expected)
-    #expect(y.scalars == Reference.transposedConvolution(x, w, nil, g).scalars)
+    let g = try WindowGeometry(height: 4, width: 4, channels: 1, kernel: (3, 3), stride: (1, 1), padding: .valid)
+    let x = Tensor(shape: [1, 4, 4, 1], scalars: (1...16).map(Float.init)), w = Tensor(shape: [3, 3, 1, 1], scalars: (1...9).map(Float.init))
+    let expected: [Float] = [348, 393, 528, 573]
+    #expect(x.winogradConvolved2D(with: w, bias: nil, geometry: g, rectified: false).scalars == expected)
   }
 
-  /// The kernel's transform (in its transposed layout) and its gradient are adjoints,
-  /// ⟨T(w), u⟩ = ⟨w, Tᵀ(u)⟩; the forward layout is each group's matrix transposed; and a product's
-  /// block sums the taps it takes (the first group's product takes w2 of both axes: tap (2, 2)).
+  /// The kernel's transform and its gradient are adjoints, ⟨T(w), u⟩ = ⟨w, Tᵀ(u)⟩, and group
+  /// (0, 0) is the corner tap w[0, 0] as it is.
   @Test func kernelTransformAndItsGradientAreAdjoints() {
-    let (f, c) = (5, 7)
-    let w = randomTensor([3, 3, f, c], seed: 81), u = randomTensor([25 * c * f], seed: 82)
-    let transformed = Tensor.winogradKernelTransposed(w), back = Tensor.winogradKernelGradient(u, like: w)
-    #expect(transformed.shape == [25 * c * f] && back.shape == w.shape)
+    let w = randomTensor([3, 3, 5, 7], seed: 91), u = randomTensor([16 * 5 * 7], seed: 92)
+    let transformed = Tensor.winogradF23Kernel(w), back = Tensor.winogradF23KernelGradient(u, like: w)
+    #expect(transformed.shape == [16 * 35] && back.shape == w.shape)
     let left = zip(transformed.scalars, u.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     let right = zip(w.scalars, back.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     #expect(abs(left - right) < 1e-4 * max(1, abs(left)))
-    #expect(Array(transformed.scalars[0..<(f * c)]) == Array(w.scalars[(8 * f * c)..<(9 * f * c)]))
-    let forward = Tensor.winogradKernel(w), offsets = Tensor.winogradGroupOffsets(channels: c, filters: f)
-    for group in 0..<16 {
-      let width = Tensor.winogradGroupWidth(group) * f
-      for row in 0..<width {
-        for channel in 0..<c {
-          #expect(forward.scalars[offsets[group] + channel * width + row] == transformed.scalars[offsets[group] + row * c + channel])
-        }
-      }
-    }
+    #expect(Array(transformed.scalars[0..<35]) == Array(w.scalars[0..<35]))
   }
 
   /// Forward (with bias, with and without the fused relu) against the definition, and every
   /// subset of gradients against the im2col path's, at every SIMD level the CPU runs.
   @Test(arguments: 0..<configurations.count) func matchesTheDefinitionAndTheProductsAtEverySIMDLevel(index: Int) throws {
     let c = Self.configurations[index]
-    let g = try WindowGeometry.transposed(height: c.size.0, width: c.size.1, channels: c.filters, kernel: (3, 3), stride: (2, 2),
-                                          padding: c.padding)
-    #expect(g.polyphaseWinogradApplies)
-    let x = randomTensor([3, c.size.0, c.size.1, c.channels], seed: 83), w = randomTensor([3, 3, c.filters, c.channels], seed: 84)
-    let b = randomTensor([c.filters], seed: 85), dy = randomTensor([3, g.height, g.width, c.filters], seed: 86)
-    let tolerance: Float = c.channels >= 32 ? 1e-4 : 1e-5
+    let g = try WindowGeometry(height: c.size.0, width: c.size.1, channels: c.channels, kernel: (3, 3), stride: (1, 1), padding: c.padding)
+    #expect(g.winogradApplies)
+    let x = randomTensor([3, c.size.0, c.size.1, c.channels], seed: 93), w = randomTensor([3, 3, c.channels, c.filters], seed: 94)
+    let b = randomTensor([c.filters], seed: 95), dy = randomTensor([3, g.outputHeight, g.outputWidth, c.filters], seed: 96)
+    let tolerance: Float = c.channels >= 16 ? 1e-4 : 1e-5
     for level in SIMDLevel.allCases where level.rawValue <= SIMDLevel.supported.rawValue {
-      try SIMDLevel.withKernels(at: level) {
-        let plain = x.polyphaseWinogradTransposedConvolved2D(with: w, bias: b, geometry: g, rectified: false)
-        let reference = Reference.transposedConvolution(x, w, b, g)
+      SIMDLevel.withKernels(at: level) {
+        let plain = x.winogradConvolved2D(with: w, bias: b, geometry: g, rectified: false)
+        let reference = Reference.convolution(x, w, b, g)
         expectClose(plain, reference, rtol: tolerance, atol: tolerance, "\(level.name) forward")
-        let rectified = x.polyphaseWinogradTransposedConvolved2D(with: w, bias: b, geometry: g, rectified: true)
+        let rectified = x.winogradConvolved2D(with: w, bias: b, geometry: g, rectified: true)
         expectClose(rectified, reference.relu(), rtol: tolerance, atol: tolerance, "\(level.name) relu")
         for mask in [nil, rectified] {
           for (forInput, forWeight, forBias) in [(true, true, true), (true, false, false), (false, true, false), (false, false, true)] {
-            let got = Tensor.polyphaseWinogradTransposedConvolution2DGradients(
-              input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput, forWeight: forWeight, forBias: forBias, rectifiedOutput: mask)
+            let got = Tensor.winogradConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput,
+                                                            forWeight: forWeight, forBias: forBias, rectifiedOutput: mask)
             let expected = Tensor.withConvolutionKernels(.products) {
-              #expect(Tensor.transposedConvolutionKernels(geometry: g, inputChannels: c.channels).weightGradient == .unfolded)
-              return Tensor.transposedConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput,
-                                                             forWeight: forWeight, forBias: forBias, rectifiedOutput: mask)
+              Tensor.convolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput, forWeight: forWeight,
+                                            forBias: forBias, rectifiedOutput: mask)
             }
             let what = "\(level.name) relu \(mask != nil) \(forInput) \(forWeight) \(forBias)"
             #expect(got.input?.shape == expected.input?.shape && got.weight?.shape == expected.weight?.shape
@@ -82,58 +62,30 @@ import Testing
             if let a = got.input, let e = expected.input { expectClose(a, e, rtol: tolerance, atol: tolerance, "\(what) input") }
             if let a = got.weight, let e = expected.weight { expectClose(a, e, rtol: tolerance, atol: 10 * tolerance, "\(what) weight") }
             if let a = got.bias, let e = expected.bias { expectClose(a, e, rtol: tolerance, atol: tolerance, "\(what) bias") }
-            _ = try #require(got.input != nil || !forInput)
           }
         }
       }
     }
   }
 
-  /// Which layers take the transform: 3×3 stride-2 transposed convolutions where the tiles'
-  /// products are fewer than im2col's and the direct kernels are not faster; never under the
-  /// `products` or `direct` preference.
+  /// Which layers take it: 3×3 stride-1 convolutions of at least 8 channels and filters where no
+  /// direct kernel is faster; never another kernel or stride, or under `products` or `direct`.
   @Test func chosenByShape() throws {
-    func kernels(_ size: Int, _ channels: Int, _ filters: Int, kernel: Int = 3, stride: Int = 2, padding: Padding = .same,
+    func kernels(_ size: Int, _ channels: Int, _ filters: Int, kernel: Int = 3, stride: Int = 1, padding: Padding = .same,
                  preference: ConvolutionPreference = .byShape) throws -> ConvolutionKernel {
-      let g = try WindowGeometry.transposed(height: size, width: size, channels: filters, kernel: (kernel, kernel), stride: (stride, stride),
-                                            padding: padding)
-      let chosen = Tensor.withConvolutionKernels(preference) { Tensor.transposedConvolutionKernels(geometry: g, inputChannels: channels) }
-      #expect(chosen.forward != .polyphaseWinograd || (chosen.inputGradient == .polyphaseWinograd && chosen.weightGradient == .polyphaseWinograd))
+      let g = try WindowGeometry(height: size, width: size, channels: channels, kernel: (kernel, kernel), stride: (stride, stride), padding: padding)
+      let chosen = Tensor.withConvolutionKernels(preference) { Tensor.convolutionKernels(geometry: g, filters: filters) }
+      #expect(chosen.forward != .winograd || (chosen.inputGradient == .winograd && chosen.weightGradient == .winograd))
       return chosen.forward
     }
-    #expect(try kernels(14, 64, 32) == .polyphaseWinograd)  // the conv VAE's second decoder layer
-    // keras-io's denoiser: under BLAS's Haswell kernels its 32 channels take the direct kernels' gradients.
-    #expect(try kernels(14, 32, 32) == (BLAS.hasAVX512Kernels ? .polyphaseWinograd : .unfolded))
-    #expect(try kernels(7, 64, 64) == .polyphaseWinograd)  // the first: 16 tiles for 12.25, 400 products against 441
-    #expect(try kernels(9, 64, 64, padding: .valid) == .polyphaseWinograd)  // 19×19: 25 tiles, 625 products against 729
-    #expect(try kernels(8, 64, 64, padding: .valid) != .polyphaseWinograd)  // 17×17: 25 tiles, 625 against 576
-    #expect(try kernels(14, 64, 32, kernel: 5) != .polyphaseWinograd)
-    #expect(try kernels(14, 64, 32, stride: 1) != .polyphaseWinograd)
-    #expect(try kernels(14, 8, 8) != .polyphaseWinograd)  // few channels: the direct kernels
-    #expect(try kernels(14, 64, 32, preference: .products) == .unfolded)
-    #expect(try kernels(14, 64, 32, preference: .direct) != .polyphaseWinograd)
-  }
-
-  /// The layer's public entry points route through the transform where it is chosen, and give
-  /// the same bits on every call (fixed sums, a fixed split across threads).
-  @Test func publicEntryPointsUseItAndRepeatBitForBit() throws {
-    let g = try WindowGeometry.transposed(height: 6, width: 6, channels: 40, kernel: (3, 3), stride: (2, 2), padding: .same)
-    let x = randomTensor([5, 6, 6, 24], seed: 87), w = randomTensor([3, 3, 40, 24], seed: 88), dy = randomTensor([5, 12, 12, 40], seed: 89)
-    try Tensor.withConvolutionKernels(.byShape) {
-      #expect(Tensor.transposedConvolutionKernels(geometry: g, inputChannels: 24).forward == .polyphaseWinograd)
-      _ = try #require(x.count > 0)
-      let y = x.transposedConvolved2D(with: w, bias: nil, geometry: g, rectified: true)
-      #expect(y.scalars == x.polyphaseWinogradTransposedConvolved2D(with: w, bias: nil, geometry: g, rectified: true).scalars)
-      let first = Tensor.transposedConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: true, forWeight: true,
-                                                          forBias: true, rectifiedOutput: y)
-      let again = Tensor.transposedConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: true, forWeight: true,
-                                                          forBias: true, rectifiedOutput: y)
-      #expect(first.input?.scalars == again.input?.scalars && first.weight?.scalars == again.weight?.scalars)
-      let products = try #require(Tensor.withConvolutionKernels(.products) {
-        Tensor.transposedConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: true, forWeight: true,
-                                                forBias: true, rectifiedOutput: y).weight
-      })
-      expectClose(try #require(first.weight), products, rtol: 1e-4, atol: 1e-4)
-    }
+    #expect(try kernels(14, 64, 64) == .winograd)
+    #expect(try kernels(14, 64, 64, padding: .valid) == .winograd)
+    // keras-io's denoiser: under BLAS's Haswell kernels its 32 channels take the direct kernels.
+    #expect(try kernels(14, 32, 32) == (BLAS.hasAVX512Kernels ? .winograd : .direct))
+    #expect(try kernels(14, 64, 64, kernel: 5) != .winograd)
+    #expect(try kernels(14, 64, 64, stride: 2) != .winograd)
+    #expect(try kernels(28, 64, 1) != .winograd)  // one filter: the products would be one column
+    #expect(try kernels(14, 64, 64, preference: .products) == .unfolded)
+    #expect(try kernels(14, 64, 64, preference: .direct) != .winograd)
   }
 }

@@ -1,0 +1,196 @@
+import CKernels
+
+// What the two Winograd convolutions share (Tensor+WinogradConvolution.swift for stride-1 3×3
+// convolutions, Tensor+PolyphaseWinogradConvolution.swift for 3×3 stride-2 transposed ones): each
+// image is cut into tiles, each tile's inputs are transformed into 16 values per channel (16
+// matrices [tiles × channels]), each meets its group of the transformed kernel in one BLAS product
+// (16 matrices [tiles × products·filters]), and the products are transformed into the tile's
+// outputs. The gradients are the exact adjoints of the same linear maps,
+//
+//   forward          v = B(x), m = v · U, y = A(m)
+//   input gradient   ∂m = Aᵀ(∂y), ∂v = ∂m · Uᵀ, ∂x = Bᵀ(∂v)
+//   weight gradient  ∂Uᵀ = Σ ∂mᵀ · v   (then the kernel's own transform's adjoint)
+//
+// so every pass saves the same share of multiplications. Sums differ from im2col's in order, not
+// in value: results agree within float rounding, and the same seed and threads give the same bits.
+
+/// A Winograd tiling of a layer: the images it reads and writes, its tiles, its 16 groups of
+/// products, and its four transforms (the C kernels of winograd_body.h).
+struct WinogradTiling {
+  enum Transform { case f23(pad: Int), polyphaseStride2 }
+  let transform: Transform
+  /// The input and output images (`channels` in, `filters` out).
+  let height, width, channels, outputHeight, outputWidth, filters: Int
+  /// Tiles down and across one image.
+  let tileRows, tileColumns: Int
+  /// Products per group, a multiple of `filters`: group g's product matrix is [tiles × widths[g]·filters].
+  let widths: [Int]
+
+  var tiles: Int { tileRows * tileColumns }
+  /// Products per tile, per channel and filter.
+  var products: Int { widths.reduce(0, +) }
+  /// Floats of a transformed kernel: each group's `[channels, width·filters]`.
+  var kernelSize: Int { products * channels * filters }
+  /// Floats per image of a block: its transformed inputs and its products.
+  var floatsPerImage: Int { tiles * (16 * channels + products * filters) }
+
+  /// Calls `body(width, v, u, m)` for the 16 groups: the width of the group's products in floats
+  /// and the offsets of its transformed inputs (`rows × channels`), its transformed kernel
+  /// (`channels × width`) and its products (`rows × width`), for blocks of `rows` tiles.
+  func forEachGroup(rows: Int, _ body: (_ width: Int, _ v: Int, _ u: Int, _ m: Int) -> Void) {
+    var (u, m) = (0, 0)
+    for group in 0..<16 {
+      let width = widths[group] * filters
+      body(width, group * rows * channels, u, m)
+      u += channels * width
+      m += rows * width
+    }
+  }
+
+  func transformInputs(_ count: Int, _ x: UnsafePointer<Float>, zeros: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
+    switch transform {
+    case .f23(let pad): aek_wf23_input(count, height, width, channels, pad, tileRows, tileColumns, x, zeros, v)
+    case .polyphaseStride2: aek_wt2_input(count, height, width, channels, tileRows, tileColumns, x, zeros, v)
+    }
+  }
+
+  func transformInputGradients(_ count: Int, _ dv: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
+    switch transform {
+    case .f23(let pad): aek_wf23_input_backward(count, height, width, channels, pad, tileRows, tileColumns, dv, dx)
+    case .polyphaseStride2: aek_wt2_input_backward(count, height, width, channels, tileRows, tileColumns, dv, dx)
+    }
+  }
+
+  func transformProducts(_ count: Int, _ m: UnsafePointer<Float>, bias: UnsafePointer<Float>?, rectified: Bool, into y: UnsafeMutablePointer<Float>) {
+    switch transform {
+    case .f23: aek_wf23_output(count, outputHeight, outputWidth, filters, tileRows, tileColumns, m, bias, rectified ? 1 : 0, y)
+    case .polyphaseStride2: aek_wt2_output(count, outputHeight, outputWidth, filters, tileRows, tileColumns, m, bias, rectified ? 1 : 0, y)
+    }
+  }
+
+  func transformOutputGradients(_ count: Int, _ dy: UnsafePointer<Float>, zeros: UnsafePointer<Float>, into dm: UnsafeMutablePointer<Float>) {
+    switch transform {
+    case .f23: aek_wf23_output_backward(count, outputHeight, outputWidth, filters, tileRows, tileColumns, dy, zeros, dm)
+    case .polyphaseStride2: aek_wt2_output_backward(count, outputHeight, outputWidth, filters, tileRows, tileColumns, dy, zeros, dm)
+    }
+  }
+}
+
+extension Tensor {
+  /// A block's buffer holds up to 256 KB: one image of the conv VAE's layers, whose transformed
+  /// inputs and products then stay in L2 (its 14×14 layer's forward pass ran 10% slower with
+  /// blocks of 2 images, 50% with 11, 2.4× with 23).
+  static let winogradBlockFloats = 1 << 16
+
+  /// The layer's output on the batch `self` (`[n, height, width, channels]` of the tiling), given
+  /// its transformed kernel `u` (each group's `[channels, width·filters]`).
+  func winogradConvolved(tiling t: WinogradTiling, kernel u: Tensor, bias: Tensor?, rectified: Bool) -> Tensor {
+    let n = shape[0]
+    precondition(Array(shape[1...]) == [t.height, t.width, t.channels] && u.count == t.kernelSize, "Winograd input \(shape) for \(t)")
+    var output = Tensor(shape: [n, t.outputHeight, t.outputWidth, t.filters]) { _ in }
+    withUnsafeBufferPointer { x in
+      u.withUnsafeBufferPointer { u in
+        withOptionalPointer(bias) { b in
+          output.withUnsafeMutableBufferPointer { y in
+            Tensor.forEachBlock(of: n, work: n * t.tiles * t.products * t.channels * t.filters, bufferPerExample: t.floatsPerImage,
+                                fixedBuffer: t.channels, blockFloats: Tensor.winogradBlockFloats) { _, block, buffer in
+              let rows = block.count * t.tiles
+              let v = buffer, m = v + rows * 16 * t.channels, zeros = m + rows * t.products * t.filters
+              zeros.initialize(repeating: 0, count: t.channels)
+              t.transformInputs(block.count, x.baseAddress! + block.lowerBound * t.height * t.width * t.channels, zeros: zeros, into: v)
+              t.forEachGroup(rows: rows) { width, vOffset, uOffset, mOffset in
+                aek_sgemm(0, 0, Int32(rows), Int32(width), Int32(t.channels), 1, v + vOffset, Int32(t.channels), u.baseAddress! + uOffset,
+                          Int32(width), 0, m + mOffset, Int32(width))
+              }
+              t.transformProducts(block.count, m, bias: b, rectified: rectified,
+                                  into: y.baseAddress! + block.lowerBound * t.outputHeight * t.outputWidth * t.filters)
+            }
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  /// The gradients of `winogradConvolved` from one pass over each block: the input's (given the
+  /// transformed kernel transposed, `ut`: each group's `[width·filters, channels]`), the
+  /// transformed kernel's transposed (`∂uᵀ`, in `ut`'s layout) and the bias's; each only when
+  /// asked for. With `rectifiedOutput` (a fused relu's output), `outputGradient` is masked where it is zero.
+  static func winogradGradients(tiling t: WinogradTiling, input: Tensor, transposedKernel ut: Tensor?, outputGradient: Tensor,
+                                rectifiedOutput: Tensor?, forWeight: Bool, forBias: Bool)
+    -> (input: Tensor?, transposedKernel: Tensor?, bias: Tensor?)
+  {
+    let n = input.shape[0], imageSize = t.outputHeight * t.outputWidth * t.filters
+    precondition(outputGradient.shape == [n, t.outputHeight, t.outputWidth, t.filters], "Winograd output gradient \(outputGradient.shape) for \(t)")
+    var inputGradient: Tensor? = ut != nil ? Tensor(shape: input.shape) { _ in } : nil
+    let work = n * t.tiles * t.products * t.channels * t.filters
+    let parts = Tensor.parts(of: n, work: work)
+    var kernelPartials: Tensor? = forWeight ? Tensor(shape: [parts, t.kernelSize]) { _ in } : nil
+    var biasPartials: Tensor? = forBias ? Tensor.zeros(shape: [parts, t.filters]) : nil
+    let masked = rectifiedOutput != nil ? imageSize : 0
+    input.withUnsafeBufferPointer { x in
+      withOptionalPointer(ut) { ut in
+        outputGradient.withUnsafeBufferPointer { dyAll in
+          withOptionalPointer(rectifiedOutput) { yAll in
+            withOptionalMutablePointer(&inputGradient) { dx in
+              withOptionalMutablePointer(&kernelPartials) { du in
+                withOptionalMutablePointer(&biasPartials) { db in
+                  Tensor.forEachBlock(of: n, work: work, bufferPerExample: t.floatsPerImage + masked, fixedBuffer: max(t.channels, t.filters),
+                                      blockFloats: winogradBlockFloats) { part, block, buffer in
+                    let rows = block.count * t.tiles
+                    let v = buffer, dm = v + rows * 16 * t.channels, scratch = dm + rows * t.products * t.filters
+                    let zeros = scratch + block.count * masked, offset = block.lowerBound * imageSize
+                    // The relu's mask and the bias sums in one streaming pass over the block (masking
+                    // tile by tile read ∂y and the mask a few rows at a time and took the conv VAE's epoch 4% longer).
+                    let dyBlock = Tensor.outputGradientBlock(dyAll.baseAddress! + offset, rectifiedOutput: yAll.map { $0 + offset },
+                                                             rows: block.count * t.outputHeight * t.outputWidth, channels: t.filters,
+                                                             scratch: scratch, biasPartial: db.map { $0 + part * t.filters })
+                    guard dx != nil || du != nil else { return }
+                    zeros.initialize(repeating: 0, count: max(t.channels, t.filters))
+                    t.transformOutputGradients(block.count, dyBlock, zeros: zeros, into: dm)
+                    let xBlock = x.baseAddress! + block.lowerBound * t.height * t.width * t.channels
+                    if du != nil { t.transformInputs(block.count, xBlock, zeros: zeros, into: v) }
+                    let beta = Tensor.accumulating(block, part: part, parts: parts, count: n)
+                    t.forEachGroup(rows: rows) { width, vOffset, uOffset, mOffset in
+                      if let du {  // ∂uᵀ = ∂mᵀ · v
+                        aek_sgemm(1, 0, Int32(width), Int32(t.channels), Int32(rows), 1, dm + mOffset, Int32(width), v + vOffset,
+                                  Int32(t.channels), beta, du + part * t.kernelSize + uOffset, Int32(t.channels))
+                      }
+                      if let ut {  // ∂v = ∂m · uᵀ, over the group's transformed inputs, used by now
+                        aek_sgemm(0, 0, Int32(rows), Int32(t.channels), Int32(width), 1, dm + mOffset, Int32(width), ut + uOffset,
+                                  Int32(t.channels), 0, v + vOffset, Int32(t.channels))
+                      }
+                    }
+                    if let dx { t.transformInputGradients(block.count, v, into: dx + block.lowerBound * t.height * t.width * t.channels) }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return (inputGradient, kernelPartials.map { $0.sum(alongAxis: 0) }, biasPartials.map { $0.sum(alongAxis: 0).reshaped(to: [t.filters]) })
+  }
+
+  /// Each group's `[rows, width·filters]` block of a transformed kernel transposed (either way between `u` and `uᵀ`).
+  static func winogradTransposedGroups(_ kernel: Tensor, tiling t: WinogradTiling, rowsAreChannels: Bool) -> Tensor {
+    Tensor(shape: kernel.shape) { out in
+      kernel.withUnsafeBufferPointer { k in
+        var offset = 0
+        for group in 0..<16 {
+          let width = t.widths[group] * t.filters
+          let (rows, columns) = rowsAreChannels ? (t.channels, width) : (width, t.channels)
+          aek_transpose(rows, columns, k.baseAddress! + offset, out.baseAddress! + offset)
+          offset += t.channels * width
+        }
+      }
+    }
+  }
+}
+
+extension WinogradTiling: CustomStringConvertible {
+  var description: String {
+    "\(transform) tiling of \(height)×\(width)×\(channels) → \(outputHeight)×\(outputWidth)×\(filters) in \(tileRows)×\(tileColumns) tiles"
+  }
+}

@@ -1,0 +1,42 @@
+@testable import TensorCore
+import TestSupport
+import Testing
+
+@Suite struct TensorWinogradTilesTests {
+  /// The two tilings' sizes: F(2×2, 3×3) over a 7×5 image (4×3 tiles of 2×2 outputs, 16 products
+  /// each) and the polyphase transposed convolution from 7×7 to 14×14 (4×4 tiles, 25 products).
+  @Test func tilingsCountTheirTilesAndProducts() throws {
+    let g = try WindowGeometry(height: 7, width: 5, channels: 3, kernel: (3, 3), stride: (1, 1), padding: .same)
+    let f23 = g.winogradTiling(filters: 4)
+    #expect(f23.tileRows == 4 && f23.tileColumns == 3 && f23.products == 16 && f23.kernelSize == 16 * 3 * 4)
+    #expect(f23.floatsPerImage == 12 * (16 * 3 + 16 * 4))
+    let t = try WindowGeometry.transposed(height: 7, width: 7, channels: 8, kernel: (3, 3), stride: (2, 2), padding: .same)
+    let polyphase = t.polyphaseWinogradTiling(inputChannels: 6)
+    #expect(polyphase.height == 7 && polyphase.outputHeight == 14 && polyphase.channels == 6 && polyphase.filters == 8)
+    #expect(polyphase.tiles == 16 && polyphase.products == 25 && polyphase.widths.filter { $0 == 4 }.count == 1)
+  }
+
+  /// `forEachGroup` lays the 16 groups end to end: transformed inputs `rows × channels` each,
+  /// kernels `channels × width`, products `rows × width`.
+  @Test func groupsLieEndToEnd() throws {
+    let t = try WindowGeometry.transposed(height: 4, width: 4, channels: 2, kernel: (3, 3), stride: (2, 2), padding: .same)
+      .polyphaseWinogradTiling(inputChannels: 3)
+    var expected = (u: 0, m: 0), visited = 0
+    t.forEachGroup(rows: 5) { width, v, u, m in
+      #expect(v == visited * 5 * 3 && u == expected.u && m == expected.m && width == t.widths[visited] * 2)
+      expected = (expected.u + 3 * width, expected.m + 5 * width)
+      visited += 1
+    }
+    #expect(visited == 16 && expected.u == t.kernelSize)
+  }
+
+  /// Transposing a transformed kernel's groups twice gives it back.
+  @Test func groupTranspositionsUndoEachOther() throws {
+    let t = try WindowGeometry.transposed(height: 4, width: 4, channels: 2, kernel: (3, 3), stride: (2, 2), padding: .same)
+      .polyphaseWinogradTiling(inputChannels: 3)
+    let u = randomTensor([t.kernelSize], seed: 97)
+    let there = Tensor.winogradTransposedGroups(u, tiling: t, rowsAreChannels: true)
+    #expect(there.scalars != u.scalars)
+    #expect(Tensor.winogradTransposedGroups(there, tiling: t, rowsAreChannels: false).scalars == u.scalars)
+  }
+}
