@@ -16,9 +16,9 @@ import Foundation
 //                         weight gradient direct weight gradient of (∂y, x)
 //
 // A stride-2 convolution's input gradient and a stride-2 transposed convolution's forward pass
-// scatter windows onto a finer grid; they stay matrix products with col2im, but for 3×3 stride-2
-// transposed convolutions of many channels, which take the polyphase Winograd transform in every
-// pass (Tensor+WinogradConvolution.swift).
+// scatter windows onto a finer grid; they stay matrix products with col2im. Layers of more
+// channels with a 3×3 kernel take Winograd transforms in every pass instead: stride-1 convolutions
+// (Tensor+WinogradConvolution.swift) and stride-2 transposed ones (Tensor+PolyphaseWinogradConvolution.swift).
 
 /// How a convolution pass is computed; `Tensor.convolutionKernels` says which one each pass of a
 /// layer uses (`autoencoder benchmark --kernels` prints it per layer).
