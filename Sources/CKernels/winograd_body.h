@@ -29,6 +29,31 @@ static const int aek_wt2_terms[4][2] = {{0, 1}, {2, -1}, {1, 3}, {4, -1}};
 /// The outputs each product reaches (the adjoint of aek_wt2_terms).
 static const int aek_wt2_reach[5][2] = {{0, -1}, {0, 2}, {1, -1}, {2, -1}, {3, -1}};
 
+/// Pointers to the size × size cells of an `h`×`w`×`c` image from (top, left), row by row, with
+/// `zeros` (c zeros) for cells outside it.
+static inline void aek_tile_cells(const float *image, size_t h, size_t w, size_t c, long top, long left, int size, const float *zeros,
+                                  const float **cells) {
+  for (int a = 0; a < size; a++) {
+    for (int b = 0; b < size; b++) {
+      long r = top + a, col = left + b;
+      cells[a * size + b] = r >= 0 && r < (long)h && col >= 0 && col < (long)w ? image + ((size_t)r * w + (size_t)col) * c : zeros;
+    }
+  }
+}
+
+/// Along one axis, the transformed values cell i entered: (tile, index p, sign) for each; their count.
+static inline int aek_wt2_entered(size_t i, size_t tiles, size_t *tile, int *p, float *sign) {
+  size_t j = i / 2;
+  if (i % 2 == 0) {
+    tile[0] = j, p[0] = 0, sign[0] = -1, tile[1] = j, p[1] = 1, sign[1] = 1, tile[2] = j, p[2] = 2, sign[2] = -1;
+    return 3;
+  }
+  tile[0] = j, p[0] = 2, sign[0] = 1, tile[1] = j, p[1] = 3, sign[1] = 1;
+  if (j + 1 >= tiles) return 2;
+  tile[2] = j + 1, p[2] = 0, sign[2] = 1;
+  return 3;
+}
+
 static inline size_t aek_wt2_width(int g) { return (size_t)((g / 4 == 1 ? 2 : 1) * (g % 4 == 1 ? 2 : 1)); }
 
 /// Pointers to the 25 products of tile `tile`, or their gradients: [pa][qb] rows of `filters`.
@@ -58,12 +83,7 @@ static void K(wt2_input)(size_t count, size_t h, size_t w, size_t c, size_t th, 
     for (size_t ty = 0; ty < th; ty++) {
       for (size_t tx = 0; tx < tw; tx++, tile++) {
         const float *d[3][3];
-        for (int a = 0; a < 3; a++) {
-          for (int b = 0; b < 3; b++) {
-            long r = 2 * (long)ty - 1 + a, col = 2 * (long)tx - 1 + b;
-            d[a][b] = r >= 0 && r < (long)h && col >= 0 && col < (long)w ? image + ((size_t)r * w + (size_t)col) * c : zeros;
-          }
-        }
+        aek_tile_cells(image, h, w, c, 2 * (long)ty - 1, 2 * (long)tx - 1, 3, zeros, &d[0][0]);
         // The reads and writes never overlap: said to the vectorizer by the pragma (clang ignores
         // restrict on locals).
         const float *restrict d00 = d[0][0], *restrict d01 = d[0][1], *restrict d02 = d[0][2];
@@ -99,24 +119,11 @@ static void K(wt2_input_backward)(size_t count, size_t h, size_t w, size_t c, si
   size_t tiles = count * th * tw, group = tiles * c;
   for (size_t n = 0; n < count; n++) {
     for (size_t i = 0; i < h; i++) {
-      // Along the rows: (tile row, transformed index p, sign) for each value cell row i entered.
-      size_t rt[3]; int rp[3]; float rs[3]; int rows = 0;
-      size_t j = i / 2;
-      if (i % 2 == 0) {
-        rt[0] = j, rp[0] = 0, rs[0] = -1, rt[1] = j, rp[1] = 1, rs[1] = 1, rt[2] = j, rp[2] = 2, rs[2] = -1, rows = 3;
-      } else {
-        rt[0] = j, rp[0] = 2, rs[0] = 1, rt[1] = j, rp[1] = 3, rs[1] = 1, rows = 2;
-        if (j + 1 < th) rt[2] = j + 1, rp[2] = 0, rs[2] = 1, rows = 3;
-      }
+      size_t rt[3]; int rp[3]; float rs[3];
+      int rows = aek_wt2_entered(i, th, rt, rp, rs);
       for (size_t k = 0; k < w; k++) {
-        size_t ct[3]; int cq[3]; float cs[3]; int cols = 0;
-        size_t jj = k / 2;
-        if (k % 2 == 0) {
-          ct[0] = jj, cq[0] = 0, cs[0] = -1, ct[1] = jj, cq[1] = 1, cs[1] = 1, ct[2] = jj, cq[2] = 2, cs[2] = -1, cols = 3;
-        } else {
-          ct[0] = jj, cq[0] = 2, cs[0] = 1, ct[1] = jj, cq[1] = 3, cs[1] = 1, cols = 2;
-          if (jj + 1 < tw) ct[2] = jj + 1, cq[2] = 0, cs[2] = 1, cols = 3;
-        }
+        size_t ct[3]; int cq[3]; float cs[3];
+        int cols = aek_wt2_entered(k, tw, ct, cq, cs);
         float *restrict out = dx + ((n * h + i) * w + k) * c;
         int first = 1;
         for (int a = 0; a < rows; a++) {
@@ -249,12 +256,7 @@ static void K(wf23_input)(size_t count, size_t h, size_t w, size_t c, size_t pad
     for (size_t ty = 0; ty < th; ty++) {
       for (size_t tx = 0; tx < tw; tx++, tile++) {
         const float *d[4][4];
-        for (int a = 0; a < 4; a++) {
-          for (int b = 0; b < 4; b++) {
-            long r = 2 * (long)ty - (long)pad + a, col = 2 * (long)tx - (long)pad + b;
-            d[a][b] = r >= 0 && r < (long)h && col >= 0 && col < (long)w ? image + ((size_t)r * w + (size_t)col) * c : zeros;
-          }
-        }
+        aek_tile_cells(image, h, w, c, 2 * (long)ty - (long)pad, 2 * (long)tx - (long)pad, 4, zeros, &d[0][0]);
         float *out = v + tile * c;
 #pragma clang loop vectorize(assume_safety)
         for (size_t ch = 0; ch < c; ch++) {

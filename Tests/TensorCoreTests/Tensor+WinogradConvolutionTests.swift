@@ -56,12 +56,7 @@ import Testing
               Tensor.convolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput, forWeight: forWeight,
                                             forBias: forBias, rectifiedOutput: mask)
             }
-            let what = "\(level.name) relu \(mask != nil) \(forInput) \(forWeight) \(forBias)"
-            #expect(got.input?.shape == expected.input?.shape && got.weight?.shape == expected.weight?.shape
-              && got.bias?.shape == expected.bias?.shape, "\(what)")
-            if let a = got.input, let e = expected.input { expectClose(a, e, rtol: tolerance, atol: tolerance, "\(what) input") }
-            if let a = got.weight, let e = expected.weight { expectClose(a, e, rtol: tolerance, atol: 10 * tolerance, "\(what) weight") }
-            if let a = got.bias, let e = expected.bias { expectClose(a, e, rtol: tolerance, atol: tolerance, "\(what) bias") }
+            expectSameGradients(got, expected, tolerance: tolerance, "\(level.name) relu \(mask != nil) \(forInput) \(forWeight) \(forBias)")
           }
         }
       }

@@ -2,6 +2,20 @@
 import TestSupport
 import Testing
 
+/// Records an issue unless a Winograd path's gradients have the shapes of the im2col path's and
+/// agree with them within `tolerance` (ten times that, absolute, for the weight's: its sums run
+/// over every tile of the batch).
+func expectSameGradients(_ got: (input: Tensor?, weight: Tensor?, bias: Tensor?), _ expected: (input: Tensor?, weight: Tensor?, bias: Tensor?),
+                         tolerance: Float, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+  #expect(got.input?.shape == expected.input?.shape && got.weight?.shape == expected.weight?.shape && got.bias?.shape == expected.bias?.shape,
+          "\(what)", sourceLocation: sourceLocation)
+  if let a = got.input, let e = expected.input { expectClose(a, e, rtol: tolerance, atol: tolerance, "\(what) input", sourceLocation: sourceLocation) }
+  if let a = got.weight, let e = expected.weight {
+    expectClose(a, e, rtol: tolerance, atol: 10 * tolerance, "\(what) weight", sourceLocation: sourceLocation)
+  }
+  if let a = got.bias, let e = expected.bias { expectClose(a, e, rtol: tolerance, atol: tolerance, "\(what) bias", sourceLocation: sourceLocation) }
+}
+
 @Suite struct TensorWinogradTilesTests {
   /// The two tilings' sizes: F(2×2, 3×3) over a 7×5 image (4×3 tiles of 2×2 outputs, 16 products
   /// each) and the polyphase transposed convolution from 7×7 to 14×14 (4×4 tiles, 25 products).
