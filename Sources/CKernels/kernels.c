@@ -237,3 +237,16 @@ DISPATCH(void, wf23_output,
 DISPATCH(void, wf23_output_backward,
          (size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *dy, const float *zeros, float *dm),
          (count, oh, ow, f, th, tw, dy, zeros, dm))
+DISPATCH(void, wt5_input,
+         (size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *x, const float *zeros, float *v),
+         (count, h, w, c, th, tw, x, zeros, v))
+DISPATCH(void, wt5_input_backward,
+         (size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *dv, float *sink, float *dx),
+         (count, h, w, c, th, tw, dv, sink, dx))
+DISPATCH(void, wt5_output,
+         (size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m, const float *bias, int relu,
+          float *sink, float *y),
+         (count, oh, ow, f, th, tw, m, bias, relu, sink, y))
+DISPATCH(void, wt5_output_backward,
+         (size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *dy, const float *zeros, float *dm),
+         (count, oh, ow, f, th, tw, dy, zeros, dm))

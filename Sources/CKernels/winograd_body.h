@@ -410,3 +410,214 @@ static void K(wf23_output_backward)(size_t count, size_t oh, size_t ow, size_t f
     }
   }
 }
+
+// Transposed 5×5 stride-2 convolutions with one cell padded before (Keras's `same`), by a
+// polyphase transform like the 3×3 one's. Along one axis, y[r] gathers x[i]·w[k] for r = 2i + k − 1,
+// so a tile of outputs 4j..4j+3 reads d0..d3 = x[2j−1..2j+2]:
+//   y[4j]   = w3·d0 + w1·d1,            y[4j+2] = w3·d1 + w1·d2          (2 taps: F(2,2))
+//   y[4j+1] = w4·d0 + w2·d1 + w0·d2,    y[4j+3] = w4·d1 + w2·d2 + w0·d3  (3 taps: F(2,3))
+// Six transformed inputs (e2 = d2 − d1 serves both halves), seven products:
+//   e0 = d0 − d1, e1 = d1, e2 = d2 − d1, e3 = d0 − d2, e4 = d1 + d2, e5 = d1 − d3
+//   P0 = e0·w3, P1 = e1·(w1 + w3), P2 = e2·w1, P3 = e2·(w0 − w2 + w4)/2, P4 = e3·w4,
+//   P5 = e4·(w0 + w2 + w4)/2, P6 = e5·w0
+//   y0 = P0 + P1, y1 = P4 + P5 + P3, y2 = P1 + P2, y3 = P5 − P3 − P6
+// Two axes: 36 transformed inputs and 49 products per 4×4 outputs, where im2col makes 100 (25 per
+// input cell). The products of input group (p, q) are kp·kq wide (e2 enters two).
+
+#ifndef AEK_WT5_DEFINED
+#define AEK_WT5_DEFINED
+static const float aek_wt5_e[6][4] = {{1, -1, 0, 0}, {0, 1, 0, 0}, {0, -1, 1, 0}, {1, 0, -1, 0}, {0, 1, 1, 0}, {0, 1, 0, -1}};
+static const int aek_wt5_p[7] = {0, 1, 2, 2, 3, 4, 5};  // each product's transformed input
+static const int aek_wt5_a[7] = {0, 0, 0, 1, 0, 0, 0};  // its place among that input's products
+static const float aek_wt5_o[4][7] = {{1, 1, 0, 0, 0, 0, 0}, {0, 0, 0, 1, 1, 1, 0}, {0, 1, 1, 0, 0, 0, 0}, {0, 0, 0, -1, 0, 1, -1}};
+
+static inline size_t aek_wt5_width(int g) { return (size_t)((g / 6 == 2 ? 2 : 1) * (g % 6 == 2 ? 2 : 1)); }
+
+/// Pointers to the 49 products of tile `tile` (or their gradients): [pa][qb] rows of `filters`.
+static inline void aek_wt5_products(float *m, size_t tiles, size_t filters, size_t tile, float *out[7][7]) {
+  size_t offsets[36], offset = 0;
+  for (int g = 0; g < 36; g++) {
+    offsets[g] = offset;
+    offset += tiles * aek_wt5_width(g) * filters;
+  }
+  for (int pa = 0; pa < 7; pa++) {
+    for (int qb = 0; qb < 7; qb++) {
+      int g = 6 * aek_wt5_p[pa] + aek_wt5_p[qb];
+      size_t kq = aek_wt5_p[qb] == 2 ? 2 : 1;
+      out[pa][qb] = m + offsets[g] + tile * aek_wt5_width(g) * filters + ((size_t)aek_wt5_a[pa] * kq + (size_t)aek_wt5_a[qb]) * filters;
+    }
+  }
+}
+#endif
+
+// One axis's transforms, written out so the vectorizer sees straight-line code.
+#define AEK_WT5_E(d0, d1, d2, d3, e)                                                        \
+  (e)[0] = (d0) - (d1), (e)[1] = (d1), (e)[2] = (d2) - (d1), (e)[3] = (d0) - (d2), \
+  (e)[4] = (d1) + (d2), (e)[5] = (d1) - (d3)
+#define AEK_WT5_E_ADJOINT(e, d)                                                                          \
+  (d)[0] = (e)[0] + (e)[3], (d)[1] = (e)[1] - (e)[0] - (e)[2] + (e)[4] + (e)[5], \
+  (d)[2] = (e)[2] - (e)[3] + (e)[4], (d)[3] = -(e)[5]
+#define AEK_WT5_O(p, y) \
+  (y)[0] = (p)[0] + (p)[1], (y)[1] = (p)[3] + (p)[4] + (p)[5], (y)[2] = (p)[1] + (p)[2], (y)[3] = (p)[5] - (p)[3] - (p)[6]
+#define AEK_WT5_O_ADJOINT(g, p)                                                                     \
+  (p)[0] = (g)[0], (p)[1] = (g)[0] + (g)[2], (p)[2] = (g)[2], (p)[3] = (g)[1] - (g)[3], (p)[4] = (g)[1], \
+  (p)[5] = (g)[1] + (g)[3], (p)[6] = -(g)[3]
+
+/// The 36 transformed inputs of every tile: 36 matrices of `count·th·tw` rows × `c`.
+static void K(wt5_input)(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *x,
+                         const float *zeros, float *v) {
+  size_t tiles = count * th * tw, group = tiles * c, tile = 0;
+  for (size_t n = 0; n < count; n++) {
+    const float *image = x + n * h * w * c;
+    for (size_t ty = 0; ty < th; ty++) {
+      for (size_t tx = 0; tx < tw; tx++, tile++) {
+        const float *d[4][4];
+        aek_tile_cells(image, h, w, c, 2 * (long)ty - 1, 2 * (long)tx - 1, 4, zeros, &d[0][0]);
+        float *out = v + tile * c;
+#pragma clang loop vectorize(assume_safety)
+        for (size_t ch = 0; ch < c; ch++) {
+          float t[4][6], e[6];  // t[b][p]: column b's rows transformed
+          #pragma unroll
+          for (int b = 0; b < 4; b++) AEK_WT5_E(d[0][b][ch], d[1][b][ch], d[2][b][ch], d[3][b][ch], t[b]);
+          #pragma unroll
+          for (int p = 0; p < 6; p++) {
+            AEK_WT5_E(t[0][p], t[1][p], t[2][p], t[3][p], e);
+            #pragma unroll
+            for (int q = 0; q < 6; q++) out[(size_t)(6 * p + q) * group + ch] = e[q];
+          }
+        }
+      }
+    }
+  }
+}
+
+/// The input gradient from the transformed inputs' gradients `dv`: each tile's 36 values back to
+/// its 4×4 cells, added into `dx` (tiles overlap by two cells along each axis). Cells past the
+/// image are added into `sink` (c floats, left undefined), so every tile runs the same straight
+/// loop (a branch per cell ran the codec's input gradient 3× slower than im2col's).
+static void K(wt5_input_backward)(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *dv,
+                                  float *sink, float *dx) {
+  size_t tiles = count * th * tw, group = tiles * c, tile = 0;
+  memset(dx, 0, count * h * w * c * sizeof(float));
+  for (size_t n = 0; n < count; n++) {
+    float *image = dx + n * h * w * c;
+    for (size_t ty = 0; ty < th; ty++) {
+      for (size_t tx = 0; tx < tw; tx++, tile++) {
+        float *cells[4][4];
+        for (int a = 0; a < 4; a++) {
+          for (int b = 0; b < 4; b++) {
+            long r = 2 * (long)ty - 1 + a, col = 2 * (long)tx - 1 + b;
+            cells[a][b] = r >= 0 && r < (long)h && col >= 0 && col < (long)w ? image + ((size_t)r * w + (size_t)col) * c : sink;
+          }
+        }
+        const float *in = dv + tile * c;
+#pragma clang loop vectorize(assume_safety)
+        for (size_t ch = 0; ch < c; ch++) {
+          float rows[6][4], e[6], g[4];  // rows[p][b]: values back through the columns' adjoint
+          #pragma unroll
+          for (int p = 0; p < 6; p++) {
+            #pragma unroll
+            for (int q = 0; q < 6; q++) e[q] = in[(size_t)(6 * p + q) * group + ch];
+            AEK_WT5_E_ADJOINT(e, rows[p]);
+          }
+          #pragma unroll
+          for (int b = 0; b < 4; b++) {
+            #pragma unroll
+            for (int p = 0; p < 6; p++) e[p] = rows[p][b];
+            AEK_WT5_E_ADJOINT(e, g);
+            #pragma unroll
+            for (int a = 0; a < 4; a++) {
+              cells[a][b][ch] += g[a];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Each tile's 4×4 outputs from its 49 products, plus `bias` (or nil), relu'd when `relu`;
+/// outputs past the image are written to `sink` (f floats, left undefined).
+static void K(wt5_output)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m,
+                          const float *bias, int relu, float *sink, float *y) {
+  size_t tiles = count * th * tw, tile = 0;
+  for (size_t n = 0; n < count; n++) {
+    for (size_t ty = 0; ty < th; ty++) {
+      for (size_t tx = 0; tx < tw; tx++, tile++) {
+        float *products[7][7];
+        aek_wt5_products((float *)m, tiles, f, tile, products);
+        float *out[4][4];
+        for (int r = 0; r < 4; r++) {
+          for (int s = 0; s < 4; s++) {
+            size_t row = 4 * ty + (size_t)r, col = 4 * tx + (size_t)s;
+            out[r][s] = row < oh && col < ow ? y + ((n * oh + row) * ow + col) * f : sink;
+          }
+        }
+#pragma clang loop vectorize(assume_safety)
+        for (size_t ch = 0; ch < f; ch++) {
+          float z[7][4], p[7], column[7], o[4];  // z[pa][s]: the columns combined
+          #pragma unroll
+          for (int pa = 0; pa < 7; pa++) {
+            #pragma unroll
+            for (int qb = 0; qb < 7; qb++) p[qb] = products[pa][qb][ch];
+            AEK_WT5_O(p, z[pa]);
+          }
+          float b = bias ? bias[ch] : 0;
+          #pragma unroll
+          for (int s = 0; s < 4; s++) {
+            #pragma unroll
+            for (int pa = 0; pa < 7; pa++) column[pa] = z[pa][s];
+            AEK_WT5_O(column, o);
+            #pragma unroll
+            for (int r = 0; r < 4; r++) {
+              float value = o[r] + b;
+              if (relu) value = value > 0 ? value : 0;
+              out[r][s][ch] = value;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// The products' gradients `dm` from the output gradient `dy` (`zeros`: f zeros for outputs past the image).
+static void K(wt5_output_backward)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *dy,
+                                   const float *zeros, float *dm) {
+  size_t tiles = count * th * tw, tile = 0;
+  for (size_t n = 0; n < count; n++) {
+    for (size_t ty = 0; ty < th; ty++) {
+      for (size_t tx = 0; tx < tw; tx++, tile++) {
+        float *products[7][7];
+        aek_wt5_products(dm, tiles, f, tile, products);
+        const float *g[4][4];
+        #pragma unroll
+        for (int r = 0; r < 4; r++) {
+          #pragma unroll
+          for (int s = 0; s < 4; s++) {
+            size_t row = 4 * ty + (size_t)r, col = 4 * tx + (size_t)s;
+            g[r][s] = row < oh && col < ow ? dy + ((n * oh + row) * ow + col) * f : zeros;
+          }
+        }
+#pragma clang loop vectorize(assume_safety)
+        for (size_t ch = 0; ch < f; ch++) {
+          float hq[4][7], q[4], column[4], p[7];  // hq[r][qb]: each row's outputs back through the columns' adjoint
+          #pragma unroll
+          for (int r = 0; r < 4; r++) {
+            #pragma unroll
+            for (int s = 0; s < 4; s++) q[s] = g[r][s][ch];
+            AEK_WT5_O_ADJOINT(q, hq[r]);
+          }
+          #pragma unroll
+          for (int qb = 0; qb < 7; qb++) {
+            #pragma unroll
+            for (int r = 0; r < 4; r++) column[r] = hq[r][qb];
+            AEK_WT5_O_ADJOINT(column, p);
+            #pragma unroll
+            for (int pa = 0; pa < 7; pa++) products[pa][qb][ch] = p[pa];
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,17 +1,80 @@
 import CKernels
 
-// Transposed 3×3 stride-2 convolutions (Keras's `Conv2DTranspose(f, 3, strides=2)`, `same` or
-// `valid`) by a polyphase Winograd transform: 25 multiplications per 2×2 input cells, channel and
-// filter, where im2col + sgemm (or any direct method) makes 36. winograd_body.h derives it and holds
-// the transforms; here are the kernel's transform and the layer's tiling, which
-// Tensor+WinogradTiles.swift runs (forward, and both gradients as exact adjoints).
+// Transposed stride-2 convolutions by a polyphase Winograd transform: with a 3×3 kernel and
+// nothing padded before (Keras's `Conv2DTranspose(f, 3, strides=2)`, `same` or `valid`), 25
+// multiplications per 2×2 input cells, channel and filter, where im2col + sgemm (or any direct
+// method) makes 36; with a 5×5 kernel and one cell padded before (Keras's `same`), 49 where it
+// makes 100. winograd_body.h derives both and holds the transforms; here are the kernel's
+// transform and the layer's tiling, which Tensor+WinogradTiles.swift runs (forward, and both
+// gradients as exact adjoints).
+
+/// One axis of a polyphase transform: the transformed input each product takes, its place among
+/// that input's products, and the kernel taps it combines (a coefficient per tap).
+struct PolyphaseAxis {
+  let kernel: Int
+  let productInput: [Int], productSlot: [Int]
+  let taps: [[Float]]
+
+  /// 3×3, nothing padded before: P0 = t0·w2, P1 = t1·(w0 + w2), P2 = t1·w1, P3 = t2·w0, P4 = t3·w1.
+  static let threeTaps = PolyphaseAxis(kernel: 3, productInput: [0, 1, 1, 2, 3], productSlot: [0, 0, 1, 0, 0],
+                                       taps: [[0, 0, 1], [1, 0, 1], [0, 1, 0], [1, 0, 0], [0, 1, 0]])
+  /// 5×5, one cell padded before: P0 = e0·w3, P1 = e1·(w1 + w3), P2 = e2·w1, P3 = e2·(w0 − w2 + w4)/2,
+  /// P4 = e3·w4, P5 = e4·(w0 + w2 + w4)/2, P6 = e5·w0.
+  static let fiveTaps = PolyphaseAxis(kernel: 5, productInput: [0, 1, 2, 2, 3, 4, 5], productSlot: [0, 0, 0, 1, 0, 0, 0],
+                                      taps: [[0, 0, 0, 1, 0], [0, 1, 0, 1, 0], [0, 1, 0, 0, 0], [0.5, 0, -0.5, 0, 0.5], [0, 0, 0, 0, 1],
+                                             [0.5, 0, 0.5, 0, 0.5], [1, 0, 0, 0, 0]])
+
+  /// The axis of a transposed convolution's kernel size and padding before, if it has one.
+  static func of(kernel: Int, padBefore: Int) -> PolyphaseAxis? {
+    switch (kernel, padBefore) {
+    case (3, 0): threeTaps
+    case (5, 1): fiveTaps
+    default: nil
+    }
+  }
+
+  /// The axis of a transposed kernel of `kernelSize` taps (3 or 5).
+  static func of(kernelSize: Int) -> PolyphaseAxis {
+    precondition(kernelSize == 3 || kernelSize == 5, "no polyphase transform for a \(kernelSize)-tap kernel")
+    return kernelSize == 3 ? threeTaps : fiveTaps
+  }
+
+  var inputs: Int { productInput.max()! + 1 }
+  var products: Int { productInput.count }
+  /// Products in group g = inputs·p + q, per channel and filter.
+  func width(ofGroup group: Int) -> Int { productsOf(group / inputs) * productsOf(group % inputs) }
+  var widths: [Int] { (0..<(inputs * inputs)).map(width(ofGroup:)) }
+  private func productsOf(_ input: Int) -> Int { productInput.filter { $0 == input }.count }
+
+  /// Calls `body(group, pa, qb, column)` for the products of the two axes: `column` is the
+  /// product's place (in filters) within its group's rows.
+  func forEachProduct(_ body: (_ group: Int, _ pa: Int, _ qb: Int, _ column: Int) -> Void) {
+    for group in 0..<(inputs * inputs) {
+      let (p, q) = (group / inputs, group % inputs), kq = productsOf(q)
+      for pa in 0..<products where productInput[pa] == p {
+        for qb in 0..<products where productInput[qb] == q { body(group, pa, qb, productSlot[pa] * kq + productSlot[qb]) }
+      }
+    }
+  }
+
+  /// Where each group's block of a transformed kernel starts: `channels·width·filters` floats per group.
+  func groupOffsets(channels: Int, filters: Int) -> [Int] {
+    var offsets = [0]
+    for group in 0..<(inputs * inputs) { offsets.append(offsets[group] + channels * width(ofGroup: group) * filters) }
+    return offsets
+  }
+}
 
 extension WindowGeometry {
-  /// Whether the transposed convolution over this geometry has the polyphase Winograd form: a
-  /// 3×3 kernel, stride 2, nothing padded before (Keras's `same` and `valid`).
-  var polyphaseWinogradApplies: Bool {
-    kernelHeight == 3 && kernelWidth == 3 && strideHeight == 2 && strideWidth == 2 && padTop == 0 && padLeft == 0
+  /// The polyphase axis of the transposed convolution over this geometry: stride 2, a 3×3 kernel
+  /// with nothing padded before or a 5×5 one with one cell, the same down and across.
+  var polyphaseAxis: PolyphaseAxis? {
+    guard strideHeight == 2 && strideWidth == 2 && kernelHeight == kernelWidth && padTop == padLeft else { return nil }
+    return PolyphaseAxis.of(kernel: kernelHeight, padBefore: padTop)
   }
+
+  /// Whether the transposed convolution over this geometry has a polyphase Winograd form.
+  var polyphaseWinogradApplies: Bool { polyphaseAxis != nil }
 
   /// Tiles down and across a transposed convolution's output: 4×4 output cells (2×2 inputs) each.
   var winogradTiles: (rows: Int, columns: Int) { ((height + 3) / 4, (width + 3) / 4) }
@@ -19,63 +82,40 @@ extension WindowGeometry {
   /// The tiling of the transposed convolution from `inputChannels` channels over this geometry
   /// (its input is the geometry's window positions, its output the geometry's image).
   func polyphaseWinogradTiling(inputChannels: Int) -> WinogradTiling {
-    WinogradTiling(transform: .polyphaseStride2, height: outputHeight, width: outputWidth, channels: inputChannels, outputHeight: height,
-                   outputWidth: width, filters: channels, tileRows: winogradTiles.rows, tileColumns: winogradTiles.columns,
-                   widths: (0..<16).map(Tensor.winogradGroupWidth))
+    let axis = polyphaseAxis!
+    return WinogradTiling(transform: axis.kernel == 3 ? .polyphaseStride2 : .polyphase5x5Stride2, height: outputHeight, width: outputWidth,
+                          channels: inputChannels, outputHeight: height, outputWidth: width, filters: channels, tileRows: winogradTiles.rows,
+                          tileColumns: winogradTiles.columns, widths: axis.widths)
   }
 
-  /// Whether the tiles' 25 products are fewer than the 9 per input cell that im2col computes. An
-  /// input of odd size pays for a half-empty last row and column of tiles: the conv VAE's 7×7
-  /// inputs take 16 tiles where 12.25 would do, 400 products against 441, and still ran faster
-  /// forward (1.3–1.7 ms against 1.7–2.2 per batch of 128) and about even backward.
+  /// Whether the tiles' products are fewer than the kernel's taps per input cell that im2col
+  /// computes. An input of odd size pays for a half-empty last row and column of tiles: the conv
+  /// VAE's 7×7 inputs take 16 tiles where 12.25 would do, 400 products against 441, and still ran
+  /// faster forward (1.3–1.7 ms against 1.7–2.2 per batch of 128) and about even backward.
   var polyphaseWinogradIsCheaper: Bool {
+    guard let axis = polyphaseAxis else { return false }
     let tiles = winogradTiles
-    return 25 * tiles.rows * tiles.columns <= 9 * positions
+    return axis.products * axis.products * tiles.rows * tiles.columns <= kernelHeight * kernelWidth * positions
   }
 }
 
 extension Tensor {
-  /// Along one axis, product pa's transformed input (0..3), its place among that input's
-  /// products, and the kernel taps it sums: P0 = t0·w2, P1 = t1·(w0 + w2), P2 = t1·w1, P3 = t2·w0, P4 = t3·w1.
-  static let winogradInput = [0, 1, 1, 2, 3], winogradSlot = [0, 0, 1, 0, 0]
-  static let winogradTaps: [[Int]] = [[2], [0, 2], [1], [0], [1]]
-
-  /// Products in group g = 4p + q per channel and filter: t1 enters two products, the others one.
-  static func winogradGroupWidth(_ group: Int) -> Int { (group / 4 == 1 ? 2 : 1) * (group % 4 == 1 ? 2 : 1) }
-
-  /// Calls `body(group, pa, qb, column)` for the 25 products: `column` is the product's place (in
-  /// filters) within its group's rows.
-  static func forEachWinogradProduct(_ body: (_ group: Int, _ pa: Int, _ qb: Int, _ column: Int) -> Void) {
-    for group in 0..<16 {
-      let (p, q) = (group / 4, group % 4), kq = q == 1 ? 2 : 1
-      for pa in 0..<5 where winogradInput[pa] == p {
-        for qb in 0..<5 where winogradInput[qb] == q { body(group, pa, qb, winogradSlot[pa] * kq + winogradSlot[qb]) }
-      }
-    }
-  }
-
-  /// Where each group's block of a transformed kernel starts: `channels·width·filters` floats per group.
-  static func winogradGroupOffsets(channels: Int, filters: Int) -> [Int] {
-    var offsets = [Int](repeating: 0, count: 17)
-    for group in 0..<16 { offsets[group + 1] = offsets[group] + channels * winogradGroupWidth(group) * filters }
-    return offsets
-  }
-
-  /// A transposed kernel `[3, 3, filters, channels]` (Keras's layout) transformed into the 16
-  /// groups' `[width·filters, channels]` matrices, one after another (25·channels·filters floats):
-  /// each product's `[filters, channels]` block is the sum of the kernel's taps it takes, whole
-  /// `[filters, channels]` slices of the kernel as it is stored.
+  /// A transposed kernel `[k, k, filters, channels]` (Keras's layout) transformed into the
+  /// groups' `[width·filters, channels]` matrices, one after another: each product's
+  /// `[filters, channels]` block combines the kernel's taps it takes, whole `[filters, channels]`
+  /// slices of the kernel as it is stored.
   static func winogradKernelTransposed(_ weight: Tensor) -> Tensor {
-    let slice = weight.shape[2] * weight.shape[3], offsets = winogradGroupOffsets(channels: weight.shape[3], filters: weight.shape[2])
-    return Tensor(shape: [25 * slice]) { ut in
+    let axis = PolyphaseAxis.of(kernelSize: weight.shape[0]), k = axis.kernel
+    let slice = weight.shape[2] * weight.shape[3], offsets = axis.groupOffsets(channels: weight.shape[3], filters: weight.shape[2])
+    return Tensor(shape: [axis.products * axis.products * slice]) { ut in
       weight.withUnsafeBufferPointer { w in
-        forEachWinogradProduct { group, pa, qb, column in
+        axis.forEachProduct { group, pa, qb, column in
           let out = ut.baseAddress! + offsets[group] + column * slice
           out.initialize(repeating: 0, count: slice)
-          for kh in winogradTaps[pa] {
-            for kw in winogradTaps[qb] {
-              let tap = w.baseAddress! + (kh * 3 + kw) * slice
-              for i in 0..<slice { out[i] += tap[i] }
+          for kh in 0..<k where axis.taps[pa][kh] != 0 {
+            for kw in 0..<k where axis.taps[qb][kw] != 0 {
+              let scale = axis.taps[pa][kh] * axis.taps[qb][kw], tap = w.baseAddress! + (kh * k + kw) * slice
+              for i in 0..<slice { out[i] += scale * tap[i] }
             }
           }
         }
@@ -86,24 +126,26 @@ extension Tensor {
   /// `winogradKernelTransposed` with each group's matrix transposed to `[channels, width·filters]`,
   /// the right-hand side of the forward products.
   static func winogradKernel(_ weight: Tensor) -> Tensor {
+    let axis = PolyphaseAxis.of(kernelSize: weight.shape[0])
     let tiling = WinogradTiling(transform: .polyphaseStride2, height: 1, width: 1, channels: weight.shape[3], outputHeight: 1, outputWidth: 1,
-                                filters: weight.shape[2], tileRows: 1, tileColumns: 1, widths: (0..<16).map(winogradGroupWidth))
+                                filters: weight.shape[2], tileRows: 1, tileColumns: 1, widths: axis.widths)
     return winogradTransposedGroups(winogradKernelTransposed(weight), tiling: tiling, rowsAreChannels: false)
   }
 
   /// The adjoint of `winogradKernelTransposed`: the gradient of a transformed kernel (in its
-  /// transposed layout) back to `like`'s `[3, 3, filters, channels]`.
+  /// transposed layout) back to `like`'s `[k, k, filters, channels]`.
   static func winogradKernelGradient(_ transformed: Tensor, like weight: Tensor) -> Tensor {
-    let slice = weight.shape[2] * weight.shape[3], offsets = winogradGroupOffsets(channels: weight.shape[3], filters: weight.shape[2])
+    let axis = PolyphaseAxis.of(kernelSize: weight.shape[0]), k = axis.kernel
+    let slice = weight.shape[2] * weight.shape[3], offsets = axis.groupOffsets(channels: weight.shape[3], filters: weight.shape[2])
     return Tensor(shape: weight.shape) { dw in
       dw.initialize(repeating: 0)
       transformed.withUnsafeBufferPointer { dut in
-        forEachWinogradProduct { group, pa, qb, column in
+        axis.forEachProduct { group, pa, qb, column in
           let block = dut.baseAddress! + offsets[group] + column * slice
-          for kh in winogradTaps[pa] {
-            for kw in winogradTaps[qb] {
-              let tap = dw.baseAddress! + (kh * 3 + kw) * slice
-              for i in 0..<slice { tap[i] += block[i] }
+          for kh in 0..<k where axis.taps[pa][kh] != 0 {
+            for kw in 0..<k where axis.taps[qb][kw] != 0 {
+              let scale = axis.taps[pa][kh] * axis.taps[qb][kw], tap = dw.baseAddress! + (kh * k + kw) * slice
+              for i in 0..<slice { tap[i] += scale * block[i] }
             }
           }
         }

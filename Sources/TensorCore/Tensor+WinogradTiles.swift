@@ -17,29 +17,32 @@ import CKernels
 /// A Winograd tiling of a layer: the images it reads and writes, its tiles, its 16 groups of
 /// products, and its four transforms (the C kernels of winograd_body.h).
 struct WinogradTiling {
-  enum Transform { case f23(pad: Int), polyphaseStride2 }
+  enum Transform { case f23(pad: Int), polyphaseStride2, polyphase5x5Stride2 }
   let transform: Transform
   /// The input and output images (`channels` in, `filters` out).
   let height, width, channels, outputHeight, outputWidth, filters: Int
   /// Tiles down and across one image.
   let tileRows, tileColumns: Int
-  /// Products per group, a multiple of `filters`: group g's product matrix is [tiles × widths[g]·filters].
+  /// Products per group (16 or 36 groups, one per transformed input), a multiple of `filters`:
+  /// group g's product matrix is [tiles × widths[g]·filters].
   let widths: [Int]
 
   var tiles: Int { tileRows * tileColumns }
+  /// Transformed inputs per tile and channel: one per group.
+  var groups: Int { widths.count }
   /// Products per tile, per channel and filter.
   var products: Int { widths.reduce(0, +) }
   /// Floats of a transformed kernel: each group's `[channels, width·filters]`.
   var kernelSize: Int { products * channels * filters }
   /// Floats per image of a block: its transformed inputs and its products.
-  var floatsPerImage: Int { tiles * (16 * channels + products * filters) }
+  var floatsPerImage: Int { tiles * (groups * channels + products * filters) }
 
-  /// Calls `body(width, v, u, m)` for the 16 groups: the width of the group's products in floats
+  /// Calls `body(width, v, u, m)` for the groups: the width of the group's products in floats
   /// and the offsets of its transformed inputs (`rows × channels`), its transformed kernel
   /// (`channels × width`) and its products (`rows × width`), for blocks of `rows` tiles.
   func forEachGroup(rows: Int, _ body: (_ width: Int, _ v: Int, _ u: Int, _ m: Int) -> Void) {
     var (u, m) = (0, 0)
-    for group in 0..<16 {
+    for group in widths.indices {
       let width = widths[group] * filters
       body(width, group * rows * channels, u, m)
       u += channels * width
@@ -51,20 +54,26 @@ struct WinogradTiling {
     switch transform {
     case .f23(let pad): aek_wf23_input(count, height, width, channels, pad, tileRows, tileColumns, x, zeros, v)
     case .polyphaseStride2: aek_wt2_input(count, height, width, channels, tileRows, tileColumns, x, zeros, v)
+    case .polyphase5x5Stride2: aek_wt5_input(count, height, width, channels, tileRows, tileColumns, x, zeros, v)
     }
   }
 
-  func transformInputGradients(_ count: Int, _ dv: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
+  /// `sink`: max(channels, filters) floats that cells past the image may be written to.
+  func transformInputGradients(_ count: Int, _ dv: UnsafePointer<Float>, sink: UnsafeMutablePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
     switch transform {
     case .f23(let pad): aek_wf23_input_backward(count, height, width, channels, pad, tileRows, tileColumns, dv, dx)
     case .polyphaseStride2: aek_wt2_input_backward(count, height, width, channels, tileRows, tileColumns, dv, dx)
+    case .polyphase5x5Stride2: aek_wt5_input_backward(count, height, width, channels, tileRows, tileColumns, dv, sink, dx)
     }
   }
 
-  func transformProducts(_ count: Int, _ m: UnsafePointer<Float>, bias: UnsafePointer<Float>?, rectified: Bool, into y: UnsafeMutablePointer<Float>) {
+  func transformProducts(_ count: Int, _ m: UnsafePointer<Float>, bias: UnsafePointer<Float>?, rectified: Bool, sink: UnsafeMutablePointer<Float>,
+                         into y: UnsafeMutablePointer<Float>) {
     switch transform {
     case .f23: aek_wf23_output(count, outputHeight, outputWidth, filters, tileRows, tileColumns, m, bias, rectified ? 1 : 0, y)
     case .polyphaseStride2: aek_wt2_output(count, outputHeight, outputWidth, filters, tileRows, tileColumns, m, bias, rectified ? 1 : 0, y)
+    case .polyphase5x5Stride2:
+      aek_wt5_output(count, outputHeight, outputWidth, filters, tileRows, tileColumns, m, bias, rectified ? 1 : 0, sink, y)
     }
   }
 
@@ -72,6 +81,7 @@ struct WinogradTiling {
     switch transform {
     case .f23: aek_wf23_output_backward(count, outputHeight, outputWidth, filters, tileRows, tileColumns, dy, zeros, dm)
     case .polyphaseStride2: aek_wt2_output_backward(count, outputHeight, outputWidth, filters, tileRows, tileColumns, dy, zeros, dm)
+    case .polyphase5x5Stride2: aek_wt5_output_backward(count, outputHeight, outputWidth, filters, tileRows, tileColumns, dy, zeros, dm)
     }
   }
 }
@@ -93,16 +103,17 @@ extension Tensor {
         withOptionalPointer(bias) { b in
           output.withUnsafeMutableBufferPointer { y in
             Tensor.forEachBlock(of: n, work: n * t.tiles * t.products * t.channels * t.filters, bufferPerExample: t.floatsPerImage,
-                                fixedBuffer: t.channels, blockFloats: Tensor.winogradBlockFloats) { _, block, buffer in
+                                fixedBuffer: max(t.channels, t.filters), blockFloats: Tensor.winogradBlockFloats) { _, block, buffer in
               let rows = block.count * t.tiles
-              let v = buffer, m = v + rows * 16 * t.channels, zeros = m + rows * t.products * t.filters
+              let v = buffer, m = v + rows * t.groups * t.channels, zeros = m + rows * t.products * t.filters
               zeros.initialize(repeating: 0, count: t.channels)
               t.transformInputs(block.count, x.baseAddress! + block.lowerBound * t.height * t.width * t.channels, zeros: zeros, into: v)
               t.forEachGroup(rows: rows) { width, vOffset, uOffset, mOffset in
                 aek_sgemm(0, 0, Int32(rows), Int32(width), Int32(t.channels), 1, v + vOffset, Int32(t.channels), u.baseAddress! + uOffset,
                           Int32(width), 0, m + mOffset, Int32(width))
               }
-              t.transformProducts(block.count, m, bias: b, rectified: rectified,
+              // The zeros, read by now, take what lands past the image (zeroed again at the next block).
+              t.transformProducts(block.count, m, bias: b, rectified: rectified, sink: zeros,
                                   into: y.baseAddress! + block.lowerBound * t.outputHeight * t.outputWidth * t.filters)
             }
           }
@@ -138,7 +149,7 @@ extension Tensor {
                   Tensor.forEachBlock(of: n, work: work, bufferPerExample: t.floatsPerImage + masked, fixedBuffer: max(t.channels, t.filters),
                                       blockFloats: winogradBlockFloats) { part, block, buffer in
                     let rows = block.count * t.tiles
-                    let v = buffer, dm = v + rows * 16 * t.channels, scratch = dm + rows * t.products * t.filters
+                    let v = buffer, dm = v + rows * t.groups * t.channels, scratch = dm + rows * t.products * t.filters
                     let zeros = scratch + block.count * masked, offset = block.lowerBound * imageSize
                     // The relu's mask and the bias sums in one streaming pass over the block (masking
                     // tile by tile read ∂y and the mask a few rows at a time and took the conv VAE's epoch 4% longer).
@@ -161,7 +172,9 @@ extension Tensor {
                                   Int32(t.channels), 0, v + vOffset, Int32(t.channels))
                       }
                     }
-                    if let dx { t.transformInputGradients(block.count, v, into: dx + block.lowerBound * t.height * t.width * t.channels) }
+                    if let dx {  // the zeros, read by now, take what lands past the image (zeroed again at the next block)
+                      t.transformInputGradients(block.count, v, sink: zeros, into: dx + block.lowerBound * t.height * t.width * t.channels)
+                    }
                   }
                 }
               }
@@ -178,7 +191,7 @@ extension Tensor {
     Tensor(shape: kernel.shape) { out in
       kernel.withUnsafeBufferPointer { k in
         var offset = 0
-        for group in 0..<16 {
+        for group in t.widths.indices {
           let width = t.widths[group] * t.filters
           let (rows, columns) = rowsAreChannels ? (t.channels, width) : (width, t.channels)
           aek_transpose(rows, columns, k.baseAddress! + offset, out.baseAddress! + offset)

@@ -3,12 +3,13 @@ import TestSupport
 import Testing
 
 @Suite struct TensorPolyphaseWinogradConvolutionTests {
-  /// Input size, channels, filters, padding: even and odd sizes (half-empty last tiles), one
-  /// cell, one channel or filter, `valid` (an output row and column past the last full tile), and
-  /// the conv VAE's 14×14 64 → 32.
-  static let configurations: [(size: (Int, Int), channels: Int, filters: Int, padding: Padding)] = [
-    ((2, 2), 1, 1, .same), ((3, 5), 3, 5, .same), ((4, 4), 16, 8, .same), ((5, 3), 8, 16, .valid),
-    ((1, 1), 4, 4, .same), ((7, 7), 5, 3, .same), ((4, 6), 2, 7, .valid), ((14, 14), 64, 32, .same),
+  /// Input size, channels, filters, padding, kernel: even and odd sizes (half-empty last tiles),
+  /// one cell, one channel or filter, `valid` (an output row and column past the last full tile),
+  /// the conv VAE's 14×14 64 → 32; 5×5 kernels (`same` only) likewise, and the codec's 7×7 32 → 32.
+  static let configurations: [(size: (Int, Int), channels: Int, filters: Int, padding: Padding, kernel: Int)] = [
+    ((2, 2), 1, 1, .same, 3), ((3, 5), 3, 5, .same, 3), ((4, 4), 16, 8, .same, 3), ((5, 3), 8, 16, .valid, 3),
+    ((1, 1), 4, 4, .same, 3), ((7, 7), 5, 3, .same, 3), ((4, 6), 2, 7, .valid, 3), ((14, 14), 64, 32, .same, 3),
+    ((2, 2), 1, 1, .same, 5), ((3, 5), 3, 5, .same, 5), ((1, 1), 4, 4, .same, 5), ((4, 6), 16, 8, .same, 5), ((7, 7), 32, 32, .same, 5),
   ]
 
   /// A one-channel kernel of nine distinct taps on a 2×2 image, by hand: the transform's tiles
@@ -27,10 +28,14 @@ import Testing
     #expect(y.scalars == Reference.transposedConvolution(x, w, nil, g).scalars)
   }
 
-  /// The kernel's transform (in its transposed layout) and its gradient are adjoints,
+  /// The kernel's transform (in its transposed layout) and its gradient are adjoints (3×3 and 5×5),
   /// ⟨T(w), u⟩ = ⟨w, Tᵀ(u)⟩; the forward layout is each group's matrix transposed; and a product's
   /// block sums the taps it takes (the first group's product takes w2 of both axes: tap (2, 2)).
   @Test func kernelTransformAndItsGradientAreAdjoints() {
+    let w5 = randomTensor([5, 5, 4, 3], seed: 79), u5 = randomTensor([49 * 12], seed: 80)
+    let left5 = zip(Tensor.winogradKernelTransposed(w5).scalars, u5.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    let right5 = zip(w5.scalars, Tensor.winogradKernelGradient(u5, like: w5).scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    #expect(abs(left5 - right5) < 1e-4 * max(1, abs(left5)), "5×5")
     let (f, c) = (5, 7)
     let w = randomTensor([3, 3, f, c], seed: 81), u = randomTensor([25 * c * f], seed: 82)
     let transformed = Tensor.winogradKernelTransposed(w), back = Tensor.winogradKernelGradient(u, like: w)
@@ -39,9 +44,9 @@ import Testing
     let right = zip(w.scalars, back.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     #expect(abs(left - right) < 1e-4 * max(1, abs(left)))
     #expect(Array(transformed.scalars[0..<(f * c)]) == Array(w.scalars[(8 * f * c)..<(9 * f * c)]))
-    let forward = Tensor.winogradKernel(w), offsets = Tensor.winogradGroupOffsets(channels: c, filters: f)
+    let forward = Tensor.winogradKernel(w), offsets = PolyphaseAxis.threeTaps.groupOffsets(channels: c, filters: f)
     for group in 0..<16 {
-      let width = Tensor.winogradGroupWidth(group) * f
+      let width = PolyphaseAxis.threeTaps.width(ofGroup: group) * f
       for row in 0..<width {
         for channel in 0..<c {
           #expect(forward.scalars[offsets[group] + channel * width + row] == transformed.scalars[offsets[group] + row * c + channel])
@@ -54,12 +59,12 @@ import Testing
   /// subset of gradients against the im2col path's, at every SIMD level the CPU runs.
   @Test(arguments: 0..<configurations.count) func matchesTheDefinitionAndTheProductsAtEverySIMDLevel(index: Int) throws {
     let c = Self.configurations[index]
-    let g = try WindowGeometry.transposed(height: c.size.0, width: c.size.1, channels: c.filters, kernel: (3, 3), stride: (2, 2),
+    let g = try WindowGeometry.transposed(height: c.size.0, width: c.size.1, channels: c.filters, kernel: (c.kernel, c.kernel), stride: (2, 2),
                                           padding: c.padding)
     #expect(g.polyphaseWinogradApplies)
-    let x = randomTensor([3, c.size.0, c.size.1, c.channels], seed: 83), w = randomTensor([3, 3, c.filters, c.channels], seed: 84)
+    let x = randomTensor([3, c.size.0, c.size.1, c.channels], seed: 83), w = randomTensor([c.kernel, c.kernel, c.filters, c.channels], seed: 84)
     let b = randomTensor([c.filters], seed: 85), dy = randomTensor([3, g.height, g.width, c.filters], seed: 86)
-    let tolerance: Float = c.channels >= 32 ? 1e-4 : 1e-5
+    let tolerance: Float = c.channels >= 16 ? 1e-4 : 1e-5
     for level in SIMDLevel.allCases where level.rawValue <= SIMDLevel.supported.rawValue {
       try SIMDLevel.withKernels(at: level) {
         let plain = x.polyphaseWinogradTransposedConvolved2D(with: w, bias: b, geometry: g, rectified: false)
@@ -102,7 +107,10 @@ import Testing
     #expect(try kernels(7, 64, 64) == .polyphaseWinograd)  // the first: 16 tiles for 12.25, 400 products against 441
     #expect(try kernels(9, 64, 64, padding: .valid) == .polyphaseWinograd)  // 19×19: 25 tiles, 625 products against 729
     #expect(try kernels(8, 64, 64, padding: .valid) != .polyphaseWinograd)  // 17×17: 25 tiles, 625 against 576
-    #expect(try kernels(14, 64, 32, kernel: 5) != .polyphaseWinograd)
+    #expect(try kernels(14, 64, 32, kernel: 5) == .polyphaseWinograd)  // 49 products per 2×2 inputs against 100
+    #expect(try kernels(7, 32, 32, kernel: 5) == (BLAS.hasAVX512Kernels ? .polyphaseWinograd : .unfolded))  // the codec's
+    #expect(try kernels(7, 64, 64, kernel: 5, padding: .valid) != .polyphaseWinograd)  // nothing padded before: no transform
+    #expect(try kernels(7, 64, 64, kernel: 4) != .polyphaseWinograd)
     #expect(try kernels(14, 64, 32, stride: 1) != .polyphaseWinograd)
     #expect(try kernels(14, 8, 8) != .polyphaseWinograd)  // few channels: the direct kernels
     #expect(try kernels(14, 64, 32, preference: .products) == .unfolded)

@@ -338,6 +338,17 @@ void aek_wf23_output(size_t count, size_t oh, size_t ow, size_t f, size_t th, si
                      const float *bias, int relu, float *y);
 void aek_wf23_output_backward(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw,
                               const float *dy, const float *zeros, float *dm);
+/// A transposed 5×5 stride-2 convolution with one cell padded before, by its polyphase transform
+/// (winograd_body.h): the same four roles as wt2_*, with 36 transformed inputs and 49 products per
+/// tile of 2×2 inputs and 4×4 outputs; cells past the image go to `sink` (c or f floats, undefined after).
+void aek_wt5_input(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *x,
+                   const float *zeros, float *v);
+void aek_wt5_input_backward(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw,
+                            const float *dv, float *sink, float *dx);
+void aek_wt5_output(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m,
+                    const float *bias, int relu, float *sink, float *y);
+void aek_wt5_output_backward(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw,
+                             const float *dy, const float *zeros, float *dm);
 /// out[c] += sum over the rows of x[r, c] (a bias gradient, block by block).
 void aek_add_column_sums(size_t rows, size_t cols, const float *x, float *out);
 /// out[r, :] = row for each of `rows` rows of `cols` floats (bias rows before a product adds to them).
