@@ -29,6 +29,7 @@ extension Tensor {
     switch Tensor.convolutionKernels(geometry: g, filters: filters).forward {
     case .direct: return directConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified)
     case .winograd: return winogradConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified)
+    case .polyphaseWinograd: return polyphaseWinogradConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified)
     default: break
     }
     if g.cellFirstIsCheaper(filters: filters) { return cellFirstConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified) }
@@ -71,6 +72,10 @@ extension Tensor {
     if kernels.weightGradient == .winograd {
       return winogradConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g, forInput: forInput,
                                             forWeight: forWeight, forBias: forBias, rectifiedOutput: rectifiedOutput)
+    }
+    if kernels.weightGradient == .polyphaseWinograd {
+      return polyphaseWinogradConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g,
+                                                     forInput: forInput, forWeight: forWeight, forBias: forBias, rectifiedOutput: rectifiedOutput)
     }
     if kernels.weightGradient == .direct {
       return directConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g,

@@ -66,8 +66,10 @@ extension Tensor {
     let products: ConvolutionKernel = g.cellFirstIsCheaper(filters: filters) ? .cellFirst : g.unfoldsToItself ? .product : .unfolded
     let applies = g.directApplies(channels: g.channels, filters: filters)
     let few = applies && g.directIsFaster(channels: g.channels, filters: filters)
-    if Tensor.convolutionPreference == .byShape && !few && g.winogradApplies && g.channels >= 8 && filters >= 8 {
-      return (.winograd, .winograd, .winograd)
+    if Tensor.convolutionPreference == .byShape && !few && g.channels >= 8 && filters >= 8 {
+      if g.winogradApplies { return (.winograd, .winograd, .winograd) }
+      // A stride-2 convolution as the adjoint of a transposed one over the same geometry.
+      if g.polyphaseWinogradApplies && g.polyphaseWinogradIsCheaper { return (.polyphaseWinograd, .polyphaseWinograd, .polyphaseWinograd) }
     }
     guard applies else { return (products, products, products) }
     return (few ? .direct : products, few && g.isStrideOne ? .direct : products, .direct)

@@ -170,4 +170,41 @@ extension Tensor {
                                       rectifiedOutput: rectifiedOutput, forWeight: forWeight, forBias: forBias)
     return (gradients.input, gradients.transposedKernel.map { winogradKernelGradient($0, like: weight) }, gradients.bias)
   }
+
+  // MARK: - Stride-2 convolutions, as the adjoints of transposed ones
+
+  /// `convolved2D` of a stride-2 convolution by the polyphase transform of its adjoint: over the
+  /// same geometry and kernel (Keras lays both out `[k, k, channels, filters]`), a convolution is
+  /// the transposed convolution's input gradient, `y = Tᵀ(x)`.
+  func polyphaseWinogradConvolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, rectified: Bool) -> Tensor {
+    let (n, filters) = (shape[0], weight.shape[3])
+    let tiling = g.polyphaseWinogradTiling(inputChannels: filters)
+    let outputShape = Tensor(shape: [n, g.outputHeight, g.outputWidth, filters]) { _ in }  // T's input: its shape alone is read
+    var output = Tensor.winogradGradients(tiling: tiling, input: outputShape, transposedKernel: Tensor.winogradKernelTransposed(weight),
+                                          outputGradient: self, rectifiedOutput: nil, forWeight: false, forBias: false).input!
+    output.withUnsafeMutableBufferPointer { y in
+      if let bias { bias.withUnsafeBufferPointer { aek_binary_row(AEK_ADD, y.count / filters, filters, y.baseAddress, $0.baseAddress, y.baseAddress) } }
+      if rectified { aek_relu(y.count, y.baseAddress, y.baseAddress) }
+    }
+    return output
+  }
+
+  /// `convolution2DGradients` of a stride-2 convolution by the polyphase transform of its adjoint:
+  /// `∂x = T(∂y)`, and the kernel's gradient is T's with the roles of its input (`∂y`) and output
+  /// gradient (`x`) exchanged. A fused relu's mask is applied to `∂y` first.
+  static func polyphaseWinogradConvolution2DGradients(input: Tensor, weight: Tensor, outputGradient: Tensor, geometry g: WindowGeometry,
+                                                      forInput: Bool, forWeight: Bool, forBias: Bool, rectifiedOutput: Tensor?)
+    -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
+  {
+    let filters = weight.shape[3]
+    let tiling = g.polyphaseWinogradTiling(inputChannels: filters)
+    let masked = rectifiedOutput.map { Tensor.reluBackward(outputGradient, output: $0) } ?? outputGradient
+    let inputGradient = forInput ? masked.winogradConvolved(tiling: tiling, kernel: winogradKernel(weight), bias: nil, rectified: false) : nil
+    let weightGradient = forWeight
+      ? winogradGradients(tiling: tiling, input: masked, transposedKernel: nil, outputGradient: input, rectifiedOutput: nil, forWeight: true,
+                          forBias: false).transposedKernel.map { winogradKernelGradient($0, like: weight) }
+      : nil
+    let biasGradient = forBias ? masked.reshaped(to: [masked.count / filters, filters]).sum(alongAxis: 0).reshaped(to: [filters]) : nil
+    return (inputGradient, weightGradient, biasGradient)
+  }
 }

@@ -75,6 +75,21 @@ import Testing
     }
   }
 
+  /// A 3×3 stride-2 convolution run as the adjoint of the polyphase transposed one (40 channels,
+  /// so no direct kernel takes it) against finite differences, with its fused relu against relu after it.
+  @Test func polyphaseStridedConvolutionGradients() throws {
+    let g = try WindowGeometry(height: 4, width: 4, channels: 40, kernel: (3, 3), stride: (2, 2), padding: .same)
+    let x = randomTensor([1, 4, 4, 40], seed: 61), w = randomTensor([3, 3, 40, 8], seed: 62), b = randomTensor([8], seed: 63)
+    try Tensor.withConvolutionKernels(.byShape) {
+      #expect(Tensor.convolutionKernels(geometry: g, filters: 8).weightGradient == .polyphaseWinograd)
+      expectGradientsMatchFiniteDifferences(at: [x, w, b]) { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g) }
+      let fused = gradients(of: { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g, rectified: true) }, at: [x, w, b])
+      let composed = gradients(of: { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g).relu() }, at: [x, w, b])
+      for (a, c) in zip(fused.analytic, composed.analytic) { expectClose(a, c, rtol: 1e-5, atol: 1e-5) }
+      _ = try #require(fused.analytic.count == 3)
+    }
+  }
+
   /// The polyphase Winograd path of a 3×3 stride-2 transposed convolution (40 channels, so no
   /// direct kernel takes it; an odd height or width, so the last tiles are half empty) against
   /// finite differences at every SIMD level the CPU runs, and its fused relu against relu after it.

@@ -139,4 +139,39 @@ import Testing
       expectClose(try #require(first.weight), products, rtol: 1e-4, atol: 1e-4)
     }
   }
+
+  /// Stride-2 convolutions as the adjoints of transposed ones: forward (with bias and relu)
+  /// against the definition, every subset of gradients against the im2col path's, at every SIMD
+  /// level: 3×3 `same` over even sizes and `valid` (nothing padded before), 5×5 `same` (one cell).
+  @Test(arguments: [((4, 6), 3, Padding.same), ((5, 5), 3, .valid), ((6, 8), 5, .same), ((14, 14), 5, .same)])
+  func stridedConvolutionsRunAsAdjoints(size: (Int, Int), kernel: Int, padding: Padding) throws {
+    let g = try WindowGeometry(height: size.0, width: size.1, channels: 8, kernel: (kernel, kernel), stride: (2, 2), padding: padding)
+    #expect(g.polyphaseWinogradApplies)
+    let x = randomTensor([3, size.0, size.1, 8], seed: 87), w = randomTensor([kernel, kernel, 8, 16], seed: 88)
+    let b = randomTensor([16], seed: 89), dy = randomTensor([3, g.outputHeight, g.outputWidth, 16], seed: 90)
+    for level in SIMDLevel.allCases where level.rawValue <= SIMDLevel.supported.rawValue {
+      SIMDLevel.withKernels(at: level) {
+        let reference = Reference.convolution(x, w, b, g)
+        expectClose(x.polyphaseWinogradConvolved2D(with: w, bias: b, geometry: g, rectified: false), reference, rtol: 1e-4, atol: 1e-4, "\(level.name)")
+        let rectified = x.polyphaseWinogradConvolved2D(with: w, bias: b, geometry: g, rectified: true)
+        expectClose(rectified, reference.relu(), rtol: 1e-4, atol: 1e-4, "\(level.name) relu")
+        for mask in [nil, rectified] {
+          for (forInput, forWeight, forBias) in [(true, true, true), (true, false, false), (false, true, false), (false, false, true)] {
+            let got = Tensor.polyphaseWinogradConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput,
+                                                                     forWeight: forWeight, forBias: forBias, rectifiedOutput: mask)
+            let expected = Tensor.withConvolutionKernels(.products) {
+              Tensor.convolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput, forWeight: forWeight,
+                                            forBias: forBias, rectifiedOutput: mask)
+            }
+            expectSameGradients(got, expected, tolerance: 1e-4, "\(level.name) relu \(mask != nil) \(forInput) \(forWeight) \(forBias)")
+          }
+        }
+      }
+    }
+    // Chosen by shape for layers of many channels (the codec's 14×14 32 → 32, 5×5; under BLAS's
+    // Haswell kernels its 32 channels take the direct kernels).
+    let codec = try WindowGeometry(height: 14, width: 14, channels: 32, kernel: (5, 5), stride: (2, 2), padding: .same)
+    #expect(Tensor.withConvolutionKernels(.byShape) { Tensor.convolutionKernels(geometry: codec, filters: 32).forward }
+      == (BLAS.hasAVX512Kernels ? .polyphaseWinograd : .direct))
+  }
 }
