@@ -17,8 +17,9 @@ import Foundation
 //
 // A stride-2 convolution's input gradient and a stride-2 transposed convolution's forward pass
 // scatter windows onto a finer grid; they stay matrix products with col2im. Layers of more
-// channels with a 3×3 kernel take Winograd transforms in every pass instead: stride-1 convolutions
-// (Tensor+WinogradConvolution.swift) and stride-2 transposed ones (Tensor+PolyphaseWinogradConvolution.swift).
+// channels take Winograd transforms in every pass instead: 3×3 stride-1 convolutions
+// (Tensor+WinogradConvolution.swift), 3×3 and 5×5 stride-2 transposed convolutions and their
+// adjoints, stride-2 convolutions (Tensor+PolyphaseWinogradConvolution.swift).
 
 /// How a convolution pass is computed; `Tensor.convolutionKernels` says which one each pass of a
 /// layer uses (`autoencoder benchmark --kernels` prints it per layer).
@@ -34,8 +35,9 @@ public enum ConvolutionKernel: String, Codable, Sendable, CaseIterable {
   /// A 3×3 stride-1 convolution's 2×2 output tiles by Winograd's F(2×2, 3×3) (16 products where
   /// there were 36): sixteen BLAS products between two transforms (Tensor+WinogradConvolution.swift).
   case winograd = "winograd F(2,3) + sgemm"
-  /// A 3×3 stride-2 transposed convolution's tiles transformed (25 products where there were 36),
-  /// sixteen BLAS products, transformed back (Tensor+PolyphaseWinogradConvolution.swift).
+  /// A stride-2 transposed convolution's tiles transformed (3×3: 25 products where there were
+  /// 36; 5×5: 49 where there were 100), a BLAS product per group, transformed back; and a stride-2
+  /// convolution as its adjoint (Tensor+PolyphaseWinogradConvolution.swift).
   case polyphaseWinograd = "polyphase winograd + sgemm"
 }
 

@@ -1,11 +1,11 @@
 import CKernels
 
-// What the two Winograd convolutions share (Tensor+WinogradConvolution.swift for stride-1 3×3
-// convolutions, Tensor+PolyphaseWinogradConvolution.swift for 3×3 stride-2 transposed ones): each
-// image is cut into tiles, each tile's inputs are transformed into 16 values per channel (16
-// matrices [tiles × channels]), each meets its group of the transformed kernel in one BLAS product
-// (16 matrices [tiles × products·filters]), and the products are transformed into the tile's
-// outputs. The gradients are the exact adjoints of the same linear maps,
+// What the Winograd convolutions share (Tensor+WinogradConvolution.swift for stride-1 3×3
+// convolutions, Tensor+PolyphaseWinogradConvolution.swift for 3×3 and 5×5 stride-2 transposed ones
+// and their adjoints): each image is cut into tiles, each tile's inputs are transformed into 16 or
+// 36 values per channel (as many matrices [tiles × channels]), each meets its group of the
+// transformed kernel in one BLAS product (matrices [tiles × products·filters]), and the products
+// are transformed into the tile's outputs. The gradients are the exact adjoints of the same linear maps,
 //
 //   forward          v = B(x), m = v · U, y = A(m)
 //   input gradient   ∂m = Aᵀ(∂y), ∂v = ∂m · Uᵀ, ∂x = Bᵀ(∂v)
@@ -14,7 +14,7 @@ import CKernels
 // so every pass saves the same share of multiplications. Sums differ from im2col's in order, not
 // in value: results agree within float rounding, and the same seed and threads give the same bits.
 
-/// A Winograd tiling of a layer: the images it reads and writes, its tiles, its 16 groups of
+/// A Winograd tiling of a layer: the images it reads and writes, its tiles, its groups of
 /// products, and its four transforms (the C kernels of winograd_body.h).
 struct WinogradTiling {
   enum Transform { case f23(pad: Int), polyphaseStride2, polyphase5x5Stride2 }
