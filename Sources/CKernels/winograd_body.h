@@ -54,22 +54,29 @@ static inline int aek_wt2_entered(size_t i, size_t tiles, size_t *tile, int *p, 
   return 3;
 }
 
-static inline size_t aek_wt2_width(int g) { return (size_t)((g / 4 == 1 ? 2 : 1) * (g % 4 == 1 ? 2 : 1)); }
+/// Pointers to the products of tile `tile` (or their gradients) of a polyphase transform whose
+/// axis has `products` products over `inputs` transformed inputs, product pa taking input p[pa] in
+/// place a[pa], and input `shared` entering two products: out[pa·products + qb], rows of `filters`,
+/// in the groups' product matrices one after another (group g = inputs·p + q, kp·kq·filters wide).
+static inline void aek_polyphase_products(float *m, size_t tiles, size_t filters, size_t tile, int inputs, int products, const int *p,
+                                          const int *a, int shared, float **out) {
+  size_t offsets[36], offset = 0;
+  for (int g = 0; g < inputs * inputs; g++) {
+    offsets[g] = offset;
+    offset += tiles * (size_t)((g / inputs == shared ? 2 : 1) * (g % inputs == shared ? 2 : 1)) * filters;
+  }
+  for (int pa = 0; pa < products; pa++) {
+    for (int qb = 0; qb < products; qb++) {
+      int g = inputs * p[pa] + p[qb];
+      size_t kq = p[qb] == shared ? 2 : 1, width = (size_t)(p[pa] == shared ? 2 : 1) * kq;
+      out[pa * products + qb] = m + offsets[g] + tile * width * filters + ((size_t)a[pa] * kq + (size_t)a[qb]) * filters;
+    }
+  }
+}
 
 /// Pointers to the 25 products of tile `tile`, or their gradients: [pa][qb] rows of `filters`.
 static inline void aek_wt2_products(float *m, size_t tiles, size_t filters, size_t tile, float *out[5][5]) {
-  size_t offsets[16], offset = 0;
-  for (int g = 0; g < 16; g++) {
-    offsets[g] = offset;
-    offset += tiles * aek_wt2_width(g) * filters;
-  }
-  for (int pa = 0; pa < 5; pa++) {
-    for (int qb = 0; qb < 5; qb++) {
-      int g = 4 * aek_wt2_p[pa] + aek_wt2_p[qb];
-      size_t kq = aek_wt2_p[qb] == 1 ? 2 : 1;
-      out[pa][qb] = m + offsets[g] + tile * aek_wt2_width(g) * filters + ((size_t)aek_wt2_a[pa] * kq + (size_t)aek_wt2_a[qb]) * filters;
-    }
-  }
+  aek_polyphase_products(m, tiles, filters, tile, 4, 5, aek_wt2_p, aek_wt2_a, 1, &out[0][0]);
 }
 #endif
 
@@ -431,22 +438,9 @@ static const int aek_wt5_p[7] = {0, 1, 2, 2, 3, 4, 5};  // each product's transf
 static const int aek_wt5_a[7] = {0, 0, 0, 1, 0, 0, 0};  // its place among that input's products
 static const float aek_wt5_o[4][7] = {{1, 1, 0, 0, 0, 0, 0}, {0, 0, 0, 1, 1, 1, 0}, {0, 1, 1, 0, 0, 0, 0}, {0, 0, 0, -1, 0, 1, -1}};
 
-static inline size_t aek_wt5_width(int g) { return (size_t)((g / 6 == 2 ? 2 : 1) * (g % 6 == 2 ? 2 : 1)); }
-
 /// Pointers to the 49 products of tile `tile` (or their gradients): [pa][qb] rows of `filters`.
 static inline void aek_wt5_products(float *m, size_t tiles, size_t filters, size_t tile, float *out[7][7]) {
-  size_t offsets[36], offset = 0;
-  for (int g = 0; g < 36; g++) {
-    offsets[g] = offset;
-    offset += tiles * aek_wt5_width(g) * filters;
-  }
-  for (int pa = 0; pa < 7; pa++) {
-    for (int qb = 0; qb < 7; qb++) {
-      int g = 6 * aek_wt5_p[pa] + aek_wt5_p[qb];
-      size_t kq = aek_wt5_p[qb] == 2 ? 2 : 1;
-      out[pa][qb] = m + offsets[g] + tile * aek_wt5_width(g) * filters + ((size_t)aek_wt5_a[pa] * kq + (size_t)aek_wt5_a[qb]) * filters;
-    }
-  }
+  aek_polyphase_products(m, tiles, filters, tile, 6, 7, aek_wt5_p, aek_wt5_a, 2, &out[0][0]);
 }
 #endif
 
