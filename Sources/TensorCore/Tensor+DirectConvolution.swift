@@ -71,7 +71,7 @@ extension Tensor {
     if Tensor.convolutionPreference == .byShape && !few && g.channels >= 8 && filters >= 8 {
       if g.winogradApplies { return (.winograd, .winograd, .winograd) }
       // A stride-2 convolution as the adjoint of a transposed one over the same geometry.
-      if g.polyphaseWinogradApplies && g.polyphaseWinogradIsCheaper { return (.polyphaseWinograd, .polyphaseWinograd, .polyphaseWinograd) }
+      if g.polyphaseWinogradApplies && g.polyphaseAdjointIsCheaper { return (.polyphaseWinograd, .polyphaseWinograd, .polyphaseWinograd) }
     }
     guard applies else { return (products, products, products) }
     return (few ? .direct : products, few && g.isStrideOne ? .direct : products, .direct)

@@ -88,15 +88,25 @@ extension WindowGeometry {
                           tileColumns: winogradTiles.columns, widths: axis.widths)
   }
 
-  /// Whether the tiles' products are fewer than the kernel's taps per input cell that im2col
-  /// computes. An input of odd size pays for a half-empty last row and column of tiles: the conv
-  /// VAE's 7×7 inputs take 16 tiles where 12.25 would do, 400 products against 441, and still ran
-  /// faster forward (1.3–1.7 ms against 1.7–2.2 per batch of 128) and about even backward.
-  var polyphaseWinogradIsCheaper: Bool {
-    guard let axis = polyphaseAxis else { return false }
+  /// The tiles' products as a share of the kernel's taps per input cell that im2col computes. An
+  /// input of odd size pays for a half-empty last row and column of tiles: the conv VAE's 7×7
+  /// inputs take 16 tiles where 12.25 would do, 400 products against 441 (0.91).
+  var polyphaseProductShare: Double {
+    guard let axis = polyphaseAxis else { return .infinity }
     let tiles = winogradTiles
-    return axis.products * axis.products * tiles.rows * tiles.columns <= kernelHeight * kernelWidth * positions
+    return Double(axis.products * axis.products * tiles.rows * tiles.columns) / Double(kernelHeight * kernelWidth * positions)
   }
+
+  /// Whether a transposed convolution takes the transform: its products are fewer. At 0.91 (the
+  /// conv VAE's 7×7 → 14×14) it still ran faster forward (1.3–1.7 ms against 1.7–2.2 per batch of
+  /// 128) and about even backward.
+  var polyphaseWinogradIsCheaper: Bool { polyphaseProductShare <= 1 }
+
+  /// Whether a stride-2 convolution takes the transform as its adjoint: its products are at most
+  /// three quarters of im2col's. Its forward pass runs the costlier gradient transforms, and at 0.91
+  /// (the conv VAE's 14×14 → 7×7, 32 → 64) every pass ran 30% slower than im2col (990 against 745 µs);
+  /// the codec's 5×5 layer (0.64) ran 20–30% faster.
+  var polyphaseAdjointIsCheaper: Bool { polyphaseProductShare <= 0.75 }
 }
 
 extension Tensor {

@@ -162,14 +162,16 @@ extension Reference {
     #expect(Tensor.withConvolutionKernels(.products) { Tensor.convolutionKernels(geometry: few, filters: 16) } == (.unfolded, .unfolded, .unfolded))
     let transposed = try WindowGeometry.transposed(height: 7, width: 7, channels: 32, kernel: (3, 3), stride: (2, 2), padding: .same)
     #expect(Tensor.transposedConvolutionKernels(geometry: transposed, inputChannels: 8) == (.unfolded, .direct, .direct))
-    // 64 channels: a 3×3 stride-2 convolution runs as the polyphase transform's adjoint in every
-    // pass (Tensor+PolyphaseWinogradConvolution.swift); with products only, im2col.
-    let wide = try WindowGeometry(height: 14, width: 14, channels: 32, kernel: (3, 3), stride: (2, 2), padding: .same)
-    #expect(Tensor.convolutionKernels(geometry: wide, filters: 64) == (.polyphaseWinograd, .polyphaseWinograd, .polyphaseWinograd))
-    #expect(Tensor.withConvolutionKernels(.products) { Tensor.convolutionKernels(geometry: wide, filters: 64) } == (.unfolded, .unfolded, .unfolded))
-    // A stride-1 transposed convolution of 64 channels: the forward pass and input gradient go to
-    // BLAS, the weight gradient stays direct, or goes to BLAS too where its kernels are AVX-512's.
+    // 64 channels: the forward pass and input gradient go to BLAS, the weight gradient stays direct
+    // (unless direct is asked for everywhere), or goes to BLAS too where its kernels are AVX-512's.
+    // (Over 14×14 the polyphase adjoint would save too little: 400 products against 441.)
     let wideWeights: ConvolutionKernel = BLAS.hasAVX512Kernels ? .unfolded : .direct
+    let wide = try WindowGeometry(height: 14, width: 14, channels: 32, kernel: (3, 3), stride: (2, 2), padding: .same)
+    #expect(Tensor.convolutionKernels(geometry: wide, filters: 64) == (.unfolded, .unfolded, wideWeights))
+    // Over 28×28 it saves enough (49 tiles: 1,225 products against 1,764): the adjoint in every pass.
+    let wider = try WindowGeometry(height: 28, width: 28, channels: 32, kernel: (3, 3), stride: (2, 2), padding: .same)
+    #expect(Tensor.convolutionKernels(geometry: wider, filters: 64) == (.polyphaseWinograd, .polyphaseWinograd, .polyphaseWinograd))
+    #expect(Tensor.withConvolutionKernels(.products) { Tensor.convolutionKernels(geometry: wider, filters: 64) } == (.unfolded, .unfolded, .unfolded))
     #expect(Tensor.withConvolutionKernels(.direct) { Tensor.convolutionKernels(geometry: wide, filters: 64) } == (.direct, .unfolded, .direct))
     let wideTransposed = try WindowGeometry.transposed(height: 7, width: 7, channels: 64, kernel: (3, 3), stride: (1, 1), padding: .same)
     #expect(Tensor.transposedConvolutionKernels(geometry: wideTransposed, inputChannels: 64) == (.unfolded, .unfolded, wideWeights))
