@@ -175,7 +175,7 @@ extension Tensor {
                                                                 forInput: Bool, forWeight: Bool, forBias: Bool, rectifiedOutput: Tensor?)
     -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
   {
-    let gradients = winogradGradients(tiling: g.polyphaseWinogradTiling(inputChannels: input.shape[3]), input: input,
+    let gradients = winogradGradients(tiling: g.polyphaseWinogradTiling(inputChannels: input.shape[3]), input: forWeight ? input : nil,
                                       transposedKernel: forInput ? winogradKernelTransposed(weight) : nil, outputGradient: outputGradient,
                                       rectifiedOutput: rectifiedOutput, forWeight: forWeight, forBias: forBias)
     return (gradients.input, gradients.transposedKernel.map { winogradKernelGradient($0, like: weight) }, gradients.bias)
@@ -187,10 +187,9 @@ extension Tensor {
   /// same geometry and kernel (Keras lays both out `[k, k, channels, filters]`), a convolution is
   /// the transposed convolution's input gradient, `y = Tᵀ(x)`.
   func polyphaseWinogradConvolved2D(with weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, rectified: Bool) -> Tensor {
-    let (n, filters) = (shape[0], weight.shape[3])
+    let filters = weight.shape[3]
     let tiling = g.polyphaseWinogradTiling(inputChannels: filters)
-    let outputShape = Tensor(shape: [n, g.outputHeight, g.outputWidth, filters]) { _ in }  // T's input: its shape alone is read
-    var output = Tensor.winogradGradients(tiling: tiling, input: outputShape, transposedKernel: Tensor.winogradKernelTransposed(weight),
+    var output = Tensor.winogradGradients(tiling: tiling, input: nil, transposedKernel: Tensor.winogradKernelTransposed(weight),
                                           outputGradient: self, rectifiedOutput: nil, forWeight: false, forBias: false).input!
     output.withUnsafeMutableBufferPointer { y in
       if let bias { bias.withUnsafeBufferPointer { aek_binary_row(AEK_ADD, y.count / filters, filters, y.baseAddress, $0.baseAddress, y.baseAddress) } }

@@ -80,7 +80,7 @@ extension Tensor {
   {
     let tiling = g.winogradTiling(filters: weight.shape[3])
     let transposed = forInput ? winogradTransposedGroups(winogradF23Kernel(weight), tiling: tiling, rowsAreChannels: true) : nil
-    let gradients = winogradGradients(tiling: tiling, input: input, transposedKernel: transposed, outputGradient: outputGradient,
+    let gradients = winogradGradients(tiling: tiling, input: forWeight ? input : nil, transposedKernel: transposed, outputGradient: outputGradient,
                                       rectifiedOutput: rectifiedOutput, forWeight: forWeight, forBias: forBias)
     let kernel = gradients.transposedKernel.map {
       winogradF23KernelGradient(winogradTransposedGroups($0, tiling: tiling, rowsAreChannels: false), like: weight)

@@ -125,21 +125,23 @@ extension Tensor {
 
   /// The gradients of `winogradConvolved` from one pass over each block: the input's (given the
   /// transformed kernel transposed, `ut`: each group's `[width·filters, channels]`), the
-  /// transformed kernel's transposed (`∂uᵀ`, in `ut`'s layout) and the bias's; each only when
-  /// asked for. With `rectifiedOutput` (a fused relu's output), `outputGradient` is masked where it is zero.
-  static func winogradGradients(tiling t: WinogradTiling, input: Tensor, transposedKernel ut: Tensor?, outputGradient: Tensor,
+  /// transformed kernel's transposed (`∂uᵀ`, in `ut`'s layout; `input` is read for it alone) and
+  /// the bias's; each only when asked for. With `rectifiedOutput` (a fused relu's output),
+  /// `outputGradient` is masked where it is zero.
+  static func winogradGradients(tiling t: WinogradTiling, input: Tensor?, transposedKernel ut: Tensor?, outputGradient: Tensor,
                                 rectifiedOutput: Tensor?, forWeight: Bool, forBias: Bool)
     -> (input: Tensor?, transposedKernel: Tensor?, bias: Tensor?)
   {
-    let n = input.shape[0], imageSize = t.outputHeight * t.outputWidth * t.filters
+    let n = outputGradient.shape[0], imageSize = t.outputHeight * t.outputWidth * t.filters
     precondition(outputGradient.shape == [n, t.outputHeight, t.outputWidth, t.filters], "Winograd output gradient \(outputGradient.shape) for \(t)")
-    var inputGradient: Tensor? = ut != nil ? Tensor(shape: input.shape) { _ in } : nil
+    precondition(!forWeight || input?.shape == [n, t.height, t.width, t.channels], "Winograd input \(input?.shape ?? []) for \(t)")
+    var inputGradient: Tensor? = ut != nil ? Tensor(shape: [n, t.height, t.width, t.channels]) { _ in } : nil
     let work = n * t.tiles * t.products * t.channels * t.filters
     let parts = Tensor.parts(of: n, work: work)
     var kernelPartials: Tensor? = forWeight ? Tensor(shape: [parts, t.kernelSize]) { _ in } : nil
     var biasPartials: Tensor? = forBias ? Tensor.zeros(shape: [parts, t.filters]) : nil
     let masked = rectifiedOutput != nil ? imageSize : 0
-    input.withUnsafeBufferPointer { x in
+    withOptionalPointer(input) { x in
       withOptionalPointer(ut) { ut in
         outputGradient.withUnsafeBufferPointer { dyAll in
           withOptionalPointer(rectifiedOutput) { yAll in
@@ -159,8 +161,7 @@ extension Tensor {
                     guard dx != nil || du != nil else { return }
                     zeros.initialize(repeating: 0, count: max(t.channels, t.filters))
                     t.transformOutputGradients(block.count, dyBlock, zeros: zeros, into: dm)
-                    let xBlock = x.baseAddress! + block.lowerBound * t.height * t.width * t.channels
-                    if du != nil { t.transformInputs(block.count, xBlock, zeros: zeros, into: v) }
+                    if du != nil { t.transformInputs(block.count, x! + block.lowerBound * t.height * t.width * t.channels, zeros: zeros, into: v) }
                     let beta = Tensor.accumulating(block, part: part, parts: parts, count: n)
                     t.forEachGroup(rows: rows) { width, vOffset, uOffset, mOffset in
                       if let du {  // ∂uᵀ = ∂mᵀ · v
