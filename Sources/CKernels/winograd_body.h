@@ -30,13 +30,13 @@ static const int aek_wt2_terms[4][2] = {{0, 1}, {2, -1}, {1, 3}, {4, -1}};
 static const int aek_wt2_reach[5][2] = {{0, -1}, {0, 2}, {1, -1}, {2, -1}, {3, -1}};
 
 /// Pointers to the size × size cells of an `h`×`w`×`c` image from (top, left), row by row, with
-/// `zeros` (c zeros) for cells outside it.
-static inline void aek_tile_cells(const float *image, size_t h, size_t w, size_t c, long top, long left, int size, const float *zeros,
+/// `outside` (c zeros to read, or a sink to write) for cells outside it.
+static inline void aek_tile_cells(const float *image, size_t h, size_t w, size_t c, long top, long left, int size, const float *outside,
                                   const float **cells) {
   for (int a = 0; a < size; a++) {
     for (int b = 0; b < size; b++) {
       long r = top + a, col = left + b;
-      cells[a * size + b] = r >= 0 && r < (long)h && col >= 0 && col < (long)w ? image + ((size_t)r * w + (size_t)col) * c : zeros;
+      cells[a * size + b] = r >= 0 && r < (long)h && col >= 0 && col < (long)w ? image + ((size_t)r * w + (size_t)col) * c : outside;
     }
   }
 }
@@ -214,12 +214,7 @@ static void K(wt2_output_backward)(size_t count, size_t oh, size_t ow, size_t f,
         float *products[5][5];
         aek_wt2_products(dm, tiles, f, tile, products);
         const float *g[4][4];
-        for (int r = 0; r < 4; r++) {
-          for (int s = 0; s < 4; s++) {
-            size_t row = 4 * ty + (size_t)r, col = 4 * tx + (size_t)s;
-            g[r][s] = row < oh && col < ow ? dy + ((n * oh + row) * ow + col) * f : zeros;
-          }
-        }
+        aek_tile_cells(dy + n * oh * ow * f, oh, ow, f, 4 * (long)ty, 4 * (long)tx, 4, zeros, &g[0][0]);
         for (int pa = 0; pa < 5; pa++) {
           for (int qb = 0; qb < 5; qb++) {
             float *restrict out = products[pa][qb];
@@ -392,12 +387,7 @@ static void K(wf23_output_backward)(size_t count, size_t oh, size_t ow, size_t f
     for (size_t ty = 0; ty < th; ty++) {
       for (size_t tx = 0; tx < tw; tx++, tile++) {
         const float *g[2][2];
-        for (int r = 0; r < 2; r++) {
-          for (int s = 0; s < 2; s++) {
-            size_t row = 2 * ty + (size_t)r, col = 2 * tx + (size_t)s;
-            g[r][s] = row < oh && col < ow ? dy + ((n * oh + row) * ow + col) * f : zeros;
-          }
-        }
+        aek_tile_cells(dy + n * oh * ow * f, oh, ow, f, 2 * (long)ty, 2 * (long)tx, 2, zeros, &g[0][0]);
         float *out = dm + tile * f;
 #pragma clang loop vectorize(assume_safety)
         for (size_t ch = 0; ch < f; ch++) {
@@ -540,13 +530,8 @@ static void K(wt5_output)(size_t count, size_t oh, size_t ow, size_t f, size_t t
       for (size_t tx = 0; tx < tw; tx++, tile++) {
         float *products[7][7];
         aek_wt5_products((float *)m, tiles, f, tile, products);
-        float *out[4][4];
-        for (int r = 0; r < 4; r++) {
-          for (int s = 0; s < 4; s++) {
-            size_t row = 4 * ty + (size_t)r, col = 4 * tx + (size_t)s;
-            out[r][s] = row < oh && col < ow ? y + ((n * oh + row) * ow + col) * f : sink;
-          }
-        }
+        float *out[4][4];  // written through: the helper hands out const pointers into y and the sink
+        aek_tile_cells(y + n * oh * ow * f, oh, ow, f, 4 * (long)ty, 4 * (long)tx, 4, sink, (const float **)&out[0][0]);
 #pragma clang loop vectorize(assume_safety)
         for (size_t ch = 0; ch < f; ch++) {
           float z[7][4], p[7], column[7], o[4];  // z[pa][s]: the columns combined
@@ -585,14 +570,7 @@ static void K(wt5_output_backward)(size_t count, size_t oh, size_t ow, size_t f,
         float *products[7][7];
         aek_wt5_products(dm, tiles, f, tile, products);
         const float *g[4][4];
-        #pragma unroll
-        for (int r = 0; r < 4; r++) {
-          #pragma unroll
-          for (int s = 0; s < 4; s++) {
-            size_t row = 4 * ty + (size_t)r, col = 4 * tx + (size_t)s;
-            g[r][s] = row < oh && col < ow ? dy + ((n * oh + row) * ow + col) * f : zeros;
-          }
-        }
+        aek_tile_cells(dy + n * oh * ow * f, oh, ow, f, 4 * (long)ty, 4 * (long)tx, 4, zeros, &g[0][0]);
 #pragma clang loop vectorize(assume_safety)
         for (size_t ch = 0; ch < f; ch++) {
           float hq[4][7], q[4], column[4], p[7];  // hq[r][qb]: each row's outputs back through the columns' adjoint
