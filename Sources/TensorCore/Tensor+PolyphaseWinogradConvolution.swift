@@ -57,6 +57,25 @@ struct PolyphaseAxis {
     }
   }
 
+  /// The kernel transform of a transposed kernel of `kernelSize` taps (3 or 5), built once.
+  static func kernelTransform(kernelSize: Int) -> WinogradKernelTransform {
+    precondition(kernelSize == 3 || kernelSize == 5, "no polyphase transform for a \(kernelSize)-tap kernel")
+    return kernelSize == 3 ? threeTapsTransform : fiveTapsTransform
+  }
+  private static let threeTapsTransform = threeTaps.kernelTransform, fiveTapsTransform = fiveTaps.kernelTransform
+
+  /// The kernel's transform: a row per product, in the groups' order (group, then place in its
+  /// rows), each combining the taps the two axes' products take.
+  var kernelTransform: WinogradKernelTransform {
+    var matrix = [Float](repeating: 0, count: products * products * kernel * kernel)
+    var first = 0, widthSoFar = 0, lastGroup = -1
+    forEachProduct { group, pa, qb, column in
+      if group != lastGroup { (first, lastGroup) = (widthSoFar, group); widthSoFar += width(ofGroup: group) }
+      for kh in 0..<kernel { for kw in 0..<kernel { matrix[((first + column) * kernel + kh) * kernel + kw] = taps[pa][kh] * taps[qb][kw] } }
+    }
+    return WinogradKernelTransform(rows: products * products, taps: kernel * kernel, matrix: matrix)
+  }
+
   /// Where each group's block of a transformed kernel starts: `channels·width·filters` floats per group.
   func groupOffsets(channels: Int, filters: Int) -> [Int] {
     var offsets = [0]
@@ -115,22 +134,7 @@ extension Tensor {
   /// `[filters, channels]` block combines the kernel's taps it takes, whole `[filters, channels]`
   /// slices of the kernel as it is stored.
   static func winogradKernelTransposed(_ weight: Tensor) -> Tensor {
-    let axis = PolyphaseAxis.of(kernelSize: weight.shape[0]), k = axis.kernel
-    let slice = weight.shape[2] * weight.shape[3], offsets = axis.groupOffsets(channels: weight.shape[3], filters: weight.shape[2])
-    return Tensor(shape: [axis.products * axis.products * slice]) { ut in
-      weight.withUnsafeBufferPointer { w in
-        axis.forEachProduct { group, pa, qb, column in
-          let out = ut.baseAddress! + offsets[group] + column * slice
-          out.initialize(repeating: 0, count: slice)
-          for kh in 0..<k where axis.taps[pa][kh] != 0 {
-            for kw in 0..<k where axis.taps[qb][kw] != 0 {
-              let scale = axis.taps[pa][kh] * axis.taps[qb][kw], tap = w.baseAddress! + (kh * k + kw) * slice
-              for i in 0..<slice { out[i] += scale * tap[i] }
-            }
-          }
-        }
-      }
-    }
+    PolyphaseAxis.kernelTransform(kernelSize: weight.shape[0]).transformed(weight)
   }
 
   /// `winogradKernelTransposed` with each group's matrix transposed to `[channels, width·filters]`,
@@ -145,22 +149,7 @@ extension Tensor {
   /// The adjoint of `winogradKernelTransposed`: the gradient of a transformed kernel (in its
   /// transposed layout) back to `like`'s `[k, k, filters, channels]`.
   static func winogradKernelGradient(_ transformed: Tensor, like weight: Tensor) -> Tensor {
-    let axis = PolyphaseAxis.of(kernelSize: weight.shape[0]), k = axis.kernel
-    let slice = weight.shape[2] * weight.shape[3], offsets = axis.groupOffsets(channels: weight.shape[3], filters: weight.shape[2])
-    return Tensor(shape: weight.shape) { dw in
-      dw.initialize(repeating: 0)
-      transformed.withUnsafeBufferPointer { dut in
-        axis.forEachProduct { group, pa, qb, column in
-          let block = dut.baseAddress! + offsets[group] + column * slice
-          for kh in 0..<k where axis.taps[pa][kh] != 0 {
-            for kw in 0..<k where axis.taps[qb][kw] != 0 {
-              let scale = axis.taps[pa][kh] * axis.taps[qb][kw], tap = dw.baseAddress! + (kh * k + kw) * slice
-              for i in 0..<slice { tap[i] += scale * block[i] }
-            }
-          }
-        }
-      }
-    }
+    PolyphaseAxis.kernelTransform(kernelSize: weight.shape[0]).gradient(transformed, like: weight)
   }
 
   /// `transposedConvolved2D` by the polyphase Winograd transform (`g.polyphaseWinogradApplies`).

@@ -23,49 +23,24 @@ extension Tensor {
   /// G: the kernel transform along one axis, rows p = 0..3 over taps 0..2.
   static let winogradF23Taps: [[Float]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
 
+  /// The kernel transform: group 4p + q is Σ G[p][kh]·G[q][kw]·w[kh, kw].
+  static let winogradF23Transform: WinogradKernelTransform = {
+    var matrix = [Float](repeating: 0, count: 16 * 9)
+    for group in 0..<16 {
+      for tap in 0..<9 { matrix[group * 9 + tap] = winogradF23Taps[group / 4][tap / 3] * winogradF23Taps[group % 4][tap % 3] }
+    }
+    return WinogradKernelTransform(rows: 16, taps: 9, matrix: matrix)
+  }()
+
   /// A kernel `[3, 3, channels, filters]` transformed into the 16 groups' `[channels, filters]`
   /// matrices, one after another: group 4p + q is Σ G[p][kh]·G[q][kw]·w[kh, kw], whole slices of the
   /// kernel as it is stored.
-  static func winogradF23Kernel(_ weight: Tensor) -> Tensor {
-    let slice = weight.shape[2] * weight.shape[3]
-    return Tensor(shape: [16 * slice]) { u in
-      u.initialize(repeating: 0)
-      weight.withUnsafeBufferPointer { w in
-        for group in 0..<16 {
-          let out = u.baseAddress! + group * slice
-          for kh in 0..<3 {
-            for kw in 0..<3 {
-              let scale = winogradF23Taps[group / 4][kh] * winogradF23Taps[group % 4][kw]
-              guard scale != 0 else { continue }
-              let tap = w.baseAddress! + (kh * 3 + kw) * slice
-              for i in 0..<slice { out[i] += scale * tap[i] }
-            }
-          }
-        }
-      }
-    }
-  }
+  static func winogradF23Kernel(_ weight: Tensor) -> Tensor { winogradF23Transform.transformed(weight) }
 
   /// The adjoint of `winogradF23Kernel`: a transformed kernel's gradient (same layout) back to
   /// `like`'s `[3, 3, channels, filters]`.
   static func winogradF23KernelGradient(_ transformed: Tensor, like weight: Tensor) -> Tensor {
-    let slice = weight.shape[2] * weight.shape[3]
-    return Tensor(shape: weight.shape) { dw in
-      dw.initialize(repeating: 0)
-      transformed.withUnsafeBufferPointer { du in
-        for kh in 0..<3 {
-          for kw in 0..<3 {
-            let tap = dw.baseAddress! + (kh * 3 + kw) * slice
-            for group in 0..<16 {
-              let scale = winogradF23Taps[group / 4][kh] * winogradF23Taps[group % 4][kw]
-              guard scale != 0 else { continue }
-              let block = du.baseAddress! + group * slice
-              for i in 0..<slice { tap[i] += scale * block[i] }
-            }
-          }
-        }
-      }
-    }
+    winogradF23Transform.gradient(transformed, like: weight)
   }
 
   /// `convolved2D` by Winograd's F(2×2, 3×3) (`g.winogradApplies`).
