@@ -219,8 +219,8 @@ DISPATCH(void, wt2_input_backward,
          (count, h, w, c, th, tw, dv, dx))
 DISPATCH(void, wt2_output,
          (size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m, const float *bias, int relu,
-          float *y),
-         (count, oh, ow, f, th, tw, m, bias, relu, y))
+          float *sink, float *y),
+         (count, oh, ow, f, th, tw, m, bias, relu, sink, y))
 DISPATCH(void, wt2_output_backward,
          (size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *dy, const float *zeros, float *dm),
          (count, oh, ow, f, th, tw, dy, zeros, dm))

@@ -71,7 +71,7 @@ struct WinogradTiling {
                          into y: UnsafeMutablePointer<Float>) {
     switch transform {
     case .f23: aek_wf23_output(count, outputHeight, outputWidth, filters, tileRows, tileColumns, m, bias, rectified ? 1 : 0, y)
-    case .polyphaseStride2: aek_wt2_output(count, outputHeight, outputWidth, filters, tileRows, tileColumns, m, bias, rectified ? 1 : 0, y)
+    case .polyphaseStride2: aek_wt2_output(count, outputHeight, outputWidth, filters, tileRows, tileColumns, m, bias, rectified ? 1 : 0, sink, y)
     case .polyphase5x5Stride2:
       aek_wt5_output(count, outputHeight, outputWidth, filters, tileRows, tileColumns, m, bias, rectified ? 1 : 0, sink, y)
     }

@@ -321,9 +321,10 @@ void aek_wt2_input(size_t count, size_t h, size_t w, size_t c, size_t th, size_t
 void aek_wt2_input_backward(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw,
                             const float *dv, float *dx);
 /// wt2_output: y (oh × ow × f per image) from the 16 groups' products m, plus bias (or null),
-/// relu'd where `relu`; wt2_output_backward: the products' gradients dm from dy (`zeros`: f zeros).
+/// relu'd where `relu` (`sink`: f floats that outputs past the image go to); wt2_output_backward:
+/// the products' gradients dm from dy (`zeros`: f zeros).
 void aek_wt2_output(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m,
-                    const float *bias, int relu, float *y);
+                    const float *bias, int relu, float *sink, float *y);
 void aek_wt2_output_backward(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw,
                              const float *dy, const float *zeros, float *dm);
 /// A stride-1 3×3 convolution by Winograd's F(2×2, 3×3) (winograd_body.h): tiles of 2×2 outputs,
