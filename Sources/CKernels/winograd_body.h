@@ -39,6 +39,26 @@ static inline void aek_tile_cells(const float *image, size_t h, size_t w, size_t
   }
 }
 
+/// Asks for the cells of the tile two ahead along a row that no nearer tile reads (or, with
+/// `write`, writes) to be brought into the cache: tiles of `size`×`size` cells of an `h`×`w`×`c`
+/// image, `step` cells apart, this one's from (top, left). The images are past L2 by the time a
+/// transform reads them, and a load or store that waits on memory held each tile up.
+static inline void aek_prefetch_ahead(const float *image, size_t h, size_t w, size_t c, long top, long left, int size, int step,
+                                      int write) {
+  for (long col = left + size + step; col < left + size + 2 * step; col++) {
+    if (col < 0 || col >= (long)w) continue;
+    for (int a = 0; a < size; a++) {
+      long r = top + a;
+      if (r < 0 || r >= (long)h) continue;
+      const char *cell = (const char *)(image + ((size_t)r * w + (size_t)col) * c);
+      for (size_t byte = 0; byte < c * sizeof(float); byte += 64) {
+        if (write) __builtin_prefetch(cell + byte, 1, 3);
+        else __builtin_prefetch(cell + byte, 0, 3);
+      }
+    }
+  }
+}
+
 /// Along one axis, the transformed values cell i entered: (tile, index p, sign) for each; their count.
 static inline int aek_wt2_entered(size_t i, size_t tiles, size_t *tile, int *p, float *sign) {
   size_t j = i / 2;
@@ -87,6 +107,7 @@ static void K(wt2_input)(size_t count, size_t h, size_t w, size_t c, size_t th, 
     const float *image = x + n * h * w * c;
     for (size_t ty = 0; ty < th; ty++) {
       for (size_t tx = 0; tx < tw; tx++, tile++) {
+        aek_prefetch_ahead(image, h, w, c, 2 * (long)ty - 1, 2 * (long)tx - 1, 3, 2, 0);
         const float *d[3][3];
         aek_tile_cells(image, h, w, c, 2 * (long)ty - 1, 2 * (long)tx - 1, 3, zeros, &d[0][0]);
         // The reads and writes never overlap: said to the vectorizer by the pragma (clang ignores
@@ -163,6 +184,7 @@ static void K(wt2_output)(size_t count, size_t oh, size_t ow, size_t f, size_t t
         float *products[5][5];
         aek_wt2_products((float *)m, tiles, f, tile, products);
         float *out[4][4];  // written through: the helper hands out const pointers into y and the sink
+        aek_prefetch_ahead(y + n * oh * ow * f, oh, ow, f, 4 * (long)ty, 4 * (long)tx, 4, 4, 1);
         aek_tile_cells(y + n * oh * ow * f, oh, ow, f, 4 * (long)ty, 4 * (long)tx, 4, sink, (const float **)&out[0][0]);
 #pragma clang loop vectorize(assume_safety)
         for (size_t ch = 0; ch < f; ch++) {
