@@ -32,6 +32,43 @@ static inline AEK_NO_LIBC void K(add_run)(float *restrict dst, const float *rest
   for (; i < n; i++) dst[i] += src[i];
 }
 
+/// sums[c] += Σ over `pixels` cells of x[cell·C + c], each read as zero where `mask` (when given)
+/// is not above zero: a bias's gradient. Accumulated in registers, 16 lanes at a time, and added to
+/// `sums` once: added cell by cell into `sums`, a layer of one or two channels waited on each
+/// store (the conv model's 16 → 1 layer spent 2% of its training step there).
+static inline AEK_NO_LIBC void K(add_channel_sums)(float *restrict sums, const float *restrict x, const float *restrict mask, long pixels,
+                                                   long C) {
+  const long n = pixels * C;
+  if (C <= 16 && 16 % C == 0) {  // lane j sums channel j mod C
+    float acc[16] = {0};
+    long i = 0;
+    if (mask) {
+      for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) acc[j] += mask[i + j] > 0.0f ? x[i + j] : 0.0f;
+    } else {
+      for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) acc[j] += x[i + j];
+    }
+    for (; i < n; i++) acc[i % 16] += !mask || mask[i] > 0.0f ? x[i] : 0.0f;
+    for (int j = 0; j < 16; j++) sums[j % C] += acc[j];
+  } else if (C % 16 == 0) {  // 16 channels at a time, over every cell
+    for (long c = 0; c < C; c += 16) {
+      float acc[16] = {0};
+      if (mask) {
+        for (long i = 0; i < pixels; i++)
+          for (int j = 0; j < 16; j++) acc[j] += mask[i * C + c + j] > 0.0f ? x[i * C + c + j] : 0.0f;
+      } else {
+        for (long i = 0; i < pixels; i++)
+          for (int j = 0; j < 16; j++) acc[j] += x[i * C + c + j];
+      }
+      for (int j = 0; j < 16; j++) sums[c + j] += acc[j];
+    }
+  } else {
+    for (long i = 0; i < pixels; i++)
+      for (long c = 0; c < C; c++) sums[c] += !mask || mask[i * C + c] > 0.0f ? x[i * C + c] : 0.0f;
+  }
+}
+
 static inline AEK_NO_LIBC void K(zero_run)(float *dst, long n) {
   long i = 0;
   for (; i + 8 <= n; i += 8)
@@ -362,5 +399,5 @@ static AEK_NO_LIBC void K(window_scatter)(const aek_conv_geometry *g, size_t cou
 }
 
 static AEK_NO_LIBC void K(add_column_sums)(size_t rows, size_t cols, const float *x, float *out) {
-  for (size_t r = 0; r < rows; r++, x += cols) K(add_run)(out, x, (long)cols);
+  K(add_channel_sums)(out, x, 0, (long)rows, (long)cols);
 }

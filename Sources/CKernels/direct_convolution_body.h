@@ -97,18 +97,7 @@ static AEK_NO_LIBC void K(direct_pad)(const aek_conv_geometry *g, aek_direct_pla
     K(zero_run)(row + (g->pad_left + inside) * C, (p.cols - g->pad_left - inside) * C);
   }
   K(zero_run)(plane + p.rows * p.cols * C, p.floats - p.rows * p.cols * C);
-  if (sums) {  // every image cell, also those no window reads
-    if (mask) {
-      const float *m = mask;
-      for (long i = 0; i < g->height * W; i++, image += C, m += C)
-        for (long c = 0; c < C; c++) {
-          const float value = image[c];
-          sums[c] += m[c] > 0.0f ? value : 0.0f;
-        }
-    } else {
-      for (long i = 0; i < g->height * W; i++, image += C) K(add_run)(sums, image, C);
-    }
-  }
+  if (sums) K(add_channel_sums)(sums, image, mask, g->height * W, C);  // every image cell, also those no window reads
 }
 
 /// The tiles of one image's outputs, `width` pixels each.
@@ -477,8 +466,7 @@ static void K(conv_direct_weight_gradient)(const aek_conv_geometry *g, size_t co
                           (size_t)dy_up_w, d, masked);
       d = masked;
     }
-    if (dy_sums)  // the bias gradient, while the image's output gradient is in cache
-      for (long o = 0; o < g->out_h * g->out_w; o++) K(add_run)(dy_sums, d + o * F, F);
+    if (dy_sums) K(add_channel_sums)(dy_sums, d, 0, g->out_h * g->out_w, F);  // the bias gradient, while the output gradient is in cache
     if (dw || y_forward)
       K(direct_pad)(g, p, x + n * image_size, x_mask ? x_mask + n * image_size : 0, x_sums, up_h, up_w, plane);
     if (y_forward) {

@@ -155,4 +155,22 @@ import Testing
     // alpha * m / (sqrt(v) + eps) = 0.1 * 0.05 / 0.0158114 = 0.316228
     expectClose(param, [1 - 0.316228, 1 + 0.316228], rtol: 1e-5)
   }
+
+  /// Column sums (a bias's gradient) for every column count the kernel treats apart (lanes that
+  /// divide 16, multiples of 16, the rest), against sums in doubles, added to what `out` held.
+  @Test func columnSumsAddEachColumnToWhatTheOutputHeld() {
+    var generator = SplitMix64(seed: 5)
+    forEachLevel { level in
+      for cols in [1, 2, 3, 4, 5, 8, 16, 24, 32, 48, 64] {
+        for rows in [1, 7, 33, 250] {
+          let x = (0..<(rows * cols)).map { _ in Float.random(in: -1...1, using: &generator) }
+          var out = (0..<cols).map { Float($0) }
+          aek_add_column_sums(rows, cols, x, &out)
+          let expected = (0..<cols).map { c in Float(Double(c) + (0..<rows).reduce(0.0) { $0 + Double(x[$1 * cols + c]) }) }
+          expectClose(out, expected, rtol: 1e-5, atol: 1e-5, "\(rows) × \(cols) at \(level.name)")
+        }
+      }
+    }
+  }
 }
+
