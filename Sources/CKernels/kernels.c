@@ -119,9 +119,11 @@ DISPATCH(void, binary_row,
          (op, rows, cols, a, row, out))
 
 DISPATCH(void, copy_cells,
-         (size_t images, size_t rows, size_t cols, size_t depth, const float *src, size_t src_image, size_t src_row,
-          size_t src_cell, float *dst, size_t dst_image, size_t dst_row, size_t dst_cell),
-         (images, rows, cols, depth, src, src_image, src_row, src_cell, dst, dst_image, dst_row, dst_cell))
+         (size_t images, size_t rows, size_t cols, size_t depth, const float *src, const float *mask, size_t src_image,
+          size_t src_row, size_t src_cell, float *dst, size_t dst_image, size_t dst_row, size_t dst_cell),
+         (images, rows, cols, depth, src, mask, src_image, src_row, src_cell, dst, dst_image, dst_row, dst_cell))
+
+DISPATCH(void, add_parts, (size_t n, size_t parts, const float *const *part, float *out), (n, parts, part, out))
 
 DISPATCH(double, sum, (size_t n, const float *x), (n, x))
 DISPATCH(double, sum_squares, (size_t n, const float *x), (n, x))

@@ -637,13 +637,42 @@ typedef float aek_v8 __attribute__((ext_vector_type(8)));
 /// Copies a grid of `images × rows × cols` cells of `depth` floats from `src` to `dst`, each side
 /// with its own strides (in floats) between images, rows and cells: the gather and scatter of a
 /// convolution's output phases (every second cell of every second row, and back).
-static void K(copy_cells)(size_t images, size_t rows, size_t cols, size_t depth, const float *src, size_t src_image,
-                          size_t src_row, size_t src_cell, float *dst, size_t dst_image, size_t dst_row, size_t dst_cell) {
+/// The parts' sum in one streaming pass, added in a fixed order (part 0 + part 1, then + part 2,
+/// ...), as adding them one at a time was.
+static void K(add_parts)(size_t n, size_t parts, const float *const *part, float *out) {
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    float total[64];
+    for (int j = 0; j < 64; j++) total[j] = part[0][i + j];
+    for (size_t k = 1; k < parts; k++)
+      for (int j = 0; j < 64; j++) total[j] += part[k][i + j];
+    for (int j = 0; j < 64; j++) out[i + j] = total[j];
+  }
+  for (; i < n; i++) {
+    float total = part[0][i];
+    for (size_t k = 1; k < parts; k++) total += part[k][i];
+    out[i] = total;
+  }
+}
+
+static void K(copy_cells)(size_t images, size_t rows, size_t cols, size_t depth, const float *src, const float *mask,
+                          size_t src_image, size_t src_row, size_t src_cell, float *dst, size_t dst_image, size_t dst_row,
+                          size_t dst_cell) {
   for (size_t n = 0; n < images; n++)
     for (size_t r = 0; r < rows; r++) {
       const float *s = src + n * src_image + r * src_row;
       float *d = dst + n * dst_image + r * dst_row;
-      if (depth == 1) {
+      if (mask) {  // a relu's gradient: kept where its output is above zero
+        const float *m = mask + n * src_image + r * src_row;
+        for (size_t c = 0; c < cols; c++) {
+          const float *restrict sc = s + c * src_cell, *restrict mc = m + c * src_cell;
+          float *restrict dc = d + c * dst_cell;
+          for (size_t v = 0; v < depth; v++) {
+            const float value = sc[v];
+            dc[v] = mc[v] > 0.0f ? value : 0.0f;
+          }
+        }
+      } else if (depth == 1) {
         for (size_t c = 0; c < cols; c++) d[c * dst_cell] = s[c * src_cell];
       } else if (depth % 8 == 0) {
         for (size_t c = 0; c < cols; c++)

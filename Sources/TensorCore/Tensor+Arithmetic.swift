@@ -140,4 +140,24 @@ extension Tensor {
       }
     }
   }
+
+  /// The sum of `parts` (one shape), added in their order (as `+=` one at a time would) in one
+  /// pass over each, split across threads as `add` is.
+  public static func sum(of parts: [Tensor], minimumPerThread: Int = Parallel.minimumPerThread) -> Tensor {
+    precondition(!parts.isEmpty && parts.allSatisfy { $0.shape == parts[0].shape }, "a sum of shapes \(parts.map(\.shape))")
+    guard parts.count > 1 else { return parts[0] }
+    return Tensor(shape: parts[0].shape) { out in
+      let storages = parts.map(\.storage)  // alive through the pass below
+      withExtendedLifetime(storages) {
+        let pointers = storages.map { UnsafePointer($0.base) }
+        pointers.withUnsafeBufferPointer { p in
+          Parallel.forEachChunk(out.count, minimumPerThread: minimumPerThread) { r in
+            let shifted = p.map { Optional($0 + r.lowerBound) }
+            shifted.withUnsafeBufferPointer { aek_add_parts(r.count, parts.count, $0.baseAddress, out.baseAddress! + r.lowerBound) }
+          }
+        }
+      }
+    }
+  }
 }
+

@@ -48,17 +48,18 @@ extension Tensor {
     precondition(outputGradient.shape == [n, g.outputHeight, g.outputWidth, filters],
                  "convolution output gradient \(outputGradient.shape), expected \([n, g.outputHeight, g.outputWidth, filters])")
     if let phases = UpsamplingPhases(geometry: g, factor: upsampling) {
-      // Each phase's gradients, from its cells of the output gradient (and of the relu'd output).
-      var (inputGradient, weightGradient, biasGradient): (Tensor?, Tensor?, Tensor?) = (nil, forWeight ? Tensor.zeros(shape: weight.shape) : nil, nil)
+      // Each phase's gradients, from its cells of the output gradient (masked by the relu'd
+      // output's as they are gathered); the input's summed in one pass at the end.
+      var (inputParts, weightGradient, biasGradient): ([Tensor], Tensor?, Tensor?) = ([], forWeight ? Tensor.zeros(shape: weight.shape) : nil, nil)
       for phase in phases.phases {
-        let part = convolution2DGradients(input: input, weight: phases.weight(weight, for: phase), outputGradient: phases.gather(outputGradient, phase),
-                                          geometry: phase.geometry, forInput: forInput, forWeight: forWeight, forBias: forBias,
-                                          rectifiedOutput: rectifiedOutput.map { phases.gather($0, phase) })
-        if let gradient = part.input { if inputGradient == nil { inputGradient = gradient } else { inputGradient!.add(gradient) } }
+        let part = convolution2DGradients(input: input, weight: phases.weight(weight, for: phase),
+                                          outputGradient: phases.gather(outputGradient, phase, maskedBy: rectifiedOutput), geometry: phase.geometry,
+                                          forInput: forInput, forWeight: forWeight, forBias: forBias)
+        if let gradient = part.input { inputParts.append(gradient) }
         if let gradient = part.weight { phases.addWeightGradient(gradient, of: phase, into: &weightGradient!) }
         if let gradient = part.bias { if biasGradient == nil { biasGradient = gradient } else { biasGradient!.add(gradient) } }
       }
-      return (inputGradient, weightGradient, biasGradient)
+      return (inputParts.isEmpty ? nil : Tensor.sum(of: inputParts), weightGradient, biasGradient)
     }
     let kernels = Tensor.convolutionKernels(geometry: g, filters: filters)
     if kernels.weightGradient == .direct, forWeight, forInput, kernels.inputGradient == .direct {

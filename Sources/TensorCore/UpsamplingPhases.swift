@@ -120,15 +120,19 @@ struct UpsamplingPhases {
     }
   }
 
-  /// The phase's cells of `full` (`[n, outputHeight, outputWidth, depth]`): `[n, rows, columns, depth]`.
-  func gather(_ full: Tensor, _ phase: Phase) -> Tensor {
+  /// The phase's cells of `full` (`[n, outputHeight, outputWidth, depth]`): `[n, rows, columns, depth]`;
+  /// with `mask` (a relu's output, shaped as `full`), zero where the mask is not above zero.
+  func gather(_ full: Tensor, _ phase: Phase, maskedBy mask: Tensor? = nil) -> Tensor {
     let (n, depth) = (full.shape[0], full.shape[3])
+    precondition(mask == nil || mask!.shape == full.shape, "a mask \(mask!.shape) for \(full.shape)")
     return Tensor(shape: [n, phase.rows.count, phase.columns.count, depth]) { out in
       full.withUnsafeBufferPointer { src in
-        let strides = fullStrides(depth: depth)
-        aek_copy_cells(n, phase.rows.count, phase.columns.count, depth, src.baseAddress! + start(of: phase, depth: depth), strides.image,
-                       strides.row, strides.cell, out.baseAddress!, phase.rows.count * phase.columns.count * depth,
-                       phase.columns.count * depth, depth)
+        withOptionalPointer(mask) { m in
+          let strides = fullStrides(depth: depth), first = start(of: phase, depth: depth)
+          aek_copy_cells(n, phase.rows.count, phase.columns.count, depth, src.baseAddress! + first, m.map { $0 + first }, strides.image,
+                         strides.row, strides.cell, out.baseAddress!, phase.rows.count * phase.columns.count * depth,
+                         phase.columns.count * depth, depth)
+        }
       }
     }
   }
@@ -138,7 +142,7 @@ struct UpsamplingPhases {
     let (n, depth) = (part.shape[0], part.shape[3])
     part.withUnsafeBufferPointer { src in
       let strides = fullStrides(depth: depth)
-      aek_copy_cells(n, phase.rows.count, phase.columns.count, depth, src.baseAddress!, phase.rows.count * phase.columns.count * depth,
+      aek_copy_cells(n, phase.rows.count, phase.columns.count, depth, src.baseAddress!, nil, phase.rows.count * phase.columns.count * depth,
                      phase.columns.count * depth, depth, full.baseAddress! + start(of: phase, depth: depth), strides.image,
                      strides.row, strides.cell)
     }

@@ -48,4 +48,18 @@ import Testing
     #expect(split == whole)
     #expect(split.scalars[19_999] == 1 + 19_999 * 0.25)
   }
+
+  /// The parts' sum is the same bits as adding them one at a time, on one thread or split (a
+  /// length that is no multiple of the kernel's 64-float blocks), and one part is itself.
+  @Test func sumOfPartsIsAddingThemInOrder() {
+    var generator = SplitMix64(seed: 9)
+    let parts = (0..<4).map { _ in Tensor.randomUniform(shape: [10_037], in: -1..<1, using: &generator) }
+    var sequential = parts[0]
+    for part in parts.dropFirst() { sequential += part }
+    #expect(Parallel.withThreads(1) { Tensor.sum(of: parts) } == sequential)
+    #expect(Parallel.withThreads(2) { Tensor.sum(of: parts, minimumPerThread: 1024) } == sequential)
+    #expect(Tensor.sum(of: [parts[1]]) == parts[1])
+    #expect(Tensor.sum(of: [Tensor([1, 2]), Tensor([10, 20]), Tensor([100, 200])]).scalars == [111, 222])
+  }
 }
+

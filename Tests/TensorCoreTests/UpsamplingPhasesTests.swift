@@ -77,4 +77,21 @@ import Testing
     let expected = [13, 15].flatMap { cell in (0..<depth).map { Float(cell * depth + $0) } }
     #expect(Array(gathered.scalars.prefix(2 * depth)) == expected)
   }
+
+  /// Gathered through a relu's output, a cell is kept where the output is above zero and zero
+  /// elsewhere: the gradient of the relu, then the gather.
+  @Test(arguments: [1, 3, 8]) func gathersThroughAMask(depth: Int) throws {
+    let g = try WindowGeometry(height: 16, width: 12, channels: 8, kernel: (3, 3), stride: (1, 1), padding: .same)
+    let split = try #require(UpsamplingPhases(geometry: g, factor: Resampling(height: 2, width: 2)))
+    let count = 2 * 16 * 12 * depth
+    let full = Tensor(shape: [2, 16, 12, depth], scalars: (0..<count).map { Float($0 + 1) })
+    let mask = Tensor(shape: full.shape, scalars: (0..<count).map { Float($0 % 3) - 1 })  // -1, 0, 1, ...
+    for phase in split.phases {
+      let masked = split.gather(full, phase, maskedBy: mask)
+      let expected = zip(split.gather(full, phase).scalars, split.gather(mask, phase).scalars).map { $1 > 0 ? $0 : 0 }
+      #expect(masked.scalars == expected)
+      #expect(masked.scalars.contains { $0 > 0 } && masked.scalars.contains(0))
+    }
+  }
 }
+

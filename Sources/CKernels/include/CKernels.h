@@ -168,9 +168,13 @@ typedef enum { AEK_ADD = 0, AEK_SUB = 1, AEK_MUL = 2, AEK_DIV = 3, AEK_MAX = 4, 
 void aek_binary(aek_binary_op op, size_t n, const float *a, size_t a_step, const float *b,
                 size_t b_step, float *out);
 /// Copies `images × rows × cols` cells of `depth` floats between two layouts, each with its own
-/// strides (floats) between images, rows and cells.
-void aek_copy_cells(size_t images, size_t rows, size_t cols, size_t depth, const float *src, size_t src_image,
-                    size_t src_row, size_t src_cell, float *dst, size_t dst_image, size_t dst_row, size_t dst_cell);
+/// strides (floats) between images, rows and cells; with `mask` (laid out as `src`, or null),
+/// each value is copied where the mask's is above zero and zero elsewhere (a relu's gradient).
+void aek_copy_cells(size_t images, size_t rows, size_t cols, size_t depth, const float *src, const float *mask,
+                    size_t src_image, size_t src_row, size_t src_cell, float *dst, size_t dst_image, size_t dst_row,
+                    size_t dst_cell);
+/// out[i] = part[0][i] + part[1][i] + ... + part[parts - 1][i], added in that order, in one pass.
+void aek_add_parts(size_t n, size_t parts, const float *const *part, float *out);
 /// out[r, c] = a[r, c] op row[c] for a rows x cols matrix a (bias broadcasting).
 void aek_binary_row(aek_binary_op op, size_t rows, size_t cols, const float *a, const float *row,
                     float *out);
