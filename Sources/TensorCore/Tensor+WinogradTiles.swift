@@ -99,6 +99,7 @@ struct WinogradKernelTransform {
   func transformed(_ weight: Tensor) -> Tensor {
     let slice = weight.count / taps
     precondition(slice * taps == weight.count, "a kernel of \(weight.shape) for \(taps) taps")
+    BLAS.ensureLoaded()  // this may be a process's first product
     return Tensor(shape: [rows * slice]) { u in
       weight.withUnsafeBufferPointer { w in
         aek_sgemm(0, 0, Int32(rows), Int32(slice), Int32(taps), 1, matrix, Int32(taps), w.baseAddress, Int32(slice), 0, u.baseAddress,
@@ -111,6 +112,7 @@ struct WinogradKernelTransform {
   func gradient(_ transformed: Tensor, like weight: Tensor) -> Tensor {
     let slice = weight.count / taps
     precondition(transformed.count == rows * slice, "a transformed kernel of \(transformed.count) floats for \(weight.shape)")
+    BLAS.ensureLoaded()
     return Tensor(shape: weight.shape) { dw in
       transformed.withUnsafeBufferPointer { du in
         aek_sgemm(1, 0, Int32(taps), Int32(slice), Int32(rows), 1, matrix, Int32(taps), du.baseAddress, Int32(slice), 0, dw.baseAddress,
