@@ -314,6 +314,9 @@ extension Tensor {
     switch Tensor.transposedConvolutionKernels(geometry: g, inputChannels: inputChannels).forward {
     case .direct: return directAdjointConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified).output
     case .polyphaseWinograd: return polyphaseWinogradTransposedConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified)
+    case .winograd:
+      return winogradConvolved2D(with: Tensor.flippedTransposedKernel(weight), bias: bias, geometry: g.adjoint(filters: inputChannels),
+                                 rectified: rectified)
     default: break
     }
     var output = Tensor(shape: [n, g.height, g.width, g.channels]) { _ in }
@@ -356,6 +359,12 @@ extension Tensor {
       return polyphaseWinogradTransposedConvolution2DGradients(input: input, weight: weight, outputGradient: outputGradient, geometry: g,
                                                                forInput: forInput, forWeight: forWeight, forBias: forBias,
                                                                rectifiedOutput: rectifiedOutput)
+    }
+    if kernels.weightGradient == .winograd {  // the convolution's with the flipped, transposed kernel (flipping it back is the same map)
+      let gradients = winogradConvolution2DGradients(input: input, weight: flippedTransposedKernel(weight), outputGradient: outputGradient,
+                                                     geometry: g.adjoint(filters: inputChannels), forInput: forInput, forWeight: forWeight,
+                                                     forBias: forBias, rectifiedOutput: rectifiedOutput)
+      return (gradients.input, gradients.weight.map(flippedTransposedKernel), gradients.bias)
     }
     if kernels.weightGradient == .direct {
       // The input gradient is the convolution of ∂y over the geometry; the weight gradient that

@@ -84,9 +84,10 @@ extension Tensor {
   {
     let applies = g.directApplies(channels: g.channels, filters: inputChannels)
     let few = applies && g.directIsFaster(channels: g.channels, filters: inputChannels)
-    if Tensor.convolutionPreference == .byShape && !few && g.polyphaseWinogradApplies && g.polyphaseWinogradIsCheaper && g.channels >= 8
-      && inputChannels >= 8 {
-      return (.polyphaseWinograd, .polyphaseWinograd, .polyphaseWinograd)
+    if Tensor.convolutionPreference == .byShape && !few && g.channels >= 8 && inputChannels >= 8 {
+      if g.polyphaseWinogradApplies && g.polyphaseWinogradIsCheaper { return (.polyphaseWinograd, .polyphaseWinograd, .polyphaseWinograd) }
+      // A stride-1 transposed convolution is a convolution with the flipped, transposed kernel.
+      if g.isStrideOne && g.adjoint(filters: inputChannels).winogradApplies { return (.winograd, .winograd, .winograd) }
     }
     guard applies else { return (.unfolded, .unfolded, .unfolded) }
     return (few && g.isStrideOne ? .direct : .unfolded, few ? .direct : .unfolded, .direct)

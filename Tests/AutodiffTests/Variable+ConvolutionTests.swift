@@ -90,6 +90,21 @@ import Testing
     }
   }
 
+  /// A stride-1 3×3 transposed convolution through F(2×2, 3×3) on its flipped kernel (40 channels
+  /// in, 8 out) against finite differences, and its fused relu against relu after it.
+  @Test func winogradTransposedStrideOneGradients() throws {
+    let t = try WindowGeometry.transposed(height: 3, width: 4, channels: 8, kernel: (3, 3), stride: (1, 1), padding: .same)
+    let x = randomTensor([1, 3, 4, 40], seed: 64), w = randomTensor([3, 3, 8, 40], seed: 65), b = randomTensor([8], seed: 66)
+    try Tensor.withConvolutionKernels(.byShape) {
+      #expect(Tensor.transposedConvolutionKernels(geometry: t, inputChannels: 40).weightGradient == .winograd)
+      expectGradientsMatchFiniteDifferences(at: [x, w, b]) { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t) }
+      let fused = gradients(of: { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t, rectified: true) }, at: [x, w, b])
+      let composed = gradients(of: { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t).relu() }, at: [x, w, b])
+      for (a, c) in zip(fused.analytic, composed.analytic) { expectClose(a, c, rtol: 1e-5, atol: 1e-5) }
+      _ = try #require(fused.analytic.count == 3)
+    }
+  }
+
   /// The polyphase Winograd path of a 3×3 stride-2 transposed convolution (40 channels, so no
   /// direct kernel takes it; an odd height or width, so the last tiles are half empty) against
   /// finite differences at every SIMD level the CPU runs, and its fused relu against relu after it.

@@ -173,8 +173,12 @@ extension Reference {
     #expect(Tensor.convolutionKernels(geometry: wider, filters: 64) == (.polyphaseWinograd, .polyphaseWinograd, .polyphaseWinograd))
     #expect(Tensor.withConvolutionKernels(.products) { Tensor.convolutionKernels(geometry: wider, filters: 64) } == (.unfolded, .unfolded, .unfolded))
     #expect(Tensor.withConvolutionKernels(.direct) { Tensor.convolutionKernels(geometry: wide, filters: 64) } == (.direct, .unfolded, .direct))
+    // A stride-1 3×3 transposed convolution of 64 channels: Winograd's F(2×2, 3×3) on its
+    // flipped kernel, unless products are asked for.
     let wideTransposed = try WindowGeometry.transposed(height: 7, width: 7, channels: 64, kernel: (3, 3), stride: (1, 1), padding: .same)
-    #expect(Tensor.transposedConvolutionKernels(geometry: wideTransposed, inputChannels: 64) == (.unfolded, .unfolded, wideWeights))
+    #expect(Tensor.transposedConvolutionKernels(geometry: wideTransposed, inputChannels: 64) == (.winograd, .winograd, .winograd))
+    #expect(Tensor.withConvolutionKernels(.products) { Tensor.transposedConvolutionKernels(geometry: wideTransposed, inputChannels: 64) }
+      == (.unfolded, .unfolded, .unfolded))
     // 32 channels in and out: direct, except with an AVX-512 BLAS (then Winograd's F(2×2, 3×3));
     // 1 → 32 direct with either.
     let square = try WindowGeometry(height: 14, width: 14, channels: 32, kernel: (3, 3), stride: (1, 1), padding: .same)

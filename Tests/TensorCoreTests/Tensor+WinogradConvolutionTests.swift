@@ -63,6 +63,32 @@ import Testing
     }
   }
 
+  /// A stride-1 transposed convolution through F(2×2, 3×3) (its flipped, transposed kernel over
+  /// the adjoint geometry): forward, with and without the relu, and every subset of gradients,
+  /// against the im2col path, `same` and `valid`, over 7×7 as the codec's synthesis layer (40
+  /// channels in, so no direct kernel takes it under either BLAS's kernels).
+  @Test(arguments: [Padding.same, .valid]) func transposedStrideOneConvolutionsMatchTheProducts(padding: Padding) throws {
+    let g = try WindowGeometry.transposed(height: 7, width: 7, channels: 32, kernel: (3, 3), stride: (1, 1), padding: padding)
+    #expect(Tensor.transposedConvolutionKernels(geometry: g, inputChannels: 40).forward == .winograd)
+    let x = randomTensor([3, g.outputHeight, g.outputWidth, 40], seed: 97), w = randomTensor([3, 3, 32, 40], seed: 98)
+    let b = randomTensor([32], seed: 99), dy = randomTensor([3, g.height, g.width, 32], seed: 100)
+    for rectified in [false, true] {
+      let got = x.transposedConvolved2D(with: w, bias: b, geometry: g, rectified: rectified)
+      let expected = Tensor.withConvolutionKernels(.products) { x.transposedConvolved2D(with: w, bias: b, geometry: g, rectified: rectified) }
+      expectClose(got, expected, rtol: 1e-4, atol: 1e-4, "forward, relu \(rectified)")
+      for (forInput, forWeight, forBias) in [(true, true, true), (true, false, false), (false, true, false), (false, false, true)] {
+        let mask = rectified ? got : nil
+        let gradients = Tensor.transposedConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput,
+                                                                forWeight: forWeight, forBias: forBias, rectifiedOutput: mask)
+        let reference = Tensor.withConvolutionKernels(.products) {
+          Tensor.transposedConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput, forWeight: forWeight,
+                                                  forBias: forBias, rectifiedOutput: mask)
+        }
+        expectSameGradients(gradients, reference, tolerance: 1e-4, "relu \(rectified) \(forInput) \(forWeight) \(forBias)")
+      }
+    }
+  }
+
   /// Which layers take it: 3×3 stride-1 convolutions of at least 8 channels and filters where no
   /// direct kernel is faster; never another kernel or stride, or under `products` or `direct`.
   @Test func chosenByShape() throws {
