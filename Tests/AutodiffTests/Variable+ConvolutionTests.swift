@@ -56,72 +56,63 @@ import Testing
     }
   }
 
-  /// Winograd's F(2×2, 3×3) for a 3×3 stride-1 convolution (40 channels, so no direct kernel
-  /// takes it; odd sizes, so the last tiles are half empty) against finite differences at every
-  /// SIMD level the CPU runs, and its fused relu against relu after it.
-  @Test(arguments: [Padding.same, .valid]) func winogradGradientsAtEverySIMDLevel(padding: Padding) throws {
-    let g = try WindowGeometry(height: 3, width: 5, channels: 40, kernel: (3, 3), stride: (1, 1), padding: padding)
-    let x = randomTensor([1, 3, 5, 40], seed: 58), w = randomTensor([3, 3, 40, 8], seed: 59), b = randomTensor([8], seed: 60)
-    #expect(Tensor.withConvolutionKernels(.byShape) { Tensor.convolutionKernels(geometry: g, filters: 8).weightGradient } == .winograd)
+  /// `layer(inputs, rectified)` under the kernels chosen by shape: against finite differences at
+  /// `inputs`, and its fused relu against relu after it, at every SIMD level the CPU runs.
+  func expectGradientsAndFusedReluAtEverySIMDLevel(at inputs: [Tensor], sourceLocation: SourceLocation = #_sourceLocation,
+                                                   _ layer: ([Variable], Bool) -> Variable) {
     for level in SIMDLevel.allCases where level.rawValue <= SIMDLevel.supported.rawValue {
       SIMDLevel.withKernels(at: level) {
         Tensor.withConvolutionKernels(.byShape) {
-          expectGradientsMatchFiniteDifferences(at: [x, w, b]) { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g) }
-          let fused = gradients(of: { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g, rectified: true) }, at: [x, w, b])
-          let composed = gradients(of: { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g).relu() }, at: [x, w, b])
-          for (a, c) in zip(fused.analytic, composed.analytic) { expectClose(a, c, rtol: 1e-5, atol: 1e-5, "\(level.name)") }
+          expectGradientsMatchFiniteDifferences(at: inputs, sourceLocation: sourceLocation) { layer($0, false) }
+          let fused = gradients(of: { layer($0, true) }, at: inputs), composed = gradients(of: { layer($0, false).relu() }, at: inputs)
+          #expect(fused.analytic.count == inputs.count, sourceLocation: sourceLocation)
+          for (a, c) in zip(fused.analytic, composed.analytic) {
+            expectClose(a, c, rtol: 1e-5, atol: 1e-5, "\(level.name)", sourceLocation: sourceLocation)
+          }
         }
       }
     }
   }
 
+  /// Winograd's F(2×2, 3×3) for a 3×3 stride-1 convolution (40 channels, so no direct kernel
+  /// takes it; odd sizes, so the last tiles are half empty).
+  @Test(arguments: [Padding.same, .valid]) func winogradGradientsAtEverySIMDLevel(padding: Padding) throws {
+    let g = try WindowGeometry(height: 3, width: 5, channels: 40, kernel: (3, 3), stride: (1, 1), padding: padding)
+    let x = randomTensor([1, 3, 5, 40], seed: 58), w = randomTensor([3, 3, 40, 8], seed: 59), b = randomTensor([8], seed: 60)
+    #expect(Tensor.withConvolutionKernels(.byShape) { Tensor.convolutionKernels(geometry: g, filters: 8).weightGradient } == .winograd)
+    expectGradientsAndFusedReluAtEverySIMDLevel(at: [x, w, b]) { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g, rectified: $1) }
+  }
+
   /// A 3×3 stride-2 convolution run as the adjoint of the polyphase transposed one (40 channels,
-  /// so no direct kernel takes it) against finite differences, with its fused relu against relu after it.
+  /// so no direct kernel takes it).
   @Test func polyphaseStridedConvolutionGradients() throws {
     let g = try WindowGeometry(height: 4, width: 4, channels: 40, kernel: (3, 3), stride: (2, 2), padding: .same)
     let x = randomTensor([1, 4, 4, 40], seed: 61), w = randomTensor([3, 3, 40, 8], seed: 62), b = randomTensor([8], seed: 63)
-    try Tensor.withConvolutionKernels(.byShape) {
-      #expect(Tensor.convolutionKernels(geometry: g, filters: 8).weightGradient == .polyphaseWinograd)
-      expectGradientsMatchFiniteDifferences(at: [x, w, b]) { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g) }
-      let fused = gradients(of: { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g, rectified: true) }, at: [x, w, b])
-      let composed = gradients(of: { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g).relu() }, at: [x, w, b])
-      for (a, c) in zip(fused.analytic, composed.analytic) { expectClose(a, c, rtol: 1e-5, atol: 1e-5) }
-      _ = try #require(fused.analytic.count == 3)
-    }
+    #expect(Tensor.withConvolutionKernels(.byShape) { Tensor.convolutionKernels(geometry: g, filters: 8).weightGradient } == .polyphaseWinograd)
+    expectGradientsAndFusedReluAtEverySIMDLevel(at: [x, w, b]) { $0[0].convolved2D(with: $0[1], bias: $0[2], geometry: g, rectified: $1) }
   }
 
   /// A stride-1 3×3 transposed convolution through F(2×2, 3×3) on its flipped kernel (40 channels
-  /// in, 8 out) against finite differences, and its fused relu against relu after it.
+  /// in, 8 out).
   @Test func winogradTransposedStrideOneGradients() throws {
     let t = try WindowGeometry.transposed(height: 3, width: 4, channels: 8, kernel: (3, 3), stride: (1, 1), padding: .same)
     let x = randomTensor([1, 3, 4, 40], seed: 64), w = randomTensor([3, 3, 8, 40], seed: 65), b = randomTensor([8], seed: 66)
-    try Tensor.withConvolutionKernels(.byShape) {
-      #expect(Tensor.transposedConvolutionKernels(geometry: t, inputChannels: 40).weightGradient == .winograd)
-      expectGradientsMatchFiniteDifferences(at: [x, w, b]) { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t) }
-      let fused = gradients(of: { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t, rectified: true) }, at: [x, w, b])
-      let composed = gradients(of: { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t).relu() }, at: [x, w, b])
-      for (a, c) in zip(fused.analytic, composed.analytic) { expectClose(a, c, rtol: 1e-5, atol: 1e-5) }
-      _ = try #require(fused.analytic.count == 3)
+    #expect(Tensor.withConvolutionKernels(.byShape) { Tensor.transposedConvolutionKernels(geometry: t, inputChannels: 40).weightGradient }
+      == .winograd)
+    expectGradientsAndFusedReluAtEverySIMDLevel(at: [x, w, b]) {
+      $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t, rectified: $1)
     }
   }
 
   /// The polyphase Winograd path of a 3×3 stride-2 transposed convolution (40 channels, so no
-  /// direct kernel takes it; an odd height or width, so the last tiles are half empty) against
-  /// finite differences at every SIMD level the CPU runs, and its fused relu against relu after it.
+  /// direct kernel takes it; an odd height or width, so the last tiles are half empty).
   @Test(arguments: [(3, 2), (2, 3)]) func polyphaseWinogradGradientsAtEverySIMDLevel(height: Int, width: Int) throws {
     let t = try WindowGeometry.transposed(height: height, width: width, channels: 8, kernel: (3, 3), stride: (2, 2), padding: .same)
     let x = randomTensor([1, height, width, 40], seed: 55), w = randomTensor([3, 3, 8, 40], seed: 56), b = randomTensor([8], seed: 57)
     #expect(Tensor.withConvolutionKernels(.byShape) { Tensor.transposedConvolutionKernels(geometry: t, inputChannels: 40).weightGradient }
       == .polyphaseWinograd)
-    for level in SIMDLevel.allCases where level.rawValue <= SIMDLevel.supported.rawValue {
-      SIMDLevel.withKernels(at: level) {
-        Tensor.withConvolutionKernels(.byShape) {
-          expectGradientsMatchFiniteDifferences(at: [x, w, b]) { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t) }
-          let fused = gradients(of: { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t, rectified: true) }, at: [x, w, b])
-          let composed = gradients(of: { $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t).relu() }, at: [x, w, b])
-          for (a, c) in zip(fused.analytic, composed.analytic) { expectClose(a, c, rtol: 1e-5, atol: 1e-5, "\(level.name)") }
-        }
-      }
+    expectGradientsAndFusedReluAtEverySIMDLevel(at: [x, w, b]) {
+      $0[0].transposedConvolved2D(with: $0[1], bias: $0[2], geometry: t, rectified: $1)
     }
   }
 
