@@ -174,7 +174,8 @@ static void K(wt2_input_backward)(size_t count, size_t h, size_t w, size_t c, si
 /// Each tile's 4×4 outputs from its 25 products `m` (the groups' product matrices), plus `bias`
 /// (or nil), through relu when `relu`; outputs past `oh`×`ow` go to `sink` (f floats). One pass
 /// per tile, each output stored once: adding the bias and the relu in passes of their own stored
-/// every output three times and took 60% longer (the stores to a fresh output wait on its lines).
+/// every output three times and took about 45% longer (its share of one profile each; the
+/// stores to a fresh output wait on its lines).
 static void K(wt2_output)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m,
                           const float *bias, int relu, float *sink, float *y) {
   size_t tiles = count * th * tw, tile = 0;
