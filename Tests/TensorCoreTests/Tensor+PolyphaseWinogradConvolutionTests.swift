@@ -66,24 +66,19 @@ import Testing
     let b = randomTensor([c.filters], seed: 85), dy = randomTensor([3, g.height, g.width, c.filters], seed: 86)
     let tolerance: Float = c.channels >= 16 ? 1e-4 : 1e-5
     for level in SIMDLevel.allCases where level.rawValue <= SIMDLevel.supported.rawValue {
-      try SIMDLevel.withKernels(at: level) {
+      SIMDLevel.withKernels(at: level) {
         let plain = x.polyphaseWinogradTransposedConvolved2D(with: w, bias: b, geometry: g, rectified: false)
         let reference = Reference.transposedConvolution(x, w, b, g)
         expectClose(plain, reference, rtol: tolerance, atol: tolerance, "\(level.name) forward")
         let rectified = x.polyphaseWinogradTransposedConvolved2D(with: w, bias: b, geometry: g, rectified: true)
         expectClose(rectified, reference.relu(), rtol: tolerance, atol: tolerance, "\(level.name) relu")
-        for mask in [nil, rectified] {
-          for (forInput, forWeight, forBias) in [(true, true, true), (true, false, false), (false, true, false), (false, false, true)] {
-            let got = Tensor.polyphaseWinogradTransposedConvolution2DGradients(
-              input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput, forWeight: forWeight, forBias: forBias, rectifiedOutput: mask)
-            let expected = Tensor.withConvolutionKernels(.products) {
-              #expect(Tensor.transposedConvolutionKernels(geometry: g, inputChannels: c.channels).weightGradient == .unfolded)
-              return Tensor.transposedConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput,
-                                                             forWeight: forWeight, forBias: forBias, rectifiedOutput: mask)
-            }
-            expectSameGradients(got, expected, tolerance: tolerance, "\(level.name) relu \(mask != nil) \(forInput) \(forWeight) \(forBias)")
-            _ = try #require(got.input != nil || !forInput)
-          }
+        expectSameGradientsForEverySubset(masks: [nil, rectified], tolerance: tolerance, level.name) {
+          Tensor.polyphaseWinogradTransposedConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: $0,
+                                                                   forWeight: $1, forBias: $2, rectifiedOutput: $3)
+        } reference: {
+          #expect(Tensor.transposedConvolutionKernels(geometry: g, inputChannels: c.channels).weightGradient == .unfolded)
+          return Tensor.transposedConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: $0, forWeight: $1,
+                                                         forBias: $2, rectifiedOutput: $3)
         }
       }
     }
@@ -155,16 +150,12 @@ import Testing
         expectClose(x.polyphaseWinogradConvolved2D(with: w, bias: b, geometry: g, rectified: false), reference, rtol: 1e-4, atol: 1e-4, "\(level.name)")
         let rectified = x.polyphaseWinogradConvolved2D(with: w, bias: b, geometry: g, rectified: true)
         expectClose(rectified, reference.relu(), rtol: 1e-4, atol: 1e-4, "\(level.name) relu")
-        for mask in [nil, rectified] {
-          for (forInput, forWeight, forBias) in [(true, true, true), (true, false, false), (false, true, false), (false, false, true)] {
-            let got = Tensor.polyphaseWinogradConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput,
-                                                                     forWeight: forWeight, forBias: forBias, rectifiedOutput: mask)
-            let expected = Tensor.withConvolutionKernels(.products) {
-              Tensor.convolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput, forWeight: forWeight,
-                                            forBias: forBias, rectifiedOutput: mask)
-            }
-            expectSameGradients(got, expected, tolerance: 1e-4, "\(level.name) relu \(mask != nil) \(forInput) \(forWeight) \(forBias)")
-          }
+        expectSameGradientsForEverySubset(masks: [nil, rectified], tolerance: 1e-4, level.name) {
+          Tensor.polyphaseWinogradConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: $0, forWeight: $1,
+                                                         forBias: $2, rectifiedOutput: $3)
+        } reference: {
+          Tensor.convolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: $0, forWeight: $1, forBias: $2,
+                                        rectifiedOutput: $3)
         }
       }
     }

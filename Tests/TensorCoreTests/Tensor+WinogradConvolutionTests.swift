@@ -48,16 +48,12 @@ import Testing
         expectClose(plain, reference, rtol: tolerance, atol: tolerance, "\(level.name) forward")
         let rectified = x.winogradConvolved2D(with: w, bias: b, geometry: g, rectified: true)
         expectClose(rectified, reference.relu(), rtol: tolerance, atol: tolerance, "\(level.name) relu")
-        for mask in [nil, rectified] {
-          for (forInput, forWeight, forBias) in [(true, true, true), (true, false, false), (false, true, false), (false, false, true)] {
-            let got = Tensor.winogradConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput,
-                                                            forWeight: forWeight, forBias: forBias, rectifiedOutput: mask)
-            let expected = Tensor.withConvolutionKernels(.products) {
-              Tensor.convolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput, forWeight: forWeight,
-                                            forBias: forBias, rectifiedOutput: mask)
-            }
-            expectSameGradients(got, expected, tolerance: tolerance, "\(level.name) relu \(mask != nil) \(forInput) \(forWeight) \(forBias)")
-          }
+        expectSameGradientsForEverySubset(masks: [nil, rectified], tolerance: tolerance, level.name) {
+          Tensor.winogradConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: $0, forWeight: $1, forBias: $2,
+                                                rectifiedOutput: $3)
+        } reference: {
+          Tensor.convolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: $0, forWeight: $1, forBias: $2,
+                                        rectifiedOutput: $3)
         }
       }
     }
@@ -72,20 +68,20 @@ import Testing
     #expect(Tensor.transposedConvolutionKernels(geometry: g, inputChannels: 40).forward == .winograd)
     let x = randomTensor([3, g.outputHeight, g.outputWidth, 40], seed: 97), w = randomTensor([3, 3, 32, 40], seed: 98)
     let b = randomTensor([32], seed: 99), dy = randomTensor([3, g.height, g.width, 32], seed: 100)
+    var rectifiedOutput: Tensor?
     for rectified in [false, true] {
       let got = x.transposedConvolved2D(with: w, bias: b, geometry: g, rectified: rectified)
       let expected = Tensor.withConvolutionKernels(.products) { x.transposedConvolved2D(with: w, bias: b, geometry: g, rectified: rectified) }
       expectClose(got, expected, rtol: 1e-4, atol: 1e-4, "forward, relu \(rectified)")
-      for (forInput, forWeight, forBias) in [(true, true, true), (true, false, false), (false, true, false), (false, false, true)] {
-        let mask = rectified ? got : nil
-        let gradients = Tensor.transposedConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput,
-                                                                forWeight: forWeight, forBias: forBias, rectifiedOutput: mask)
-        let reference = Tensor.withConvolutionKernels(.products) {
-          Tensor.transposedConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: forInput, forWeight: forWeight,
-                                                  forBias: forBias, rectifiedOutput: mask)
-        }
-        expectSameGradients(gradients, reference, tolerance: 1e-4, "relu \(rectified) \(forInput) \(forWeight) \(forBias)")
-      }
+      if rectified { rectifiedOutput = got }
+    }
+    // The same call both ways: by shape it takes F(2×2, 3×3), under `products` im2col.
+    expectSameGradientsForEverySubset(masks: [nil, rectifiedOutput], tolerance: 1e-4, "\(padding)") {
+      Tensor.transposedConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: $0, forWeight: $1, forBias: $2,
+                                              rectifiedOutput: $3)
+    } reference: {
+      Tensor.transposedConvolution2DGradients(input: x, weight: w, outputGradient: dy, geometry: g, forInput: $0, forWeight: $1, forBias: $2,
+                                              rectifiedOutput: $3)
     }
   }
 

@@ -16,6 +16,24 @@ func expectSameGradients(_ got: (input: Tensor?, weight: Tensor?, bias: Tensor?)
   if let a = got.bias, let e = expected.bias { expectClose(a, e, rtol: tolerance, atol: tolerance, "\(what) bias", sourceLocation: sourceLocation) }
 }
 
+/// `path`'s gradients against `reference`'s (run with matrix products only) for each mask in
+/// `masks` and each subset of gradients asked for: all three, and each alone.
+func expectSameGradientsForEverySubset(masks: [Tensor?], tolerance: Float, _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
+                                       path: (_ forInput: Bool, _ forWeight: Bool, _ forBias: Bool, _ mask: Tensor?)
+                                         -> (input: Tensor?, weight: Tensor?, bias: Tensor?),
+                                       reference: (_ forInput: Bool, _ forWeight: Bool, _ forBias: Bool, _ mask: Tensor?)
+                                         -> (input: Tensor?, weight: Tensor?, bias: Tensor?)) {
+  for mask in masks {
+    for (forInput, forWeight, forBias) in [(true, true, true), (true, false, false), (false, true, false), (false, false, true)] {
+      let got = path(forInput, forWeight, forBias, mask)
+      let expected = Tensor.withConvolutionKernels(.products) { reference(forInput, forWeight, forBias, mask) }
+      #expect(got.input != nil || !forInput, "\(what)", sourceLocation: sourceLocation)
+      expectSameGradients(got, expected, tolerance: tolerance, "\(what) relu \(mask != nil) \(forInput) \(forWeight) \(forBias)",
+                          sourceLocation: sourceLocation)
+    }
+  }
+}
+
 @Suite struct TensorWinogradTilesTests {
   /// The two tilings' sizes: F(2×2, 3×3) over a 7×5 image (4×3 tiles of 2×2 outputs, 16 products
   /// each) and the polyphase transposed convolution from 7×7 to 14×14 (4×4 tiles, 25 products).
