@@ -203,17 +203,16 @@ public struct ContextTables: Equatable, Sendable {
       return Int((hash ^ hash >> 29) % UInt64(sets))
     }
     var flat = [Int](repeating: 0, count: sets * setSize)
-    func count() {
-      for index in flat.indices { flat[index] = 0 }
-      for code in 0..<codes {
-        let base = assignment[code] * setSize
-        for index in (code * size)..<((code + 1) * size) { flat[base + Int(places[index])] += 1 }
-      }
+    for code in 0..<codes {
+      let base = assignment[code] * setSize
+      for index in (code * size)..<((code + 1) * size) { flat[base + Int(places[index])] += 1 }
     }
-    count()
     if sets > 1 {
-      var bits = [Float](repeating: 0, count: sets * setSize)
-      var costs = [Float](repeating: 0, count: sets)
+      // Each place's bits under every set, side by side (rows padded to whole vectors of 16): a
+      // code's costs add one row per symbol, 16 sets to a register.
+      let row = (sets + 15) / 16 * 16
+      var bits = [Float](repeating: 0, count: setSize * row)
+      var costs = [Float](repeating: 0, count: row)
       // The tables pooled over the sets, which no move changes (flat's layout, one set's worth).
       var prior = [UInt32](repeating: 0, count: setSize)
       if priorWeight > 0 {
@@ -235,19 +234,35 @@ public struct ContextTables: Equatable, Sendable {
             Self.weight(flat[index], prior: priorWeight == 0 ? nil : prior[first + index], priorWeight: priorWeight)
           }
           let total = log2(Float((start..<end).reduce(0) { $0 + weight($1) }))
-          for index in start..<end { bits[index] = total - log2(Float(weight(index))) }
+          let set = table / perSet
+          for index in start..<end { bits[(index - set * setSize) * row + set] = total - log2(Float(weight(index))) }
         }
+        // Each code to its cheapest set; a code that moves takes its counts along.
         var moved = 0
-        for code in 0..<codes {
-          for set in 0..<sets { costs[set] = 0 }
-          for index in (code * size)..<((code + 1) * size) {
-            let place = Int(places[index])
-            for set in 0..<sets { costs[set] += bits[set * setSize + place] }
+        bits.withUnsafeBufferPointer { bits in
+          places.withUnsafeBufferPointer { places in
+            costs.withUnsafeMutableBufferPointer { costs in
+              flat.withUnsafeMutableBufferPointer { flat in
+                for code in 0..<codes {
+                  let symbols = places[(code * size)..<((code + 1) * size)]
+                  for first in stride(from: 0, to: row, by: 16) {
+                    var sums = SIMD16<Float>()
+                    for place in symbols { sums += UnsafeRawPointer(bits.baseAddress! + Int(place) * row + first).loadUnaligned(as: SIMD16<Float>.self) }
+                    UnsafeMutableRawPointer(costs.baseAddress! + first).storeBytes(of: sums, as: SIMD16<Float>.self)
+                  }
+                  let best = (0..<sets).min { (costs[$0], $0) < (costs[$1], $1) }!
+                  guard best != assignment[code] else { continue }
+                  let (from, to) = (assignment[code] * setSize, best * setSize)
+                  for place in symbols {
+                    flat[from + Int(place)] -= 1
+                    flat[to + Int(place)] += 1
+                  }
+                  (assignment[code], moved) = (best, moved + 1)
+                }
+              }
+            }
           }
-          let best = costs.indices.min { (costs[$0], $0) < (costs[$1], $1) }!
-          if best != assignment[code] { (assignment[code], moved) = (best, moved + 1) }
         }
-        count()
         if moved == 0 { break }
       }
     }

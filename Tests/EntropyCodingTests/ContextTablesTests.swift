@@ -259,4 +259,30 @@ struct ContextTablesTests {
     // More sets than codes: one per code at most.
     #expect(ContextTables(fitting: Array(symbols.prefix(27)), codeShape: [3, 3, 1], sets: 16).sets == 3)
   }
+
+  @Test func codesMovedBetweenSetsTakeTheirCountsAlong() {
+    // Fitting moves a code's counts from set to set as it moves: whatever the number of sets (one
+    // vector of 16 sets' costs, or several, the last part full or not), the sets' counts add up
+    // to one set's and each set holds its codes' symbols exactly.
+    var state: UInt64 = 11
+    func next(_ range: ClosedRange<Int32>) -> Int32 {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return range.lowerBound + Int32((state >> 33) % UInt64(range.count))
+    }
+    let shape = [4, 4, 2], size = 32
+    let symbols: [Int32] = (0..<600).flatMap { code in (0..<size).map { index in index % 7 == code % 5 ? next(-4...9) : next(-1...1) } }
+    let one = ContextTables(fitting: symbols, codeShape: shape)
+    for sets in [2, 16, 17, 40] {
+      let tables = ContextTables(fitting: symbols, codeShape: shape, sets: sets)
+      #expect(tables.sets == sets && tables.setCounts.reduce(0, +) == 600 && tables.lowest == one.lowest && tables.values == one.values)
+      for channel in 0..<2 {
+        let span = one.counts[channel].count
+        let summed = (0..<span).map { index in (0..<sets).reduce(0) { $0 + tables.counts[channel][$1 * span + index] } }
+        #expect(summed == one.counts[channel], "\(sets) sets, channel \(channel)")
+        for set in 0..<sets {
+          #expect(tables.counts[channel][(set * span)..<((set + 1) * span)].reduce(0, +) == tables.setCounts[set] * size / 2, "\(sets) sets, set \(set)")
+        }
+      }
+    }
+  }
 }
