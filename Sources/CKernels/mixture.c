@@ -6,7 +6,7 @@
 
 #include <math.h>
 
-// The body's helpers pass four-double vectors by value; each is static and called only from its
+// The body's helpers pass four- and eight-double vectors by value; each is static and called only from its
 // own SIMD level's functions, so the baseline level's different vector ABI is never crossed.
 #pragma clang diagnostic ignored "-Wpsabi"
 

@@ -62,6 +62,26 @@ import Testing
     }
   }
 
+  @Test func eachValuesBitsFromCertaintyToTheBoundAtEveryLevel() {
+    // One logistic of scale 1: values from its centre out to its tail give probabilities from
+    // 0.245 down to under 10⁻⁹ (the bound), mantissas above and below √2 among them; each value's
+    // bits alone, so the kernel's log₂ of every lane is checked, not a sum. And a narrow logistic
+    // (scale 10⁻³) gives a value at its centre probability 1 − 10⁻²¹⁷, zero bits.
+    let one = Mixture(channels: 1, k: 1, weights: [1], means: [0], scales: [1])
+    let narrow = Mixture(channels: 1, k: 1, weights: [1], means: [0], scales: [1e-3])
+    for level in Self.levels {
+      SIMDLevel.withKernels(at: level) {
+        for step in 0..<240 {
+          // The written-out mass as 1 − σ(b) − (1 − σ(a)): σ(a) − σ(b) loses digits in the tail.
+          let value = Float(step) * 0.0917, y = Double(value)
+          let written = -log2(max(Mixture.sigmoid(0.5 - y) - Mixture.sigmoid(-0.5 - y), 1e-9)), kernel = one.kernelBits([value])
+          #expect(abs(kernel - written) <= 2e-15 * abs(written), "\(level.name): \(value) costs \(kernel) against \(written)")
+        }
+        #expect(abs(narrow.kernelBits([0, 0, 0, 0, 0])) < 1e-15, "\(level.name)")
+      }
+    }
+  }
+
   @Test func gradientsMatchFiniteDifferencesAtEveryLevel() {
     // Where the bound does not hold (past it, they pass on as if it did not, by design).
     let inner: [Float] = [0, 0.4, -3, 2, 1.5, -0.6, 7.5, 1]
