@@ -306,11 +306,10 @@ static void K(gdn_backward_rows)(size_t rows, size_t channels, int inverse, cons
         for (size_t i = 0; i < n; i++) out[i] = bg[i] / bn[i] + bx[i] * other[i];
       }
     }
-    if (beta_gradient) {
-      for (size_t r = 0; r < count; r++) {
-        const float *row = w + r * channels;
-        for (size_t c = 0; c < channels; c++) beta_gradient[c] += 0.5f * row[c];
-      }
+    if (beta_gradient) {  // ½ Σ_rows w, summed in registers (row by row into beta_gradient, each add waited on the last's store)
+      for (size_t c = 0; c < channels; c++) other[c] = 0.0f;
+      K(add_channel_sums)(other, w, 0, (long)count, (long)channels);
+      for (size_t c = 0; c < channels; c++) beta_gradient[c] += 0.5f * other[c];
     }
     if (gamma_gradient) {
       for (size_t i = 0; i < n; i++) other[i] = bx[i] * bx[i];

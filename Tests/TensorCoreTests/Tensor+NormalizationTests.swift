@@ -7,7 +7,7 @@ import Testing
 
   // 1,100 rows of 3 channels: blocks of 5,461 rows hold them all; 6,000 rows of 3 span two blocks
   // and end in a part of one; 37 rows of 3: whole vectors and a remainder at every level.
-  static let shapes = [[37, 3], [6000, 3], [1100, 24]]
+  static let shapes = [[37, 3], [6000, 3], [1100, 24], [700, 32], [300, 8]]  // 32 and 8 take the channel sums' vector branches
 
   /// n_i = √(β_i + Σ_j γ_ji x_j²) for every row, written out.
   static func expectedNorms(_ rows: Tensor, beta: Tensor, gamma: Tensor) -> [Float] {
