@@ -13,7 +13,11 @@ squared error + λ·bits per pixel, λ 0.01; Adam 1e-3 (eps 1e-7), batch 128. Py
 ours is timed from its model file's history (the training steps). Median of `--epochs` epochs after a
 warm-up epoch.
 
-    ~/bench-venv/bin/python benchmarks/codec_step.py [--epochs 2] [--threads 2] [--relu]
+With --rounds R the two alternate R times (ours, PyTorch, ours, ...) and each round's figures are
+printed, then the median and range of the rounds' ratios: on a shared machine a busy minute falls on
+one framework's run, and alternating lets both meet the same minutes.
+
+    ~/bench-venv/bin/python benchmarks/codec_step.py [--epochs 2] [--threads 2] [--relu] [--rounds 1]
 """
 import argparse
 import os
@@ -103,11 +107,20 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", default="/tmp/aek-codec-step")
     parser.add_argument("--relu", action="store_true", help="the preset before December 2026: relu in GDN's places")
+    parser.add_argument("--rounds", type=int, default=1, help="alternate the two this many times")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     threads_everywhere(args.threads)
-    side_by_side(f"codec ({'relu' if args.relu else 'GDN'}, λ 0.01) on Fashion-MNIST's 60,000 training images, batch 128, {args.threads} threads, "
-                 f"median of {args.epochs} epochs after a warm-up", ours(args), pytorch(args))
+    title = (f"codec ({'relu' if args.relu else 'GDN'}, λ 0.01) on Fashion-MNIST's 60,000 training images, batch 128, {args.threads} threads, "
+             f"median of {args.epochs} epochs after a warm-up")
+    ratios = []
+    for round in range(args.rounds):
+        results = ours(args), pytorch(args)
+        side_by_side(title + (f", round {round + 1} of {args.rounds}" if args.rounds > 1 else ""), *results)
+        ratios.append(results[1][0] / results[0][0])
+    if args.rounds > 1:
+        print(f"PyTorch's s/epoch over ours in {args.rounds} alternating rounds: median {np.median(ratios):.2f}x, "
+              f"from {min(ratios):.2f}x to {max(ratios):.2f}x ({', '.join(f'{r:.2f}x' for r in ratios)})")
 
 
 if __name__ == "__main__":

@@ -75,13 +75,14 @@ static inline int aek_wt2_entered(size_t i, size_t tiles, size_t *tile, int *p, 
 /// Pointers to the products of tile `tile` (or their gradients) of a polyphase transform whose
 /// axis has `products` products over `inputs` transformed inputs, product pa taking input p[pa] in
 /// place a[pa], and input `shared` entering two products: out[pa·products + qb], rows of `filters`,
-/// in the groups' product matrices one after another (group g = inputs·p + q, kp·kq·filters wide).
+/// in the groups' product matrices one after another, `aek_winograd_stride` apart (group
+/// g = inputs·p + q, kp·kq·filters wide).
 static inline void aek_polyphase_products(float *m, size_t tiles, size_t filters, size_t tile, int inputs, int products, const int *p,
                                           const int *a, int shared, float **out) {
   size_t offsets[36], offset = 0;
   for (int g = 0; g < inputs * inputs; g++) {
     offsets[g] = offset;
-    offset += tiles * (size_t)((g / inputs == shared ? 2 : 1) * (g % inputs == shared ? 2 : 1)) * filters;
+    offset += aek_winograd_stride(tiles * (size_t)((g / inputs == shared ? 2 : 1) * (g % inputs == shared ? 2 : 1)) * filters);
   }
   for (int pa = 0; pa < products; pa++) {
     for (int qb = 0; qb < products; qb++) {
@@ -102,7 +103,7 @@ static inline void aek_wt2_products(float *m, size_t tiles, size_t filters, size
 /// `count·th·tw` rows × `c`, rows in (image, tile row, tile column) order. `zeros`: `c` zeros.
 static void K(wt2_input)(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *x,
                          const float *zeros, float *v) {
-  size_t tiles = count * th * tw, group = tiles * c, tile = 0;
+  size_t tiles = count * th * tw, group = aek_winograd_stride(tiles * c), tile = 0;
   for (size_t n = 0; n < count; n++) {
     const float *image = x + n * h * w * c;
     for (size_t ty = 0; ty < th; ty++) {
@@ -142,7 +143,7 @@ static void K(wt2_input)(size_t count, size_t h, size_t w, size_t c, size_t th, 
 /// output): each cell gathers the (up to) 3×3 transformed values it entered, with their signs.
 static void K(wt2_input_backward)(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *dv,
                                   float *dx) {
-  size_t tiles = count * th * tw, group = tiles * c;
+  size_t tiles = count * th * tw, group = aek_winograd_stride(tiles * c);
   for (size_t n = 0; n < count; n++) {
     for (size_t i = 0; i < h; i++) {
       size_t rt[3]; int rp[3]; float rs[3];
@@ -264,7 +265,7 @@ static void K(wt2_output_backward)(size_t count, size_t oh, size_t ow, size_t f,
 /// images `h`×`w`×`c` padded by `pad` before: 16 matrices of `count·th·tw` rows × `c`.
 static void K(wf23_input)(size_t count, size_t h, size_t w, size_t c, size_t pad, size_t th, size_t tw, const float *x,
                           const float *zeros, float *v) {
-  size_t tiles = count * th * tw, group = tiles * c, tile = 0;
+  size_t tiles = count * th * tw, group = aek_winograd_stride(tiles * c), tile = 0;
   for (size_t n = 0; n < count; n++) {
     const float *image = x + n * h * w * c;
     for (size_t ty = 0; ty < th; ty++) {
@@ -310,7 +311,7 @@ static inline void K(wf23_back)(const float *in, size_t group, size_t ch, float 
 /// and ran the denoiser's 14×14 input gradient at half the speed of its forward pass.
 static void K(wf23_input_backward)(size_t count, size_t h, size_t w, size_t c, size_t pad, size_t th, size_t tw,
                                    const float *dv, float *dx) {
-  size_t tiles = count * th * tw, group = tiles * c, tile = 0;
+  size_t tiles = count * th * tw, group = aek_winograd_stride(tiles * c), tile = 0;
   memset(dx, 0, count * h * w * c * sizeof(float));
   for (size_t n = 0; n < count; n++) {
     float *image = dx + n * h * w * c;
@@ -357,7 +358,7 @@ static void K(wf23_input_backward)(size_t count, size_t h, size_t w, size_t c, s
 /// (or nil), through relu when `relu`; outputs past `oh`×`ow` are not written.
 static void K(wf23_output)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m,
                            const float *bias, int relu, float *y) {
-  size_t tiles = count * th * tw, group = tiles * f, tile = 0;
+  size_t tiles = count * th * tw, group = aek_winograd_stride(tiles * f), tile = 0;
   for (size_t n = 0; n < count; n++) {
     for (size_t ty = 0; ty < th; ty++) {
       for (size_t tx = 0; tx < tw; tx++, tile++) {
@@ -394,7 +395,7 @@ static void K(wf23_output)(size_t count, size_t oh, size_t ow, size_t f, size_t 
 /// `dy` (`zeros`: f zeros, read for outputs past the image).
 static void K(wf23_output_backward)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *dy,
                                     const float *zeros, float *dm) {
-  size_t tiles = count * th * tw, group = tiles * f, tile = 0;
+  size_t tiles = count * th * tw, group = aek_winograd_stride(tiles * f), tile = 0;
   for (size_t n = 0; n < count; n++) {
     for (size_t ty = 0; ty < th; ty++) {
       for (size_t tx = 0; tx < tw; tx++, tile++) {
@@ -462,7 +463,7 @@ static inline void aek_wt5_products(float *m, size_t tiles, size_t filters, size
 /// The 36 transformed inputs of every tile: 36 matrices of `count·th·tw` rows × `c`.
 static void K(wt5_input)(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *x,
                          const float *zeros, float *v) {
-  size_t tiles = count * th * tw, group = tiles * c, tile = 0;
+  size_t tiles = count * th * tw, group = aek_winograd_stride(tiles * c), tile = 0;
   for (size_t n = 0; n < count; n++) {
     const float *image = x + n * h * w * c;
     for (size_t ty = 0; ty < th; ty++) {
@@ -493,7 +494,7 @@ static void K(wt5_input)(size_t count, size_t h, size_t w, size_t c, size_t th, 
 /// loop (a branch per cell ran the codec's input gradient 3× slower than im2col's).
 static void K(wt5_input_backward)(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *dv,
                                   float *sink, float *dx) {
-  size_t tiles = count * th * tw, group = tiles * c, tile = 0;
+  size_t tiles = count * th * tw, group = aek_winograd_stride(tiles * c), tile = 0;
   memset(dx, 0, count * h * w * c * sizeof(float));
   for (size_t n = 0; n < count; n++) {
     float *image = dx + n * h * w * c;

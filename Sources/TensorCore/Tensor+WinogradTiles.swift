@@ -36,6 +36,19 @@ struct WinogradTiling {
   var kernelSize: Int { products * channels * filters }
   /// Floats per image of a block: its transformed inputs and its products.
   var floatsPerImage: Int { tiles * (groups * channels + products * filters) }
+  /// Floats a block's groups may take beyond `floatsPerImage` per image: each group's matrix
+  /// starts `aek_winograd_stride` floats after the last one's, up to 31 more.
+  var groupPadding: Int { 2 * groups * 31 }
+
+  /// Floats of a block's buffer for `perImage` floats an image: `Tensor.winogradBlockFloats`, or
+  /// enough images for 32 tiles, each product's rows, where that holds more (the codec's 5×5
+  /// layers over 7×7 codes, 16 tiles an image, ran each pass 5–10% faster with 2 to 4 images).
+  func blockFloats(perImage: Int) -> Int { max(Tensor.winogradBlockFloats, perImage * ((32 + tiles - 1) / tiles)) }
+
+  /// Floats of the transformed inputs of a block of `rows` tiles (the products start there).
+  func inputFloats(rows: Int) -> Int { groups * aek_winograd_stride(rows * channels) }
+  /// Floats of the products of a block of `rows` tiles.
+  func productFloats(rows: Int) -> Int { widths.reduce(0) { $0 + aek_winograd_stride(rows * $1 * filters) } }
 
   /// Calls `body(width, v, u, m)` for the groups: the width of the group's products in floats
   /// and the offsets of its transformed inputs (`rows × channels`), its transformed kernel
@@ -44,9 +57,9 @@ struct WinogradTiling {
     var (u, m) = (0, 0)
     for group in widths.indices {
       let width = widths[group] * filters
-      body(width, group * rows * channels, u, m)
+      body(width, group * aek_winograd_stride(rows * channels), u, m)
       u += channels * width
-      m += rows * width
+      m += aek_winograd_stride(rows * width)
     }
   }
 
@@ -123,9 +136,10 @@ struct WinogradKernelTransform {
 }
 
 extension Tensor {
-  /// A block's buffer holds up to 256 KB: one image of the conv VAE's layers, whose transformed
-  /// inputs and products then stay in L2 (its 14×14 layer's forward pass ran 10% slower with
-  /// blocks of 2 images, 50% with 11, 2.4× with 23).
+  /// A block's buffer holds up to 256 KB, or 32 tiles (`WinogradTiling.blockFloats`): one image
+  /// of the conv VAE's larger layers, whose transformed inputs and products then stay in L2 (its
+  /// 14×14 layer's forward pass ran 10% slower with blocks of 2 images, 50% with 11, 2.4× with
+  /// 23; measured before the groups were padded apart).
   static let winogradBlockFloats = 1 << 16
 
   /// The layer's output on the batch `self` (`[n, height, width, channels]` of the tiling), given
@@ -139,9 +153,9 @@ extension Tensor {
         withOptionalPointer(bias) { b in
           output.withUnsafeMutableBufferPointer { y in
             Tensor.forEachBlock(of: n, work: n * t.tiles * t.products * t.channels * t.filters, bufferPerExample: t.floatsPerImage,
-                                fixedBuffer: max(t.channels, t.filters), blockFloats: Tensor.winogradBlockFloats) { _, block, buffer in
+                                fixedBuffer: max(t.channels, t.filters) + t.groupPadding, blockFloats: t.blockFloats(perImage: t.floatsPerImage)) { _, block, buffer in
               let rows = block.count * t.tiles
-              let v = buffer, m = v + rows * t.groups * t.channels, zeros = m + rows * t.products * t.filters
+              let v = buffer, m = v + t.inputFloats(rows: rows), zeros = m + t.productFloats(rows: rows)
               zeros.initialize(repeating: 0, count: t.channels)
               t.transformInputs(block.count, x.baseAddress! + block.lowerBound * t.height * t.width * t.channels, zeros: zeros, into: v)
               t.forEachGroup(rows: rows) { width, vOffset, uOffset, mOffset in
@@ -184,10 +198,11 @@ extension Tensor {
             withOptionalMutablePointer(&inputGradient) { dx in
               withOptionalMutablePointer(&kernelPartials) { du in
                 withOptionalMutablePointer(&biasPartials) { db in
-                  Tensor.forEachBlock(of: n, work: work, bufferPerExample: t.floatsPerImage + masked, fixedBuffer: max(t.channels, t.filters),
-                                      blockFloats: winogradBlockFloats) { part, block, buffer in
+                  Tensor.forEachBlock(of: n, work: work, bufferPerExample: t.floatsPerImage + masked,
+                                      fixedBuffer: max(t.channels, t.filters) + t.groupPadding,
+                                      blockFloats: t.blockFloats(perImage: t.floatsPerImage + masked)) { part, block, buffer in
                     let rows = block.count * t.tiles
-                    let v = buffer, dm = v + rows * t.groups * t.channels, scratch = dm + rows * t.products * t.filters
+                    let v = buffer, dm = v + t.inputFloats(rows: rows), scratch = dm + t.productFloats(rows: rows)
                     let zeros = scratch + block.count * masked, offset = block.lowerBound * imageSize
                     // The relu's mask and the bias sums in one streaming pass over the block (masking
                     // tile by tile read ∂y and the mask a few rows at a time and took the conv VAE's epoch 4% longer).

@@ -1,4 +1,5 @@
 @testable import TensorCore
+import CKernels
 import TestSupport
 import Testing
 
@@ -48,18 +49,22 @@ func expectSameGradientsForEverySubset(masks: [Tensor?], tolerance: Float, _ wha
     #expect(polyphase.tiles == 16 && polyphase.products == 25 && polyphase.widths.filter { $0 == 4 }.count == 1)
   }
 
-  /// `forEachGroup` lays the 16 groups end to end: transformed inputs `rows × channels` each,
-  /// kernels `channels × width`, products `rows × width`.
-  @Test func groupsLieEndToEnd() throws {
+  /// `forEachGroup` lays the 16 groups one after another: kernels `channels × width` end to end,
+  /// transformed inputs `rows × channels` and products `rows × width` each an odd number of
+  /// 64-byte lines after the last one's start (`aek_winograd_stride`).
+  @Test func groupsLieAnOddNumberOfCacheLinesApart() throws {
+    #expect([1, 15, 16, 17, 20, 40, 512, 528, 1024].map { aek_winograd_stride($0) } == [16, 16, 16, 48, 48, 48, 528, 528, 1040])
     let t = try WindowGeometry.transposed(height: 4, width: 4, channels: 2, kernel: (3, 3), stride: (2, 2), padding: .same)
       .polyphaseWinogradTiling(inputChannels: 3)
     var expected = (u: 0, m: 0), visited = 0
     t.forEachGroup(rows: 5) { width, v, u, m in
-      #expect(v == visited * 5 * 3 && u == expected.u && m == expected.m && width == t.widths[visited] * 2)
-      expected = (expected.u + 3 * width, expected.m + 5 * width)
+      // 15 floats of inputs take one line; products of width 2, 4 and 8 take 10, 20 and 40 floats: 1, 3 and 3 lines.
+      #expect(v == visited * 16 && u == expected.u && m == expected.m && width == t.widths[visited] * 2)
+      expected = (expected.u + 3 * width, expected.m + [2: 16, 4: 48, 8: 48][width]!)
       visited += 1
     }
-    #expect(visited == 16 && expected.u == t.kernelSize)
+    #expect(visited == 16 && expected.u == t.kernelSize && t.inputFloats(rows: 5) == 16 * 16 && t.productFloats(rows: 5) == expected.m)
+    #expect(t.inputFloats(rows: 5) + t.productFloats(rows: 5) <= 5 * t.floatsPerImage / t.tiles + t.groupPadding)
   }
 
   /// Transposing a transformed kernel's groups twice gives it back.

@@ -316,10 +316,17 @@ void aek_conv_direct_weight_gradient(const aek_conv_geometry *g, size_t count, l
                                      float *scratch);
 /// The scratch floats aek_conv_direct and aek_conv_direct_weight_gradient need per thread.
 size_t aek_conv_direct_scratch(const aek_conv_geometry *g, long filters);
+/// The floats from one Winograd group's matrix to the next for a matrix of `floats` floats: an odd
+/// number of 64-byte lines. The 16 to 49 matrices a tile's transform writes or reads together
+/// then start in different cache sets; a power-of-two distance (the codec's 5×5 layers with 2 or 4
+/// images per block: 4 or 8 KB) put them all in the same few, and its passes ran 10–30% slower.
+static inline size_t aek_winograd_stride(size_t floats) { return (((floats + 15) / 16) | 1) * 16; }
+
 /// A transposed 3×3 stride-2 convolution with nothing padded before, by the polyphase Winograd
 /// transform of winograd_body.h: tiles of 2×2 input cells and 4×4 outputs, th × tw per image.
 /// wt2_input: the 16 transformed inputs of each tile, as 16 matrices [count·th·tw × c] one after
-/// another (`zeros`: c zeros); wt2_input_backward: the input gradient from their gradients.
+/// another, `aek_winograd_stride` apart (`zeros`: c zeros), as every transform's groups lie;
+/// wt2_input_backward: the input gradient from their gradients.
 void aek_wt2_input(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw, const float *x,
                    const float *zeros, float *v);
 void aek_wt2_input_backward(size_t count, size_t h, size_t w, size_t c, size_t th, size_t tw,
