@@ -230,8 +230,8 @@ DISPATCH(void, wf23_input,
          (size_t count, size_t h, size_t w, size_t c, size_t pad, size_t th, size_t tw, const float *x, const float *zeros, float *v),
          (count, h, w, c, pad, th, tw, x, zeros, v))
 DISPATCH(void, wf23_input_backward,
-         (size_t count, size_t h, size_t w, size_t c, size_t pad, size_t th, size_t tw, const float *dv, float *dx),
-         (count, h, w, c, pad, th, tw, dv, dx))
+         (size_t count, size_t h, size_t w, size_t c, size_t pad, size_t th, size_t tw, const float *dv, float *sink, float *dx),
+         (count, h, w, c, pad, th, tw, dv, sink, dx))
 DISPATCH(void, wf23_output,
          (size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m, const float *bias, int relu,
           float *y),

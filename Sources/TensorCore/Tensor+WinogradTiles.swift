@@ -74,7 +74,7 @@ struct WinogradTiling {
   /// `sink`: max(channels, filters) floats that cells past the image may be written to.
   func transformInputGradients(_ count: Int, _ dv: UnsafePointer<Float>, sink: UnsafeMutablePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
     switch transform {
-    case .f23(let pad): aek_wf23_input_backward(count, height, width, channels, pad, tileRows, tileColumns, dv, dx)
+    case .f23(let pad): aek_wf23_input_backward(count, height, width, channels, pad, tileRows, tileColumns, dv, sink, dx)
     case .polyphaseStride2: aek_wt2_input_backward(count, height, width, channels, tileRows, tileColumns, dv, dx)
     case .polyphase5x5Stride2: aek_wt5_input_backward(count, height, width, channels, tileRows, tileColumns, dv, sink, dx)
     }

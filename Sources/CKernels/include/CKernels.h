@@ -341,11 +341,11 @@ void aek_wt2_output_backward(size_t count, size_t oh, size_t ow, size_t f, size_
 /// A stride-1 3×3 convolution by Winograd's F(2×2, 3×3) (winograd_body.h): tiles of 2×2 outputs,
 /// th × tw per image, reading 4×4 inputs from `pad` cells before. The same four roles as wt2_*:
 /// 16 transformed inputs per tile as 16 matrices [count·th·tw × c], 16 products as 16 matrices
-/// [count·th·tw × f].
+/// [count·th·tw × f]; wf23_input_backward adds cells past the image into `sink` (c floats, undefined after).
 void aek_wf23_input(size_t count, size_t h, size_t w, size_t c, size_t pad, size_t th, size_t tw, const float *x,
                     const float *zeros, float *v);
 void aek_wf23_input_backward(size_t count, size_t h, size_t w, size_t c, size_t pad, size_t th, size_t tw,
-                             const float *dv, float *dx);
+                             const float *dv, float *sink, float *dx);
 void aek_wf23_output(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m,
                      const float *bias, int relu, float *y);
 void aek_wf23_output_backward(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw,
