@@ -610,18 +610,6 @@ static void K(gather_rows_f32)(size_t count, size_t row_length, const int64_t *i
 }
 #undef GATHER_AHEAD
 
-static void K(transpose)(size_t rows, size_t cols, const float *x, float *out) {
-  const size_t tile = 32;
-  for (size_t r0 = 0; r0 < rows; r0 += tile)
-    for (size_t c0 = 0; c0 < cols; c0 += tile) {
-      size_t r1 = r0 + tile < rows ? r0 + tile : rows, c1 = c0 + tile < cols ? c0 + tile : cols;
-      for (size_t r = r0; r < r1; r++)
-        for (size_t c = c0; c < c1; c++) out[c * rows + r] = x[r * cols + c];
-    }
-}
-
-// MARK: - Anomaly scores
-
 #ifndef AEK_V8_DEFINED
 #define AEK_V8_DEFINED
 /// Eight floats as one value (a ymm register under AVX2, two xmm under SSE2), loaded and stored
@@ -633,9 +621,36 @@ typedef float aek_v8 __attribute__((ext_vector_type(8)));
 #define aek_store8(p, v) do { aek_v8 aek_v8_value_ = (v); memcpy((p), &aek_v8_value_, sizeof aek_v8_value_); } while (0)
 #endif
 
-/// Copies a grid of `images × rows × cols` cells of `depth` floats from `src` to `dst`, each side
-/// with its own strides (in floats) between images, rows and cells: the gather and scatter of a
-/// convolution's output phases (every second cell of every second row, and back).
+/// out (cols × rows) = xᵀ (x rows × cols): 8×8 blocks through registers (eight rows in, eight
+/// columns out, by the usual unpack and shuffle steps), the edges cell by cell. Cell by cell, every
+/// store went to another row of the output: the Winograd kernels' transposes took 1.8% of the
+/// codec's step.
+static void K(transpose)(size_t rows, size_t cols, const float *x, float *out) {
+  const size_t whole_rows = rows / 8 * 8, whole_cols = cols / 8 * 8;
+  for (size_t r0 = 0; r0 < whole_rows; r0 += 8)
+    for (size_t c0 = 0; c0 < whole_cols; c0 += 8) {
+      aek_v8 r[8], t[8], u[8];
+      for (int i = 0; i < 8; i++) r[i] = aek_load8(x + (r0 + i) * cols + c0);
+      for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+      }
+      for (int i = 0; i < 8; i += 4)
+        for (int j = 0; j < 2; j++) {
+          u[i + 2 * j] = __builtin_shufflevector(t[i + j], t[i + j + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+          u[i + 2 * j + 1] = __builtin_shufflevector(t[i + j], t[i + j + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        }
+      for (int j = 0; j < 4; j++) {  // column j from u[j]'s and u[j + 4]'s low halves, column j + 4 from their high ones
+        aek_store8(out + (c0 + j) * rows + r0, __builtin_shufflevector(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11));
+        aek_store8(out + (c0 + j + 4) * rows + r0, __builtin_shufflevector(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15));
+      }
+    }
+  for (size_t r = 0; r < rows; r++)
+    for (size_t c = r < whole_rows ? whole_cols : 0; c < cols; c++) out[c * rows + r] = x[r * cols + c];
+}
+
+// MARK: - Anomaly scores
+
 /// The parts' sum in one streaming pass, added in a fixed order (part 0 + part 1, then + part 2,
 /// ...), as adding them one at a time was.
 static void K(add_parts)(size_t n, size_t parts, const float *const *part, float *out) {
@@ -654,6 +669,9 @@ static void K(add_parts)(size_t n, size_t parts, const float *const *part, float
   }
 }
 
+/// Copies a grid of `images × rows × cols` cells of `depth` floats from `src` to `dst`, each side
+/// with its own strides (in floats) between images, rows and cells: the gather and scatter of a
+/// convolution's output phases (every second cell of every second row, and back).
 static void K(copy_cells)(size_t images, size_t rows, size_t cols, size_t depth, const float *src, const float *mask,
                           size_t src_image, size_t src_row, size_t src_cell, float *dst, size_t dst_image, size_t dst_row,
                           size_t dst_cell) {

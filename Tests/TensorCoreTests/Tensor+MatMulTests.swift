@@ -27,4 +27,18 @@ import Testing
     #expect(t.scalars[1] == 33 && t.scalars[40] == 1)
     #expect(t.transposed() == a)
   }
+
+  /// Every cell in its place, at every SIMD level: shapes of whole 8×8 blocks, with rows or
+  /// columns past them, and narrower than a block.
+  @Test func transposeMovesEveryCellAtEverySIMDLevel() {
+    for level in SIMDLevel.allCases where level.rawValue <= SIMDLevel.supported.rawValue {
+      for (rows, cols) in [(8, 8), (64, 32), (32, 96), (19, 13), (8, 21), (21, 8), (3, 5), (1, 9), (16, 1)] {
+        let a = Tensor(shape: [rows, cols], scalars: (0..<(rows * cols)).map { Float($0) * 0.5 - 7 })
+        let t = SIMDLevel.withKernels(at: level) { a.transposed() }
+        #expect(t.shape == [cols, rows])
+        #expect((0..<rows).allSatisfy { r in (0..<cols).allSatisfy { c in t.scalars[c * rows + r] == a.scalars[r * cols + c] } },
+                "\(level.name): \(rows)×\(cols)")
+      }
+    }
+  }
 }
