@@ -319,7 +319,8 @@ size_t aek_conv_direct_scratch(const aek_conv_geometry *g, long filters);
 /// The floats from one Winograd group's matrix to the next for a matrix of `floats` floats: an odd
 /// number of 64-byte lines. The 16 to 49 matrices a tile's transform writes or reads together
 /// then start in different cache sets; a power-of-two distance (the codec's 5×5 layers with 2 or 4
-/// images per block: 4 or 8 KB) put them all in the same few, and its passes ran 10–30% slower.
+/// images per block: 4 or 8 KB) put them all in the same few, and its passes ran 15–40% slower
+/// than with 3.
 static inline size_t aek_winograd_stride(size_t floats) { return (((floats + 15) / 16) | 1) * 16; }
 
 /// A transposed 3×3 stride-2 convolution with nothing padded before, by the polyphase Winograd
