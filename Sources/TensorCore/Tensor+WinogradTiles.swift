@@ -42,7 +42,7 @@ struct WinogradTiling {
 
   /// Floats of a block's buffer for `perImage` floats an image: `Tensor.winogradBlockFloats`, or
   /// enough images for 32 tiles, each product's rows, where that holds more (the codec's 5×5
-  /// layers over 7×7 codes, 16 tiles an image, ran each pass 5–10% faster with 2 to 4 images).
+  /// layers over 7×7 codes, 16 tiles an image, ran each pass 3–9% faster with 2 images than 1).
   func blockFloats(perImage: Int) -> Int { max(Tensor.winogradBlockFloats, perImage * ((32 + tiles - 1) / tiles)) }
 
   /// Floats of the transformed inputs of a block of `rows` tiles (the products start there).
