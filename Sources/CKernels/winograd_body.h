@@ -320,13 +320,8 @@ static void K(wf23_input_backward)(size_t count, size_t h, size_t w, size_t c, s
     float *image = dx + n * h * w * c;
     for (size_t ty = 0; ty < th; ty++) {
       for (size_t tx = 0; tx < tw; tx++, tile++) {
-        float *d[4][4];
-        for (int a = 0; a < 4; a++) {
-          for (int b = 0; b < 4; b++) {
-            long r = 2 * (long)ty - (long)pad + a, col = 2 * (long)tx - (long)pad + b;
-            d[a][b] = r >= 0 && r < (long)h && col >= 0 && col < (long)w ? image + ((size_t)r * w + (size_t)col) * c : sink;
-          }
-        }
+        float *d[4][4];  // written through, as wt2_output's cells
+        aek_tile_cells(image, h, w, c, 2 * (long)ty - (long)pad, 2 * (long)tx - (long)pad, 4, sink, (const float **)&d[0][0]);
         const float *in = dv + tile * c;
 #pragma clang loop vectorize(assume_safety)
         for (size_t ch = 0; ch < c; ch++) {
@@ -487,13 +482,8 @@ static void K(wt5_input_backward)(size_t count, size_t h, size_t w, size_t c, si
     float *image = dx + n * h * w * c;
     for (size_t ty = 0; ty < th; ty++) {
       for (size_t tx = 0; tx < tw; tx++, tile++) {
-        float *cells[4][4];
-        for (int a = 0; a < 4; a++) {
-          for (int b = 0; b < 4; b++) {
-            long r = 2 * (long)ty - 1 + a, col = 2 * (long)tx - 1 + b;
-            cells[a][b] = r >= 0 && r < (long)h && col >= 0 && col < (long)w ? image + ((size_t)r * w + (size_t)col) * c : sink;
-          }
-        }
+        float *cells[4][4];  // written through, as wt2_output's cells
+        aek_tile_cells(image, h, w, c, 2 * (long)ty - 1, 2 * (long)tx - 1, 4, sink, (const float **)&cells[0][0]);
         const float *in = dv + tile * c;
 #pragma clang loop vectorize(assume_safety)
         for (size_t ch = 0; ch < c; ch++) {
