@@ -72,13 +72,15 @@ static inline int aek_wt2_entered(size_t i, size_t tiles, size_t *tile, int *p, 
   return 3;
 }
 
-/// Pointers to the products of tile `tile` (or their gradients) of a polyphase transform whose
-/// axis has `products` products over `inputs` transformed inputs, product pa taking input p[pa] in
-/// place a[pa], and input `shared` entering two products: out[pa·products + qb], rows of `filters`,
-/// in the groups' product matrices one after another, `aek_winograd_stride` apart (group
-/// g = inputs·p + q, kp·kq·filters wide).
-static inline void aek_polyphase_products(float *m, size_t tiles, size_t filters, size_t tile, int inputs, int products, const int *p,
-                                          const int *a, int shared, float **out) {
+/// Pointers to tile 0's products (or their gradients) of a polyphase transform whose axis has
+/// `products` products over `inputs` transformed inputs, product pa taking input p[pa] in place
+/// a[pa], and input `shared` entering two products: first[pa·products + qb], rows of `filters`, in
+/// the groups' product matrices one after another, `aek_winograd_stride` apart (group
+/// g = inputs·p + q, kp·kq·filters wide); step[pa·products + qb]: the floats from one tile's to
+/// the next's. Worked out once per call: worked out again for every tile, the group offsets' loop
+/// was about a fifth of the output transforms' samples.
+static inline void aek_polyphase_products(float *m, size_t tiles, size_t filters, int inputs, int products, const int *p, const int *a,
+                                          int shared, float **first, size_t *step) {
   size_t offsets[36], offset = 0;
   for (int g = 0; g < inputs * inputs; g++) {
     offsets[g] = offset;
@@ -88,14 +90,20 @@ static inline void aek_polyphase_products(float *m, size_t tiles, size_t filters
     for (int qb = 0; qb < products; qb++) {
       int g = inputs * p[pa] + p[qb];
       size_t kq = p[qb] == shared ? 2 : 1, width = (size_t)(p[pa] == shared ? 2 : 1) * kq;
-      out[pa * products + qb] = m + offsets[g] + tile * width * filters + ((size_t)a[pa] * kq + (size_t)a[qb]) * filters;
+      first[pa * products + qb] = m + offsets[g] + ((size_t)a[pa] * kq + (size_t)a[qb]) * filters;
+      step[pa * products + qb] = width * filters;
     }
   }
 }
 
-/// Pointers to the 25 products of tile `tile`, or their gradients: [pa][qb] rows of `filters`.
-static inline void aek_wt2_products(float *m, size_t tiles, size_t filters, size_t tile, float *out[5][5]) {
-  aek_polyphase_products(m, tiles, filters, tile, 4, 5, aek_wt2_p, aek_wt2_a, 1, &out[0][0]);
+/// The `count` product pointers of tile `tile` from tile 0's and their steps.
+static inline void aek_products_of_tile(float *const *first, const size_t *step, int count, size_t tile, float **out) {
+  for (int i = 0; i < count; i++) out[i] = first[i] + tile * step[i];
+}
+
+/// Tile 0's 25 products, or their gradients, and their steps: [pa][qb] rows of `filters`.
+static inline void aek_wt2_products(float *m, size_t tiles, size_t filters, float *first[5][5], size_t step[5][5]) {
+  aek_polyphase_products(m, tiles, filters, 4, 5, aek_wt2_p, aek_wt2_a, 1, &first[0][0], &step[0][0]);
 }
 #endif
 
@@ -180,11 +188,14 @@ static void K(wt2_input_backward)(size_t count, size_t h, size_t w, size_t c, si
 static void K(wt2_output)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m,
                           const float *bias, int relu, float *sink, float *y) {
   size_t tiles = count * th * tw, tile = 0;
+  float *first[5][5];
+  size_t step[5][5];
+  aek_wt2_products((float *)m, tiles, f, first, step);
   for (size_t n = 0; n < count; n++) {
     for (size_t ty = 0; ty < th; ty++) {
       for (size_t tx = 0; tx < tw; tx++, tile++) {
         float *products[5][5];
-        aek_wt2_products((float *)m, tiles, f, tile, products);
+        aek_products_of_tile(&first[0][0], &step[0][0], 25, tile, &products[0][0]);
         float *out[4][4];  // written through: the helper hands out const pointers into y and the sink
         aek_prefetch_ahead(y + n * oh * ow * f, oh, ow, f, 4 * (long)ty, 4 * (long)tx, 4, 4, 1);
         aek_tile_cells(y + n * oh * ow * f, oh, ow, f, 4 * (long)ty, 4 * (long)tx, 4, sink, (const float **)&out[0][0]);
@@ -221,11 +232,14 @@ static void K(wt2_output)(size_t count, size_t oh, size_t ow, size_t f, size_t t
 static void K(wt2_output_backward)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *dy,
                                    const float *zeros, float *dm) {
   size_t tiles = count * th * tw, tile = 0;
+  float *first[5][5];
+  size_t step[5][5];
+  aek_wt2_products(dm, tiles, f, first, step);
   for (size_t n = 0; n < count; n++) {
     for (size_t ty = 0; ty < th; ty++) {
       for (size_t tx = 0; tx < tw; tx++, tile++) {
         float *products[5][5];
-        aek_wt2_products(dm, tiles, f, tile, products);
+        aek_products_of_tile(&first[0][0], &step[0][0], 25, tile, &products[0][0]);
         const float *g[4][4];
         aek_tile_cells(dy + n * oh * ow * f, oh, ow, f, 4 * (long)ty, 4 * (long)tx, 4, zeros, &g[0][0]);
         for (int pa = 0; pa < 5; pa++) {
@@ -423,9 +437,9 @@ static const int aek_wt5_p[7] = {0, 1, 2, 2, 3, 4, 5};  // each product's transf
 static const int aek_wt5_a[7] = {0, 0, 0, 1, 0, 0, 0};  // its place among that input's products
 static const float aek_wt5_o[4][7] = {{1, 1, 0, 0, 0, 0, 0}, {0, 0, 0, 1, 1, 1, 0}, {0, 1, 1, 0, 0, 0, 0}, {0, 0, 0, -1, 0, 1, -1}};
 
-/// Pointers to the 49 products of tile `tile` (or their gradients): [pa][qb] rows of `filters`.
-static inline void aek_wt5_products(float *m, size_t tiles, size_t filters, size_t tile, float *out[7][7]) {
-  aek_polyphase_products(m, tiles, filters, tile, 6, 7, aek_wt5_p, aek_wt5_a, 2, &out[0][0]);
+/// Tile 0's 49 products, or their gradients, and their steps: [pa][qb] rows of `filters`.
+static inline void aek_wt5_products(float *m, size_t tiles, size_t filters, float *first[7][7], size_t step[7][7]) {
+  aek_polyphase_products(m, tiles, filters, 6, 7, aek_wt5_p, aek_wt5_a, 2, &first[0][0], &step[0][0]);
 }
 #endif
 
@@ -515,11 +529,14 @@ static void K(wt5_input_backward)(size_t count, size_t h, size_t w, size_t c, si
 static void K(wt5_output)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m,
                           const float *bias, int relu, float *sink, float *y) {
   size_t tiles = count * th * tw, tile = 0;
+  float *first[7][7];
+  size_t step[7][7];
+  aek_wt5_products((float *)m, tiles, f, first, step);
   for (size_t n = 0; n < count; n++) {
     for (size_t ty = 0; ty < th; ty++) {
       for (size_t tx = 0; tx < tw; tx++, tile++) {
         float *products[7][7];
-        aek_wt5_products((float *)m, tiles, f, tile, products);
+        aek_products_of_tile(&first[0][0], &step[0][0], 49, tile, &products[0][0]);
         float *out[4][4];  // written through: the helper hands out const pointers into y and the sink
         aek_tile_cells(y + n * oh * ow * f, oh, ow, f, 4 * (long)ty, 4 * (long)tx, 4, sink, (const float **)&out[0][0]);
 #pragma clang loop vectorize(assume_safety)
@@ -554,11 +571,14 @@ static void K(wt5_output)(size_t count, size_t oh, size_t ow, size_t f, size_t t
 static void K(wt5_output_backward)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *dy,
                                    const float *zeros, float *dm) {
   size_t tiles = count * th * tw, tile = 0;
+  float *first[7][7];
+  size_t step[7][7];
+  aek_wt5_products(dm, tiles, f, first, step);
   for (size_t n = 0; n < count; n++) {
     for (size_t ty = 0; ty < th; ty++) {
       for (size_t tx = 0; tx < tw; tx++, tile++) {
         float *products[7][7];
-        aek_wt5_products(dm, tiles, f, tile, products);
+        aek_products_of_tile(&first[0][0], &step[0][0], 49, tile, &products[0][0]);
         const float *g[4][4];
         aek_tile_cells(dy + n * oh * ow * f, oh, ow, f, 4 * (long)ty, 4 * (long)tx, 4, zeros, &g[0][0]);
 #pragma clang loop vectorize(assume_safety)
