@@ -140,3 +140,5 @@ void aek_parallel_run(size_t parts, aek_task_fn body, void *context) {
 }
 
 size_t aek_parallel_workers(void) { return (size_t)atomic_load(&worker_count); }
+
+size_t aek_take_next(size_t *counter) { return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED); }

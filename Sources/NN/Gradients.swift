@@ -39,37 +39,68 @@ public func valueWithGradient<Model: Module>(at model: Model, in body: (Model) -
 /// the shards' values and gradients are summed in shard order, so the same batch and shard count
 /// give the same bits.
 ///
-/// A shard of more than `rowsPerPiece` rows runs as pieces of near-equal size, one after another
-/// on its thread, their values and gradients summed in order: a piece's activations stay in cache
-/// from one layer to the next, where a whole shard's of a convolutional model would not.
+/// A shard of more than `rowsPerPiece` rows runs as pieces of near-equal size, their values and
+/// gradients summed in order: a piece's activations stay in cache from one layer to the next,
+/// where a whole shard's of a convolutional model would not. The threads take the batch's pieces
+/// one at a time (a thread the machine holds up takes fewer) while their gradients fit in
+/// `dynamicGradientBytes`; the sums are each shard's pieces in order, then the shards in order, so
+/// the bits do not depend on which thread took which piece.
 ///
 /// `body(model, rows)` must return the shard's (or piece's) *share* of the batch's loss (a mean
 /// over the batch weighs `rows` by `rows.count / batch`), so that the shares add up to the whole.
 public func valueWithGradient<Model: Module>(at model: Model, shards: [Range<Int>], rowsPerPiece: Int = .max,
                                             in body: (Model, Range<Int>) -> Variable) -> (value: Float, gradients: Gradients) {
   guard shards.count > 1 else { return valueWithGradient(at: model, rows: shards.first ?? 0..<0, rowsPerPiece: rowsPerPiece, in: body) }
-  var results = [(value: Float, gradients: Gradients)?](repeating: nil, count: shards.count)
+  let pieces = shards.map { rowPieces(of: $0, rowsPerPiece: rowsPerPiece) }
+  let all = pieces.flatMap { $0 }
+  let parameterBytes = model.namedParameters.reduce(0) { $0 + $1.parameter.value.count } * MemoryLayout<Float>.stride
+  guard all.count > shards.count, all.count * parameterBytes <= dynamicGradientBytes else {
+    // One shard per thread, each summing its pieces as it goes.
+    var results = [(value: Float, gradients: Gradients)?](repeating: nil, count: shards.count)
+    results.withUnsafeMutableBufferPointer { slots in
+      let slots = UnsafeSendable(slots)
+      Parallel.forEachShard(shards.count) { shard in
+        slots.value[shard] = valueWithGradient(at: model, rows: shards[shard], rowsPerPiece: rowsPerPiece, in: body)
+      }
+    }
+    var total = results[0].take()!  // taken, not copied: the sums write in place
+    for result in results.dropFirst() { add(result!, into: &total) }
+    return total
+  }
+  var results = [(value: Float, gradients: Gradients)?](repeating: nil, count: all.count)
   results.withUnsafeMutableBufferPointer { slots in
     let slots = UnsafeSendable(slots)
-    Parallel.forEachShard(shards.count) { shard in
-      slots.value[shard] = valueWithGradient(at: model, rows: shards[shard], rowsPerPiece: rowsPerPiece, in: body)
+    Parallel.forEachItem(all.count, shards: shards.count) { piece in
+      slots.value[piece] = valueWithGradient(at: model) { body($0, all[piece]) }
     }
   }
-  var total = results[0].take()!  // taken, not copied: the sums write in place
-  for result in results.dropFirst() { add(result!, into: &total) }
-  return total
+  var total: (value: Float, gradients: Gradients)?, first = 0
+  for shard in pieces {
+    var shardTotal = results[first].take()!
+    for piece in first + 1..<first + shard.count { add(results[piece]!, into: &shardTotal) }
+    first += shard.count
+    if total == nil { total = shardTotal } else { add(shardTotal, into: &total!) }
+  }
+  return total!
+}
+
+/// The most memory the pieces' gradients may hold for the threads to take pieces as they go (else
+/// each thread takes a shard and sums its pieces as it goes).
+public let dynamicGradientBytes = 64 << 20
+
+/// `rows` in pieces of at most `rowsPerPiece` rows, near-equal, in order.
+func rowPieces(of rows: Range<Int>, rowsPerPiece: Int) -> [Range<Int>] {
+  guard rows.count > rowsPerPiece, rowsPerPiece > 0 else { return [rows] }
+  let pieces = (rows.count + rowsPerPiece - 1) / rowsPerPiece
+  return (0..<pieces).map { rows.lowerBound + rows.count * $0 / pieces..<rows.lowerBound + rows.count * ($0 + 1) / pieces }
 }
 
 /// One shard's value and gradients: its pieces' summed in order.
 private func valueWithGradient<Model: Module>(at model: Model, rows: Range<Int>, rowsPerPiece: Int,
                                               in body: (Model, Range<Int>) -> Variable) -> (value: Float, gradients: Gradients) {
-  guard rows.count > rowsPerPiece, rowsPerPiece > 0 else { return valueWithGradient(at: model) { body($0, rows) } }
-  let pieces = (rows.count + rowsPerPiece - 1) / rowsPerPiece
-  func piece(_ index: Int) -> Range<Int> {
-    rows.lowerBound + rows.count * index / pieces..<rows.lowerBound + rows.count * (index + 1) / pieces
-  }
-  var total = valueWithGradient(at: model) { body($0, piece(0)) }
-  for index in 1..<pieces { add(valueWithGradient(at: model) { body($0, piece(index)) }, into: &total) }
+  let pieces = rowPieces(of: rows, rowsPerPiece: rowsPerPiece)
+  var total = valueWithGradient(at: model) { body($0, pieces[0]) }
+  for piece in pieces.dropFirst() { add(valueWithGradient(at: model) { body($0, piece) }, into: &total) }
   return total
 }
 
@@ -108,26 +139,29 @@ public struct TermValues: Equatable, Sendable {
 /// in shard order.
 public func termsWithGradient<Model: Module>(at model: Model, shards: [Range<Int>], rowsPerPiece: Int = .max,
                                              in body: (Model, Range<Int>) -> [LossTerm]) -> (terms: TermValues, gradients: Gradients) {
-  var values: [[(name: String, value: Float, weight: Float)]] = Array(repeating: [], count: max(shards.count, 1))
+  let shards = shards.isEmpty ? [0..<0] : shards
+  // A slot per piece (the threads may take a shard's pieces in any order); summed below in the
+  // order a shard sums its pieces, then the shards in order.
+  let pieces = shards.map { rowPieces(of: $0, rowsPerPiece: rowsPerPiece) }
+  let starts = pieces.flatMap { $0.map(\.lowerBound) }
+  var values: [[(name: String, value: Float, weight: Float)]] = Array(repeating: [], count: starts.count)
   let (_, gradients) = values.withUnsafeMutableBufferPointer { slots in
     let slots = UnsafeSendable(slots)
-    return valueWithGradient(at: model, shards: shards.isEmpty ? [0..<0] : shards, rowsPerPiece: rowsPerPiece) { model, rows in
+    return valueWithGradient(at: model, shards: shards, rowsPerPiece: rowsPerPiece) { model, rows in
       let terms = body(model, rows)
-      // The shard's slot, which its pieces (in order, on its thread) add to.
-      let shard = shards.firstIndex { $0.contains(rows.lowerBound) } ?? 0
-      let piece = terms.map { ($0.name, $0.value.value.scalar, $0.weight) }
-      if slots.value[shard].isEmpty {
-        slots.value[shard] = piece
-      } else {
-        for index in piece.indices { slots.value[shard][index].value += piece[index].1 }
-      }
+      slots.value[starts.firstIndex(of: rows.lowerBound)!] = terms.map { ($0.name, $0.value.value.scalar, $0.weight) }
       if terms.count == 1, terms[0].weight == 1 { return terms[0].value }
       return terms.dropFirst().reduce(terms[0].value * terms[0].weight) { $0 + $1.value * $1.weight }
     }
   }
-  var summed = values[0]
-  for shard in values.dropFirst() {
-    for (index, term) in shard.enumerated() { summed[index].value += term.value }
+  var summed: [(name: String, value: Float, weight: Float)] = [], first = 0
+  for shard in pieces {
+    var shardSum = values[first]
+    for piece in values[first + 1..<first + shard.count] {
+      for index in piece.indices { shardSum[index].value += piece[index].value }
+    }
+    first += shard.count
+    if summed.isEmpty { summed = shardSum } else { for index in shardSum.indices { summed[index].value += shardSum[index].value } }
   }
   return (TermValues(summed), gradients)
 }

@@ -63,6 +63,21 @@ public enum Parallel {
     forEachPart(shards) { shard in withThreads(1) { body(shard) } }
   }
 
+  /// Runs `body(item)` for each of `items` items on `shards` threads (as `forEachShard`), each
+  /// thread taking the next item when it is done with one: a thread the machine holds up takes
+  /// fewer, and the others do not wait for it at the end. Which thread runs an item must not change
+  /// what the item computes.
+  public static func forEachItem(_ items: Int, shards: Int, _ body: (Int) -> Void) {
+    guard shards > 1, items > 1 else { return (0..<items).forEach(body) }
+    var next = 0
+    withUnsafeMutablePointer(to: &next) { counter in
+      let counter = UnsafeSendable(counter)
+      forEachShard(min(shards, items)) { _ in
+        while case let item = aek_take_next(counter.value), item < items { body(item) }
+      }
+    }
+  }
+
   /// Rows `0..<rows` split into one near-equal range per thread, for a data-parallel step; a
   /// single range when a part would have fewer than `minimumRows` rows or the matrix products
   /// thread themselves (Accelerate).

@@ -83,6 +83,69 @@ import Testing
       #expect(abs(terms.terms["loss"]! - whole.value) < 1e-6)
     }
   }
+
+  /// The threads take the batch's pieces as they go: a thread held up on one piece takes fewer,
+  /// and the sums are each shard's pieces in order, then the shards', bit for bit, whichever
+  /// thread took which piece.
+  @Test func piecesTakenByEitherThreadSumInShardOrder() throws {
+    var generator = SplitMix64(seed: 7)
+    let model = try Autoencoder(.dense(inputSize: 6, hiddenSizes: [3]), using: &generator)
+    let x = randomTensor([10, 6], in: 0..<1, seed: 8)
+    func share(_ model: Autoencoder, _ rows: Range<Int>) -> Variable {
+      binaryCrossEntropy(predicted: model(Variable(x.rows(rows))), expected: x.rows(rows)) * (Float(rows.count) / 10)
+    }
+    let shards = [0..<5, 5..<10], pieces = [[0..<1, 1..<3, 3..<5], [5..<6, 6..<8, 8..<10]]
+    // The sums a thread per shard makes: its pieces in order, then the shards in order.
+    var expected: (value: Float, gradients: [String: Tensor])?
+    var expectedTerms: [Float] = []
+    for shard in pieces {
+      var sum = valueWithGradient(at: model) { share($0, shard[0]) }
+      var terms = [sum.value, 2 * sum.value]
+      for piece in shard.dropFirst() {
+        let next = valueWithGradient(at: model) { share($0, piece) }
+        sum.value += next.value
+        for (name, gradient) in next.gradients.byName { sum.gradients.byName[name] = sum.gradients.byName[name]! + gradient }
+        terms = [terms[0] + next.value, terms[1] + 2 * next.value]
+      }
+      if var total = expected {
+        total.value += sum.value
+        for (name, gradient) in sum.gradients.byName { total.gradients[name] = total.gradients[name]! + gradient }
+        expected = total
+        expectedTerms = [expectedTerms[0] + terms[0], expectedTerms[1] + terms[1]]
+      } else {
+        expected = (sum.value, sum.gradients.byName)
+        expectedTerms = terms
+      }
+    }
+    let takers = Takers()
+    let result = Parallel.withThreads(2) {
+      termsWithGradient(at: model, shards: shards, rowsPerPiece: 2) { model, rows in
+        takers.append(rows)
+        if rows == 0..<1 { usleep(200_000) }  // the thread that takes the first piece is held up
+        let loss = share(model, rows)
+        return [LossTerm("a", loss, weight: 0.5), LossTerm("b", loss * 2, weight: 0.25)]
+      }
+    }
+    #expect(takers.pieces.sorted { $0.lowerBound < $1.lowerBound } == pieces.flatMap { $0 })
+    // The held-up thread took fewer than its shard's three pieces; the other took the rest.
+    #expect(takers.piecesOfTheThread(thatTook: 0..<1) < 3)
+    #expect(result.terms.terms.map(\.value) == expectedTerms)
+    for (name, gradient) in expected!.gradients { #expect(result.gradients[name]!.scalars == gradient.scalars, "\(name)") }
+  }
+}
+
+/// The pieces each thread took.
+private final class Takers: @unchecked Sendable {
+  private let lock = NSLock()
+  private var taken: [(rows: Range<Int>, thread: pthread_t)] = []
+  func append(_ rows: Range<Int>) { lock.withLock { taken.append((rows, pthread_self())) } }
+  var pieces: [Range<Int>] { lock.withLock { taken.map(\.rows) } }
+  func piecesOfTheThread(thatTook rows: Range<Int>) -> Int {
+    lock.withLock {
+      let thread = taken.first { $0.rows == rows }!.thread
+      return taken.filter { pthread_equal($0.thread, thread) != 0 }.count
+    }
+  }
 }
 
 /// Ranges appended from several threads.

@@ -62,6 +62,9 @@ typedef void (*aek_task_fn)(void *context, size_t part);
 void aek_parallel_run(size_t parts, aek_task_fn body, void *context);
 /// The number of worker threads started so far.
 size_t aek_parallel_workers(void);
+/// Adds one to `*counter` atomically and returns its value before: the next item of a queue that
+/// a region's parts take from.
+size_t aek_take_next(size_t *counter);
 
 // MARK: - BLAS
 
