@@ -1,3 +1,4 @@
+import Foundation
 @testable import TensorCore
 import Testing
 
@@ -60,6 +61,29 @@ import Testing
       Parallel.forEachShard(2) { inside[$0] = Parallel.threads }
       #expect(Array(inside) == [1, 1])
       #expect(Parallel.threads == 2)
+    }
+  }
+
+  /// Each item runs once, with one thread inside it; a thread held up on an item leaves the
+  /// rest to the other.
+  @Test func eachItemRunsOnceAndAHeldUpThreadTakesFewer() {
+    Parallel.withThreads(2) {
+      for items in [0, 1, 2, 7, 40] {
+        let runs = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(items, 1))
+        let inside = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(items, 1))
+        let onCaller = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(items, 1)), caller = pthread_self()
+        defer { runs.deallocate(); inside.deallocate(); onCaller.deallocate() }
+        _ = runs.initialize(from: repeatElement(0, count: runs.count))
+        Parallel.forEachItem(items, shards: 2) { item in
+          runs[item] += 1
+          inside[item] = Parallel.threads
+          onCaller[item] = pthread_equal(pthread_self(), caller) != 0
+          if item == 0, items == 40 { usleep(100_000) }
+        }
+        #expect(Array(runs.prefix(items)) == Array(repeating: 1, count: items), "\(items) items")
+        #expect(inside.prefix(items).allSatisfy { $0 == 1 } || items < 2)
+        if items == 40 { #expect(onCaller.prefix(items).filter { $0 == onCaller[0] }.count < 20) }
+      }
     }
   }
 
