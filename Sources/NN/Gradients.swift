@@ -74,14 +74,20 @@ public func valueWithGradient<Model: Module>(at model: Model, shards: [Range<Int
       slots.value[piece] = valueWithGradient(at: model) { body($0, all[piece]) }
     }
   }
-  var total: (value: Float, gradients: Gradients)?, first = 0
-  for shard in pieces {
-    var shardTotal = results[first].take()!
-    for piece in first + 1..<first + shard.count { add(results[piece]!, into: &shardTotal) }
-    first += shard.count
-    if total == nil { total = shardTotal } else { add(shardTotal, into: &total!) }
+  // Each shard's pieces summed in order on a thread of its own (summed on one thread, the sums
+  // were 1.2% of a codec epoch's profile), then the shards in order.
+  let firsts = pieces.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+  results.withUnsafeMutableBufferPointer { slots in
+    let slots = UnsafeSendable(slots)
+    Parallel.forEachShard(shards.count) { shard in
+      var sum = slots.value[firsts[shard]].take()!
+      for piece in firsts[shard] + 1..<firsts[shard + 1] { add(slots.value[piece].take()!, into: &sum) }
+      slots.value[firsts[shard]] = sum
+    }
   }
-  return total!
+  var total = results[0].take()!
+  for shard in 1..<shards.count { add(results[firsts[shard]]!, into: &total) }
+  return total
 }
 
 /// The most memory the pieces' gradients may hold for the threads to take pieces as they go (else
