@@ -14,6 +14,17 @@ struct PolyphaseAxis {
   let kernel: Int
   let productInput: [Int], productSlot: [Int]
   let taps: [[Float]]
+  /// Each group's width (`width(ofGroup:)`), worked out once: worked out at each call, it was
+  /// 0.3% of a codec epoch's profile.
+  let widths: [Int]
+
+  init(kernel: Int, productInput: [Int], productSlot: [Int], taps: [[Float]]) {
+    (self.kernel, self.productInput, self.productSlot, self.taps) = (kernel, productInput, productSlot, taps)
+    let inputs = productInput.max()! + 1
+    widths = (0..<(inputs * inputs)).map { group in
+      productInput.filter { $0 == group / inputs }.count * productInput.filter { $0 == group % inputs }.count
+    }
+  }
 
   /// 3×3, nothing padded before: P0 = t0·w2, P1 = t1·(w0 + w2), P2 = t1·w1, P3 = t2·w0, P4 = t3·w1.
   static let threeTaps = PolyphaseAxis(kernel: 3, productInput: [0, 1, 1, 2, 3], productSlot: [0, 0, 1, 0, 0],
@@ -42,8 +53,7 @@ struct PolyphaseAxis {
   var inputs: Int { productInput.max()! + 1 }
   var products: Int { productInput.count }
   /// Products in group g = inputs·p + q, per channel and filter.
-  func width(ofGroup group: Int) -> Int { productsOf(group / inputs) * productsOf(group % inputs) }
-  var widths: [Int] { (0..<(inputs * inputs)).map(width(ofGroup:)) }
+  func width(ofGroup group: Int) -> Int { widths[group] }
   private func productsOf(_ input: Int) -> Int { productInput.filter { $0 == input }.count }
 
   /// Calls `body(group, pa, qb, column)` for the products of the two axes: `column` is the
