@@ -176,6 +176,9 @@ DISPATCH(void, gather_rows_f32,
          (count, row_length, indices, src, dst))
 DISPATCH(void, transpose, (size_t rows, size_t cols, const float *x, float *out),
          (rows, cols, x, out))
+DISPATCH(void, combine_rows,
+         (size_t rows, size_t width, const size_t *terms, const size_t *row_of, const float *coefficient, const float *x, float *out),
+         (rows, width, terms, row_of, coefficient, x, out))
 
 DISPATCH(void, im2col, (const aek_conv_geometry *g, size_t count, const float *image, float *cols),
          (g, count, image, cols))

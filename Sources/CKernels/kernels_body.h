@@ -649,6 +649,27 @@ static void K(transpose)(size_t rows, size_t cols, const float *x, float *out) {
     for (size_t c = r < whole_rows ? whole_cols : 0; c < cols; c++) out[c * rows + r] = x[r * cols + c];
 }
 
+/// Rows of `width` floats, each a sum of a few rows of `x`: out row r = Σ coefficient[j] · x row
+/// row_of[j] for j in terms[r] ..< terms[r + 1], in order (zero where a row has no terms).
+static void K(combine_rows)(size_t rows, size_t width, const size_t *terms, const size_t *row_of, const float *coefficient,
+                            const float *x, float *out) {
+  for (size_t r = 0; r < rows; r++) {
+    float *restrict o = out + r * width;
+    if (terms[r] == terms[r + 1]) {
+      memset(o, 0, width * sizeof(float));
+      continue;
+    }
+    const float *restrict first = x + row_of[terms[r]] * width;
+    const float c0 = coefficient[terms[r]];
+    for (size_t i = 0; i < width; i++) o[i] = c0 * first[i];
+    for (size_t j = terms[r] + 1; j < terms[r + 1]; j++) {
+      const float *restrict row = x + row_of[j] * width;
+      const float c = coefficient[j];
+      for (size_t i = 0; i < width; i++) o[i] += c * row[i];
+    }
+  }
+}
+
 // MARK: - Anomaly scores
 
 /// The parts' sum in one streaming pass, added in a fixed order (part 0 + part 1, then + part 2,

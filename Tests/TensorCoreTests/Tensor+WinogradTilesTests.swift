@@ -76,4 +76,39 @@ func expectSameGradientsForEverySubset(masks: [Tensor?], tolerance: Float, _ wha
     #expect(there.scalars != u.scalars)
     #expect(Tensor.winogradTransposedGroups(there, tiling: t, rowsAreChannels: false).scalars == u.scalars)
   }
+
+  /// A kernel transform and its gradient sum over the matrix's nonzero entries alone: the same as
+  /// the whole matrix's products, written out in doubles, with rows and columns of zeros (no
+  /// terms: zeros out) and slices of 1, 8, 21 and 512 floats (vector remainders), at every SIMD level.
+  @Test func kernelTransformsSumTheirNonzeroEntries() {
+    let (rows, taps) = (6, 5)
+    // Rows 1 and 4 and column 3 all zero; the rest one to four terms a row.
+    let matrix: [Float] = [1, 0, 0, 0, 0,
+                           0, 0, 0, 0, 0,
+                           0.5, 0.5, 0.5, 0, 0,
+                           0.5, -0.5, 0.5, 0, 2,
+                           0, 0, 0, 0, 0,
+                           0, 0, 0, 0, -1]
+    let transform = WinogradKernelTransform(rows: rows, taps: taps, matrix: matrix)
+    for slice in [1, 8, 21, 512] {
+      let w = randomTensor([taps, slice], seed: UInt64(slice)), u = randomTensor([rows * slice], seed: UInt64(slice + 1))
+      var forward = [Float](repeating: 0, count: rows * slice), backward = [Float](repeating: 0, count: taps * slice)
+      for r in 0..<rows {
+        for i in 0..<slice {
+          forward[r * slice + i] = Float((0..<taps).reduce(0.0) { $0 + Double(matrix[r * taps + $1]) * Double(w.scalars[$1 * slice + i]) })
+        }
+      }
+      for k in 0..<taps {
+        for i in 0..<slice {
+          backward[k * slice + i] = Float((0..<rows).reduce(0.0) { $0 + Double(matrix[$1 * taps + k]) * Double(u.scalars[$1 * slice + i]) })
+        }
+      }
+      for level in SIMDLevel.allCases where level.rawValue <= SIMDLevel.supported.rawValue {
+        let (there, back) = SIMDLevel.withKernels(at: level) { (transform.transformed(w), transform.gradient(u, like: w)) }
+        expectClose(there, Tensor(shape: [rows * slice], scalars: forward), rtol: 1e-6, atol: 1e-6, "\(level.name) slice \(slice)")
+        expectClose(back, Tensor(shape: [taps, slice], scalars: backward), rtol: 1e-6, atol: 1e-6, "\(level.name) slice \(slice) gradient")
+        #expect(there.scalars[slice..<(2 * slice)].allSatisfy { $0 == 0 } && back.scalars[(3 * slice)..<(4 * slice)].allSatisfy { $0 == 0 })
+      }
+    }
+  }
 }

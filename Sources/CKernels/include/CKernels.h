@@ -253,6 +253,11 @@ void aek_gather_rows_f32(size_t count, size_t row_length, const int64_t *indices
                          const float *src, float *dst);
 /// out = transpose of the rows x cols matrix x.
 void aek_transpose(size_t rows, size_t cols, const float *x, float *out);
+/// Rows of `width` floats, each a sum of a few rows of `x` (a sparse matrix times x): out row r =
+/// Σ coefficient[j] · x row row_of[j] for j in terms[r] ..< terms[r + 1], in order; zero where a
+/// row has no terms.
+void aek_combine_rows(size_t rows, size_t width, const size_t *terms, const size_t *row_of, const float *coefficient, const float *x,
+                      float *out);
 
 // Convolutions, pooling and upsampling over NHWC images (convolution_body.h).
 /// Where a kernel window falls on an image: an input height x width x channels, a kernel_h x
