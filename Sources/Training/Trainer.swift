@@ -105,8 +105,8 @@ public final class Trainer {
 
   /// The most rows a shard takes through the model at once. A fully convolutional model whose
   /// shard's activations exceed `pieceValues` runs it in pieces of at least `minimumPieceRows`,
-  /// one after another on the shard's thread, so that each layer reads its input from cache and
-  /// a step holds one piece's activations, not a shard's (keras-io's denoiser: pieces of 8 rows,
+  /// which the threads take one at a time, so that each layer reads its input from cache and
+  /// a step holds a few pieces' activations, not its shards (keras-io's denoiser: pieces of 8 rows,
   /// peak memory 175 → 95 MB; the Keras blog's conv model: 13, 117 → 95 MB; epoch times the same
   /// within this machine's noise, the denoiser's 4% less at the median of 13 alternating pairs). Whole for every
   /// other model (products over fewer rows run slower: dense and recurrent layers) and for a batch
