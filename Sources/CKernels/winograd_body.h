@@ -180,13 +180,25 @@ static void K(wt2_input_backward)(size_t count, size_t h, size_t w, size_t c, si
   }
 }
 
+#ifndef AEK_FOR_BIAS_AND_RELU
+/// Calls `CELLS(..., bias, relu)` with `bias` and `relu` constants in each case (null or not, 0 or 1),
+/// so an always-inline body is compiled once per case.
+#define AEK_FOR_BIAS_AND_RELU(CELLS, ...)         \
+  do {                                            \
+    if (bias && relu) CELLS(__VA_ARGS__, bias, 1); \
+    else if (bias) CELLS(__VA_ARGS__, bias, 0);    \
+    else if (relu) CELLS(__VA_ARGS__, NULL, 1);    \
+    else CELLS(__VA_ARGS__, NULL, 0);              \
+  } while (0)
+#endif
+
 /// Each tile's 4×4 outputs from its 25 products `m` (the groups' product matrices), plus `bias`
 /// (or nil), through relu when `relu`; outputs past `oh`×`ow` go to `sink` (f floats). One pass
 /// per tile, each output stored once: adding the bias and the relu in passes of their own stored
 /// every output three times and took about 45% longer (its share of one profile each; the
 /// stores to a fresh output wait on its lines).
 static inline __attribute__((always_inline)) void K(wt2_output_cells)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw,
-                                                                      const float *m, const float *bias, int relu, float *sink, float *y) {
+                                                                      const float *m, float *sink, float *y, const float *bias, int relu) {
   size_t tiles = count * th * tw, tile = 0;
   float *first[5][5];
   size_t step[5][5];
@@ -227,10 +239,7 @@ static inline __attribute__((always_inline)) void K(wt2_output_cells)(size_t cou
 static void K(wt2_output)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m,
                           const float *bias, int relu, float *sink, float *y) {
   // Each case of bias and relu compiled on its own, as wt5_output's.
-  if (bias && relu) K(wt2_output_cells)(count, oh, ow, f, th, tw, m, bias, 1, sink, y);
-  else if (bias) K(wt2_output_cells)(count, oh, ow, f, th, tw, m, bias, 0, sink, y);
-  else if (relu) K(wt2_output_cells)(count, oh, ow, f, th, tw, m, NULL, 1, sink, y);
-  else K(wt2_output_cells)(count, oh, ow, f, th, tw, m, NULL, 0, sink, y);
+  AEK_FOR_BIAS_AND_RELU(K(wt2_output_cells), count, oh, ow, f, th, tw, m, sink, y);
 }
 
 /// The products' gradients `dm` (laid out as `wt2_output` reads `m`) from the output gradient
@@ -362,7 +371,7 @@ static void K(wf23_input_backward)(size_t count, size_t h, size_t w, size_t c, s
 /// Each tile's 2×2 outputs from its 16 products `m` (16 matrices [count·th·tw × f]), plus `bias`
 /// (or nil), through relu when `relu`; outputs past `oh`×`ow` are not written.
 static inline __attribute__((always_inline)) void K(wf23_output_cells)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw,
-                                                                       const float *m, const float *bias, int relu, float *y) {
+                                                                       const float *m, float *y, const float *bias, int relu) {
   size_t tiles = count * th * tw, group = aek_winograd_stride(tiles * f), tile = 0;
   for (size_t n = 0; n < count; n++) {
     for (size_t ty = 0; ty < th; ty++) {
@@ -399,10 +408,7 @@ static inline __attribute__((always_inline)) void K(wf23_output_cells)(size_t co
 static void K(wf23_output)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw, const float *m,
                            const float *bias, int relu, float *y) {
   // Each case of bias and relu compiled on its own, as wt5_output's.
-  if (bias && relu) K(wf23_output_cells)(count, oh, ow, f, th, tw, m, bias, 1, y);
-  else if (bias) K(wf23_output_cells)(count, oh, ow, f, th, tw, m, bias, 0, y);
-  else if (relu) K(wf23_output_cells)(count, oh, ow, f, th, tw, m, NULL, 1, y);
-  else K(wf23_output_cells)(count, oh, ow, f, th, tw, m, NULL, 0, y);
+  AEK_FOR_BIAS_AND_RELU(K(wf23_output_cells), count, oh, ow, f, th, tw, m, y);
 }
 
 /// The products' gradients `dm` (laid out as `wf23_output` reads `m`) from the output gradient
@@ -545,7 +551,7 @@ static void K(wt5_input_backward)(size_t count, size_t h, size_t w, size_t c, si
 /// Each tile's 4×4 outputs from its 49 products, plus `bias` (or nil), relu'd when `relu`;
 /// outputs past the image are written to `sink` (f floats, left undefined).
 static inline __attribute__((always_inline)) void K(wt5_output_cells)(size_t count, size_t oh, size_t ow, size_t f, size_t th, size_t tw,
-                                                                      const float *m, const float *bias, int relu, float *sink, float *y) {
+                                                                      const float *m, float *sink, float *y, const float *bias, int relu) {
   size_t tiles = count * th * tw, tile = 0;
   float *first[7][7];
   size_t step[7][7];
@@ -590,10 +596,7 @@ static void K(wt5_output)(size_t count, size_t oh, size_t ow, size_t f, size_t t
   // Each case of bias and relu compiled on its own: with `bias ? bias[ch] : 0` inside the channel
   // loop, a null bias (the codec's 5×5 input gradient) took 862 µs a pass where the same transform
   // with a bias took 663 (best of 4 rounds of `benchmark --kernels`; 663 once specialized).
-  if (bias && relu) K(wt5_output_cells)(count, oh, ow, f, th, tw, m, bias, 1, sink, y);
-  else if (bias) K(wt5_output_cells)(count, oh, ow, f, th, tw, m, bias, 0, sink, y);
-  else if (relu) K(wt5_output_cells)(count, oh, ow, f, th, tw, m, NULL, 1, sink, y);
-  else K(wt5_output_cells)(count, oh, ow, f, th, tw, m, NULL, 0, sink, y);
+  AEK_FOR_BIAS_AND_RELU(K(wt5_output_cells), count, oh, ow, f, th, tw, m, sink, y);
 }
 
 /// The products' gradients `dm` from the output gradient `dy` (`zeros`: f zeros for outputs past the image).

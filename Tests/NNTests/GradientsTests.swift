@@ -57,12 +57,7 @@ import Testing
   /// Shards of more than `rowsPerPiece` rows run as near-equal pieces, in order, each seen once:
   /// the same value and gradients as whole shards, to rounding; terms add up per shard.
   @Test func piecesOfShardsSumToTheWholeBatchs() throws {
-    var generator = SplitMix64(seed: 5)
-    let model = try Autoencoder(.dense(inputSize: 6, hiddenSizes: [3]), using: &generator)
-    let x = randomTensor([10, 6], in: 0..<1, seed: 6)
-    func share(_ model: Autoencoder, _ rows: Range<Int>) -> Variable {
-      binaryCrossEntropy(predicted: model(Variable(x.rows(rows))), expected: x.rows(rows)) * (Float(rows.count) / 10)
-    }
+    let (model, share) = try denseModelAndShare(seed: 5)
     let whole = valueWithGradient(at: model) { share($0, 0..<10) }
     for threads in [1, 2] {
       let shards = threads == 1 ? [0..<10] : [0..<4, 4..<10]
@@ -88,12 +83,7 @@ import Testing
   /// and the sums are each shard's pieces in order, then the shards', bit for bit, whichever
   /// thread took which piece.
   @Test func piecesTakenByEitherThreadSumInShardOrder() throws {
-    var generator = SplitMix64(seed: 7)
-    let model = try Autoencoder(.dense(inputSize: 6, hiddenSizes: [3]), using: &generator)
-    let x = randomTensor([10, 6], in: 0..<1, seed: 8)
-    func share(_ model: Autoencoder, _ rows: Range<Int>) -> Variable {
-      binaryCrossEntropy(predicted: model(Variable(x.rows(rows))), expected: x.rows(rows)) * (Float(rows.count) / 10)
-    }
+    let (model, share) = try denseModelAndShare(seed: 7)
     let shards = [0..<5, 5..<10], pieces = [[0..<1, 1..<3, 3..<5], [5..<6, 6..<8, 8..<10]]
     // The sums a thread per shard makes: its pieces in order, then the shards in order.
     var expected: (value: Float, gradients: [String: Tensor])?
@@ -132,6 +122,17 @@ import Testing
     #expect(result.terms.terms.map(\.value) == expectedTerms)
     for (name, gradient) in expected!.gradients { #expect(result.gradients[name]!.scalars == gradient.scalars, "\(name)") }
   }
+}
+
+/// A 6-3-6 dense model (seeded by `seed`) and its loss on a 10-row batch's `rows`, as their share of
+/// the batch's (seeded by `seed + 1`).
+private func denseModelAndShare(seed: UInt64) throws -> (Autoencoder, (Autoencoder, Range<Int>) -> Variable) {
+  var generator = SplitMix64(seed: seed)
+  let model = try Autoencoder(.dense(inputSize: 6, hiddenSizes: [3]), using: &generator)
+  let x = randomTensor([10, 6], in: 0..<1, seed: seed + 1)
+  return (model, { model, rows in
+    binaryCrossEntropy(predicted: model(Variable(x.rows(rows))), expected: x.rows(rows)) * (Float(rows.count) / 10)
+  })
 }
 
 /// The pieces each thread took.
