@@ -14,16 +14,16 @@ struct PolyphaseAxis {
   let kernel: Int
   let productInput: [Int], productSlot: [Int]
   let taps: [[Float]]
-  /// Each group's width (`width(ofGroup:)`), worked out once: worked out at each call, it was
-  /// 0.3% of a codec epoch's profile.
+  /// Each transformed input's products, and each group's width (`width(ofGroup:)`), worked out
+  /// once: worked out at each call, the widths were 0.3% of a codec epoch's profile.
+  private let productsOfInput: [Int]
   let widths: [Int]
 
   init(kernel: Int, productInput: [Int], productSlot: [Int], taps: [[Float]]) {
     (self.kernel, self.productInput, self.productSlot, self.taps) = (kernel, productInput, productSlot, taps)
     let inputs = productInput.max()! + 1
-    widths = (0..<(inputs * inputs)).map { group in
-      productInput.filter { $0 == group / inputs }.count * productInput.filter { $0 == group % inputs }.count
-    }
+    productsOfInput = (0..<inputs).map { input in productInput.filter { $0 == input }.count }
+    widths = (0..<(inputs * inputs)).map { [productsOfInput] group in productsOfInput[group / inputs] * productsOfInput[group % inputs] }
   }
 
   /// 3×3, nothing padded before: P0 = t0·w2, P1 = t1·(w0 + w2), P2 = t1·w1, P3 = t2·w0, P4 = t3·w1.
@@ -54,13 +54,12 @@ struct PolyphaseAxis {
   var products: Int { productInput.count }
   /// Products in group g = inputs·p + q, per channel and filter.
   func width(ofGroup group: Int) -> Int { widths[group] }
-  private func productsOf(_ input: Int) -> Int { productInput.filter { $0 == input }.count }
 
   /// Calls `body(group, pa, qb, column)` for the products of the two axes: `column` is the
   /// product's place (in filters) within its group's rows.
   func forEachProduct(_ body: (_ group: Int, _ pa: Int, _ qb: Int, _ column: Int) -> Void) {
     for group in 0..<(inputs * inputs) {
-      let (p, q) = (group / inputs, group % inputs), kq = productsOf(q)
+      let (p, q) = (group / inputs, group % inputs), kq = productsOfInput[q]
       for pa in 0..<products where productInput[pa] == p {
         for qb in 0..<products where productInput[qb] == q { body(group, pa, qb, productSlot[pa] * kq + productSlot[qb]) }
       }

@@ -110,7 +110,7 @@ struct WinogradKernelTransform {
   let matrix: [Float]
   /// Its nonzero entries row by row (each product takes a few taps), and column by column (each
   /// tap enters a few products): a sum over those alone, where a matrix product over the whole
-  /// matrix took about 18 µs per 5×5 kernel of 32 × 32 channels, four times per layer and step.
+  /// matrix took about 18 µs per 5×5 kernel of 32 × 32 channels, five times per piece of a codec step.
   private let byRow: SparseRows, byColumn: SparseRows
 
   init(rows: Int, taps: Int, matrix: [Float]) {
