@@ -155,8 +155,8 @@ public final class FactorizedDensity: Module {
   /// σ(t) and 1 − σ(t) are 1/(1 + e) and e/(1 + e), in the order t's sign gives (the same values
   /// `sigmoid` gives, without its second exponential).
   @inline(__always) static func part(_ value: Double, slot: Int, table: MixtureTable) -> Part {
-    let (mean, scale) = (table.means[slot], table.scales[slot])
-    let above = (value + 0.5 - mean) / scale, below = (value - 0.5 - mean) / scale
+    let (mean, inverse) = (table.means[slot], 1 / table.scales[slot])  // as the C kernels: a product, not a quotient, per end
+    let above = (value + 0.5 - mean) * inverse, below = (value - 0.5 - mean) * inverse
     let (sa, ca) = sigmoidAndComplement(above), (sb, cb) = sigmoidAndComplement(below)
     // σ(a) − σ(b) loses its digits when both are near 1: there, (1 − σ(b)) − (1 − σ(a)), the same number.
     let mass = above + below > 0 ? cb - ca : sa - sb
