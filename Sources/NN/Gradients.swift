@@ -50,6 +50,13 @@ public func valueWithGradient<Model: Module>(at model: Model, in body: (Model) -
 /// over the batch weighs `rows` by `rows.count / batch`), so that the shares add up to the whole.
 public func valueWithGradient<Model: Module>(at model: Model, shards: [Range<Int>], rowsPerPiece: Int = .max,
                                             in body: (Model, Range<Int>) -> Variable) -> (value: Float, gradients: Gradients) {
+  // The weights hold still until the step's update: each kernel derived from one (a Winograd
+  // transform, a flip) is derived once for all the pieces and passes.
+  Tensor.rememberingDerivedKernels { piecewiseValueWithGradient(at: model, shards: shards, rowsPerPiece: rowsPerPiece, in: body) }
+}
+
+private func piecewiseValueWithGradient<Model: Module>(at model: Model, shards: [Range<Int>], rowsPerPiece: Int,
+                                                       in body: (Model, Range<Int>) -> Variable) -> (value: Float, gradients: Gradients) {
   guard shards.count > 1 else { return valueWithGradient(at: model, rows: shards.first ?? 0..<0, rowsPerPiece: rowsPerPiece, in: body) }
   let pieces = shards.map { rowPieces(of: $0, rowsPerPiece: rowsPerPiece) }
   let all = pieces.flatMap { $0 }

@@ -99,7 +99,7 @@ extension Tensor {
       // the input as the other side, is the kernel's gradient flipped and transposed.
       let both = directConvolutionWeightGradient(input: outputGradient, inputMask: rectifiedOutput, outputGradient: input,
                                                  geometry: g.adjoint(filters: weight.shape[3]), summingChannels: forBias,
-                                                 forwardWeight: Tensor.flippedTransposedKernel(weight))
+                                                 forwardWeight: Tensor.flippedTransposedWeight(weight))
       return (both.forward, Tensor.flippedTransposedKernel(both.weight!), both.channelSums)
     }
     let adjoint = direct ? outputGradient.directAdjointConvolved2D(with: weight, geometry: g, mask: rectifiedOutput, summingChannels: forBias) : nil
@@ -315,7 +315,7 @@ extension Tensor {
     case .direct: return directAdjointConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified).output
     case .polyphaseWinograd: return polyphaseWinogradTransposedConvolved2D(with: weight, bias: bias, geometry: g, rectified: rectified)
     case .winograd:
-      return winogradConvolved2D(with: Tensor.flippedTransposedKernel(weight), bias: bias, geometry: g.adjoint(filters: inputChannels),
+      return winogradConvolved2D(with: Tensor.flippedTransposedWeight(weight), bias: bias, geometry: g.adjoint(filters: inputChannels),
                                  rectified: rectified)
     default: break
     }
@@ -361,7 +361,7 @@ extension Tensor {
                                                                rectifiedOutput: rectifiedOutput)
     }
     if kernels.weightGradient == .winograd {  // the convolution's with the flipped, transposed kernel (flipping it back is the same map)
-      let gradients = winogradConvolution2DGradients(input: input, weight: flippedTransposedKernel(weight), outputGradient: outputGradient,
+      let gradients = winogradConvolution2DGradients(input: input, weight: flippedTransposedWeight(weight), outputGradient: outputGradient,
                                                      geometry: g.adjoint(filters: inputChannels), forInput: forInput, forWeight: forWeight,
                                                      forBias: forBias, rectifiedOutput: rectifiedOutput)
       return (gradients.input, gradients.weight.map(flippedTransposedKernel), gradients.bias)

@@ -149,7 +149,7 @@ extension Tensor {
   /// `bias`, relu'd where `rectified`).
   func directAdjointConvolved2D(with weight: Tensor, bias: Tensor? = nil, geometry g: WindowGeometry, rectified: Bool = false,
                                 mask: Tensor? = nil, summingChannels: Bool = false) -> (output: Tensor, channelSums: Tensor?) {
-    directConvolved2D(with: Tensor.flippedTransposedKernel(weight), bias: bias, geometry: g.adjoint(filters: weight.shape[3]),
+    directConvolved2D(with: Tensor.flippedTransposedWeight(weight), bias: bias, geometry: g.adjoint(filters: weight.shape[3]),
                       rectified: rectified, mask: mask, summingChannels: summingChannels)
   }
 
@@ -219,6 +219,10 @@ extension Tensor {
             filterSums.map { $0.sum(alongAxis: 0).reshaped(to: [filters]) }, channelSums.map { $0.sum(alongAxis: 0).reshaped(to: [g.channels]) },
             forward)
   }
+
+  /// `flippedTransposedKernel(weight)` of a layer's weight, remembered while
+  /// `rememberingDerivedKernels` runs (not for gradients: each is new).
+  static func flippedTransposedWeight(_ weight: Tensor) -> Tensor { DerivedKernels.of(weight, .flippedTransposed, derive: flippedTransposedKernel) }
 
   /// `[kh, kw, c, f]` to `[kh, kw, f, c]` with the window reversed: entry (ky, kx, f, c) is
   /// (kh − 1 − ky, kw − 1 − kx, c, f).

@@ -143,16 +143,18 @@ extension Tensor {
   /// `[filters, channels]` block combines the kernel's taps it takes, whole `[filters, channels]`
   /// slices of the kernel as it is stored.
   static func winogradKernelTransposed(_ weight: Tensor) -> Tensor {
-    PolyphaseAxis.kernelTransform(kernelSize: weight.shape[0]).transformed(weight)
+    DerivedKernels.of(weight, .polyphaseTransposed) { PolyphaseAxis.kernelTransform(kernelSize: $0.shape[0]).transformed($0) }
   }
 
   /// `winogradKernelTransposed` with each group's matrix transposed to `[channels, width·filters]`,
   /// the right-hand side of the forward products.
   static func winogradKernel(_ weight: Tensor) -> Tensor {
-    let axis = PolyphaseAxis.of(kernelSize: weight.shape[0])
-    let tiling = WinogradTiling(transform: .polyphaseStride2, height: 1, width: 1, channels: weight.shape[3], outputHeight: 1, outputWidth: 1,
-                                filters: weight.shape[2], tileRows: 1, tileColumns: 1, widths: axis.widths)
-    return winogradTransposedGroups(winogradKernelTransposed(weight), tiling: tiling, rowsAreChannels: false)
+    DerivedKernels.of(weight, .polyphase) { weight in
+      let axis = PolyphaseAxis.of(kernelSize: weight.shape[0])
+      let tiling = WinogradTiling(transform: .polyphaseStride2, height: 1, width: 1, channels: weight.shape[3], outputHeight: 1, outputWidth: 1,
+                                  filters: weight.shape[2], tileRows: 1, tileColumns: 1, widths: axis.widths)
+      return winogradTransposedGroups(winogradKernelTransposed(weight), tiling: tiling, rowsAreChannels: false)
+    }
   }
 
   /// The adjoint of `winogradKernelTransposed`: the gradient of a transformed kernel (in its

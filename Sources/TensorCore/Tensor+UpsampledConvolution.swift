@@ -67,7 +67,7 @@ extension Tensor {
       // and writing its gradient's block sums.
       let both = directConvolutionWeightGradient(input: outputGradient, inputMask: rectifiedOutput, outputGradient: input,
                                                  geometry: g.adjoint(filters: filters), summingChannels: forBias,
-                                                 forwardWeight: Tensor.flippedTransposedKernel(weight),
+                                                 forwardWeight: Tensor.flippedTransposedWeight(weight),
                                                  outputGradientUpsampling: upsampling, forwardBlockSums: upsampling)
       return (both.forward, Tensor.flippedTransposedKernel(both.weight!), both.channelSums)
     }

@@ -35,7 +35,7 @@ extension Tensor {
   /// A kernel `[3, 3, channels, filters]` transformed into the 16 groups' `[channels, filters]`
   /// matrices, one after another: group 4p + q is Σ G[p][kh]·G[q][kw]·w[kh, kw], whole slices of the
   /// kernel as it is stored.
-  static func winogradF23Kernel(_ weight: Tensor) -> Tensor { winogradF23Transform.transformed(weight) }
+  static func winogradF23Kernel(_ weight: Tensor) -> Tensor { DerivedKernels.of(weight, .winogradF23) { winogradF23Transform.transformed($0) } }
 
   /// The adjoint of `winogradF23Kernel`: a transformed kernel's gradient (same layout) back to
   /// `like`'s `[3, 3, channels, filters]`.
@@ -54,7 +54,9 @@ extension Tensor {
     -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
   {
     let tiling = g.winogradTiling(filters: weight.shape[3])
-    let transposed = forInput ? winogradTransposedGroups(winogradF23Kernel(weight), tiling: tiling, rowsAreChannels: true) : nil
+    let transposed = forInput
+      ? DerivedKernels.of(weight, .winogradF23Transposed) { winogradTransposedGroups(winogradF23Kernel($0), tiling: tiling, rowsAreChannels: true) }
+      : nil
     let gradients = winogradGradients(tiling: tiling, input: forWeight ? input : nil, transposedKernel: transposed, outputGradient: outputGradient,
                                       rectifiedOutput: rectifiedOutput, forWeight: forWeight, forBias: forBias)
     let kernel = gradients.transposedKernel.map {
