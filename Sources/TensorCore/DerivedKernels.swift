@@ -3,9 +3,9 @@ import Foundation
 /// Kernels derived from a weight (its Winograd transforms, its flipped transpose), remembered
 /// while `Tensor.rememberingDerivedKernels(_:)` runs.
 ///
-/// A training step's pieces all convolve with the same weights, and each piece derived them again:
-/// in the codec's step, 40 Winograd kernel transforms and 8 flips a batch that one of each per
-/// layer does. A derived kernel is a pure function of its weight's elements and shape, so it is
+/// A training step's pieces all convolve with the same weights, and each piece derived them again
+/// for its forward pass and again for its input gradient: the codec's step (8 pieces) made 64
+/// Winograd kernel transforms and 16 flips, where 4 and 1 do. A derived kernel is a pure function of its weight's elements and shape, so it is
 /// the same bits whichever piece derives it first. An entry holds its weight's storage, so the
 /// storage's identity names it for the entry's life, and an in-place update of that weight (an
 /// optimizer's) copies first rather than change what the entry was derived from.
@@ -18,7 +18,7 @@ enum DerivedKernels {
     let storage: ObjectIdentifier, shape: [Int], kind: Kind
   }
 
-  /// The most entries kept; past it they are dropped (a step of the codec makes 5).
+  /// The most entries kept; past it they are dropped (a step of the codec makes 9).
   static let capacity = 256
 
   private static let lock = NSLock()
