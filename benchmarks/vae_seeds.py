@@ -3,19 +3,24 @@ run's dead relu units (units zero on every test image) in the encoder's narrowes
 ends in one of two places depending on how many units of its 16-unit dense layer survive, so its frameworks are
 compared by their distributions over seeds, not by one seed.
 
-    benchmarks/vae_seeds.py [--model conv-vae] [--epochs 1] [--seeds 10-29] [--threads 2]
+    benchmarks/vae_seeds.py [--model conv-vae] [--epochs 1] [--seeds 10-29] [--threads 2] [--jobs 1] [--record FILE]
 
 Per seed: `autoencoder train --model M --seed S` then `evaluate --json` (its `dead_units`), and
-`keras_vae.py --quality --seed S`. Prints each run, then mean, median, best, worst, runs above --stall nats, and
-the Mann-Whitney test of the two sets of losses (scipy).
+`keras_vae.py --quality --seed S`. Prints each run, then mean, median, best, worst, runs above --stall nats, the
+ratio of the means with a 95% bootstrap interval (the question is whether ours is within 1% of Keras's), and the
+Mann-Whitney test of the two sets of losses (scipy). With --record the runs accumulate in a file over sessions
+(seeds already there are skipped) and the summary covers all of them; `--threads 1 --jobs 2` runs one run per
+core, for more seeds an hour where timing does not matter.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BINARY = os.path.join(os.path.dirname(HERE), ".build", "release", "autoencoder")
@@ -52,36 +57,85 @@ def keras(args, seed):
     return result["history"][-1]["val_loss"], narrowest(result["dead_units"])
 
 
+def summarize(runs, args):
+    """Prints the two frameworks' spreads, the ratio of their means with a bootstrap interval, and the
+    Mann-Whitney test; runs maps a framework to its (loss, dead, units) tuples."""
+    print(f"\n{args.model}, {args.epochs} epoch(s), {len(runs['AutoencoderKit'])} and {len(runs['Keras'])} seeds: "
+          "validation negative ELBO (nats/image)")
+    print(f"{'framework':15} {'mean':>8} {'median':>8} {'best':>8} {'worst':>8} {'above ' + str(int(args.stall)):>10} {'dead units':>14}")
+    for name, values in runs.items():
+        if not values:
+            continue
+        losses, dead = [v[0] for v in values], [v[1] for v in values]
+        print(f"{name:15} {statistics.mean(losses):8.2f} {statistics.median(losses):8.2f} {min(losses):8.2f} {max(losses):8.2f} "
+              f"{sum(l > args.stall for l in losses):10} {statistics.mean(dead):7.2f} ({min(dead)}-{max(dead)})")
+    ours, theirs = ([v[0] for v in runs[name]] for name in ("AutoencoderKit", "Keras"))
+    if len(ours) < 2 or len(theirs) < 2:
+        return
+    import numpy as np
+    # The ratio of the means, and its 95% interval from 10,000 resamplings of each framework's seeds.
+    rng = np.random.default_rng(0)
+    a, b = np.array(ours), np.array(theirs)
+    ratios = rng.choice(a, (10000, a.size)).mean(axis=1) / rng.choice(b, (10000, b.size)).mean(axis=1)
+    low, high = np.percentile(ratios, [2.5, 97.5])
+    print(f"mean over Keras's: {a.mean() / b.mean():.4f} (95% bootstrap interval {low:.4f} to {high:.4f}); "
+          f"medians {np.median(a) / np.median(b):.4f}")
+    try:
+        from scipy.stats import mannwhitneyu
+        dead_a, dead_b = [v[1] for v in runs["AutoencoderKit"]], [v[1] for v in runs["Keras"]]
+        print(f"Mann-Whitney two-sided p: losses {mannwhitneyu(ours, theirs).pvalue:.2f}, "
+              f"dead units {mannwhitneyu(dead_a, dead_b).pvalue:.2f}")
+    except ImportError:
+        pass
+
+
+def recorded(path, args):
+    """The runs in the record file for this model and epochs: {(framework, seed): (loss, dead, units)}."""
+    found = {}
+    if path and os.path.exists(path):
+        with open(path) as file:
+            for line in file:
+                r = json.loads(line)
+                if r["model"] == args.model and r["epochs"] == args.epochs:
+                    found[(r["framework"], r["seed"])] = (r["val_loss"], r["dead"], r["units"])
+    return found
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--autoencoder", default=BINARY)
     parser.add_argument("--model", default="conv-vae", choices=["vae", "vae-pytorch", "conv-vae"])
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seeds", default="10-29", help="first-last or a comma-separated list")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, help="threads of each run")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once (with --threads 1, one per core)")
+    parser.add_argument("--record", default=None, metavar="FILE",
+                        help="append each run to FILE (JSON lines), skip the seeds it holds, and summarize all it holds")
     parser.add_argument("--stall", type=float, default=300, help="count the runs whose loss ends above this (nats/image)")
     args = parser.parse_args()
-    runs = {"AutoencoderKit": [], "Keras": []}
-    with tempfile.TemporaryDirectory() as directory:
-        for seed in seeds_of(args.seeds):
-            for name, run in (("AutoencoderKit", lambda: ours(args, seed, directory)), ("Keras", lambda: keras(args, seed))):
-                loss, (dead, units) = run()
-                runs[name].append((loss, dead, units))
-                print(f"seed {seed:3} {name:15} val_loss {loss:8.2f}  dead {dead:2} of {units}", flush=True)
-    print(f"\n{args.model}, {args.epochs} epoch(s), seeds {args.seeds}: validation negative ELBO (nats/image)")
-    print(f"{'framework':15} {'mean':>8} {'median':>8} {'best':>8} {'worst':>8} {'above ' + str(int(args.stall)):>10} {'dead units':>14}")
-    for name, values in runs.items():
-        losses, dead = [v[0] for v in values], [v[1] for v in values]
-        print(f"{name:15} {statistics.mean(losses):8.2f} {statistics.median(losses):8.2f} {min(losses):8.2f} {max(losses):8.2f} "
-              f"{sum(l > args.stall for l in losses):10} {statistics.mean(dead):7.2f} ({min(dead)}-{max(dead)})")
-    try:
-        from scipy.stats import mannwhitneyu
-        a, b = ([v[i] for v in runs["AutoencoderKit"]] for i in (0, 1)), ([v[i] for v in runs["Keras"]] for i in (0, 1))
-        (losses_a, dead_a), (losses_b, dead_b) = a, b
-        print(f"Mann-Whitney two-sided p: losses {mannwhitneyu(losses_a, losses_b).pvalue:.2f}, "
-              f"dead units {mannwhitneyu(dead_a, dead_b).pvalue:.2f}")
-    except ImportError:
-        pass
+    done = recorded(args.record, args)
+    jobs = [(seed, name) for seed in seeds_of(args.seeds) for name in ("AutoencoderKit", "Keras") if (name, seed) not in done]
+    lock = threading.Lock()
+
+    def run(job):
+        seed, name = job
+        with tempfile.TemporaryDirectory() as directory:
+            loss, (dead, units) = ours(args, seed, directory) if name == "AutoencoderKit" else keras(args, seed)
+        with lock:
+            done[(name, seed)] = (loss, dead, units)
+            print(f"seed {seed:3} {name:15} val_loss {loss:8.2f}  dead {dead:2} of {units}", flush=True)
+            if args.record:
+                with open(args.record, "a") as file:
+                    file.write(json.dumps({"model": args.model, "epochs": args.epochs, "framework": name, "seed": seed,
+                                           "threads": args.threads, "val_loss": round(loss, 4), "dead": dead, "units": units}) + "\n")
+
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for future in [pool.submit(run, job) for job in jobs]:
+            future.result()
+    wanted = set(seeds_of(args.seeds))
+    chosen = done if args.record else {key: value for key, value in done.items() if key[1] in wanted}
+    runs = {name: [chosen[key] for key in sorted(chosen) if key[0] == name] for name in ("AutoencoderKit", "Keras")}
+    summarize(runs, args)
 
 
 if __name__ == "__main__":

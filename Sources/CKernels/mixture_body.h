@@ -100,9 +100,9 @@ static inline aek_d4 K(channel_values4)(const float *values, size_t channels, si
 }
 
 /// One group of four values of a channel (slots `first` ..< `first + k`, `inverses` their scales'
-/// inverses): each logistic's part in `parts`, and the mixture's probability of each value (unbounded); the bits of the first `count`
-/// lanes, −log₂ of it bounded below by `smallest`, are taken from `total` (both passes sum them in
-/// one order).
+/// inverses): each logistic's part in `parts`, and the mixture's probability of each value
+/// (unbounded); the bits of the first `count` lanes, −log₂ of it bounded below by `smallest`, are
+/// taken from `total` (both passes sum them in one order).
 static inline aek_d4 K(mixture_group)(aek_d4 value, size_t first, size_t k, const double *weights, const double *means,
                                       const double *inverses, double smallest, size_t count, aek_mixture_part4 *parts,
                                       double *total) {

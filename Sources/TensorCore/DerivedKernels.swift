@@ -5,10 +5,11 @@ import Foundation
 ///
 /// A training step's pieces all convolve with the same weights, and each piece derived them again
 /// for its forward pass and again for its input gradient: the codec's step (8 pieces) made 64
-/// Winograd kernel transforms and 16 flips, where 4 and 1 do. A derived kernel is a pure function of its weight's elements and shape, so it is
-/// the same bits whichever piece derives it first. An entry holds its weight's storage, so the
-/// storage's identity names it for the entry's life, and an in-place update of that weight (an
-/// optimizer's) copies first rather than change what the entry was derived from.
+/// Winograd kernel transforms and 16 flips, where 4 and 1 do. A derived kernel is a pure function
+/// of its weight's elements and shape, so it is the same bits whichever piece derives it first. An
+/// entry holds its weight's storage, so the storage's identity names it for the entry's life, and
+/// an in-place update of that weight (an optimizer's) copies first rather than change what the
+/// entry was derived from.
 enum DerivedKernels {
   enum Kind: Hashable {
     case winogradF23, winogradF23Transposed, polyphase, polyphaseTransposed, flippedTransposed
@@ -50,9 +51,6 @@ enum DerivedKernels {
       if scopes == 0 { entries.removeAll() }
     }
   }
-
-  /// Entries held now (for tests).
-  static var count: Int { lock.withLock { entries.count } }
 }
 
 extension Tensor {
