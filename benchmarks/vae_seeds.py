@@ -111,7 +111,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="threads of each run")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (with --threads 1, one per core)")
     parser.add_argument("--record", default=None, metavar="FILE",
-                        help="append each run to FILE (JSON lines), skip the seeds it holds, and summarize all it holds")
+                        help="append each run to FILE (JSON lines), skip the seeds it holds, and summarize every seed it holds for both")
     parser.add_argument("--stall", type=float, default=300, help="count the runs whose loss ends above this (nats/image)")
     args = parser.parse_args()
     done = recorded(args.record, args)
@@ -133,9 +133,11 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         for future in [pool.submit(run, job) for job in jobs]:
             future.result()
-    wanted = set(seeds_of(args.seeds))
-    chosen = done if args.record else {key: value for key, value in done.items() if key[1] in wanted}
-    runs = {name: [chosen[key] for key in sorted(chosen) if key[0] == name] for name in ("AutoencoderKit", "Keras")}
+    # The seeds both frameworks ran (with --record, all the file holds; else the ones asked for).
+    both = {seed for name, seed in done if ("AutoencoderKit", seed) in done and ("Keras", seed) in done}
+    if not args.record:
+        both &= set(seeds_of(args.seeds))
+    runs = {name: [done[(name, seed)] for seed in sorted(both)] for name in ("AutoencoderKit", "Keras")}
     summarize(runs, args)
 
 
