@@ -104,6 +104,7 @@ struct Score: ParsableCommand {
       return try scoreSeries(set, windowing: windowing, file: file, scorer: scorer, samples: samples, calibration: calibration)
     }
     let anomalous = try anomalyLabels(set, file: file)
+    try checkPlot(anomalous)
     // Error maps of every example, where asked for (--per-feature, --maps), and the reconstructions the figures need.
     let keepsMaps = perFeature || maps != nil
     var errorMaps = [Float](), reconstructions = [Float]()
@@ -156,8 +157,7 @@ struct Score: ParsableCommand {
       }
       outputs.append((output, Data(CSV.encode(header: header, rows: rows).utf8)))
     }
-    if let plot {
-      guard let anomalous else { throw ValidationError("--plot needs to know which examples are anomalous: give --anomalous-classes or --normal-classes") }
+    if let plot, let anomalous {  // checkPlot refused --plot without anomalies
       guard report.rocAUC != nil else { throw ValidationError("--plot needs normal and anomalous examples; \(set.source) has \(report.anomalies == 0 ? "no anomalous" : "no normal") ones here") }
       outputs.append((plot, Data(PNG.encode(DetectionFigure.render(scores: scores, anomalous: anomalous, threshold: calibration?.threshold,
                                                                      scoreName: scorer.smoothing > 0 ? "smoothed \(kind.rawValue)" : kind.rawValue)))))
@@ -183,6 +183,7 @@ struct Score: ParsableCommand {
     if let anomalies = report.anomalies, report.rocAUC == nil {
       say("\(grouped(anomalies)) anomalous, \(grouped(scores.count - anomalies)) normal: ROC-AUC and average precision need examples of both")
     }
+    if anomalous == nil, let hint = classesHint(set.labels.map { $0.map(Int.init) }) { say("No metrics: \(set.source)'s \(hint)") }
     if let rocAUC = report.rocAUC, let ap = report.averagePrecision, let anomalies = report.anomalies {
       say(String(format: "%@ anomalous, %@ normal: ROC-AUC %.4f, average precision %.4f", grouped(anomalies), grouped(scores.count - anomalies), rocAUC, ap))
     }
@@ -277,6 +278,8 @@ struct Score: ParsableCommand {
       say(String(format: "%@ anomalous, %@ normal steps: ROC-AUC %.4f, average precision %.4f", grouped(anomalies), grouped(scores.count - anomalies), rocAUC, ap))
     } else if let anomalies = report.anomalies {
       say("\(grouped(anomalies)) anomalous, \(grouped(scores.count - anomalies)) normal steps: ROC-AUC and average precision need steps of both")
+    } else if let hint = classesHint(labels) {
+      say("No metrics: \(set.source)'s \(hint)")
     }
     if let calibration, let flagged = report.flagged {
       say("Threshold \(calibration.threshold) (\(calibration.rule)): \(grouped(flagged)) steps flagged anomalous (every window covering them is)"
@@ -301,11 +304,25 @@ struct Score: ParsableCommand {
     }
     if let anomalousClasses { return labels.map(anomalousClasses.labels.contains) }
     if let normal { return labels.map { !normal.contains($0) } }
-    guard labels.allSatisfy({ $0 == 0 || $0 == 1 }) else {
-      let seen = Array(Set(labels)).sorted().prefix(6).map(String.init).joined(separator: ", ")
-      throw ValidationError("\(source): labels \(seen)... are not 0 (normal) and 1 (anomalous); give --anomalous-classes or --normal-classes")
-    }
+    // Class labels, with no word on which classes are anomalous: scores, but no metrics.
+    guard labels.allSatisfy({ $0 == 0 || $0 == 1 }) else { return nil }
     return labels.map { $0 == 1 }
+  }
+
+  /// What to give for the metrics when `labels` are classes and nothing says which are anomalous.
+  func classesHint(_ labels: [Int]?) -> String? {
+    guard let labels, !labels.allSatisfy({ $0 == 0 || $0 == 1 }) else { return nil }
+    let seen = Array(Set(labels)).sorted()
+    return "labels are classes (\(seen.prefix(6).map(String.init).joined(separator: ", "))\(seen.count > 6 ? ", ..." : "")): "
+      + "give --anomalous-classes or --normal-classes for ROC-AUC and average precision"
+  }
+
+  /// Refuses --plot (ROC and precision-recall curves) before any scoring when nothing says which
+  /// examples are anomalous.
+  func checkPlot(_ anomalous: [Bool]?) throws {
+    if plot != nil, anomalous == nil {
+      throw ValidationError("--plot needs to know which examples are anomalous: give --anomalous-classes or --normal-classes")
+    }
   }
 }
 

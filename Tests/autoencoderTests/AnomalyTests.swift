@@ -52,7 +52,13 @@ import Testing
     try CLI.expectFailure(["calibrate", model, "--data", data.path, "--sigma", "3", "--percentile", "99"], mentions: ["one of"])
     let plain = work.path("plain.safetensors")
     _ = try CLI.run(["train", "--data", data.path, "--hidden", "4", "--epochs", "1", "--no-reconstruction", "-q", "-o", plain])
-    try CLI.expectFailure(["score", plain, "--data", data.path], mentions: ["not 0 (normal) and 1 (anomalous)"])
+    // Class labels with no classes named: the scores, no metrics, and what to give for them.
+    let scored = try CLI.run(["score", plain, "--data", data.path, "-o", work.path("scores.csv")])
+    #expect(scored.status == 0 && scored.output.contains("No metrics") && scored.output.contains("labels are classes (0, 1")
+            && scored.output.contains("--anomalous-classes") && !scored.output.contains("normal: ROC-AUC"), "\(scored.error) \(scored.output)")
+    #expect(try CSV.read(work.path("scores.csv")).header == ["score", "label"])
+    try CLI.expectFailure(["score", plain, "--data", data.path, "--plot", work.path("none.png")], mentions: ["--plot needs to know which examples are anomalous"])
+    #expect(!FileIO.exists(work.path("none.png")))
     try CLI.expectFailure(["score", plain, "--data", data.path, "--anomalous-classes", "1", "--normal-classes", "0"], mentions: ["not both"])
     try CLI.expectFailure(["score", plain, "--data", data.path, "--normal-classes", "0", "--flag"], mentions: ["has no anomaly threshold", "calibrate"])
     try CLI.expectFailure(["score", plain, "--data", data.path, "--anomalous-classes", "0,1,2,3,4,5,6,7,8,9", "--plot", work.path("all.png")],
