@@ -7,7 +7,8 @@ struct Score: ParsableCommand {
     abstract: "Score every example's anomaly (how badly the model reconstructs it); with labels, ROC-AUC and average precision; with a calibration, which examples are anomalous.",
     discussion: """
       Which examples are anomalous, for the metrics: --anomalous-classes 3,5 or --normal-classes 0 (label numbers), or labels that \
-      are 0 (normal) and 1 (anomalous); a model trained with --classes takes its classes as the normal ones.
+      are 0 (normal) and 1 (anomalous); a model trained with --classes takes its classes as the normal ones. Other class \
+      labels with none of these give the scores alone.
       """)
 
   @Argument(help: "The model file.") var model: String
