@@ -208,7 +208,12 @@ def main():
     parser.add_argument("--autoencoder", default=os.path.join(os.path.dirname(HERE), ".build", "release", "autoencoder"))
     parser.add_argument("--record", default=None, metavar="FILE",
                         help="append each seed's result to FILE (JSON lines), skip the seeds it holds for these epochs, and summarize all of them")
+    parser.add_argument("--numpy-draws", action="store_true",
+                        help="the control: train Keras from numpy's draws of the same laws (Glorot uniform, a uniform shuffle, standard "
+                             "normal noise) instead of ours, and no run of ours; prints each seed's Keras run")
     args = parser.parse_args()
+    if args.numpy_draws and args.record:
+        parser.error("--numpy-draws runs are not lock-step runs: leave out --record")
     runs = []
     if args.record and os.path.exists(args.record):
         with open(args.record) as file:
@@ -222,13 +227,26 @@ def main():
     test_noise = np.random.default_rng(0).standard_normal((len(test), 2)).astype(np.float32)
     batch = 128
     for seed in [s for s in seeds_of(args.seeds) if s not in {r["seed"] for r in runs}]:
-        with tempfile.TemporaryDirectory() as directory:
-            start, final, info = ours(args, seed, directory)
-        generator = SplitMix64(seed)
-        weights = initial_weights(generator)
-        worst = max(float(np.abs(weights[k] - start[k]).max()) for k in weights)
-        if worst > 1e-6:
-            sys.exit(f"seed {seed}: the regenerated initial weights differ from ours by {worst:g}")
+        if args.numpy_draws:
+            # The control: the same laws from numpy's generator, and no run of ours.
+            rng = np.random.default_rng(seed)
+            weights = {}
+            for name, shape in WEIGHTS:
+                limit = np.sqrt(6 / ((int(np.prod(shape[:-2])) if len(shape) == 4 else 1) * (shape[-2] + shape[-1])))
+                weights[name + ".weight"] = rng.uniform(-limit, limit, shape).astype(np.float32)
+                weights[name + ".bias"] = np.zeros(shape[2] if name.startswith("decoder.") and len(shape) == 4 else shape[-1], np.float32)
+            shuffle_order = lambda order: rng.shuffle(order)  # noqa: E731
+            draw_noise = lambda rows: rng.standard_normal((rows, 2)).astype(np.float32)  # noqa: E731
+        else:
+            with tempfile.TemporaryDirectory() as directory:
+                start, final, info = ours(args, seed, directory)
+            generator = SplitMix64(seed)
+            weights = initial_weights(generator)
+            worst = max(float(np.abs(weights[k] - start[k]).max()) for k in weights)
+            if worst > 1e-6:
+                sys.exit(f"seed {seed}: the regenerated initial weights differ from ours by {worst:g}")
+            shuffle_order = lambda order: shuffle(order, generator)  # noqa: E731
+            draw_noise = lambda rows: normals(generator.next(), rows)  # noqa: E731
         encoder, decoder, named = keras_model(weights)
         optimizer = keras.optimizers.Adam()
         variables = encoder.trainable_variables + decoder.trainable_variables
@@ -244,14 +262,18 @@ def main():
         order = list(range(len(x)))
         keras_losses = []
         for epoch in range(args.epochs):
-            shuffle(order, generator)
+            shuffle_order(order)
             total, seen = 0.0, 0
             for first in range(0, len(order), batch):
                 rows = order[first:first + batch]
-                loss = step(tf.constant(x[rows]), tf.constant(normals(generator.next(), len(rows))))
+                loss = step(tf.constant(x[rows]), tf.constant(draw_noise(len(rows))))
                 total, seen = total + float(loss) * len(rows), seen + len(rows)
             keras_losses.append(total / seen)
         keras_loss, keras_dead = evaluate(encoder, decoder, test, test_noise)
+        if args.numpy_draws:
+            print(json.dumps({"seed": seed, "epochs": args.epochs, "draws": "numpy", "train_loss": [round(v, 4) for v in keras_losses],
+                              "val_loss": round(keras_loss, 4), "dead": keras_dead}), flush=True)
+            continue
         keras_weights = {name: layer.get_weights() for name, layer in named.items()}
         encoder, decoder, _ = keras_model(final)
         our_loss, our_dead = evaluate(encoder, decoder, test, test_noise)
