@@ -78,18 +78,26 @@ WEIGHTS = [("encoder.0", (3, 3, 1, 32)), ("encoder.1", (3, 3, 32, 64)), ("encode
            ("decoder.2", (3, 3, 64, 64)), ("decoder.3", (3, 3, 32, 64)), ("decoder.4", (3, 3, 1, 32))]
 
 
-def initial_weights(generator):
+def initial_weights(uniform):
+    """The conv VAE's initial weights: Glorot uniform kernels from `uniform(limit, shape)` (a float32
+    array in [-limit, limit)) in parameter order, zero biases."""
     weights = {}
     for name, shape in WEIGHTS:
         receptive = int(np.prod(shape[:-2])) if len(shape) == 4 else 1
-        fans = receptive * (shape[-2] + shape[-1])
-        limit = np.sqrt(np.float32(6) / np.float32(fans), dtype=np.float32)
-        low, width = -limit, limit - (-limit)
-        draws = np.array([generator.unit() for _ in range(int(np.prod(shape)))], dtype=np.float32)
-        weights[name + ".weight"] = (low + width * draws).astype(np.float32).reshape(shape)
+        limit = np.sqrt(np.float32(6) / np.float32(receptive * (shape[-2] + shape[-1])), dtype=np.float32)
+        weights[name + ".weight"] = uniform(limit, shape)
         # A transposed convolution's kernel is Keras's [height, width, filters, channels].
         weights[name + ".bias"] = np.zeros(shape[2] if name.startswith("decoder.") and len(shape) == 4 else shape[-1], np.float32)
     return weights
+
+
+def our_uniform(generator):
+    """Our draws of U(-limit, limit): `low + width * u` over 24-bit uniforms, as Tensor.randomUniform."""
+    def uniform(limit, shape):
+        low, width = -limit, limit - (-limit)
+        draws = np.array([generator.unit() for _ in range(int(np.prod(shape)))], dtype=np.float32)
+        return (low + width * draws).astype(np.float32).reshape(shape)
+    return uniform
 
 
 def shuffle(order, generator):
@@ -230,18 +238,14 @@ def main():
         if args.numpy_draws:
             # The control: the same laws from numpy's generator, and no run of ours.
             rng = np.random.default_rng(seed)
-            weights = {}
-            for name, shape in WEIGHTS:
-                limit = np.sqrt(6 / ((int(np.prod(shape[:-2])) if len(shape) == 4 else 1) * (shape[-2] + shape[-1])))
-                weights[name + ".weight"] = rng.uniform(-limit, limit, shape).astype(np.float32)
-                weights[name + ".bias"] = np.zeros(shape[2] if name.startswith("decoder.") and len(shape) == 4 else shape[-1], np.float32)
+            weights = initial_weights(lambda limit, shape: rng.uniform(-limit, limit, shape).astype(np.float32))
             shuffle_order = lambda order: rng.shuffle(order)  # noqa: E731
             draw_noise = lambda rows: rng.standard_normal((rows, 2)).astype(np.float32)  # noqa: E731
         else:
             with tempfile.TemporaryDirectory() as directory:
                 start, final, info = ours(args, seed, directory)
             generator = SplitMix64(seed)
-            weights = initial_weights(generator)
+            weights = initial_weights(our_uniform(generator))
             worst = max(float(np.abs(weights[k] - start[k]).max()) for k in weights)
             if worst > 1e-6:
                 sys.exit(f"seed {seed}: the regenerated initial weights differ from ours by {worst:g}")
