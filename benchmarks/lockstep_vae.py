@@ -6,6 +6,7 @@ updates differ; where they end together, a difference between their runs over se
 random numbers.
 
     benchmarks/lockstep_vae.py [--seeds 0-17] [--epochs 1] [--threads 2] [--limit N] [--record FILE] [--autoencoder PATH]
+    benchmarks/lockstep_vae.py --numpy-draws [KINDS] [--seeds 0-17] [--epochs 1] [--threads 2] [--record FILE]
 
 Per seed: trains ours (`autoencoder train --model conv-vae --epochs E --seed S`), regenerates its initial
 weights here and checks them against ours after one step of learning rate 1e-30 (the weights ours starts
@@ -20,6 +21,12 @@ The draws follow AutoencoderKit's trainer: weights in parameter order, one draw 
 24-bit uniforms); each epoch a Fisher-Yates shuffle of the running order (Swift's `shuffle(using:)`, with
 Lemire's bounded draws); each step one draw as the step's seed; example r of a batch takes its two normals
 from stream r of that seed (`SplitMix64(seed:stream:)`, Box-Muller).
+
+--numpy-draws is the control: Keras alone (no run of ours), fed numpy's draws of the same laws for the
+kinds of draw named (weights, shuffle, noise; all by default; none) and ours for the rest, so one kind
+at a time can be swapped. With --record (records/conv-vae-numpy-draws.jsonl) the summary is a table of
+every arm in the file: the mean dead units and validation loss, and Mann-Whitney's p against the arm of
+our draws throughout (which takes in the Keras runs of the lock-step record).
 """
 import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -120,6 +127,60 @@ def normals(seed, rows):
     return out
 
 
+KINDS = ("weights", "shuffle", "noise")
+
+
+def numpy_kinds(text, parser):
+    """--numpy-draws's KINDS as a sorted list: all, none, or a comma list of KINDS."""
+    kinds = {"all": list(KINDS), "none": []}.get(text, [k.strip() for k in text.split(",") if k.strip()])
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not text.strip():
+        parser.error(f"--numpy-draws: {','.join(unknown) or repr(text)} is not one of all, none, {', '.join(KINDS)}")
+    return sorted(set(kinds), key=KINDS.index)
+
+
+def mixed_draws(seed, numpy_kinds):
+    """The initial weights, the shuffle and the noise of one run, each kind from numpy's generator
+    (`default_rng(seed)`, drawn in the run's order) if it is in numpy_kinds, else from ours. Our generator
+    makes every draw of ours whichever source a kind takes, so the kinds kept ours are exactly our run's."""
+    rng, generator = np.random.default_rng(seed), SplitMix64(seed)
+    ours = initial_weights(our_uniform(generator))
+    weights = initial_weights(lambda limit, shape: rng.uniform(-limit, limit, shape).astype(np.float32)) \
+        if "weights" in numpy_kinds else ours
+
+    def shuffle_order(order):
+        if "shuffle" in numpy_kinds:
+            shuffle(list(order), generator)
+            rng.shuffle(order)
+        else:
+            shuffle(order, generator)
+
+    def draw_noise(rows):
+        step_seed = generator.next()
+        return rng.standard_normal((rows, 2)).astype(np.float32) if "noise" in numpy_kinds else normals(step_seed, rows)
+    return weights, shuffle_order, draw_noise
+
+
+def summarize_control(runs, lockstep):
+    """Each arm of the control (which kinds of draw were numpy's) over the seeds it holds: the dead
+    units and the validation loss, their means, and Mann-Whitney's two-sided p against the arm of our
+    draws throughout, which takes the Keras runs of the lock-step record too (the same bits: the same
+    draws, the same arithmetic)."""
+    from scipy.stats import mannwhitneyu
+    arms = {}
+    for run in lockstep:
+        arms.setdefault((), {})[run["seed"]] = (len(run["dead"]["Keras"]), run["val_loss"]["Keras"])
+    for run in runs:
+        arms.setdefault(tuple(run["numpy_draws"]), {})[run["seed"]] = (len(run["dead"]), run["val_loss"])
+    ours = np.array(list(arms.get((), {}).values())).reshape(-1, 2)
+    print(f"\n{'numpy draws of':24} {'seeds':>5} {'dead of 16':>10} {'p':>6} {'val loss':>9} {'p':>6}")
+    for kinds in sorted(arms, key=lambda k: (len(k), [KINDS.index(x) for x in k])):
+        values = np.array(list(arms[kinds].values()))
+        tests = [mannwhitneyu(values[:, i], ours[:, i]).pvalue if kinds and len(ours) else float("nan") for i in (0, 1)]
+        print(f"{', '.join(kinds) or 'nothing (our draws)':24} {len(values):5d} {values[:, 0].mean():10.2f} {tests[0]:6.3f} "
+              f"{values[:, 1].mean():9.2f} {tests[1]:6.3f}")
+
+
 def keras_model(weights):
     import keras
     from keras import layers
@@ -216,16 +277,20 @@ def main():
     parser.add_argument("--autoencoder", default=os.path.join(os.path.dirname(HERE), ".build", "release", "autoencoder"))
     parser.add_argument("--record", default=None, metavar="FILE",
                         help="append each seed's result to FILE (JSON lines), skip the seeds it holds for these epochs, and summarize all of them")
-    parser.add_argument("--numpy-draws", action="store_true",
-                        help="the control: train Keras from numpy's draws of the same laws (Glorot uniform, a uniform shuffle, standard "
-                             "normal noise) instead of ours, and no run of ours; prints each seed's Keras run")
+    parser.add_argument("--numpy-draws", nargs="?", const="all", default=None, metavar="KINDS",
+                        help="the control: train Keras only, with no run of ours, taking the draws of KINDS (a comma list of "
+                             "weights, shuffle, noise; all, the default; none) from numpy's generator and the rest from ours, "
+                             "regenerated here; prints each seed's Keras run, and with --record keeps it")
+    parser.add_argument("--lockstep", default=os.path.join(HERE, "records", "conv-vae-lockstep.jsonl"), metavar="FILE",
+                        help="with --numpy-draws: the lock-step record whose Keras runs join the control's arm of our draws in the summary")
     args = parser.parse_args()
-    if args.numpy_draws and args.record:
-        parser.error("--numpy-draws runs are not lock-step runs: leave out --record")
+    if args.numpy_draws is not None:
+        args.numpy_draws = numpy_kinds(args.numpy_draws, parser)
     runs = []
     if args.record and os.path.exists(args.record):
         with open(args.record) as file:
-            runs = [r for r in map(json.loads, file) if r["epochs"] == args.epochs and not args.limit]
+            runs = [r for r in map(json.loads, file) if r["epochs"] == args.epochs and not args.limit
+                    and r.get("numpy_draws") == args.numpy_draws]
     import tensorflow as tf
     import keras
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -235,12 +300,9 @@ def main():
     test_noise = np.random.default_rng(0).standard_normal((len(test), 2)).astype(np.float32)
     batch = 128
     for seed in [s for s in seeds_of(args.seeds) if s not in {r["seed"] for r in runs}]:
-        if args.numpy_draws:
-            # The control: the same laws from numpy's generator, and no run of ours.
-            rng = np.random.default_rng(seed)
-            weights = initial_weights(lambda limit, shape: rng.uniform(-limit, limit, shape).astype(np.float32))
-            shuffle_order = lambda order: rng.shuffle(order)  # noqa: E731
-            draw_noise = lambda rows: rng.standard_normal((rows, 2)).astype(np.float32)  # noqa: E731
+        if args.numpy_draws is not None:
+            # The control: no run of ours; each kind of draw from numpy's generator or from ours.
+            weights, shuffle_order, draw_noise = mixed_draws(seed, args.numpy_draws)
         else:
             with tempfile.TemporaryDirectory() as directory:
                 start, final, info = ours(args, seed, directory)
@@ -274,9 +336,14 @@ def main():
                 total, seen = total + float(loss) * len(rows), seen + len(rows)
             keras_losses.append(total / seen)
         keras_loss, keras_dead = evaluate(encoder, decoder, test, test_noise)
-        if args.numpy_draws:
-            print(json.dumps({"seed": seed, "epochs": args.epochs, "draws": "numpy", "train_loss": [round(v, 4) for v in keras_losses],
-                              "val_loss": round(keras_loss, 4), "dead": keras_dead}), flush=True)
+        if args.numpy_draws is not None:
+            run = {"seed": seed, "epochs": args.epochs, "numpy_draws": args.numpy_draws, "train_loss": [round(v, 4) for v in keras_losses],
+                   "val_loss": round(keras_loss, 4), "dead": keras_dead}
+            print(json.dumps(run), flush=True)
+            runs.append(run)
+            if args.record and not args.limit:
+                with open(args.record, "a") as file:
+                    file.write(json.dumps(run) + "\n")
             continue
         keras_weights = {name: layer.get_weights() for name, layer in named.items()}
         encoder, decoder, _ = keras_model(final)
@@ -294,7 +361,16 @@ def main():
         if args.record and not args.limit:
             with open(args.record, "a") as file:
                 file.write(json.dumps(run) + "\n")
-    if runs:
+    if runs and args.numpy_draws is not None:
+        lockstep = []
+        if os.path.exists(args.lockstep):
+            with open(args.lockstep) as file:
+                lockstep = [r for r in map(json.loads, file) if r["epochs"] == args.epochs]
+        if args.record and not args.limit:
+            with open(args.record) as file:
+                runs = [r for r in map(json.loads, file) if r["epochs"] == args.epochs]
+        summarize_control(runs, lockstep)
+    elif runs:
         summarize(sorted(runs, key=lambda r: r["seed"]))
 
 
