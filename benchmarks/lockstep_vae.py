@@ -250,7 +250,7 @@ def ours(args, seed, directory):
 
 def summarize(runs):
     """How often the two runs of a seed ended with the same dead units, which way the others went, and
-    how far apart their validation losses are."""
+    how far apart their validation losses are (with a paired bootstrap interval for the ratio of means)."""
     same = [r for r in runs if r["dead"]["AutoencoderKit"] == r["dead"]["Keras"]]
     more = sum(len(r["dead"]["AutoencoderKit"]) > len(r["dead"]["Keras"]) for r in runs)
     fewer = sum(len(r["dead"]["AutoencoderKit"]) < len(r["dead"]["Keras"]) for r in runs)
@@ -263,6 +263,10 @@ def summarize(runs):
         apart = np.abs(ours / theirs - 1) * 100
         print(f"{label:16} validation loss: means {ours.mean():.2f} and {theirs.mean():.2f} (ratio {ours.mean() / theirs.mean():.4f}); "
               f"|ours / Keras - 1|: median {np.median(apart):.3f}%, largest {apart.max():.3f}%")
+    ours, theirs = (np.array([r["val_loss"][name] for r in runs]) for name in ("AutoencoderKit", "Keras"))
+    resamples = np.random.default_rng(0).integers(0, len(runs), (10000, len(runs)))
+    low, high = np.percentile(ours[resamples].mean(1) / theirs[resamples].mean(1), [2.5, 97.5])
+    print(f"ratio of the means, 95% paired bootstrap interval over the seeds: {low:.4f} to {high:.4f}")
     dead = [np.mean([len(r["dead"][name]) for r in runs]) for name in ("AutoencoderKit", "Keras")]
     print(f"dead units of the 16 (mean): {dead[0]:.2f} and {dead[1]:.2f}")
 
