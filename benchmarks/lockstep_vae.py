@@ -166,6 +166,12 @@ def summarize_control(runs, lockstep):
     units and the validation loss, their means, and Mann-Whitney's two-sided p against the arm of our
     draws throughout, which takes the Keras runs of the lock-step record too (the same bits: the same
     draws, the same arithmetic)."""
+    for epochs in sorted({run["epochs"] for run in runs}):
+        summarize_arms([run for run in runs if run["epochs"] == epochs], [run for run in lockstep if run["epochs"] == epochs], epochs)
+
+
+def summarize_arms(runs, lockstep, epochs):
+    """The control's table for the runs of one length (a seed's runs of other lengths are other runs)."""
     from scipy.stats import mannwhitneyu
     arms = {}
     for run in lockstep:
@@ -173,7 +179,8 @@ def summarize_control(runs, lockstep):
     for run in runs:
         arms.setdefault(tuple(run["numpy_draws"]), {})[run["seed"]] = (len(run["dead"]), run["val_loss"])
     ours = np.array(list(arms.get((), {}).values())).reshape(-1, 2)
-    print(f"\n{'numpy draws of':24} {'seeds':>5} {'dead of 16':>10} {'p':>6} {'val loss':>9} {'p':>6}")
+    print(f"\n{epochs} epoch(s)")
+    print(f"{'numpy draws of':24} {'seeds':>5} {'dead of 16':>10} {'p':>6} {'val loss':>9} {'p':>6}")
     for kinds in sorted(arms, key=lambda k: (len(k), [KINDS.index(x) for x in k])):
         values = np.array(list(arms[kinds].values()))
         tests = [mannwhitneyu(values[:, i], ours[:, i]).pvalue if kinds and len(ours) else float("nan") for i in (0, 1)]
