@@ -4,8 +4,9 @@ products alone, timed through numpy's OpenBLAS and PyTorch's own kernels, with n
 A step of a dense layer (in -> out) on a batch of B is three products: the forward B x in . in x out,
 the weight gradient in x B . B x out, and the input gradient B x out . out x in (skipped for the first
 layer, whose input needs none). The latent head's two layers count as one of twice the width, as
-AutoencoderKit counts. No framework can run an epoch in less time than these products take at the
-speed of the best of these BLAS, so a speed-up over PyTorch is bounded by PyTorch's epoch over it.
+AutoencoderKit counts. No implementation whose products run at the best speed these BLAS reach
+here runs an epoch in less time than the products take at that speed, so its speed-up over PyTorch
+is bounded by PyTorch's epoch over that floor.
 
     ~/bench-venv/bin/python benchmarks/product_floor.py --model vae --threads 2 [--against 3.49]
 """
