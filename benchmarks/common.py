@@ -136,15 +136,26 @@ def layer_sizes(model, input_size=784):
     return [input_size] + hidden + hidden[-2::-1] + [input_size]
 
 
+def dense_layers(model):
+    """(fan in, fan out) of each layer of a dense preset, plain or variational, in order; a variational
+    one's latent head (mean and log-variance) is one layer of twice the latent width, as AutoencoderKit
+    counts it."""
+    if model in DENSE_PRESETS:
+        sizes = layer_sizes(model)
+        return list(zip(sizes, sizes[1:]))
+    hidden, latent = VAE_PRESETS[model]
+    if hidden is None:
+        raise ValueError(f"{model} is not a dense preset")
+    down, up = [784] + hidden, [latent] + hidden[::-1] + [784]
+    return list(zip(down, down[1:])) + [(hidden[-1], 2 * latent)] + list(zip(up, up[1:]))
+
+
 def vae_macs_per_example(model):
     """Forward multiply-adds of a variational preset's layers, in order, the latent head's two
     layers counted as one product (as AutoencoderKit counts)."""
     hidden, latent = VAE_PRESETS[model]
     if hidden is not None:
-        sizes = [784] + hidden
-        down = [a * b for a, b in zip(sizes, sizes[1:])]
-        up_sizes = [latent] + hidden[::-1] + [784]
-        return down + [2 * sizes[-1] * latent] + [a * b for a, b in zip(up_sizes, up_sizes[1:])]
+        return [fan_in * fan_out for fan_in, fan_out in dense_layers(model)]
     # conv-vae: convs over 14x14 and 7x7 outputs, dense 3136 -> 16, the head 16 -> 2 twice,
     # dense 2 -> 3136, transposed convs over their 7x7, 14x14 and 28x28 inputs.
     return [14 * 14 * 32 * 9 * 1, 7 * 7 * 64 * 9 * 32, 3136 * 16, 2 * 16 * latent, latent * 3136,
@@ -187,8 +198,7 @@ def macs_per_example(model):
     if is_vae(model):
         return vae_macs_per_example(model)
     if not is_conv(model):
-        sizes = layer_sizes(model)
-        return [fan_in * fan_out for fan_in, fan_out in zip(sizes, sizes[1:])]
+        return [fan_in * fan_out for fan_in, fan_out in dense_layers(model)]
     macs = []
     for layer, (hin, win, cin), (hout, wout, cout) in conv_layers(model):
         if layer[0] == "conv":

@@ -18,19 +18,8 @@ import common
 
 def products(model, batch):
     """(m, k, n) of each product of a training step on a full batch."""
-    hidden, latent = common.VAE_PRESETS.get(model, (common.DENSE_PRESETS.get(model), None))
-    if hidden is None:
-        raise SystemExit(f"product_floor.py: {model} is not a dense preset")
-    if latent is None:
-        sizes = common.layer_sizes(model)
-        layers = list(zip(sizes, sizes[1:]))
-    else:
-        layers = [(a, b) for a, b in zip([784] + hidden, hidden)]
-        layers += [(hidden[-1], 2 * latent)]
-        up = [latent] + hidden[::-1] + [784]
-        layers += list(zip(up, up[1:]))
     shapes = []
-    for index, (fan_in, fan_out) in enumerate(layers):
+    for index, (fan_in, fan_out) in enumerate(common.dense_layers(model)):
         shapes.append((batch, fan_in, fan_out))        # forward
         shapes.append((fan_in, batch, fan_out))        # weight gradient
         if index > 0:
@@ -92,6 +81,7 @@ def main():
         if args.against:
             line += f" {args.against / (flop / best):21.2f}x"
         print(line)
+
 
 if __name__ == "__main__":
     main()
