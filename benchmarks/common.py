@@ -216,6 +216,18 @@ def gflop_per_epoch(model, examples):
     return total * examples / 1e9
 
 
+def ratio_of_means_interval(ours, theirs, paired=False, resamples=10000):
+    """The 95% bootstrap interval of mean(ours) / mean(theirs): each side's runs resampled on its own,
+    or, paired, the seeds resampled with both their runs."""
+    ours, theirs, rng = np.asarray(ours), np.asarray(theirs), np.random.default_rng(0)
+    if paired:
+        picks = rng.integers(0, ours.size, (resamples, ours.size))
+        ratios = ours[picks].mean(axis=1) / theirs[picks].mean(axis=1)
+    else:
+        ratios = rng.choice(ours, (resamples, ours.size)).mean(axis=1) / rng.choice(theirs, (resamples, theirs.size)).mean(axis=1)
+    return tuple(np.percentile(ratios, [2.5, 97.5]))
+
+
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -271,8 +271,7 @@ def summarize(runs):
         print(f"{label:16} validation loss: means {ours.mean():.2f} and {theirs.mean():.2f} (ratio {ours.mean() / theirs.mean():.4f}); "
               f"|ours / Keras - 1|: median {np.median(apart):.3f}%, largest {apart.max():.3f}%")
     ours, theirs = (np.array([r["val_loss"][name] for r in runs]) for name in ("AutoencoderKit", "Keras"))
-    resamples = np.random.default_rng(0).integers(0, len(runs), (10000, len(runs)))
-    low, high = np.percentile(ours[resamples].mean(1) / theirs[resamples].mean(1), [2.5, 97.5])
+    low, high = common.ratio_of_means_interval(ours, theirs, paired=True)
     print(f"ratio of the means, 95% paired bootstrap interval over the seeds: {low:.4f} to {high:.4f}")
     dead = [np.mean([len(r["dead"][name]) for r in runs]) for name in ("AutoencoderKit", "Keras")]
     print(f"dead units of the 16 (mean): {dead[0]:.2f} and {dead[1]:.2f}")

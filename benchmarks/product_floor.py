@@ -59,7 +59,7 @@ def main():
     steps, rest = divmod(args.examples, batch)
     shapes = products(args.model, batch)
     last = products(args.model, rest) if rest else []
-    flop = sum(2 * m * k * n for m, k, n in shapes) * steps + sum(2 * m * k * n for m, k, n in last)
+    flop = common.gflop_per_epoch(args.model, args.examples) * 1e9
     generator = np.random.default_rng(0)
 
     def numpy_array(shape):

@@ -74,11 +74,10 @@ def summarize(runs, args):
     if len(ours) < 2 or len(theirs) < 2:
         return
     import numpy as np
+    import common
     # The ratio of the means, and its 95% interval from 10,000 resamplings of each framework's seeds.
-    rng = np.random.default_rng(0)
     a, b = np.array(ours), np.array(theirs)
-    ratios = rng.choice(a, (10000, a.size)).mean(axis=1) / rng.choice(b, (10000, b.size)).mean(axis=1)
-    low, high = np.percentile(ratios, [2.5, 97.5])
+    low, high = common.ratio_of_means_interval(a, b)
     print(f"mean over Keras's: {a.mean() / b.mean():.4f} (95% bootstrap interval {low:.4f} to {high:.4f}); "
           f"medians {np.median(a) / np.median(b):.4f}")
     try:
